@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IAccount} from "@account-abstraction/contracts/interfaces/IAccount.sol";
+import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
+import {ECDSA} from "solady/utils/ECDSA.sol";
+import {Execution} from "../types/Execution.sol";
+import {IERC7579Account} from "../interfaces/IERC7579Account.sol";
+import {IERC7579Module, IERC7579Validator, MODULE_TYPE_VALIDATOR} from "../interfaces/IERC7579Module.sol";
+import {ILeashAccount} from "../interfaces/ILeashAccount.sol";
+import {ExecutionLib} from "../libraries/ExecutionLib.sol";
+
+/// @title LeashAccount
+/// @notice A minimal ERC-4337 v0.8 + ERC-7579 account, meant as the EIP-7702 delegation target of an EOA.
+/// @dev Assumptions:
+/// - The code runs at an EOA's address through an EIP-7702 delegation; the EOA's own key is the owner,
+///   so an owner signature is one that recovers to `address(this)`. There is no owner storage.
+/// - The EntryPoint is the canonical v0.8 deployment at `ENTRY_POINT`.
+/// - Validator selection rides in the UserOperation nonce: the top 20 bytes of the 192-bit nonce key
+///   name the validator module; zero selects the owner. This costs no signature bytes and gives each
+///   validator its own nonce lanes.
+/// - State lives in an ERC-7201 namespace, because an EOA may have been delegated to other code
+///   before and that code's storage stays behind.
+/// - Only call and batch executions with the default (revert) exec type are supported; delegatecall is
+///   rejected, so no executed code can write this account's storage.
+/// - An EOA can re-delegate at any time with a new EIP-7702 authorization; nothing here can stop that.
+contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
+    /// @notice The canonical ERC-4337 v0.8 EntryPoint.
+    address public constant ENTRY_POINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
+
+    /// @dev ERC-4337 `validationData` for a signature that does not verify.
+    uint256 internal constant SIG_VALIDATION_FAILED = 1;
+
+    /// @dev `keccak256(abi.encode(uint256(keccak256("leash.account.storage")) - 1)) & ~bytes32(uint256(0xff))`.
+    bytes32 internal constant STORAGE_SLOT = 0xffc70a195a36bcc53aa0be73f58fa10c9e03333cb2e2baa1f262d1cbf8595300;
+
+    /// @custom:storage-location erc7201:leash.account.storage
+    struct AccountStorage {
+        mapping(address validator => bool installed) installedValidators;
+    }
+
+    modifier onlyEntryPoint() {
+        if (msg.sender != ENTRY_POINT) revert UnauthorizedCaller(msg.sender);
+        _;
+    }
+
+    modifier onlyEntryPointOrSelf() {
+        if (msg.sender != ENTRY_POINT && msg.sender != address(this)) revert UnauthorizedCaller(msg.sender);
+        _;
+    }
+
+    /// @notice Accepts native value, like the EOA it stands in for.
+    receive() external payable {}
+
+    // ---------------------------------------------------------------- ERC-4337
+
+    /// @inheritdoc IAccount
+    function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash, uint256 missingAccountFunds)
+        external
+        onlyEntryPoint
+        returns (uint256 validationData)
+    {
+        address validator = address(uint160(userOp.nonce >> 96));
+        if (validator == address(0)) {
+            validationData =
+                ECDSA.tryRecoverCalldata(userOpHash, userOp.signature) == address(this) ? 0 : SIG_VALIDATION_FAILED;
+        } else {
+            if (!_storage().installedValidators[validator]) revert ValidatorNotInstalled(validator);
+            validationData = IERC7579Validator(validator).validateUserOp(userOp, userOpHash);
+        }
+        if (missingAccountFunds != 0) {
+            assembly ("memory-safe") {
+                // The EntryPoint checks the deposit itself; a failed transfer surfaces there as AA21.
+                pop(call(gas(), caller(), missingAccountFunds, codesize(), 0x00, codesize(), 0x00))
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- ERC-7579 execution
+
+    /// @inheritdoc IERC7579Account
+    function execute(bytes32 mode, bytes calldata executionCalldata) external payable onlyEntryPointOrSelf {
+        (bytes1 callType, bytes1 execType) = ExecutionLib.decodeMode(mode);
+        if (execType != ExecutionLib.EXECTYPE_DEFAULT) revert UnsupportedExecType(execType);
+        if (callType == ExecutionLib.CALLTYPE_SINGLE) {
+            (address target, uint256 value, bytes calldata callData) = ExecutionLib.decodeSingle(executionCalldata);
+            _call(target, value, callData);
+        } else if (callType == ExecutionLib.CALLTYPE_BATCH) {
+            Execution[] calldata executions = ExecutionLib.decodeBatch(executionCalldata);
+            for (uint256 i; i < executions.length; ++i) {
+                _call(executions[i].target, executions[i].value, executions[i].callData);
+            }
+        } else {
+            revert UnsupportedCallType(callType);
+        }
+    }
+
+    /// @inheritdoc IERC7579Account
+    function supportsExecutionMode(bytes32 mode) external pure returns (bool) {
+        (bytes1 callType, bytes1 execType) = ExecutionLib.decodeMode(mode);
+        return execType == ExecutionLib.EXECTYPE_DEFAULT
+            && (callType == ExecutionLib.CALLTYPE_SINGLE || callType == ExecutionLib.CALLTYPE_BATCH);
+    }
+
+    /// @inheritdoc IERC7579Account
+    function accountId() external pure returns (string memory) {
+        return "leash.account.0.1.0";
+    }
+
+    // ---------------------------------------------------------------- ERC-7579 modules
+
+    /// @inheritdoc IERC7579Account
+    function supportsModule(uint256 moduleTypeId) external pure returns (bool) {
+        return moduleTypeId == MODULE_TYPE_VALIDATOR;
+    }
+
+    /// @inheritdoc IERC7579Account
+    function installModule(uint256 moduleTypeId, address module, bytes calldata initData)
+        external
+        payable
+        onlyEntryPointOrSelf
+    {
+        if (moduleTypeId != MODULE_TYPE_VALIDATOR) revert UnsupportedModuleType(moduleTypeId);
+        if (module.code.length == 0 || !IERC7579Module(module).isModuleType(moduleTypeId)) {
+            revert NotAModuleOfType(module, moduleTypeId);
+        }
+        AccountStorage storage $ = _storage();
+        if ($.installedValidators[module]) revert ModuleAlreadyInstalled(module);
+        $.installedValidators[module] = true;
+        IERC7579Module(module).onInstall(initData);
+        emit ModuleInstalled(moduleTypeId, module);
+    }
+
+    /// @inheritdoc IERC7579Account
+    /// @dev The module's `onUninstall` may fail without blocking the uninstall: a broken or hostile
+    ///      module must never be able to keep itself installed.
+    function uninstallModule(uint256 moduleTypeId, address module, bytes calldata deInitData)
+        external
+        payable
+        onlyEntryPointOrSelf
+    {
+        if (moduleTypeId != MODULE_TYPE_VALIDATOR) revert UnsupportedModuleType(moduleTypeId);
+        AccountStorage storage $ = _storage();
+        if (!$.installedValidators[module]) revert ModuleNotInstalled(module);
+        delete $.installedValidators[module];
+        (bool success,) = module.call(abi.encodeCall(IERC7579Module.onUninstall, (deInitData)));
+        success;
+        emit ModuleUninstalled(moduleTypeId, module);
+    }
+
+    /// @inheritdoc IERC7579Account
+    function isModuleInstalled(uint256 moduleTypeId, address module, bytes calldata) external view returns (bool) {
+        return moduleTypeId == MODULE_TYPE_VALIDATOR && _storage().installedValidators[module];
+    }
+
+    // ---------------------------------------------------------------- ERC-1271 and ERC-165
+
+    /// @notice ERC-1271: valid when the owner (this address's key) signed `hash` directly.
+    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        return ECDSA.tryRecoverCalldata(hash, signature) == address(this) ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
+    }
+
+    /// @notice ERC-165.
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return
+            interfaceId == 0x01ffc9a7 // ERC-165
+                || interfaceId == type(IAccount).interfaceId || interfaceId == 0x1626ba7e; // ERC-1271
+    }
+
+    // ---------------------------------------------------------------- token receipt
+
+    /// @notice Accepts ERC-721 safe transfers.
+    function onERC721Received(address, address, uint256, bytes calldata) external pure returns (bytes4) {
+        return this.onERC721Received.selector;
+    }
+
+    /// @notice Accepts ERC-1155 safe transfers.
+    function onERC1155Received(address, address, uint256, uint256, bytes calldata) external pure returns (bytes4) {
+        return this.onERC1155Received.selector;
+    }
+
+    /// @notice Accepts ERC-1155 safe batch transfers.
+    function onERC1155BatchReceived(address, address, uint256[] calldata, uint256[] calldata, bytes calldata)
+        external
+        pure
+        returns (bytes4)
+    {
+        return this.onERC1155BatchReceived.selector;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _call(address target, uint256 value, bytes calldata data) internal {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, data.offset, data.length)
+            if iszero(call(gas(), target, value, m, data.length, codesize(), 0x00)) {
+                // Bubble the callee's revert data up unchanged.
+                returndatacopy(m, 0x00, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
+    }
+
+    function _storage() internal pure returns (AccountStorage storage $) {
+        assembly ("memory-safe") {
+            $.slot := STORAGE_SLOT
+        }
+    }
+}

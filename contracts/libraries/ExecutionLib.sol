@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Execution} from "../types/Execution.sol";
+
+/// @title ExecutionLib
+/// @notice Decodes ERC-7579 execution modes and execution calldata, strictly.
+/// @dev Assumptions:
+/// - Single execution calldata is `abi.encodePacked(target, value, callData)`.
+/// - Batch execution calldata is `abi.encode(Execution[])`.
+/// - Every offset and length of a batch is checked to stay inside the given slice. The account that
+///   executes and the validator that authorizes read the same calldata in different contexts (the
+///   account's own calldata, and a field of a `PackedUserOperation`); a decoder that could read past
+///   the slice would let the two see different calls. With strict bounds they cannot.
+library ExecutionLib {
+    /// @notice The execution calldata is malformed or reaches outside its own bytes.
+    error InvalidExecutionEncoding();
+
+    bytes1 internal constant CALLTYPE_SINGLE = 0x00;
+    bytes1 internal constant CALLTYPE_BATCH = 0x01;
+    bytes1 internal constant CALLTYPE_DELEGATECALL = 0xff;
+    bytes1 internal constant EXECTYPE_DEFAULT = 0x00;
+
+    /// @dev Mode for a single call that reverts on failure.
+    bytes32 internal constant MODE_SINGLE = bytes32(0);
+
+    /// @dev Mode for a batch of calls that reverts as a whole if any call fails.
+    bytes32 internal constant MODE_BATCH = bytes32(CALLTYPE_BATCH);
+
+    /// @notice The call type (byte 0) and exec type (byte 1) of an ERC-7579 mode.
+    function decodeMode(bytes32 mode) internal pure returns (bytes1 callType, bytes1 execType) {
+        callType = mode[0];
+        execType = mode[1];
+    }
+
+    /// @notice Splits single execution calldata into its target, value and call data.
+    function decodeSingle(bytes calldata data)
+        internal
+        pure
+        returns (address target, uint256 value, bytes calldata callData)
+    {
+        if (data.length < 52) revert InvalidExecutionEncoding();
+        target = address(bytes20(data[:20]));
+        value = uint256(bytes32(data[20:52]));
+        callData = data[52:];
+    }
+
+    /// @notice Views batch execution calldata as `Execution[]` after checking all of its bounds.
+    function decodeBatch(bytes calldata data) internal pure returns (Execution[] calldata executions) {
+        bool valid;
+        uint256 headsOffset;
+        uint256 count;
+        assembly ("memory-safe") {
+            // Offsets and lengths are capped at 2**32 so sums below cannot overflow.
+            let limit := 0x100000000
+            let len := data.length
+            let arrayOffset := calldataload(data.offset)
+            valid := and(gt(len, 0x1f), lt(arrayOffset, limit))
+            valid := and(valid, iszero(gt(add(arrayOffset, 0x20), len)))
+            if valid {
+                count := calldataload(add(data.offset, arrayOffset))
+                headsOffset := add(arrayOffset, 0x20)
+                valid := and(lt(count, limit), iszero(gt(add(headsOffset, shl(5, count)), len)))
+            }
+            for { let i := 0 } and(valid, lt(i, count)) { i := add(i, 1) } {
+                let elementOffset := calldataload(add(data.offset, add(headsOffset, shl(5, i))))
+                let element := add(headsOffset, elementOffset)
+                valid := and(lt(elementOffset, limit), iszero(gt(add(element, 0x60), len)))
+                if valid {
+                    let bytesOffset := calldataload(add(data.offset, add(element, 0x40)))
+                    let bytesStart := add(element, bytesOffset)
+                    valid := and(lt(bytesOffset, limit), iszero(gt(add(bytesStart, 0x20), len)))
+                    if valid {
+                        let bytesLength := calldataload(add(data.offset, bytesStart))
+                        valid := and(lt(bytesLength, limit), iszero(gt(add(add(bytesStart, 0x20), bytesLength), len)))
+                    }
+                }
+            }
+        }
+        if (!valid) revert InvalidExecutionEncoding();
+        assembly ("memory-safe") {
+            executions.offset := add(data.offset, headsOffset)
+            executions.length := count
+        }
+    }
+}
