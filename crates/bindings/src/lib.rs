@@ -1,1 +1,42 @@
+#![doc = include_str!("../README.md")]
 
+mod deployments;
+
+pub use deployments::{
+    CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE, Deployment, ENTRY_POINT_SALT, LEASH_SALT,
+    create2_address,
+};
+
+use alloy_sol_types::sol;
+
+sol!(
+    /// The canonical ERC-4337 v0.8 EntryPoint (official npm artifact).
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    EntryPoint,
+    "artifacts/EntryPoint.json"
+);
+
+sol!(
+    /// The EntryPoint's own reference EIP-7702 account (official npm artifact), the gas baseline.
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    Simple7702Account,
+    "artifacts/Simple7702Account.json"
+);
+
+sol!(
+    /// The leash EIP-7702 account: ERC-4337 v0.8 and ERC-7579.
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    LeashAccount,
+    "artifacts/LeashAccount.json"
+);
+
+pub use EntryPoint::PackedUserOperation;
+
+// Types shared with the contracts, read from their Solidity source of truth in `contracts/types`.
+sol!(
+    #[sol(all_derives)]
+    "../../contracts/types/Execution.sol"
+);

@@ -1,0 +1,112 @@
+//! Deterministic addresses: every contract is deployed through the standard CREATE2 deployer, so
+//! its address is the same on every chain and is known from its bytecode alone.
+
+use crate::{EntryPoint, LeashAccount, Simple7702Account};
+use alloy_primitives::{Address, B256, Bytes, address, b256, bytes};
+
+/// The standard CREATE2 deployer (Arachnid's), present on anvil and most chains.
+pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920cA78FbF26c0B4956C");
+
+/// Runtime code of [`CREATE2_DEPLOYER`]: calldata is `salt || initCode`, the result is the address.
+pub const CREATE2_DEPLOYER_RUNTIME_CODE: Bytes = bytes!(
+    "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3"
+);
+
+/// The salt that puts the official EntryPoint v0.8 bytecode at its canonical address.
+pub const ENTRY_POINT_SALT: B256 =
+    b256!("0x0a59dbff790c23c976a548690c27297883cc66b4c67024f9117b0238995e35e9");
+
+/// The salt of every leash contract and of `Simple7702Account`.
+pub const LEASH_SALT: B256 = B256::ZERO;
+
+/// The address `CREATE2_DEPLOYER` gives `init_code` under `salt`.
+pub fn create2_address(salt: B256, init_code: &[u8]) -> Address {
+    CREATE2_DEPLOYER.create2_from_code(salt, init_code)
+}
+
+/// A contract deployed deterministically through the CREATE2 deployer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    /// The contract's name, as in its artifact.
+    pub name: &'static str,
+    /// The CREATE2 salt.
+    pub salt: B256,
+    /// The creation bytecode.
+    pub init_code: &'static [u8],
+}
+
+impl Deployment {
+    /// The ERC-4337 v0.8 EntryPoint.
+    pub fn entry_point() -> Self {
+        Self {
+            name: "EntryPoint",
+            salt: ENTRY_POINT_SALT,
+            init_code: &EntryPoint::BYTECODE,
+        }
+    }
+
+    /// The EntryPoint's reference `Simple7702Account`.
+    pub fn simple_7702_account() -> Self {
+        Self {
+            name: "Simple7702Account",
+            salt: LEASH_SALT,
+            init_code: &Simple7702Account::BYTECODE,
+        }
+    }
+
+    /// The leash account implementation, the EIP-7702 delegation target.
+    pub fn leash_account() -> Self {
+        Self {
+            name: "LeashAccount",
+            salt: LEASH_SALT,
+            init_code: &LeashAccount::BYTECODE,
+        }
+    }
+
+    /// Every leash deployment, dependencies first.
+    pub fn all() -> Vec<Self> {
+        vec![
+            Self::entry_point(),
+            Self::simple_7702_account(),
+            Self::leash_account(),
+        ]
+    }
+
+    /// Where this deployment lives on every chain.
+    pub fn address(&self) -> Address {
+        create2_address(self.salt, self.init_code)
+    }
+
+    /// The calldata to send to [`CREATE2_DEPLOYER`] to deploy it.
+    pub fn deployer_calldata(&self) -> Bytes {
+        [self.salt.as_slice(), self.init_code].concat().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_erc4337_addresses() {
+        assert_eq!(
+            Deployment::entry_point().address(),
+            address!("0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108")
+        );
+        assert_eq!(
+            Deployment::simple_7702_account().address(),
+            address!("0xe6Cae83BdE06E4c305530e199D7217f42808555B")
+        );
+    }
+
+    #[test]
+    fn leash_account_targets_the_canonical_entry_point() {
+        let entry_point = Deployment::entry_point().address();
+        let needle = entry_point.as_slice();
+        assert!(
+            LeashAccount::DEPLOYED_BYTECODE
+                .windows(20)
+                .any(|w| w == needle)
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Calls through `LeashAccount.execute` (ERC-7579 single and batch execution).
+
+use crate::SdkError;
+use alloy_primitives::{Address, B256, Bytes, U256, b256};
+use alloy_sol_types::{SolCall, SolValue};
+use leash_bindings::{Execution, LeashAccount};
+
+/// ERC-7579 mode: one call, revert on failure.
+pub const MODE_SINGLE: B256 = B256::ZERO;
+
+/// ERC-7579 mode: a batch of calls that reverts as a whole if one fails.
+pub const MODE_BATCH: B256 =
+    b256!("0x0100000000000000000000000000000000000000000000000000000000000000");
+
+/// One call made by the account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Call {
+    /// The called address.
+    pub to: Address,
+    /// Native value sent with the call, in wei.
+    pub value: U256,
+    /// The call's data.
+    pub data: Bytes,
+}
+
+impl Call {
+    /// A plain native-value transfer.
+    pub fn transfer(to: Address, value: U256) -> Self {
+        Self {
+            to,
+            value,
+            data: Bytes::new(),
+        }
+    }
+}
+
+/// The account calldata `execute(mode, executionCalldata)` for `calls`: single mode for one call,
+/// batch mode for more.
+pub fn execute_calldata(calls: &[Call]) -> Result<Bytes, SdkError> {
+    let (mode, execution_calldata) = match calls {
+        [] => return Err(SdkError::NoCalls),
+        [call] => {
+            let packed = [
+                call.to.as_slice(),
+                &call.value.to_be_bytes::<32>(),
+                &call.data,
+            ]
+            .concat();
+            (MODE_SINGLE, packed)
+        }
+        calls => {
+            let executions: Vec<Execution> = calls
+                .iter()
+                .map(|c| Execution {
+                    target: c.to,
+                    value: c.value,
+                    callData: c.data.clone(),
+                })
+                .collect();
+            (MODE_BATCH, executions.abi_encode())
+        }
+    };
+    Ok(LeashAccount::executeCall {
+        mode,
+        executionCalldata: execution_calldata.into(),
+    }
+    .abi_encode()
+    .into())
+}
