@@ -59,16 +59,17 @@ impl Profile {
             "bzzr1" => BytecodeHash::Bzzr1,
             other => bail!("unknown bytecode_hash {other:?} in foundry.toml"),
         };
-        let mut settings = Settings::default();
-        settings.optimizer = Optimizer {
-            enabled: Some(self.optimizer),
-            runs: Some(self.optimizer_runs),
+        Ok(Settings {
+            optimizer: Optimizer {
+                enabled: Some(self.optimizer),
+                runs: Some(self.optimizer_runs),
+                ..Default::default()
+            },
+            evm_version: Some(evm_version),
+            via_ir: self.via_ir,
+            metadata: Some(SettingsMetadata::new(bytecode_hash, self.cbor_metadata)),
+            remappings: self.remappings()?,
             ..Default::default()
-        };
-        settings.evm_version = Some(evm_version);
-        settings.via_ir = self.via_ir;
-        settings.metadata = Some(SettingsMetadata::new(bytecode_hash, self.cbor_metadata));
-        settings.remappings = self.remappings()?;
-        Ok(settings)
+        })
     }
 }
