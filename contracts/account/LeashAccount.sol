@@ -66,7 +66,7 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
                 ECDSA.tryRecoverCalldata(userOpHash, userOp.signature) == address(this) ? 0 : SIG_VALIDATION_FAILED;
         } else {
             if (!_storage().installedValidators[validator]) revert ValidatorNotInstalled(validator);
-            validationData = IERC7579Validator(validator).validateUserOp(userOp, userOpHash);
+            validationData = _validateWith(validator, userOp, userOpHash);
         }
         if (missingAccountFunds != 0) {
             assembly ("memory-safe") {
@@ -199,6 +199,26 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
                 returndatacopy(m, 0x00, returndatasize())
                 revert(m, returndatasize())
             }
+        }
+    }
+
+    function _validateWith(address validator, PackedUserOperation calldata userOp, bytes32 userOpHash)
+        internal
+        returns (uint256 validationData)
+    {
+        bytes4 selector = IERC7579Validator.validateUserOp.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let n := sub(calldatasize(), userOp)
+            mstore(m, selector)
+            mstore(add(m, 0x04), 0x40)
+            mstore(add(m, 0x24), userOpHash)
+            calldatacopy(add(m, 0x44), userOp, n)
+            if iszero(call(gas(), validator, 0, m, add(n, 0x44), 0x00, 0x20)) {
+                returndatacopy(m, 0x00, returndatasize())
+                revert(m, returndatasize())
+            }
+            validationData := mload(0x00)
         }
     }
 

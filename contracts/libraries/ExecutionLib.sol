@@ -33,6 +33,32 @@ library ExecutionLib {
         execType = mode[1];
     }
 
+    /// @notice Views `callData` as a call to `execute(bytes32 mode, bytes executionCalldata)`, reading
+    ///         it exactly as Solidity's ABI decoder in the account will.
+    /// @dev Reverts with `InvalidExecutionEncoding` when it is shorter than the head, or when the
+    ///      execution calldata reaches outside `callData`. The selector is not checked here.
+    function decodeExecuteCall(bytes calldata callData)
+        internal
+        pure
+        returns (bytes32 mode, bytes calldata executionCalldata)
+    {
+        bool valid;
+        assembly ("memory-safe") {
+            let len := callData.length
+            let bytesOffset := calldataload(add(callData.offset, 0x24))
+            // Offsets are relative to the arguments, which start after the 4-byte selector.
+            valid := and(gt(len, 0x43), lt(bytesOffset, 0x100000000))
+            let start := add(add(callData.offset, 0x04), bytesOffset)
+            let bytesLength := calldataload(start)
+            valid := and(valid, iszero(gt(add(add(bytesOffset, 0x24), bytesLength), len)))
+            valid := and(valid, lt(bytesLength, 0x100000000))
+            mode := calldataload(add(callData.offset, 0x04))
+            executionCalldata.offset := add(start, 0x20)
+            executionCalldata.length := bytesLength
+        }
+        if (!valid) revert InvalidExecutionEncoding();
+    }
+
     /// @notice Splits single execution calldata into its target, value and call data.
     function decodeSingle(bytes calldata data)
         internal

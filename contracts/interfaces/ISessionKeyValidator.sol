@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {PermissionType, SessionGrant, SessionStatus} from "../types/SessionTypes.sol";
+
+/// @notice Errors, events and functions of the leash `SessionKeyValidator`, beyond ERC-7579.
+/// @dev Every scope error names the session and the rule it hit. They are raised only once the
+///      signature is known to come from the key of a live session; any other signature gets
+///      `SIG_VALIDATION_FAILED` instead.
+interface ISessionKeyValidator {
+    // ------------------------------------------------------------ use: scope violations
+
+    /// @notice The UserOperation's `callData` is not a call to the account's `execute`.
+    error NotAnExecuteCall(bytes32 sessionId, bytes4 selector);
+
+    /// @notice The `execute` mode is not a single or batch call with the default exec type.
+    error UnsupportedExecutionMode(bytes32 sessionId, bytes32 mode);
+
+    /// @notice No session may make this call: the validator, module management or `execute` on the
+    ///         account, or (under root) any call to the account itself.
+    error ForbiddenCall(bytes32 sessionId, address target, bytes4 selector);
+
+    /// @notice No permission of the session allows calling `selector` on `target`.
+    error CallNotAllowed(bytes32 sessionId, address target, bytes4 selector);
+
+    /// @notice A value transfer without a `NativeTokenTransfer` permission.
+    error NativeTransferNotAllowed(bytes32 sessionId, address target, uint256 value);
+
+    /// @notice The native allowance left is smaller than the value this call sends.
+    error NativeAllowanceExceeded(bytes32 sessionId, address target, uint256 requested, uint256 remaining);
+
+    /// @notice An ERC-20 transfer/transferFrom/approve/increaseAllowance on a token the session has
+    ///         no `Erc20TokenTransfer` permission for.
+    error Erc20NotAllowed(bytes32 sessionId, address token, bytes4 selector);
+
+    /// @notice The token allowance left is smaller than the amount this call moves or approves.
+    error Erc20AllowanceExceeded(bytes32 sessionId, address token, uint256 requested, uint256 remaining);
+
+    /// @notice An ERC-20 spend call too short to hold its amount argument.
+    error MalformedErc20Call(bytes32 sessionId, address token, bytes4 selector);
+
+    /// @notice The UserOperation's maximum cost exceeds what is left of the session's `GasLimit`.
+    error GasLimitExceeded(bytes32 sessionId, uint256 requested, uint256 remaining);
+
+    /// @notice The signature claims root, but the session does not hold `Root`.
+    error NotRootSession(bytes32 sessionId);
+
+    // ------------------------------------------------------------ enable and revoke
+
+    /// @notice The grant names another account than the one enabling it.
+    error GrantAccountMismatch(bytes32 sessionId, address grantAccount, address account);
+
+    /// @notice The grant's session key is zero.
+    error InvalidSessionKey(bytes32 sessionId);
+
+    /// @notice `validUntil` is zero or not after `validAfter`.
+    error InvalidValidity(bytes32 sessionId, uint48 validAfter, uint48 validUntil);
+
+    /// @notice The grant has no permissions.
+    error NoPermissions(bytes32 sessionId);
+
+    /// @notice `Root` is combined with other permissions.
+    error RootNotExclusive(bytes32 sessionId);
+
+    /// @notice Permission `index` sets a field its type does not use, lacks one it needs, targets the
+    ///         account or the validator, names a forbidden account selector, or exceeds 2**128-1.
+    error InvalidPermission(bytes32 sessionId, uint256 index);
+
+    /// @notice Permission `index` repeats a limit (native, gas, or the same token) of the grant.
+    error DuplicatePermission(bytes32 sessionId, uint256 index);
+
+    /// @notice The grant was enabled or revoked before; a grant is enabled at most once.
+    error SessionNotUnused(bytes32 sessionId, SessionStatus status);
+
+    /// @notice The session was revoked already.
+    error SessionAlreadyRevoked(bytes32 sessionId);
+
+    /// @notice Only the grant's account or its session key may revoke it.
+    error NotSessionAuthority(bytes32 sessionId, address caller);
+
+    // ------------------------------------------------------------ events
+
+    event SessionEnabled(
+        address indexed account,
+        bytes32 indexed sessionId,
+        address indexed sessionKey,
+        uint48 validAfter,
+        uint48 validUntil
+    );
+
+    event SessionRevoked(address indexed account, bytes32 indexed sessionId, address revoker);
+
+    /// @notice Every session of `account` enabled before is revoked; `epoch` is the new epoch.
+    event AllSessionsRevoked(address indexed account, uint256 epoch);
+
+    /// @notice A session spent `amount` of its allowance for `token` (zero: native value).
+    event SessionSpent(bytes32 indexed sessionId, address indexed token, uint256 amount);
+
+    /// @notice A session spent `maxCost` wei of its `GasLimit` on a self-paid UserOperation.
+    event SessionGasSpent(bytes32 indexed sessionId, uint256 maxCost);
+
+    // ------------------------------------------------------------ functions
+
+    /// @notice Enables `grant` for the calling account (`grant.account` must be the caller).
+    function enableSession(SessionGrant calldata grant) external returns (bytes32 sessionId);
+
+    /// @notice Revokes `grant`, enabled or not yet used. Callable by the account or the session key.
+    function revokeSession(SessionGrant calldata grant) external;
+
+    /// @notice Revokes every session of the calling account by bumping its epoch.
+    function revokeAllSessions() external;
+
+    /// @notice The session id of `grant`: its EIP-712 digest under this validator's domain.
+    function getSessionId(SessionGrant calldata grant) external view returns (bytes32);
+
+    /// @notice The status of a session on `account`, its key and the epoch it was enabled in.
+    function getSession(address account, bytes32 sessionId)
+        external
+        view
+        returns (SessionStatus status, address sessionKey, uint256 epoch);
+
+    /// @notice What is left of a live session's limit: `permissionType` is `NativeTokenTransfer`,
+    ///         `GasLimit`, or `Erc20TokenTransfer` with `token`. Zero when the session holds no such
+    ///         limit or is not live.
+    function getRemaining(address account, bytes32 sessionId, PermissionType permissionType, address token)
+        external
+        view
+        returns (uint256 remaining);
+
+    /// @notice The revocation epoch of `account`.
+    function epochOf(address account) external view returns (uint256);
+}

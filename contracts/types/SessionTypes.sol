@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+// Session grants of the leash `SessionKeyValidator`: the one source of truth for Solidity and Rust.
+// This file imports nothing and holds only structs, enums and constants, because `leash-bindings`
+// runs alloy's `sol!` over it directly. Encodings, signature layouts and the session id formula are
+// specified in docs/permissions.md.
+
+/// @notice The eight permission types of the hosted Wallet API, in this order. The EIP-712 and ABI
+///         encodings carry the type as its `uint8` index.
+enum PermissionType {
+    Root, // "root": any call except the forbidden ones; must be the only permission.
+    NativeTokenTransfer, // "native-token-transfer": `amount` = cumulative native value allowance.
+    Erc20TokenTransfer, // "erc20-token-transfer": `target` = token, `amount` = cumulative allowance.
+    GasLimit, // "gas-limit": `amount` = cumulative max cost in wei of self-paid UserOperations.
+    ContractAccess, // "contract-access": `target` = contract, any function.
+    AccountFunctions, // "account-functions": `functions` = selectors callable on the account itself.
+    FunctionsOnAllContracts, // "functions-on-all-contracts": `functions` callable on any contract.
+    FunctionsOnContract // "functions-on-contract": `functions` callable on `target`.
+}
+
+/// @notice Lifecycle of a grant on one account. An `Enabled` session enabled before the account's
+///         latest epoch bump is reported as `Revoked`.
+enum SessionStatus {
+    Unused,
+    Enabled,
+    Revoked
+}
+
+/// @notice One permission. A field a type does not use must be zero (or empty).
+struct Permission {
+    PermissionType permissionType;
+    address target;
+    uint256 amount;
+    bytes4[] functions;
+}
+
+/// @notice What the owner signs (EIP-712, domain: name "LeashSessionKeyValidator", version "1",
+///         chain id, verifyingContract = the validator).
+struct SessionGrant {
+    address account;
+    address sessionKey;
+    uint48 validAfter;
+    uint48 validUntil;
+    uint256 salt;
+    Permission[] permissions;
+}
+
+/// @dev EIP-712 type hashes.
+bytes32 constant PERMISSION_TYPEHASH =
+    keccak256("Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions)");
+bytes32 constant SESSION_GRANT_TYPEHASH = keccak256(
+    "SessionGrant(address account,address sessionKey,uint48 validAfter,uint48 validUntil,uint256 salt,Permission[] permissions)Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions)"
+);
+
+/// @dev First byte of a UserOperation signature for the validator.
+uint8 constant SIG_MODE_USE = 0x00; // 0x00 ‖ sessionId ‖ ecdsa(userOpHash) by the session key.
+uint8 constant SIG_MODE_USE_ROOT = 0x01; // Same layout, for a session holding `Root`.
+uint8 constant SIG_MODE_ENABLE = 0x02; // 0x02 ‖ abi.encode(SessionGrant, ownerSignature, sessionKeySignature).
+
+/// @dev Allowances and limits are stored in 128 bits; larger amounts are rejected at enable time.
+uint256 constant MAX_ALLOWANCE = type(uint128).max;
+
+/// @dev The ERC-20 calls that count against `Erc20TokenTransfer` and that no other permission
+///      allows: they move or approve value.
+bytes4 constant ERC20_TRANSFER = 0xa9059cbb; // transfer(address,uint256)
+bytes4 constant ERC20_TRANSFER_FROM = 0x23b872dd; // transferFrom(address,address,uint256)
+bytes4 constant ERC20_APPROVE = 0x095ea7b3; // approve(address,uint256)
+bytes4 constant ERC20_INCREASE_ALLOWANCE = 0x39509351; // increaseAllowance(address,uint256)
+
+/// @dev Account selectors no session may call, not even through `AccountFunctions`.
+bytes4 constant ACCOUNT_EXECUTE = 0xe9ae5c53; // execute(bytes32,bytes)
+bytes4 constant ACCOUNT_EXECUTE_FROM_EXECUTOR = 0xd691c964; // executeFromExecutor(bytes32,bytes)
+bytes4 constant ACCOUNT_INSTALL_MODULE = 0x9517e29f; // installModule(uint256,address,bytes)
+bytes4 constant ACCOUNT_UNINSTALL_MODULE = 0xa71763a8; // uninstallModule(uint256,address,bytes)
+bytes4 constant ACCOUNT_VALIDATE_USER_OP = 0x19822f7c; // validateUserOp(PackedUserOperation,bytes32,uint256)
+bytes4 constant ACCOUNT_EXECUTE_USER_OP = 0x8dd7712f; // executeUserOp(PackedUserOperation,bytes32)

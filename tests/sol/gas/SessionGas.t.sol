@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
+import {Execution} from "../../../contracts/types/Execution.sol";
+import {SessionGrant} from "../../../contracts/types/SessionTypes.sol";
+import {SessionTestBase} from "../utils/SessionTestBase.sol";
+import {Target} from "../utils/TestToken.sol";
+
+interface ISimpleAccount {
+    function execute(address target, uint256 value, bytes calldata data) external;
+}
+
+/// @notice Gas of session-key UserOperations against the owner-signed baseline, one scenario per
+///         test so each `handleOps` runs as its own cold transaction under `--isolate` (set inline
+///         below). Results land in snapshots/session_gas.json; docs/benchmarks.md explains them.
+/// forge-config: default.isolate = true
+contract SessionGasTest is SessionTestBase {
+    string internal constant GROUP = "session_gas";
+    uint256 internal constant SIMPLE_7702_KEY = 0x5171;
+    uint256 internal constant AMOUNT = 1 ether;
+
+    function setUp() public override {
+        super.setUp();
+        // Recipients already hold some of each asset, as in most real transfers.
+        token.mint(alice, 1);
+        vm.deal(alice, 1);
+    }
+
+    function _measure(PackedUserOperation memory userOp, string memory name) internal {
+        handleOp(userOp);
+        vm.snapshotGasLastCall(GROUP, name);
+        vm.snapshotValue(GROUP, string.concat(name, "_signature_bytes"), userOp.signature.length);
+    }
+
+    function _erc20Grant() internal view returns (SessionGrant memory) {
+        return _grant(_list(_functionsOn(address(token), bytes4(0xa9059cbb)), _erc20(address(token), ALLOWANCE)));
+    }
+
+    function _batchGrant() internal view returns (SessionGrant memory) {
+        return _grant(
+            _list(
+                _erc20(address(token), ALLOWANCE),
+                _native(ALLOWANCE),
+                _functionsOn(address(target), Target.ping.selector)
+            )
+        );
+    }
+
+    function _batchCallData() internal view returns (bytes memory) {
+        Execution[] memory executions = new Execution[](3);
+        executions[0] = Execution(address(token), 0, abi.encodeWithSelector(0xa9059cbb, alice, AMOUNT));
+        executions[1] = Execution(alice, AMOUNT, "");
+        executions[2] = Execution(address(target), 0, abi.encodeCall(Target.ping, ()));
+        return _batch(executions);
+    }
+
+    // ------------------------------------------------------------ baselines
+
+    function test_gas_owner_eth_transfer() public {
+        PackedUserOperation memory userOp = buildUserOp(owner, 0, _single(alice, AMOUNT, ""));
+        signUserOp(userOp, OWNER_KEY);
+        _measure(userOp, "owner_eth_transfer");
+    }
+
+    function test_gas_owner_erc20_transfer() public {
+        PackedUserOperation memory userOp = buildUserOp(owner, 0, _transfer(alice, AMOUNT));
+        signUserOp(userOp, OWNER_KEY);
+        _measure(userOp, "owner_erc20_transfer");
+    }
+
+    function test_gas_owner_batch3() public {
+        PackedUserOperation memory userOp = buildUserOp(owner, 0, _batchCallData());
+        signUserOp(userOp, OWNER_KEY);
+        _measure(userOp, "owner_batch3");
+    }
+
+    function test_gas_simple7702_eth_transfer() public {
+        address simple = deploySimple7702Account();
+        delegate(SIMPLE_7702_KEY, simple);
+        address sender = vm.addr(SIMPLE_7702_KEY);
+        vm.deal(sender, 10 ether);
+        PackedUserOperation memory userOp =
+            buildUserOp(sender, 0, abi.encodeCall(ISimpleAccount.execute, (alice, AMOUNT, "")));
+        signUserOp(userOp, SIMPLE_7702_KEY);
+        _measure(userOp, "simple7702_eth_transfer");
+    }
+
+    // ------------------------------------------------------------ sessions, enabled beforehand
+
+    function test_gas_session_eth_transfer() public {
+        bytes32 sessionId = _enable(_grant(_list(_native(ALLOWANCE))));
+        _measure(_useOp(sessionId, _single(alice, AMOUNT, "")), "session_eth_transfer");
+    }
+
+    function test_gas_session_erc20_transfer() public {
+        bytes32 sessionId = _enable(_erc20Grant());
+        _measure(_useOp(sessionId, _transfer(alice, AMOUNT)), "session_erc20_transfer");
+    }
+
+    function test_gas_session_batch3() public {
+        bytes32 sessionId = _enable(_batchGrant());
+        _measure(_useOp(sessionId, _batchCallData()), "session_batch3");
+    }
+
+    // ------------------------------------------------------------ the same first operations, lazily enabled
+
+    function test_gas_session_eth_transfer_lazy() public {
+        _measure(_enableOp(_grant(_list(_native(ALLOWANCE))), _single(alice, AMOUNT, "")), "session_eth_transfer_lazy");
+    }
+
+    function test_gas_session_erc20_transfer_lazy() public {
+        _measure(_enableOp(_erc20Grant(), _transfer(alice, AMOUNT)), "session_erc20_transfer_lazy");
+    }
+
+    function test_gas_session_batch3_lazy() public {
+        _measure(_enableOp(_batchGrant(), _batchCallData()), "session_batch3_lazy");
+    }
+}
