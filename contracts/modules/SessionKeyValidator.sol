@@ -271,13 +271,6 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     function _spendErc20(Use memory use, address token, bytes4 selector, bytes calldata data) internal {
-        // transferFrom(from, to, amount) has the amount third; the others have it second.
-        uint256 amountOffset = selector == ERC20_TRANSFER_FROM ? 0x44 : 0x24;
-        if (data.length < amountOffset + 0x20) {
-            _authenticate(use);
-            revert MalformedErc20Call(use.sessionId, token, selector);
-        }
-        uint256 amount = uint256(bytes32(data[amountOffset:amountOffset + 0x20]));
         bytes32 key = ScopeLib.key(use.seed, PermissionType.Erc20TokenTransfer, 0, token);
         uint256 scope = _scopes[key][use.account];
         if (scope == 0) {
@@ -285,6 +278,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             revert Erc20NotAllowed(use.sessionId, token, selector);
         }
         _found(use, scope);
+        // transferFrom(from, to, amount) has the amount third; the others have it second.
+        uint256 amountOffset = selector == ERC20_TRANSFER_FROM ? 0x44 : 0x24;
+        if (data.length < amountOffset + 0x20) revert MalformedErc20Call(use.sessionId, token, selector);
+        uint256 amount = uint256(bytes32(data[amountOffset:amountOffset + 0x20]));
         uint256 left = ScopeLib.remaining(scope);
         if (amount > left) revert Erc20AllowanceExceeded(use.sessionId, token, amount, left);
         if (amount != 0) {

@@ -210,4 +210,27 @@ abstract contract SessionTestBase is AccountTestBase {
         vm.expectRevert(error);
         validator.enableSession(grant);
     }
+
+    // ------------------------------------------------------------ direct validation
+
+    /// @dev Calls `validateUserOp` as the account, with the session key's signature over an arbitrary
+    ///      hash (the validator checks the signature against the hash it is given), so that fuzz and
+    ///      invariant runs need no EntryPoint round trip. Returns the revert data on revert.
+    function _validate(bytes32 sessionId, bytes memory callData)
+        internal
+        returns (bool ok, uint256 validationData, bytes memory revertData)
+    {
+        PackedUserOperation memory userOp;
+        userOp.sender = owner;
+        userOp.callData = callData;
+        bytes32 hash = keccak256(abi.encode(callData, sessionId));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(SESSION_KEY, hash);
+        userOp.signature = abi.encodePacked(SIG_MODE_USE, sessionId, r, s, v);
+        vm.prank(owner);
+        try validator.validateUserOp(userOp, hash) returns (uint256 result) {
+            return (true, result, "");
+        } catch (bytes memory data) {
+            return (false, 0, data);
+        }
+    }
 }
