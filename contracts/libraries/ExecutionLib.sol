@@ -66,9 +66,12 @@ library ExecutionLib {
         returns (address target, uint256 value, bytes calldata callData)
     {
         if (data.length < 52) revert InvalidExecutionEncoding();
-        target = address(bytes20(data[:20]));
-        value = uint256(bytes32(data[20:52]));
-        callData = data[52:];
+        assembly ("memory-safe") {
+            target := shr(96, calldataload(data.offset))
+            value := calldataload(add(data.offset, 20))
+            callData.offset := add(data.offset, 52)
+            callData.length := sub(data.length, 52)
+        }
     }
 
     /// @notice Views batch execution calldata as `Execution[]` after checking all of its bounds.

@@ -88,7 +88,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         Use memory use;
         use.account = msg.sender;
         use.epoch = _epochs[msg.sender];
-        uint8 mode = uint8(signature[0]);
+        uint256 mode = _byteAt(signature, 0);
         if (mode == SIG_MODE_ENABLE) {
             (bool ok, SessionGrant calldata grant, bytes calldata ownerSignature, bytes calldata keySignature) =
                 GrantLib.decodeEnable(signature[1:]);
@@ -102,8 +102,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             // A grant already enabled is simply used, so a client may keep sending the enable form.
             if (_records[use.sessionId][msg.sender] == 0) _enable(msg.sender, use.sessionId, grant, use.epoch);
         } else if (mode <= SIG_MODE_USE_ROOT && signature.length == 98) {
-            use.sessionId = bytes32(signature[1:33]);
-            use.signer = ECDSA.tryRecoverCalldata(userOpHash, signature[33:]);
+            // Layout: mode (1) ‖ sessionId (32) ‖ r ‖ s ‖ v (65); the length was checked above.
+            bytes32 sessionId;
+            bytes calldata keySignature;
+            assembly ("memory-safe") {
+                sessionId := calldataload(add(signature.offset, 1))
+                keySignature.offset := add(signature.offset, 33)
+                keySignature.length := 65
+            }
+            use.sessionId = sessionId;
+            use.signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
             use.root = mode == SIG_MODE_USE_ROOT;
         } else {
             return SIG_VALIDATION_FAILED;
@@ -151,10 +159,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 record = _records[sessionId][account];
         uint32 epoch = _epochs[account];
         if (record != 0) {
-            if (record >> _RECORD_STATUS_SHIFT == uint8(SessionStatus.Revoked)) {
-                revert SessionAlreadyRevoked(sessionId);
-            }
-            epoch = uint32(record >> _RECORD_EPOCH_SHIFT);
+            SessionStatus status;
+            (, epoch, status) = _unpackRecord(record);
+            if (status == SessionStatus.Revoked) revert SessionAlreadyRevoked(sessionId);
             // Clearing each scope is what stops validation: it never reads this record on success.
             _applyPermissions(account, sessionId, ScopeLib.seed(sessionId, grant.sessionKey, epoch), grant, 0);
         }
@@ -176,15 +183,11 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
 
     /// @inheritdoc ISessionKeyValidator
     function getSession(address account, bytes32 sessionId)
-        public
+        external
         view
         returns (SessionStatus status, address sessionKey, uint256 epoch)
     {
-        uint256 record = _records[sessionId][account];
-        sessionKey = address(uint160(record));
-        epoch = uint32(record >> _RECORD_EPOCH_SHIFT);
-        status = SessionStatus(record >> _RECORD_STATUS_SHIFT);
-        if (status == SessionStatus.Enabled && epoch != _epochs[account]) status = SessionStatus.Revoked;
+        return _session(account, sessionId);
     }
 
     /// @inheritdoc ISessionKeyValidator
@@ -193,10 +196,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         view
         returns (uint256)
     {
-        (SessionStatus status, address sessionKey, uint256 epoch) = getSession(account, sessionId);
+        (SessionStatus status, address sessionKey, uint32 epoch) = _session(account, sessionId);
         if (status != SessionStatus.Enabled) return 0;
         if (permissionType != PermissionType.Erc20TokenTransfer) token = address(0);
-        bytes32 seed = ScopeLib.seed(sessionId, sessionKey, uint32(epoch));
+        bytes32 seed = ScopeLib.seed(sessionId, sessionKey, epoch);
         return ScopeLib.remaining(_scopes[ScopeLib.key(seed, permissionType, 0, token)][account]);
     }
 
@@ -208,7 +211,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     // ---------------------------------------------------------------- validation internals
 
     function _checkCalls(Use memory use, bytes calldata callData) internal {
-        bytes4 selector = callData.length < 4 ? bytes4(0) : bytes4(callData[:4]);
+        bytes4 selector = _selectorOf(callData);
         if (selector != ACCOUNT_EXECUTE) {
             _authenticate(use);
             revert NotAnExecuteCall(use.sessionId, selector);
@@ -240,7 +243,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
 
     function _checkCall(Use memory use, address target, uint256 value, bytes calldata data) internal {
         bool hasSelector = data.length >= 4;
-        bytes4 selector = hasSelector ? bytes4(data[:4]) : bytes4(0);
+        bytes4 selector = _selectorOf(data);
         if (target == address(this) || (target == use.account && (use.root || !hasSelector || _isForbidden(selector))))
         {
             _authenticate(use);
@@ -281,7 +284,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         // transferFrom(from, to, amount) has the amount third; the others have it second.
         uint256 amountOffset = selector == ERC20_TRANSFER_FROM ? 0x44 : 0x24;
         if (data.length < amountOffset + 0x20) revert MalformedErc20Call(use.sessionId, token, selector);
-        uint256 amount = uint256(bytes32(data[amountOffset:amountOffset + 0x20]));
+        uint256 amount;
+        assembly ("memory-safe") {
+            amount := calldataload(add(data.offset, amountOffset))
+        }
         uint256 left = ScopeLib.remaining(scope);
         if (amount > left) revert Erc20AllowanceExceeded(use.sessionId, token, amount, left);
         if (amount != 0) {
@@ -308,8 +314,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     ///      paymaster: `(verificationGasLimit + callGasLimit + preVerificationGas) * maxFeePerGas`.
     function _spendGas(Use memory use, PackedUserOperation calldata userOp) internal {
         uint256 gasLimits = uint256(userOp.accountGasLimits);
+        uint256 maxFeePerGas = uint256(userOp.gasFees) & type(uint128).max;
         uint256 maxCost =
-            ((gasLimits >> 128) + uint128(gasLimits) + userOp.preVerificationGas) * uint128(uint256(userOp.gasFees));
+            ((gasLimits >> 128) + (gasLimits & type(uint128).max) + userOp.preVerificationGas) * maxFeePerGas;
         bytes32 key = ScopeLib.key(use.seed, PermissionType.GasLimit, 0, address(0));
         uint256 scope = _scopes[key][use.account];
         uint256 left = ScopeLib.remaining(scope);
@@ -341,6 +348,19 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         assembly ("memory-safe") {
             mstore(0x00, SIG_VALIDATION_FAILED)
             return(0x00, 0x20)
+        }
+    }
+
+    /// @dev The first four bytes of `data`, or zero when it is shorter.
+    function _selectorOf(bytes calldata data) internal pure returns (bytes4 selector) {
+        assembly ("memory-safe") {
+            selector := mul(gt(data.length, 3), and(calldataload(data.offset), shl(224, 0xffffffff)))
+        }
+    }
+
+    function _byteAt(bytes calldata data, uint256 index) internal pure returns (uint256 result) {
+        assembly ("memory-safe") {
+            result := byte(0, calldataload(add(data.offset, index)))
         }
     }
 
@@ -478,6 +498,28 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     function _isOwnerSignature(address account, bytes32 digest, bytes calldata signature) internal view returns (bool) {
         return ECDSA.tryRecoverCalldata(digest, signature) == account
             || SignatureCheckerLib.isValidERC1271SignatureNowCalldata(account, digest, signature);
+    }
+
+    /// @dev A session's record, with an `Enabled` session of an earlier epoch reported as `Revoked`.
+    function _session(address account, bytes32 sessionId)
+        internal
+        view
+        returns (SessionStatus status, address sessionKey, uint32 epoch)
+    {
+        (sessionKey, epoch, status) = _unpackRecord(_records[sessionId][account]);
+        if (status == SessionStatus.Enabled && epoch != _epochs[account]) status = SessionStatus.Revoked;
+    }
+
+    function _unpackRecord(uint256 record)
+        internal
+        pure
+        returns (address sessionKey, uint32 epoch, SessionStatus status)
+    {
+        assembly ("memory-safe") {
+            sessionKey := and(record, 0xffffffffffffffffffffffffffffffffffffffff)
+            epoch := and(shr(_RECORD_EPOCH_SHIFT, record), 0xffffffff)
+            status := shr(_RECORD_STATUS_SHIFT, record)
+        }
     }
 
     function _packRecord(address sessionKey, uint32 epoch, SessionStatus status) internal pure returns (uint256) {

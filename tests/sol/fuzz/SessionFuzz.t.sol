@@ -46,7 +46,12 @@ contract SessionFuzzTest is SessionTestBase {
     /// @dev The error a single call must raise under this session's grant, or empty if allowed.
     function _expected(address to, uint256 value, bytes memory data) internal view returns (bytes memory) {
         bool hasSelector = data.length >= 4;
-        bytes4 selector = hasSelector ? bytes4(data) : bytes4(0);
+        bytes4 selector;
+        if (hasSelector) {
+            assembly {
+                selector := and(mload(add(data, 0x20)), shl(224, 0xffffffff))
+            }
+        }
         if (to == address(validator) || to == owner) {
             if (to == owner && hasSelector && selector != LeashAccount.execute.selector) {
                 return abi.encodeWithSelector(ISessionKeyValidator.CallNotAllowed.selector, sessionId, to, selector);
