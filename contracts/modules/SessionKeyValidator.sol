@@ -378,8 +378,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     // ---------------------------------------------------------------- enable internals
 
     function _enable(address account, bytes32 sessionId, SessionGrant calldata grant, uint32 epoch) internal {
-        uint256 record = _records[sessionId][account];
-        if (record != 0) revert SessionNotUnused(sessionId, SessionStatus(record >> _RECORD_STATUS_SHIFT));
+        if (_records[sessionId][account] != 0) {
+            (SessionStatus status,,) = _session(account, sessionId);
+            revert SessionNotUnused(sessionId, status);
+        }
         if (grant.account != account) revert GrantAccountMismatch(sessionId, grant.account, account);
         if (grant.sessionKey == address(0)) revert InvalidSessionKey(sessionId);
         if (grant.validUntil == 0 || grant.validAfter >= grant.validUntil) {

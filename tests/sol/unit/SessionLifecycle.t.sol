@@ -317,6 +317,10 @@ contract SessionLifecycleTest is SessionTestBase {
         handleOp(_useOp(_enable(fresh), _ping()));
         vm.assertEq(target.pings(), 1, "new session");
         _failsSignature(_enableOp(other, _ping()));
+        _enableReverts(
+            other,
+            abi.encodeWithSelector(ISessionKeyValidator.SessionNotUnused.selector, otherId, SessionStatus.Revoked)
+        );
     }
 
     function test_sessionKeyRevokesItself() public {
