@@ -95,7 +95,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             if (!ok) return SIG_VALIDATION_FAILED;
             use.sessionId = _sessionId(grant);
             use.signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
-            if (use.signer != grant.sessionKey || !_isOwnerSignature(msg.sender, use.sessionId, ownerSignature)) {
+            if (
+                use.signer == address(0) || use.signer != grant.sessionKey
+                    || !_isOwnerSignature(msg.sender, use.sessionId, ownerSignature)
+            ) {
                 return SIG_VALIDATION_FAILED;
             }
             use.root = grant.permissions.length != 0 && grant.permissions[0].permissionType == PermissionType.Root;
@@ -112,11 +115,11 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             }
             use.sessionId = sessionId;
             use.signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
+            if (use.signer == address(0)) return SIG_VALIDATION_FAILED;
             use.root = mode == SIG_MODE_USE_ROOT;
         } else {
             return SIG_VALIDATION_FAILED;
         }
-        if (use.signer == address(0)) return SIG_VALIDATION_FAILED;
         use.seed = ScopeLib.seed(use.sessionId, use.signer, use.epoch);
 
         _checkCalls(use, userOp.callData);
