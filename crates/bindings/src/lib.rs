@@ -40,3 +40,14 @@ sol!(
     #[sol(all_derives)]
     "../../contracts/types/Execution.sol"
 );
+
+sol!(
+    /// The part of ERC-20 that the tools read: balances and transfers.
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    interface IERC20 {
+        event Transfer(address indexed from, address indexed to, uint256 value);
+        function balanceOf(address owner) external view returns (uint256);
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+);

@@ -1,21 +1,23 @@
 //! An in-memory chain on revm, with the ERC-4337 v0.8 and leash contracts deployed the way every
 //! real chain has them.
 
-use crate::{BundleOutcome, RevertReason, SimError};
+use crate::{BundleOutcome, RevertReason, SimError, value_transfers::ValueTransferTracer};
 use alloy_eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, B256, Bytes, U256, address};
+use alloy_primitives::{Address, B256, Bytes, I256, U256, address};
 use alloy_sol_types::SolCall;
 use leash_bindings::{
-    CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE, Deployment, EntryPoint, PackedUserOperation,
+    CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE, Deployment, EntryPoint, IERC20,
+    PackedUserOperation,
 };
 use revm::{
-    Context, ExecuteEvm, MainBuilder, MainContext,
+    Context, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     database::{CacheDB, EmptyDB},
     database_interface::DatabaseCommit,
     primitives::{TxKind, hardfork::SpecId},
-    state::{AccountInfo, Bytecode},
+    state::{AccountInfo, Bytecode, EvmState},
 };
+use std::collections::BTreeMap;
 
 /// The chain id of the embedded chain: anvil's, so wallets configured for local work match.
 pub const DEFAULT_CHAIN_ID: u64 = 31337;
@@ -24,13 +26,18 @@ pub const DEFAULT_CHAIN_ID: u64 = 31337;
 pub const DEFAULT_BUNDLER: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
 
 const BASE_FEE: u64 = 1_000_000_000;
+const SECONDS_PER_BLOCK: u64 = 12;
+const GENESIS_TIMESTAMP: u64 = 1_767_225_600;
 const TX_GAS_LIMIT: u64 = 16_000_000;
 const BLOCK_GAS_LIMIT: u64 = 36_000_000;
 const BUNDLER_FUNDS: u128 = 1_000_000_000_000_000_000_000;
 
 /// An in-memory Prague chain with the EntryPoint v0.8, `Simple7702Account` and `LeashAccount`
 /// deployed at their deterministic addresses.
-#[derive(Debug)]
+///
+/// Transactions run in the current block; the clock only moves when told to
+/// ([`Chain::advance_time`]), so runs are deterministic.
+#[derive(Clone, Debug)]
 pub struct Chain {
     db: CacheDB<EmptyDB>,
     block: BlockEnv,
@@ -38,12 +45,16 @@ pub struct Chain {
     bundler: Address,
 }
 
-/// A transaction that executed (successfully or not): what revm reports, committed or not.
+/// A plain transaction's result, as revm reports it.
 #[derive(Debug)]
 pub struct TxOutcome {
-    /// revm's result: success, revert or halt, with logs and gas.
+    /// Success, revert or halt, with logs and gas.
     pub result: ExecutionResult,
 }
+
+/// A saved state of a [`Chain`], clock included, to return to with [`Chain::restore`].
+#[derive(Clone, Debug)]
+pub struct ChainSnapshot(Box<Chain>);
 
 impl Chain {
     /// A fresh chain with every [`Deployment`] in place and a funded bundler.
@@ -53,7 +64,7 @@ impl Chain {
         cfg.chain_id = DEFAULT_CHAIN_ID;
         let block = BlockEnv {
             number: U256::from(1),
-            timestamp: U256::from(1_767_225_600u64),
+            timestamp: U256::from(GENESIS_TIMESTAMP),
             gas_limit: BLOCK_GAS_LIMIT,
             basefee: BASE_FEE,
             prevrandao: Some(B256::ZERO),
@@ -81,6 +92,33 @@ impl Chain {
     /// The address that sends bundles and receives their fees.
     pub fn bundler(&self) -> Address {
         self.bundler
+    }
+
+    /// The current block's timestamp, in seconds.
+    pub fn timestamp(&self) -> u64 {
+        self.block.timestamp.saturating_to()
+    }
+
+    /// The current block number.
+    pub fn block_number(&self) -> u64 {
+        self.block.number.saturating_to()
+    }
+
+    /// Moves the clock forward by `seconds`, and the block number by one per 12 seconds (at least
+    /// one).
+    pub fn advance_time(&mut self, seconds: u64) {
+        self.block.timestamp += U256::from(seconds);
+        self.block.number += U256::from((seconds / SECONDS_PER_BLOCK).max(1));
+    }
+
+    /// Saves the whole state, clock included.
+    pub fn snapshot(&self) -> ChainSnapshot {
+        ChainSnapshot(Box::new(self.clone()))
+    }
+
+    /// Returns to a saved state.
+    pub fn restore(&mut self, snapshot: ChainSnapshot) {
+        *self = *snapshot.0;
     }
 
     /// The native balance of `address`.
@@ -125,29 +163,21 @@ impl Chain {
             sender,
             key: key.to(),
         };
-        let output = self.view(
-            Deployment::entry_point().address(),
-            call.abi_encode().into(),
-            "getNonce",
-        )?;
-        EntryPoint::getNonceCall::abi_decode_returns(&output).map_err(|source| SimError::Decode {
-            what: "getNonce return",
-            source,
-        })
+        let output = self.view(Deployment::entry_point().address(), call, "getNonce")?;
+        decode_return::<EntryPoint::getNonceCall>(&output, "getNonce return")
     }
 
     /// The deposit `account` holds in the EntryPoint (unused prefunds stay there).
     pub fn entry_point_deposit(&mut self, account: Address) -> Result<U256, SimError> {
         let call = EntryPoint::balanceOfCall { account };
-        let output = self.view(
-            Deployment::entry_point().address(),
-            call.abi_encode().into(),
-            "balanceOf",
-        )?;
-        EntryPoint::balanceOfCall::abi_decode_returns(&output).map_err(|source| SimError::Decode {
-            what: "balanceOf return",
-            source,
-        })
+        let output = self.view(Deployment::entry_point().address(), call, "balanceOf")?;
+        decode_return::<EntryPoint::balanceOfCall>(&output, "balanceOf return")
+    }
+
+    /// The `token` balance of `holder`.
+    pub fn erc20_balance(&mut self, token: Address, holder: Address) -> Result<U256, SimError> {
+        let output = self.view(token, IERC20::balanceOfCall { owner: holder }, "balanceOf")?;
+        decode_return::<IERC20::balanceOfCall>(&output, "balanceOf return")
     }
 
     /// Sends `handleOps(ops, bundler)` from the bundler, as a type-4 transaction carrying
@@ -157,26 +187,17 @@ impl Chain {
         ops: Vec<PackedUserOperation>,
         authorizations: Vec<SignedAuthorization>,
     ) -> Result<BundleOutcome, SimError> {
-        let call = EntryPoint::handleOpsCall {
-            ops,
-            beneficiary: self.bundler,
-        };
-        let tx = self.tx_from(
-            self.bundler,
-            Deployment::entry_point().address(),
-            call.abi_encode().into(),
-            authorizations,
-        )?;
-        let result = self.execute(tx, true)?;
-        Ok(match &result {
-            ExecutionResult::Success { logs, .. } => {
-                BundleOutcome::from_logs(logs, result.tx_gas_used())?
-            }
-            ExecutionResult::Revert { output, .. } => BundleOutcome::from_revert(output),
-            ExecutionResult::Halt { reason, .. } => {
-                BundleOutcome::Failed(RevertReason::Message(format!("halted: {reason:?}")))
-            }
-        })
+        self.run_bundle(ops, authorizations, true)
+    }
+
+    /// Preflight: runs exactly what [`Chain::handle_ops`] would, validation and execution, and
+    /// reports the same outcome without changing the chain.
+    pub fn simulate(
+        &mut self,
+        ops: Vec<PackedUserOperation>,
+        authorizations: Vec<SignedAuthorization>,
+    ) -> Result<BundleOutcome, SimError> {
+        self.run_bundle(ops, authorizations, false)
     }
 
     /// Sends a plain transaction from `from` and commits it.
@@ -189,9 +210,73 @@ impl Chain {
     ) -> Result<TxOutcome, SimError> {
         let mut tx = self.tx_from(from, to, data, Vec::new())?;
         tx.value = value;
+        let mut evm = self.evm(self.block.clone());
+        let outcome = evm.transact(tx).map_err(|e| SimError::Evm(e.to_string()))?;
+        self.db.commit(outcome.state);
         Ok(TxOutcome {
-            result: self.execute(tx, true)?,
+            result: outcome.result,
         })
+    }
+
+    fn run_bundle(
+        &mut self,
+        ops: Vec<PackedUserOperation>,
+        authorizations: Vec<SignedAuthorization>,
+        commit: bool,
+    ) -> Result<BundleOutcome, SimError> {
+        let entry_point = Deployment::entry_point().address();
+        let tracer = ValueTransferTracer::new(entry_point, ops.len());
+        let call = EntryPoint::handleOpsCall {
+            ops,
+            beneficiary: self.bundler,
+        };
+        let tx = self.tx_from(
+            self.bundler,
+            entry_point,
+            call.abi_encode().into(),
+            authorizations,
+        )?;
+
+        let mut evm = Context::mainnet()
+            .with_db(&mut self.db)
+            .with_block(self.block.clone())
+            .with_cfg(self.cfg.clone())
+            .build_mainnet_with_inspector(tracer);
+        let outcome = evm
+            .inspect_tx(tx)
+            .map_err(|e| SimError::Evm(e.to_string()))?;
+        let transfers = evm.inspector.into_transfers();
+
+        let native_balance_changes = self.native_balance_changes(&outcome.state);
+        if commit {
+            self.db.commit(outcome.state);
+        }
+        let result = outcome.result;
+        Ok(match &result {
+            ExecutionResult::Success { logs, .. } => BundleOutcome::included(
+                entry_point,
+                logs,
+                &transfers,
+                result.tx_gas_used(),
+                native_balance_changes,
+            )?,
+            ExecutionResult::Revert { output, .. } => BundleOutcome::from_revert(output),
+            ExecutionResult::Halt { reason, .. } => {
+                BundleOutcome::Failed(RevertReason::Message(format!("halted: {reason:?}")))
+            }
+        })
+    }
+
+    /// Balance in `state` minus balance now, for every account `state` touched.
+    fn native_balance_changes(&self, state: &EvmState) -> BTreeMap<Address, I256> {
+        state
+            .iter()
+            .filter_map(|(address, account)| {
+                let after = I256::from_raw(account.info.balance);
+                let change = after.wrapping_sub(I256::from_raw(self.balance(*address)));
+                (!change.is_zero()).then_some((*address, change))
+            })
+            .collect()
     }
 
     fn deploy(&mut self, deployment: &Deployment) -> Result<(), SimError> {
@@ -199,12 +284,8 @@ impl Chain {
         if !self.code(address).is_empty() {
             return Ok(());
         }
-        let outcome = self.transact(
-            self.bundler,
-            CREATE2_DEPLOYER,
-            deployment.deployer_calldata(),
-            U256::ZERO,
-        )?;
+        let data = deployment.deployer_calldata();
+        let outcome = self.transact(self.bundler, CREATE2_DEPLOYER, data, U256::ZERO)?;
         if !outcome.result.is_success() || self.code(address).is_empty() {
             return Err(SimError::Deployment {
                 name: deployment.name,
@@ -218,23 +299,24 @@ impl Chain {
     fn view(
         &mut self,
         to: Address,
-        data: Bytes,
+        call: impl SolCall,
         function: &'static str,
     ) -> Result<Bytes, SimError> {
         let tx = TxEnv::builder()
             .caller(Address::ZERO)
             .kind(TxKind::Call(to))
-            .data(data)
+            .data(call.abi_encode().into())
             .gas_limit(TX_GAS_LIMIT)
             .chain_id(Some(self.chain_id()))
             .nonce(self.nonce(Address::ZERO))
             .build()
             .map_err(|e| SimError::Evm(format!("{e:?}")))?;
-        let block = BlockEnv {
+        let mut evm = self.evm(BlockEnv {
             basefee: 0,
             ..self.block.clone()
-        };
-        match self.run(tx, block, false)? {
+        });
+        let outcome = evm.transact(tx).map_err(|e| SimError::Evm(e.to_string()))?;
+        match outcome.result {
             ExecutionResult::Success { output, .. } => Ok(output.into_data()),
             ExecutionResult::Revert { output, .. } => {
                 Err(SimError::CallReverted { function, output })
@@ -246,6 +328,17 @@ impl Chain {
         }
     }
 
+    fn evm(
+        &mut self,
+        block: BlockEnv,
+    ) -> revm::handler::MainnetEvm<revm::handler::MainnetContext<&mut CacheDB<EmptyDB>>> {
+        Context::mainnet()
+            .with_db(&mut self.db)
+            .with_block(block)
+            .with_cfg(self.cfg.clone())
+            .build_mainnet()
+    }
+
     fn tx_from(
         &self,
         from: Address,
@@ -253,7 +346,7 @@ impl Chain {
         data: Bytes,
         authorizations: Vec<SignedAuthorization>,
     ) -> Result<TxEnv, SimError> {
-        let mut builder = TxEnv::builder()
+        let builder = TxEnv::builder()
             .caller(from)
             .kind(TxKind::Call(to))
             .data(data)
@@ -262,7 +355,7 @@ impl Chain {
             .gas_priority_fee(Some(u128::from(BASE_FEE)))
             .chain_id(Some(self.chain_id()))
             .nonce(self.nonce(from));
-        builder = if authorizations.is_empty() {
+        let builder = if authorizations.is_empty() {
             builder.tx_type(Some(2))
         } else {
             builder
@@ -272,28 +365,6 @@ impl Chain {
         builder.build().map_err(|e| SimError::Evm(format!("{e:?}")))
     }
 
-    fn execute(&mut self, tx: TxEnv, commit: bool) -> Result<ExecutionResult, SimError> {
-        self.run(tx, self.block.clone(), commit)
-    }
-
-    fn run(
-        &mut self,
-        tx: TxEnv,
-        block: BlockEnv,
-        commit: bool,
-    ) -> Result<ExecutionResult, SimError> {
-        let mut evm = Context::mainnet()
-            .with_db(&mut self.db)
-            .with_block(block)
-            .with_cfg(self.cfg.clone())
-            .build_mainnet();
-        let outcome = evm.transact(tx).map_err(|e| SimError::Evm(e.to_string()))?;
-        if commit {
-            self.db.commit(outcome.state);
-        }
-        Ok(outcome.result)
-    }
-
     fn account_info(&self, address: Address) -> Option<AccountInfo> {
         self.db
             .cache
@@ -301,4 +372,8 @@ impl Chain {
             .get(&address)
             .and_then(|account| account.info())
     }
+}
+
+fn decode_return<C: SolCall>(output: &[u8], what: &'static str) -> Result<C::Return, SimError> {
+    C::abi_decode_returns(output).map_err(|source| SimError::Decode { what, source })
 }

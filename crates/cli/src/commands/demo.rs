@@ -42,7 +42,9 @@ pub(crate) fn run() -> eyre::Result<()> {
 
     println!("\n5. Outcome");
     match &report.outcome {
-        BundleOutcome::Included { ops, tx_gas_used } => {
+        BundleOutcome::Included {
+            ops, tx_gas_used, ..
+        } => {
             for op in ops {
                 match &op.execution {
                     Execution::Succeeded => println!("   executed           yes"),
