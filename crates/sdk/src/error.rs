@@ -19,4 +19,7 @@ pub enum SdkError {
     /// The signer failed.
     #[error("signing failed: {0}")]
     Signer(#[from] alloy_signer::Error),
+    /// A request to the chain's node failed.
+    #[error("node request failed: {0}")]
+    Transport(#[from] alloy_provider::transport::TransportError),
 }

@@ -1,18 +1,30 @@
 #![doc = include_str!("../README.md")]
 
 mod calls;
+mod deploy;
 mod eip7702;
 mod error;
+mod keystore;
+mod session_store;
 mod signing;
+mod transport;
 mod user_operation;
 
 pub use calls::{Call, MODE_BATCH, MODE_SINGLE, execute_calldata};
+pub use deploy::{DeployError, deploy_missing};
 pub use eip7702::{
-    DELEGATION_DESIGNATOR_PREFIX, EIP7702_INIT_CODE_MARKER, delegate_of, delegation_designator,
-    sign_authorization,
+    DELEGATION_DESIGNATOR_PREFIX, EIP7702_INIT_CODE_MARKER, authorization_if_not_delegated,
+    delegate_at, delegate_of, delegation_designator, sign_authorization,
 };
 pub use error::SdkError;
+pub use keystore::{EncryptedKey, KeystoreError, ScryptParams};
+pub use session_store::{LEASH_HOME_ENV, SessionMetadata, SessionStore, SessionStoreError};
 pub use signing::sign_owner;
+pub use transport::{
+    AaCode, BundlerClient, DirectSender, EntryPointRejection, RpcUserOperation, SenderError,
+    SignedUserOperation, UserOperationConversionError, UserOperationGasEstimate,
+    UserOperationReceipt, UserOperationSender, entry_point_nonce,
+};
 pub use user_operation::{
     GasSettings, UserOperationBuilder, nonce_key_for_validator, user_operation_hash,
 };

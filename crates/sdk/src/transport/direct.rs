@@ -1,0 +1,400 @@
+//! Direct submission: the caller is its own bundler and sends `handleOps` from a funded key.
+
+use crate::{
+    SignedUserOperation, UserOperationGasEstimate, UserOperationReceipt, delegate_of,
+    delegation_designator, entry_point_nonce, transport::SenderError, user_operation_hash,
+};
+use alloy_network::{TransactionBuilder, TransactionBuilder7702};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::{
+    Filter, Log, TransactionReceipt, TransactionRequest,
+    state::{AccountOverride, StateOverride},
+};
+use alloy_sol_types::{SolCall, SolEvent};
+use leash_bindings::{
+    Deployment,
+    EntryPoint::{BeforeExecution, UserOperationEvent, UserOperationRevertReason, handleOpsCall},
+    LeashAccount::{self, validateUserOpCall},
+    PackedUserOperation,
+};
+
+/// Gas of a transaction before its calldata.
+const TX_BASE_GAS: u64 = 21_000;
+/// What the EntryPoint spends per operation outside the metered validation and execution; the
+/// value ERC-4337 bundlers add to `preVerificationGas`.
+const PER_OPERATION_OVERHEAD_GAS: u64 = 18_300;
+/// What the EntryPoint's validation phase spends around `validateUserOp` and charges to
+/// `verificationGasLimit`: reading and updating the nonce (a write to a warm, non-zero slot),
+/// deposit accounting and the cold accesses to the sender and its delegate.
+const ENTRY_POINT_VALIDATION_GAS: u64 = 15_000;
+/// The extra cost of the first operation in a nonce lane: its nonce slot goes from zero to
+/// non-zero (`SSTORE` 20000 instead of 2900).
+const FIRST_NONCE_IN_LANE_GAS: u64 = 17_100;
+/// EIP-7702's charge per authorization in a transaction (`PER_EMPTY_ACCOUNT_COST`).
+const PER_AUTHORIZATION_GAS: u64 = 25_000;
+
+/// Sends each UserOperation in its own `handleOps` transaction from `bundler`, over any alloy
+/// provider that can send from that address (a wallet provider holding its key, or a node with
+/// the account unlocked, such as anvil).
+///
+/// Validation failures are caught before anything is sent: the transaction's gas estimate runs
+/// `handleOps`, and a `FailedOp` revert becomes [`SenderError::Rejected`] with its `AAxx` code.
+/// An operation that carries an EIP-7702 authorization goes in a type-4 transaction, so the
+/// sender is delegated in the same transaction that runs its first operation.
+#[derive(Clone, Debug)]
+pub struct DirectSender<P> {
+    provider: P,
+    bundler: Address,
+    beneficiary: Address,
+    entry_point: Address,
+    receipt_lookback: Option<u64>,
+}
+
+impl<P: Provider> DirectSender<P> {
+    /// Sends from `bundler`, which is also paid the operations' gas, to the canonical EntryPoint
+    /// v0.8.
+    pub fn new(provider: P, bundler: Address) -> Self {
+        Self {
+            provider,
+            bundler,
+            beneficiary: bundler,
+            entry_point: Deployment::entry_point().address(),
+            receipt_lookback: None,
+        }
+    }
+
+    /// Pays the operations' gas to `beneficiary` instead of the bundler.
+    pub fn with_beneficiary(mut self, beneficiary: Address) -> Self {
+        self.beneficiary = beneficiary;
+        self
+    }
+
+    /// Sends to another EntryPoint v0.8 deployment.
+    pub fn with_entry_point(mut self, entry_point: Address) -> Self {
+        self.entry_point = entry_point;
+        self
+    }
+
+    /// Looks receipts up in the last `blocks` blocks only (nodes limit `eth_getLogs` ranges); by
+    /// default the whole chain is searched, which suits local chains.
+    pub fn with_receipt_lookback(mut self, blocks: u64) -> Self {
+        self.receipt_lookback = Some(blocks);
+        self
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &P {
+        &self.provider
+    }
+
+    fn handle_ops_request(&self, op: &SignedUserOperation) -> TransactionRequest {
+        let call = handleOpsCall {
+            ops: vec![op.operation.clone()],
+            beneficiary: self.beneficiary,
+        };
+        let request = TransactionRequest::default()
+            .with_from(self.bundler)
+            .with_to(self.entry_point)
+            .with_input(call.abi_encode());
+        match &op.authorization {
+            Some(authorization) => request.with_authorization_list(vec![authorization.clone()]),
+            None => request,
+        }
+    }
+
+    /// The code the sender has once `op`'s authorization (if any) is applied, as a state override
+    /// for simulating the operation's calls before it is.
+    async fn pending_delegation(
+        &self,
+        op: &SignedUserOperation,
+    ) -> Result<(Option<Address>, Option<StateOverride>), SenderError> {
+        let sender = op.operation.sender;
+        let code = self
+            .provider
+            .get_code_at(sender)
+            .await
+            .map_err(SenderError::from_node)?;
+        let current = delegate_of(&code);
+        Ok(match &op.authorization {
+            Some(authorization) if current != Some(authorization.address) => {
+                let account = AccountOverride {
+                    code: Some(delegation_designator(authorization.address)),
+                    ..Default::default()
+                };
+                let overrides = StateOverride::from_iter([(sender, account)]);
+                (Some(authorization.address), Some(overrides))
+            }
+            _ => (current, None),
+        })
+    }
+
+    async fn estimate_call_from_entry_point(
+        &self,
+        to: Address,
+        input: Bytes,
+        overrides: Option<&StateOverride>,
+    ) -> Result<u64, SenderError> {
+        let request = TransactionRequest::default()
+            .with_from(self.entry_point)
+            .with_to(to)
+            .with_input(input);
+        self.provider
+            .estimate_gas(request)
+            .overrides_opt(overrides.cloned())
+            .await
+            .map_err(SenderError::from_node)
+    }
+}
+
+impl<P: Provider> crate::UserOperationSender for DirectSender<P> {
+    fn entry_point(&self) -> Address {
+        self.entry_point
+    }
+
+    async fn chain_id(&self) -> Result<u64, SenderError> {
+        self.provider
+            .get_chain_id()
+            .await
+            .map_err(SenderError::from_node)
+    }
+
+    async fn nonce(&self, sender: Address, key: U256) -> Result<U256, SenderError> {
+        entry_point_nonce(&self.provider, self.entry_point, sender, key).await
+    }
+
+    /// Estimates like a bundler, with `eth_estimateGas` calls made as the EntryPoint: the
+    /// account's `validateUserOp` (any signature of the right length; the account pays a prefund,
+    /// so it needs some balance) and its execution of
+    /// `callData`, each with the EIP-7702 delegation applied in a state override when it is still
+    /// pending. The EntryPoint's own validation work (nonce, deposit) is added to the validation
+    /// estimate; each call's own transaction overhead (21000 and calldata) stays in as margin.
+    /// Bundlers simulate the whole EntryPoint instead; this needs no simulation contract.
+    /// `preVerificationGas` is the transaction's base and calldata gas, the EntryPoint's
+    /// per-operation overhead and the authorization's charge.
+    async fn estimate(
+        &self,
+        op: &SignedUserOperation,
+    ) -> Result<UserOperationGasEstimate, SenderError> {
+        let (delegate, overrides) = self.pending_delegation(op).await?;
+        let chain_id = self.chain_id().await?;
+        let user_op_hash =
+            user_operation_hash(&op.operation, self.entry_point, chain_id, delegate)?;
+        let validate = validateUserOpCall {
+            userOp: account_user_operation(&op.operation),
+            userOpHash: user_op_hash,
+            // Any amount: paying the EntryPoint its prefund (a value call that credits the
+            // account's deposit) is part of validation, and costs the same for any amount.
+            missingAccountFunds: U256::from(1),
+        };
+        let verification_gas_limit = self
+            .estimate_call_from_entry_point(
+                op.operation.sender,
+                validate.abi_encode().into(),
+                overrides.as_ref(),
+            )
+            .await?;
+        let first_in_lane = op.operation.nonce.as_limbs()[0] == 0;
+        let verification_gas_limit = verification_gas_limit
+            + ENTRY_POINT_VALIDATION_GAS
+            + if first_in_lane {
+                FIRST_NONCE_IN_LANE_GAS
+            } else {
+                0
+            };
+        let call_gas_limit = self
+            .estimate_call_from_entry_point(
+                op.operation.sender,
+                op.operation.callData.clone(),
+                overrides.as_ref(),
+            )
+            .await?;
+        let calldata = self
+            .handle_ops_request(op)
+            .input
+            .into_input()
+            .unwrap_or_default();
+        let authorizations = u64::from(op.authorization.is_some());
+        let pre_verification_gas = TX_BASE_GAS
+            + calldata_gas(&calldata)
+            + PER_OPERATION_OVERHEAD_GAS
+            + authorizations * PER_AUTHORIZATION_GAS;
+        Ok(UserOperationGasEstimate {
+            pre_verification_gas: U256::from(pre_verification_gas),
+            verification_gas_limit: U256::from(verification_gas_limit),
+            call_gas_limit: U256::from(call_gas_limit),
+            paymaster_verification_gas_limit: None,
+            paymaster_post_op_gas_limit: None,
+        })
+    }
+
+    /// Sends `handleOps` and waits for its receipt: returns once the operation is included.
+    async fn send(&self, op: &SignedUserOperation) -> Result<B256, SenderError> {
+        let request = self.handle_ops_request(op);
+        // Estimating first turns a validation failure into a typed rejection before any gas is
+        // spent, whichever fillers the provider has.
+        let gas = self
+            .provider
+            .estimate_gas(request.clone())
+            .await
+            .map_err(SenderError::from_node)?;
+        let receipt = self
+            .provider
+            .send_transaction(request.with_gas_limit(gas))
+            .await
+            .map_err(SenderError::from_node)?
+            .get_receipt()
+            .await
+            .map_err(SenderError::Pending)?;
+        let tx_hash = receipt.transaction_hash;
+        if !receipt.status() {
+            return Err(SenderError::BundleReverted(tx_hash));
+        }
+        receipt
+            .logs()
+            .iter()
+            .find(|log| {
+                log.address() == self.entry_point
+                    && log.topic0() == Some(&UserOperationEvent::SIGNATURE_HASH)
+            })
+            .and_then(|log| log.topics().get(1).copied())
+            .ok_or(SenderError::MissingUserOperationEvent(tx_hash))
+    }
+
+    /// Finds the operation's `UserOperationEvent` in the EntryPoint's logs, then reads the bundle
+    /// transaction's receipt, as bundlers do.
+    async fn receipt(
+        &self,
+        user_op_hash: B256,
+    ) -> Result<Option<UserOperationReceipt>, SenderError> {
+        let mut filter = Filter::new()
+            .address(self.entry_point)
+            .event_signature(UserOperationEvent::SIGNATURE_HASH)
+            .topic1(user_op_hash);
+        filter = match self.receipt_lookback {
+            Some(blocks) => {
+                let latest = self
+                    .provider
+                    .get_block_number()
+                    .await
+                    .map_err(SenderError::from_node)?;
+                filter.from_block(latest.saturating_sub(blocks))
+            }
+            None => filter.from_block(0),
+        };
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(SenderError::from_node)?;
+        let Some(event_log) = logs.into_iter().next_back() else {
+            return Ok(None);
+        };
+        let Some(tx_hash) = event_log.transaction_hash else {
+            return Ok(None);
+        };
+        let Some(receipt) = self
+            .provider
+            .get_transaction_receipt(tx_hash)
+            .await
+            .map_err(SenderError::from_node)?
+        else {
+            return Ok(None);
+        };
+        let event = decode_log::<UserOperationEvent>(&event_log, "UserOperationEvent")?;
+        let (logs, reason) = operation_logs(&receipt, &event_log, self.entry_point)?;
+        Ok(Some(UserOperationReceipt {
+            user_op_hash,
+            entry_point: self.entry_point,
+            sender: event.sender,
+            nonce: event.nonce,
+            paymaster: event.paymaster,
+            actual_gas_cost: event.actualGasCost,
+            actual_gas_used: event.actualGasUsed,
+            success: event.success,
+            reason,
+            logs,
+            receipt,
+        }))
+    }
+}
+
+/// The same operation as `LeashAccount`'s bindings type it (the ABI tuple is identical).
+fn account_user_operation(op: &PackedUserOperation) -> LeashAccount::PackedUserOperation {
+    LeashAccount::PackedUserOperation {
+        sender: op.sender,
+        nonce: op.nonce,
+        initCode: op.initCode.clone(),
+        callData: op.callData.clone(),
+        accountGasLimits: op.accountGasLimits,
+        preVerificationGas: op.preVerificationGas,
+        gasFees: op.gasFees,
+        paymasterAndData: op.paymasterAndData.clone(),
+        signature: op.signature.clone(),
+    }
+}
+
+/// The logs one operation emitted in a bundle: those after the EntryPoint's previous
+/// `BeforeExecution` or `UserOperationEvent` and before the operation's own event; and its
+/// `UserOperationRevertReason`, if it has one.
+fn operation_logs(
+    receipt: &TransactionReceipt,
+    event_log: &Log,
+    entry_point: Address,
+) -> Result<(Vec<Log>, Bytes), SenderError> {
+    let all = receipt.logs();
+    let end = all
+        .iter()
+        .position(|log| log.log_index == event_log.log_index)
+        .unwrap_or(all.len());
+    let is_boundary = |log: &Log| {
+        log.address() == entry_point
+            && matches!(
+                log.topic0(),
+                Some(&BeforeExecution::SIGNATURE_HASH | &UserOperationEvent::SIGNATURE_HASH)
+            )
+    };
+    let start = all[..end]
+        .iter()
+        .rposition(is_boundary)
+        .map_or(0, |index| index + 1);
+    let mut logs = Vec::new();
+    let mut reason = Bytes::new();
+    for log in &all[start..end] {
+        if log.address() == entry_point
+            && log.topic0() == Some(&UserOperationRevertReason::SIGNATURE_HASH)
+        {
+            reason = decode_log::<UserOperationRevertReason>(log, "UserOperationRevertReason")?
+                .revertReason;
+        } else {
+            logs.push(log.clone());
+        }
+    }
+    Ok((logs, reason))
+}
+
+fn decode_log<E: SolEvent>(log: &Log, what: &'static str) -> Result<E, SenderError> {
+    E::decode_log_data(log.data()).map_err(|source| SenderError::Decode { what, source })
+}
+
+/// Calldata gas as EIP-7623 (Prague) charges it: the larger of the standard cost (4 per zero
+/// byte, 16 per other byte, over 21000) and the floor (10 per token, a token being a zero byte or
+/// a quarter of another byte).
+fn calldata_gas(calldata: &[u8]) -> u64 {
+    let zeros = calldata.iter().filter(|&&b| b == 0).count() as u64;
+    let non_zeros = calldata.len() as u64 - zeros;
+    let standard = zeros * 4 + non_zeros * 16;
+    let floor = (zeros + non_zeros * 4) * 10;
+    standard.max(floor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calldata_gas_takes_the_eip7623_floor() {
+        assert_eq!(calldata_gas(&[0, 0]), 20);
+        assert_eq!(calldata_gas(&[1]), 40);
+    }
+}

@@ -1,0 +1,495 @@
+//! The ERC-4337 v0.8 bundler JSON-RPC shapes (ERC-7769): the unpacked UserOperation with its
+//! `eip7702Auth`, gas estimates and receipts.
+//!
+//! Defined here rather than taken from `alloy-rpc-types-eth::erc4337`, whose UserOperation has no
+//! `eip7702Auth` and whose estimate uses the v0.6 field name `verificationGas`.
+
+use crate::SignedUserOperation;
+use alloy_eips::eip7702::SignedAuthorization;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_rpc_types_eth::{Log, TransactionReceipt};
+use leash_bindings::PackedUserOperation;
+use serde::{Deserialize, Serialize};
+
+/// A UserOperation as bundlers take it over JSON-RPC: gas fields unpacked, `initCode` split into
+/// `factory` and `factoryData`, `paymasterAndData` split into its four parts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcUserOperation {
+    /// The account.
+    pub sender: Address,
+    /// `key << 64 | sequence`.
+    pub nonce: U256,
+    /// The first 20 bytes of `initCode`; the EIP-7702 marker `0x7702…00` for a 7702 account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factory: Option<Address>,
+    /// The rest of `initCode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factory_data: Option<Bytes>,
+    /// The account calldata.
+    pub call_data: Bytes,
+    /// The low half of `accountGasLimits`.
+    pub call_gas_limit: U256,
+    /// The high half of `accountGasLimits`.
+    pub verification_gas_limit: U256,
+    /// Gas paid to the bundler for what the EntryPoint does not meter.
+    pub pre_verification_gas: U256,
+    /// The low half of `gasFees`.
+    pub max_fee_per_gas: U256,
+    /// The high half of `gasFees`.
+    pub max_priority_fee_per_gas: U256,
+    /// The first 20 bytes of `paymasterAndData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paymaster: Option<Address>,
+    /// Bytes 20..36 of `paymasterAndData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paymaster_verification_gas_limit: Option<U256>,
+    /// Bytes 36..52 of `paymasterAndData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paymaster_post_op_gas_limit: Option<U256>,
+    /// The rest of `paymasterAndData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paymaster_data: Option<Bytes>,
+    /// The account's signature.
+    pub signature: Bytes,
+    /// The sender's EIP-7702 authorization, applied before validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eip7702_auth: Option<SignedAuthorization>,
+}
+
+/// Why a UserOperation cannot be converted between its packed and JSON-RPC shapes.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UserOperationConversionError {
+    /// `initCode` is neither empty nor at least a 20-byte factory address.
+    #[error("initCode of {0} bytes is shorter than a factory address")]
+    InitCodeTooShort(usize),
+    /// `paymasterAndData` is neither empty nor at least address and two 16-byte gas limits.
+    #[error("paymasterAndData of {0} bytes is shorter than its 52-byte header")]
+    PaymasterAndDataTooShort(usize),
+    /// A gas field does not fit the 128 bits it is packed into.
+    #[error("{0} does not fit in 128 bits")]
+    GasFieldTooLarge(&'static str),
+    /// Paymaster data or gas limits without a paymaster address.
+    #[error("paymaster fields are set but `paymaster` is not")]
+    PaymasterFieldsWithoutPaymaster,
+}
+
+const ADDRESS_LEN: usize = 20;
+const PAYMASTER_HEADER_LEN: usize = ADDRESS_LEN + 16 + 16;
+
+impl TryFrom<&SignedUserOperation> for RpcUserOperation {
+    type Error = UserOperationConversionError;
+
+    fn try_from(signed: &SignedUserOperation) -> Result<Self, Self::Error> {
+        let op = &signed.operation;
+        let (factory, factory_data) = match op.initCode.len() {
+            0 => (None, None),
+            len if len < ADDRESS_LEN => {
+                return Err(UserOperationConversionError::InitCodeTooShort(len));
+            }
+            _ => (
+                Some(Address::from_slice(&op.initCode[..ADDRESS_LEN])),
+                Some(op.initCode.slice(ADDRESS_LEN..)),
+            ),
+        };
+        let paymaster = &op.paymasterAndData;
+        let (paymaster, paymaster_verification_gas_limit, paymaster_post_op_gas_limit, data) =
+            match paymaster.len() {
+                0 => (None, None, None, None),
+                len if len < PAYMASTER_HEADER_LEN => {
+                    return Err(UserOperationConversionError::PaymasterAndDataTooShort(len));
+                }
+                _ => (
+                    Some(Address::from_slice(&paymaster[..ADDRESS_LEN])),
+                    Some(U256::from_be_slice(
+                        &paymaster[ADDRESS_LEN..ADDRESS_LEN + 16],
+                    )),
+                    Some(U256::from_be_slice(
+                        &paymaster[ADDRESS_LEN + 16..PAYMASTER_HEADER_LEN],
+                    )),
+                    Some(paymaster.slice(PAYMASTER_HEADER_LEN..)),
+                ),
+            };
+        let (verification_gas_limit, call_gas_limit) = unpack_u128_pair(op.accountGasLimits);
+        let (max_priority_fee_per_gas, max_fee_per_gas) = unpack_u128_pair(op.gasFees);
+        Ok(Self {
+            sender: op.sender,
+            nonce: op.nonce,
+            factory,
+            factory_data,
+            call_data: op.callData.clone(),
+            call_gas_limit,
+            verification_gas_limit,
+            pre_verification_gas: op.preVerificationGas,
+            max_fee_per_gas,
+            max_priority_fee_per_gas,
+            paymaster,
+            paymaster_verification_gas_limit,
+            paymaster_post_op_gas_limit,
+            paymaster_data: data,
+            signature: op.signature.clone(),
+            eip7702_auth: signed.authorization.clone(),
+        })
+    }
+}
+
+impl TryFrom<RpcUserOperation> for SignedUserOperation {
+    type Error = UserOperationConversionError;
+
+    fn try_from(rpc: RpcUserOperation) -> Result<Self, Self::Error> {
+        let init_code = match rpc.factory {
+            Some(factory) => [factory.as_slice(), &rpc.factory_data.unwrap_or_default()]
+                .concat()
+                .into(),
+            None => Bytes::new(),
+        };
+        let paymaster_and_data = match rpc.paymaster {
+            Some(paymaster) => [
+                paymaster.as_slice(),
+                &u128_bytes(
+                    "paymasterVerificationGasLimit",
+                    rpc.paymaster_verification_gas_limit.unwrap_or_default(),
+                )?,
+                &u128_bytes(
+                    "paymasterPostOpGasLimit",
+                    rpc.paymaster_post_op_gas_limit.unwrap_or_default(),
+                )?,
+                &rpc.paymaster_data.unwrap_or_default(),
+            ]
+            .concat()
+            .into(),
+            None if rpc.paymaster_verification_gas_limit.is_some()
+                || rpc.paymaster_post_op_gas_limit.is_some()
+                || rpc.paymaster_data.as_ref().is_some_and(|d| !d.is_empty()) =>
+            {
+                return Err(UserOperationConversionError::PaymasterFieldsWithoutPaymaster);
+            }
+            None => Bytes::new(),
+        };
+        Ok(Self {
+            operation: PackedUserOperation {
+                sender: rpc.sender,
+                nonce: rpc.nonce,
+                initCode: init_code,
+                callData: rpc.call_data,
+                accountGasLimits: pack_u128_pair(
+                    ("verificationGasLimit", rpc.verification_gas_limit),
+                    ("callGasLimit", rpc.call_gas_limit),
+                )?,
+                preVerificationGas: rpc.pre_verification_gas,
+                gasFees: pack_u128_pair(
+                    ("maxPriorityFeePerGas", rpc.max_priority_fee_per_gas),
+                    ("maxFeePerGas", rpc.max_fee_per_gas),
+                )?,
+                paymasterAndData: paymaster_and_data,
+                signature: rpc.signature,
+            },
+            authorization: rpc.eip7702_auth,
+        })
+    }
+}
+
+fn unpack_u128_pair(word: B256) -> (U256, U256) {
+    (
+        U256::from_be_slice(&word[..16]),
+        U256::from_be_slice(&word[16..]),
+    )
+}
+
+fn u128_bytes(field: &'static str, value: U256) -> Result<[u8; 16], UserOperationConversionError> {
+    let value: u128 = value
+        .try_into()
+        .map_err(|_| UserOperationConversionError::GasFieldTooLarge(field))?;
+    Ok(value.to_be_bytes())
+}
+
+fn pack_u128_pair(
+    (high_name, high): (&'static str, U256),
+    (low_name, low): (&'static str, U256),
+) -> Result<B256, UserOperationConversionError> {
+    let mut word = B256::ZERO;
+    word[..16].copy_from_slice(&u128_bytes(high_name, high)?);
+    word[16..].copy_from_slice(&u128_bytes(low_name, low)?);
+    Ok(word)
+}
+
+/// Gas limits a bundler (or [`crate::DirectSender`]) estimated for a UserOperation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOperationGasEstimate {
+    /// Gas for what the EntryPoint does not meter.
+    pub pre_verification_gas: U256,
+    /// Gas for the account's validation.
+    pub verification_gas_limit: U256,
+    /// Gas for the account's execution.
+    pub call_gas_limit: U256,
+    /// Gas for the paymaster's validation, when there is a paymaster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paymaster_verification_gas_limit: Option<U256>,
+    /// Gas for the paymaster's `postOp`, when there is a paymaster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paymaster_post_op_gas_limit: Option<U256>,
+}
+
+/// The receipt of an included UserOperation (`eth_getUserOperationReceipt`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOperationReceipt {
+    /// The UserOperation hash.
+    pub user_op_hash: B256,
+    /// The EntryPoint that ran it.
+    pub entry_point: Address,
+    /// The account.
+    pub sender: Address,
+    /// The nonce it used.
+    pub nonce: U256,
+    /// Its paymaster, or the zero address.
+    #[serde(default)]
+    pub paymaster: Address,
+    /// Wei charged for it.
+    pub actual_gas_cost: U256,
+    /// Gas charged for it.
+    pub actual_gas_used: U256,
+    /// Whether its execution succeeded.
+    pub success: bool,
+    /// The execution's revert data, when it reverted.
+    #[serde(default)]
+    pub reason: Bytes,
+    /// The logs the operation emitted.
+    pub logs: Vec<Log>,
+    /// The receipt of the bundle transaction.
+    pub receipt: TransactionReceipt,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EIP7702_INIT_CODE_MARKER, GasSettings};
+    use alloy_primitives::{address, bytes};
+    use serde_json::json;
+
+    fn operation(init_code: Bytes, paymaster_and_data: Bytes) -> PackedUserOperation {
+        let gas = GasSettings {
+            verification_gas_limit: 0x30000,
+            call_gas_limit: 0x20000,
+            pre_verification_gas: 0xc350,
+            max_fee_per_gas: 0x77359400,
+            max_priority_fee_per_gas: 0x3b9aca00,
+        };
+        PackedUserOperation {
+            sender: address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"),
+            nonce: U256::from(5),
+            initCode: init_code,
+            callData: bytes!("0xe9ae5c53"),
+            accountGasLimits: gas.account_gas_limits(),
+            preVerificationGas: U256::from(gas.pre_verification_gas),
+            gasFees: gas.gas_fees(),
+            paymasterAndData: paymaster_and_data,
+            signature: bytes!("0x1234"),
+        }
+    }
+
+    fn authorization() -> SignedAuthorization {
+        serde_json::from_value(json!({
+            "chainId": "0x7a69",
+            "address": "0x1111111111111111111111111111111111111111",
+            "nonce": "0x3",
+            "yParity": "0x1",
+            "r": "0x2",
+            "s": "0x3"
+        }))
+        .expect("authorization JSON")
+    }
+
+    #[test]
+    fn eip7702_operation_has_the_v08_json_shape() {
+        let signed = SignedUserOperation {
+            operation: operation(
+                Bytes::copy_from_slice(&EIP7702_INIT_CODE_MARKER),
+                Bytes::new(),
+            ),
+            authorization: Some(authorization()),
+        };
+        let rpc = RpcUserOperation::try_from(&signed).expect("converts");
+        assert_eq!(
+            serde_json::to_value(&rpc).expect("serializes"),
+            json!({
+                "sender": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+                "nonce": "0x5",
+                "factory": "0x7702000000000000000000000000000000000000",
+                "factoryData": "0x",
+                "callData": "0xe9ae5c53",
+                "callGasLimit": "0x20000",
+                "verificationGasLimit": "0x30000",
+                "preVerificationGas": "0xc350",
+                "maxFeePerGas": "0x77359400",
+                "maxPriorityFeePerGas": "0x3b9aca00",
+                "signature": "0x1234",
+                "eip7702Auth": {
+                    "chainId": "0x7a69",
+                    "address": "0x1111111111111111111111111111111111111111",
+                    "nonce": "0x3",
+                    "yParity": "0x1",
+                    "r": "0x2",
+                    "s": "0x3"
+                }
+            })
+        );
+        assert_eq!(SignedUserOperation::try_from(rpc), Ok(signed));
+    }
+
+    #[test]
+    fn plain_operation_omits_optional_fields() {
+        let signed = SignedUserOperation::new(operation(Bytes::new(), Bytes::new()));
+        let value = serde_json::to_value(RpcUserOperation::try_from(&signed).expect("converts"))
+            .expect("serializes");
+        let fields: Vec<&str> = value
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "callData",
+                "callGasLimit",
+                "maxFeePerGas",
+                "maxPriorityFeePerGas",
+                "nonce",
+                "preVerificationGas",
+                "sender",
+                "signature",
+                "verificationGasLimit"
+            ]
+        );
+    }
+
+    #[test]
+    fn factory_and_paymaster_split_and_rejoin() {
+        let factory = address!("0x9406Cc6185a346906296840746125a0E44976454");
+        let paymaster = address!("0x00000000000000fB866DaAA79352cC568a005D96");
+        let init_code: Bytes = [factory.as_slice(), &[0xab, 0xcd]].concat().into();
+        let paymaster_and_data: Bytes = [
+            paymaster.as_slice(),
+            &7u128.to_be_bytes(),
+            &9u128.to_be_bytes(),
+            &[0xee],
+        ]
+        .concat()
+        .into();
+        let signed = SignedUserOperation::new(operation(init_code, paymaster_and_data));
+        let rpc = RpcUserOperation::try_from(&signed).expect("converts");
+        assert_eq!(rpc.factory, Some(factory));
+        assert_eq!(rpc.factory_data, Some(bytes!("0xabcd")));
+        assert_eq!(rpc.paymaster, Some(paymaster));
+        assert_eq!(rpc.paymaster_verification_gas_limit, Some(U256::from(7)));
+        assert_eq!(rpc.paymaster_post_op_gas_limit, Some(U256::from(9)));
+        assert_eq!(rpc.paymaster_data, Some(bytes!("0xee")));
+        assert_eq!(SignedUserOperation::try_from(rpc), Ok(signed));
+    }
+
+    #[test]
+    fn reads_a_bundler_operation_without_optional_fields() {
+        let rpc: RpcUserOperation = serde_json::from_value(json!({
+            "sender": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "nonce": "0x0",
+            "callData": "0x",
+            "callGasLimit": "0x1",
+            "verificationGasLimit": "0x2",
+            "preVerificationGas": "0x3",
+            "maxFeePerGas": "0x4",
+            "maxPriorityFeePerGas": "0x5",
+            "signature": "0x"
+        }))
+        .expect("parses");
+        let signed = SignedUserOperation::try_from(rpc).expect("converts");
+        let op = signed.operation;
+        assert!(op.initCode.is_empty() && op.paymasterAndData.is_empty());
+        assert_eq!(
+            op.accountGasLimits,
+            B256::from((U256::from(2) << 128) | U256::from(1))
+        );
+        assert_eq!(
+            op.gasFees,
+            B256::from((U256::from(5) << 128) | U256::from(4))
+        );
+        assert_eq!(signed.authorization, None);
+    }
+
+    #[test]
+    fn malformed_operations_are_refused() {
+        let short_init = SignedUserOperation::new(operation(bytes!("0x7702"), Bytes::new()));
+        assert_eq!(
+            RpcUserOperation::try_from(&short_init),
+            Err(UserOperationConversionError::InitCodeTooShort(2))
+        );
+        let short_paymaster =
+            SignedUserOperation::new(operation(Bytes::new(), Bytes::from(vec![1; 40])));
+        assert_eq!(
+            RpcUserOperation::try_from(&short_paymaster),
+            Err(UserOperationConversionError::PaymasterAndDataTooShort(40))
+        );
+        let plain = SignedUserOperation::new(operation(Bytes::new(), Bytes::new()));
+        let mut rpc = RpcUserOperation::try_from(&plain).expect("converts");
+        rpc.call_gas_limit = U256::from(u128::MAX) + U256::from(1);
+        assert_eq!(
+            SignedUserOperation::try_from(rpc.clone()),
+            Err(UserOperationConversionError::GasFieldTooLarge(
+                "callGasLimit"
+            ))
+        );
+        rpc.call_gas_limit = U256::ZERO;
+        rpc.paymaster_data = Some(bytes!("0x01"));
+        assert_eq!(
+            SignedUserOperation::try_from(rpc),
+            Err(UserOperationConversionError::PaymasterFieldsWithoutPaymaster)
+        );
+    }
+
+    #[test]
+    fn reads_estimates_and_receipts_as_bundlers_send_them() {
+        let estimate: UserOperationGasEstimate = serde_json::from_value(json!({
+            "preVerificationGas": "0xb1a8",
+            "verificationGasLimit": "0x1a0f5",
+            "callGasLimit": "0x3a98",
+            "paymasterVerificationGasLimit": null
+        }))
+        .expect("estimate");
+        assert_eq!(estimate.verification_gas_limit, U256::from(0x1a0f5));
+        assert_eq!(estimate.paymaster_verification_gas_limit, None);
+
+        let receipt: UserOperationReceipt = serde_json::from_value(json!({
+            "userOpHash": "0x1111111111111111111111111111111111111111111111111111111111111111",
+            "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
+            "sender": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "nonce": "0x0",
+            "paymaster": "0x0000000000000000000000000000000000000000",
+            "actualGasCost": "0x1e8480",
+            "actualGasUsed": "0xf4240",
+            "success": true,
+            "reason": "0x",
+            "logs": [],
+            "receipt": {
+                "transactionHash": "0x2222222222222222222222222222222222222222222222222222222222222222",
+                "transactionIndex": "0x0",
+                "blockHash": "0x3333333333333333333333333333333333333333333333333333333333333333",
+                "blockNumber": "0x5",
+                "from": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+                "to": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
+                "cumulativeGasUsed": "0x1",
+                "gasUsed": "0x1",
+                "contractAddress": null,
+                "logs": [],
+                "logsBloom": format!("0x{}", "0".repeat(512)),
+                "status": "0x1",
+                "effectiveGasPrice": "0x1",
+                "type": "0x4"
+            }
+        }))
+        .expect("receipt");
+        assert!(receipt.success);
+        assert_eq!(receipt.actual_gas_used, U256::from(1_000_000));
+        assert_eq!(receipt.receipt.block_number, Some(5));
+    }
+}
