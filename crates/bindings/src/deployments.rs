@@ -1,7 +1,7 @@
 //! Deterministic addresses: every contract is deployed through the standard CREATE2 deployer, so
 //! its address is the same on every chain and is known from its bytecode alone.
 
-use crate::{EntryPoint, LeashAccount, Simple7702Account};
+use crate::{EntryPoint, LeashAccount, SessionKeyValidator, Simple7702Account, Target, TestToken};
 use alloy_primitives::{Address, B256, Bytes, address, b256, bytes};
 
 /// The standard CREATE2 deployer (Arachnid's), present on anvil and most chains.
@@ -63,13 +63,46 @@ impl Deployment {
         }
     }
 
-    /// Every leash deployment, dependencies first.
+    /// The session-key validator module.
+    pub fn session_key_validator() -> Self {
+        Self {
+            name: "SessionKeyValidator",
+            salt: LEASH_SALT,
+            init_code: &SessionKeyValidator::BYTECODE,
+        }
+    }
+
+    /// The test ERC-20 (open minting): for local chains only.
+    pub fn test_token() -> Self {
+        Self {
+            name: "TestToken",
+            salt: LEASH_SALT,
+            init_code: &TestToken::BYTECODE,
+        }
+    }
+
+    /// The test call target: for local chains only.
+    pub fn test_target() -> Self {
+        Self {
+            name: "Target",
+            salt: LEASH_SALT,
+            init_code: &Target::BYTECODE,
+        }
+    }
+
+    /// What every chain needs, dependencies first: the ERC-4337 contracts and leash's own.
     pub fn all() -> Vec<Self> {
         vec![
             Self::entry_point(),
             Self::simple_7702_account(),
             Self::leash_account(),
+            Self::session_key_validator(),
         ]
+    }
+
+    /// The test contracts that local chains (the embedded one, anvil) get as well.
+    pub fn test_contracts() -> Vec<Self> {
+        vec![Self::test_token(), Self::test_target()]
     }
 
     /// Where this deployment lives on every chain.

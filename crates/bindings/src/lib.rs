@@ -33,12 +33,41 @@ sol!(
     "artifacts/LeashAccount.json"
 );
 
+sol!(
+    /// The leash ERC-7579 validator of scoped and root session keys.
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    SessionKeyValidator,
+    "artifacts/SessionKeyValidator.json"
+);
+
+sol!(
+    /// A plain ERC-20 with open minting, for tests and demos (contracts/test).
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    TestToken,
+    "artifacts/TestToken.json"
+);
+
+sol!(
+    /// A contract with a few callable functions, for tests and demos (contracts/test).
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    Target,
+    "artifacts/Target.json"
+);
+
 pub use EntryPoint::PackedUserOperation;
 
 // Types shared with the contracts, read from their Solidity source of truth in `contracts/types`.
 sol!(
     #[sol(all_derives)]
     "../../contracts/types/Execution.sol"
+);
+
+sol!(
+    #[sol(all_derives)]
+    "../../contracts/types/SessionTypes.sol"
 );
 
 sol!(

@@ -32,8 +32,8 @@ const TX_GAS_LIMIT: u64 = 16_000_000;
 const BLOCK_GAS_LIMIT: u64 = 36_000_000;
 const BUNDLER_FUNDS: u128 = 1_000_000_000_000_000_000_000;
 
-/// An in-memory Prague chain with the EntryPoint v0.8, `Simple7702Account` and `LeashAccount`
-/// deployed at their deterministic addresses.
+/// An in-memory Prague chain with the EntryPoint v0.8, `Simple7702Account`, `LeashAccount`,
+/// `SessionKeyValidator` and the test contracts deployed at their deterministic addresses.
 ///
 /// Transactions run in the current block; the clock only moves when told to
 /// ([`Chain::advance_time`]), so runs are deterministic.
@@ -78,7 +78,10 @@ impl Chain {
         };
         chain.set_code(CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE);
         chain.set_balance(chain.bundler, U256::from(BUNDLER_FUNDS));
-        for deployment in Deployment::all() {
+        for deployment in Deployment::all()
+            .into_iter()
+            .chain(Deployment::test_contracts())
+        {
             chain.deploy(&deployment)?;
         }
         Ok(chain)

@@ -8,7 +8,7 @@ import {ExecutionLib} from "../../../contracts/libraries/ExecutionLib.sol";
 import {Execution} from "../../../contracts/types/Execution.sol";
 import {PermissionType} from "../../../contracts/types/SessionTypes.sol";
 import {SessionTestBase} from "../utils/SessionTestBase.sol";
-import {Target} from "../utils/TestToken.sol";
+import {Target} from "../../../contracts/test/Target.sol";
 
 /// @notice Seed-driven fuzzing (seed pinned in foundry.toml) of call decoding against a reference
 ///         model of the permission rules, of batch encodings, and of limit accounting.

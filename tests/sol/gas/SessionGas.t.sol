@@ -5,7 +5,7 @@ import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/Pac
 import {Execution} from "../../../contracts/types/Execution.sol";
 import {SessionGrant} from "../../../contracts/types/SessionTypes.sol";
 import {SessionTestBase} from "../utils/SessionTestBase.sol";
-import {Target} from "../utils/TestToken.sol";
+import {Target} from "../../../contracts/test/Target.sol";
 
 interface ISimpleAccount {
     function execute(address target, uint256 value, bytes calldata data) external;

@@ -15,7 +15,7 @@ import {
     SessionStatus
 } from "../../../contracts/types/SessionTypes.sol";
 import {SessionTestBase} from "../utils/SessionTestBase.sol";
-import {Target} from "../utils/TestToken.sol";
+import {Target} from "../../../contracts/test/Target.sol";
 
 /// @notice Enabling (owner and lazy), revocation, validity windows, replay, grant checks, module
 ///         install/uninstall, and the EIP-712 session id.

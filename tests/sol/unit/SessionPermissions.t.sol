@@ -9,7 +9,8 @@ import {MODULE_TYPE_VALIDATOR} from "../../../contracts/interfaces/IERC7579Modul
 import {Execution} from "../../../contracts/types/Execution.sol";
 import {PermissionType, SessionGrant} from "../../../contracts/types/SessionTypes.sol";
 import {SessionTestBase} from "../utils/SessionTestBase.sol";
-import {Target, TestToken} from "../utils/TestToken.sol";
+import {Target} from "../../../contracts/test/Target.sol";
+import {TestToken} from "../../../contracts/test/TestToken.sol";
 
 /// @notice For every permission type: what it allows, and each way it blocks, with the exact error.
 contract SessionPermissionsTest is SessionTestBase {

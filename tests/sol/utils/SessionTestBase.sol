@@ -17,7 +17,8 @@ import {
     SIG_MODE_USE_ROOT
 } from "../../../contracts/types/SessionTypes.sol";
 import {AccountTestBase} from "./AccountTestBase.sol";
-import {Target, TestToken} from "./TestToken.sol";
+import {Target} from "../../../contracts/test/Target.sol";
+import {TestToken} from "../../../contracts/test/TestToken.sol";
 
 /// @notice A `LeashAccount` with the `SessionKeyValidator` installed, plus builders for grants,
 ///         calls and session-signed UserOperations.

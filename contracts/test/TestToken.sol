@@ -17,20 +17,3 @@ contract TestToken is ERC20 {
         _mint(to, amount);
     }
 }
-
-/// @notice A contract with a few functions a session may or may not be allowed to call.
-contract Target {
-    uint256 public pings;
-
-    function ping() external payable {
-        ++pings;
-    }
-
-    function pong() external payable {
-        ++pings;
-    }
-
-    receive() external payable {}
-
-    fallback() external payable {}
-}
