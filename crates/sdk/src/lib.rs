@@ -4,7 +4,10 @@ mod calls;
 mod deploy;
 mod eip7702;
 mod error;
+mod grant;
 mod keystore;
+mod permission;
+mod session;
 mod session_store;
 mod signing;
 mod transport;
@@ -17,7 +20,15 @@ pub use eip7702::{
     delegate_at, delegate_of, delegation_designator, sign_authorization,
 };
 pub use error::SdkError;
+pub use grant::{GrantDomain, GrantError, MAX_VALID_UNTIL, SessionGrantBuilder};
 pub use keystore::{EncryptedKey, KeystoreError, ScryptParams};
+pub use permission::{
+    ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE, Permission,
+};
+pub use session::{
+    SIG_MODE_ENABLE, SIG_MODE_USE, SIG_MODE_USE_ROOT, SessionAuth, USE_SIGNATURE_LEN,
+    session_nonce_key,
+};
 pub use session_store::{LEASH_HOME_ENV, SessionMetadata, SessionStore, SessionStoreError};
 pub use signing::sign_owner;
 pub use transport::{

@@ -1,0 +1,250 @@
+//! The eight session permission types, in the hosted Wallet API's JSON shape, and their on-chain
+//! encoding as `SessionKeyValidator` verifies it.
+
+use alloy_primitives::{Address, Selector, U256, fixed_bytes};
+use leash_bindings::{Permission as SolPermission, PermissionType};
+use serde::{Deserialize, Serialize};
+
+/// Largest allowance or limit the validator stores (128 bits).
+pub const MAX_ALLOWANCE: U256 = U256::from_limbs([u64::MAX, u64::MAX, 0, 0]);
+
+/// ERC-20 calls that move or approve tokens. Only `erc20-token-transfer` governs them: no function
+/// or contract permission allows them.
+pub const ERC20_SPEND_SELECTORS: [Selector; 4] = [
+    fixed_bytes!("0xa9059cbb"), // transfer(address,uint256)
+    fixed_bytes!("0x23b872dd"), // transferFrom(address,address,uint256)
+    fixed_bytes!("0x095ea7b3"), // approve(address,uint256)
+    fixed_bytes!("0x39509351"), // increaseAllowance(address,uint256)
+];
+
+/// Account functions no session may call, not even through `account-functions`.
+pub const FORBIDDEN_ACCOUNT_SELECTORS: [Selector; 6] = [
+    fixed_bytes!("0xe9ae5c53"), // execute(bytes32,bytes)
+    fixed_bytes!("0xd691c964"), // executeFromExecutor(bytes32,bytes)
+    fixed_bytes!("0x9517e29f"), // installModule(uint256,address,bytes)
+    fixed_bytes!("0xa71763a8"), // uninstallModule(uint256,address,bytes)
+    fixed_bytes!("0x19822f7c"), // validateUserOp(PackedUserOperation,bytes32,uint256)
+    fixed_bytes!("0x8dd7712f"), // executeUserOp(PackedUserOperation,bytes32)
+];
+
+/// One permission of a session, serialized exactly as the hosted Wallet API writes it:
+/// `{"type": "erc20-token-transfer", "data": {"address": "0x…", "allowance": "0x…"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    content = "data",
+    rename_all = "kebab-case",
+    deny_unknown_fields
+)]
+pub enum Permission {
+    /// Any call, except those no session may make. Must be the only permission.
+    Root,
+    /// Cumulative native value the session may send, in wei.
+    NativeTokenTransfer {
+        /// The allowance, in wei.
+        allowance: U256,
+    },
+    /// Cumulative amount of one ERC-20 the session may `transfer`, `transferFrom`, `approve` or
+    /// `increaseAllowance`.
+    #[serde(rename = "erc20-token-transfer")]
+    Erc20TokenTransfer {
+        /// The token.
+        address: Address,
+        /// The allowance, in token units.
+        allowance: U256,
+    },
+    /// Cumulative maximum cost, in wei, of UserOperations the account pays for itself.
+    GasLimit {
+        /// The limit, in wei.
+        limit: U256,
+    },
+    /// Any function on one contract.
+    ContractAccess {
+        /// The contract.
+        address: Address,
+    },
+    /// These functions on the account itself.
+    AccountFunctions {
+        /// The selectors.
+        functions: Vec<Selector>,
+    },
+    /// These functions on any contract (never the account or the validator).
+    FunctionsOnAllContracts {
+        /// The selectors.
+        functions: Vec<Selector>,
+    },
+    /// These functions on one contract.
+    FunctionsOnContract {
+        /// The contract.
+        address: Address,
+        /// The selectors.
+        functions: Vec<Selector>,
+    },
+}
+
+impl Permission {
+    /// The Wallet API name of this permission's type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Root => "root",
+            Self::NativeTokenTransfer { .. } => "native-token-transfer",
+            Self::Erc20TokenTransfer { .. } => "erc20-token-transfer",
+            Self::GasLimit { .. } => "gas-limit",
+            Self::ContractAccess { .. } => "contract-access",
+            Self::AccountFunctions { .. } => "account-functions",
+            Self::FunctionsOnAllContracts { .. } => "functions-on-all-contracts",
+            Self::FunctionsOnContract { .. } => "functions-on-contract",
+        }
+    }
+
+    /// The on-chain encoding: one `Permission` struct, unused fields zero.
+    pub fn to_sol(&self) -> SolPermission {
+        let (permission_type, target, amount, functions) = match self {
+            Self::Root => (PermissionType::Root, Address::ZERO, U256::ZERO, Vec::new()),
+            Self::NativeTokenTransfer { allowance } => (
+                PermissionType::NativeTokenTransfer,
+                Address::ZERO,
+                *allowance,
+                Vec::new(),
+            ),
+            Self::Erc20TokenTransfer { address, allowance } => (
+                PermissionType::Erc20TokenTransfer,
+                *address,
+                *allowance,
+                Vec::new(),
+            ),
+            Self::GasLimit { limit } => {
+                (PermissionType::GasLimit, Address::ZERO, *limit, Vec::new())
+            }
+            Self::ContractAccess { address } => (
+                PermissionType::ContractAccess,
+                *address,
+                U256::ZERO,
+                Vec::new(),
+            ),
+            Self::AccountFunctions { functions } => (
+                PermissionType::AccountFunctions,
+                Address::ZERO,
+                U256::ZERO,
+                functions.clone(),
+            ),
+            Self::FunctionsOnAllContracts { functions } => (
+                PermissionType::FunctionsOnAllContracts,
+                Address::ZERO,
+                U256::ZERO,
+                functions.clone(),
+            ),
+            Self::FunctionsOnContract { address, functions } => (
+                PermissionType::FunctionsOnContract,
+                *address,
+                U256::ZERO,
+                functions.clone(),
+            ),
+        };
+        SolPermission {
+            permissionType: permission_type,
+            target,
+            amount,
+            functions,
+        }
+    }
+
+    /// Reads an on-chain permission back, or `None` when its type index is out of range.
+    pub fn from_sol(permission: &SolPermission) -> Option<Self> {
+        let SolPermission {
+            permissionType,
+            target,
+            amount,
+            functions,
+        } = permission;
+        let (address, amount, functions) = (*target, *amount, functions.clone());
+        Some(match permissionType {
+            PermissionType::Root => Self::Root,
+            PermissionType::NativeTokenTransfer => Self::NativeTokenTransfer { allowance: amount },
+            PermissionType::Erc20TokenTransfer => Self::Erc20TokenTransfer {
+                address,
+                allowance: amount,
+            },
+            PermissionType::GasLimit => Self::GasLimit { limit: amount },
+            PermissionType::ContractAccess => Self::ContractAccess { address },
+            PermissionType::AccountFunctions => Self::AccountFunctions { functions },
+            PermissionType::FunctionsOnAllContracts => Self::FunctionsOnAllContracts { functions },
+            PermissionType::FunctionsOnContract => Self::FunctionsOnContract { address, functions },
+            PermissionType::__Invalid => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::address;
+    use serde_json::json;
+
+    fn every_type() -> Vec<Permission> {
+        let token = address!("0x1111111111111111111111111111111111111111");
+        let functions = vec![fixed_bytes!("0x12345678")];
+        vec![
+            Permission::Root,
+            Permission::NativeTokenTransfer {
+                allowance: U256::from(1),
+            },
+            Permission::Erc20TokenTransfer {
+                address: token,
+                allowance: U256::from(2),
+            },
+            Permission::GasLimit {
+                limit: U256::from(3),
+            },
+            Permission::ContractAccess { address: token },
+            Permission::AccountFunctions {
+                functions: functions.clone(),
+            },
+            Permission::FunctionsOnAllContracts {
+                functions: functions.clone(),
+            },
+            Permission::FunctionsOnContract {
+                address: token,
+                functions,
+            },
+        ]
+    }
+
+    #[test]
+    fn json_matches_the_wallet_api_shape() -> serde_json::Result<()> {
+        let erc20 = Permission::Erc20TokenTransfer {
+            address: address!("0x1111111111111111111111111111111111111111"),
+            allowance: U256::from(1_000_000),
+        };
+        assert_eq!(
+            serde_json::to_value(&erc20)?,
+            json!({"type": "erc20-token-transfer", "data": {
+                "address": "0x1111111111111111111111111111111111111111", "allowance": "0xf4240"}})
+        );
+        assert_eq!(
+            serde_json::to_value(Permission::Root)?,
+            json!({"type": "root"})
+        );
+        for permission in every_type() {
+            let value = serde_json::to_value(&permission)?;
+            assert_eq!(value["type"], permission.type_name());
+            assert_eq!(serde_json::from_value::<Permission>(value)?, permission);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_types_and_fields_are_rejected() {
+        let unknown = json!({"type": "nft-transfer", "data": {}});
+        assert!(serde_json::from_value::<Permission>(unknown).is_err());
+        let extra = json!({"type": "gas-limit", "data": {"limit": "0x1", "per": "day"}});
+        assert!(serde_json::from_value::<Permission>(extra).is_err());
+    }
+
+    #[test]
+    fn on_chain_encoding_round_trips() {
+        for permission in every_type() {
+            assert_eq!(Permission::from_sol(&permission.to_sol()), Some(permission));
+        }
+    }
+}
