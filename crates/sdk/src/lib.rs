@@ -7,6 +7,7 @@ mod error;
 mod grant;
 mod keystore;
 mod permission;
+mod revert_reason;
 mod session;
 mod session_store;
 mod signing;
@@ -25,6 +26,7 @@ pub use keystore::{EncryptedKey, KeystoreError, ScryptParams};
 pub use permission::{
     ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE, Permission,
 };
+pub use revert_reason::RevertReason;
 pub use session::{
     SIG_MODE_ENABLE, SIG_MODE_USE, SIG_MODE_USE_ROOT, SessionAuth, USE_SIGNATURE_LEN,
     session_nonce_key,

@@ -1,17 +1,16 @@
 //! What happened to a bundle and to each UserOperation in it.
 
 use crate::{
-    RevertReason, SimError,
+    SimError,
     value_transfers::{Phase, ValueTransfer},
 };
 use alloy_primitives::{Address, B256, Bytes, I256, Log, U256};
-use alloy_sol_types::{SolEvent, SolInterface};
+use alloy_sol_types::SolEvent;
 use leash_bindings::{
-    EntryPoint::{
-        BeforeExecution, EntryPointErrors, UserOperationEvent, UserOperationRevertReason,
-    },
+    EntryPoint::{BeforeExecution, UserOperationEvent, UserOperationRevertReason},
     IERC20,
 };
+use leash_sdk::{EntryPointRejection, RevertReason};
 use std::collections::BTreeMap;
 
 /// Signed balance changes per address: native value, and per ERC-20 token.
@@ -81,19 +80,6 @@ pub enum Execution {
     Reverted(RevertReason),
 }
 
-/// A UserOperation the EntryPoint refused in validation, which reverts the whole `handleOps`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejection {
-    /// Index of the refused UserOperation in the bundle.
-    pub op_index: usize,
-    /// The ERC-4337 code, such as `AA24` (signature) or `AA23` (account reverted).
-    pub code: String,
-    /// The EntryPoint's full message, such as `AA24 signature error`.
-    pub message: String,
-    /// The account's or validator's own revert data, when the EntryPoint passed it on.
-    pub inner: Option<RevertReason>,
-}
-
 /// The outcome of a `handleOps` transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BundleOutcome {
@@ -106,8 +92,9 @@ pub enum BundleOutcome {
         /// The exact native balance change of every address the transaction touched, gas included.
         native_balance_changes: BTreeMap<Address, I256>,
     },
-    /// A UserOperation failed validation, so the EntryPoint reverted the bundle.
-    Rejected(Rejection),
+    /// A UserOperation failed validation, so the EntryPoint reverted the bundle; its decoded
+    /// inner revert says which rule said no ([`EntryPointRejection::inner_reason`]).
+    Rejected(EntryPointRejection),
     /// `handleOps` reverted or halted for a reason other than a UserOperation's validation.
     Failed(RevertReason),
 }
@@ -163,24 +150,9 @@ impl BundleOutcome {
 
     /// Reads a reverted `handleOps` from its revert data.
     pub(crate) fn from_revert(output: &[u8]) -> Self {
-        let rejection = |op_index: U256, message: String, inner: Option<RevertReason>| {
-            Self::Rejected(Rejection {
-                op_index: op_index.saturating_to(),
-                code: message
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-                message,
-                inner,
-            })
-        };
-        match EntryPointErrors::abi_decode(output) {
-            Ok(EntryPointErrors::FailedOp(e)) => rejection(e.opIndex, e.reason, None),
-            Ok(EntryPointErrors::FailedOpWithRevert(e)) => {
-                rejection(e.opIndex, e.reason, Some(RevertReason::decode(&e.inner)))
-            }
-            _ => Self::Failed(RevertReason::decode(output)),
+        match EntryPointRejection::from_revert_data(output) {
+            Some(rejection) => Self::Rejected(rejection),
+            None => Self::Failed(RevertReason::decode(output)),
         }
     }
 
@@ -193,7 +165,7 @@ impl BundleOutcome {
     }
 
     /// The rejection, if a UserOperation failed validation.
-    pub fn rejection(&self) -> Option<&Rejection> {
+    pub fn rejection(&self) -> Option<&EntryPointRejection> {
         match self {
             Self::Rejected(rejection) => Some(rejection),
             _ => None,

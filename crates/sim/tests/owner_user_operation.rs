@@ -5,7 +5,7 @@ use alloy_primitives::{Address, I256, U256, address};
 use alloy_signer_local::PrivateKeySigner;
 use leash_bindings::{Deployment, PackedUserOperation};
 use leash_sdk::{Call, UserOperationBuilder, sign_owner, user_operation_hash};
-use leash_sim::{BundleOutcome, Chain, Execution, walkthrough};
+use leash_sim::{AaCode, BundleOutcome, Chain, Execution, walkthrough};
 
 const RECIPIENT: Address = address!("0x000000000000000000000000000000000000beef");
 const ONE_ETH: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
@@ -86,8 +86,8 @@ fn user_operation_signed_by_another_key_fails_validation_with_aa24() -> eyre::Re
     let rejection = chain.handle_ops(vec![op], vec![])?;
     let rejection = rejection.rejection().expect("rejected in validation");
     assert_eq!(rejection.op_index, 0);
-    assert_eq!(rejection.code, "AA24");
-    assert_eq!(rejection.message, "AA24 signature error");
+    assert_eq!(rejection.code, AaCode::SIGNATURE_ERROR);
+    assert_eq!(rejection.reason, "AA24 signature error");
     assert_eq!(
         chain.balance(RECIPIENT),
         ONE_ETH,

@@ -60,15 +60,10 @@ pub(crate) fn run() -> eyre::Result<()> {
         }
         BundleOutcome::Rejected(rejection) => {
             let inner = rejection
-                .inner
-                .as_ref()
-                .map(ToString::to_string)
+                .inner_reason()
+                .map(|r| r.to_string())
                 .unwrap_or_default();
-            eyre::bail!(
-                "UserOperation {} rejected: {} {inner}",
-                rejection.op_index,
-                rejection.message
-            );
+            eyre::bail!("{rejection} {inner}");
         }
         BundleOutcome::Failed(reason) => eyre::bail!("handleOps failed: {reason}"),
     }

@@ -1,0 +1,187 @@
+//! Revert data decoded into the contracts' own errors, with a sentence that says which rule said
+//! no and why.
+
+use crate::EntryPointRejection;
+use alloy_primitives::{Bytes, U256};
+use alloy_sol_types::{Panic, Revert, SolError, SolInterface};
+use leash_bindings::{
+    EntryPoint::EntryPointErrors, LeashAccount::LeashAccountErrors,
+    SessionKeyValidator::SessionKeyValidatorErrors,
+};
+use std::fmt;
+
+/// Decoded revert data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RevertReason {
+    /// `Error(string)`, from `require` or `revert("...")`.
+    Message(String),
+    /// `Panic(uint256)`, from an assertion, overflow or out-of-bounds access.
+    Panic(U256),
+    /// A `SessionKeyValidator` error: which session, which rule, requested against allowed.
+    Validator(SessionKeyValidatorErrors),
+    /// A `LeashAccount` error.
+    Account(LeashAccountErrors),
+    /// An EntryPoint error.
+    EntryPoint(EntryPointErrors),
+    /// Revert data that matches no known error (including empty data).
+    Unknown(Bytes),
+}
+
+impl RevertReason {
+    /// Decodes revert data against `Error`, `Panic` and every custom error of the leash and
+    /// ERC-4337 contracts. The validator is tried first: it shares `InvalidExecutionEncoding` with
+    /// the account.
+    pub fn decode(data: &[u8]) -> Self {
+        if let Ok(revert) = Revert::abi_decode(data) {
+            return Self::Message(revert.reason);
+        }
+        if let Ok(panic) = Panic::abi_decode(data) {
+            return Self::Panic(panic.code);
+        }
+        if let Ok(error) = SessionKeyValidatorErrors::abi_decode(data) {
+            return Self::Validator(error);
+        }
+        if let Ok(error) = LeashAccountErrors::abi_decode(data) {
+            return Self::Account(error);
+        }
+        if let Ok(error) = EntryPointErrors::abi_decode(data) {
+            return Self::EntryPoint(error);
+        }
+        Self::Unknown(Bytes::copy_from_slice(data))
+    }
+}
+
+impl EntryPointRejection {
+    /// The account's or validator's own revert, decoded, when the EntryPoint passed it on.
+    pub fn inner_reason(&self) -> Option<RevertReason> {
+        self.inner.as_ref().map(|data| RevertReason::decode(data))
+    }
+}
+
+impl fmt::Display for RevertReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Message(message) => write!(f, "reverted: {message:?}"),
+            Self::Panic(code) => write!(f, "panic 0x{code:x}"),
+            Self::Validator(error) => explain_validator_error(error, f),
+            Self::Account(error) => write!(f, "LeashAccount: {error:?}"),
+            Self::EntryPoint(error) => write!(f, "EntryPoint: {error:?}"),
+            Self::Unknown(data) if data.is_empty() => f.write_str("reverted without data"),
+            Self::Unknown(data) => write!(f, "unknown revert data {data}"),
+        }
+    }
+}
+
+fn explain_validator_error(
+    error: &SessionKeyValidatorErrors,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    use SessionKeyValidatorErrors as E;
+    match error {
+        E::CallNotAllowed(e) => write!(
+            f,
+            "session {}: no permission allows calling {} on {}",
+            e.sessionId, e.selector, e.target
+        ),
+        E::ForbiddenCall(e) => write!(
+            f,
+            "session {}: no session may call {} on {} (the account itself, the validator, or module management)",
+            e.sessionId, e.selector, e.target
+        ),
+        E::NativeTransferNotAllowed(e) => write!(
+            f,
+            "session {}: sending {} wei to {} needs a native-token-transfer permission",
+            e.sessionId, e.value, e.target
+        ),
+        E::NativeAllowanceExceeded(e) => write!(
+            f,
+            "session {}: native-token-transfer allowance exceeded sending to {}: requested {} wei, remaining {} wei",
+            e.sessionId, e.target, e.requested, e.remaining
+        ),
+        E::Erc20NotAllowed(e) => write!(
+            f,
+            "session {}: {} on token {} needs an erc20-token-transfer permission for that token",
+            e.sessionId, e.selector, e.token
+        ),
+        E::Erc20AllowanceExceeded(e) => write!(
+            f,
+            "session {}: erc20-token-transfer allowance of token {} exceeded: requested {}, remaining {}",
+            e.sessionId, e.token, e.requested, e.remaining
+        ),
+        E::MalformedErc20Call(e) => write!(
+            f,
+            "session {}: {} on token {} is too short to hold its amount",
+            e.sessionId, e.selector, e.token
+        ),
+        E::GasLimitExceeded(e) => write!(
+            f,
+            "session {}: gas-limit exceeded: this operation may cost up to {} wei, remaining {} wei",
+            e.sessionId, e.requested, e.remaining
+        ),
+        E::NotRootSession(e) => write!(
+            f,
+            "session {}: signed as root but the session is not root",
+            e.sessionId
+        ),
+        E::NotAnExecuteCall(e) => write!(
+            f,
+            "session {}: callData must call the account's execute, not {}",
+            e.sessionId, e.selector
+        ),
+        E::UnsupportedExecutionMode(e) => write!(
+            f,
+            "session {}: execution mode {} is not a single or batch call",
+            e.sessionId, e.mode
+        ),
+        other => write!(f, "SessionKeyValidator: {other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{Address, B256};
+    use leash_bindings::{
+        LeashAccount::UnauthorizedCaller, SessionKeyValidator::Erc20AllowanceExceeded,
+    };
+
+    #[test]
+    fn decodes_each_kind() {
+        let message = Revert::from("nope").abi_encode();
+        assert_eq!(
+            RevertReason::decode(&message),
+            RevertReason::Message("nope".into())
+        );
+        let panic = Panic {
+            code: U256::from(0x11),
+        }
+        .abi_encode();
+        assert_eq!(RevertReason::decode(&panic).to_string(), "panic 0x11");
+        let custom = UnauthorizedCaller {
+            caller: Address::repeat_byte(7),
+        }
+        .abi_encode();
+        assert!(matches!(
+            RevertReason::decode(&custom),
+            RevertReason::Account(LeashAccountErrors::UnauthorizedCaller(_))
+        ));
+        assert_eq!(
+            RevertReason::decode(&[]).to_string(),
+            "reverted without data"
+        );
+    }
+
+    #[test]
+    fn validator_errors_explain_the_rule_and_the_numbers() {
+        let error = Erc20AllowanceExceeded {
+            sessionId: B256::repeat_byte(1),
+            token: Address::repeat_byte(2),
+            requested: U256::from(5),
+            remaining: U256::from(4),
+        };
+        let reason = RevertReason::decode(&error.abi_encode());
+        let text = reason.to_string();
+        assert!(text.contains("erc20-token-transfer allowance"), "{text}");
+        assert!(text.contains("requested 5, remaining 4"), "{text}");
+    }
+}
