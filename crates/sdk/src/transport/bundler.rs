@@ -40,7 +40,8 @@ impl<B: Provider, N: Provider> BundlerClient<B, N> {
     /// The EntryPoints the bundler serves (`eth_supportedEntryPoints`).
     pub async fn supported_entry_points(&self) -> Result<Vec<Address>, SenderError> {
         self.bundler
-            .raw_request("eth_supportedEntryPoints".into(), ())
+            // No parameters: an empty array (bundlers refuse `null`).
+            .raw_request("eth_supportedEntryPoints".into(), [(); 0])
             .await
             .map_err(bundler_error)
     }

@@ -20,8 +20,13 @@ pub struct RpcUserOperation {
     pub sender: Address,
     /// `key << 64 | sequence`.
     pub nonce: U256,
-    /// The first 20 bytes of `initCode`; the EIP-7702 marker `0x7702…00` for a 7702 account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The first 20 bytes of `initCode`. For an EIP-7702 account it is the marker
+    /// [`EIP7702_INIT_CODE_MARKER`](crate::EIP7702_INIT_CODE_MARKER), which the JSON spells `"0x7702"` as bundlers expect.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "factory_json"
+    )]
     pub factory: Option<Address>,
     /// The rest of `initCode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +60,37 @@ pub struct RpcUserOperation {
     /// The sender's EIP-7702 authorization, applied before validation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eip7702_auth: Option<SignedAuthorization>,
+}
+
+/// `factory` in JSON: an address, or `"0x7702"` for the EIP-7702 marker.
+mod factory_json {
+    use crate::EIP7702_INIT_CODE_MARKER;
+    use alloy_primitives::Address;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    const MARKER_JSON: &str = "0x7702";
+
+    pub(super) fn serialize<S: Serializer>(
+        factory: &Option<Address>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match factory {
+            Some(address) if address.0 == EIP7702_INIT_CODE_MARKER => {
+                serializer.serialize_str(MARKER_JSON)
+            }
+            factory => factory.serialize(serializer),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Address>, D::Error> {
+        Ok(match Option::<String>::deserialize(deserializer)? {
+            None => None,
+            Some(marker) if marker == MARKER_JSON => Some(Address::new(EIP7702_INIT_CODE_MARKER)),
+            Some(address) => Some(address.parse().map_err(serde::de::Error::custom)?),
+        })
+    }
 }
 
 /// Why a UserOperation cannot be converted between its packed and JSON-RPC shapes.
@@ -311,12 +347,17 @@ mod tests {
             authorization: Some(authorization()),
         };
         let rpc = RpcUserOperation::try_from(&signed).expect("converts");
+        let value = serde_json::to_value(&rpc).expect("serializes");
         assert_eq!(
-            serde_json::to_value(&rpc).expect("serializes"),
+            serde_json::from_value::<RpcUserOperation>(value.clone()).expect("parses"),
+            rpc
+        );
+        assert_eq!(
+            value,
             json!({
                 "sender": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
                 "nonce": "0x5",
-                "factory": "0x7702000000000000000000000000000000000000",
+                "factory": "0x7702",
                 "factoryData": "0x",
                 "callData": "0xe9ae5c53",
                 "callGasLimit": "0x20000",
