@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod conversions;
 mod deployments;
 
 pub use deployments::{
@@ -78,5 +79,6 @@ sol!(
         event Transfer(address indexed from, address indexed to, uint256 value);
         function balanceOf(address owner) external view returns (uint256);
         function transfer(address to, uint256 amount) external returns (bool);
+        function approve(address spender, uint256 amount) external returns (bool);
     }
 );

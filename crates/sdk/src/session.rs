@@ -97,3 +97,13 @@ impl SessionAuth<'_> {
         }
     }
 }
+
+impl SessionAuth<'_> {
+    /// The session id this authorization speaks for.
+    pub fn session_id(&self, domain: &crate::GrantDomain) -> B256 {
+        match self {
+            Self::Enabled { session_id, .. } => *session_id,
+            Self::Lazy { grant, .. } => domain.session_id(grant),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 mod chain;
 mod error;
 mod outcome;
+mod user_ops;
 mod value_transfers;
 pub mod walkthrough;
 

@@ -3,12 +3,14 @@
 
 use crate::{BundleOutcome, Chain, SimError};
 use alloy_eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
-use leash_bindings::Deployment;
-use leash_sdk::{
-    Call, UserOperationBuilder, delegate_of, sign_authorization, sign_owner, user_operation_hash,
-};
+use alloy_sol_types::SolCall;
+use leash_bindings::{Deployment, LeashAccount};
+use leash_sdk::{Call, delegate_of, execute_calldata};
+
+/// ERC-7579 module type of validators.
+const MODULE_TYPE_VALIDATOR: u64 = 1;
 
 /// Native balances of the parties of a flow at one moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,19 +59,12 @@ pub fn owner_transfer(
     amount: U256,
 ) -> Result<OwnerTransfer, SimError> {
     let account = owner.address();
+    let (op, authorization) = chain.first_owner_user_op(
+        owner,
+        execute_calldata(&[Call::transfer(recipient, amount)])?,
+    )?;
     let delegate = Deployment::leash_account().address();
-    let entry_point = Deployment::entry_point().address();
-    let chain_id = chain.chain_id();
-    let authorization = sign_authorization(owner, chain_id, delegate, chain.nonce(account))?;
-
-    let nonce = chain.entry_point_nonce(account, U256::ZERO)?;
-    let mut op = UserOperationBuilder::new(account)
-        .nonce(nonce)
-        .calls(&[Call::transfer(recipient, amount)])?
-        .eip7702()
-        .build()?;
-    let user_op_hash = user_operation_hash(&op, entry_point, chain_id, Some(delegate))?;
-    op.signature = sign_owner(owner, user_op_hash)?;
+    let user_op_hash = chain.user_op_hash(&op, Some(delegate))?;
 
     let balances = |chain: &mut Chain| -> Result<Balances, SimError> {
         Ok(Balances {
@@ -92,4 +87,19 @@ pub fn owner_transfer(
         before,
         after: balances(chain)?,
     })
+}
+
+/// Delegates `owner`'s EOA to `LeashAccount` and installs `SessionKeyValidator` in one
+/// UserOperation (the authorization travels in the same bundle transaction).
+pub fn delegate_and_install_validator(
+    chain: &mut Chain,
+    owner: &PrivateKeySigner,
+) -> Result<BundleOutcome, SimError> {
+    let install = LeashAccount::installModuleCall {
+        moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
+        module: Deployment::session_key_validator().address(),
+        initData: Bytes::new(),
+    };
+    let (op, authorization) = chain.first_owner_user_op(owner, install.abi_encode().into())?;
+    chain.handle_ops(vec![op], vec![authorization])
 }

@@ -1,0 +1,218 @@
+//! A delegated account with `SessionKeyValidator` installed, test tokens, and helpers to grant,
+//! enable and use sessions on the embedded chain.
+
+#![allow(dead_code, unreachable_pub)]
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use leash_bindings::{
+    Deployment, PackedUserOperation, SessionGrant, SessionKeyValidator,
+    SessionKeyValidator::SessionKeyValidatorErrors, Target, TestToken,
+};
+use leash_sdk::{Call, Permission, SessionAuth, SessionGrantBuilder};
+use leash_sim::{
+    AaCode, BundleOutcome, Chain, Execution, RevertReason, UserOpOutcome, walkthrough,
+};
+
+pub const ETH: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
+pub const TOKENS: U256 = ETH;
+pub const RECIPIENT: Address =
+    alloy_primitives::address!("0x000000000000000000000000000000000000beef");
+
+pub struct Setup {
+    pub chain: Chain,
+    pub owner: PrivateKeySigner,
+    pub account: Address,
+    pub key: PrivateKeySigner,
+    pub token: Address,
+    pub target: Address,
+    pub validator: Address,
+}
+
+impl Setup {
+    /// A fresh chain; an EOA with 10 ETH and 1000 test tokens, delegated to `LeashAccount` with
+    /// `SessionKeyValidator` installed; a session key.
+    pub fn new() -> Self {
+        let mut chain = Chain::new().expect("chain");
+        let owner = key(0x11);
+        let account = owner.address();
+        chain.set_balance(account, ETH * U256::from(10));
+        let installed =
+            walkthrough::delegate_and_install_validator(&mut chain, &owner).expect("install");
+        assert_eq!(
+            installed.ops().expect("included")[0].execution,
+            Execution::Succeeded
+        );
+        let token = Deployment::test_token().address();
+        let mint = TestToken::mintCall {
+            to: account,
+            amount: TOKENS * U256::from(1000),
+        };
+        let minted = chain
+            .transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
+            .expect("mint");
+        assert!(minted.result.is_success());
+        Self {
+            chain,
+            owner,
+            account,
+            key: key(0x22),
+            token,
+            target: Deployment::test_target().address(),
+            validator: Deployment::session_key_validator().address(),
+        }
+    }
+
+    /// A grant to `self.key` valid for an hour from now.
+    pub fn grant(&self, permissions: impl IntoIterator<Item = Permission>) -> SessionGrant {
+        self.grant_to(self.key.address(), permissions)
+    }
+
+    pub fn grant_to(
+        &self,
+        session_key: Address,
+        permissions: impl IntoIterator<Item = Permission>,
+    ) -> SessionGrant {
+        let now = self.chain.timestamp();
+        SessionGrantBuilder::new(self.account, session_key, self.validator)
+            .valid_until(now + 3600)
+            .permissions(permissions)
+            .build(now)
+            .expect("valid grant")
+    }
+
+    pub fn session_id(&self, grant: &SessionGrant) -> B256 {
+        self.chain.grant_domain().session_id(grant)
+    }
+
+    pub fn owner_signature(&self, grant: &SessionGrant) -> Bytes {
+        self.chain
+            .grant_domain()
+            .sign(&self.owner, grant)
+            .expect("sign grant")
+    }
+
+    /// Enables `grant` with an owner-signed UserOperation calling `enableSession`.
+    pub fn enable(&mut self, grant: &SessionGrant) -> B256 {
+        let call = SessionKeyValidator::enableSessionCall {
+            grant: grant.into(),
+        };
+        let outcome = self.owner_calls(&[Call {
+            to: self.validator,
+            value: U256::ZERO,
+            data: call.abi_encode().into(),
+        }]);
+        assert_eq!(
+            executed(&outcome).execution,
+            Execution::Succeeded,
+            "{outcome:?}"
+        );
+        self.session_id(grant)
+    }
+
+    pub fn owner_calls(&mut self, calls: &[Call]) -> BundleOutcome {
+        let op = self
+            .chain
+            .owner_user_op(&self.owner, calls)
+            .expect("owner op");
+        self.chain.handle_ops(vec![op], vec![]).expect("handleOps")
+    }
+
+    /// A UserOperation by `self.key` for an enabled session.
+    pub fn session_op(&mut self, grant: &SessionGrant, calls: &[Call]) -> PackedUserOperation {
+        let auth = SessionAuth::Enabled {
+            session_id: self.session_id(grant),
+            root: is_root(grant),
+        };
+        self.chain
+            .session_user_op(self.account, &self.key.clone(), &auth, calls)
+            .expect("session op")
+    }
+
+    /// A first UserOperation by `self.key` that enables `grant` lazily.
+    pub fn lazy_op(&mut self, grant: &SessionGrant, calls: &[Call]) -> PackedUserOperation {
+        let owner_signature = self.owner_signature(grant);
+        let auth = SessionAuth::Lazy {
+            grant,
+            owner_signature: &owner_signature,
+        };
+        self.chain
+            .session_user_op(self.account, &self.key.clone(), &auth, calls)
+            .expect("lazy op")
+    }
+
+    pub fn send(&mut self, grant: &SessionGrant, calls: &[Call]) -> BundleOutcome {
+        let op = self.session_op(grant, calls);
+        self.chain.handle_ops(vec![op], vec![]).expect("handleOps")
+    }
+
+    pub fn token_balance(&mut self, holder: Address) -> U256 {
+        self.chain
+            .erc20_balance(self.token, holder)
+            .expect("balanceOf")
+    }
+
+    pub fn transfer_tokens(&self, to: Address, amount: U256) -> Call {
+        erc20_call(
+            self.token,
+            leash_bindings::IERC20::transferCall { to, amount }.abi_encode(),
+        )
+    }
+
+    pub fn ping(&self) -> Call {
+        Call {
+            to: self.target,
+            value: U256::ZERO,
+            data: Target::pingCall {}.abi_encode().into(),
+        }
+    }
+}
+
+pub fn key(seed: u8) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&[seed; 32].into()).expect("valid key")
+}
+
+pub fn erc20_call(token: Address, data: Vec<u8>) -> Call {
+    Call {
+        to: token,
+        value: U256::ZERO,
+        data: data.into(),
+    }
+}
+
+fn is_root(grant: &SessionGrant) -> bool {
+    grant
+        .permissions
+        .iter()
+        .any(|p| p.permissionType == leash_bindings::PermissionType::Root)
+}
+
+/// The one UserOperation of an included bundle, which must have executed.
+pub fn executed(outcome: &BundleOutcome) -> &UserOpOutcome {
+    let ops = outcome
+        .ops()
+        .unwrap_or_else(|| panic!("bundle not included: {outcome:?}"));
+    assert_eq!(ops[0].execution, Execution::Succeeded, "{outcome:?}");
+    &ops[0]
+}
+
+/// The validator's error that made the EntryPoint reject the bundle with AA23.
+pub fn denial(outcome: &BundleOutcome) -> SessionKeyValidatorErrors {
+    let rejection = outcome
+        .rejection()
+        .unwrap_or_else(|| panic!("not rejected: {outcome:?}"));
+    assert_eq!(rejection.code, AaCode::ACCOUNT_REVERTED, "{rejection:?}");
+    match rejection.inner_reason() {
+        Some(RevertReason::Validator(error)) => error,
+        other => panic!("not a validator error: {other:?}"),
+    }
+}
+
+/// The EntryPoint's code for a bundle rejected without a revert from the account.
+pub fn rejection_code(outcome: &BundleOutcome) -> AaCode {
+    outcome
+        .rejection()
+        .unwrap_or_else(|| panic!("not rejected: {outcome:?}"))
+        .code
+}
