@@ -183,6 +183,12 @@ impl Chain {
         decode_return::<IERC20::balanceOfCall>(&output, "balanceOf return")
     }
 
+    /// Calls a view function of `to` (no fees, nothing committed) and decodes its return.
+    pub fn call<C: SolCall>(&mut self, to: Address, call: C) -> Result<C::Return, SimError> {
+        let output = self.view(to, call, "view call")?;
+        decode_return::<C>(&output, "view call return")
+    }
+
     /// Sends `handleOps(ops, bundler)` from the bundler, as a type-4 transaction carrying
     /// `authorizations` when there are any, and commits it.
     pub fn handle_ops(
