@@ -416,7 +416,7 @@ impl SessionGrantBuilder {
             return Err(GrantError::EmptyFunctions { index, kind });
         }
         let mut listed = HashSet::new();
-        for selector in sol.functions.iter().copied().map(Selector::from) {
+        for selector in sol.functions.iter().copied() {
             if !listed.insert(selector) {
                 return Err(GrantError::DuplicateSelector {
                     index,
