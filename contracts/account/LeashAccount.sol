@@ -8,7 +8,9 @@ import {Execution} from "../types/Execution.sol";
 import {IERC7579Account} from "../interfaces/IERC7579Account.sol";
 import {IERC7579Module, IERC7579Validator, MODULE_TYPE_VALIDATOR} from "../interfaces/IERC7579Module.sol";
 import {ILeashAccount} from "../interfaces/ILeashAccount.sol";
+import {ISessionKeyValidator} from "../interfaces/ISessionKeyValidator.sol";
 import {ExecutionLib} from "../libraries/ExecutionLib.sol";
+import {SessionKeyValidator} from "../modules/SessionKeyValidator.sol";
 
 /// @title LeashAccount
 /// @notice A minimal ERC-4337 v0.8 + ERC-7579 account, meant as the EIP-7702 delegation target of an EOA.
@@ -23,10 +25,24 @@ import {ExecutionLib} from "../libraries/ExecutionLib.sol";
 ///   before and that code's storage stays behind.
 /// - Only call and batch executions with the default (revert) exec type are supported; delegatecall is
 ///   rejected, so no executed code can write this account's storage.
+/// - `SessionKeyValidator` at its deterministic address (`SESSION_KEY_VALIDATOR`) is built in: it
+///   keeps the "installed" flag for each account itself, in the word it reads on every validation
+///   anyway, so this account neither stores nor reads a flag of its own for it. It is installed and
+///   uninstalled like any other validator, and `isModuleInstalled` asks it.
 /// - An EOA can re-delegate at any time with a new EIP-7702 authorization; nothing here can stop that.
 contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
     /// @notice The canonical ERC-4337 v0.8 EntryPoint.
     address public constant ENTRY_POINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
+
+    /// @notice The standard CREATE2 deployer every leash contract is deployed through.
+    address public constant CREATE2_DEPLOYER = 0x4e59b44847b379578588920cA78FbF26c0B4956C;
+
+    /// @notice The built-in `SessionKeyValidator`: its CREATE2 address under salt 0.
+    /// @dev Computed from the validator's creation code at deployment (Solidity cannot hash
+    ///      `type(C).creationCode` into a constant), so it always matches the validator compiled with
+    ///      this account and needs no hand-kept literal. The validator does not know this account, so
+    ///      there is no cycle. The creation code rides along in this contract's init code only.
+    address public immutable SESSION_KEY_VALIDATOR;
 
     /// @dev ERC-4337 `validationData` for a signature that does not verify.
     uint256 internal constant SIG_VALIDATION_FAILED = 1;
@@ -49,6 +65,13 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
         _;
     }
 
+    constructor() {
+        bytes32 initCodeHash = keccak256(type(SessionKeyValidator).creationCode);
+        SESSION_KEY_VALIDATOR = address(
+            uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), CREATE2_DEPLOYER, bytes32(0), initCodeHash))))
+        );
+    }
+
     /// @notice Accepts native value, like the EOA it stands in for.
     receive() external payable {}
 
@@ -65,7 +88,11 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
             validationData =
                 ECDSA.tryRecoverCalldata(userOpHash, userOp.signature) == address(this) ? 0 : SIG_VALIDATION_FAILED;
         } else {
-            if (!_storage().installedValidators[validator]) revert ValidatorNotInstalled(validator);
+            // The built-in validator checks its own installed flag (it fails every signature of an
+            // account that has not installed it), which saves a cold storage read here.
+            if (validator != SESSION_KEY_VALIDATOR && !_storage().installedValidators[validator]) {
+                revert ValidatorNotInstalled(validator);
+            }
             validationData = _validateWith(validator, userOp, userOpHash);
         }
         if (missingAccountFunds != 0) {
@@ -124,33 +151,38 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
         if (module.code.length == 0 || !IERC7579Module(module).isModuleType(moduleTypeId)) {
             revert NotAModuleOfType(module, moduleTypeId);
         }
-        AccountStorage storage $ = _storage();
-        if ($.installedValidators[module]) revert ModuleAlreadyInstalled(module);
-        $.installedValidators[module] = true;
+        if (_isInstalled(module)) revert ModuleAlreadyInstalled(module);
+        // The built-in validator records its installation in `onInstall`.
+        if (module != SESSION_KEY_VALIDATOR) _storage().installedValidators[module] = true;
         IERC7579Module(module).onInstall(initData);
         emit ModuleInstalled(moduleTypeId, module);
     }
 
     /// @inheritdoc IERC7579Account
-    /// @dev The module's `onUninstall` may fail without blocking the uninstall: a broken or hostile
-    ///      module must never be able to keep itself installed.
+    /// @dev Another module's `onUninstall` may fail without blocking the uninstall: a broken or
+    ///      hostile module must never be able to keep itself installed. The built-in validator's
+    ///      `onUninstall` *is* the uninstall (it clears its flag and revokes every session), so its
+    ///      failure reverts: an uninstall that left it live must not report success.
     function uninstallModule(uint256 moduleTypeId, address module, bytes calldata deInitData)
         external
         payable
         onlyEntryPointOrSelf
     {
         if (moduleTypeId != MODULE_TYPE_VALIDATOR) revert UnsupportedModuleType(moduleTypeId);
-        AccountStorage storage $ = _storage();
-        if (!$.installedValidators[module]) revert ModuleNotInstalled(module);
-        delete $.installedValidators[module];
-        (bool success,) = module.call(abi.encodeCall(IERC7579Module.onUninstall, (deInitData)));
-        success;
+        if (!_isInstalled(module)) revert ModuleNotInstalled(module);
+        if (module == SESSION_KEY_VALIDATOR) {
+            IERC7579Module(module).onUninstall(deInitData);
+        } else {
+            delete _storage().installedValidators[module];
+            (bool success,) = module.call(abi.encodeCall(IERC7579Module.onUninstall, (deInitData)));
+            success;
+        }
         emit ModuleUninstalled(moduleTypeId, module);
     }
 
     /// @inheritdoc IERC7579Account
     function isModuleInstalled(uint256 moduleTypeId, address module, bytes calldata) external view returns (bool) {
-        return moduleTypeId == MODULE_TYPE_VALIDATOR && _storage().installedValidators[module];
+        return moduleTypeId == MODULE_TYPE_VALIDATOR && _isInstalled(module);
     }
 
     // ---------------------------------------------------------------- ERC-1271 and ERC-165
@@ -226,6 +258,16 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
             if lt(returndatasize(), 0x20) { revert(0x00, 0x00) }
             validationData := mload(0x00)
         }
+    }
+
+    /// @dev Whether validator `module` is installed: the built-in validator's own flag, or this
+    ///      account's record for any other. A chain without the built-in validator deployed reports it
+    ///      as not installed.
+    function _isInstalled(address module) internal view returns (bool installed) {
+        if (module != SESSION_KEY_VALIDATOR) return _storage().installedValidators[module];
+        (bool success, bytes memory result) =
+            module.staticcall(abi.encodeCall(ISessionKeyValidator.isInitialized, (address(this))));
+        return success && result.length == 0x20 && abi.decode(result, (bool));
     }
 
     function _storage() internal pure returns (AccountStorage storage $) {

@@ -127,6 +127,10 @@ interface ISessionKeyValidator {
         view
         returns (uint256 remaining);
 
+    /// @notice Whether `account` has installed this validator (ERC-7579 `onInstall`, not yet
+    ///         `onUninstall`). While it has not, every session signature of the account fails.
+    function isInitialized(address account) external view returns (bool);
+
     /// @notice The revocation epoch of `account`.
     function epochOf(address account) external view returns (uint256);
 }

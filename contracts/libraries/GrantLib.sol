@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Permission, SessionGrant, PERMISSION_TYPEHASH, SESSION_GRANT_TYPEHASH} from "../types/SessionTypes.sol";
+import {SessionGrant, PERMISSION_TYPEHASH, SESSION_GRANT_TYPEHASH} from "../types/SessionTypes.sol";
 
 /// @title GrantLib
 /// @notice EIP-712 struct hash of a `SessionGrant`, and the envelope of a lazy-enable signature.
@@ -13,32 +13,61 @@ import {Permission, SessionGrant, PERMISSION_TYPEHASH, SESSION_GRANT_TYPEHASH} f
 ///   whatever bytes are hashed are the bytes that were authorized.
 library GrantLib {
     /// @notice `hashStruct(grant)` per EIP-712.
-    function hash(SessionGrant calldata grant) internal pure returns (bytes32) {
-        Permission[] calldata permissions = grant.permissions;
-        bytes32[] memory permissionHashes = new bytes32[](permissions.length);
-        for (uint256 i; i < permissions.length; ++i) {
-            Permission calldata p = permissions[i];
-            permissionHashes[i] = keccak256(
-                abi.encode(
-                    PERMISSION_TYPEHASH,
-                    uint8(p.permissionType),
-                    p.target,
-                    p.amount,
-                    keccak256(abi.encodePacked(p.functions))
-                )
-            );
+    /// @dev In assembly, straight from calldata: a grant of n permissions costs n + 2 hashes plus one
+    ///      per function list, with no ABI re-encoding (the lazy-enable path hashes every grant it
+    ///      enables). Each field is cleaned to its type's width as EIP-712 encodes it. Every array is
+    ///      bounds-checked against the calldata, reverting like Solidity's own calldata accessors, so
+    ///      this reads exactly the bytes that `_enable` later reads through those accessors.
+    function hash(SessionGrant calldata grant) internal pure returns (bytes32 result) {
+        bytes32 permissionTypehash = PERMISSION_TYPEHASH;
+        bytes32 grantTypehash = SESSION_GRANT_TYPEHASH;
+        assembly ("memory-safe") {
+            // Memory past the free pointer is scratch, never allocated:
+            // [m, m + 0xe0): one struct's encoding; then the permission hashes; then one function list.
+            let m := mload(0x40)
+            // Offsets and lengths are capped at 2**32 so the sums below cannot overflow.
+            let permissionsOffset := calldataload(add(grant, 0xa0))
+            let permissions := add(grant, and(permissionsOffset, 0xffffffff))
+            let count := calldataload(permissions)
+            let heads := add(permissions, 0x20)
+            let bad := or(gt(permissionsOffset, 0xffffffff), gt(count, 0xffffffff))
+            bad := or(bad, gt(add(grant, 0xc0), calldatasize()))
+            bad := or(bad, gt(add(heads, shl(5, mul(iszero(bad), count))), calldatasize()))
+            count := mul(iszero(bad), count)
+            let hashes := add(m, 0xe0)
+            let selectors := add(hashes, shl(5, count))
+            mstore(m, permissionTypehash)
+            for { let i := 0 } and(iszero(bad), lt(i, count)) { i := add(i, 1) } {
+                let pOffset := calldataload(add(heads, shl(5, i)))
+                let p := add(heads, and(pOffset, 0xffffffff))
+                let functionsOffset := calldataload(add(p, 0x60))
+                let functions := add(p, and(functionsOffset, 0xffffffff))
+                let n := calldataload(functions)
+                bad := or(or(gt(pOffset, 0xffffffff), gt(functionsOffset, 0xffffffff)), gt(n, 0xffffffff))
+                bad := or(bad, gt(add(p, 0x80), calldatasize()))
+                bad := or(bad, gt(add(add(functions, 0x20), shl(5, mul(iszero(bad), n))), calldatasize()))
+                n := mul(iszero(bad), n)
+                // bytes4[] hashes as the concatenation of its selectors, each left-aligned in a word.
+                for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                    let word := calldataload(add(functions, shl(5, add(j, 1))))
+                    mstore(add(selectors, shl(5, j)), and(word, shl(224, 0xffffffff)))
+                }
+                mstore(add(m, 0x20), and(calldataload(p), 0xff))
+                mstore(add(m, 0x40), shr(96, shl(96, calldataload(add(p, 0x20)))))
+                mstore(add(m, 0x60), calldataload(add(p, 0x40)))
+                mstore(add(m, 0x80), keccak256(selectors, shl(5, n)))
+                mstore(add(hashes, shl(5, i)), keccak256(m, 0xa0))
+            }
+            if bad { revert(0x00, 0x00) }
+            mstore(m, grantTypehash)
+            mstore(add(m, 0x20), shr(96, shl(96, calldataload(grant))))
+            mstore(add(m, 0x40), shr(96, shl(96, calldataload(add(grant, 0x20)))))
+            mstore(add(m, 0x60), and(calldataload(add(grant, 0x40)), 0xffffffffffff))
+            mstore(add(m, 0x80), and(calldataload(add(grant, 0x60)), 0xffffffffffff))
+            mstore(add(m, 0xa0), calldataload(add(grant, 0x80)))
+            mstore(add(m, 0xc0), keccak256(hashes, shl(5, count)))
+            result := keccak256(m, 0xe0)
         }
-        return keccak256(
-            abi.encode(
-                SESSION_GRANT_TYPEHASH,
-                grant.account,
-                grant.sessionKey,
-                grant.validAfter,
-                grant.validUntil,
-                grant.salt,
-                keccak256(abi.encodePacked(permissionHashes))
-            )
-        );
     }
 
     /// @notice Views `payload` as `abi.encode(SessionGrant grant, bytes ownerSignature, bytes sessionKeySignature)`.

@@ -9,44 +9,68 @@ import {PermissionType} from "../types/SessionTypes.sol";
 /// - A session is stored as one word per scope: a limit (native, gas, one ERC-20 token), a
 ///   contract, one selector on one contract, one selector on the account, one selector on any
 ///   contract, or root. Each word is self-contained, so validating one call reads one word.
-/// - A scope's storage key is derived from the session id, the session key, and the account's
-///   revocation epoch. Validation derives it from the key it *recovered* from the signature, so a
-///   foreign signer, a revoked epoch or an unknown session simply finds an empty word.
+/// - A scope's slot is `keccak256(account ‖ sessionId ‖ keyEpoch ‖ tag)`, four 32-byte words, where
+///   `keyEpoch = epoch << 160 | sessionKey`. The account leads the preimage, which makes the slot
+///   storage *associated* with the account under ERC-7562, and one hash names the slot (a nested
+///   mapping would take three). The preimage is 128 bytes, so it cannot collide with a Solidity
+///   mapping slot (64-byte preimages).
+/// - Validation derives the slot from the key it *recovered* from the signature and the account's
+///   current epoch, so a foreign signer, a revoked epoch or an unknown session finds an empty word.
 /// - Word layout, chosen so that `validationData` is a mask away:
 ///   `validAfter (bits 208..255) | validUntil (160..207) | flags (128..159) | remaining (0..127)`.
 ///   `validUntil` is never zero, so an existing scope is never the zero word.
 library ScopeLib {
+    /// @dev The preimage of a scope's slot: `keccak256` of these four words, in this order, is the
+    ///      slot. `slot` hashes the struct's memory in place, so the fields must stay first and in
+    ///      this order.
+    struct Key {
+        address account;
+        bytes32 sessionId;
+        uint256 keyEpoch; // epoch << 160 | sessionKey
+        uint256 tag; // kind << 192 | selector << 160 | target, set by `slot`
+    }
+
     /// @dev Flag: the session holds a `GasLimit`; every self-paid UserOperation spends from it.
     uint256 internal constant FLAG_GAS_LIMIT = 1 << 128;
 
     uint256 private constant _REMAINING_MASK = type(uint128).max;
     uint256 private constant _VALIDITY_MASK = ~uint256(type(uint160).max);
 
-    /// @notice The per-session seed that every scope key of the session derives from.
-    function seed(bytes32 sessionId, address sessionKey, uint32 epoch) internal pure returns (bytes32 result) {
+    /// @notice `epoch << 160 | sessionKey`: the session-key half of every scope slot of a session.
+    function keyEpoch(address sessionKey, uint256 epoch) internal pure returns (uint256 result) {
         assembly ("memory-safe") {
-            let m := mload(0x40)
-            // Narrow types may carry dirty upper bits in assembly: clean each one.
-            mstore(m, sessionId)
-            mstore(add(m, 0x20), shr(96, shl(96, sessionKey)))
-            mstore(add(m, 0x40), and(epoch, 0xffffffff))
-            result := keccak256(m, 0x60)
+            result := or(shl(160, and(epoch, 0xffffffff)), shr(96, shl(96, sessionKey)))
         }
     }
 
-    /// @notice The storage key of one scope: `keccak256(seed ‖ kind << 192 | selector << 160 | target)`.
+    /// @notice The tag of one rule: `kind << 192 | selector << 160 | target`.
     /// @dev Function permissions of all three kinds share `PermissionType.FunctionsOnContract`, with
     ///      `target` = the contract, the account itself, or zero for "any contract".
-    function key(bytes32 sessionSeed, PermissionType kind, bytes4 selector, address target)
-        internal
-        pure
-        returns (bytes32 result)
-    {
+    function tag(PermissionType kind, bytes4 selector, address target) internal pure returns (uint256 result) {
         assembly ("memory-safe") {
-            mstore(0x00, sessionSeed)
-            let tag := or(shl(192, and(kind, 0xff)), shr(64, and(selector, shl(224, 0xffffffff))))
-            mstore(0x20, or(tag, shr(96, shl(96, target))))
-            result := keccak256(0x00, 0x40)
+            result := or(shl(192, and(kind, 0xff)), shr(64, and(selector, shl(224, 0xffffffff))))
+            result := or(result, shr(96, shl(96, target)))
+        }
+    }
+
+    /// @notice The storage slot of the scope `ruleTag` of the session in `key`.
+    /// @dev Writes `ruleTag` into `key.tag`, then hashes the struct's four words where they are.
+    function slot(Key memory key, uint256 ruleTag) internal pure returns (bytes32 result) {
+        assembly ("memory-safe") {
+            mstore(add(key, 0x60), ruleTag)
+            result := keccak256(key, 0x80)
+        }
+    }
+
+    function load(bytes32 scopeSlot) internal view returns (uint256 scope) {
+        assembly ("memory-safe") {
+            scope := sload(scopeSlot)
+        }
+    }
+
+    function store(bytes32 scopeSlot, uint256 scope) internal {
+        assembly ("memory-safe") {
+            sstore(scopeSlot, scope)
         }
     }
 
@@ -64,7 +88,9 @@ library ScopeLib {
     }
 
     /// @dev `amount` must not exceed `remaining(scope)`.
-    function spend(uint256 scope, uint256 amount) internal pure returns (uint256) {
-        return scope - amount;
+    function spend(uint256 scope, uint256 amount) internal pure returns (uint256 result) {
+        unchecked {
+            result = scope - amount;
+        }
     }
 }

@@ -40,11 +40,16 @@ import {
 /// - The owner's signature over a grant is one that recovers to the account (an EIP-7702 EOA) or that
 ///   the account accepts through ERC-1271.
 /// - ERC-7562: validation reads no clock (windows go out in `validationData`) and touches only
-///   storage associated with the account: every mapping has the account as its innermost key, so
-///   each slot is `keccak256(account ‖ x)`.
-/// - Hot path: one epoch word, then one scope word per rule a call needs (see `ScopeLib`). A scope
-///   key mixes in the recovered signer, so a wrong signature finds nothing and fails with
-///   `SIG_VALIDATION_FAILED`; only a signature from the key of a live session can trigger a revert.
+///   storage associated with the account: every slot is `keccak256(account ‖ x)` (mappings with the
+///   account as their innermost key, and the scope slots of `ScopeLib`).
+/// - Installation is recorded here, in the account's word, by `onInstall` and `onUninstall`: an
+///   account that has not installed the validator has no live session, and every signature fails
+///   with `SIG_VALIDATION_FAILED`. This lets `LeashAccount`, which knows this validator's address,
+///   skip its own installed check for it (one cold storage read less per UserOperation).
+/// - Hot path: the account word (installed flag and epoch), then one scope word per rule a call
+///   needs (see `ScopeLib`). A scope slot mixes in the recovered signer, so a wrong signature finds
+///   nothing and fails with `SIG_VALIDATION_FAILED`; only a signature from the key of a live session
+///   can trigger a revert.
 /// - Limits are accounted during validation: a UserOperation that validates has spent its amounts,
 ///   even if its execution later reverts. This is conservative and keeps accounting atomic with the
 ///   checks.
@@ -52,24 +57,32 @@ import {
 contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 {
     uint256 internal constant SIG_VALIDATION_FAILED = 1;
 
-    /// @dev Session record word: `status (bits 192..199) | epoch (160..191) | sessionKey (0..159)`.
-    ///      Validation reads it only to tell a bad signature from a scope violation.
-    uint256 private constant _RECORD_EPOCH_SHIFT = 160;
+    /// @dev Session record word: `status (bits 192..199) | epoch (160..191) | sessionKey (0..159)`,
+    ///      i.e. `status << 192 | ScopeLib.keyEpoch(sessionKey, epoch)`. Validation reads it only to
+    ///      tell a bad signature from a scope violation.
     uint256 private constant _RECORD_STATUS_SHIFT = 192;
+    uint256 private constant _KEY_EPOCH_MASK = (1 << 192) - 1;
 
-    mapping(address account => uint32) internal _epochs;
+    /// @dev Account word: `epoch (bits 1..32) | installed (bit 0)`. One word, so that validation's
+    ///      single per-account read answers both "installed?" and "which epoch?".
+    uint256 private constant _INSTALLED = 1;
+
+    /// @dev The ERC-7579 call type and exec type bytes, `callType << 8 | execType`, that sessions
+    ///      may use: a single call or a batch, reverting on failure (what `LeashAccount` executes).
+    uint256 private constant _SINGLE_DEFAULT = uint256(uint8(ExecutionLib.CALLTYPE_SINGLE)) << 8;
+    uint256 private constant _BATCH_DEFAULT = uint256(uint8(ExecutionLib.CALLTYPE_BATCH)) << 8;
+
+    mapping(address account => uint256) internal _accounts;
     mapping(bytes32 sessionId => mapping(address account => uint256)) internal _records;
-    mapping(bytes32 scopeKey => mapping(address account => uint256)) internal _scopes;
+
+    // Scopes live at `ScopeLib.slot`: keccak256(account ‖ sessionId ‖ keyEpoch ‖ tag).
 
     /// @dev What validation knows about the session it is checking.
     struct Use {
-        address account;
-        bytes32 sessionId;
-        address signer;
-        uint32 epoch;
-        bytes32 seed;
+        // The account, session id and `keyEpoch` of the *recovered* signer: the scope slot preimage.
+        ScopeLib.Key key;
         bool root;
-        // Set once a scope of `seed` was found: the signer is then the key of a live session.
+        // Set once a scope of `key` was found: the signer is then the key of a live session.
         bool authenticated;
         // The first scope found; every scope of a session carries the same window and flags.
         uint256 scope;
@@ -83,27 +96,35 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         payable
         returns (uint256)
     {
+        uint256 accountWord = _accounts[msg.sender];
         bytes calldata signature = userOp.signature;
-        if (signature.length == 0) return SIG_VALIDATION_FAILED;
-        Use memory use;
-        use.account = msg.sender;
-        use.epoch = _epochs[msg.sender];
+        // Not installed: the account has no live session (see `onInstall`).
+        if (accountWord & _INSTALLED == 0 || signature.length == 0) return SIG_VALIDATION_FAILED;
+        uint256 epoch = accountWord >> 1;
+        Use memory use = Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0);
         uint256 mode = _byteAt(signature, 0);
+        address signer;
         if (mode == SIG_MODE_ENABLE) {
             (bool ok, SessionGrant calldata grant, bytes calldata ownerSignature, bytes calldata keySignature) =
                 GrantLib.decodeEnable(signature[1:]);
             if (!ok) return SIG_VALIDATION_FAILED;
-            use.sessionId = _sessionId(grant);
-            use.signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
+            use.key.sessionId = _sessionId(grant);
+            signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
             if (
-                use.signer == address(0) || use.signer != grant.sessionKey
-                    || !_isOwnerSignature(msg.sender, use.sessionId, ownerSignature)
+                signer == address(0) || signer != grant.sessionKey
+                    || !_isOwnerSignature(msg.sender, use.key.sessionId, ownerSignature)
             ) {
                 return SIG_VALIDATION_FAILED;
             }
-            use.root = grant.permissions.length != 0 && grant.permissions[0].permissionType == PermissionType.Root;
+            use.key.keyEpoch = ScopeLib.keyEpoch(signer, epoch);
             // A grant already enabled is simply used, so a client may keep sending the enable form.
-            if (_records[use.sessionId][msg.sender] == 0) _enable(msg.sender, use.sessionId, grant, use.epoch);
+            if (_records[use.key.sessionId][msg.sender] == 0) _enable(use.key, grant);
+            // Root can only be the only permission. (A grant revoked before use may have none.)
+            Permission[] calldata permissions = grant.permissions;
+            if (permissions.length != 0) {
+                (PermissionType first,,,) = _permissionAt(permissions, 0);
+                use.root = first == PermissionType.Root;
+            }
         } else if (mode <= SIG_MODE_USE_ROOT && signature.length == 98) {
             // Layout: mode (1) ‖ sessionId (32) ‖ r ‖ s ‖ v (65); the length was checked above.
             bytes32 sessionId;
@@ -113,14 +134,14 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 keySignature.offset := add(signature.offset, 33)
                 keySignature.length := 65
             }
-            use.sessionId = sessionId;
-            use.signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
-            if (use.signer == address(0)) return SIG_VALIDATION_FAILED;
+            signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
+            if (signer == address(0)) return SIG_VALIDATION_FAILED;
+            use.key.sessionId = sessionId;
+            use.key.keyEpoch = ScopeLib.keyEpoch(signer, epoch);
             use.root = mode == SIG_MODE_USE_ROOT;
         } else {
             return SIG_VALIDATION_FAILED;
         }
-        use.seed = ScopeLib.seed(use.sessionId, use.signer, use.epoch);
 
         _checkCalls(use, userOp.callData);
         if (use.scope & ScopeLib.FLAG_GAS_LIMIT != 0 && userOp.paymasterAndData.length == 0) _spendGas(use, userOp);
@@ -132,12 +153,21 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         return 0xffffffff;
     }
 
-    /// @notice Nothing to set up: sessions are enabled one by one.
-    function onInstall(bytes calldata) external payable {}
+    /// @notice Marks the validator installed for the calling account; sessions are enabled one by one.
+    /// @dev Idempotent: the account decides whether installing twice is an error.
+    function onInstall(bytes calldata) external payable {
+        _accounts[msg.sender] |= _INSTALLED;
+    }
 
-    /// @notice Uninstalling revokes every session, so a later reinstall starts from none.
+    /// @notice Marks the validator uninstalled and revokes every session, so a later reinstall
+    ///         starts from none.
     function onUninstall(bytes calldata) external payable {
-        _revokeAll(msg.sender);
+        _revokeAll(msg.sender, 0);
+    }
+
+    /// @inheritdoc ISessionKeyValidator
+    function isInitialized(address account) external view returns (bool) {
+        return _accounts[account] & _INSTALLED != 0;
     }
 
     function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
@@ -149,7 +179,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     /// @inheritdoc ISessionKeyValidator
     function enableSession(SessionGrant calldata grant) external returns (bytes32 sessionId) {
         sessionId = _sessionId(grant);
-        _enable(msg.sender, sessionId, grant, _epochs[msg.sender]);
+        _enable(
+            ScopeLib.Key(msg.sender, sessionId, ScopeLib.keyEpoch(grant.sessionKey, _epochOf(msg.sender)), 0), grant
+        );
     }
 
     /// @inheritdoc ISessionKeyValidator
@@ -160,21 +192,23 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
         address account = grant.account;
         uint256 record = _records[sessionId][account];
-        uint32 epoch = _epochs[account];
+        uint256 keyEpoch = ScopeLib.keyEpoch(grant.sessionKey, _epochOf(account));
         if (record != 0) {
-            SessionStatus status;
-            (, epoch, status) = _unpackRecord(record);
-            if (status == SessionStatus.Revoked) revert SessionAlreadyRevoked(sessionId);
+            if (record >> _RECORD_STATUS_SHIFT == uint256(SessionStatus.Revoked)) {
+                revert SessionAlreadyRevoked(sessionId);
+            }
             // Clearing each scope is what stops validation: it never reads this record on success.
-            _applyPermissions(account, sessionId, ScopeLib.seed(sessionId, grant.sessionKey, epoch), grant, 0);
+            // The scopes were written under the epoch of the enable, which the record holds.
+            keyEpoch = record & _KEY_EPOCH_MASK;
+            _applyPermissions(ScopeLib.Key(account, sessionId, keyEpoch, 0), grant.permissions, 0);
         }
-        _records[sessionId][account] = _packRecord(grant.sessionKey, epoch, SessionStatus.Revoked);
+        _records[sessionId][account] = _record(keyEpoch, SessionStatus.Revoked);
         emit SessionRevoked(account, sessionId, msg.sender);
     }
 
     /// @inheritdoc ISessionKeyValidator
     function revokeAllSessions() external {
-        _revokeAll(msg.sender);
+        _revokeAll(msg.sender, _accounts[msg.sender] & _INSTALLED);
     }
 
     // ---------------------------------------------------------------- views
@@ -199,16 +233,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         view
         returns (uint256)
     {
-        (SessionStatus status, address sessionKey, uint32 epoch) = _session(account, sessionId);
+        (SessionStatus status, address sessionKey, uint256 epoch) = _session(account, sessionId);
         if (status != SessionStatus.Enabled) return 0;
         if (permissionType != PermissionType.Erc20TokenTransfer) token = address(0);
-        bytes32 seed = ScopeLib.seed(sessionId, sessionKey, epoch);
-        return ScopeLib.remaining(_scopes[ScopeLib.key(seed, permissionType, 0, token)][account]);
+        ScopeLib.Key memory key = ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0);
+        return ScopeLib.remaining(ScopeLib.load(ScopeLib.slot(key, ScopeLib.tag(permissionType, 0, token))));
     }
 
     /// @inheritdoc ISessionKeyValidator
     function epochOf(address account) external view returns (uint256) {
-        return _epochs[account];
+        return _epochOf(account);
     }
 
     // ---------------------------------------------------------------- validation internals
@@ -217,100 +251,102 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         bytes4 selector = _selectorOf(callData);
         if (selector != ACCOUNT_EXECUTE) {
             _authenticate(use);
-            revert NotAnExecuteCall(use.sessionId, selector);
+            revert NotAnExecuteCall(use.key.sessionId, selector);
         }
         (bytes32 mode, bytes calldata executionCalldata) = ExecutionLib.decodeExecuteCall(callData);
-        (bytes1 callType, bytes1 execType) = ExecutionLib.decodeMode(mode);
-        if (use.root && !_has(use, ScopeLib.key(use.seed, PermissionType.Root, 0, address(0)))) {
+        if (use.root && !_has(use, ScopeLib.tag(PermissionType.Root, 0, address(0)))) {
             _authenticate(use);
-            revert NotRootSession(use.sessionId);
+            revert NotRootSession(use.key.sessionId);
         }
-        if (execType == ExecutionLib.EXECTYPE_DEFAULT && callType == ExecutionLib.CALLTYPE_SINGLE) {
+        // Call type (mode byte 0) and exec type (byte 1) in one word; the account ignores the rest.
+        uint256 callAndExecType = uint256(mode) >> 240;
+        if (callAndExecType == _SINGLE_DEFAULT) {
             (address target, uint256 value, bytes calldata data) = ExecutionLib.decodeSingle(executionCalldata);
             _checkCall(use, target, value, data);
-        } else if (execType == ExecutionLib.EXECTYPE_DEFAULT && callType == ExecutionLib.CALLTYPE_BATCH) {
+        } else if (callAndExecType == _BATCH_DEFAULT) {
             Execution[] calldata executions = ExecutionLib.decodeBatch(executionCalldata);
             for (uint256 i; i < executions.length; ++i) {
                 _checkCall(use, executions[i].target, executions[i].value, executions[i].callData);
             }
         } else {
             _authenticate(use);
-            revert UnsupportedExecutionMode(use.sessionId, mode);
+            revert UnsupportedExecutionMode(use.key.sessionId, mode);
         }
         // An empty batch found no scope, so nothing has vouched for the signer yet.
         if (!use.authenticated) {
             _authenticate(use);
-            revert CallNotAllowed(use.sessionId, address(0), bytes4(0));
+            revert CallNotAllowed(use.key.sessionId, address(0), bytes4(0));
         }
     }
 
     function _checkCall(Use memory use, address target, uint256 value, bytes calldata data) internal {
         bool hasSelector = data.length >= 4;
         bytes4 selector = _selectorOf(data);
-        if (target == address(this) || (target == use.account && (use.root || !hasSelector || _isForbidden(selector))))
-        {
+        address account = use.key.account;
+        if (target == address(this) || (target == account && (use.root || !hasSelector || _isForbidden(selector)))) {
             _authenticate(use);
-            revert ForbiddenCall(use.sessionId, target, selector);
+            revert ForbiddenCall(use.key.sessionId, target, selector);
         }
         if (use.root) return;
-        if (target == use.account) {
-            if (!_has(use, ScopeLib.key(use.seed, PermissionType.FunctionsOnContract, selector, target))) {
+        if (target == account) {
+            if (!_has(use, ScopeLib.tag(PermissionType.FunctionsOnContract, selector, target))) {
                 _authenticate(use);
-                revert CallNotAllowed(use.sessionId, target, selector);
+                revert CallNotAllowed(use.key.sessionId, target, selector);
             }
         } else if (hasSelector && _isErc20Spend(selector)) {
             _spendErc20(use, target, selector, data);
         } else if (data.length != 0 || value == 0) {
             // A plain value transfer needs no function permission; anything else needs one.
             if (
-                !(hasSelector
-                        && _has(use, ScopeLib.key(use.seed, PermissionType.FunctionsOnContract, selector, target)))
-                    && !_has(use, ScopeLib.key(use.seed, PermissionType.ContractAccess, 0, target))
+                !(hasSelector && _has(use, ScopeLib.tag(PermissionType.FunctionsOnContract, selector, target)))
+                    && !_has(use, ScopeLib.tag(PermissionType.ContractAccess, 0, target))
                     && !(hasSelector
-                        && _has(use, ScopeLib.key(use.seed, PermissionType.FunctionsOnContract, selector, address(0))))
+                        && _has(use, ScopeLib.tag(PermissionType.FunctionsOnContract, selector, address(0))))
             ) {
                 _authenticate(use);
-                revert CallNotAllowed(use.sessionId, target, selector);
+                revert CallNotAllowed(use.key.sessionId, target, selector);
             }
         }
         if (value != 0) _spendNative(use, target, value);
     }
 
     function _spendErc20(Use memory use, address token, bytes4 selector, bytes calldata data) internal {
-        bytes32 key = ScopeLib.key(use.seed, PermissionType.Erc20TokenTransfer, 0, token);
-        uint256 scope = _scopes[key][use.account];
+        bytes32 slot = ScopeLib.slot(use.key, ScopeLib.tag(PermissionType.Erc20TokenTransfer, 0, token));
+        uint256 scope = ScopeLib.load(slot);
         if (scope == 0) {
             _authenticate(use);
-            revert Erc20NotAllowed(use.sessionId, token, selector);
+            revert Erc20NotAllowed(use.key.sessionId, token, selector);
         }
         _found(use, scope);
-        // transferFrom(from, to, amount) has the amount third; the others have it second.
-        uint256 amountOffset = selector == ERC20_TRANSFER_FROM ? 0x44 : 0x24;
-        if (data.length < amountOffset + 0x20) revert MalformedErc20Call(use.sessionId, token, selector);
         uint256 amount;
+        bool malformed;
         assembly ("memory-safe") {
+            // transferFrom(from, to, amount) has the amount third; the others have it second.
+            let amountOffset := add(0x24, shl(5, eq(selector, ERC20_TRANSFER_FROM)))
+            malformed := lt(data.length, add(amountOffset, 0x20))
             amount := calldataload(add(data.offset, amountOffset))
         }
+        if (malformed) revert MalformedErc20Call(use.key.sessionId, token, selector);
         uint256 left = ScopeLib.remaining(scope);
-        if (amount > left) revert Erc20AllowanceExceeded(use.sessionId, token, amount, left);
+        if (amount > left) revert Erc20AllowanceExceeded(use.key.sessionId, token, amount, left);
         if (amount != 0) {
-            _scopes[key][use.account] = ScopeLib.spend(scope, amount);
-            emit SessionSpent(use.sessionId, token, amount);
+            ScopeLib.store(slot, ScopeLib.spend(scope, amount));
+            emit SessionSpent(use.key.sessionId, token, amount);
         }
     }
 
     function _spendNative(Use memory use, address target, uint256 value) internal {
-        bytes32 key = ScopeLib.key(use.seed, PermissionType.NativeTokenTransfer, 0, address(0));
-        uint256 scope = _scopes[key][use.account];
+        bytes32 slot = ScopeLib.slot(use.key, ScopeLib.tag(PermissionType.NativeTokenTransfer, 0, address(0)));
+        uint256 scope = ScopeLib.load(slot);
         if (scope == 0) {
             _authenticate(use);
-            revert NativeTransferNotAllowed(use.sessionId, target, value);
+            revert NativeTransferNotAllowed(use.key.sessionId, target, value);
         }
         _found(use, scope);
         uint256 left = ScopeLib.remaining(scope);
-        if (value > left) revert NativeAllowanceExceeded(use.sessionId, target, value, left);
-        _scopes[key][use.account] = ScopeLib.spend(scope, value);
-        emit SessionSpent(use.sessionId, address(0), value);
+        if (value > left) revert NativeAllowanceExceeded(use.key.sessionId, target, value, left);
+        ScopeLib.store(slot, ScopeLib.spend(scope, value));
+        emit SessionSpent(use.key.sessionId, address(0), value);
     }
 
     /// @dev Spends the UserOperation's maximum cost, the prefund the EntryPoint may take without a
@@ -320,16 +356,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 maxFeePerGas = uint256(userOp.gasFees) & type(uint128).max;
         uint256 maxCost =
             ((gasLimits >> 128) + (gasLimits & type(uint128).max) + userOp.preVerificationGas) * maxFeePerGas;
-        bytes32 key = ScopeLib.key(use.seed, PermissionType.GasLimit, 0, address(0));
-        uint256 scope = _scopes[key][use.account];
+        bytes32 slot = ScopeLib.slot(use.key, ScopeLib.tag(PermissionType.GasLimit, 0, address(0)));
+        uint256 scope = ScopeLib.load(slot);
         uint256 left = ScopeLib.remaining(scope);
-        if (maxCost > left) revert GasLimitExceeded(use.sessionId, maxCost, left);
-        _scopes[key][use.account] = ScopeLib.spend(scope, maxCost);
-        emit SessionGasSpent(use.sessionId, maxCost);
+        if (maxCost > left) revert GasLimitExceeded(use.key.sessionId, maxCost, left);
+        ScopeLib.store(slot, ScopeLib.spend(scope, maxCost));
+        emit SessionGasSpent(use.key.sessionId, maxCost);
     }
 
-    function _has(Use memory use, bytes32 key) internal view returns (bool) {
-        uint256 scope = _scopes[key][use.account];
+    function _has(Use memory use, uint256 ruleTag) internal view returns (bool) {
+        uint256 scope = ScopeLib.load(ScopeLib.slot(use.key, ruleTag));
         if (scope == 0) return false;
         _found(use, scope);
         return true;
@@ -347,7 +383,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     ///      Nothing has been written when it ends that way: a found scope authenticates first.
     function _authenticate(Use memory use) internal view {
         if (use.authenticated) return;
-        if (_records[use.sessionId][use.account] == _packRecord(use.signer, use.epoch, SessionStatus.Enabled)) return;
+        if (_records[use.key.sessionId][use.key.account] == _record(use.key.keyEpoch, SessionStatus.Enabled)) return;
         assembly ("memory-safe") {
             mstore(0x00, SIG_VALIDATION_FAILED)
             return(0x00, 0x20)
@@ -380,117 +416,150 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
 
     // ---------------------------------------------------------------- enable internals
 
-    function _enable(address account, bytes32 sessionId, SessionGrant calldata grant, uint32 epoch) internal {
+    /// @dev Enables `grant` as the session `key` (account, session id, and the grant's key under the
+    ///      account's current epoch).
+    function _enable(ScopeLib.Key memory key, SessionGrant calldata grant) internal {
+        address account = key.account;
+        bytes32 sessionId = key.sessionId;
         if (_records[sessionId][account] != 0) {
             (SessionStatus status,,) = _session(account, sessionId);
             revert SessionNotUnused(sessionId, status);
         }
         if (grant.account != account) revert GrantAccountMismatch(sessionId, grant.account, account);
         if (grant.sessionKey == address(0)) revert InvalidSessionKey(sessionId);
-        if (grant.validUntil == 0 || grant.validAfter >= grant.validUntil) {
-            revert InvalidValidity(sessionId, grant.validAfter, grant.validUntil);
-        }
+        uint48 validAfter = grant.validAfter;
+        uint48 validUntil = grant.validUntil;
+        if (validUntil == 0 || validAfter >= validUntil) revert InvalidValidity(sessionId, validAfter, validUntil);
         Permission[] calldata permissions = grant.permissions;
         if (permissions.length == 0) revert NoPermissions(sessionId);
         uint256 flags;
         for (uint256 i; i < permissions.length; ++i) {
-            if (permissions[i].permissionType == PermissionType.GasLimit) flags = ScopeLib.FLAG_GAS_LIMIT;
+            (PermissionType kind,,,) = _permissionAt(permissions, i);
+            if (kind == PermissionType.GasLimit) flags = ScopeLib.FLAG_GAS_LIMIT;
         }
-        _applyPermissions(
-            account,
-            sessionId,
-            ScopeLib.seed(sessionId, grant.sessionKey, epoch),
-            grant,
-            ScopeLib.pack(grant.validAfter, grant.validUntil, flags)
-        );
-        _records[sessionId][account] = _packRecord(grant.sessionKey, epoch, SessionStatus.Enabled);
-        emit SessionEnabled(account, sessionId, grant.sessionKey, grant.validAfter, grant.validUntil);
+        _applyPermissions(key, permissions, ScopeLib.pack(validAfter, validUntil, flags));
+        _records[sessionId][account] = _record(key.keyEpoch, SessionStatus.Enabled);
+        emit SessionEnabled(account, sessionId, grant.sessionKey, validAfter, validUntil);
     }
 
-    /// @dev Writes every scope of `grant` with `base` (window and flags, plus each limit's amount),
-    ///      or clears them all when `base` is zero. Checks each permission's shape either way; a grant
-    ///      that was enabled passes again.
-    function _applyPermissions(
-        address account,
-        bytes32 sessionId,
-        bytes32 seed,
-        SessionGrant calldata grant,
-        uint256 base
-    ) internal {
-        Permission[] calldata permissions = grant.permissions;
+    /// @dev Writes every scope of `permissions` with `base` (window and flags, plus each limit's
+    ///      amount), or clears them all when `base` is zero. Checks each permission's shape either
+    ///      way; a grant that was enabled passes again.
+    function _applyPermissions(ScopeLib.Key memory key, Permission[] calldata permissions, uint256 base) internal {
         for (uint256 i; i < permissions.length; ++i) {
-            Permission calldata p = permissions[i];
-            if (p.permissionType == PermissionType.Root && permissions.length != 1) revert RootNotExclusive(sessionId);
-            if (!_isWellFormed(p, account)) revert InvalidPermission(sessionId, i);
-            if (p.functions.length == 0) _applyScope(account, sessionId, seed, p, i, base);
-            else _applyFunctions(account, sessionId, seed, p, i, base);
+            (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions) =
+                _permissionAt(permissions, i);
+            if (kind == PermissionType.Root && permissions.length != 1) revert RootNotExclusive(key.sessionId);
+            if (!_isWellFormed(kind, target, amount, functions.length, key.account)) {
+                revert InvalidPermission(key.sessionId, i);
+            }
+            if (functions.length == 0) _applyScope(key, kind, target, amount, i, base);
+            else _applyFunctions(key, kind, target, functions, i, base);
         }
     }
 
-    /// @dev Whether `p` sets exactly the fields its type uses, to allowed values.
-    function _isWellFormed(Permission calldata p, address account) internal view returns (bool) {
-        PermissionType kind = p.permissionType;
-        bool noTarget = p.target == address(0);
-        bool validTarget = !noTarget && p.target != account && p.target != address(this);
-        bool noFunctions = p.functions.length == 0;
-        if (kind == PermissionType.Root) return noTarget && p.amount == 0 && noFunctions;
-        if (kind == PermissionType.NativeTokenTransfer || kind == PermissionType.GasLimit) {
-            return noTarget && p.amount <= MAX_ALLOWANCE && noFunctions;
+    /// @dev Permission `i`'s fields, each read from calldata once. Reverts, as Solidity's calldata
+    ///      accessors would, when the permission or its function list reaches outside the calldata
+    ///      or its type is not a `PermissionType`. The target is cleaned to 160 bits, as `GrantLib.hash`
+    ///      hashes it, so the rule enabled is the rule signed. Solidity's accessors cost about 3,000
+    ///      gas more per enabled grant.
+    function _permissionAt(Permission[] calldata permissions, uint256 i)
+        internal
+        pure
+        returns (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions)
+    {
+        bool bad;
+        assembly ("memory-safe") {
+            let headOffset := calldataload(add(permissions.offset, shl(5, i)))
+            let p := add(permissions.offset, and(headOffset, 0xffffffff))
+            let functionsOffset := calldataload(add(p, 0x60))
+            let list := add(p, and(functionsOffset, 0xffffffff))
+            let count := calldataload(list)
+            kind := calldataload(p)
+            // Offsets and lengths are capped at 2**32 so the sums below cannot overflow.
+            bad := or(or(gt(headOffset, 0xffffffff), gt(functionsOffset, 0xffffffff)), gt(count, 0xffffffff))
+            bad := or(bad, or(gt(kind, 7), gt(add(p, 0x80), calldatasize())))
+            bad := or(bad, gt(add(add(list, 0x20), shl(5, and(count, 0xffffffff))), calldatasize()))
+            target := shr(96, shl(96, calldataload(add(p, 0x20))))
+            amount := calldataload(add(p, 0x40))
+            functions.offset := add(list, 0x20)
+            functions.length := count
         }
-        if (kind == PermissionType.Erc20TokenTransfer) return validTarget && p.amount <= MAX_ALLOWANCE && noFunctions;
-        if (kind == PermissionType.ContractAccess) return validTarget && p.amount == 0 && noFunctions;
-        if (kind == PermissionType.FunctionsOnContract) return validTarget && p.amount == 0 && !noFunctions;
-        return noTarget && p.amount == 0 && !noFunctions;
+        if (bad || i >= permissions.length) revert();
+    }
+
+    /// @dev Whether a permission sets exactly the fields its type uses, to allowed values.
+    function _isWellFormed(PermissionType kind, address target, uint256 amount, uint256 functionCount, address account)
+        internal
+        view
+        returns (bool)
+    {
+        bool noTarget = target == address(0);
+        bool validTarget = !noTarget && target != account && target != address(this);
+        bool noFunctions = functionCount == 0;
+        if (kind == PermissionType.Root) return noTarget && amount == 0 && noFunctions;
+        if (kind == PermissionType.NativeTokenTransfer || kind == PermissionType.GasLimit) {
+            return noTarget && amount <= MAX_ALLOWANCE && noFunctions;
+        }
+        if (kind == PermissionType.Erc20TokenTransfer) return validTarget && amount <= MAX_ALLOWANCE && noFunctions;
+        if (kind == PermissionType.ContractAccess) return validTarget && amount == 0 && noFunctions;
+        if (kind == PermissionType.FunctionsOnContract) return validTarget && amount == 0 && !noFunctions;
+        return noTarget && amount == 0 && !noFunctions;
     }
 
     /// @dev Root, a limit or a contract: one scope. Limits carry their amount and may not repeat.
     function _applyScope(
-        address account,
-        bytes32 sessionId,
-        bytes32 seed,
-        Permission calldata p,
+        ScopeLib.Key memory key,
+        PermissionType kind,
+        address target,
+        uint256 amount,
         uint256 index,
         uint256 base
     ) internal {
-        PermissionType kind = p.permissionType;
         bool isLimit = kind == PermissionType.NativeTokenTransfer || kind == PermissionType.GasLimit
             || kind == PermissionType.Erc20TokenTransfer;
-        bytes32 key = ScopeLib.key(seed, kind, 0, p.target);
+        bytes32 slot = ScopeLib.slot(key, ScopeLib.tag(kind, 0, target));
         if (base == 0) {
-            delete _scopes[key][account];
+            ScopeLib.store(slot, 0);
         } else if (isLimit) {
-            if (_scopes[key][account] != 0) revert DuplicatePermission(sessionId, index);
-            _scopes[key][account] = base | p.amount;
+            if (ScopeLib.load(slot) != 0) revert DuplicatePermission(key.sessionId, index);
+            ScopeLib.store(slot, base | amount);
         } else {
-            _scopes[key][account] = base;
+            ScopeLib.store(slot, base);
         }
     }
 
     /// @dev Function permissions of all three types become one scope per selector. ERC-20 spend
     ///      selectors on other contracts are skipped: only `Erc20TokenTransfer` governs them.
     function _applyFunctions(
-        address account,
-        bytes32 sessionId,
-        bytes32 seed,
-        Permission calldata p,
+        ScopeLib.Key memory key,
+        PermissionType kind,
+        address target,
+        bytes4[] calldata functions,
         uint256 index,
         uint256 base
     ) internal {
-        bool onAccount = p.permissionType == PermissionType.AccountFunctions;
-        address target = onAccount ? account : p.target;
-        bytes4[] calldata functions = p.functions;
+        bool onAccount = kind == PermissionType.AccountFunctions;
+        if (onAccount) target = key.account;
         for (uint256 j; j < functions.length; ++j) {
-            bytes4 selector = functions[j];
+            bytes4 selector;
+            assembly ("memory-safe") {
+                // In bounds: `_permissionAt` checked the list against the calldata.
+                selector := and(calldataload(add(functions.offset, shl(5, j))), shl(224, 0xffffffff))
+            }
             if (onAccount ? _isForbidden(selector) : _isErc20Spend(selector)) {
-                if (onAccount) revert InvalidPermission(sessionId, index);
+                if (onAccount) revert InvalidPermission(key.sessionId, index);
                 continue;
             }
-            _scopes[ScopeLib.key(seed, PermissionType.FunctionsOnContract, selector, target)][account] = base;
+            ScopeLib.store(ScopeLib.slot(key, ScopeLib.tag(PermissionType.FunctionsOnContract, selector, target)), base);
         }
     }
 
-    function _revokeAll(address account) internal {
-        uint32 epoch = ++_epochs[account];
+    /// @dev Bumps the epoch (every session enabled before is dead) and sets the installed flag to
+    ///      `installed` (0 or `_INSTALLED`).
+    function _revokeAll(address account, uint256 installed) internal {
+        uint32 epoch = uint32(_epochOf(account)) + 1;
+        _accounts[account] = uint256(epoch) << 1 | installed;
         emit AllSessionsRevoked(account, epoch);
     }
 
@@ -505,31 +574,27 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             || SignatureCheckerLib.isValidERC1271SignatureNowCalldata(account, digest, signature);
     }
 
+    function _epochOf(address account) internal view returns (uint256) {
+        return _accounts[account] >> 1;
+    }
+
     /// @dev A session's record, with an `Enabled` session of an earlier epoch reported as `Revoked`.
     function _session(address account, bytes32 sessionId)
         internal
         view
-        returns (SessionStatus status, address sessionKey, uint32 epoch)
+        returns (SessionStatus status, address sessionKey, uint256 epoch)
     {
-        (sessionKey, epoch, status) = _unpackRecord(_records[sessionId][account]);
-        if (status == SessionStatus.Enabled && epoch != _epochs[account]) status = SessionStatus.Revoked;
-    }
-
-    function _unpackRecord(uint256 record)
-        internal
-        pure
-        returns (address sessionKey, uint32 epoch, SessionStatus status)
-    {
+        uint256 record = _records[sessionId][account];
         assembly ("memory-safe") {
             sessionKey := and(record, 0xffffffffffffffffffffffffffffffffffffffff)
-            epoch := and(shr(_RECORD_EPOCH_SHIFT, record), 0xffffffff)
+            epoch := and(shr(160, record), 0xffffffff)
             status := shr(_RECORD_STATUS_SHIFT, record)
         }
+        if (status == SessionStatus.Enabled && epoch != _epochOf(account)) status = SessionStatus.Revoked;
     }
 
-    function _packRecord(address sessionKey, uint32 epoch, SessionStatus status) internal pure returns (uint256) {
-        return (uint256(status) << _RECORD_STATUS_SHIFT) | (uint256(epoch) << _RECORD_EPOCH_SHIFT)
-            | uint256(uint160(sessionKey));
+    function _record(uint256 keyEpoch, SessionStatus status) internal pure returns (uint256) {
+        return (uint256(status) << _RECORD_STATUS_SHIFT) | keyEpoch;
     }
 
     function _domainNameAndVersion() internal pure override returns (string memory, string memory) {

@@ -413,15 +413,87 @@ contract SessionLifecycleTest is SessionTestBase {
         vm.prank(owner);
         account.uninstallModule(MODULE_TYPE_VALIDATOR, address(validator), "");
         vm.assertFalse(account.isModuleInstalled(MODULE_TYPE_VALIDATOR, address(validator), ""), "uninstalled");
+        vm.assertFalse(validator.isInitialized(owner), "the validator's own flag is cleared");
         vm.assertEq(validator.epochOf(owner), 1, "uninstall revoked every session");
-        _rejects(
-            _useOp(id, _ping()),
-            abi.encodeWithSelector(ILeashAccount.ValidatorNotInstalled.selector, address(validator))
-        );
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ILeashAccount.ModuleNotInstalled.selector, address(validator)));
+        account.uninstallModule(MODULE_TYPE_VALIDATOR, address(validator), "");
+        // The built-in validator is not checked by the account: it fails the signature itself.
+        _failsSignature(_useOp(id, _ping()));
 
-        // Reinstalling does not bring old sessions back.
+        // Reinstalling does not bring old sessions back; new ones work.
         vm.prank(owner);
         account.installModule(MODULE_TYPE_VALIDATOR, address(validator), "");
+        vm.assertTrue(validator.isInitialized(owner), "installed again");
+        _failsSignature(_useOp(id, _ping()));
+        SessionGrant memory fresh = _grantWithLimits();
+        fresh.salt = 1;
+        handleOp(_useOp(_enable(fresh), _ping()));
+        vm.assertEq(target.pings(), 1, "a session enabled after the reinstall works");
+    }
+
+    // ------------------------------------------------------------ built-in validator
+
+    function test_accountKnowsTheBuiltInValidatorAddress() public view {
+        vm.assertEq(leashImplementation.SESSION_KEY_VALIDATOR(), address(validator), "CREATE2 address, salt 0");
+    }
+
+    function test_builtInValidatorNeedsNoAccountStorage() public {
+        // Installing the built-in validator writes nothing to the account: its flag lives in the
+        // validator, in the word validation reads anyway.
+        vm.prank(owner);
+        account.uninstallModule(MODULE_TYPE_VALIDATOR, address(validator), "");
+        vm.record();
+        vm.prank(owner);
+        account.installModule(MODULE_TYPE_VALIDATOR, address(validator), "");
+        (, bytes32[] memory accountWrites) = vm.accesses(owner);
+        vm.assertEq(accountWrites.length, 0, "no account storage written");
+        vm.assertTrue(account.isModuleInstalled(MODULE_TYPE_VALIDATOR, address(validator), ""), "installed");
+    }
+
+    function test_accountThatNeverInstalledTheValidatorFailsEverySignature() public {
+        address other = vm.addr(OTHER_OWNER_KEY);
+        delegate(OTHER_OWNER_KEY, address(leashImplementation));
+        vm.deal(other, 10 ether);
+        vm.assertFalse(
+            LeashAccount(payable(other)).isModuleInstalled(MODULE_TYPE_VALIDATOR, address(validator), ""),
+            "not installed"
+        );
+
+        // Even a session the account enabled itself does not validate before installation.
+        SessionGrant memory grant = _grantWithLimits();
+        grant.account = other;
+        vm.prank(other);
+        bytes32 id = validator.enableSession(grant);
+        PackedUserOperation memory userOp = buildUserOp(other, _sessionNonceKey(), _ping());
+        userOp.signature = abi.encodePacked(uint8(0), id, _keySignature(userOp, SESSION_KEY));
+        _failsSignature(userOp);
+
+        // Nor does the lazy form, and it enables nothing.
+        grant.salt = 1;
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(OTHER_OWNER_KEY, validator.getSessionId(grant));
+        userOp = buildUserOp(other, _sessionNonceKey(), _ping());
+        userOp.signature = abi.encodePacked(
+            uint8(2), abi.encode(grant, abi.encodePacked(r, s, v), _keySignature(userOp, SESSION_KEY))
+        );
+        _failsSignature(userOp);
+        (SessionStatus status,,) = validator.getSession(other, validator.getSessionId(grant));
+        vm.assertEq(uint256(status), uint256(SessionStatus.Unused), "nothing enabled");
+
+        // Once installed, the session enabled before works.
+        vm.prank(other);
+        LeashAccount(payable(other)).installModule(MODULE_TYPE_VALIDATOR, address(validator), "");
+        userOp = buildUserOp(other, _sessionNonceKey(), _ping());
+        userOp.signature = abi.encodePacked(uint8(0), id, _keySignature(userOp, SESSION_KEY));
+        handleOp(userOp);
+        vm.assertEq(target.pings(), 1, "installed: validates");
+    }
+
+    function test_revokeAllKeepsTheValidatorInstalled() public {
+        bytes32 id = _enable(_grantWithLimits());
+        vm.prank(owner);
+        validator.revokeAllSessions();
+        vm.assertTrue(validator.isInitialized(owner), "still installed");
         _failsSignature(_useOp(id, _ping()));
     }
 

@@ -35,6 +35,7 @@ interface Vm {
     function chainId(uint256 newChainId) external;
     function label(address account, string calldata newLabel) external;
     function assume(bool condition) external pure;
+    function toString(uint256 value) external pure returns (string memory);
 
     // State.
     function load(address target, bytes32 slot) external view returns (bytes32 data);
