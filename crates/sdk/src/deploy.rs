@@ -37,17 +37,20 @@ pub enum DeployError {
     Transport(#[from] TransportError),
 }
 
-/// Deploys, from `from`, every [`Deployment::all`] that has no code yet, in dependency order;
-/// returns the ones it deployed. Running it again deploys nothing.
+/// Deploys, from `from`, each of `deployments` that has no code yet, in the order given (pass
+/// [`Deployment::all`] for what every chain needs, dependencies first, and add
+/// [`Deployment::test_contracts`] on local chains); returns the ones it deployed. Running it again
+/// deploys nothing.
 pub async fn deploy_missing<P: Provider>(
     provider: &P,
     from: Address,
+    deployments: &[Deployment],
 ) -> Result<Vec<Deployment>, DeployError> {
     if provider.get_code_at(CREATE2_DEPLOYER).await?.is_empty() {
         return Err(DeployError::NoCreate2Deployer);
     }
     let mut deployed = Vec::new();
-    for deployment in Deployment::all() {
+    for deployment in deployments.iter().copied() {
         let address = deployment.address();
         if !provider.get_code_at(address).await?.is_empty() {
             continue;

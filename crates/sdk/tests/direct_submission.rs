@@ -72,13 +72,21 @@ async fn eoa_delegates_and_transfers_in_one_type_4_bundle() {
     let owner = dev_key(&anvil, 1);
     let provider = wallet_provider(&anvil, bundler.clone());
 
-    let deployed = leash_sdk::deploy_missing(&provider, bundler.address())
-        .await
-        .expect("deploys");
+    let deployed = leash_sdk::deploy_missing(
+        &provider,
+        bundler.address(),
+        &leash_bindings::Deployment::all(),
+    )
+    .await
+    .expect("deploys");
     assert_eq!(deployed, Deployment::all());
-    let again = leash_sdk::deploy_missing(&provider, bundler.address())
-        .await
-        .expect("idempotent");
+    let again = leash_sdk::deploy_missing(
+        &provider,
+        bundler.address(),
+        &leash_bindings::Deployment::all(),
+    )
+    .await
+    .expect("idempotent");
     assert!(again.is_empty(), "everything is already deployed");
 
     let sender = DirectSender::new(provider.clone(), bundler.address());
