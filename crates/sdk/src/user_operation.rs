@@ -1,9 +1,10 @@
 //! ERC-4337 v0.8 UserOperations: building, gas packing and the EntryPoint's EIP-712 hash.
 
-use crate::{Call, EIP7702_INIT_CODE_MARKER, SdkError, execute_calldata};
+use crate::{Call, EIP7702_INIT_CODE_MARKER, SdkError, SessionAuth, execute_calldata, sign_owner};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_signer::SignerSync;
 use alloy_sol_types::{SolValue, eip712_domain};
-use leash_bindings::PackedUserOperation;
+use leash_bindings::{Deployment, PackedUserOperation};
 
 /// `keccak256` of the v0.8 EntryPoint's `PackedUserOperation` EIP-712 type.
 const PACKED_USEROP_TYPEHASH: B256 =
@@ -74,6 +75,7 @@ pub struct UserOperationBuilder {
     sender: Address,
     nonce: Option<U256>,
     init_code: Bytes,
+    eip7702_delegate: Option<Address>,
     call_data: Option<Bytes>,
     gas: GasSettings,
     paymaster_and_data: Bytes,
@@ -86,6 +88,7 @@ impl UserOperationBuilder {
             sender,
             nonce: None,
             init_code: Bytes::new(),
+            eip7702_delegate: None,
             call_data: None,
             gas: GasSettings::default(),
             paymaster_and_data: Bytes::new(),
@@ -116,11 +119,46 @@ impl UserOperationBuilder {
         self
     }
 
-    /// Marks the sender as an EIP-7702 account whose authorization travels with this
-    /// UserOperation: the hash then commits to the delegate.
+    /// Marks the sender as an EIP-7702 account whose authorization (delegating to `LeashAccount`)
+    /// travels with this UserOperation: the hash then commits to the delegate.
     pub fn eip7702(mut self) -> Self {
         self.init_code = Bytes::copy_from_slice(&EIP7702_INIT_CODE_MARKER);
+        self.eip7702_delegate = Some(Deployment::leash_account().address());
         self
+    }
+
+    /// Builds the UserOperation for the canonical EntryPoint on `chain_id` and signs it with the
+    /// account owner's key; returns it with its hash.
+    pub fn sign_as_owner(
+        self,
+        owner: &impl SignerSync,
+        chain_id: u64,
+    ) -> Result<(PackedUserOperation, B256), SdkError> {
+        self.sign_with(chain_id, |hash| sign_owner(owner, hash))
+    }
+
+    /// Builds the UserOperation for the canonical EntryPoint on `chain_id` and signs it with a
+    /// session key under `auth`; returns it with its hash.
+    pub fn sign_as_session(
+        self,
+        session_key: &impl SignerSync,
+        auth: &SessionAuth<'_>,
+        chain_id: u64,
+    ) -> Result<(PackedUserOperation, B256), SdkError> {
+        self.sign_with(chain_id, |hash| auth.sign(session_key, hash))
+    }
+
+    fn sign_with(
+        self,
+        chain_id: u64,
+        sign: impl FnOnce(B256) -> Result<Bytes, SdkError>,
+    ) -> Result<(PackedUserOperation, B256), SdkError> {
+        let delegate = self.eip7702_delegate;
+        let mut op = self.build()?;
+        let hash =
+            user_operation_hash(&op, Deployment::entry_point().address(), chain_id, delegate)?;
+        op.signature = sign(hash)?;
+        Ok((op, hash))
     }
 
     /// The UserOperation, unsigned.

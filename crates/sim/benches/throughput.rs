@@ -89,6 +89,7 @@ fn prepare() -> eyre::Result<(Chain, Session)> {
 /// Builds, signs and executes `total` session operations in bundles of `size`.
 fn run(chain: &mut Chain, session: &Session, size: usize, total: usize) -> eyre::Result<Duration> {
     let domain = chain.grant_domain();
+    let chain_id = chain.chain_id();
     let auth = SessionAuth::Enabled {
         session_id: session.session_id,
         root: false,
@@ -110,11 +111,10 @@ fn run(chain: &mut Chain, session: &Session, size: usize, total: usize) -> eyre:
     for _ in 0..total / size {
         let mut bundle: Vec<PackedUserOperation> = Vec::with_capacity(size);
         for _ in 0..size {
-            let mut op = UserOperationBuilder::new(session.account)
+            let (op, _) = UserOperationBuilder::new(session.account)
                 .nonce(nonce)
                 .calls(&calls)?
-                .build()?;
-            op.signature = auth.sign(&session.key, chain.user_op_hash(&op, None)?)?;
+                .sign_as_session(&session.key, &auth, chain_id)?;
             bundle.push(op);
             nonce += U256::from(1);
         }

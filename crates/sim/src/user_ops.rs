@@ -3,12 +3,12 @@
 
 use crate::{Chain, SimError};
 use alloy_eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use leash_bindings::{Deployment, PackedUserOperation};
 use leash_sdk::{
     Call, GrantDomain, SessionAuth, UserOperationBuilder, execute_calldata, session_nonce_key,
-    sign_authorization, sign_owner, user_operation_hash,
+    sign_authorization, user_operation_hash,
 };
 
 impl Chain {
@@ -37,7 +37,7 @@ impl Chain {
         call_data: Bytes,
     ) -> Result<PackedUserOperation, SimError> {
         let builder = UserOperationBuilder::new(owner.address()).call_data(call_data);
-        self.signed_owner_op(owner, builder, None)
+        self.sign_as_owner(owner, builder)
     }
 
     /// The first UserOperation of an EOA that is not delegated yet: it carries the EIP-7702
@@ -54,8 +54,7 @@ impl Chain {
         let builder = UserOperationBuilder::new(owner.address())
             .call_data(call_data)
             .eip7702();
-        let op = self.signed_owner_op(owner, builder, Some(delegate))?;
-        Ok((op, authorization))
+        Ok((self.sign_as_owner(owner, builder)?, authorization))
     }
 
     /// A UserOperation of `account` making `calls`, signed by `session_key` under `auth`, on the
@@ -69,11 +68,10 @@ impl Chain {
     ) -> Result<PackedUserOperation, SimError> {
         let domain = self.grant_domain();
         let nonce_key = session_nonce_key(domain.validator, auth.session_id(&domain));
-        let mut op = UserOperationBuilder::new(account)
+        let (op, _) = UserOperationBuilder::new(account)
             .nonce(self.entry_point_nonce(account, nonce_key)?)
             .calls(calls)?
-            .build()?;
-        op.signature = auth.sign(session_key, self.user_op_hash(&op, None)?)?;
+            .sign_as_session(session_key, auth, self.chain_id())?;
         Ok(op)
     }
 
@@ -82,7 +80,7 @@ impl Chain {
         &self,
         op: &PackedUserOperation,
         delegate: Option<Address>,
-    ) -> Result<alloy_primitives::B256, SimError> {
+    ) -> Result<B256, SimError> {
         let entry_point = Deployment::entry_point().address();
         Ok(user_operation_hash(
             op,
@@ -92,15 +90,13 @@ impl Chain {
         )?)
     }
 
-    fn signed_owner_op(
+    fn sign_as_owner(
         &mut self,
         owner: &PrivateKeySigner,
         builder: UserOperationBuilder,
-        delegate: Option<Address>,
     ) -> Result<PackedUserOperation, SimError> {
         let nonce = self.entry_point_nonce(owner.address(), U256::ZERO)?;
-        let mut op = builder.nonce(nonce).build()?;
-        op.signature = sign_owner(owner, self.user_op_hash(&op, delegate)?)?;
+        let (op, _) = builder.nonce(nonce).sign_as_owner(owner, self.chain_id())?;
         Ok(op)
     }
 }
