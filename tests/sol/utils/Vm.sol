@@ -35,7 +35,13 @@ interface Vm {
     function chainId(uint256 newChainId) external;
     function label(address account, string calldata newLabel) external;
     function assume(bool condition) external pure;
+    function envOr(string calldata name, bool defaultValue) external view returns (bool value);
+    function skip(bool skipTest, string calldata reason) external;
+
+    // Formatting: lowercase 0x-prefixed hex for bytes and bytes32, decimal for uint256.
     function toString(uint256 value) external pure returns (string memory);
+    function toString(bytes32 value) external pure returns (string memory);
+    function toString(bytes calldata value) external pure returns (string memory);
 
     // State.
     function load(address target, bytes32 slot) external view returns (bytes32 data);
@@ -53,8 +59,13 @@ interface Vm {
     function getRecordedLogs() external returns (Log[] memory);
 
     // Files and JSON.
+    function exists(string calldata path) external view returns (bool result);
     function readFile(string calldata path) external view returns (string memory);
     function writeFile(string calldata path, string calldata data) external;
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
 
     // Gas snapshots, written to snapshots/<group>.json.
@@ -68,6 +79,7 @@ interface Vm {
     function assertEq(address left, address right, string calldata error) external pure;
     function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
     function assertEq(bytes calldata left, bytes calldata right, string calldata error) external pure;
+    function assertEq(string calldata left, string calldata right, string calldata error) external pure;
     function assertEq(bool left, bool right, string calldata error) external pure;
     function assertNotEq(bytes32 left, bytes32 right, string calldata error) external pure;
     function assertGe(uint256 left, uint256 right, string calldata error) external pure;
