@@ -25,6 +25,10 @@ interface Vm {
         external
         returns (SignedDelegation memory);
 
+    // Scripts: calls between start and stop are sent as transactions by `forge script --broadcast`.
+    function startBroadcast() external;
+    function stopBroadcast() external;
+
     // Environment.
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
