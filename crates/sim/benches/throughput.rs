@@ -1,79 +1,162 @@
 //! Session-key UserOperations per second: an ERC-20 transfer under a scoped session, built,
-//! signed and executed through `handleOps` on the embedded chain, with 1, 10 and 100 operations
-//! per bundle. One thread. Run: `cargo bench -p leash-sim --bench throughput`.
+//! signed and executed through `handleOps`, on one thread.
+//!
+//! - On the embedded chain, with 1, 10 and 100 operations per bundle.
+//! - The same flow against `anvil` over HTTP (started here, from the npm toolchain), one
+//!   operation per `handleOps` transaction, waiting for each receipt: the ratio says how much
+//!   faster the embedded simulator is per operation.
+//!
+//! Run: `cargo bench -p leash-sim --bench throughput` (needs `scripts/toolchain` for anvil).
 
-use alloy_primitives::{Address, U256};
+use alloy_network::{EthereumWallet, TransactionBuilder, TransactionBuilder7702};
+use alloy_node_bindings::Anvil;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_provider::{Provider, ProviderBuilder};
+use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use leash_bindings::{Deployment, IERC20, PackedUserOperation, SessionKeyValidator, TestToken};
+use leash_bindings::{
+    Deployment, EntryPoint, IERC20, LeashAccount, PackedUserOperation, SessionGrant,
+    SessionKeyValidator, TestToken,
+};
 use leash_sdk::{
-    Call, MAX_ALLOWANCE, Permission, SessionAuth, SessionGrantBuilder, UserOperationBuilder,
-    session_nonce_key,
+    Call, GrantDomain, MAX_ALLOWANCE, Permission, SessionAuth, SessionGrantBuilder,
+    UserOperationBuilder, execute_calldata, session_nonce_key, sign_authorization,
 };
 use leash_sim::{BundleOutcome, Chain, Execution, walkthrough};
-use std::time::{Duration, Instant};
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
 
-const OPS_PER_SIZE: usize = 2_000;
+const EMBEDDED_OPS: usize = 2_000;
 const BUNDLE_SIZES: [usize; 3] = [1, 10, 100];
-
-struct Session {
-    account: Address,
-    key: PrivateKeySigner,
-    session_id: alloy_primitives::B256,
-    token: Address,
-}
+const ANVIL_OPS: usize = 200;
+const OWNER_SEED: [u8; 32] = [0x11; 32];
+const SESSION_SEED: [u8; 32] = [0x22; 32];
 
 fn main() -> eyre::Result<()> {
-    let (mut chain, session) = prepare()?;
-    println!("| operations per bundle | operations | wall time | operations per second |");
-    println!("|---|---|---|---|");
+    let mut embedded = Vec::new();
+    let (mut chain, session) = prepare_embedded()?;
     for size in BUNDLE_SIZES {
-        let elapsed = run(&mut chain, &session, size, OPS_PER_SIZE)?;
+        embedded.push((size, run_embedded(&mut chain, &session, size)?));
+    }
+    let anvil = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(run_anvil())?;
+
+    println!("| chain | operations per bundle | operations | wall time | operations per second |");
+    println!("|---|---|---|---|---|");
+    let rate = |ops: usize, time: Duration| ops as f64 / time.as_secs_f64();
+    for (size, time) in &embedded {
+        let ops_per_second = rate(EMBEDDED_OPS, *time);
+        let seconds = time.as_secs_f64();
         println!(
-            "| {size} | {OPS_PER_SIZE} | {:.3} s | {:.0} |",
-            elapsed.as_secs_f64(),
-            OPS_PER_SIZE as f64 / elapsed.as_secs_f64()
+            "| embedded (revm) | {size} | {EMBEDDED_OPS} | {seconds:.3} s | {ops_per_second:.0} |"
         );
     }
+    let seconds = anvil.as_secs_f64();
+    println!(
+        "| anvil over HTTP | 1 | {ANVIL_OPS} | {seconds:.3} s | {:.0} |",
+        rate(ANVIL_OPS, anvil)
+    );
+    let ratio = rate(EMBEDDED_OPS, embedded[0].1) / rate(ANVIL_OPS, anvil);
+    println!("\nembedded / anvil, one operation per bundle: {ratio:.1}x");
     Ok(())
 }
 
-/// A delegated account with the validator installed, a million test tokens, and an enabled
-/// session allowed to transfer them.
-fn prepare() -> eyre::Result<(Chain, Session)> {
+/// A session allowed to transfer the test token without limit.
+struct Session {
+    account: Address,
+    key: PrivateKeySigner,
+    session_id: B256,
+    token: Address,
+}
+
+impl Session {
+    fn grant(
+        account: Address,
+        key: &PrivateKeySigner,
+        domain: &GrantDomain,
+        now: u64,
+    ) -> eyre::Result<SessionGrant> {
+        Ok(
+            SessionGrantBuilder::new(account, key.address(), domain.validator)
+                .valid_until(now + 86_400)
+                .permission(Permission::Erc20TokenTransfer {
+                    address: Deployment::test_token().address(),
+                    allowance: MAX_ALLOWANCE,
+                })
+                .build(now)?,
+        )
+    }
+
+    /// The signed transfer with `nonce`.
+    fn transfer_op(&self, nonce: U256, chain_id: u64) -> eyre::Result<PackedUserOperation> {
+        let transfer = IERC20::transferCall {
+            to: Address::repeat_byte(0xbe),
+            amount: U256::from(1),
+        };
+        let call = Call {
+            to: self.token,
+            value: U256::ZERO,
+            data: transfer.abi_encode().into(),
+        };
+        let auth = SessionAuth::Enabled {
+            session_id: self.session_id,
+            root: false,
+        };
+        let (op, _) = UserOperationBuilder::new(self.account)
+            .nonce(nonce)
+            .calls(&[call])?
+            .sign_as_session(&self.key, &auth, chain_id)?;
+        Ok(op)
+    }
+
+    fn nonce_key(&self) -> U256 {
+        session_nonce_key(
+            Deployment::session_key_validator().address(),
+            self.session_id,
+        )
+    }
+}
+
+fn mint_call(account: Address) -> Bytes {
+    TestToken::mintCall {
+        to: account,
+        amount: U256::from(10).pow(U256::from(30)),
+    }
+    .abi_encode()
+    .into()
+}
+
+fn enable_call(grant: &SessionGrant) -> Call {
+    let enable = SessionKeyValidator::enableSessionCall {
+        grant: grant.into(),
+    };
+    Call {
+        to: Deployment::session_key_validator().address(),
+        value: U256::ZERO,
+        data: enable.abi_encode().into(),
+    }
+}
+
+// ------------------------------------------------------------------ embedded
+
+fn prepare_embedded() -> eyre::Result<(Chain, Session)> {
     let mut chain = Chain::new()?;
-    let owner = PrivateKeySigner::from_bytes(&[0x11; 32].into())?;
+    let owner = PrivateKeySigner::from_bytes(&OWNER_SEED.into())?;
     let account = owner.address();
     chain.set_balance(account, U256::from(10).pow(U256::from(24)));
     walkthrough::delegate_and_install_validator(&mut chain, &owner)?;
     let token = Deployment::test_token().address();
-    let mint = TestToken::mintCall {
-        to: account,
-        amount: U256::from(10).pow(U256::from(30)),
-    };
-    chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)?;
+    chain.transact(chain.bundler(), token, mint_call(account), U256::ZERO)?;
 
-    let key = PrivateKeySigner::from_bytes(&[0x22; 32].into())?;
+    let key = PrivateKeySigner::from_bytes(&SESSION_SEED.into())?;
     let domain = chain.grant_domain();
-    let now = chain.timestamp();
-    let grant = SessionGrantBuilder::new(account, key.address(), domain.validator)
-        .valid_until(now + 86_400)
-        .permission(Permission::Erc20TokenTransfer {
-            address: token,
-            allowance: MAX_ALLOWANCE,
-        })
-        .build(now)?;
-    let enable = SessionKeyValidator::enableSessionCall {
-        grant: (&grant).into(),
-    };
-    let op = chain.owner_user_op(
-        &owner,
-        &[Call {
-            to: domain.validator,
-            value: U256::ZERO,
-            data: enable.abi_encode().into(),
-        }],
-    )?;
+    let grant = Session::grant(account, &key, &domain, chain.timestamp())?;
+    let op = chain.owner_user_op(&owner, &[enable_call(&grant)])?;
     expect_all_executed(&chain.handle_ops(vec![op], vec![])?, 1)?;
     Ok((
         chain,
@@ -86,36 +169,15 @@ fn prepare() -> eyre::Result<(Chain, Session)> {
     ))
 }
 
-/// Builds, signs and executes `total` session operations in bundles of `size`.
-fn run(chain: &mut Chain, session: &Session, size: usize, total: usize) -> eyre::Result<Duration> {
-    let domain = chain.grant_domain();
+/// Builds, signs and executes `EMBEDDED_OPS` session operations in bundles of `size`.
+fn run_embedded(chain: &mut Chain, session: &Session, size: usize) -> eyre::Result<Duration> {
     let chain_id = chain.chain_id();
-    let auth = SessionAuth::Enabled {
-        session_id: session.session_id,
-        root: false,
-    };
-    let nonce_key = session_nonce_key(domain.validator, session.session_id);
-    let recipient = Address::repeat_byte(0xbe);
-    let transfer = IERC20::transferCall {
-        to: recipient,
-        amount: U256::from(1),
-    };
-    let calls = [Call {
-        to: session.token,
-        value: U256::ZERO,
-        data: transfer.abi_encode().into(),
-    }];
-
     let start = Instant::now();
-    let mut nonce = chain.entry_point_nonce(session.account, nonce_key)?;
-    for _ in 0..total / size {
-        let mut bundle: Vec<PackedUserOperation> = Vec::with_capacity(size);
+    let mut nonce = chain.entry_point_nonce(session.account, session.nonce_key())?;
+    for _ in 0..EMBEDDED_OPS / size {
+        let mut bundle = Vec::with_capacity(size);
         for _ in 0..size {
-            let (op, _) = UserOperationBuilder::new(session.account)
-                .nonce(nonce)
-                .calls(&calls)?
-                .sign_as_session(&session.key, &auth, chain_id)?;
-            bundle.push(op);
+            bundle.push(session.transfer_op(nonce, chain_id)?);
             nonce += U256::from(1);
         }
         expect_all_executed(&chain.handle_ops(bundle, vec![])?, size)?;
@@ -127,9 +189,152 @@ fn expect_all_executed(outcome: &BundleOutcome, count: usize) -> eyre::Result<()
     let ops = outcome
         .ops()
         .ok_or_else(|| eyre::eyre!("bundle not included: {outcome:?}"))?;
-    eyre::ensure!(
-        ops.len() == count && ops.iter().all(|op| op.execution == Execution::Succeeded),
-        "{outcome:?}"
-    );
+    let all_succeeded = ops.iter().all(|op| op.execution == Execution::Succeeded);
+    eyre::ensure!(ops.len() == count && all_succeeded, "{outcome:?}");
     Ok(())
+}
+
+// ------------------------------------------------------------------ anvil
+
+async fn run_anvil() -> eyre::Result<Duration> {
+    let anvil_path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil");
+    eyre::ensure!(
+        anvil_path.exists(),
+        "{} is missing: run scripts/toolchain",
+        anvil_path.display()
+    );
+    let anvil = Anvil::at(anvil_path)
+        .arg("--hardfork")
+        .arg("prague")
+        .try_spawn()?;
+    let bundler = PrivateKeySigner::from(anvil.keys()[0].clone());
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(bundler.clone()))
+        .connect_http(anvil.endpoint_url());
+    let chain_id = provider.get_chain_id().await?;
+    let deployments: Vec<_> = Deployment::all()
+        .into_iter()
+        .chain(Deployment::test_contracts())
+        .collect();
+    leash_sdk::deploy_missing(&provider, bundler.address(), &deployments).await?;
+    let bundle = |ops: Vec<PackedUserOperation>, authorization| {
+        let call = EntryPoint::handleOpsCall {
+            ops,
+            beneficiary: bundler.address(),
+        };
+        let request = TransactionRequest::default()
+            .with_to(Deployment::entry_point().address())
+            .with_input(call.abi_encode());
+        match authorization {
+            Some(authorization) => request.with_authorization_list(vec![authorization]),
+            None => request,
+        }
+    };
+    let send = async |request: TransactionRequest| -> eyre::Result<()> {
+        let receipt = provider
+            .send_transaction(request)
+            .await?
+            .get_receipt()
+            .await?;
+        eyre::ensure!(
+            receipt.status(),
+            "transaction {} reverted",
+            receipt.transaction_hash
+        );
+        Ok(())
+    };
+
+    // The owner delegates and installs the validator in one bundle, then gets tokens and enables
+    // the session.
+    let owner = PrivateKeySigner::from_bytes(&OWNER_SEED.into())?;
+    let account = owner.address();
+    let funding = TransactionRequest::default()
+        .with_to(account)
+        .with_value(U256::from(10).pow(U256::from(21)));
+    send(funding).await?;
+    let authorization =
+        sign_authorization(&owner, chain_id, Deployment::leash_account().address(), 0)?;
+    let install = LeashAccount::installModuleCall {
+        moduleTypeId: U256::from(1),
+        module: Deployment::session_key_validator().address(),
+        initData: Bytes::new(),
+    };
+    let owner_nonce = leash_sdk::entry_point_nonce(
+        &provider,
+        Deployment::entry_point().address(),
+        account,
+        U256::ZERO,
+    );
+    let (op, _) = UserOperationBuilder::new(account)
+        .nonce(owner_nonce.await?)
+        .call_data(install.abi_encode().into())
+        .eip7702()
+        .sign_as_owner(&owner, chain_id)?;
+    send(bundle(vec![op], Some(authorization))).await?;
+    let token = Deployment::test_token().address();
+    send(
+        TransactionRequest::default()
+            .with_to(token)
+            .with_input(mint_call(account)),
+    )
+    .await?;
+
+    let key = PrivateKeySigner::from_bytes(&SESSION_SEED.into())?;
+    let domain = GrantDomain {
+        chain_id,
+        validator: Deployment::session_key_validator().address(),
+    };
+    let now = provider
+        .get_block_by_number(Default::default())
+        .await?
+        .map(|b| b.header.timestamp)
+        .unwrap_or_default();
+    let grant = Session::grant(account, &key, &domain, now)?;
+    let owner_nonce = leash_sdk::entry_point_nonce(
+        &provider,
+        Deployment::entry_point().address(),
+        account,
+        U256::ZERO,
+    );
+    let (op, _) = UserOperationBuilder::new(account)
+        .nonce(owner_nonce.await?)
+        .call_data(execute_calldata(&[enable_call(&grant)])?)
+        .sign_as_owner(&owner, chain_id)?;
+    send(bundle(vec![op], None)).await?;
+
+    let session = Session {
+        account,
+        key,
+        session_id: domain.session_id(&grant),
+        token,
+    };
+    let start = Instant::now();
+    let mut nonce = leash_sdk::entry_point_nonce(
+        &provider,
+        Deployment::entry_point().address(),
+        account,
+        session.nonce_key(),
+    )
+    .await?;
+    for _ in 0..ANVIL_OPS {
+        send(bundle(vec![session.transfer_op(nonce, chain_id)?], None)).await?;
+        nonce += U256::from(1);
+    }
+    let elapsed = start.elapsed();
+    let transferred = provider
+        .call(
+            TransactionRequest::default().with_to(token).with_input(
+                IERC20::balanceOfCall {
+                    owner: Address::repeat_byte(0xbe),
+                }
+                .abi_encode(),
+            ),
+        )
+        .await?;
+    eyre::ensure!(
+        U256::from_be_slice(&transferred) == U256::from(ANVIL_OPS),
+        "every transfer landed"
+    );
+    Ok(elapsed)
 }

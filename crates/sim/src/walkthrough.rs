@@ -3,11 +3,15 @@
 
 use crate::{BundleOutcome, Chain, SimError};
 use alloy_eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256, uint};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use leash_bindings::{Deployment, LeashAccount};
-use leash_sdk::{Call, delegate_of, execute_calldata};
+use leash_bindings::{
+    Deployment, IERC20, LeashAccount, SessionGrant, SessionKeyValidator, TestToken,
+};
+use leash_sdk::{
+    Call, Permission, SessionAuth, SessionGrantBuilder, delegate_of, execute_calldata,
+};
 
 /// ERC-7579 module type of validators.
 const MODULE_TYPE_VALIDATOR: u64 = 1;
@@ -102,4 +106,153 @@ pub fn delegate_and_install_validator(
     };
     let (op, authorization) = chain.first_owner_user_op(owner, install.abi_encode().into())?;
     chain.handle_ops(vec![op], vec![authorization])
+}
+
+/// Test tokens (18 decimals) minted to the account in [`session_story`].
+pub const STORY_MINTED: U256 = uint!(1_000_000_000_000_000_000_000_U256);
+/// The session's ERC-20 allowance in [`session_story`]: 100 tokens.
+pub const STORY_ALLOWANCE: U256 = uint!(100_000_000_000_000_000_000_U256);
+/// The spend within the allowance: 60 tokens.
+pub const STORY_WITHIN: U256 = uint!(60_000_000_000_000_000_000_U256);
+/// The spend beyond what is left (40): 50 tokens.
+pub const STORY_BEYOND: U256 = uint!(50_000_000_000_000_000_000_U256);
+/// The spend after revocation, within what is left: 10 tokens.
+pub const STORY_AFTER_REVOKE: U256 = uint!(10_000_000_000_000_000_000_U256);
+/// How long the story's session lasts, in seconds.
+pub const STORY_SESSION_SECONDS: u64 = 3600;
+
+/// One attempt of the session key to send test tokens.
+#[derive(Debug)]
+pub struct SessionSpend {
+    /// Tokens asked for, in base units.
+    pub amount: U256,
+    /// The bundle's outcome: included, or rejected with the rule that said no.
+    pub outcome: BundleOutcome,
+}
+
+/// The whole life of a scoped session, as [`session_story`] played it.
+#[derive(Debug)]
+pub struct SessionStory {
+    /// The delegated EOA.
+    pub account: Address,
+    /// The session key's address.
+    pub session_key: Address,
+    /// The test token the session may spend.
+    pub token: Address,
+    /// Who receives the tokens.
+    pub recipient: Address,
+    /// Delegation and installation of `SessionKeyValidator`, in one UserOperation.
+    pub delegation: BundleOutcome,
+    /// The grant the owner signed.
+    pub grant: SessionGrant,
+    /// Its session id.
+    pub session_id: B256,
+    /// A spend within the allowance, which also enables the session (lazy form).
+    pub within: SessionSpend,
+    /// What is left of the allowance after it (`getRemaining`).
+    pub remaining_after_within: U256,
+    /// A spend beyond what is left.
+    pub beyond: SessionSpend,
+    /// The owner's UserOperation revoking the session.
+    pub revocation: BundleOutcome,
+    /// A spend within what was left, after revocation.
+    pub after_revocation: SessionSpend,
+    /// The recipient's token balance at the end.
+    pub recipient_tokens: U256,
+}
+
+/// Delegates `owner`'s funded EOA and installs `SessionKeyValidator`; mints it test tokens; grants
+/// `session_key` an ERC-20 allowance of [`STORY_ALLOWANCE`] for [`STORY_SESSION_SECONDS`]; spends
+/// [`STORY_WITHIN`] with the lazy enable form; tries [`STORY_BEYOND`] (denied: allowance); the
+/// owner revokes; tries [`STORY_AFTER_REVOKE`] (denied: the session is gone).
+pub fn session_story(
+    chain: &mut Chain,
+    owner: &PrivateKeySigner,
+    session_key: &PrivateKeySigner,
+    recipient: Address,
+) -> Result<SessionStory, SimError> {
+    let account = owner.address();
+    let token = Deployment::test_token().address();
+    let validator = Deployment::session_key_validator().address();
+    let delegation = delegate_and_install_validator(chain, owner)?;
+    let mint = TestToken::mintCall {
+        to: account,
+        amount: STORY_MINTED,
+    };
+    chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)?;
+
+    let now = chain.timestamp();
+    let grant = SessionGrantBuilder::new(account, session_key.address(), validator)
+        .valid_until(now + STORY_SESSION_SECONDS)
+        .permission(Permission::Erc20TokenTransfer {
+            address: token,
+            allowance: STORY_ALLOWANCE,
+        })
+        .build(now)?;
+    let domain = chain.grant_domain();
+    let session_id = domain.session_id(&grant);
+    let owner_signature = domain.sign(owner, &grant)?;
+
+    let spend = |chain: &mut Chain, auth: &SessionAuth<'_>, amount: U256| {
+        let transfer = Call {
+            to: token,
+            value: U256::ZERO,
+            data: IERC20::transferCall {
+                to: recipient,
+                amount,
+            }
+            .abi_encode()
+            .into(),
+        };
+        let op = chain.session_user_op(account, session_key, auth, &[transfer])?;
+        let outcome = chain.handle_ops(vec![op], vec![])?;
+        Ok::<_, SimError>(SessionSpend { amount, outcome })
+    };
+    let lazy = SessionAuth::Lazy {
+        grant: &grant,
+        owner_signature: &owner_signature,
+    };
+    let enabled = SessionAuth::Enabled {
+        session_id,
+        root: false,
+    };
+    let within = spend(chain, &lazy, STORY_WITHIN)?;
+    let remaining_after_within = chain.call(
+        validator,
+        SessionKeyValidator::getRemainingCall {
+            account,
+            sessionId: session_id,
+            permissionType: leash_bindings::PermissionType::Erc20TokenTransfer.into(),
+            token,
+        },
+    )?;
+    let beyond = spend(chain, &enabled, STORY_BEYOND)?;
+    let revoke = Call {
+        to: validator,
+        value: U256::ZERO,
+        data: SessionKeyValidator::revokeSessionCall {
+            grant: (&grant).into(),
+        }
+        .abi_encode()
+        .into(),
+    };
+    let revoke_op = chain.owner_user_op(owner, &[revoke])?;
+    let revocation = chain.handle_ops(vec![revoke_op], vec![])?;
+    let after_revocation = spend(chain, &enabled, STORY_AFTER_REVOKE)?;
+    let recipient_tokens = chain.erc20_balance(token, recipient)?;
+    Ok(SessionStory {
+        account,
+        session_key: session_key.address(),
+        token,
+        recipient,
+        delegation,
+        grant,
+        session_id,
+        within,
+        remaining_after_within,
+        beyond,
+        revocation,
+        after_revocation,
+        recipient_tokens,
+    })
 }
