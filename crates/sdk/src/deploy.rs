@@ -37,6 +37,20 @@ pub enum DeployError {
     Transport(#[from] TransportError),
 }
 
+/// The `deployments` that have no code on the provider's chain, in the order given.
+pub async fn missing_deployments<P: Provider>(
+    provider: &P,
+    deployments: &[Deployment],
+) -> Result<Vec<Deployment>, TransportError> {
+    let mut missing = Vec::new();
+    for deployment in deployments {
+        if provider.get_code_at(deployment.address()).await?.is_empty() {
+            missing.push(*deployment);
+        }
+    }
+    Ok(missing)
+}
+
 /// Deploys, from `from`, each of `deployments` that has no code yet, in the order given (pass
 /// [`Deployment::all`] for what every chain needs, dependencies first, and add
 /// [`Deployment::test_contracts`] on local chains); returns the ones it deployed. Running it again

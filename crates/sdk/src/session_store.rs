@@ -199,6 +199,30 @@ impl SessionStore {
         Ok(())
     }
 
+    /// Replaces the metadata of stored session `id` (to attach an owner signature obtained later,
+    /// say). The session id and key cannot change. The new file is written beside the old one and
+    /// renamed over it, so a crash leaves one or the other, never half of each.
+    pub fn update_metadata<G: Serialize + DeserializeOwned>(
+        &self,
+        metadata: &SessionMetadata<G>,
+    ) -> Result<(), SessionStoreError> {
+        let id = metadata.session_id;
+        let path = self.metadata_path(id);
+        let current = self.metadata::<serde_json::Value>(id)?;
+        if current.session_key != metadata.session_key {
+            return Err(SessionStoreError::KeyMismatch {
+                path,
+                expected: current.session_key,
+                actual: metadata.session_key,
+            });
+        }
+        let staging = self.dir.join(format!("{id}{METADATA_SUFFIX}.new"));
+        // A leftover from an interrupted update is ours and stale.
+        let _ = fs::remove_file(&staging);
+        write_new(id, &staging, &to_json(&path, metadata)?)?;
+        fs::rename(&staging, &path).map_err(|source| SessionStoreError::Io { path, source })
+    }
+
     /// The metadata of every stored session, ordered by session id.
     pub fn list<G: DeserializeOwned>(&self) -> Result<Vec<SessionMetadata<G>>, SessionStoreError> {
         let entries = fs::read_dir(&self.dir).map_err(|source| self.io_error(source))?;

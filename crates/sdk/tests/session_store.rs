@@ -188,3 +188,33 @@ fn cast_decrypts_the_stored_keystore() {
         "cast printed {stdout}"
     );
 }
+
+#[test]
+fn metadata_updates_replace_the_sidecar_but_never_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store(&dir);
+    let key = PrivateKeySigner::random();
+    let mut session = metadata(1, &key);
+    store.create(&key, &session, "pw").expect("creates");
+
+    session.label = "signed".into();
+    session.grant = json!({"ownerSignature": "0x01"});
+    store.update_metadata(&session).expect("updates");
+    let (loaded, stored) = store
+        .load::<serde_json::Value>(session.session_id, "pw")
+        .expect("loads");
+    assert_eq!(loaded.address(), key.address());
+    assert_eq!(stored, session);
+    assert_eq!(store.list::<serde_json::Value>().expect("lists").len(), 1);
+
+    let other_key = metadata(1, &PrivateKeySigner::random());
+    assert!(matches!(
+        store.update_metadata(&other_key),
+        Err(SessionStoreError::KeyMismatch { .. })
+    ));
+    let unknown = metadata(9, &key);
+    assert!(matches!(
+        store.update_metadata(&unknown),
+        Err(SessionStoreError::NotFound { .. })
+    ));
+}

@@ -103,6 +103,16 @@ impl<P: Provider> DirectSender<P> {
         }
     }
 
+    /// Runs `handleOps` with `op` in `eth_estimateGas` without sending it: the EntryPoint's whole
+    /// validation (signature, validity window, nonce, prefund) and the execution, as a dry run.
+    /// Returns the bundle transaction's gas, or [`SenderError::Rejected`] with the `AAxx` code.
+    pub async fn preflight(&self, op: &SignedUserOperation) -> Result<u64, SenderError> {
+        self.provider
+            .estimate_gas(self.handle_ops_request(op))
+            .await
+            .map_err(SenderError::from_node)
+    }
+
     /// The code the sender has once `op`'s authorization (if any) is applied, as a state override
     /// for simulating the operation's calls before it is.
     async fn pending_delegation(
@@ -230,14 +240,10 @@ impl<P: Provider> crate::UserOperationSender for DirectSender<P> {
 
     /// Sends `handleOps` and waits for its receipt: returns once the operation is included.
     async fn send(&self, op: &SignedUserOperation) -> Result<B256, SenderError> {
-        let request = self.handle_ops_request(op);
         // Estimating first turns a validation failure into a typed rejection before any gas is
         // spent, whichever fillers the provider has.
-        let gas = self
-            .provider
-            .estimate_gas(request.clone())
-            .await
-            .map_err(SenderError::from_node)?;
+        let gas = self.preflight(op).await?;
+        let request = self.handle_ops_request(op);
         let receipt = self
             .provider
             .send_transaction(request.with_gas_limit(gas))

@@ -1,0 +1,61 @@
+//! The story `leash demo` tells: each step ends as the demo says it does.
+
+use alloy_primitives::{Address, U256};
+use alloy_signer_local::PrivateKeySigner;
+use leash_bindings::SessionKeyValidator::SessionKeyValidatorErrors as E;
+use leash_sim::{AaCode, Chain, Execution, RevertReason, walkthrough};
+
+fn key(seed: u8) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&[seed; 32].into()).expect("valid key")
+}
+
+#[test]
+fn spend_within_then_denied_beyond_then_revoked() {
+    let mut chain = Chain::new().expect("chain");
+    let owner = key(0x11);
+    chain.set_balance(owner.address(), U256::from(10u128.pow(19)));
+    let recipient = Address::repeat_byte(0xbe);
+    let story =
+        walkthrough::session_story(&mut chain, &owner, &key(0x22), recipient).expect("story runs");
+
+    let executed = |outcome: &leash_sim::BundleOutcome| {
+        outcome.ops().expect("included")[0].execution == Execution::Succeeded
+    };
+    assert!(executed(&story.delegation));
+    assert!(executed(&story.within.outcome));
+    let within = &story.within.outcome.ops().expect("included")[0];
+    assert_eq!(
+        within
+            .balance_changes
+            .erc20_of(story.token, recipient)
+            .into_raw(),
+        walkthrough::STORY_WITHIN
+    );
+    assert_eq!(
+        story.remaining_after_within,
+        walkthrough::STORY_ALLOWANCE - walkthrough::STORY_WITHIN
+    );
+
+    let beyond = story
+        .beyond
+        .outcome
+        .rejection()
+        .expect("beyond is rejected");
+    assert_eq!(beyond.code, AaCode::ACCOUNT_REVERTED);
+    match beyond.inner_reason() {
+        Some(RevertReason::Validator(E::Erc20AllowanceExceeded(e))) => {
+            assert_eq!(e.requested, walkthrough::STORY_BEYOND);
+            assert_eq!(e.remaining, story.remaining_after_within);
+        }
+        other => panic!("not an allowance denial: {other:?}"),
+    }
+
+    assert!(executed(&story.revocation));
+    let after = story
+        .after_revocation
+        .outcome
+        .rejection()
+        .expect("revoked session is rejected");
+    assert_eq!(after.code, AaCode::SIGNATURE_ERROR);
+    assert_eq!(story.recipient_tokens, walkthrough::STORY_WITHIN);
+}
