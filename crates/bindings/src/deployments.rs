@@ -3,6 +3,7 @@
 
 use crate::{EntryPoint, LeashAccount, SessionKeyValidator, Simple7702Account, Target, TestToken};
 use alloy_primitives::{Address, B256, Bytes, address, b256, bytes};
+use std::sync::LazyLock;
 
 /// The standard CREATE2 deployer (Arachnid's), present on anvil and most chains.
 pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920cA78FbF26c0B4956C");
@@ -33,61 +34,58 @@ pub struct Deployment {
     pub salt: B256,
     /// The creation bytecode.
     pub init_code: &'static [u8],
+    /// Where it lives, computed once: hashing the init code (the EntryPoint's is 24 KB) costs more
+    /// than signing a UserOperation.
+    address: Address,
+}
+
+/// A deployment computed on first use and kept for the life of the process.
+macro_rules! cached_deployment {
+    ($name:literal, $salt:expr, $init_code:expr) => {{
+        static DEPLOYMENT: LazyLock<Deployment> =
+            LazyLock::new(|| Deployment::new($name, $salt, &$init_code));
+        *DEPLOYMENT
+    }};
 }
 
 impl Deployment {
+    fn new(name: &'static str, salt: B256, init_code: &'static [u8]) -> Self {
+        Self {
+            name,
+            salt,
+            init_code,
+            address: create2_address(salt, init_code),
+        }
+    }
+
     /// The ERC-4337 v0.8 EntryPoint.
     pub fn entry_point() -> Self {
-        Self {
-            name: "EntryPoint",
-            salt: ENTRY_POINT_SALT,
-            init_code: &EntryPoint::BYTECODE,
-        }
+        cached_deployment!("EntryPoint", ENTRY_POINT_SALT, EntryPoint::BYTECODE)
     }
 
     /// The EntryPoint's reference `Simple7702Account`.
     pub fn simple_7702_account() -> Self {
-        Self {
-            name: "Simple7702Account",
-            salt: LEASH_SALT,
-            init_code: &Simple7702Account::BYTECODE,
-        }
+        cached_deployment!("Simple7702Account", LEASH_SALT, Simple7702Account::BYTECODE)
     }
 
     /// The leash account implementation, the EIP-7702 delegation target.
     pub fn leash_account() -> Self {
-        Self {
-            name: "LeashAccount",
-            salt: LEASH_SALT,
-            init_code: &LeashAccount::BYTECODE,
-        }
+        cached_deployment!("LeashAccount", LEASH_SALT, LeashAccount::BYTECODE)
     }
 
     /// The session-key validator module.
     pub fn session_key_validator() -> Self {
-        Self {
-            name: "SessionKeyValidator",
-            salt: LEASH_SALT,
-            init_code: &SessionKeyValidator::BYTECODE,
-        }
+        cached_deployment!("SessionKeyValidator", LEASH_SALT, SessionKeyValidator::BYTECODE)
     }
 
     /// The test ERC-20 (open minting): for local chains only.
     pub fn test_token() -> Self {
-        Self {
-            name: "TestToken",
-            salt: LEASH_SALT,
-            init_code: &TestToken::BYTECODE,
-        }
+        cached_deployment!("TestToken", LEASH_SALT, TestToken::BYTECODE)
     }
 
     /// The test call target: for local chains only.
     pub fn test_target() -> Self {
-        Self {
-            name: "Target",
-            salt: LEASH_SALT,
-            init_code: &Target::BYTECODE,
-        }
+        cached_deployment!("Target", LEASH_SALT, Target::BYTECODE)
     }
 
     /// What every chain needs, dependencies first: the ERC-4337 contracts and leash's own.
@@ -107,7 +105,7 @@ impl Deployment {
 
     /// Where this deployment lives on every chain.
     pub fn address(&self) -> Address {
-        create2_address(self.salt, self.init_code)
+        self.address
     }
 
     /// The calldata to send to [`CREATE2_DEPLOYER`] to deploy it.
@@ -130,6 +128,14 @@ mod tests {
             Deployment::simple_7702_account().address(),
             address!("0xe6Cae83BdE06E4c305530e199D7217f42808555B")
         );
+    }
+
+    #[test]
+    fn cached_addresses_are_the_create2_addresses() {
+        for deployment in Deployment::all().into_iter().chain(Deployment::test_contracts()) {
+            let computed = create2_address(deployment.salt, deployment.init_code);
+            assert_eq!(deployment.address(), computed, "{}", deployment.name);
+        }
     }
 
     #[test]
