@@ -1,0 +1,299 @@
+//! Golden vectors shared with Solidity (`tests/fixtures/README.md`): the SDK must compute every
+//! byte the contracts compute — session ids, owner signatures, UserOperation hashes and the
+//! validator's signature encodings.
+//!
+//! - `solidity_vectors.json` is written by `tests/sol/fixtures/GoldenVectors.t.sol`; here every
+//!   vector is recomputed and must match byte for byte.
+//! - `rust_vectors.json` is written here (`LEASH_WRITE_FIXTURES=1 cargo test -p leash-sdk --test
+//!   golden_vectors`); by default this test fails when the committed file differs from what the SDK
+//!   computes now, and the forge test checks the file against the contracts.
+
+use alloy_primitives::{Address, Bytes, U256, address, keccak256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolValue};
+use leash_bindings::{
+    Deployment, IERC20, PackedUserOperation, PermissionType, SessionGrant, Target,
+};
+use leash_sdk::{
+    Call, GasSettings, GrantDomain, MAX_ALLOWANCE, Permission, SessionAuth, SessionGrantBuilder,
+    UserOperationBuilder, session_nonce_key, user_operation_hash,
+};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+const CHAIN_ID: u64 = 31337;
+const TOKEN: Address = address!("0x00000000000000000000000000000000000000dd");
+const OTHER_TOKEN: Address = address!("0x00000000000000000000000000000000000000ee");
+const CONTRACT: Address = address!("0x00000000000000000000000000000000000000cc");
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Fixture {
+    chain_id: u64,
+    validator: String,
+    entry_point: String,
+    vectors: Vec<Vector>,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Vector {
+    seed: u64,
+    owner_key: String,
+    session_key: String,
+    grant: String,
+    session_id: String,
+    owner_signature: String,
+    user_op: String,
+    user_op_hash: String,
+    session_key_signature: String,
+    use_signature: String,
+    lazy_signature: String,
+}
+
+fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}
+
+fn hex(bytes: impl AsRef<[u8]>) -> String {
+    format!("0x{}", alloy_primitives::hex::encode(bytes))
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    alloy_primitives::hex::decode(text).unwrap_or_else(|e| panic!("bad hex {text:?}: {e}"))
+}
+
+fn domain() -> GrantDomain {
+    GrantDomain {
+        chain_id: CHAIN_ID,
+        validator: Deployment::session_key_validator().address(),
+    }
+}
+
+/// Every derived field of a vector, computed by the SDK from its inputs.
+fn vector(
+    seed: u64,
+    owner: &PrivateKeySigner,
+    key: &PrivateKeySigner,
+    grant: &SessionGrant,
+    op: &PackedUserOperation,
+) -> Vector {
+    let domain = domain();
+    let session_id = domain.session_id(grant);
+    let owner_signature = domain.sign(owner, grant).expect("owner signs");
+    let user_op_hash =
+        user_operation_hash(op, Deployment::entry_point().address(), CHAIN_ID, None).expect("hash");
+    let key_signature: Bytes = key
+        .sign_hash_sync(&user_op_hash)
+        .expect("key signs")
+        .as_bytes()
+        .into();
+    let root = grant
+        .permissions
+        .iter()
+        .any(|p| p.permissionType == PermissionType::Root);
+    let use_auth = SessionAuth::Enabled { session_id, root };
+    let lazy_auth = SessionAuth::Lazy {
+        grant,
+        owner_signature: &owner_signature,
+    };
+    Vector {
+        seed,
+        owner_key: hex(owner.to_bytes()),
+        session_key: hex(key.to_bytes()),
+        grant: hex(grant.abi_encode()),
+        session_id: hex(session_id),
+        owner_signature: hex(&owner_signature),
+        user_op: hex(op.abi_encode()),
+        user_op_hash: hex(user_op_hash),
+        session_key_signature: hex(&key_signature),
+        use_signature: hex(use_auth.encode(&key_signature)),
+        lazy_signature: hex(lazy_auth.encode(&key_signature)),
+    }
+}
+
+#[test]
+fn solidity_vectors_are_reproduced_byte_for_byte() {
+    let text = std::fs::read_to_string(fixture_path("solidity_vectors.json"))
+        .expect("solidity_vectors.json");
+    let fixture: Fixture = serde_json::from_str(&text).expect("schema");
+    assert_eq!(fixture.chain_id, CHAIN_ID);
+    assert_eq!(
+        fixture.validator,
+        hex(domain().validator),
+        "the vectors were made with another validator build"
+    );
+    assert_eq!(
+        fixture.entry_point,
+        hex(Deployment::entry_point().address())
+    );
+    assert!(fixture.vectors.len() >= 12);
+    for expected in &fixture.vectors {
+        let owner = PrivateKeySigner::from_slice(&unhex(&expected.owner_key)).expect("owner key");
+        let key = PrivateKeySigner::from_slice(&unhex(&expected.session_key)).expect("session key");
+        let grant = SessionGrant::abi_decode(&unhex(&expected.grant)).expect("grant");
+        let op = PackedUserOperation::abi_decode(&unhex(&expected.user_op)).expect("userOp");
+        assert_eq!(
+            &vector(expected.seed, &owner, &key, &grant, &op),
+            expected,
+            "seed {}",
+            expected.seed
+        );
+        for permission in &grant.permissions {
+            let api = Permission::from_sol(permission).expect("known type");
+            assert_eq!(
+                &api.to_sol(),
+                permission,
+                "seed {}: Wallet API form round-trips",
+                expected.seed
+            );
+        }
+    }
+}
+
+/// One Rust-built scenario per seed: Wallet API permissions (through their JSON form) and calls
+/// the grant allows.
+fn scenario(seed: u64) -> (Vec<Permission>, Vec<Call>) {
+    let ping = Target::pingCall::SELECTOR.into();
+    let transfer = |token| Call {
+        to: token,
+        value: U256::ZERO,
+        data: IERC20::transferCall {
+            to: CONTRACT,
+            amount: U256::from(seed),
+        }
+        .abi_encode()
+        .into(),
+    };
+    let ping_call = Call {
+        to: CONTRACT,
+        value: U256::ZERO,
+        data: Target::pingCall {}.abi_encode().into(),
+    };
+    let value_call = Call::transfer(CONTRACT, U256::from(seed));
+    match seed % 8 {
+        0 => (vec![Permission::Root], vec![transfer(TOKEN), value_call]),
+        1 => (
+            vec![Permission::NativeTokenTransfer {
+                allowance: U256::from(10).pow(U256::from(18)),
+            }],
+            vec![value_call],
+        ),
+        2 => (
+            vec![Permission::Erc20TokenTransfer {
+                address: TOKEN,
+                allowance: MAX_ALLOWANCE,
+            }],
+            vec![transfer(TOKEN)],
+        ),
+        3 => (
+            vec![
+                Permission::GasLimit {
+                    limit: U256::from(seed) << 60,
+                },
+                Permission::ContractAccess { address: CONTRACT },
+            ],
+            vec![ping_call],
+        ),
+        4 => (
+            vec![Permission::FunctionsOnAllContracts {
+                functions: vec![ping, [0xde, 0xad, 0xbe, 0xef].into()],
+            }],
+            vec![ping_call],
+        ),
+        5 => (
+            vec![Permission::FunctionsOnContract {
+                address: CONTRACT,
+                functions: vec![ping],
+            }],
+            vec![ping_call.clone(), ping_call],
+        ),
+        6 => (
+            vec![
+                Permission::AccountFunctions {
+                    functions: vec![[0x12, 0x34, 0x56, 0x78].into()],
+                },
+                Permission::ContractAccess { address: CONTRACT },
+            ],
+            vec![ping_call],
+        ),
+        _ => (
+            vec![
+                Permission::Erc20TokenTransfer {
+                    address: TOKEN,
+                    allowance: U256::from(2),
+                },
+                Permission::Erc20TokenTransfer {
+                    address: OTHER_TOKEN,
+                    allowance: U256::from(seed),
+                },
+                Permission::NativeTokenTransfer {
+                    allowance: U256::from(seed),
+                },
+            ],
+            vec![transfer(OTHER_TOKEN), value_call],
+        ),
+    }
+}
+
+fn rust_vector(seed: u64) -> Vector {
+    let key_from = |label: &str| {
+        PrivateKeySigner::from_bytes(&keccak256(format!("leash.rust.vector.{label}.{seed}")))
+            .expect("key")
+    };
+    let (owner, key) = (key_from("owner"), key_from("session"));
+    let (permissions, calls) = scenario(seed);
+    let permissions: Vec<Permission> = permissions
+        .into_iter()
+        .map(|p| {
+            serde_json::from_value(serde_json::to_value(&p).expect("json"))
+                .expect("Wallet API JSON round-trips")
+        })
+        .collect();
+    let grant = SessionGrantBuilder::new(owner.address(), key.address(), domain().validator)
+        .valid_after(seed * 1000)
+        .valid_until(1_700_000_000 + seed * 86_400)
+        .salt(U256::from_be_bytes(keccak256(seed.to_be_bytes()).0))
+        .permissions(permissions)
+        .build(1_000)
+        .expect("valid grant");
+    let session_id = domain().session_id(&grant);
+    let gas = GasSettings {
+        verification_gas_limit: 100_000 + u128::from(seed),
+        ..GasSettings::default()
+    };
+    let op = UserOperationBuilder::new(owner.address())
+        .nonce(session_nonce_key(domain().validator, session_id) << 64)
+        .calls(&calls)
+        .expect("calls")
+        .gas(gas)
+        .build()
+        .expect("userOp");
+    vector(seed, &owner, &key, &grant, &op)
+}
+
+#[test]
+fn rust_vectors_are_committed_and_current() {
+    let fixture = Fixture {
+        chain_id: CHAIN_ID,
+        validator: hex(domain().validator),
+        entry_point: hex(Deployment::entry_point().address()),
+        vectors: (1..=16).map(rust_vector).collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&fixture).expect("json");
+    text.push('\n');
+    let path = fixture_path("rust_vectors.json");
+    if std::env::var_os("LEASH_WRITE_FIXTURES").is_some() {
+        std::fs::write(&path, text).expect("write rust_vectors.json");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is stale or missing: regenerate with LEASH_WRITE_FIXTURES=1 cargo test -p leash-sdk --test golden_vectors, then run the forge check",
+        path.display()
+    );
+}
