@@ -21,7 +21,7 @@ use leash_bindings::{
 };
 use leash_sdk::{
     Call, GrantDomain, MAX_ALLOWANCE, Permission, SessionAuth, SessionGrantBuilder,
-    UserOperationBuilder, execute_calldata, session_nonce_key, sign_authorization,
+    UserOperationBuilder, session_nonce_key, sign_authorization,
 };
 use leash_sim::{BundleOutcome, Chain, Execution, walkthrough};
 use std::{
@@ -260,17 +260,16 @@ async fn run_anvil() -> eyre::Result<Duration> {
         module: Deployment::session_key_validator().address(),
         initData: Bytes::new(),
     };
-    let owner_nonce = leash_sdk::entry_point_nonce(
-        &provider,
-        Deployment::entry_point().address(),
-        account,
-        U256::ZERO,
-    );
-    let (op, _) = UserOperationBuilder::new(account)
-        .nonce(owner_nonce.await?)
-        .call_data(install.abi_encode().into())
-        .eip7702()
-        .sign_as_owner(&owner, chain_id)?;
+    let owner_op = async |builder: UserOperationBuilder| -> eyre::Result<PackedUserOperation> {
+        let entry_point = Deployment::entry_point().address();
+        let nonce = leash_sdk::entry_point_nonce(&provider, entry_point, account, U256::ZERO);
+        Ok(builder
+            .nonce(nonce.await?)
+            .sign_as_owner(&owner, chain_id)?
+            .0)
+    };
+    let builder = UserOperationBuilder::new(account).call_data(install.abi_encode().into());
+    let op = owner_op(builder.eip7702()).await?;
     send(bundle(vec![op], Some(authorization))).await?;
     let token = Deployment::test_token().address();
     send(
@@ -291,17 +290,8 @@ async fn run_anvil() -> eyre::Result<Duration> {
         .map(|b| b.header.timestamp)
         .unwrap_or_default();
     let grant = Session::grant(account, &key, &domain, now)?;
-    let owner_nonce = leash_sdk::entry_point_nonce(
-        &provider,
-        Deployment::entry_point().address(),
-        account,
-        U256::ZERO,
-    );
-    let (op, _) = UserOperationBuilder::new(account)
-        .nonce(owner_nonce.await?)
-        .call_data(execute_calldata(&[enable_call(&grant)])?)
-        .sign_as_owner(&owner, chain_id)?;
-    send(bundle(vec![op], None)).await?;
+    let builder = UserOperationBuilder::new(account).calls(&[enable_call(&grant)])?;
+    send(bundle(vec![owner_op(builder).await?], None)).await?;
 
     let session = Session {
         account,
