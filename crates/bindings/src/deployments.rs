@@ -75,7 +75,11 @@ impl Deployment {
 
     /// The session-key validator module.
     pub fn session_key_validator() -> Self {
-        cached_deployment!("SessionKeyValidator", LEASH_SALT, SessionKeyValidator::BYTECODE)
+        cached_deployment!(
+            "SessionKeyValidator",
+            LEASH_SALT,
+            SessionKeyValidator::BYTECODE
+        )
     }
 
     /// The test ERC-20 (open minting): for local chains only.
@@ -132,7 +136,10 @@ mod tests {
 
     #[test]
     fn cached_addresses_are_the_create2_addresses() {
-        for deployment in Deployment::all().into_iter().chain(Deployment::test_contracts()) {
+        for deployment in Deployment::all()
+            .into_iter()
+            .chain(Deployment::test_contracts())
+        {
             let computed = create2_address(deployment.salt, deployment.init_code);
             assert_eq!(deployment.address(), computed, "{}", deployment.name);
         }
