@@ -130,6 +130,32 @@ fn classify_date_error(input: &str, text: &str) -> ExpiryError {
     }
 }
 
+/// `seconds` since the unix epoch as `YYYY-MM-DDTHH:MM:SSZ`, the form [`parse_expiry`] reads.
+pub fn format_utc(seconds: u64) -> String {
+    let (mut days, rest) = (seconds / 86_400, seconds % 86_400);
+    let mut year = 1970;
+    loop {
+        let length = if is_leap(year) { 366 } else { 365 };
+        if days < length {
+            break;
+        }
+        days -= length;
+        year += 1;
+    }
+    let mut month = 1;
+    while days >= days_in_month(year, month) {
+        days -= days_in_month(year, month);
+        month += 1;
+    }
+    format!(
+        "{year:04}-{month:02}-{:02}T{:02}:{:02}:{:02}Z",
+        days + 1,
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
 fn digits(field: &str, len: usize) -> Option<u64> {
     (field.len() == len && field.bytes().all(|b| b.is_ascii_digit()))
         .then(|| field.parse().ok())
@@ -180,6 +206,15 @@ mod tests {
         assert_eq!(parse_expiry("2026-12-01T00:00:30Z", 0), Ok(1_796_083_230));
         assert_eq!(parse_expiry("2028-02-29T12:00+00:00", 0), Ok(1_835_438_400));
         assert_eq!(parse_expiry("1970-01-01T00:00Z", 0), Ok(0));
+    }
+
+    #[test]
+    fn formatted_times_read_back() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(NOW), "2026-01-01T00:00:00Z");
+        for seconds in [1_796_083_230, 1_835_438_400, 951_782_400, 4_107_542_399] {
+            assert_eq!(parse_expiry(&format_utc(seconds), 0), Ok(seconds));
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub use eip7702::{
     delegate_at, delegate_of, delegation_designator, sign_authorization,
 };
 pub use error::SdkError;
-pub use expiry::{ExpiryError, parse_expiry};
+pub use expiry::{ExpiryError, format_utc, parse_expiry};
 pub use grant::{GrantDomain, GrantError, MAX_VALID_UNTIL, SessionGrantBuilder};
 pub use keystore::{EncryptedKey, KeystoreError, ScryptParams};
 pub use permission::{
@@ -42,7 +42,7 @@ pub use session::{
 pub use session_flow::{
     Budget, Denial, Fees, GrantRecord, Limit, LimitKind, OnChainStatus, PreparedOperation,
     SessionQueryError, SessionState, TokenTransfer, explain_rejection, prepare_owner_operation,
-    prepare_session_operation, read_session_state, token_transfers,
+    prepare_session_operation, read_session_state, token_transfers, validator_installed,
 };
 pub use session_store::{LEASH_HOME_ENV, SessionMetadata, SessionStore, SessionStoreError};
 pub use signing::sign_owner;

@@ -241,13 +241,7 @@ pub async fn read_session_state<P: Provider>(
         2 => OnChainStatus::Revoked,
         other => return Err(SessionQueryError::UnknownStatus(other)),
     };
-    let validator_installed = view(
-        provider,
-        domain.validator,
-        SessionKeyValidator::isInitializedCall { account },
-        "isInitialized",
-    )
-    .await?;
+    let validator_installed = validator_installed(provider, domain.validator, account).await?;
     let mut budgets = Vec::new();
     for limit in record.limits() {
         let (permission_type, token) = limit.kind.query();
@@ -270,6 +264,16 @@ pub async fn read_session_state<P: Provider>(
         validator_installed,
         budgets,
     })
+}
+
+/// Whether `account` has installed the `SessionKeyValidator` at `validator` (`isInitialized`).
+pub async fn validator_installed<P: Provider>(
+    provider: &P,
+    validator: Address,
+    account: Address,
+) -> Result<bool, SessionQueryError> {
+    let call = SessionKeyValidator::isInitializedCall { account };
+    view(provider, validator, call, "isInitialized").await
 }
 
 async fn view<P: Provider, C: SolCall>(

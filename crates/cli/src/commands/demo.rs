@@ -1,92 +1,181 @@
-//! `leash demo`: the walkthrough on the embedded chain, printed step by step.
+//! `leash demo`: the session story on the embedded chain, printed step by step.
 
+use crate::output::Output;
 use alloy_primitives::{Address, U256, address, utils::format_ether};
 use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
 use leash_bindings::Deployment;
-use leash_sim::{BundleOutcome, Chain, Execution, walkthrough};
+use leash_sdk::{Permission, explain_rejection, format_utc};
+use leash_sim::{
+    BundleOutcome, Chain, Execution,
+    walkthrough::{self, SessionSpend},
+};
+use serde_json::json;
 
 /// anvil's second dev key: a well-known throwaway key, so the demo is the same on every run.
 const DEMO_OWNER_KEY: &str = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+/// anvil's third dev key, as the session key: deterministic output, and never worth anything.
+const DEMO_SESSION_KEY: &str = "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const DEMO_RECIPIENT: Address = address!("0x000000000000000000000000000000000000bEEF");
 const ETH: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
 
-pub(crate) fn run() -> eyre::Result<()> {
-    println!("1. Embedded chain (revm, Prague rules)");
+pub(crate) fn run(out: &Output) -> eyre::Result<()> {
     let mut chain = Chain::new().wrap_err("starting the embedded chain")?;
-    println!("   chain id           {}", chain.chain_id());
-    for deployment in Deployment::all() {
-        println!("   {:<18} {}", deployment.name, deployment.address());
+    out.line("1. Embedded chain (revm, Prague rules), contracts at their deterministic addresses");
+    out.line(format!("   chain id             {}", chain.chain_id()));
+    for deployment in Deployment::all()
+        .iter()
+        .chain(&Deployment::test_contracts())
+    {
+        out.line(format!(
+            "   {:<20} {}",
+            deployment.name,
+            deployment.address()
+        ));
     }
 
     let owner: PrivateKeySigner = DEMO_OWNER_KEY.parse()?;
+    let session_key: PrivateKeySigner = DEMO_SESSION_KEY.parse()?;
     chain.set_balance(owner.address(), ETH * U256::from(10));
-    println!(
-        "\n2. Owner EOA {} funded with 10 ETH, no code yet",
-        owner.address()
-    );
+    let story = walkthrough::session_story(&mut chain, &owner, &session_key, DEMO_RECIPIENT)?;
 
-    let report = walkthrough::owner_transfer(&mut chain, &owner, DEMO_RECIPIENT, ETH)?;
-    let auth = report.authorization.inner();
-    println!("\n3. EIP-7702 authorization signed by the owner");
-    println!("   delegate           {}", auth.address);
-    println!("   chain id, nonce    {}, {}", auth.chain_id, auth.nonce);
+    out.line(format!(
+        "\n2. Delegate: EOA {} signs an EIP-7702 authorization to LeashAccount; its first \
+         UserOperation installs SessionKeyValidator (one type-4 bundle)",
+        story.account
+    ));
+    expect_executed(out, &story.delegation, "delegation")?;
+    out.line(format!(
+        "   then the account receives {} test tokens (TestToken {})",
+        format_tokens(walkthrough::STORY_MINTED),
+        story.token
+    ));
 
-    println!(
-        "\n4. Owner-signed UserOperation: send {} ETH to {}",
-        format_ether(report.amount),
-        report.recipient
-    );
-    println!("   userOpHash         {}", report.user_op_hash);
-    println!("   sent as handleOps in one type-4 transaction carrying the authorization");
+    out.line(format!(
+        "\n3. Grant: the owner signs an EIP-712 SessionGrant for session key {}",
+        story.session_key
+    ));
+    out.line(format!("   session id           {}", story.session_id));
+    out.line(format!(
+        "   expires              {}",
+        format_utc(story.grant.validUntil.to())
+    ));
+    for permission in story
+        .grant
+        .permissions
+        .iter()
+        .filter_map(Permission::from_sol)
+    {
+        if let Permission::Erc20TokenTransfer { address, allowance } = permission {
+            out.line(format!(
+                "   permission           erc20-token-transfer: {} tokens of {address}",
+                format_tokens(allowance)
+            ));
+        }
+    }
 
-    println!("\n5. Outcome");
-    match &report.outcome {
-        BundleOutcome::Included {
-            ops, tx_gas_used, ..
-        } => {
+    out.line(format!(
+        "\n4. Spend within the allowance: the session key sends {} tokens to {} (the grant and \
+         the owner's signature ride along: lazy enable)",
+        format_tokens(story.within.amount),
+        story.recipient
+    ));
+    expect_executed(out, &story.within.outcome, "spend within the allowance")?;
+    out.line(format!(
+        "   remaining            {} of {} tokens",
+        format_tokens(story.remaining_after_within),
+        format_tokens(walkthrough::STORY_ALLOWANCE)
+    ));
+
+    out.line(format!(
+        "\n5. Spend beyond it: {} tokens",
+        format_tokens(story.beyond.amount)
+    ));
+    expect_denied(out, &story.beyond)?;
+
+    out.line("\n6. Revoke: the owner's UserOperation calls revokeSession(grant)");
+    expect_executed(out, &story.revocation, "revocation")?;
+
+    out.line(format!(
+        "\n7. Spend after revocation: {} tokens, within what was left",
+        format_tokens(story.after_revocation.amount)
+    ));
+    expect_denied(out, &story.after_revocation)?;
+
+    out.line(format!(
+        "\nThe recipient holds {} tokens: exactly what the session was allowed to spend before \
+         it was revoked.",
+        format_tokens(story.recipient_tokens)
+    ));
+    out.document(json!({
+        "account": story.account,
+        "sessionKey": story.session_key,
+        "sessionId": story.session_id,
+        "token": story.token,
+        "remainingAfterWithin": story.remaining_after_within,
+        "beyondDenied": denial_text(&story.beyond),
+        "afterRevocationDenied": denial_text(&story.after_revocation),
+        "recipientTokens": story.recipient_tokens,
+    }));
+    Ok(())
+}
+
+fn expect_executed(out: &Output, outcome: &BundleOutcome, step: &str) -> eyre::Result<()> {
+    match outcome {
+        BundleOutcome::Included { ops, .. } => {
             for op in ops {
                 match &op.execution {
-                    Execution::Succeeded => println!("   executed           yes"),
-                    Execution::Reverted(reason) => println!("   execution reverted {reason}"),
+                    Execution::Succeeded => out.line(format!(
+                        "   executed             userOpHash {}, gas {}, cost {} ETH",
+                        op.user_op_hash,
+                        op.gas_used,
+                        format_ether(op.gas_cost)
+                    )),
+                    Execution::Reverted(reason) => {
+                        return Err(eyre::eyre!("{step}: execution reverted: {reason}"));
+                    }
                 }
-                println!(
-                    "   gas charged        {} (EntryPoint actualGasUsed)",
-                    op.gas_used
-                );
-                println!("   gas cost           {} ETH", format_ether(op.gas_cost));
+                for (token, holders) in &op.balance_changes.erc20 {
+                    for (holder, change) in holders {
+                        let sign = if change.is_negative() { "-" } else { "+" };
+                        let tokens = format_tokens(change.unsigned_abs());
+                        out.line(format!(
+                            "   balance change       {holder} {sign}{tokens} of {token}"
+                        ));
+                    }
+                }
             }
-            println!("   bundle tx gas      {tx_gas_used}");
+            Ok(())
         }
-        BundleOutcome::Rejected(rejection) => {
-            let inner = rejection
-                .inner_reason()
-                .map(|r| r.to_string())
-                .unwrap_or_default();
-            eyre::bail!("{rejection} {inner}");
-        }
-        BundleOutcome::Failed(reason) => eyre::bail!("handleOps failed: {reason}"),
+        BundleOutcome::Rejected(rejection) => Err(eyre::eyre!(
+            "{step}: {}",
+            explain_rejection(rejection, None)
+        )),
+        BundleOutcome::Failed(reason) => Err(eyre::eyre!("{step}: handleOps failed: {reason}")),
     }
-    match report.delegate_after {
-        Some(delegate) => println!("   owner code         0xef0100 || {delegate} (delegated)"),
-        None => eyre::bail!("the owner is not delegated after the bundle"),
-    }
+}
 
-    println!("\n6. Balances            before                 after");
-    let row = |label: &str, before: U256, after: U256| {
-        println!(
-            "   {label:<18} {:<22} {}",
-            format_ether(before),
-            format_ether(after)
-        );
-    };
-    row("owner", report.before.owner, report.after.owner);
-    row(
-        "owner deposit (EP)",
-        report.before.owner_deposit,
-        report.after.owner_deposit,
-    );
-    row("recipient", report.before.recipient, report.after.recipient);
-    row("bundler", report.before.bundler, report.after.bundler);
-    Ok(())
+fn expect_denied(out: &Output, spend: &SessionSpend) -> eyre::Result<()> {
+    match denial_text(spend) {
+        Some(text) => {
+            out.line(format!("   denied               {text}"));
+            Ok(())
+        }
+        None => Err(eyre::eyre!(
+            "the demo expected a denial, but the operation went through"
+        )),
+    }
+}
+
+fn denial_text(spend: &SessionSpend) -> Option<String> {
+    spend
+        .outcome
+        .rejection()
+        .map(|rejection| explain_rejection(rejection, None))
+}
+
+/// Test-token amounts (18 decimals) in tokens, without trailing zeros: `60`, `2.5`.
+fn format_tokens(amount: U256) -> String {
+    let text = format_ether(amount);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

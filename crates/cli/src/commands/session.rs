@@ -1,0 +1,627 @@
+//! `leash session create|list|show|revoke|clear`.
+
+use crate::{
+    args::{GlobalArgs, OwnerArgs, StoreArgs, open_store},
+    failure::{Failure, UsageContext},
+    node,
+    output::Output,
+};
+use alloy_network::TransactionBuilder;
+use alloy_primitives::{Address, B256, Bytes, Signature};
+use alloy_provider::DynProvider;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use clap::{Args, Subcommand};
+use leash_bindings::SessionKeyValidator;
+use leash_sdk::{
+    GrantDomain, GrantRecord, Permission, ScryptParams, SessionGrantBuilder, SessionMetadata,
+    SessionStore, format_utc, parse_amount, parse_expiry, parse_selector_list, read_session_state,
+};
+use serde_json::json;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A stored session, typed.
+pub(crate) type StoredSession = SessionMetadata<GrantRecord>;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SessionCommand {
+    /// Grant a new session key: one flag per permission type, an expiry, the owner's signature.
+    Create(Box<CreateArgs>),
+    /// List the stored session keys (no chain needed).
+    List,
+    /// A stored session and its state on chain: status and what is left of each limit.
+    Show {
+        /// Session id (or a unique prefix of it).
+        session: String,
+    },
+    /// Revoke a session on chain (by the owner, or by the session key itself), or all of the
+    /// owner's sessions.
+    Revoke(RevokeArgs),
+    /// Delete stored session keys (nothing happens on chain: revoke first if it may be live).
+    Clear {
+        /// Session id (or a unique prefix of it).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        session: Option<String>,
+        /// Delete every stored session.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// The permission flags: each maps to exactly one Wallet API permission type.
+#[derive(Debug, Args)]
+pub(crate) struct PermissionArgs {
+    /// `root`: any call (except on the account and the validator); cannot be combined.
+    #[arg(long)]
+    root: bool,
+    /// `native-token-transfer`: cumulative native value, e.g. 0.5ether or 1000 (wei).
+    #[arg(long, value_name = "AMOUNT")]
+    native: Option<String>,
+    /// `erc20-token-transfer`: cumulative amount of one token (base units, or 10ether for 18
+    /// decimals). Repeatable.
+    #[arg(long, value_name = "TOKEN:AMOUNT")]
+    erc20: Vec<String>,
+    /// `gas-limit`: cumulative maximum gas cost of the session's own operations, e.g. 0.01ether.
+    #[arg(long, value_name = "WEI")]
+    gas_limit: Option<String>,
+    /// `contract-access`: any function on this contract. Repeatable.
+    #[arg(long, value_name = "ADDRESS")]
+    contract: Vec<String>,
+    /// `account-functions`: these functions on the account itself.
+    #[arg(long, value_name = "SIG_OR_SELECTOR[,…]")]
+    account_functions: Option<String>,
+    /// `functions-on-all-contracts`: these functions on any contract.
+    #[arg(long, value_name = "SIG_OR_SELECTOR[,…]")]
+    functions: Option<String>,
+    /// `functions-on-contract`: these functions on this contract, e.g.
+    /// 0xAbc…:ping(),setValue(uint256). Repeatable.
+    #[arg(long, value_name = "ADDRESS:SIG_OR_SELECTOR[,…]")]
+    call: Vec<String>,
+}
+
+impl PermissionArgs {
+    fn permissions(&self) -> eyre::Result<Vec<Permission>> {
+        let mut permissions = Vec::new();
+        if self.root {
+            permissions.push(Permission::Root);
+        }
+        if let Some(amount) = &self.native {
+            let allowance = parse_amount(amount).usage("--native")?;
+            permissions.push(Permission::NativeTokenTransfer { allowance });
+        }
+        for spec in &self.erc20 {
+            let (token, amount) = spec.split_once(':').ok_or_else(|| {
+                Failure::usage(format!("--erc20 {spec:?}: expected TOKEN:AMOUNT"))
+            })?;
+            permissions.push(Permission::Erc20TokenTransfer {
+                address: parse_address(token, "--erc20")?,
+                allowance: parse_amount(amount).usage(format_args!("--erc20 {spec:?}"))?,
+            });
+        }
+        if let Some(amount) = &self.gas_limit {
+            let limit = parse_amount(amount).usage("--gas-limit")?;
+            permissions.push(Permission::GasLimit { limit });
+        }
+        for address in &self.contract {
+            let address = parse_address(address, "--contract")?;
+            permissions.push(Permission::ContractAccess { address });
+        }
+        if let Some(list) = &self.account_functions {
+            let functions = parse_selector_list(list).usage("--account-functions")?;
+            permissions.push(Permission::AccountFunctions { functions });
+        }
+        if let Some(list) = &self.functions {
+            let functions = parse_selector_list(list).usage("--functions")?;
+            permissions.push(Permission::FunctionsOnAllContracts { functions });
+        }
+        for spec in &self.call {
+            let (address, list) = spec.split_once(':').ok_or_else(|| {
+                Failure::usage(format!(
+                    "--call {spec:?}: expected ADDRESS:SIG_OR_SELECTOR[,…]"
+                ))
+            })?;
+            permissions.push(Permission::FunctionsOnContract {
+                address: parse_address(address, "--call")?,
+                functions: parse_selector_list(list).usage(format_args!("--call {spec:?}"))?,
+            });
+        }
+        if permissions.is_empty() {
+            return Err(Failure::usage(
+                "a session needs at least one permission: --root, --native, --erc20, \
+                 --gas-limit, --contract, --account-functions, --functions or --call",
+            ));
+        }
+        Ok(permissions)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    #[command(flatten)]
+    permissions: PermissionArgs,
+    /// When the session ends: a duration from now (30m, 1h, 7d) or a UTC time
+    /// (2026-12-01T00:00Z).
+    #[arg(long, value_name = "WHEN", required_unless_present = "session")]
+    expires: Option<String>,
+    #[command(flatten)]
+    owner: OwnerArgs,
+    /// The account the session acts for (the owner EOA); implied by the owner's key.
+    #[arg(long, value_name = "ADDRESS")]
+    account: Option<Address>,
+    /// Do not sign: store the session unsigned and print the EIP-712 typed data for the owner to
+    /// sign elsewhere (e.g. `cast wallet sign --data "$(cat typed.json)"`), then finish with
+    /// `--session ID --signature SIG`.
+    #[arg(long, conflicts_with_all = ["private_key", "keystore", "session"])]
+    print_typed_data: bool,
+    /// Finish a session created with --print-typed-data (its id or a unique prefix).
+    #[arg(long, value_name = "ID", requires = "signature")]
+    session: Option<String>,
+    /// The owner's signature of the session id (65 bytes hex), as `cast wallet sign` prints it.
+    #[arg(long, value_name = "0xSIG", requires = "session")]
+    signature: Option<String>,
+    /// Enable the session now with a transaction from the owner EOA. By default the grant is
+    /// enabled lazily by the session's first UserOperation, which costs nothing until it is used.
+    #[arg(long)]
+    enable_now: bool,
+    /// A name for people.
+    #[arg(long, default_value = "")]
+    label: String,
+    /// Encrypt the session key with light scrypt parameters (fast; for tests and throwaway keys).
+    #[arg(long)]
+    light_kdf: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RevokeArgs {
+    /// Session id (or a unique prefix of it).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    session: Option<String>,
+    /// Revoke every session of the owner's account at once (revokeAllSessions).
+    #[arg(long)]
+    all: bool,
+    /// Revoke with the session key itself (a transaction from the key's address, which needs
+    /// gas money) instead of the owner.
+    #[arg(long, conflicts_with_all = ["all", "private_key", "keystore"])]
+    by_session_key: bool,
+    #[command(flatten)]
+    owner: OwnerArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+pub(crate) async fn run(
+    global: &GlobalArgs,
+    out: &Output,
+    command: SessionCommand,
+) -> eyre::Result<()> {
+    match command {
+        SessionCommand::Create(args) => create(global, out, *args).await,
+        SessionCommand::List => list(out),
+        SessionCommand::Show { session } => show(global, out, &session).await,
+        SessionCommand::Revoke(args) => revoke(global, out, args).await,
+        SessionCommand::Clear { session, all } => clear(out, session.as_deref(), all),
+    }
+}
+
+async fn create(global: &GlobalArgs, out: &Output, args: CreateArgs) -> eyre::Result<()> {
+    if let (Some(session), Some(signature)) = (&args.session, &args.signature) {
+        return attach_signature(global, out, &args, session, signature).await;
+    }
+    let permissions = args.permissions.permissions()?;
+    let owner = if args.print_typed_data {
+        None
+    } else {
+        Some(args.owner.required_signer(
+            "`leash session create` (or pass --print-typed-data to sign elsewhere)",
+        )?)
+    };
+    let account = match (&owner, args.account) {
+        (Some(owner), Some(account)) if owner.address() != account => {
+            return Err(Failure::usage(format!(
+                "--account {account} is not the owner key's address {}",
+                owner.address()
+            )));
+        }
+        (Some(owner), _) => owner.address(),
+        (None, Some(account)) => account,
+        (None, None) => {
+            return Err(Failure::usage(
+                "--print-typed-data needs --account ADDRESS (the owner EOA)",
+            ));
+        }
+    };
+    let expires = args.expires.as_deref().unwrap_or_default();
+    // Checked before any connection; durations are counted from the chain's clock below.
+    parse_expiry(expires, 0).usage("--expires")?;
+    let password = args.store.password()?;
+    let url = global.rpc_url("session create")?;
+    let provider = node::reader(&url);
+    let domain = node::grant_domain(node::chain_id(&provider, &url).await?);
+    node::require_contracts(&provider).await?;
+    let now = node::chain_time(&provider).await?;
+    let valid_until = parse_expiry(expires, now).usage("--expires")?;
+
+    let session_key = PrivateKeySigner::random();
+    let grant = SessionGrantBuilder::new(account, session_key.address(), domain.validator)
+        .valid_until(valid_until)
+        .permissions(permissions)
+        .build(now)
+        .usage("invalid session")?;
+    let owner_signature = owner
+        .as_ref()
+        .map(|owner| domain.sign(owner, &grant))
+        .transpose()?;
+    let record = GrantRecord::new(&grant, owner_signature)
+        .ok_or_else(|| eyre::eyre!("the grant has a permission type out of range"))?;
+    let session_id = domain.session_id(&grant);
+    let metadata = StoredSession {
+        session_id,
+        session_key: session_key.address(),
+        account,
+        chain_id: domain.chain_id,
+        validator: domain.validator,
+        grant: record,
+        created_at: unix_now(),
+        expires_at: valid_until,
+        label: args.label.clone(),
+    };
+    let mut store = open_store()?;
+    if args.light_kdf {
+        store = store.with_scrypt_params(ScryptParams::LIGHT);
+    }
+    store.create(&session_key, &metadata, &password)?;
+
+    if args.print_typed_data {
+        let typed_data = domain.typed_data(&grant);
+        if out.is_json() {
+            out.document(json!({"sessionId": session_id, "typedData": typed_data}));
+        } else {
+            println!("{typed_data:#}");
+            eprintln!(
+                "Session {session_id} stored unsigned. Have the owner sign the typed data above \
+                 (e.g. `cast wallet sign --data \"$(cat typed.json)\"`), then run:\n  \
+                 leash session create --session {session_id} --signature 0x…"
+            );
+        }
+        return Ok(());
+    }
+    let enable_tx = match (&owner, args.enable_now) {
+        (Some(owner), true) => Some(enable(&url, owner, &metadata).await?),
+        _ => None,
+    };
+    report_created(out, store.dir(), &metadata, enable_tx);
+    Ok(())
+}
+
+/// Attaches the owner's signature to a session created with `--print-typed-data`.
+async fn attach_signature(
+    global: &GlobalArgs,
+    out: &Output,
+    args: &CreateArgs,
+    session: &str,
+    signature: &str,
+) -> eyre::Result<()> {
+    let store = open_store()?;
+    let mut metadata = resolve_session(&store, session)?;
+    let bytes = leash_sdk::parse_hex_data(signature).usage("--signature")?;
+    let signer = Signature::try_from(bytes.as_ref())
+        .ok()
+        .and_then(|sig| sig.recover_address_from_prehash(&metadata.session_id).ok());
+    if signer != Some(metadata.account) {
+        return Err(Failure::usage(format!(
+            "--signature does not recover to the account {} for session {}: sign the typed data \
+             printed by --print-typed-data with the owner's key",
+            metadata.account, metadata.session_id
+        )));
+    }
+    metadata.grant.owner_signature = Some(bytes);
+    store.update_metadata(&metadata)?;
+    let enable_tx = match (args.owner.signer()?, args.enable_now) {
+        (Some(owner), true) => {
+            let url = global.rpc_url("session create --enable-now")?;
+            Some(enable(&url, &owner, &metadata).await?)
+        }
+        (None, true) => {
+            return Err(Failure::usage(
+                "--enable-now needs the owner's key (--private-key or --keystore)",
+            ));
+        }
+        _ => None,
+    };
+    report_created(out, store.dir(), &metadata, enable_tx);
+    Ok(())
+}
+
+/// `enableSession(grant)` sent by the owner EOA itself.
+async fn enable(
+    url: &url::Url,
+    owner: &PrivateKeySigner,
+    session: &StoredSession,
+) -> eyre::Result<B256> {
+    let call = SessionKeyValidator::enableSessionCall {
+        grant: (&session.grant.grant()).into(),
+    };
+    owner_transaction(
+        url,
+        owner.clone(),
+        session.validator,
+        call.abi_encode().into(),
+        "enableSession",
+    )
+    .await
+}
+
+/// A transaction from `key`'s address to `to` (the owner EOA, or the session key itself).
+async fn owner_transaction(
+    url: &url::Url,
+    key: PrivateKeySigner,
+    to: Address,
+    input: Bytes,
+    what: &str,
+) -> eyre::Result<B256> {
+    let request = TransactionRequest::default()
+        .with_from(key.address())
+        .with_to(to)
+        .with_input(input);
+    node::send_checked(&node::signing(url, key), request, what).await
+}
+
+fn report_created(
+    out: &Output,
+    dir: &std::path::Path,
+    session: &StoredSession,
+    enable_tx: Option<B256>,
+) {
+    out.line(format!("Session {}", session.session_id));
+    out.line(format!("  account      {}", session.account));
+    out.line(format!(
+        "  session key  {} (stored in {})",
+        session.session_key,
+        dir.display()
+    ));
+    out.line(format!("  expires      {}", format_utc(session.expires_at)));
+    for permission in &session.grant.permissions {
+        out.line(format!(
+            "  permission   {}",
+            describe_permission(permission)
+        ));
+    }
+    match enable_tx {
+        Some(tx) => out.line(format!("  enabled      now, in {tx}")),
+        None => out.line("  enabled      lazily, by the first `leash send`"),
+    }
+    out.document(json!({
+        "sessionId": session.session_id,
+        "account": session.account,
+        "sessionKey": session.session_key,
+        "expiresAt": session.expires_at,
+        "permissions": session.grant.permissions,
+        "enableTransaction": enable_tx,
+    }));
+}
+
+fn list(out: &Output) -> eyre::Result<()> {
+    let store = open_store()?;
+    let sessions: Vec<StoredSession> = store.list()?;
+    if sessions.is_empty() {
+        out.line(format!("No sessions in {}", store.dir().display()));
+    }
+    for session in &sessions {
+        let signed = if session.grant.owner_signature.is_some() {
+            ""
+        } else {
+            "  (unsigned)"
+        };
+        out.line(format!(
+            "{}  account {}  chain {}  expires {}  {}{signed}",
+            session.session_id,
+            session.account,
+            session.chain_id,
+            format_utc(session.expires_at),
+            session.label
+        ));
+    }
+    out.document(json!({ "sessions": sessions }));
+    Ok(())
+}
+
+async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<()> {
+    let store = open_store()?;
+    let session = resolve_session(&store, session)?;
+    let url = global.rpc_url("session show")?;
+    let provider = node::reader(&url);
+    let domain = session_domain(&provider, &url, &session).await?;
+    let state = read_session_state(&provider, &domain, &session.grant).await?;
+    out.line(format!("Session {}", session.session_id));
+    out.line(format!("  account      {}", session.account));
+    out.line(format!("  session key  {}", session.session_key));
+    out.line(format!(
+        "  window       {} .. {}",
+        match session.grant.valid_after {
+            0 => "now".to_owned(),
+            start => format_utc(start),
+        },
+        format_utc(session.grant.valid_until)
+    ));
+    out.line(format!("  status       {}", state.status));
+    if !state.validator_installed {
+        out.line(
+            "  warning      the account has not installed SessionKeyValidator (leash delegate)",
+        );
+    }
+    for permission in &session.grant.permissions {
+        out.line(format!(
+            "  permission   {}",
+            describe_permission(permission)
+        ));
+    }
+    for budget in &state.budgets {
+        out.line(format!("  remaining    {}: {budget}", budget.limit.kind));
+    }
+    out.document(json!({
+        "session": session,
+        "state": state,
+    }));
+    Ok(())
+}
+
+async fn revoke(global: &GlobalArgs, out: &Output, args: RevokeArgs) -> eyre::Result<()> {
+    let url = global.rpc_url("session revoke")?;
+    let provider = node::reader(&url);
+    let validator = node::grant_domain(node::chain_id(&provider, &url).await?).validator;
+    if args.all {
+        let owner = args.owner.required_signer("`leash session revoke --all`")?;
+        let call = SessionKeyValidator::revokeAllSessionsCall {}
+            .abi_encode()
+            .into();
+        let tx = owner_transaction(&url, owner, validator, call, "revokeAllSessions").await?;
+        out.line(format!("Revoked every session of the account in {tx}"));
+        out.document(json!({"revoked": "all", "transaction": tx}));
+        return Ok(());
+    }
+    let store = open_store()?;
+    let session = resolve_session(&store, args.session.as_deref().unwrap_or_default())?;
+    session_domain(&provider, &url, &session).await?;
+    let key = if args.by_session_key {
+        store
+            .load::<GrantRecord>(session.session_id, args.store.password()?)?
+            .0
+    } else {
+        let owner = args.owner.required_signer("`leash session revoke`")?;
+        if owner.address() != session.account {
+            return Err(Failure::usage(format!(
+                "the owner key's address {} is not the session's account {}",
+                owner.address(),
+                session.account
+            )));
+        }
+        owner
+    };
+    let call = SessionKeyValidator::revokeSessionCall {
+        grant: (&session.grant.grant()).into(),
+    };
+    let tx = owner_transaction(
+        &url,
+        key,
+        validator,
+        call.abi_encode().into(),
+        "revokeSession",
+    )
+    .await?;
+    out.line(format!("Revoked session {} in {tx}", session.session_id));
+    out.document(json!({"revoked": session.session_id, "transaction": tx}));
+    Ok(())
+}
+
+fn clear(out: &Output, session: Option<&str>, all: bool) -> eyre::Result<()> {
+    let store = open_store()?;
+    let ids: Vec<B256> = if all {
+        store
+            .list::<serde_json::Value>()?
+            .iter()
+            .map(|s| s.session_id)
+            .collect()
+    } else {
+        vec![resolve_session(&store, session.unwrap_or_default())?.session_id]
+    };
+    for id in &ids {
+        store.delete(*id)?;
+        out.line(format!("Deleted session key {id}"));
+    }
+    out.document(json!({ "deleted": ids }));
+    Ok(())
+}
+
+/// The stored session whose id is `text` or starts with it.
+pub(crate) fn resolve_session(store: &SessionStore, text: &str) -> eyre::Result<StoredSession> {
+    let prefix = text.trim().to_ascii_lowercase();
+    let hex_digits = prefix.strip_prefix("0x").unwrap_or(&prefix);
+    if hex_digits.is_empty() || !hex_digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Failure::usage(format!(
+            "{text:?} is not a session id (0x and hex digits, or a unique prefix)"
+        )));
+    }
+    let matches: Vec<StoredSession> = store
+        .list::<GrantRecord>()?
+        .into_iter()
+        .filter(|s| format!("{:x}", s.session_id).starts_with(hex_digits))
+        .collect();
+    match <[StoredSession; 1]>::try_from(matches) {
+        Ok([session]) => Ok(session),
+        Err(matches) if matches.is_empty() => Err(Failure::usage(format!(
+            "no stored session matches {text:?} (see `leash session list`)"
+        ))),
+        Err(matches) => Err(Failure::usage(format!(
+            "{text:?} matches {} sessions; give more of the id",
+            matches.len()
+        ))),
+    }
+}
+
+/// The grant domain of `session`, checked against the chain the node serves.
+pub(crate) async fn session_domain(
+    provider: &DynProvider,
+    url: &url::Url,
+    session: &StoredSession,
+) -> eyre::Result<GrantDomain> {
+    let chain_id = node::chain_id(provider, url).await?;
+    if chain_id != session.chain_id {
+        return Err(Failure::usage(format!(
+            "session {} is for chain {}, but {url} serves chain {chain_id}",
+            session.session_id, session.chain_id
+        )));
+    }
+    Ok(GrantDomain {
+        chain_id,
+        validator: session.validator,
+    })
+}
+
+fn describe_permission(permission: &Permission) -> String {
+    match permission {
+        Permission::Root => "root".to_owned(),
+        Permission::NativeTokenTransfer { allowance } => {
+            format!("native-token-transfer {allowance} wei")
+        }
+        Permission::Erc20TokenTransfer { address, allowance } => {
+            format!("erc20-token-transfer {allowance} of {address}")
+        }
+        Permission::GasLimit { limit } => format!("gas-limit {limit} wei"),
+        Permission::ContractAccess { address } => format!("contract-access {address}"),
+        Permission::AccountFunctions { functions } => {
+            format!("account-functions {}", join(functions))
+        }
+        Permission::FunctionsOnAllContracts { functions } => {
+            format!("functions-on-all-contracts {}", join(functions))
+        }
+        Permission::FunctionsOnContract { address, functions } => {
+            format!("functions-on-contract {address} {}", join(functions))
+        }
+    }
+}
+
+fn join(selectors: &[alloy_primitives::Selector]) -> String {
+    selectors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_address(text: &str, flag: &str) -> eyre::Result<Address> {
+    text.trim().parse().map_err(|_| {
+        Failure::usage(format!(
+            "{flag}: {text:?} is not an address (0x and 40 hex digits)"
+        ))
+    })
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}

@@ -1,0 +1,115 @@
+//! Connections to the chain's node and the checks every command makes before relying on it.
+
+use crate::failure::Failure;
+use alloy_network::EthereumWallet;
+use alloy_primitives::B256;
+use alloy_provider::{DynProvider, Provider, ProviderBuilder};
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer_local::PrivateKeySigner;
+use eyre::WrapErr;
+use leash_bindings::Deployment;
+use leash_sdk::{Fees, GrantDomain, missing_deployments};
+use url::Url;
+
+/// A provider for reads (and for transactions from accounts the node holds).
+pub(crate) fn reader(url: &Url) -> DynProvider {
+    ProviderBuilder::new().connect_http(url.clone()).erased()
+}
+
+/// A provider that signs transactions with `key`.
+pub(crate) fn signing(url: &Url, key: PrivateKeySigner) -> DynProvider {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(key))
+        .connect_http(url.clone())
+        .erased()
+}
+
+/// The chain id, which also proves the node answers.
+pub(crate) async fn chain_id(provider: &DynProvider, url: &Url) -> eyre::Result<u64> {
+    provider
+        .get_chain_id()
+        .await
+        .wrap_err_with(|| format!("no answer from the node at {url}"))
+}
+
+/// The grant domain on this chain.
+pub(crate) fn grant_domain(chain_id: u64) -> GrantDomain {
+    GrantDomain {
+        chain_id,
+        validator: Deployment::session_key_validator().address(),
+    }
+}
+
+/// Fails unless the EntryPoint, `LeashAccount` and `SessionKeyValidator` have code.
+pub(crate) async fn require_contracts(provider: &DynProvider) -> eyre::Result<()> {
+    let needed = [
+        Deployment::entry_point(),
+        Deployment::leash_account(),
+        Deployment::session_key_validator(),
+    ];
+    let missing = missing_deployments(provider, &needed).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = missing
+        .iter()
+        .map(|d| format!("{} ({})", d.name, d.address()))
+        .collect();
+    Err(Failure::usage(format!(
+        "not deployed on this chain: {}; run `leash deploy --private-key …` or \
+         `forge script script/Deploy.s.sol --rpc-url … --broadcast`",
+        names.join(", ")
+    )))
+}
+
+/// The latest block's timestamp: what validation compares session windows against.
+pub(crate) async fn chain_time(provider: &DynProvider) -> eyre::Result<u64> {
+    let block = provider
+        .get_block_by_number(alloy_rpc_types_eth::BlockNumberOrTag::Latest)
+        .await?
+        .ok_or_else(|| eyre::eyre!("the node has no latest block"))?;
+    Ok(block.header.timestamp)
+}
+
+/// Current EIP-1559 fees.
+pub(crate) async fn fees(provider: &DynProvider) -> eyre::Result<Fees> {
+    let estimate = provider
+        .estimate_eip1559_fees()
+        .await
+        .wrap_err("estimating fees")?;
+    Ok(Fees {
+        max_fee_per_gas: estimate.max_fee_per_gas,
+        max_priority_fee_per_gas: estimate.max_priority_fee_per_gas,
+    })
+}
+
+/// Sends `request` and waits for its receipt. It is estimated first, so a call that would revert
+/// fails (exit 3, with the decoded reason) without spending gas; one that reverts anyway when
+/// included fails with exit 4.
+pub(crate) async fn send_checked(
+    provider: &DynProvider,
+    request: TransactionRequest,
+    what: &str,
+) -> eyre::Result<B256> {
+    if let Err(error) = provider.estimate_gas(request.clone()).await {
+        let reason = error
+            .as_error_resp()
+            .and_then(|payload| payload.as_revert_data())
+            .map(|data| leash_sdk::RevertReason::decode(&data).to_string())
+            .unwrap_or_else(|| error.to_string());
+        return Err(Failure::denied(format!("{what} would fail: {reason}")));
+    }
+    let receipt = provider
+        .send_transaction(request)
+        .await
+        .wrap_err_with(|| format!("sending {what}"))?
+        .get_receipt()
+        .await?;
+    if !receipt.status() {
+        return Err(Failure::reverted(format!(
+            "{what} {} reverted",
+            receipt.transaction_hash
+        )));
+    }
+    Ok(receipt.transaction_hash)
+}

@@ -1,0 +1,52 @@
+//! Human output by default, one JSON document with `--json`.
+
+use crate::failure::Failure;
+use serde_json::{Value, json};
+use std::process::ExitCode;
+
+/// Where command results go: human lines on stdout, or (with `--json`) a single JSON value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Output {
+    json: bool,
+}
+
+impl Output {
+    pub(crate) fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    /// Whether the JSON document is wanted instead of human lines.
+    pub(crate) fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// A line for people (nothing with `--json`).
+    pub(crate) fn line(&self, text: impl AsRef<str>) {
+        if !self.json {
+            println!("{}", text.as_ref());
+        }
+    }
+
+    /// The command's result for scripts (nothing without `--json`).
+    pub(crate) fn document(&self, value: Value) {
+        if self.json {
+            println!("{value:#}");
+        }
+    }
+
+    /// Reports `report` and returns its exit code: the message always goes to stderr; with
+    /// `--json`, `{"error": {"kind", "exitCode", "message"}}` also goes to stdout.
+    pub(crate) fn failure(&self, report: &eyre::Report) -> ExitCode {
+        let (kind, code) = match report.downcast_ref::<Failure>() {
+            Some(failure) => (failure.kind.name(), failure.kind.exit_code()),
+            None => ("error", 1),
+        };
+        let message = format!("{report:#}");
+        eprintln!("error: {message}");
+        if self.json {
+            let error = json!({"error": {"kind": kind, "exitCode": code, "message": message}});
+            println!("{error:#}");
+        }
+        ExitCode::from(code)
+    }
+}

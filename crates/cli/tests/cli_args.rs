@@ -1,0 +1,213 @@
+//! Bad input gets a clear message and the usage exit code, never a panic; no chain needed.
+
+use std::process::{Command, Output};
+
+const KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const TOKEN: &str = "0xd5CFB4b858309cEe0f78fE06bdCB522D8D3Ec02C";
+
+fn leash(args: &[&str]) -> Output {
+    let home = tempfile::tempdir().expect("tempdir");
+    Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(args)
+        .env("LEASH_HOME", home.path())
+        .env("LEASH_PASSWORD", "pw")
+        .env_remove("LEASH_RPC_URL")
+        .env_remove("LEASH_PRIVATE_KEY")
+        .env_remove("LEASH_BUNDLER_KEY")
+        .output()
+        .expect("leash runs")
+}
+
+/// Runs `args`, expects exit code 2 and `needle` in stderr.
+fn usage_error(args: &[&str], needle: &str) -> String {
+    let output = leash(args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: {stderr:?} lacks {needle:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    stderr
+}
+
+#[test]
+fn clap_rejects_unknown_and_missing_arguments() {
+    usage_error(&[], "Usage");
+    usage_error(&["frobnicate"], "unrecognized subcommand");
+    usage_error(&["send"], "--session");
+    usage_error(&["session", "create", "--root"], "--expires");
+    usage_error(&["delegate", "--via", "carrier-pigeon"], "invalid value");
+    usage_error(
+        &["session", "create", "--signature", "0x01", "--root"],
+        "--session",
+    );
+}
+
+#[test]
+fn permission_flags_explain_their_format() {
+    let create = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["session", "create", "--expires", "1h", "--private-key", KEY];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect()
+    };
+    let cases: [(&[&str], &str); 9] = [
+        (&[], "at least one permission"),
+        (&["--erc20", "nonsense"], "expected TOKEN:AMOUNT"),
+        (&["--erc20", "0x12:5"], "is not an address"),
+        (&["--erc20", &format!("{TOKEN}:lots")], "is not an amount"),
+        (&["--native=-1"], "negative"),
+        (&["--call", TOKEN], "expected ADDRESS:SIG_OR_SELECTOR"),
+        (
+            &["--functions", "transfer"],
+            "neither a selector (0x and 8 hex digits) nor a function signature",
+        ),
+        (&["--account-functions", "f(uint7)"], "not an ABI type"),
+        (&["--gas-limit", "1.5"], "is not an amount"),
+    ];
+    for (extra, needle) in cases {
+        let args = create(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        usage_error(&args, needle);
+    }
+}
+
+#[test]
+fn expiries_and_urls_are_checked_before_connecting() {
+    let base = ["session", "create", "--root", "--private-key", KEY];
+    usage_error(
+        &[&base[..], &["--expires", "1x"]].concat(),
+        "is not an expiry",
+    );
+    usage_error(
+        &[&base[..], &["--expires", "2026-02-30T00:00Z"]].concat(),
+        "not a valid UTC date",
+    );
+    usage_error(&[&base[..], &["--expires", "1h"]].concat(), "needs a chain");
+    usage_error(
+        &[&base[..], &["--expires", "1h", "--rpc-url", "ftp://x"]].concat(),
+        "only http:// endpoints",
+    );
+    usage_error(
+        &[
+            &base[..],
+            &["--expires", "1h", "--rpc-url", "https://rpc.example"],
+        ]
+        .concat(),
+        "no TLS backend",
+    );
+    usage_error(
+        &[&base[..], &["--expires", "1h", "--rpc-url", "not a url"]].concat(),
+        "is not a URL",
+    );
+}
+
+#[test]
+fn secrets_are_never_echoed() {
+    let secret = "0xdeadbeefcafe";
+    let stderr = usage_error(
+        &[
+            "session",
+            "create",
+            "--root",
+            "--expires",
+            "1h",
+            "--private-key",
+            secret,
+        ],
+        "not a private key",
+    );
+    assert!(!stderr.contains("deadbeef"), "{stderr}");
+    let stderr = usage_error(
+        &[
+            "send",
+            "--session",
+            "0x01",
+            "--to",
+            TOKEN,
+            "--bundler-key",
+            secret,
+        ],
+        "no stored session",
+    );
+    assert!(!stderr.contains("deadbeef"), "{stderr}");
+}
+
+#[test]
+fn calls_and_sessions_explain_bad_input() {
+    usage_error(
+        &[
+            "send",
+            "--session",
+            "0x01",
+            "--to",
+            TOKEN,
+            "--sig",
+            "transfer(address,uint256)",
+            "1",
+        ],
+        "takes 2 argument(s), 1 given",
+    );
+    usage_error(
+        &[
+            "send",
+            "--session",
+            "0x01",
+            "--to",
+            TOKEN,
+            "--value",
+            "much",
+        ],
+        "is not an amount",
+    );
+    usage_error(&["session", "show", "0xzz"], "not a session id");
+    usage_error(&["session", "clear", "0xabc"], "no stored session matches");
+    usage_error(
+        &[
+            "send",
+            "--session",
+            "0x01",
+            "--calls",
+            "/nonexistent/calls.json",
+        ],
+        "--calls /nonexistent/calls.json",
+    );
+}
+
+#[test]
+fn json_errors_carry_the_exit_code() {
+    let output = leash(&["session", "show", "0xzz", "--json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let document: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("a JSON document on stdout");
+    assert_eq!(document["error"]["kind"], "usage");
+    assert_eq!(document["error"]["exitCode"], 2);
+}
+
+#[test]
+fn deploy_without_a_chain_lists_the_deterministic_addresses() {
+    let output = leash(&["deploy"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn demo_tells_the_whole_story() {
+    let output = leash(&["demo"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("remaining            40 of 100 tokens"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("requested 50000000000000000000, remaining 40000000000000000000"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("AA24 signature error"), "{stdout}");
+    assert!(stdout.contains("The recipient holds 60 tokens"), "{stdout}");
+}
