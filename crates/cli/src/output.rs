@@ -2,7 +2,10 @@
 
 use crate::failure::Failure;
 use serde_json::{Value, json};
-use std::process::ExitCode;
+use std::{
+    io::{self, Write},
+    process::ExitCode,
+};
 
 /// Where command results go: human lines on stdout, or (with `--json`) a single JSON value.
 #[derive(Clone, Copy, Debug)]
@@ -23,14 +26,14 @@ impl Output {
     /// A line for people (nothing with `--json`).
     pub(crate) fn line(&self, text: impl AsRef<str>) {
         if !self.json {
-            println!("{}", text.as_ref());
+            print_stdout(text.as_ref());
         }
     }
 
     /// The command's result for scripts (nothing without `--json`).
     pub(crate) fn document(&self, value: Value) {
         if self.json {
-            println!("{value:#}");
+            print_stdout(&format!("{value:#}"));
         }
     }
 
@@ -42,11 +45,17 @@ impl Output {
             None => ("error", 1),
         };
         let message = format!("{report:#}");
-        eprintln!("error: {message}");
+        // Like stdout below, a closed stderr is not worth a panic.
+        let _ = writeln!(io::stderr().lock(), "error: {message}");
         if self.json {
             let error = json!({"error": {"kind": kind, "exitCode": code, "message": message}});
-            println!("{error:#}");
+            print_stdout(&format!("{error:#}"));
         }
         ExitCode::from(code)
     }
+}
+
+/// Writes a line to stdout, ignoring a closed pipe (`leash … | head` must not panic).
+pub(crate) fn print_stdout(text: &str) {
+    let _ = writeln!(io::stdout().lock(), "{text}");
 }

@@ -211,3 +211,21 @@ fn demo_tells_the_whole_story() {
     assert!(stdout.contains("AA24 signature error"), "{stdout}");
     assert!(stdout.contains("The recipient holds 60 tokens"), "{stdout}");
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::process::Stdio;
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leash"))
+        .arg("demo")
+        .env("LEASH_HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("leash runs");
+    // Close the read end before leash writes, as `leash demo | head -1` eventually does.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("leash exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -279,7 +279,7 @@ async fn create(global: &GlobalArgs, out: &Output, args: CreateArgs) -> eyre::Re
         if out.is_json() {
             out.document(json!({"sessionId": session_id, "typedData": typed_data}));
         } else {
-            println!("{typed_data:#}");
+            crate::output::print_stdout(&format!("{typed_data:#}"));
             eprintln!(
                 "Session {session_id} stored unsigned. Have the owner sign the typed data above \
                  (e.g. `cast wallet sign --data \"$(cat typed.json)\"`), then run:\n  \
