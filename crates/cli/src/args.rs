@@ -37,16 +37,17 @@ impl GlobalArgs {
         let url = Url::parse(text).usage(format_args!("--rpc-url {text:?} is not a URL"))?;
         match url.scheme() {
             "http" => {}
-            // Plain HTTP keeps the build free of a TLS stack; say so rather than fail to connect.
+            "https" if cfg!(feature = "tls") => {}
+            // Say so rather than fail to connect.
             "https" => {
                 return Err(Failure::usage(format!(
-                    "--rpc-url {text:?}: https is not supported by this build (no TLS backend); \
-                     use an http:// endpoint such as a local node or anvil"
+                    "--rpc-url {text:?}: this build has no TLS backend (built without the `tls` \
+                     feature); use an http:// endpoint or rebuild with `--features tls`"
                 )));
             }
             _ => {
                 return Err(Failure::usage(format!(
-                    "--rpc-url {text:?}: only http:// endpoints are supported"
+                    "--rpc-url {text:?}: only http:// and https:// endpoints are supported"
                 )));
             }
         }
