@@ -148,7 +148,7 @@ fn prepare_embedded() -> eyre::Result<(Chain, Session)> {
     let mut chain = Chain::new()?;
     let owner = PrivateKeySigner::from_bytes(&OWNER_SEED.into())?;
     let account = owner.address();
-    chain.set_balance(account, U256::from(10).pow(U256::from(24)));
+    chain.set_balance(account, U256::from(10).pow(U256::from(24)))?;
     walkthrough::delegate_and_install_validator(&mut chain, &owner)?;
     let token = Deployment::test_token().address();
     chain.transact(chain.bundler(), token, mint_call(account), U256::ZERO)?;

@@ -1,9 +1,15 @@
 //! An in-memory chain on revm, with the ERC-4337 v0.8 and leash contracts deployed the way every
 //! real chain has them.
 
-use crate::{BundleOutcome, RevertReason, SimError, value_transfers::ValueTransferTracer};
+use crate::{
+    BundleOutcome, RevertReason, SimError,
+    backing::{Backing, RemoteState},
+    value_transfers::ValueTransferTracer,
+};
+use alloy_eips::BlockNumberOrTag;
 use alloy_eips::eip7702::SignedAuthorization;
 use alloy_primitives::{Address, B256, Bytes, I256, U256, address};
+use alloy_provider::{DynProvider, Provider};
 use alloy_sol_types::SolCall;
 use leash_bindings::{
     CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE, Deployment, EntryPoint, IERC20,
@@ -12,12 +18,12 @@ use leash_bindings::{
 use revm::{
     Context, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
-    database::{CacheDB, EmptyDB},
-    database_interface::DatabaseCommit,
+    database::{AlloyDB, CacheDB},
+    database_interface::{DatabaseCommit, DatabaseRef, WrapDatabaseAsync},
     primitives::{TxKind, hardfork::SpecId},
     state::{AccountInfo, Bytecode, EvmState},
 };
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 /// The chain id of the embedded chain: anvil's, so wallets configured for local work match.
 pub const DEFAULT_CHAIN_ID: u64 = 31337;
@@ -39,7 +45,7 @@ const BUNDLER_FUNDS: u128 = 1_000_000_000_000_000_000_000;
 /// ([`Chain::advance_time`]), so runs are deterministic.
 #[derive(Clone, Debug)]
 pub struct Chain {
-    db: CacheDB<EmptyDB>,
+    db: CacheDB<Backing>,
     block: BlockEnv,
     cfg: CfgEnv,
     bundler: Address,
@@ -70,21 +76,81 @@ impl Chain {
             prevrandao: Some(B256::ZERO),
             ..Default::default()
         };
-        let mut chain = Self {
-            db: CacheDB::new(EmptyDB::new()),
+        let chain = Self {
+            db: CacheDB::new(Backing::Genesis),
             block,
             cfg,
             bundler: DEFAULT_BUNDLER,
         };
-        chain.set_code(CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE);
-        chain.set_balance(chain.bundler, U256::from(BUNDLER_FUNDS));
-        for deployment in Deployment::all()
+        let deployments = Deployment::all()
             .into_iter()
-            .chain(Deployment::test_contracts())
-        {
-            chain.deploy(&deployment)?;
+            .chain(Deployment::test_contracts());
+        chain.with_deployments(deployments)
+    }
+
+    /// A fork of the chain behind `provider` at `block` (the latest when `None`): accounts, code
+    /// and storage are read from the node on first use and every write stays here, so a preflight
+    /// runs against real state without touching it. Leash contracts the node lacks are deployed
+    /// in the fork; the bundler is funded in the fork.
+    ///
+    /// The fork reads the node synchronously on its own runtime: create it, use it and drop it
+    /// outside async code (e.g. in `tokio::task::spawn_blocking`), and give it a provider of its
+    /// own — an HTTP client whose pooled connections belong to another runtime would stall.
+    pub fn fork(provider: DynProvider, block: Option<u64>) -> Result<Self, SimError> {
+        // revm reads through `Handle::block_on`, which drives IO only on a multi-thread runtime.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| SimError::Fork(format!("starting the fork's runtime: {e}")))?;
+        let (chain_id, header) = runtime
+            .block_on(async {
+                let chain_id = provider.get_chain_id().await?;
+                let id = block.map_or(BlockNumberOrTag::Latest, BlockNumberOrTag::Number);
+                let header = provider.get_block_by_number(id).await?.map(|b| b.header);
+                Ok::<_, alloy_provider::transport::TransportError>((chain_id, header))
+            })
+            .map_err(|e| SimError::Fork(format!("reading the node: {e}")))?;
+        let header =
+            header.ok_or_else(|| SimError::Fork(format!("the node has no block {block:?}")))?;
+
+        let mut cfg = CfgEnv::new();
+        cfg.spec = SpecId::PRAGUE;
+        cfg.chain_id = chain_id;
+        let block = BlockEnv {
+            number: U256::from(header.number),
+            timestamp: U256::from(header.timestamp),
+            gas_limit: header.gas_limit,
+            basefee: header.base_fee_per_gas.unwrap_or_default(),
+            prevrandao: Some(header.mix_hash),
+            beneficiary: header.beneficiary,
+            ..Default::default()
+        };
+        let remote: RemoteState =
+            WrapDatabaseAsync::with_runtime(AlloyDB::new(provider, header.number.into()), runtime);
+        let chain = Self {
+            db: CacheDB::new(Backing::Remote(Arc::new(remote))),
+            block,
+            cfg,
+            bundler: DEFAULT_BUNDLER,
+        };
+        chain.with_deployments(Deployment::all())
+    }
+
+    /// Funds the bundler and deploys what is missing through the CREATE2 deployer (installing the
+    /// deployer itself where the chain has none, as a genesis allocation would).
+    fn with_deployments(
+        mut self,
+        deployments: impl IntoIterator<Item = Deployment>,
+    ) -> Result<Self, SimError> {
+        if self.code(CREATE2_DEPLOYER)?.is_empty() {
+            self.set_code(CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE)?;
         }
-        Ok(chain)
+        self.set_balance(self.bundler, U256::from(BUNDLER_FUNDS))?;
+        for deployment in deployments {
+            self.deploy(&deployment)?;
+        }
+        Ok(self)
     }
 
     /// The chain id.
@@ -125,39 +191,42 @@ impl Chain {
     }
 
     /// The native balance of `address`.
-    pub fn balance(&self, address: Address) -> U256 {
-        self.account_info(address)
-            .map(|info| info.balance)
-            .unwrap_or_default()
+    pub fn balance(&self, address: Address) -> Result<U256, SimError> {
+        Ok(self.account_info(address)?.balance)
     }
 
     /// The account nonce of `address`.
-    pub fn nonce(&self, address: Address) -> u64 {
-        self.account_info(address)
-            .map(|info| info.nonce)
-            .unwrap_or_default()
+    pub fn nonce(&self, address: Address) -> Result<u64, SimError> {
+        Ok(self.account_info(address)?.nonce)
     }
 
     /// The code at `address` (for a delegated EOA: the EIP-7702 designator).
-    pub fn code(&self, address: Address) -> Bytes {
-        self.account_info(address)
-            .and_then(|info| info.code)
-            .map(|code| code.original_bytes())
-            .unwrap_or_default()
+    pub fn code(&self, address: Address) -> Result<Bytes, SimError> {
+        let info = self.account_info(address)?;
+        let code = match info.code {
+            Some(code) => code,
+            None => self
+                .db
+                .code_by_hash_ref(info.code_hash)
+                .map_err(SimError::from)?,
+        };
+        Ok(code.original_bytes())
     }
 
     /// Sets the native balance of `address`.
-    pub fn set_balance(&mut self, address: Address, balance: U256) {
-        let mut info = self.account_info(address).unwrap_or_default();
+    pub fn set_balance(&mut self, address: Address, balance: U256) -> Result<(), SimError> {
+        let mut info = self.account_info(address)?;
         info.balance = balance;
         self.db.insert_account_info(address, info);
+        Ok(())
     }
 
     /// Sets the code of `address`, as a genesis allocation would.
-    pub fn set_code(&mut self, address: Address, code: Bytes) {
-        let mut info = self.account_info(address).unwrap_or_default();
+    pub fn set_code(&mut self, address: Address, code: Bytes) -> Result<(), SimError> {
+        let mut info = self.account_info(address)?;
         info.code = Some(Bytecode::new_raw(code));
         self.db.insert_account_info(address, info);
+        Ok(())
     }
 
     /// The EntryPoint nonce of `sender` under nonce `key` (`key << 64 | sequence`).
@@ -256,7 +325,7 @@ impl Chain {
             .map_err(|e| SimError::Evm(e.to_string()))?;
         let transfers = evm.inspector.into_transfers();
 
-        let native_balance_changes = self.native_balance_changes(&outcome.state);
+        let native_balance_changes = self.native_balance_changes(&outcome.state)?;
         if commit {
             self.db.commit(outcome.state);
         }
@@ -277,25 +346,29 @@ impl Chain {
     }
 
     /// Balance in `state` minus balance now, for every account `state` touched.
-    fn native_balance_changes(&self, state: &EvmState) -> BTreeMap<Address, I256> {
-        state
-            .iter()
-            .filter_map(|(address, account)| {
-                let after = I256::from_raw(account.info.balance);
-                let change = after.wrapping_sub(I256::from_raw(self.balance(*address)));
-                (!change.is_zero()).then_some((*address, change))
-            })
-            .collect()
+    fn native_balance_changes(
+        &self,
+        state: &EvmState,
+    ) -> Result<BTreeMap<Address, I256>, SimError> {
+        let mut changes = BTreeMap::new();
+        for (address, account) in state {
+            let before = I256::from_raw(self.balance(*address)?);
+            let change = I256::from_raw(account.info.balance).wrapping_sub(before);
+            if !change.is_zero() {
+                changes.insert(*address, change);
+            }
+        }
+        Ok(changes)
     }
 
     fn deploy(&mut self, deployment: &Deployment) -> Result<(), SimError> {
         let address = deployment.address();
-        if !self.code(address).is_empty() {
+        if !self.code(address)?.is_empty() {
             return Ok(());
         }
         let data = deployment.deployer_calldata();
         let outcome = self.transact(self.bundler, CREATE2_DEPLOYER, data, U256::ZERO)?;
-        if !outcome.result.is_success() || self.code(address).is_empty() {
+        if !outcome.result.is_success() || self.code(address)?.is_empty() {
             return Err(SimError::Deployment {
                 name: deployment.name,
                 reason: format!("{:?}", outcome.result),
@@ -317,7 +390,7 @@ impl Chain {
             .data(call.abi_encode().into())
             .gas_limit(TX_GAS_LIMIT)
             .chain_id(Some(self.chain_id()))
-            .nonce(self.nonce(Address::ZERO))
+            .nonce(self.nonce(Address::ZERO)?)
             .build()
             .map_err(|e| SimError::Evm(format!("{e:?}")))?;
         let mut evm = self.evm(BlockEnv {
@@ -340,7 +413,7 @@ impl Chain {
     fn evm(
         &mut self,
         block: BlockEnv,
-    ) -> revm::handler::MainnetEvm<revm::handler::MainnetContext<&mut CacheDB<EmptyDB>>> {
+    ) -> revm::handler::MainnetEvm<revm::handler::MainnetContext<&mut CacheDB<Backing>>> {
         Context::mainnet()
             .with_db(&mut self.db)
             .with_block(block)
@@ -363,7 +436,7 @@ impl Chain {
             .max_fee_per_gas(u128::from(BASE_FEE) * 2)
             .gas_priority_fee(Some(u128::from(BASE_FEE)))
             .chain_id(Some(self.chain_id()))
-            .nonce(self.nonce(from));
+            .nonce(self.nonce(from)?);
         let builder = if authorizations.is_empty() {
             builder.tx_type(Some(2))
         } else {
@@ -374,12 +447,9 @@ impl Chain {
         builder.build().map_err(|e| SimError::Evm(format!("{e:?}")))
     }
 
-    fn account_info(&self, address: Address) -> Option<AccountInfo> {
-        self.db
-            .cache
-            .accounts
-            .get(&address)
-            .and_then(|account| account.info())
+    /// The account as the chain sees it: its own writes, else the backing state.
+    fn account_info(&self, address: Address) -> Result<AccountInfo, SimError> {
+        Ok(self.db.basic_ref(address)?.unwrap_or_default())
     }
 }
 

@@ -8,6 +8,12 @@ pub enum SimError {
     /// database failed.
     #[error("EVM error: {0}")]
     Evm(String),
+    /// Reading the forked node's state failed, so the fork cannot know the state it needs.
+    #[error(transparent)]
+    Backing(#[from] crate::BackingError),
+    /// A fork could not be started.
+    #[error("forking: {0}")]
+    Fork(String),
     /// A contract of the deterministic deployment could not be created.
     #[error("deploying {name} failed: {reason}")]
     Deployment {

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod backing;
 mod chain;
 mod error;
 mod outcome;
@@ -7,6 +8,7 @@ mod user_ops;
 mod value_transfers;
 pub mod walkthrough;
 
+pub use backing::BackingError;
 pub use chain::{Chain, ChainSnapshot, DEFAULT_BUNDLER, DEFAULT_CHAIN_ID, TxOutcome};
 pub use error::SimError;
 pub use leash_sdk::{AaCode, EntryPointRejection, RevertReason};

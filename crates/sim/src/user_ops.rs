@@ -49,7 +49,7 @@ impl Chain {
         call_data: Bytes,
     ) -> Result<(PackedUserOperation, SignedAuthorization), SimError> {
         let delegate = Deployment::leash_account().address();
-        let eoa_nonce = self.nonce(owner.address());
+        let eoa_nonce = self.nonce(owner.address())?;
         let authorization = sign_authorization(owner, self.chain_id(), delegate, eoa_nonce)?;
         let builder = UserOperationBuilder::new(owner.address())
             .call_data(call_data)

@@ -72,9 +72,9 @@ pub fn owner_transfer(
 
     let balances = |chain: &mut Chain| -> Result<Balances, SimError> {
         Ok(Balances {
-            owner: chain.balance(account),
-            recipient: chain.balance(recipient),
-            bundler: chain.balance(chain.bundler()),
+            owner: chain.balance(account)?,
+            recipient: chain.balance(recipient)?,
+            bundler: chain.balance(chain.bundler())?,
             owner_deposit: chain.entry_point_deposit(account)?,
         })
     };
@@ -87,7 +87,7 @@ pub fn owner_transfer(
         authorization,
         user_op_hash,
         outcome,
-        delegate_after: delegate_of(&chain.code(account)),
+        delegate_after: delegate_of(&chain.code(account)?),
         before,
         after: balances(chain)?,
     })

@@ -12,7 +12,9 @@ const ONE_ETH: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
 
 fn funded_owner(chain: &mut Chain, seed: u8) -> PrivateKeySigner {
     let owner = PrivateKeySigner::from_bytes(&[seed; 32].into()).expect("valid key");
-    chain.set_balance(owner.address(), ONE_ETH * U256::from(10));
+    chain
+        .set_balance(owner.address(), ONE_ETH * U256::from(10))
+        .expect("chain state");
     owner
 }
 
@@ -89,7 +91,7 @@ fn user_operation_signed_by_another_key_fails_validation_with_aa24() -> eyre::Re
     assert_eq!(rejection.code, AaCode::SIGNATURE_ERROR);
     assert_eq!(rejection.reason, "AA24 signature error");
     assert_eq!(
-        chain.balance(RECIPIENT),
+        chain.balance(RECIPIENT).expect("chain state"),
         ONE_ETH,
         "only the first transfer happened"
     );
@@ -119,7 +121,7 @@ fn failing_call_is_an_included_reverted_user_operation() -> eyre::Result<()> {
         "reverted calls move nothing"
     );
     assert_eq!(
-        chain.balance(RECIPIENT),
+        chain.balance(RECIPIENT).expect("chain state"),
         ONE_ETH,
         "the batch's first call was undone"
     );
@@ -138,16 +140,19 @@ fn simulate_reports_what_handle_ops_then_does_and_changes_nothing() -> eyre::Res
         &[Call::transfer(RECIPIENT, ONE_ETH)],
     )?;
 
-    let balance = chain.balance(owner.address());
+    let balance = chain.balance(owner.address()).expect("chain state");
     let preflight = chain.simulate(vec![op.clone()], vec![])?;
     assert_eq!(
-        chain.balance(owner.address()),
+        chain.balance(owner.address()).expect("chain state"),
         balance,
         "simulate commits nothing"
     );
     let sent = chain.handle_ops(vec![op], vec![])?;
     assert_eq!(preflight, sent);
-    assert_ne!(chain.balance(owner.address()), balance);
+    assert_ne!(
+        chain.balance(owner.address()).expect("chain state"),
+        balance
+    );
     Ok(())
 }
 
@@ -163,8 +168,8 @@ fn snapshot_restores_state_and_clock() -> eyre::Result<()> {
     assert_eq!(chain.block_number(), block + 300);
 
     chain.restore(snapshot);
-    assert_eq!(chain.balance(RECIPIENT), U256::ZERO);
-    assert!(chain.code(owner.address()).is_empty());
+    assert_eq!(chain.balance(RECIPIENT).expect("chain state"), U256::ZERO);
+    assert!(chain.code(owner.address()).expect("chain state").is_empty());
     assert_eq!((chain.timestamp(), chain.block_number()), (time, block));
     Ok(())
 }

@@ -91,7 +91,9 @@ fn session_key_can_revoke_itself() {
     let mut s = Setup::new();
     let grant = erc20_grant(&s);
     s.enable(&grant);
-    s.chain.set_balance(s.key.address(), ETH);
+    s.chain
+        .set_balance(s.key.address(), ETH)
+        .expect("chain state");
     let revoke = SessionKeyValidator::revokeSessionCall {
         grant: (&grant).into(),
     };

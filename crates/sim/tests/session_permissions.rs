@@ -120,7 +120,10 @@ fn native_allowance_is_exact_at_the_boundary() {
         })
     );
     executed(&s.send(&grant, &[Call::transfer(RECIPIENT, ETH)]));
-    assert_eq!(s.chain.balance(RECIPIENT), ETH * U256::from(2));
+    assert_eq!(
+        s.chain.balance(RECIPIENT).expect("chain state"),
+        ETH * U256::from(2)
+    );
 }
 
 #[test]

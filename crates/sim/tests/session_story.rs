@@ -13,7 +13,9 @@ fn key(seed: u8) -> PrivateKeySigner {
 fn spend_within_then_denied_beyond_then_revoked() {
     let mut chain = Chain::new().expect("chain");
     let owner = key(0x11);
-    chain.set_balance(owner.address(), U256::from(10u128.pow(19)));
+    chain
+        .set_balance(owner.address(), U256::from(10u128.pow(19)))
+        .expect("chain state");
     let recipient = Address::repeat_byte(0xbe);
     let story =
         walkthrough::session_story(&mut chain, &owner, &key(0x22), recipient).expect("story runs");

@@ -37,7 +37,9 @@ impl Setup {
         let mut chain = Chain::new().expect("chain");
         let owner = key(0x11);
         let account = owner.address();
-        chain.set_balance(account, ETH * U256::from(10));
+        chain
+            .set_balance(account, ETH * U256::from(10))
+            .expect("chain state");
         let installed =
             walkthrough::delegate_and_install_validator(&mut chain, &owner).expect("install");
         assert_eq!(
