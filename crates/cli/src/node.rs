@@ -8,7 +8,8 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
 use leash_bindings::Deployment;
-use leash_sdk::{Fees, GrantDomain, missing_deployments};
+use leash_sdk::{Fees, GrantDomain, SignedUserOperation, missing_deployments};
+use leash_sim::{BundleOutcome, Chain};
 use url::Url;
 
 /// A provider for reads (and for transactions from accounts the node holds).
@@ -112,4 +113,21 @@ pub(crate) async fn send_checked(
         )));
     }
     Ok(receipt.transaction_hash)
+}
+
+/// Runs `op` on a fork of the chain at `url` (latest block) without sending anything: the same
+/// validation and execution as on chain, with the calls' balance changes.
+pub(crate) async fn simulate_on_fork(
+    url: &Url,
+    op: SignedUserOperation,
+) -> eyre::Result<BundleOutcome> {
+    let url = url.clone();
+    // The fork reads the node synchronously on its own runtime, with a client of its own.
+    tokio::task::spawn_blocking(move || {
+        let mut fork = Chain::fork(ProviderBuilder::new().connect_http(url).erased(), None)?;
+        let authorizations = op.authorization.into_iter().collect();
+        Ok(fork.simulate(vec![op.operation], authorizations)?)
+    })
+    .await
+    .wrap_err("the fork's thread failed")?
 }

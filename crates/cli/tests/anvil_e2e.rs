@@ -167,6 +167,23 @@ fn session_lifecycle_through_the_cli_on_anvil() {
         run(&mut env.leash(&args))
     };
 
+    // A dry run on a fork of the node: the lazy enable and the transfer are simulated, the node
+    // is not touched.
+    let preview = transfer("60", &["--dry-run"]);
+    let stdout = String::from_utf8_lossy(&preview.stdout);
+    assert!(
+        preview.status.success(),
+        "{}",
+        String::from_utf8_lossy(&preview.stderr)
+    );
+    assert!(stdout.contains("would be accepted"), "{stdout}");
+    let recipient_line = format!("{RECIPIENT} 60");
+    assert!(
+        stdout.contains(&recipient_line),
+        "the fork reports the transfer: {stdout}"
+    );
+    assert_eq!(env.token_balance(RECIPIENT), "0");
+
     // Within scope: the first send enables the session lazily.
     let sent = transfer("60", &["--json"]);
     assert!(

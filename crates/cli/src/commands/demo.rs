@@ -36,7 +36,7 @@ pub(crate) fn run(out: &Output) -> eyre::Result<()> {
 
     let owner: PrivateKeySigner = DEMO_OWNER_KEY.parse()?;
     let session_key: PrivateKeySigner = DEMO_SESSION_KEY.parse()?;
-    chain.set_balance(owner.address(), ETH * U256::from(10));
+    chain.set_balance(owner.address(), ETH * U256::from(10))?;
     let story = walkthrough::session_story(&mut chain, &owner, &session_key, DEMO_RECIPIENT)?;
 
     out.line(format!(

@@ -13,6 +13,7 @@ use leash_sdk::{
     Call, CallSpec, DirectSender, GrantRecord, OnChainStatus, RevertReason, SessionAuth,
     UserOperationSender, prepare_session_operation, read_session_state, token_transfers,
 };
+use leash_sim::Execution;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -146,15 +147,45 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> ey
             .preflight(&prepared.op)
             .await
             .map_err(|error| sender_failure(error, Some(&state)))?;
+        let outcome = node::simulate_on_fork(&url, prepared.op.clone()).await?;
+        let Some(simulated) = outcome.ops().and_then(|ops| ops.first()) else {
+            return Err(eyre::eyre!(
+                "the node accepted the UserOperation but the fork did not: {outcome:?}"
+            ));
+        };
         out.line(format!(
             "Dry run: the UserOperation {hash} would be accepted"
         ));
         out.line(format!("  calls        {}", calls.len()));
         out.line(format!("  bundle gas   {gas}"));
-        out.document(
-            json!({"userOpHash": hash, "dryRun": true, "accepted": true, "bundleGas": gas}),
-        );
-        return Ok(());
+        let changes = &simulated.balance_changes;
+        for (address, change) in &changes.native {
+            out.line(format!("  native       {address} {change} wei"));
+        }
+        for (token, holders) in &changes.erc20 {
+            for (holder, change) in holders {
+                out.line(format!("  token        {token} {holder} {change}"));
+            }
+        }
+        let reverted = match &simulated.execution {
+            Execution::Succeeded => None,
+            Execution::Reverted(reason) => Some(reason.to_string()),
+        };
+        out.document(json!({
+            "userOpHash": hash,
+            "dryRun": true,
+            "accepted": true,
+            "bundleGas": gas,
+            "revertReason": reverted,
+            "nativeChanges": changes.native,
+            "tokenChanges": changes.erc20,
+        }));
+        return match reverted {
+            Some(reason) => Err(Failure::reverted(format!(
+                "UserOperation {hash} would be accepted but its calls would revert: {reason}"
+            ))),
+            None => Ok(()),
+        };
     }
 
     sender
