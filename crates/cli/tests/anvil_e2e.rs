@@ -1,7 +1,8 @@
 //! The `leash` binary against a real anvil, deployed with `forge script`: delegate, create a
 //! scoped session, spend within it, get denied beyond it, revoke, get denied again.
 
-use alloy_node_bindings::{Anvil, AnvilInstance};
+use alloy_node_bindings::AnvilInstance;
+use leash_testkit::{anvil, toolchain_binary};
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
@@ -13,17 +14,6 @@ const TOKEN: &str = "0xd5CFB4b858309cEe0f78fE06bdCB522D8D3Ec02C";
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `node_modules/.bin/<name>`, installed by `scripts/toolchain`.
-fn toolchain_binary(name: &str) -> PathBuf {
-    let path = workspace_root().join("node_modules/.bin").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/toolchain to install the npm toolchain",
-        path.display()
-    );
-    path
 }
 
 fn hex_key(anvil: &AnvilInstance, index: usize) -> String {
@@ -100,11 +90,7 @@ fn forge_deploy(env: &Env, deployer_key: &str, scratch: &Path) {
 
 #[test]
 fn session_lifecycle_through_the_cli_on_anvil() {
-    let anvil = Anvil::at(toolchain_binary("anvil"))
-        .arg("--hardfork")
-        .arg("prague")
-        .try_spawn()
-        .expect("anvil starts");
+    let anvil = anvil();
     let env = Env {
         anvil,
         home: tempfile::tempdir().expect("tempdir"),

@@ -7,13 +7,14 @@ use alloy_node_bindings::AnvilInstance;
 use alloy_primitives::{Address, Bytes, U256, utils::parse_ether};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_signer_local::PrivateKeySigner;
-use common::{anvil, deploy, dev_key, toolchain_binary, wallet_provider};
+use common::{anvil, deploy, dev_key, wallet_provider};
 use leash_bindings::Deployment;
 use leash_sdk::{
     AaCode, BundlerClient, Call, GasSettings, SenderError, SignedUserOperation,
     UserOperationBuilder, UserOperationSender, authorization_if_not_delegated, delegate_at,
     sign_owner, user_operation_hash,
 };
+use leash_testkit::toolchain_binary;
 use std::{
     net::TcpListener,
     process::{Child, Command, Stdio},

@@ -1,11 +1,9 @@
 //! The session key store on a real directory, and its keystores read by `cast`.
 
-mod common;
-
 use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
-use common::toolchain_binary;
 use leash_sdk::{ScryptParams, SessionMetadata, SessionStore, SessionStoreError};
+use leash_testkit::toolchain_binary;
 use serde_json::json;
 use std::process::Command;
 

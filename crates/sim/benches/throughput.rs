@@ -9,7 +9,6 @@
 //! Run: `cargo bench -p leash-sim --bench throughput` (needs `scripts/toolchain` for anvil).
 
 use alloy_network::{EthereumWallet, TransactionBuilder, TransactionBuilder7702};
-use alloy_node_bindings::Anvil;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
@@ -24,10 +23,7 @@ use leash_sdk::{
     UserOperationBuilder, session_nonce_key, sign_authorization,
 };
 use leash_sim::{BundleOutcome, Chain, Execution, walkthrough};
-use std::{
-    path::PathBuf,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 const EMBEDDED_OPS: usize = 2_000;
 const BUNDLE_SIZES: [usize; 3] = [1, 10, 100];
@@ -197,17 +193,7 @@ fn expect_all_executed(outcome: &BundleOutcome, count: usize) -> eyre::Result<()
 // ------------------------------------------------------------------ anvil
 
 async fn run_anvil() -> eyre::Result<Duration> {
-    let anvil_path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil");
-    eyre::ensure!(
-        anvil_path.exists(),
-        "{} is missing: run scripts/toolchain",
-        anvil_path.display()
-    );
-    let anvil = Anvil::at(anvil_path)
-        .arg("--hardfork")
-        .arg("prague")
-        .try_spawn()?;
+    let anvil = leash_testkit::anvil();
     let bundler = PrivateKeySigner::from(anvil.keys()[0].clone());
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(bundler.clone()))

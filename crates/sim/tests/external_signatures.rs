@@ -6,17 +6,14 @@ mod support;
 
 use alloy_primitives::{Bytes, U256, hex};
 use leash_sdk::{Permission, SessionAuth};
-use std::{path::PathBuf, process::Command};
+use std::process::Command;
 use support::{RECIPIENT, Setup, TOKENS, executed};
 
 fn cast(args: &[&str]) -> Bytes {
-    let cast = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/cast");
-    assert!(
-        cast.exists(),
-        "{} is missing: run scripts/toolchain",
-        cast.display()
-    );
-    let output = Command::new(&cast).args(args).output().expect("cast runs");
+    let output = Command::new(leash_testkit::toolchain_binary("cast"))
+        .args(args)
+        .output()
+        .expect("cast runs");
     assert!(
         output.status.success(),
         "cast {args:?}: {}",

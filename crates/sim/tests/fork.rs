@@ -2,31 +2,19 @@
 //! it, and leaves the node untouched.
 
 use alloy_network::{EthereumWallet, TransactionBuilder};
-use alloy_node_bindings::Anvil;
 use alloy_primitives::{Address, U256, address};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use leash_bindings::Deployment;
 use leash_sim::{Chain, Execution, walkthrough};
-use std::path::PathBuf;
 
 const RECIPIENT: Address = address!("0x000000000000000000000000000000000000beef");
 const ETH: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
 
 #[test]
 fn a_fork_reads_the_node_and_writes_only_to_itself() -> eyre::Result<()> {
-    let anvil_path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil");
-    assert!(
-        anvil_path.exists(),
-        "{} is missing: run scripts/toolchain",
-        anvil_path.display()
-    );
-    let anvil = Anvil::at(anvil_path)
-        .arg("--hardfork")
-        .arg("prague")
-        .try_spawn()?;
+    let anvil = leash_testkit::anvil();
     let funder = PrivateKeySigner::from(anvil.keys()[0].clone());
     let owner = PrivateKeySigner::from_bytes(&[0x11; 32].into())?;
     let provider = ProviderBuilder::new()

@@ -3,33 +3,12 @@
 #![allow(dead_code, unreachable_pub)] // Each test binary uses a different part.
 
 use alloy_network::EthereumWallet;
-use alloy_node_bindings::{Anvil, AnvilInstance};
+use alloy_node_bindings::AnvilInstance;
 use alloy_primitives::Address;
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_signer_local::PrivateKeySigner;
-use std::path::PathBuf;
 
-/// `node_modules/.bin/<name>` of the workspace, installed by `scripts/toolchain`.
-pub fn toolchain_binary(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../node_modules/.bin")
-        .join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/toolchain to install the npm toolchain",
-        path.display()
-    );
-    path
-}
-
-/// A Prague anvil; it is killed when dropped.
-pub fn anvil() -> AnvilInstance {
-    Anvil::at(toolchain_binary("anvil"))
-        .arg("--hardfork")
-        .arg("prague")
-        .try_spawn()
-        .expect("anvil starts")
-}
+pub use leash_testkit::anvil;
 
 /// The `index`th funded dev key of `anvil`.
 pub fn dev_key(anvil: &AnvilInstance, index: usize) -> PrivateKeySigner {

@@ -1,0 +1,33 @@
+//! Test support shared by the leash crates' tests and benchmarks: the binaries of the npm
+//! toolchain that `scripts/toolchain` installs, and an anvil with the rules leash needs.
+
+use alloy_node_bindings::{Anvil, AnvilInstance};
+use std::path::PathBuf;
+
+/// `node_modules/.bin/<name>` of the workspace (`forge`, `anvil`, `cast`…).
+///
+/// # Panics
+/// When it is missing, with the command that installs it.
+pub fn toolchain_binary(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../node_modules/.bin")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/toolchain to install the npm toolchain",
+        path.display()
+    );
+    path
+}
+
+/// An anvil with Prague rules (EIP-7702) on a free loopback port; it is killed when dropped.
+///
+/// # Panics
+/// When anvil cannot start.
+pub fn anvil() -> AnvilInstance {
+    Anvil::at(toolchain_binary("anvil"))
+        .arg("--hardfork")
+        .arg("prague")
+        .try_spawn()
+        .expect("anvil starts")
+}
