@@ -37,16 +37,6 @@ contract SessionGasTest is SessionTestBase {
         return _grant(_list(_functionsOn(address(token), bytes4(0xa9059cbb)), _erc20(address(token), ALLOWANCE)));
     }
 
-    function _batchGrant() internal view returns (SessionGrant memory) {
-        return _grant(
-            _list(
-                _erc20(address(token), ALLOWANCE),
-                _native(ALLOWANCE),
-                _functionsOn(address(target), Target.ping.selector)
-            )
-        );
-    }
-
     function _batchCallData() internal view returns (bytes memory) {
         Execution[] memory executions = new Execution[](3);
         executions[0] = Execution(address(token), 0, abi.encodeWithSelector(0xa9059cbb, alice, AMOUNT));
@@ -99,7 +89,7 @@ contract SessionGasTest is SessionTestBase {
     }
 
     function test_gas_session_batch3() public {
-        bytes32 sessionId = _enable(_batchGrant());
+        bytes32 sessionId = _enable(_grantWithLimits());
         _measure(_useOp(sessionId, _batchCallData()), "session_batch3");
     }
 
@@ -114,6 +104,6 @@ contract SessionGasTest is SessionTestBase {
     }
 
     function test_gas_session_batch3_lazy() public {
-        _measure(_enableOp(_batchGrant(), _batchCallData()), "session_batch3_lazy");
+        _measure(_enableOp(_grantWithLimits(), _batchCallData()), "session_batch3_lazy");
     }
 }

@@ -22,16 +22,6 @@ import {Target} from "../../../contracts/test/Target.sol";
 contract SessionLifecycleTest is SessionTestBase {
     uint256 internal constant OTHER_OWNER_KEY = 0xB0B0;
 
-    function _grantWithLimits() internal view returns (SessionGrant memory) {
-        return _grant(
-            _list(
-                _erc20(address(token), ALLOWANCE),
-                _native(ALLOWANCE),
-                _functionsOn(address(target), Target.ping.selector)
-            )
-        );
-    }
-
     function _ping() internal view returns (bytes memory) {
         return _single(address(target), 0, abi.encodeCall(Target.ping, ()));
     }

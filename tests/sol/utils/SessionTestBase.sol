@@ -119,6 +119,18 @@ abstract contract SessionTestBase is AccountTestBase {
 
     // ------------------------------------------------------------ grants
 
+    /// @dev A grant with a token limit, a native limit and `ping` on the target: one rule of each
+    ///      accounting kind.
+    function _grantWithLimits() internal view returns (SessionGrant memory) {
+        return _grant(
+            _list(
+                _erc20(address(token), ALLOWANCE),
+                _native(ALLOWANCE),
+                _functionsOn(address(target), Target.ping.selector)
+            )
+        );
+    }
+
     function _grant(Permission[] memory permissions) internal view returns (SessionGrant memory) {
         return SessionGrant(owner, sessionSigner, 0, uint48(block.timestamp + 1 days), 0, permissions);
     }
