@@ -226,6 +226,26 @@ abstract contract SessionTestBase is AccountTestBase {
 
     // ------------------------------------------------------------ direct validation
 
+    /// @dev The use-form signature (`mode ‖ sessionId ‖ r ‖ s ‖ v`) of the session key over `hash`.
+    function _useSignature(bytes32 sessionId, bytes32 hash, bool root) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(SESSION_KEY, hash);
+        return abi.encodePacked(root ? SIG_MODE_USE_ROOT : SIG_MODE_USE, sessionId, r, s, v);
+    }
+
+    /// @dev Calls `validateUserOp(userOp, hash)` as `caller` (an account), without the EntryPoint.
+    ///      Returns the revert data on revert.
+    function _validateAs(address caller, PackedUserOperation memory userOp, bytes32 hash)
+        internal
+        returns (bool ok, uint256 validationData, bytes memory revertData)
+    {
+        vm.prank(caller);
+        try validator.validateUserOp(userOp, hash) returns (uint256 result) {
+            return (true, result, "");
+        } catch (bytes memory data) {
+            return (false, 0, data);
+        }
+    }
+
     /// @dev Calls `validateUserOp` as the account, with the session key's signature over an arbitrary
     ///      hash (the validator checks the signature against the hash it is given), so that fuzz and
     ///      invariant runs need no EntryPoint round trip. Returns the revert data on revert.
