@@ -4,9 +4,10 @@ pragma solidity ^0.8.28;
 import {PermissionType, SessionGrant, SessionStatus} from "../types/SessionTypes.sol";
 
 /// @notice Errors, events and functions of the leash `SessionKeyValidator`, beyond ERC-7579.
-/// @dev Every scope error names the session and the rule it hit. They are raised only once the
-///      signature is known to come from the key of a live session; any other signature gets
-///      `SIG_VALIDATION_FAILED` instead.
+/// @dev Every scope error names the session and the rule it hit. They are raised for any live
+///      session, whether or not the key's signature verifies, so that a bundler's estimate with a
+///      placeholder signature reports them; an operation within scope whose signature does not
+///      verify gets `SIG_VALIDATION_FAILED`, as does any signature of a session that is not live.
 interface ISessionKeyValidator {
     // ------------------------------------------------------------ use: scope violations
 
@@ -44,6 +45,10 @@ interface ISessionKeyValidator {
 
     /// @notice The signature claims root, but the session does not hold `Root`.
     error NotRootSession(bytes32 sessionId);
+
+    /// @notice The UserOperation's nonce lane (the low 32 bits of its nonce key) is not the session's
+    ///         (the first four bytes of its id), which binds the key's signature to one session.
+    error WrongNonceLane(bytes32 sessionId, uint256 lane);
 
     // ------------------------------------------------------------ enable and revoke
 

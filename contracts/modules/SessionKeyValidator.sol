@@ -47,9 +47,18 @@ import {
 ///   with `SIG_VALIDATION_FAILED`. This lets `LeashAccount`, which knows this validator's address,
 ///   skip its own installed check for it (one cold storage read less per UserOperation).
 /// - Hot path: the account word (installed flag and epoch), then one scope word per rule a call
-///   needs (see `ScopeLib`). A scope slot mixes in the recovered signer, so a wrong signature finds
-///   nothing and fails with `SIG_VALIDATION_FAILED`; only a signature from the key of a live session
-///   can trigger a revert.
+///   needs (see `ScopeLib`). A scope slot mixes in the recovered signer, so a signed operation never
+///   reads the session record.
+/// - A signature that does not verify costs at least what a valid one does, so that bundlers
+///   estimate with placeholder signatures: the lazy form enables its grant and the use form falls
+///   back to the session record's key (two more cold reads), every check then runs, a violation
+///   reverts with its rule, and only then does validation return `SIG_VALIDATION_FAILED`. Writes
+///   made on the way do not persist: the EntryPoint reverts an operation whose signature failed.
+///   Accounts that install this validator must revert on `SIG_VALIDATION_FAILED` as the
+///   EntryPoint does, never act on it.
+/// - The key signs the UserOperation hash, which covers the nonce; the nonce lane (the low 32 bits
+///   of the nonce key) must be the session id's first four bytes, so a relayer cannot move a
+///   signature to another session of the same key.
 /// - Limits are accounted during validation: a UserOperation that validates has spent its amounts,
 ///   even if its execution later reverts. This is conservative and keeps accounting atomic with the
 ///   checks.
@@ -86,6 +95,8 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         bool authenticated;
         // The first scope found; every scope of a session carries the same window and flags.
         uint256 scope;
+        // The lazy form's signatures did not verify: every check still runs, then the signature fails.
+        bool signatureFailed;
     }
 
     // ---------------------------------------------------------------- ERC-7579
@@ -101,22 +112,21 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         // Not installed: the account has no live session (see `onInstall`).
         if (accountWord & _INSTALLED == 0 || signature.length == 0) return SIG_VALIDATION_FAILED;
         uint256 epoch = accountWord >> 1;
-        Use memory use = Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0);
+        Use memory use = Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0, false);
         uint256 mode = _byteAt(signature, 0);
-        address signer;
         if (mode == SIG_MODE_ENABLE) {
             (bool ok, SessionGrant calldata grant, bytes calldata ownerSignature, bytes calldata keySignature) =
                 GrantLib.decodeEnable(signature[1:]);
             if (!ok) return SIG_VALIDATION_FAILED;
             use.key.sessionId = _sessionId(grant);
-            signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
-            if (
-                signer == address(0) || signer != grant.sessionKey
-                    || !_isOwnerSignature(msg.sender, use.key.sessionId, ownerSignature)
-            ) {
-                return SIG_VALIDATION_FAILED;
-            }
-            use.key.keyEpoch = ScopeLib.keyEpoch(signer, epoch);
+            // Both signatures are checked, neither short-circuiting the other, and they decide only
+            // the result: the grant is enabled and every check runs either way, so that an estimate
+            // made with placeholder signatures pays for all of it. The EntryPoint reverts a failed
+            // signature, and the enable with it.
+            use.key.keyEpoch = _grantKeyEpoch(grant, epoch);
+            address signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
+            use.signatureFailed = !_isOwnerSignature(msg.sender, use.key.sessionId, ownerSignature)
+                || _isOtherSigner(signer, use.key.keyEpoch);
             // A grant already enabled is simply used, so a client may keep sending the enable form.
             if (_records[use.key.sessionId][msg.sender] == 0) _enable(use.key, grant);
             // Root can only be the only permission. (A grant revoked before use may have none.)
@@ -134,18 +144,24 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 keySignature.offset := add(signature.offset, 33)
                 keySignature.length := 65
             }
-            signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
-            if (signer == address(0)) return SIG_VALIDATION_FAILED;
             use.key.sessionId = sessionId;
-            use.key.keyEpoch = ScopeLib.keyEpoch(signer, epoch);
+            // The recovered signer names the scopes. A wrong signer finds none, and `_authenticate`
+            // then runs the checks as the session's own key before it fails the signature.
+            use.key.keyEpoch = ScopeLib.keyEpoch(ECDSA.tryRecoverCalldata(userOpHash, keySignature), epoch);
             use.root = mode == SIG_MODE_USE_ROOT;
         } else {
             return SIG_VALIDATION_FAILED;
         }
-
+        // The key's signature covers the nonce: its lane binds the signature to this session.
+        uint256 lane;
+        assembly ("memory-safe") {
+            lane := and(shr(64, calldataload(add(userOp, 0x20))), 0xffffffff)
+        }
+        if (lane != uint256(use.key.sessionId) >> 224) revert WrongNonceLane(use.key.sessionId, lane);
         _checkCalls(use, userOp.callData);
         if (use.scope & ScopeLib.FLAG_GAS_LIMIT != 0 && userOp.paymasterAndData.length == 0) _spendGas(use, userOp);
-        return ScopeLib.validationData(use.scope);
+        // A failed signature keeps the window (ERC-4337 allows it) so that both outcomes cost the same.
+        return ScopeLib.validationData(use.scope) | _flag(use.signatureFailed);
     }
 
     /// @notice Sessions sign no ERC-1271 messages: a session's authority is its UserOperations only.
@@ -246,6 +262,14 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     // ---------------------------------------------------------------- validation internals
+
+    /// @dev Every rule of the session against the operation, the gas it may cost included; returns its
+    ///      `validationData` (the session's window).
+    function _checkOperation(Use memory use, PackedUserOperation calldata userOp) internal returns (uint256) {
+        _checkCalls(use, userOp.callData);
+        if (use.scope & ScopeLib.FLAG_GAS_LIMIT != 0 && userOp.paymasterAndData.length == 0) _spendGas(use, userOp);
+        return ScopeLib.validationData(use.scope);
+    }
 
     function _checkCalls(Use memory use, bytes calldata callData) internal {
         bytes4 selector = _selectorOf(callData);
@@ -378,15 +402,32 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
     }
 
-    /// @dev Returns only if the signer is the key of a live session; otherwise ends validation with
-    ///      `SIG_VALIDATION_FAILED`, because then the signature, not the scope, is what is wrong.
-    ///      Nothing has been written when it ends that way: a found scope authenticates first.
-    function _authenticate(Use memory use) internal view {
+    /// @dev Returns only if the signer is the key of a live session, so that the caller may revert
+    ///      with the rule it found broken. Otherwise the signature is what is wrong: when the session
+    ///      is live (enabled in the current epoch), every check runs again as its key, so that a
+    ///      violation still reverts with its rule and a placeholder signature costs what a real one
+    ///      does; then validation ends with `SIG_VALIDATION_FAILED`. A wrong signer finds no scope,
+    ///      so nothing has been written when this happens.
+    function _authenticate(Use memory use) internal {
         if (use.authenticated) return;
-        if (_records[use.key.sessionId][use.key.account] == _record(use.key.keyEpoch, SessionStatus.Enabled)) return;
+        uint256 record = _records[use.key.sessionId][use.key.account];
+        uint256 signerRecord = _record(use.key.keyEpoch, SessionStatus.Enabled);
+        if (record == signerRecord) return;
+        // Status and epoch: the bits above the key.
+        if (record >> 160 == signerRecord >> 160) {
+            use.key.keyEpoch = record & _KEY_EPOCH_MASK;
+            _checkOperation(use, _userOp());
+        }
         assembly ("memory-safe") {
             mstore(0x00, SIG_VALIDATION_FAILED)
             return(0x00, 0x20)
+        }
+    }
+
+    /// @dev The UserOperation `validateUserOp` was called with (its first argument).
+    function _userOp() internal pure returns (PackedUserOperation calldata userOp) {
+        assembly ("memory-safe") {
+            userOp := add(0x04, calldataload(0x04))
         }
     }
 
@@ -572,6 +613,29 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     function _isOwnerSignature(address account, bytes32 digest, bytes calldata signature) internal view returns (bool) {
         return ECDSA.tryRecoverCalldata(digest, signature) == account
             || SignatureCheckerLib.isValidERC1271SignatureNowCalldata(account, digest, signature);
+    }
+
+    /// @dev Whether `signer` is not the key of `keyEpoch` (or is no key at all), without branches, so
+    ///      that a failing signature costs what a matching one does.
+    function _isOtherSigner(address signer, uint256 keyEpoch) internal pure returns (bool result) {
+        assembly ("memory-safe") {
+            result := or(iszero(signer), iszero(eq(signer, shr(96, shl(96, keyEpoch)))))
+        }
+    }
+
+    /// @dev `SIG_VALIDATION_FAILED` when `failed`, else zero.
+    function _flag(bool failed) internal pure returns (uint256 result) {
+        assembly ("memory-safe") {
+            result := failed
+        }
+    }
+
+    /// @dev `ScopeLib.keyEpoch(grant.sessionKey, epoch)`, with the key read as `GrantLib.hash` reads it
+    ///      (cleaned to 160 bits; Solidity's accessor costs about 180 gas more on the lazy path).
+    function _grantKeyEpoch(SessionGrant calldata grant, uint256 epoch) internal pure returns (uint256 result) {
+        assembly ("memory-safe") {
+            result := or(shl(160, and(epoch, 0xffffffff)), shr(96, shl(96, calldataload(add(grant, 0x20)))))
+        }
     }
 
     function _epochOf(address account) internal view returns (uint256) {

@@ -155,7 +155,7 @@ contract SessionLifecycleTest is SessionTestBase {
 
     function test_lazyEnableWithBadOwnerSignatureFails() public {
         SessionGrant memory grant = _grantWithLimits();
-        PackedUserOperation memory userOp = buildUserOp(owner, _sessionNonceKey(), _ping());
+        PackedUserOperation memory userOp = buildUserOp(owner, _sessionNonceKey(validator.getSessionId(grant)), _ping());
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(OWNER_KEY + 1, validator.getSessionId(grant));
         userOp.signature = abi.encodePacked(
             uint8(2), abi.encode(grant, abi.encodePacked(r, s, v), _keySignature(userOp, SESSION_KEY))
@@ -165,7 +165,7 @@ contract SessionLifecycleTest is SessionTestBase {
 
     function test_lazyEnableSignedByAnotherKeyFails() public {
         SessionGrant memory grant = _grantWithLimits();
-        PackedUserOperation memory userOp = buildUserOp(owner, _sessionNonceKey(), _ping());
+        PackedUserOperation memory userOp = buildUserOp(owner, _sessionNonceKey(validator.getSessionId(grant)), _ping());
         userOp.signature = abi.encodePacked(
             uint8(2), abi.encode(grant, _ownerSignature(grant), _keySignature(userOp, SESSION_KEY + 1))
         );
@@ -368,15 +368,15 @@ contract SessionLifecycleTest is SessionTestBase {
         LeashAccount(payable(other)).installModule(MODULE_TYPE_VALIDATOR, address(validator), "");
 
         // The enabled session does not exist there.
-        PackedUserOperation memory userOp = buildUserOp(other, _sessionNonceKey(), _ping());
+        PackedUserOperation memory userOp = buildUserOp(other, _sessionNonceKey(id), _ping());
         userOp.signature = abi.encodePacked(uint8(0), id, _keySignature(userOp, SESSION_KEY));
         _failsSignature(userOp);
 
-        // Nor can the owner's grant signature enable it there.
-        userOp = buildUserOp(other, _sessionNonceKey(), _ping());
+        // Nor can the owner's grant signature enable it there: the grant names its account.
+        userOp = buildUserOp(other, _sessionNonceKey(id), _ping());
         userOp.signature =
             abi.encodePacked(uint8(2), abi.encode(grant, _ownerSignature(grant), _keySignature(userOp, SESSION_KEY)));
-        _failsSignature(userOp);
+        _rejects(userOp, abi.encodeWithSelector(ISessionKeyValidator.GrantAccountMismatch.selector, id, owner, other));
     }
 
     function test_grantCannotBeReplayedOnAnotherChain() public {
@@ -385,7 +385,7 @@ contract SessionLifecycleTest is SessionTestBase {
         bytes32 id = validator.getSessionId(grant);
         vm.chainId(block.chainid + 1);
         vm.assertNotEq(validator.getSessionId(grant), id, "the id binds the chain");
-        PackedUserOperation memory userOp = buildUserOp(owner, _sessionNonceKey(), _ping());
+        PackedUserOperation memory userOp = buildUserOp(owner, _sessionNonceKey(validator.getSessionId(grant)), _ping());
         userOp.signature =
             abi.encodePacked(uint8(2), abi.encode(grant, ownerSignature, _keySignature(userOp, SESSION_KEY)));
         _failsSignature(userOp);
@@ -455,14 +455,14 @@ contract SessionLifecycleTest is SessionTestBase {
         grant.account = other;
         vm.prank(other);
         bytes32 id = validator.enableSession(grant);
-        PackedUserOperation memory userOp = buildUserOp(other, _sessionNonceKey(), _ping());
+        PackedUserOperation memory userOp = buildUserOp(other, _sessionNonceKey(id), _ping());
         userOp.signature = abi.encodePacked(uint8(0), id, _keySignature(userOp, SESSION_KEY));
         _failsSignature(userOp);
 
         // Nor does the lazy form, and it enables nothing.
         grant.salt = 1;
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(OTHER_OWNER_KEY, validator.getSessionId(grant));
-        userOp = buildUserOp(other, _sessionNonceKey(), _ping());
+        userOp = buildUserOp(other, _sessionNonceKey(validator.getSessionId(grant)), _ping());
         userOp.signature = abi.encodePacked(
             uint8(2), abi.encode(grant, abi.encodePacked(r, s, v), _keySignature(userOp, SESSION_KEY))
         );
@@ -473,7 +473,7 @@ contract SessionLifecycleTest is SessionTestBase {
         // Once installed, the session enabled before works.
         vm.prank(other);
         LeashAccount(payable(other)).installModule(MODULE_TYPE_VALIDATOR, address(validator), "");
-        userOp = buildUserOp(other, _sessionNonceKey(), _ping());
+        userOp = buildUserOp(other, _sessionNonceKey(id), _ping());
         userOp.signature = abi.encodePacked(uint8(0), id, _keySignature(userOp, SESSION_KEY));
         handleOp(userOp);
         vm.assertEq(target.pings(), 1, "installed: validates");

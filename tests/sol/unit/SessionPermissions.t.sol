@@ -319,7 +319,9 @@ contract SessionPermissionsTest is SessionTestBase {
     function test_accountFunctions_allowsListedSelectorOnTheAccount() public {
         bytes32 id = _enable(_grant(_list(_accountFunctions(LeashAccount.supportsModule.selector))));
         handleOp(_useOp(id, _single(owner, 0, abi.encodeCall(LeashAccount.supportsModule, (1)))));
-        vm.assertEq(entryPoint.getNonce(owner, _sessionNonceKey()), (uint256(_sessionNonceKey()) << 64) | 1, "executed");
+        vm.assertEq(
+            entryPoint.getNonce(owner, _sessionNonceKey(id)), (uint256(_sessionNonceKey(id)) << 64) | 1, "executed"
+        );
     }
 
     function test_accountFunctions_blocksUnlistedSelector() public {
@@ -476,9 +478,12 @@ contract SessionPermissionsTest is SessionTestBase {
         _failsSignature(_useOp(id, _single(alice, 1, ""), SESSION_KEY + 1, false));
     }
 
-    function test_wrongKeyOnForbiddenCallStillFailsAsSignature() public {
+    function test_wrongKeyOnForbiddenCallStillRevertsWithTheRule() public {
         bytes32 id = _enable(_grant(_list(_native(ALLOWANCE))));
-        _failsSignature(_useOp(id, _single(address(validator), 0, ""), SESSION_KEY + 1, false));
+        _rejects(
+            _useOp(id, _single(address(validator), 0, ""), SESSION_KEY + 1, false),
+            abi.encodeWithSelector(ISessionKeyValidator.ForbiddenCall.selector, id, address(validator), bytes4(0))
+        );
     }
 
     function test_unknownSessionFailsAsSignature() public {

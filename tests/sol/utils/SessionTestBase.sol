@@ -161,8 +161,10 @@ abstract contract SessionTestBase is AccountTestBase {
 
     // ------------------------------------------------------------ session UserOperations
 
-    function _sessionNonceKey() internal view returns (uint192) {
-        return uint192(uint160(address(validator))) << 32;
+    /// @dev The nonce key of a session's UserOperations: the validator, then the session's lane (the
+    ///      first four bytes of its id), which the validator checks.
+    function _sessionNonceKey(bytes32 sessionId) internal view returns (uint192) {
+        return uint192(uint160(address(validator))) << 32 | uint32(bytes4(sessionId));
     }
 
     function _keySignature(PackedUserOperation memory userOp, uint256 key) internal view returns (bytes memory) {
@@ -176,7 +178,7 @@ abstract contract SessionTestBase is AccountTestBase {
         view
         returns (PackedUserOperation memory userOp)
     {
-        userOp = buildUserOp(owner, _sessionNonceKey(), callData);
+        userOp = buildUserOp(owner, _sessionNonceKey(sessionId), callData);
         uint8 mode = root ? SIG_MODE_USE_ROOT : SIG_MODE_USE;
         userOp.signature = abi.encodePacked(mode, sessionId, _keySignature(userOp, key));
     }
@@ -191,7 +193,7 @@ abstract contract SessionTestBase is AccountTestBase {
         view
         returns (PackedUserOperation memory userOp)
     {
-        userOp = buildUserOp(owner, _sessionNonceKey(), callData);
+        userOp = buildUserOp(owner, _sessionNonceKey(validator.getSessionId(grant)), callData);
         bytes memory keySignature = _keySignature(userOp, SESSION_KEY);
         userOp.signature = abi.encodePacked(SIG_MODE_ENABLE, abi.encode(grant, _ownerSignature(grant), keySignature));
     }
@@ -255,6 +257,7 @@ abstract contract SessionTestBase is AccountTestBase {
     {
         PackedUserOperation memory userOp;
         userOp.sender = owner;
+        userOp.nonce = uint256(_sessionNonceKey(sessionId)) << 64;
         userOp.callData = callData;
         bytes32 hash = keccak256(abi.encode(callData, sessionId));
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(SESSION_KEY, hash);

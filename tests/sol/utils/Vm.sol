@@ -51,6 +51,7 @@ interface Vm {
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function record() external;
     function accesses(address target) external returns (bytes32[] memory readSlots, bytes32[] memory writeSlots);
+    function cool(address target) external;
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
 
