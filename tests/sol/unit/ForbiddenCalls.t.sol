@@ -62,7 +62,7 @@ contract ForbiddenCallsTest is SessionTestBase {
     function test_accountFunctions_allowsAnOrdinarySelector() public {
         bytes32 id = _accountFunctionsSession();
         handleOp(_useOp(id, _single(owner, 0, abi.encodeCall(LeashAccount.supportsModule, (MODULE_TYPE_VALIDATOR)))));
-        vm.assertEq(entryPoint.getNonce(owner, _sessionNonceKey()), (uint256(_sessionNonceKey()) << 64) | 1, "ran");
+        vm.assertEq(entryPoint.getNonce(owner, _sessionNonceKey(id)), (uint256(_sessionNonceKey(id)) << 64) | 1, "ran");
     }
 
     function test_accountFunctions_rejectsEachForbiddenSelector() public {

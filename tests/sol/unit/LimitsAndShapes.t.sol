@@ -38,7 +38,7 @@ contract LimitsAndShapesTest is SessionTestBase {
     }
 
     function _sponsored(bytes32 id, bytes memory callData) internal view returns (PackedUserOperation memory userOp) {
-        userOp = buildUserOp(owner, _sessionNonceKey(), callData);
+        userOp = buildUserOp(owner, _sessionNonceKey(id), callData);
         userOp.paymasterAndData = abi.encodePacked(address(paymaster), uint128(100_000), uint128(0));
         userOp.signature = abi.encodePacked(uint8(0), id, _keySignature(userOp, SESSION_KEY));
     }

@@ -23,7 +23,7 @@ contract SignatureFormatTest is SessionTestBase {
     function _op(address sender, bytes32 sessionId) internal view returns (PackedUserOperation memory userOp) {
         userOp.sender = sender;
         // The session's own nonce lane (see docs/permissions.md, "Nonce key").
-        userOp.nonce = uint256(_sessionNonceKey() | uint32(bytes4(sessionId))) << 64;
+        userOp.nonce = uint256(_sessionNonceKey(sessionId)) << 64;
         userOp.callData = _single(alice, 1, "");
     }
 
