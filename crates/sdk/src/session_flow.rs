@@ -147,14 +147,44 @@ pub struct Budget {
     /// The limit.
     #[serde(flatten)]
     pub limit: Limit,
-    /// What the validator says is left (`getRemaining`).
+    /// What the validator says is left (`getRemaining`); for a session that is not enabled yet,
+    /// the grant's full allowance.
     pub remaining: U256,
+    /// The session is not enabled on chain yet (a lazy grant never used): the validator holds no
+    /// record of the limit, and `remaining` is the full allowance the first operation enables.
+    #[serde(rename = "notEnabledYet", default)]
+    pub not_enabled_yet: bool,
+}
+
+impl Budget {
+    /// A limit of an enabled (or revoked) session, with what `getRemaining` says is left.
+    pub fn on_chain(limit: Limit, remaining: U256) -> Self {
+        Self {
+            limit,
+            remaining,
+            not_enabled_yet: false,
+        }
+    }
+
+    /// A limit of a session that is not enabled yet: the validator reports nothing left (it has
+    /// no record), but the whole allowance is there for the first operation, which enables it.
+    pub fn not_enabled_yet(limit: Limit) -> Self {
+        Self {
+            limit,
+            remaining: limit.allowance,
+            not_enabled_yet: true,
+        }
+    }
 }
 
 impl fmt::Display for Budget {
-    /// `"3 of 10 left"`, in base units.
+    /// `"3 of 10 left"`, in base units; `"10 of 10 left (not enabled yet)"` before first use.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} of {} left", self.remaining, self.limit.allowance)
+        write!(f, "{} of {} left", self.remaining, self.limit.allowance)?;
+        if self.not_enabled_yet {
+            f.write_str(" (not enabled yet)")?;
+        }
+        Ok(())
     }
 }
 
@@ -188,7 +218,8 @@ pub struct SessionState {
     pub status: OnChainStatus,
     /// Whether the account has installed the validator (without it every session fails).
     pub validator_installed: bool,
-    /// What is left of each limit (zero for a session that is not live).
+    /// What is left of each limit: zero for a revoked session, the full allowance (marked
+    /// [`Budget::not_enabled_yet`]) for one that is not enabled yet.
     pub budgets: Vec<Budget>,
 }
 
@@ -217,7 +248,8 @@ pub enum SessionQueryError {
 }
 
 /// Reads `record`'s session from the validator of `domain`: its status, whether the account has
-/// installed the validator, and what is left of each limit.
+/// installed the validator, and what is left of each limit. A session that is not enabled yet
+/// has its grant's full allowances (the validator's `getRemaining` says 0 until the enable).
 pub async fn read_session_state<P: Provider>(
     provider: &P,
     domain: &GrantDomain,
@@ -242,6 +274,17 @@ pub async fn read_session_state<P: Provider>(
         other => return Err(SessionQueryError::UnknownStatus(other)),
     };
     let validator_installed = validator_installed(provider, domain.validator, account).await?;
+    if status == OnChainStatus::Unused {
+        return Ok(SessionState {
+            status,
+            validator_installed,
+            budgets: record
+                .limits()
+                .into_iter()
+                .map(Budget::not_enabled_yet)
+                .collect(),
+        });
+    }
     let mut budgets = Vec::new();
     for limit in record.limits() {
         let (permission_type, token) = limit.kind.query();
@@ -257,7 +300,7 @@ pub async fn read_session_state<P: Provider>(
             "getRemaining",
         )
         .await?;
-        budgets.push(Budget { limit, remaining });
+        budgets.push(Budget::on_chain(limit, remaining));
     }
     Ok(SessionState {
         status,
@@ -570,15 +613,33 @@ mod tests {
     }
 
     #[test]
-    fn budgets_read_as_remaining_of_allowance() {
-        let budget = Budget {
-            limit: Limit {
-                kind: LimitKind::Native,
-                allowance: U256::from(10),
-            },
-            remaining: U256::from(3),
+    fn budgets_read_as_remaining_of_allowance() -> serde_json::Result<()> {
+        let limit = Limit {
+            kind: LimitKind::Native,
+            allowance: U256::from(10),
         };
+        let budget = Budget::on_chain(limit, U256::from(3));
         assert_eq!(budget.to_string(), "3 of 10 left");
+        let json = serde_json::to_value(budget)?;
+        assert_eq!(json["notEnabledYet"], false);
+        assert_eq!(serde_json::from_value::<Budget>(json)?, budget);
+        Ok(())
+    }
+
+    #[test]
+    fn a_session_not_enabled_yet_has_its_full_allowances() -> serde_json::Result<()> {
+        let record = GrantRecord::new(&grant(), None).expect("types");
+        let budgets: Vec<Budget> = record
+            .limits()
+            .into_iter()
+            .map(Budget::not_enabled_yet)
+            .collect();
+        assert_eq!(budgets.len(), 2);
+        assert_eq!(budgets[0].remaining, U256::from(10));
+        assert_eq!(budgets[1].remaining, U256::from(7));
+        assert_eq!(budgets[0].to_string(), "10 of 10 left (not enabled yet)");
+        assert_eq!(serde_json::to_value(budgets[1])?["notEnabledYet"], true);
+        Ok(())
     }
 
     #[test]
