@@ -14,6 +14,7 @@ mod session;
 mod session_flow;
 mod session_store;
 mod signing;
+mod submission;
 mod transport;
 mod user_operation;
 
@@ -46,6 +47,7 @@ pub use session_flow::{
 };
 pub use session_store::{LEASH_HOME_ENV, SessionMetadata, SessionStore, SessionStoreError};
 pub use signing::sign_owner;
+pub use submission::{ReceiptWait, ReceiptWaitError, UserOperationSubmission, wait_for_receipt};
 pub use transport::{
     AaCode, BundlerClient, DirectSender, EntryPointRejection, RpcUserOperation, SenderError,
     SignedUserOperation, UserOperationConversionError, UserOperationGasEstimate,
