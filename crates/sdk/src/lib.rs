@@ -41,12 +41,13 @@ pub use session::{
     session_nonce_key,
 };
 pub use session_flow::{
-    Budget, Denial, Fees, GrantRecord, Limit, LimitKind, OnChainStatus, PreparedOperation,
+    Budget, Denial, Fees, GAS_MARGIN_PERCENT, GrantRecord, Limit, LimitKind, OnChainStatus,
+    PreparedOperation,
     SessionQueryError, SessionState, TokenTransfer, explain_rejection, prepare_owner_operation,
     prepare_session_operation, read_session_state, token_transfers, validator_installed,
 };
 pub use session_store::{LEASH_HOME_ENV, SessionMetadata, SessionStore, SessionStoreError};
-pub use signing::sign_owner;
+pub use signing::{PLACEHOLDER_SIGNATURE, sign_owner};
 pub use submission::{ReceiptWait, ReceiptWaitError, UserOperationSubmission, wait_for_receipt};
 pub use transport::{
     AaCode, BundlerClient, DirectSender, EntryPointRejection, RpcUserOperation, SenderError,

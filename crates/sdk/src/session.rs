@@ -1,6 +1,9 @@
 //! Session-key UserOperation signatures and nonce keys for `SessionKeyValidator`.
 
-use crate::{SdkError, signing::sign_hash_raw};
+use crate::{
+    SdkError,
+    signing::{PLACEHOLDER_SIGNATURE, sign_hash_raw},
+};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::SolValue;
@@ -16,15 +19,6 @@ pub const SIG_MODE_ENABLE: u8 = 0x02;
 
 /// Length of a use-mode signature: mode, session id, `r ‖ s ‖ v`.
 pub const USE_SIGNATURE_LEN: usize = 1 + 32 + 65;
-
-/// A well-formed ECDSA signature that recovers to no session key: for gas estimation, where the
-/// validator must do its full work and return `SIG_VALIDATION_FAILED` instead of reverting.
-const DUMMY_ECDSA: [u8; 65] = {
-    let mut signature = [0xff; 65];
-    signature[32] = 0x7f; // keep s in the lower half-order, as a real signature would be
-    signature[64] = 27;
-    signature
-};
 
 /// The nonce key that routes a UserOperation to `validator` on the session's own nonce lane:
 /// `validator << 32 | uint32(bytes4(sessionId))`. Sessions on different lanes never contend for
@@ -63,10 +57,12 @@ impl SessionAuth<'_> {
         Ok(self.encode(&sign_hash_raw(session_key, user_op_hash)?))
     }
 
-    /// A signature of the right length and shape for gas estimation; it fails validation with
-    /// `SIG_VALIDATION_FAILED` (never a revert).
+    /// The signature to estimate with: this form around [`PLACEHOLDER_SIGNATURE`] (in the lazy
+    /// form, beside the owner's real grant signature). Validation does all the work of the signed
+    /// operation, reverts with the rule on a scope violation, and otherwise returns
+    /// `SIG_VALIDATION_FAILED`.
     pub fn dummy(&self) -> Bytes {
-        self.encode(&DUMMY_ECDSA)
+        self.encode(&PLACEHOLDER_SIGNATURE)
     }
 
     /// The encoding around a session key's `r ‖ s ‖ v` signature.

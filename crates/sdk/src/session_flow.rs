@@ -5,7 +5,8 @@
 use crate::{
     AaCode, Call, EntryPointRejection, GasSettings, GrantDomain, Permission, RevertReason,
     SenderError, SessionAuth, SignedUserOperation, UserOperationBuilder, UserOperationGasEstimate,
-    UserOperationSender, session_nonce_key, sign_owner, user_operation_hash,
+    PLACEHOLDER_SIGNATURE, UserOperationSender, session_nonce_key, sign_owner,
+    user_operation_hash,
 };
 use alloy_eips::eip7702::SignedAuthorization;
 use alloy_network::TransactionBuilder;
@@ -335,6 +336,19 @@ async fn view<P: Provider, C: SolCall>(
     C::abi_decode_returns(&output).map_err(|source| SessionQueryError::Decode { what, source })
 }
 
+/// How much the SDK adds to every gas limit a sender estimated. Estimates are made with
+/// placeholder signatures, whose validation costs at least what the signed operation's does, so
+/// the margin covers only what moves between estimate and inclusion: state touched by other
+/// operations (a token balance slot going from zero to non-zero, a nonce lane's first use) and
+/// bundlers' own rounding. Unused verification gas is not charged; unused call gas above 40,000
+/// is charged 10% by EntryPoint v0.8.
+pub const GAS_MARGIN_PERCENT: u64 = 10;
+
+fn with_margin(estimate: U256) -> u128 {
+    let limit: u128 = estimate.saturating_to();
+    limit.saturating_add(limit * u128::from(GAS_MARGIN_PERCENT) / 100)
+}
+
 /// Fees a UserOperation offers, in wei per gas.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fees {
@@ -345,12 +359,13 @@ pub struct Fees {
 }
 
 impl Fees {
-    /// The gas settings of an operation with `estimate`'s limits and these fees.
+    /// The gas settings of an operation with `estimate`'s limits, each raised by
+    /// [`GAS_MARGIN_PERCENT`], and these fees.
     pub fn with_limits(self, estimate: &UserOperationGasEstimate) -> GasSettings {
         GasSettings {
-            verification_gas_limit: estimate.verification_gas_limit.saturating_to(),
-            call_gas_limit: estimate.call_gas_limit.saturating_to(),
-            pre_verification_gas: estimate.pre_verification_gas.saturating_to(),
+            verification_gas_limit: with_margin(estimate.verification_gas_limit),
+            call_gas_limit: with_margin(estimate.call_gas_limit),
+            pre_verification_gas: with_margin(estimate.pre_verification_gas),
             max_fee_per_gas: self.max_fee_per_gas,
             max_priority_fee_per_gas: self.max_priority_fee_per_gas,
         }
@@ -379,12 +394,12 @@ pub struct PreparedOperation {
 }
 
 /// A UserOperation of `account` making `calls`, signed by `session_key` under `auth`, on the
-/// session's nonce lane, with gas limits estimated by `sender`.
+/// session's nonce lane, with gas limits estimated by `sender` (plus [`GAS_MARGIN_PERCENT`]).
 ///
-/// The estimate runs with a real signature (a dummy one would fail validation before the
-/// validator enables a lazy grant or updates a limit, so it would underestimate); a call out of
-/// scope therefore fails here already, as [`SenderError::Reverted`] carrying the validator's error
-/// (see [`Denial::from_sender_error`]).
+/// The estimate runs with [`SessionAuth::dummy`], so nothing is signed before the gas is known
+/// and any bundler can estimate it: the validator does the work of the signed operation, and a
+/// call out of scope fails here already, as [`SenderError::Rejected`] or [`SenderError::Reverted`]
+/// carrying the validator's error (see [`Denial::from_sender_error`]).
 pub async fn prepare_session_operation<S: UserOperationSender>(
     sender: &S,
     domain: &GrantDomain,
@@ -399,19 +414,14 @@ pub async fn prepare_session_operation<S: UserOperationSender>(
     let unsigned = UserOperationBuilder::new(account)
         .nonce(nonce)
         .calls(calls)?;
-    let sign = |mut op: SignedUserOperation| -> Result<PreparedOperation, SenderError> {
-        let user_op_hash =
-            user_operation_hash(&op.operation, sender.entry_point(), domain.chain_id, None)?;
-        op.operation.signature = auth.sign(session_key, user_op_hash)?;
-        Ok(PreparedOperation { op, user_op_hash })
-    };
-    let probe = sign(SignedUserOperation::new(
-        unsigned.clone().gas(fees.for_estimation()).build()?,
-    ))?;
-    let estimate = sender.estimate(&probe.op).await?;
-    sign(SignedUserOperation::new(
-        unsigned.gas(fees.with_limits(&estimate)).build()?,
-    ))
+    let mut probe = SignedUserOperation::new(unsigned.clone().gas(fees.for_estimation()).build()?);
+    probe.operation.signature = auth.dummy();
+    let estimate = sender.estimate(&probe).await?;
+    let mut op = SignedUserOperation::new(unsigned.gas(fees.with_limits(&estimate)).build()?);
+    let user_op_hash =
+        user_operation_hash(&op.operation, sender.entry_point(), domain.chain_id, None)?;
+    op.operation.signature = auth.sign(session_key, user_op_hash)?;
+    Ok(PreparedOperation { op, user_op_hash })
 }
 
 /// An owner-signed UserOperation of `owner`'s account with raw account calldata (such as
@@ -434,23 +444,24 @@ pub async fn prepare_owner_operation<S: UserOperationSender>(
     if authorization.is_some() {
         unsigned = unsigned.eip7702();
     }
-    let sign = |operation| -> Result<PreparedOperation, SenderError> {
-        let mut op = SignedUserOperation {
-            operation,
-            authorization: authorization.clone(),
-        };
-        let user_op_hash = user_operation_hash(
-            &op.operation,
-            sender.entry_point(),
-            chain_id,
-            Some(delegate),
-        )?;
-        op.operation.signature = sign_owner(owner, user_op_hash)?;
-        Ok(PreparedOperation { op, user_op_hash })
+    let mut probe = SignedUserOperation {
+        operation: unsigned.clone().gas(fees.for_estimation()).build()?,
+        authorization: authorization.clone(),
     };
-    let probe = sign(unsigned.clone().gas(fees.for_estimation()).build()?)?;
-    let estimate = sender.estimate(&probe.op).await?;
-    sign(unsigned.gas(fees.with_limits(&estimate)).build()?)
+    probe.operation.signature = PLACEHOLDER_SIGNATURE.into();
+    let estimate = sender.estimate(&probe).await?;
+    let mut op = SignedUserOperation {
+        operation: unsigned.gas(fees.with_limits(&estimate)).build()?,
+        authorization,
+    };
+    let user_op_hash = user_operation_hash(
+        &op.operation,
+        sender.entry_point(),
+        chain_id,
+        Some(delegate),
+    )?;
+    op.operation.signature = sign_owner(owner, user_op_hash)?;
+    Ok(PreparedOperation { op, user_op_hash })
 }
 
 /// Why the chain said no to a UserOperation, in a sentence.

@@ -10,6 +10,17 @@ pub fn sign_owner(signer: &impl SignerSync, user_op_hash: B256) -> Result<Bytes,
     sign_hash_raw(signer, user_op_hash)
 }
 
+/// A well-formed `r ‖ s ‖ v` that recovers to no key (`r` is above the curve order): the signature
+/// a UserOperation carries while its gas is estimated. `LeashAccount` and the validator do all the
+/// work of a real signature before they return `SIG_VALIDATION_FAILED` for it, so a bundler's
+/// estimate covers the signed operation.
+pub const PLACEHOLDER_SIGNATURE: [u8; 65] = {
+    let mut signature = [0xff; 65];
+    signature[32] = 0x7f; // s in the lower half-order, as a real signature's
+    signature[64] = 27;
+    signature
+};
+
 /// `r ‖ s ‖ v` (v in {27, 28}) of `hash` signed as it is, without an EIP-191 prefix: what the
 /// account and the validator recover against.
 pub(crate) fn sign_hash_raw(signer: &impl SignerSync, hash: B256) -> Result<Bytes, SdkError> {

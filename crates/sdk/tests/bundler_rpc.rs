@@ -1,84 +1,51 @@
-//! `BundlerClient` against a real ERC-4337 bundler: Pimlico's alto (npm `@pimlico/alto`, installed
-//! by `scripts/toolchain`) in front of anvil.
+//! Leash UserOperations through a real ERC-4337 bundler: Pimlico's alto (npm `@pimlico/alto`,
+//! installed by `scripts/toolchain`) in front of anvil, on loopback only. Every operation's gas
+//! comes from the bundler's own `eth_estimateUserOperationGas`, through the SDK's prepare path,
+//! as a wallet would get it; none is set by hand.
 
 mod common;
 
+use alloy_network::{TransactionBuilder, TransactionBuilder7702};
 use alloy_node_bindings::AnvilInstance;
 use alloy_primitives::{Address, Bytes, U256, utils::parse_ether};
 use alloy_provider::{Provider, ProviderBuilder};
+use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
 use common::{anvil, deploy, dev_key, wallet_provider};
-use leash_bindings::Deployment;
+use leash_bindings::{Deployment, LeashAccount, TestToken};
 use leash_sdk::{
-    AaCode, BundlerClient, Call, GasSettings, SenderError, SignedUserOperation,
-    UserOperationBuilder, UserOperationSender, authorization_if_not_delegated, delegate_at,
-    sign_owner, user_operation_hash,
+    AaCode, BundlerClient, Call, Denial, Fees, GrantDomain, Permission, PreparedOperation,
+    SenderError, SessionAuth, SessionGrantBuilder, UserOperationSender,
+    authorization_if_not_delegated, delegate_at, prepare_owner_operation,
+    prepare_session_operation, sign_authorization,
 };
-use leash_testkit::toolchain_binary;
-use std::{
-    net::TcpListener,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use leash_testkit::{Alto, listening_addresses};
+use std::time::{Duration, Instant};
 
 const RECIPIENT: Address = Address::repeat_byte(0xbe);
+const ALLOWANCE: u64 = 100;
+/// A session key of its own (not a dev account).
+const SESSION_KEY: [u8; 32] = [0x5e; 32];
 
-/// A running alto; killed when dropped.
-struct Alto {
-    process: Child,
-    url: String,
-}
+type Client = BundlerClient<alloy_provider::RootProvider, alloy_provider::RootProvider>;
 
-impl Drop for Alto {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-/// Starts alto for the canonical EntryPoint v0.8 on `anvil`, with dev keys 3 (executor) and 4
-/// (utility: it deploys alto's simulation contracts at startup).
-fn alto(anvil: &AnvilInstance) -> Alto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port();
-    let key = |index: usize| dev_key(anvil, index).to_bytes().to_string();
-    let process = Command::new(toolchain_binary("alto"))
-        .arg("--entrypoints")
-        .arg(Deployment::entry_point().address().to_string())
-        .arg("--executor-private-keys")
-        .arg(key(3))
-        .arg("--utility-private-key")
-        .arg(key(4))
-        .arg("--rpc-url")
-        .arg(anvil.endpoint())
-        .arg("--port")
-        .arg(port.to_string())
-        // Safe mode traces validation against the ERC-7562 rules with a JS tracer anvil lacks.
-        .args(["--safe-mode", "false", "--log-level", "warn"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("alto starts");
-    Alto {
-        process,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-async fn ready_client(
-    anvil: &AnvilInstance,
-    alto: &Alto,
-) -> BundlerClient<impl Provider + Clone, impl Provider + Clone> {
-    let bundler = ProviderBuilder::new().connect_http(alto.url.parse().expect("url"));
-    let node = ProviderBuilder::new().connect_http(anvil.endpoint_url());
+/// alto up and answering for the canonical EntryPoint, listening on loopback only.
+async fn bundler(anvil: &AnvilInstance) -> (Alto, Client) {
+    let alto = Alto::start(anvil);
+    let bundler = ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .connect_http(alto.url().parse().expect("url"));
+    let node = ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .connect_http(anvil.endpoint_url());
     let client = BundlerClient::new(bundler, node);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         match client.supported_entry_points().await {
             Ok(entry_points) => {
                 assert_eq!(entry_points, vec![Deployment::entry_point().address()]);
-                return client;
+                break;
             }
             // Not listening yet.
             Err(SenderError::Transport(_)) if Instant::now() < deadline => {
@@ -87,101 +54,324 @@ async fn ready_client(
             Err(error) => panic!("alto did not answer: {error}"),
         }
     }
+    let listeners = listening_addresses(alto.port());
+    assert!(!listeners.is_empty(), "alto listens on its port");
+    assert!(
+        listeners.iter().all(|address| address == "0100007F"),
+        "alto listens on 127.0.0.1 only, not on {listeners:?}"
+    );
+    (alto, client)
 }
 
-/// A transfer from `owner`'s EOA signed by `signer`, with its authorization while the EOA is not
-/// delegated.
-async fn transfer_operation(
-    client: &impl UserOperationSender,
-    node: &impl Provider,
-    owner: &PrivateKeySigner,
-    signer: &PrivateKeySigner,
-    gas: GasSettings,
-) -> SignedUserOperation {
-    let leash_account = Deployment::leash_account().address();
-    let authorization = authorization_if_not_delegated(node, owner, leash_account)
-        .await
-        .expect("authorization");
-    let nonce = client
-        .nonce(owner.address(), U256::ZERO)
-        .await
-        .expect("nonce");
-    let mut builder = UserOperationBuilder::new(owner.address())
-        .nonce(nonce)
-        .calls(&[Call::transfer(RECIPIENT, parse_ether("1").expect("ether"))])
-        .expect("one call")
-        .gas(gas);
-    if authorization.is_some() {
-        builder = builder.eip7702();
-    }
-    let mut operation = builder.build().expect("complete");
-    let chain_id = client.chain_id().await.expect("chain id");
-    let hash = user_operation_hash(
-        &operation,
-        client.entry_point(),
-        chain_id,
-        Some(leash_account),
-    )
-    .expect("hash");
-    operation.signature = sign_owner(signer, hash).expect("signs");
-    SignedUserOperation {
-        operation,
-        authorization,
+async fn fees(node: &impl Provider) -> Fees {
+    let price = node.get_gas_price().await.expect("gas price");
+    Fees {
+        max_fee_per_gas: price * 2,
+        max_priority_fee_per_gas: price,
     }
 }
 
-#[tokio::test]
-async fn bundler_estimates_sends_and_reports_a_delegating_operation() {
-    let anvil = anvil();
-    let deployer = dev_key(&anvil, 0);
-    let owner = dev_key(&anvil, 1);
-    let stranger = dev_key(&anvil, 2);
-    let node = wallet_provider(&anvil, deployer.clone());
-    deploy(&node, deployer.address()).await;
-    let alto = alto(&anvil);
-    let client = ready_client(&anvil, &alto).await;
-
-    // A signature by the wrong key: the bundler's simulation rejects it with AA24.
-    let forged =
-        transfer_operation(&client, &node, &owner, &stranger, GasSettings::default()).await;
-    let error = client.send(&forged).await.expect_err("wrong signer");
-    let SenderError::Rejected(rejection) = error else {
-        panic!("expected an EntryPoint rejection, got {error:?}");
-    };
-    assert_eq!(rejection.code, AaCode::SIGNATURE_ERROR);
-
-    // Estimate with a dummy signature, then sign the estimated operation.
-    let mut draft =
-        transfer_operation(&client, &node, &owner, &owner, GasSettings::default()).await;
-    draft.operation.signature = Bytes::from(vec![0xff; 65]);
-    let estimate = client.estimate(&draft).await.expect("estimates");
-    let gas = GasSettings {
-        verification_gas_limit: estimate.verification_gas_limit.to(),
-        call_gas_limit: estimate.call_gas_limit.to(),
-        pre_verification_gas: estimate.pre_verification_gas.to(),
-        ..GasSettings::default()
-    };
-    let op = transfer_operation(&client, &node, &owner, &owner, gas).await;
-    let before = node.get_balance(RECIPIENT).await.expect("balance");
-    let user_op_hash = client.send(&op).await.expect("accepted");
-
+/// Sends `prepared` through the bundler and waits (at most 30 s) until it is included.
+async fn send_and_wait(client: &Client, prepared: &PreparedOperation) -> bool {
+    let user_op_hash = client.send(&prepared.op).await.expect("accepted");
+    assert_eq!(user_op_hash, prepared.user_op_hash);
     let deadline = Instant::now() + Duration::from_secs(30);
-    let receipt = loop {
+    loop {
         if let Some(receipt) = client.receipt(user_op_hash).await.expect("lookup") {
-            break receipt;
+            return receipt.success;
         }
         assert!(Instant::now() < deadline, "not bundled in time");
         tokio::time::sleep(Duration::from_millis(250)).await;
-    };
-    assert!(receipt.success);
-    assert_eq!(receipt.user_op_hash, user_op_hash);
-    assert_eq!(receipt.sender, owner.address());
-    assert_eq!(
-        node.get_balance(RECIPIENT).await.expect("balance") - before,
-        parse_ether("1").expect("ether")
-    );
+    }
+}
+
+fn install_validator() -> Bytes {
+    LeashAccount::installModuleCall {
+        moduleTypeId: U256::from(1),
+        module: Deployment::session_key_validator().address(),
+        initData: Bytes::new(),
+    }
+    .abi_encode()
+    .into()
+}
+
+/// The EOA delegates to `LeashAccount` and installs the validator in one type-4 transaction to
+/// itself, so that its first UserOperation can be a session's.
+async fn delegate_and_install(anvil: &AnvilInstance, owner: &PrivateKeySigner) {
+    let node = wallet_provider(anvil, owner.clone());
+    let nonce = node
+        .get_transaction_count(owner.address())
+        .await
+        .expect("nonce");
+    let chain_id = node.get_chain_id().await.expect("chain id");
+    // The EOA sends the transaction itself: its authorization is checked at its next nonce.
+    let authorization = sign_authorization(
+        owner,
+        chain_id,
+        Deployment::leash_account().address(),
+        nonce + 1,
+    )
+    .expect("authorization");
+    let request = TransactionRequest::default()
+        .with_to(owner.address())
+        .with_input(install_validator())
+        .with_authorization_list(vec![authorization]);
+    let receipt = node
+        .send_transaction(request)
+        .await
+        .expect("sent")
+        .get_receipt()
+        .await
+        .expect("mined");
+    assert!(receipt.status());
+}
+
+fn transfer(amount: u64) -> Call {
+    Call {
+        to: Deployment::test_token().address(),
+        value: U256::ZERO,
+        data: TestToken::transferCall {
+            to: RECIPIENT,
+            amount: U256::from(amount),
+        }
+        .abi_encode()
+        .into(),
+    }
+}
+
+async fn balance(node: &impl Provider, holder: Address) -> U256 {
+    let call = TestToken::balanceOfCall { owner: holder };
+    let request = TransactionRequest::default()
+        .with_to(Deployment::test_token().address())
+        .with_input(call.abi_encode());
+    let output = node.call(request).await.expect("call");
+    TestToken::balanceOfCall::abi_decode_returns(&output)
+        .unwrap_or_else(|error| panic!("balanceOf returned {output}: {error}"))
+}
+
+#[tokio::test]
+async fn owner_operations_with_and_without_an_authorization_are_included() {
+    let anvil = anvil();
+    let deployer = dev_key(&anvil, 0);
+    let owner = dev_key(&anvil, 1);
+    let node = wallet_provider(&anvil, deployer.clone());
+    deploy(&node, deployer.address()).await;
+    let (_alto, client) = bundler(&anvil).await;
+    let leash_account = Deployment::leash_account().address();
+
+    // First operation: it carries the EOA's authorization and installs the validator.
+    let authorization = authorization_if_not_delegated(&node, &owner, leash_account)
+        .await
+        .expect("authorization");
+    assert!(authorization.is_some(), "not delegated yet");
+    let prepared = prepare_owner_operation(
+        &client,
+        &owner,
+        install_validator(),
+        authorization,
+        leash_account,
+        fees(&node).await,
+    )
+    .await
+    .expect("prepared with the bundler's estimate");
+    assert!(send_and_wait(&client, &prepared).await, "delegating op");
     assert_eq!(
         delegate_at(&node, owner.address()).await.expect("code"),
-        Some(Deployment::leash_account().address())
+        Some(leash_account)
     );
+
+    // A later one, without: a native transfer.
+    let before = node.get_balance(RECIPIENT).await.expect("balance");
+    let value = parse_ether("1").expect("ether");
+    let prepared = prepare_owner_operation(
+        &client,
+        &owner,
+        leash_sdk::execute_calldata(&[Call::transfer(RECIPIENT, value)]).expect("calldata"),
+        None,
+        leash_account,
+        fees(&node).await,
+    )
+    .await
+    .expect("prepared with the bundler's estimate");
+    assert!(send_and_wait(&client, &prepared).await, "owner transfer");
+    assert_eq!(
+        node.get_balance(RECIPIENT).await.expect("balance") - before,
+        value
+    );
+}
+
+#[tokio::test]
+async fn session_operations_with_the_bundlers_estimates_are_included() {
+    let anvil = anvil();
+    let deployer = dev_key(&anvil, 0);
+    let owner = dev_key(&anvil, 1);
+    let root_owner = dev_key(&anvil, 2);
+    let node = wallet_provider(&anvil, deployer.clone());
+    deploy(&node, deployer.address()).await;
+    leash_sdk::deploy_missing(&node, deployer.address(), &Deployment::test_contracts())
+        .await
+        .expect("test contracts deploy");
+    let (_alto, client) = bundler(&anvil).await;
+    let session_key = PrivateKeySigner::from_bytes(&SESSION_KEY.into()).expect("key");
+    let chain_id = node.get_chain_id().await.expect("chain id");
+    let domain = GrantDomain {
+        chain_id,
+        validator: Deployment::session_key_validator().address(),
+    };
+    let now = node
+        .get_block_by_number(Default::default())
+        .await
+        .expect("block")
+        .expect("latest")
+        .header
+        .timestamp;
+    let token = Deployment::test_token().address();
+    for holder in [owner.address(), root_owner.address()] {
+        let mint = TestToken::mintCall {
+            to: holder,
+            amount: U256::from(1_000),
+        };
+        let request = TransactionRequest::default()
+            .with_to(token)
+            .with_input(mint.abi_encode());
+        node.send_transaction(request)
+            .await
+            .expect("mint")
+            .get_receipt()
+            .await
+            .expect("mined");
+    }
+
+    // A scoped session, lazily enabled by the account's very first UserOperation.
+    delegate_and_install(&anvil, &owner).await;
+    let grant = SessionGrantBuilder::new(owner.address(), session_key.address(), domain.validator)
+        .valid_until(now + 3_600)
+        .permission(Permission::Erc20TokenTransfer {
+            address: token,
+            allowance: U256::from(ALLOWANCE),
+        })
+        .permission(Permission::NativeTokenTransfer {
+            allowance: parse_ether("1").expect("ether"),
+        })
+        .build(now)
+        .expect("grant");
+    let owner_signature = domain.sign(&owner, &grant).expect("owner signs");
+    let session_id = domain.session_id(&grant);
+    let lazy = SessionAuth::Lazy {
+        grant: &grant,
+        owner_signature: &owner_signature,
+    };
+    let prepared = prepare_session_operation(
+        &client,
+        &domain,
+        owner.address(),
+        &session_key,
+        &lazy,
+        &[transfer(10)],
+        fees(&node).await,
+    )
+    .await
+    .expect("lazy enable estimated by the bundler");
+    assert!(send_and_wait(&client, &prepared).await, "lazy enable");
+    assert_eq!(balance(&node, RECIPIENT).await, U256::from(10));
+
+    // Warm: the short form.
+    let enabled = SessionAuth::Enabled {
+        session_id,
+        root: false,
+    };
+    let prepared = prepare_session_operation(
+        &client,
+        &domain,
+        owner.address(),
+        &session_key,
+        &enabled,
+        &[transfer(20)],
+        fees(&node).await,
+    )
+    .await
+    .expect("warm op estimated by the bundler");
+    assert!(send_and_wait(&client, &prepared).await, "warm op");
+    assert_eq!(balance(&node, RECIPIENT).await, U256::from(30));
+
+    // A batch of three calls: two transfers and some native value.
+    let value = parse_ether("0.1").expect("ether");
+    let before = node.get_balance(RECIPIENT).await.expect("balance");
+    let prepared = prepare_session_operation(
+        &client,
+        &domain,
+        owner.address(),
+        &session_key,
+        &enabled,
+        &[transfer(1), transfer(2), Call::transfer(RECIPIENT, value)],
+        fees(&node).await,
+    )
+    .await
+    .expect("batch estimated by the bundler");
+    assert!(send_and_wait(&client, &prepared).await, "batch");
+    assert_eq!(balance(&node, RECIPIENT).await, U256::from(33));
+    assert_eq!(
+        node.get_balance(RECIPIENT).await.expect("balance") - before,
+        value
+    );
+
+    // Over the allowance: refused at estimation, with the rule and the numbers.
+    let error = prepare_session_operation(
+        &client,
+        &domain,
+        owner.address(),
+        &session_key,
+        &enabled,
+        &[transfer(ALLOWANCE)],
+        fees(&node).await,
+    )
+    .await
+    .expect_err("over the allowance");
+    let SenderError::Rejected(rejection) = &error else {
+        panic!("expected a validation rejection, got {error:?}");
+    };
+    assert_eq!(rejection.code, AaCode::ACCOUNT_REVERTED);
+    let sentence = Denial::from_sender_error(&error, None)
+        .expect("explained")
+        .to_string();
+    assert!(
+        sentence.contains("erc20-token-transfer")
+            && sentence.contains("requested 100")
+            && sentence.contains("remaining 67"),
+        "{sentence}"
+    );
+
+    // A root session of another account: lazily enabled, then warm.
+    delegate_and_install(&anvil, &root_owner).await;
+    let root_grant =
+        SessionGrantBuilder::new(root_owner.address(), session_key.address(), domain.validator)
+            .valid_until(now + 3_600)
+            .permission(Permission::Root)
+            .build(now)
+            .expect("grant");
+    let root_signature = domain.sign(&root_owner, &root_grant).expect("owner signs");
+    for auth in [
+        SessionAuth::Lazy {
+            grant: &root_grant,
+            owner_signature: &root_signature,
+        },
+        SessionAuth::Enabled {
+            session_id: domain.session_id(&root_grant),
+            root: true,
+        },
+    ] {
+        let prepared = prepare_session_operation(
+            &client,
+            &domain,
+            root_owner.address(),
+            &session_key,
+            &auth,
+            &[transfer(5)],
+            fees(&node).await,
+        )
+        .await
+        .expect("root op estimated by the bundler");
+        assert!(send_and_wait(&client, &prepared).await, "root op");
+    }
+    assert_eq!(balance(&node, RECIPIENT).await, U256::from(43));
 }

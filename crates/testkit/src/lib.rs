@@ -1,5 +1,10 @@
 //! Test support shared by the leash crates' tests and benchmarks: the binaries of the npm
-//! toolchain that `scripts/toolchain` installs, and an anvil with the rules leash needs.
+//! toolchain that `scripts/toolchain` installs, an anvil with the rules leash needs, and the alto
+//! bundler in front of it.
+
+mod alto;
+
+pub use alto::{Alto, listening_addresses};
 
 use alloy_node_bindings::{Anvil, AnvilInstance};
 use std::path::PathBuf;

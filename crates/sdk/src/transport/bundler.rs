@@ -95,17 +95,17 @@ impl<B: Provider, N: Provider> crate::UserOperationSender for BundlerClient<B, N
 }
 
 /// Reads a bundler's JSON-RPC error: a message quoting an `AAxx` code (ERC-7769 code -32500 and
-/// its kin) becomes a typed [`EntryPointRejection`], with the revert data when the bundler
-/// passes it on.
+/// its kin) becomes a typed [`EntryPointRejection`], with the account's revert data wherever the
+/// bundler put it (see [`revert_data`]).
 fn bundler_error(error: TransportError) -> SenderError {
     let Some(payload) = error.as_error_resp() else {
         return SenderError::Transport(error);
     };
     let data = payload.data.as_ref().map(|data| data.get().to_owned());
-    let revert_data = payload.as_revert_data().or_else(|| {
-        data.as_deref()
-            .and_then(|d| serde_json::from_str::<Bytes>(d).ok())
-    });
+    let revert_data = payload
+        .as_revert_data()
+        .or_else(|| data.as_deref().and_then(revert_data_in_json))
+        .or_else(|| revert_data_in_text(&payload.message));
     match EntryPointRejection::from_bundler_message(&payload.message, revert_data) {
         Some(rejection) => SenderError::Rejected(rejection),
         None => SenderError::Bundler {
@@ -114,6 +114,33 @@ fn bundler_error(error: TransportError) -> SenderError {
             data,
         },
     }
+}
+
+/// Revert data in an error's `data`, in the shapes bundlers use: a hex string (Skandha, Voltaire),
+/// or an object holding one under `revertData` (rundler), `revert_data` or `data`.
+fn revert_data_in_json(data: &str) -> Option<Bytes> {
+    let value: serde_json::Value = serde_json::from_str(data).ok()?;
+    let hex = match &value {
+        serde_json::Value::String(hex) => hex,
+        serde_json::Value::Object(fields) => ["revertData", "revert_data", "data"]
+            .iter()
+            .find_map(|key| fields.get(*key)?.as_str())?,
+        _ => return None,
+    };
+    hex.parse().ok()
+}
+
+/// Revert data quoted at the end of an error message, as alto reports it with no `data` field:
+/// `UserOperation reverted with reason: AA23 reverted 0x0f54f679…`. At least a selector.
+fn revert_data_in_text(message: &str) -> Option<Bytes> {
+    let start = message.rfind("0x")?;
+    let hex = message[start + 2..]
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .next()?;
+    if hex.len() < 8 || hex.len() % 2 != 0 {
+        return None;
+    }
+    alloy_primitives::hex::decode(hex).ok().map(Bytes::from)
 }
 
 #[cfg(test)]
@@ -176,6 +203,49 @@ mod tests {
             rejection.inner,
             Some(Bytes::from_static(&[0x08, 0xc3, 0x79, 0xa0]))
         );
+    }
+
+    #[test]
+    fn revert_data_quoted_in_the_message_is_kept() {
+        // alto 0.0.20: the account's revert follows the reason, and there is no data field.
+        let error = bundler_error(error_response(
+            -32500,
+            "UserOperation reverted with reason: AA23 reverted 0x0f54f6790000000000000000000000000000000000000000000000000000000000000001",
+            None,
+        ));
+        let SenderError::Rejected(rejection) = error else {
+            panic!("expected a rejection, got {error:?}");
+        };
+        assert_eq!(rejection.code, crate::AaCode::ACCOUNT_REVERTED);
+        let inner = rejection.inner.expect("revert data");
+        assert_eq!(inner.len(), 36);
+        assert_eq!(&inner[..4], &[0x0f, 0x54, 0xf6, 0x79]);
+    }
+
+    #[test]
+    fn revert_data_in_an_error_object_is_kept() {
+        // rundler-style: an object holding the revert data.
+        let error = bundler_error(error_response(
+            -32500,
+            "validation reverted: AA23 reverted",
+            Some(r#"{"reason":"AA23 reverted","revertData":"0xdeadbeef"}"#),
+        ));
+        let SenderError::Rejected(rejection) = error else {
+            panic!("expected a rejection, got {error:?}");
+        };
+        assert_eq!(
+            rejection.inner,
+            Some(Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]))
+        );
+    }
+
+    #[test]
+    fn text_without_revert_data_yields_none() {
+        assert_eq!(revert_data_in_text("AA24 signature error"), None);
+        assert_eq!(revert_data_in_text("AA23 reverted 0x"), None);
+        assert_eq!(revert_data_in_text("AA23 reverted 0xabc"), None);
+        assert_eq!(revert_data_in_json("42"), None);
+        assert_eq!(revert_data_in_json(r#"{"other":"0x00"}"#), None);
     }
 
     #[test]
