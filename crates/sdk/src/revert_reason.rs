@@ -133,7 +133,77 @@ fn explain_validator_error(
             "session {}: execution mode {} is not a single or batch call",
             e.sessionId, e.mode
         ),
-        other => write!(f, "SessionKeyValidator: {other:?}"),
+        E::InvalidExecutionEncoding(_) => f.write_str(
+            "the account's execute calldata is malformed (an offset or length outside its bounds)",
+        ),
+        E::WrongNonceLane(e) => write!(
+            f,
+            "session {}: the operation is on nonce lane {:#010x}, not the session's {:#010x} (the first four bytes of its id)",
+            e.sessionId,
+            e.lane,
+            u32::from_be_bytes([
+                e.sessionId[0],
+                e.sessionId[1],
+                e.sessionId[2],
+                e.sessionId[3]
+            ])
+        ),
+        E::GrantAccountMismatch(e) => write!(
+            f,
+            "session {}: the grant is for account {}, not {}",
+            e.sessionId, e.grantAccount, e.account
+        ),
+        E::InvalidSessionKey(e) => {
+            write!(
+                f,
+                "session {}: the grant's session key is zero",
+                e.sessionId
+            )
+        }
+        E::InvalidValidity(e) => write!(
+            f,
+            "session {}: invalid validity window: validAfter {}, validUntil {} (validUntil must be set and later)",
+            e.sessionId, e.validAfter, e.validUntil
+        ),
+        E::NoPermissions(e) => write!(f, "session {}: the grant has no permissions", e.sessionId),
+        E::RootNotExclusive(e) => write!(
+            f,
+            "session {}: root must be the grant's only permission",
+            e.sessionId
+        ),
+        E::InvalidPermission(e) => write!(
+            f,
+            "session {}: permission {} is malformed (a field its type does not use, a missing one, the account or the validator as target, a forbidden account selector, or an amount above 2^128-1)",
+            e.sessionId, e.index
+        ),
+        E::DuplicatePermission(e) => write!(
+            f,
+            "session {}: permission {} repeats a limit of the grant",
+            e.sessionId, e.index
+        ),
+        E::SessionNotUnused(e) => write!(
+            f,
+            "session {}: already {} (a grant is enabled at most once)",
+            e.sessionId,
+            status_name(e.status)
+        ),
+        E::SessionAlreadyRevoked(e) => {
+            write!(f, "session {}: already revoked", e.sessionId)
+        }
+        E::NotSessionAuthority(e) => write!(
+            f,
+            "session {}: {} may not revoke it (only the account or the session key)",
+            e.sessionId, e.caller
+        ),
+    }
+}
+
+fn status_name(status: u8) -> &'static str {
+    match status {
+        0 => "unused",
+        1 => "enabled",
+        2 => "revoked",
+        _ => "in an unknown state",
     }
 }
 
@@ -183,5 +253,33 @@ mod tests {
         let text = reason.to_string();
         assert!(text.contains("erc20-token-transfer allowance"), "{text}");
         assert!(text.contains("requested 5, remaining 4"), "{text}");
+    }
+
+    #[test]
+    fn a_signature_on_another_sessions_lane_names_both_lanes() {
+        let mut session_id = B256::repeat_byte(1);
+        session_id[..4].copy_from_slice(&[0xaa, 0xbb, 0xcc, 0xdd]);
+        let error = leash_bindings::SessionKeyValidator::WrongNonceLane {
+            sessionId: session_id,
+            lane: U256::from(0x0102_0304),
+        };
+        let text = RevertReason::decode(&error.abi_encode()).to_string();
+        assert!(
+            text.contains("nonce lane 0x01020304, not the session's 0xaabbccdd"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn grant_errors_say_what_is_wrong() {
+        let error = leash_bindings::SessionKeyValidator::SessionNotUnused {
+            sessionId: B256::repeat_byte(1),
+            status: 2,
+        };
+        let text = RevertReason::decode(&error.abi_encode()).to_string();
+        assert!(
+            text.ends_with("already revoked (a grant is enabled at most once)"),
+            "{text}"
+        );
     }
 }
