@@ -3,8 +3,8 @@
 use crate::failure::{Failure, UsageContext};
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
-use leash_sdk::{EncryptedKey, SessionStore};
-use std::path::PathBuf;
+use leash_sdk::{EncryptedKey, ReceiptWait, SessionStore};
+use std::{path::PathBuf, time::Duration};
 use url::Url;
 
 /// The environment variable holding the password of stored session keys.
@@ -34,25 +34,30 @@ impl GlobalArgs {
                  only for one invocation (try `leash demo`)"
             )));
         };
-        let url = Url::parse(text).usage(format_args!("--rpc-url {text:?} is not a URL"))?;
-        match url.scheme() {
-            "http" => {}
-            "https" if cfg!(feature = "tls") => {}
-            // Say so rather than fail to connect.
-            "https" => {
-                return Err(Failure::usage(format!(
-                    "--rpc-url {text:?}: this build has no TLS backend (built without the `tls` \
-                     feature); use an http:// endpoint or rebuild with `--features tls`"
-                )));
-            }
-            _ => {
-                return Err(Failure::usage(format!(
-                    "--rpc-url {text:?}: only http:// and https:// endpoints are supported"
-                )));
-            }
-        }
-        Ok(url)
+        parse_endpoint(text, "--rpc-url")
     }
+}
+
+/// An http(s) JSON-RPC endpoint given to `flag`.
+fn parse_endpoint(text: &str, flag: &str) -> eyre::Result<Url> {
+    let url = Url::parse(text).usage(format_args!("{flag} {text:?} is not a URL"))?;
+    match url.scheme() {
+        "http" => {}
+        "https" if cfg!(feature = "tls") => {}
+        // Say so rather than fail to connect.
+        "https" => {
+            return Err(Failure::usage(format!(
+                "{flag} {text:?}: this build has no TLS backend (built without the `tls` \
+                 feature); use an http:// endpoint or rebuild with `--features tls`"
+            )));
+        }
+        _ => {
+            return Err(Failure::usage(format!(
+                "{flag} {text:?}: only http:// and https:// endpoints are supported"
+            )));
+        }
+    }
+    Ok(url)
 }
 
 /// The account owner's key: the EOA itself.
@@ -143,6 +148,39 @@ impl BundlerArgs {
                  that sends the handleOps transaction"
             ))
         })
+    }
+}
+
+/// An ERC-4337 bundler's JSON-RPC endpoint, which estimates, sends and includes the operation
+/// instead of a `handleOps` transaction from `--bundler-key`.
+#[derive(Debug, Args)]
+pub(crate) struct BundlerRpcArgs {
+    /// ERC-4337 v0.8 bundler JSON-RPC endpoint (http://…), such as alto or a hosted bundler: gas
+    /// comes from its eth_estimateUserOperationGas and the operation goes out through
+    /// eth_sendUserOperation. With it, --bundler-key is not used.
+    #[arg(long, env = "LEASH_BUNDLER_URL", value_name = "URL")]
+    pub(crate) bundler_url: Option<String>,
+    /// How long to wait for the operation to be included (eth_getUserOperationReceipt, asked every
+    /// 500 ms), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) receipt_timeout: u64,
+}
+
+impl BundlerRpcArgs {
+    /// The bundler's endpoint, if one was given.
+    pub(crate) fn url(&self) -> eyre::Result<Option<Url>> {
+        self.bundler_url
+            .as_deref()
+            .map(|text| parse_endpoint(text, "--bundler-url"))
+            .transpose()
+    }
+
+    /// How long to wait for a receipt, and how often to ask.
+    pub(crate) fn receipt_wait(&self) -> ReceiptWait {
+        ReceiptWait {
+            timeout: Duration::from_secs(self.receipt_timeout),
+            ..ReceiptWait::default()
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! Connections to the chain's node and the checks every command makes before relying on it.
 
-use crate::failure::Failure;
+use crate::{
+    failure::{Failure, sender_failure},
+    output::Output,
+};
 use alloy_network::EthereumWallet;
 use alloy_primitives::B256;
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
@@ -8,7 +11,12 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
 use leash_bindings::Deployment;
-use leash_sdk::{Fees, GrantDomain, SignedUserOperation, missing_deployments};
+use leash_sdk::{
+    BundlerClient, Fees, GrantDomain, PreparedOperation, ReceiptWait, ReceiptWaitError,
+    SessionState, SignedUserOperation, UserOperationReceipt, UserOperationSender,
+    missing_deployments, wait_for_receipt,
+};
+use std::time::Duration;
 use leash_sim::{BundleOutcome, Chain};
 use url::Url;
 
@@ -130,4 +138,64 @@ pub(crate) async fn simulate_on_fork(
     })
     .await
     .wrap_err("the fork's thread failed")?
+}
+
+/// A client of the ERC-4337 bundler at `url`, reading nonces from `node`; fails unless the
+/// bundler answers and serves the same chain as the node (id `chain_id`).
+pub(crate) async fn bundler(
+    url: &Url,
+    node: DynProvider,
+    chain_id: u64,
+) -> eyre::Result<BundlerClient<DynProvider, DynProvider>> {
+    let client = BundlerClient::new(reader(url), node);
+    let bundler_chain = client
+        .chain_id()
+        .await
+        .wrap_err_with(|| format!("no answer from the bundler at {url}"))?;
+    if bundler_chain != chain_id {
+        return Err(Failure::usage(format!(
+            "the bundler at {url} serves chain {bundler_chain}, the node chain {chain_id}"
+        )));
+    }
+    Ok(client)
+}
+
+/// Sends `prepared` through `sender` and waits (bounded by `wait`) for its receipt, with a
+/// progress line on stderr while it is not included. A refusal is explained with `state`
+/// (exit 3 or 4).
+pub(crate) async fn deliver<S: UserOperationSender>(
+    sender: &S,
+    prepared: &PreparedOperation,
+    wait: ReceiptWait,
+    state: Option<&SessionState>,
+    out: &Output,
+) -> eyre::Result<UserOperationReceipt> {
+    let hash = prepared.user_op_hash;
+    let sent = sender
+        .send(&prepared.op)
+        .await
+        .map_err(|error| sender_failure(error, state))?;
+    if sent != hash {
+        return Err(eyre::eyre!(
+            "the bundler returned UserOperation hash {sent} for the operation signed as {hash}"
+        ));
+    }
+    let mut reported = None;
+    let receipt = wait_for_receipt(sender, hash, wait, tokio::time::sleep, |waited: Duration| {
+        // One line at once, then one every 5 s.
+        let seconds = waited.as_secs();
+        if reported.is_none_or(|last| seconds >= last + 5) {
+            reported = Some(seconds);
+            out.progress(format!(
+                "waiting for UserOperation {hash} to be included ({seconds}s of {}s)",
+                wait.timeout.as_secs()
+            ));
+        }
+    })
+    .await;
+    match receipt {
+        Ok(receipt) => Ok(receipt),
+        Err(ReceiptWaitError::Sender(error)) => Err(sender_failure(error, state)),
+        Err(timeout @ ReceiptWaitError::TimedOut { .. }) => Err(eyre::Report::new(timeout)),
+    }
 }

@@ -37,6 +37,11 @@ impl Output {
         }
     }
 
+    /// A progress line on stderr, with or without `--json` (stdout stays one document).
+    pub(crate) fn progress(&self, text: impl AsRef<str>) {
+        let _ = writeln!(io::stderr().lock(), "{}", text.as_ref());
+    }
+
     /// Reports `report` and returns its exit code: the message always goes to stderr; with
     /// `--json`, `{"error": {"kind", "exitCode", "message"}}` also goes to stdout.
     pub(crate) fn failure(&self, report: &eyre::Report) -> ExitCode {

@@ -14,6 +14,7 @@ fn leash(args: &[&str]) -> Output {
         .env_remove("LEASH_RPC_URL")
         .env_remove("LEASH_PRIVATE_KEY")
         .env_remove("LEASH_BUNDLER_KEY")
+        .env_remove("LEASH_BUNDLER_URL")
         .output()
         .expect("leash runs")
 }
@@ -91,6 +92,57 @@ fn expiries_and_urls_are_checked_before_connecting() {
     usage_error(
         &[&base[..], &["--expires", "1h", "--rpc-url", "not a url"]].concat(),
         "is not a URL",
+    );
+}
+
+#[test]
+fn bundler_flags_are_checked_before_anything_is_read() {
+    let send = ["send", "--session", "0x01", "--to", TOKEN];
+    usage_error(
+        &[&send[..], &["--bundler-url", "not a url"]].concat(),
+        "--bundler-url \"not a url\" is not a URL",
+    );
+    usage_error(
+        &[&send[..], &["--bundler-url", "ws://127.0.0.1:4337"]].concat(),
+        "only http:// and https:// endpoints",
+    );
+    usage_error(
+        &[&send[..], &["--print-op", "--dry-run"]].concat(),
+        "cannot be used with",
+    );
+    usage_error(
+        &[&send[..], &["--receipt-timeout", "0"]].concat(),
+        "invalid value",
+    );
+    usage_error(
+        &[&send[..], &["--receipt-timeout", "1m"]].concat(),
+        "invalid value",
+    );
+    // The bundler's URL from the environment is checked as the flag is.
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(send)
+        .env("LEASH_HOME", home.path())
+        .env("LEASH_BUNDLER_URL", "bundler")
+        .env_remove("LEASH_RPC_URL")
+        .output()
+        .expect("leash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--bundler-url \"bundler\""), "{stderr}");
+    usage_error(
+        &[
+            "delegate",
+            "--via",
+            "user-op",
+            "--private-key",
+            KEY,
+            "--rpc-url",
+            "http://127.0.0.1:1",
+            "--bundler-url",
+            "file:///tmp/x",
+        ],
+        "only http:// and https:// endpoints",
     );
 }
 

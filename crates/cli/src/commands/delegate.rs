@@ -2,7 +2,7 @@
 //! installed, through a type-4 transaction of the EOA or its first UserOperation.
 
 use crate::{
-    args::{BundlerArgs, GlobalArgs, OwnerArgs},
+    args::{BundlerArgs, BundlerRpcArgs, GlobalArgs, OwnerArgs},
     failure::{Failure, sender_failure},
     node,
     output::Output,
@@ -16,7 +16,7 @@ use alloy_sol_types::SolCall;
 use clap::{Args, ValueEnum};
 use leash_bindings::{Deployment, LeashAccount};
 use leash_sdk::{
-    DirectSender, UserOperationSender, authorization_if_not_delegated, delegate_at,
+    DirectSender, ReceiptWait, UserOperationSender, authorization_if_not_delegated, delegate_at,
     prepare_owner_operation, sign_authorization, validator_installed,
 };
 use serde_json::json;
@@ -38,6 +38,8 @@ pub(crate) struct DelegateArgs {
     via: Via,
     #[command(flatten)]
     bundler: BundlerArgs,
+    #[command(flatten)]
+    bundler_rpc: BundlerRpcArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -82,6 +84,7 @@ impl Delegation {
 
 pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: DelegateArgs) -> eyre::Result<()> {
     let url = global.rpc_url("delegate")?;
+    let bundler_url = args.bundler_rpc.url()?;
     let reader = node::reader(&url);
     let chain_id = node::chain_id(&reader, &url).await?;
     let owner = match args.show {
@@ -109,8 +112,27 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: DelegateArgs) -
             delegate_with_transaction(&signer, &owner, chain_id, &before, install).await?
         }
         Via::UserOp => {
-            let bundler = args.bundler.required_signer("--via user-op")?;
-            delegate_with_user_operation(&url, &owner, bundler, install).await?
+            let call_data = install.ok_or_else(|| {
+                Failure::usage(
+                    "the validator is installed; re-delegating alone needs no UserOperation: \
+                     use --via tx",
+                )
+            })?;
+            let wait = args.bundler_rpc.receipt_wait();
+            match bundler_url {
+                Some(bundler_url) => {
+                    let client = node::bundler(&bundler_url, reader.clone(), chain_id).await?;
+                    delegate_with_user_operation(&client, &reader, &owner, call_data, wait, out)
+                        .await?
+                }
+                None => {
+                    let bundler = args.bundler.required_signer("--via user-op")?;
+                    let bundler_address = bundler.address();
+                    let sender = DirectSender::new(node::signing(&url, bundler), bundler_address);
+                    delegate_with_user_operation(&sender, &reader, &owner, call_data, wait, out)
+                        .await?
+                }
+            }
         }
     };
     let after = Delegation::read(&reader, account).await?;
@@ -164,27 +186,22 @@ async fn delegate_with_transaction(
     node::send_checked(provider, request, "the delegation transaction").await
 }
 
-/// The owner signs a UserOperation calling `installModule` (or nothing but the authorization);
-/// the bundler sends it in a type-4 `handleOps` transaction.
-async fn delegate_with_user_operation(
-    url: &url::Url,
+/// The owner signs a UserOperation calling `installModule`, carrying the EOA's authorization when
+/// it is not delegated yet; `sender` (a `handleOps` from a bundler key, or a bundler's RPC)
+/// estimates and sends it. Returns the bundle transaction.
+async fn delegate_with_user_operation<S: UserOperationSender>(
+    sender: &S,
+    reader: &DynProvider,
     owner: &PrivateKeySigner,
-    bundler: PrivateKeySigner,
-    install: Option<Bytes>,
+    call_data: Bytes,
+    wait: ReceiptWait,
+    out: &Output,
 ) -> eyre::Result<alloy_primitives::B256> {
-    let bundler_address = bundler.address();
-    let sender = DirectSender::new(node::signing(url, bundler), bundler_address);
     let leash_account = Deployment::leash_account().address();
-    let authorization =
-        authorization_if_not_delegated(sender.provider(), owner, leash_account).await?;
-    let call_data = install.ok_or_else(|| {
-        Failure::usage(
-            "the validator is installed; re-delegating alone needs no UserOperation: use --via tx",
-        )
-    })?;
-    let fees = node::fees(sender.provider()).await?;
+    let authorization = authorization_if_not_delegated(reader, owner, leash_account).await?;
+    let fees = node::fees(reader).await?;
     let prepared = prepare_owner_operation(
-        &sender,
+        sender,
         owner,
         call_data,
         authorization,
@@ -193,11 +210,15 @@ async fn delegate_with_user_operation(
     )
     .await
     .map_err(|error| sender_failure(error, None))?;
-    sender
-        .send(&prepared.op)
-        .await
-        .map_err(|error| sender_failure(error, None))?;
-    Ok(prepared.user_op_hash)
+    let receipt = node::deliver(sender, &prepared, wait, None, out).await?;
+    if !receipt.success {
+        return Err(Failure::reverted(format!(
+            "UserOperation {} was included but installModule reverted: {}",
+            prepared.user_op_hash,
+            leash_sdk::RevertReason::decode(&receipt.reason)
+        )));
+    }
+    Ok(receipt.receipt.transaction_hash)
 }
 
 fn delegation_json(

@@ -1,17 +1,19 @@
 //! `leash send`: calls as a session key, in a UserOperation through the EntryPoint.
 
 use crate::{
-    args::{BundlerArgs, GlobalArgs, StoreArgs, open_store},
+    args::{BundlerArgs, BundlerRpcArgs, GlobalArgs, StoreArgs, open_store},
     commands::session::{resolve_session, session_domain},
     failure::{Failure, UsageContext, sender_failure},
     node,
     output::Output,
 };
 use alloy_primitives::{Address, U256, utils::format_ether};
+use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
 use leash_sdk::{
-    Call, CallSpec, DirectSender, GrantRecord, OnChainStatus, RevertReason, SessionAuth,
-    UserOperationSender, prepare_session_operation, read_session_state, token_transfers,
+    Call, CallSpec, DirectSender, Fees, GrantDomain, GrantRecord, OnChainStatus, RevertReason,
+    SessionAuth, SessionState, UserOperationSender, UserOperationSubmission,
+    prepare_session_operation, read_session_state, token_transfers,
 };
 use leash_sim::Execution;
 use serde_json::json;
@@ -45,8 +47,16 @@ pub(crate) struct SendArgs {
     /// denial.
     #[arg(long)]
     dry_run: bool,
+    /// Print the signed UserOperation as JSON in the bundler's shape (ERC-4337 v0.8 unpacked
+    /// fields, with its eip7702Auth if any), with the EntryPoint, chain id and hash, and send
+    /// nothing: the parameters of eth_sendUserOperation, for curl or any tool. Gas is estimated by
+    /// the bundler of --bundler-url, else on the node.
+    #[arg(long, conflicts_with = "dry_run")]
+    print_op: bool,
     #[command(flatten)]
     bundler: BundlerArgs,
+    #[command(flatten)]
+    bundler_rpc: BundlerRpcArgs,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -84,12 +94,28 @@ fn read_call_specs(path: &PathBuf) -> eyre::Result<Vec<CallSpec>> {
     serde_json::from_str(&text).usage(format_args!("--calls {}", path.display()))
 }
 
+/// Everything a send needs once the session is read: what to sign, and how to explain a refusal.
+struct Job<'a> {
+    out: &'a Output,
+    args: &'a SendArgs,
+    node_url: &'a url::Url,
+    domain: GrantDomain,
+    account: Address,
+    session_key: &'a PrivateKeySigner,
+    auth: SessionAuth<'a>,
+    calls: &'a [Call],
+    fees: Fees,
+    state: &'a SessionState,
+}
+
 pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> eyre::Result<()> {
     let calls = args.calls()?;
+    let bundler_url = args.bundler_rpc.url()?;
     let store = open_store()?;
     let session = resolve_session(&store, &args.session)?;
     let url = global.rpc_url("send")?;
-    let bundler = if args.dry_run {
+    // A bundler RPC, a dry run and a printed operation send no handleOps of their own.
+    let bundler = if bundler_url.is_some() || args.dry_run || args.print_op {
         args.bundler.signer()?
     } else {
         Some(args.bundler.required_signer("`leash send`")?)
@@ -120,34 +146,71 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> ey
             root: record.is_root(),
         },
     };
-    let sender = match bundler {
-        Some(key) => {
-            let address = key.address();
-            DirectSender::new(node::signing(&url, key), address)
-        }
-        // A dry run sends nothing, so any sender address will do for the estimates.
-        None => DirectSender::new(node::reader(&url), session.session_key),
-    };
     let fees = node::fees(&reader).await?;
-    let prepared = prepare_session_operation(
-        &sender,
-        &domain,
-        session.account,
-        &session_key,
-        &auth,
-        &calls,
+    let job = Job {
+        out,
+        args: &args,
+        node_url: &url,
+        domain,
+        account: session.account,
+        session_key: &session_key,
+        auth,
+        calls: &calls,
         fees,
+        state: &state,
+    };
+    match bundler_url {
+        Some(bundler_url) => {
+            let client = node::bundler(&bundler_url, reader, domain.chain_id).await?;
+            send_with(&client, &job).await
+        }
+        None => {
+            let sender = match bundler {
+                Some(key) => {
+                    let address = key.address();
+                    DirectSender::new(node::signing(&url, key), address)
+                }
+                // Nothing is sent, so any sender address will do for the estimates.
+                None => DirectSender::new(reader, session.session_key),
+            };
+            send_with(&sender, &job).await
+        }
+    }
+}
+
+/// Prepares the operation with `sender`'s estimates, then prints it, dry-runs it or sends it.
+async fn send_with<S: UserOperationSender>(sender: &S, job: &Job<'_>) -> eyre::Result<()> {
+    let out = job.out;
+    let calls = job.calls;
+    let state = Some(job.state);
+    let prepared = prepare_session_operation(
+        sender,
+        &job.domain,
+        job.account,
+        job.session_key,
+        &job.auth,
+        calls,
+        job.fees,
     )
     .await
-    .map_err(|error| sender_failure(error, Some(&state)))?;
+    .map_err(|error| sender_failure(error, state))?;
     let hash = prepared.user_op_hash;
 
-    if args.dry_run {
-        let gas = sender
+    if job.args.print_op {
+        let submission =
+            UserOperationSubmission::new(&prepared, sender.entry_point(), job.domain.chain_id)?;
+        crate::output::print_stdout(&format!("{:#}", serde_json::to_value(&submission)?));
+        return Ok(());
+    }
+
+    if job.args.dry_run {
+        // The node runs handleOps in eth_estimateGas, whoever estimated the gas.
+        let node = DirectSender::new(node::reader(job.node_url), job.account);
+        let gas = node
             .preflight(&prepared.op)
             .await
-            .map_err(|error| sender_failure(error, Some(&state)))?;
-        let outcome = node::simulate_on_fork(&url, prepared.op.clone()).await?;
+            .map_err(|error| sender_failure(error, state))?;
+        let outcome = node::simulate_on_fork(job.node_url, prepared.op.clone()).await?;
         let Some(simulated) = outcome.ops().and_then(|ops| ops.first()) else {
             return Err(eyre::eyre!(
                 "the node accepted the UserOperation but the fork did not: {outcome:?}"
@@ -188,14 +251,14 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> ey
         };
     }
 
-    sender
-        .send(&prepared.op)
-        .await
-        .map_err(|error| sender_failure(error, Some(&state)))?;
-    let receipt = sender
-        .receipt(hash)
-        .await?
-        .ok_or_else(|| eyre::eyre!("UserOperation {hash} was sent but has no receipt"))?;
+    let receipt = node::deliver(
+        sender,
+        &prepared,
+        job.args.bundler_rpc.receipt_wait(),
+        state,
+        out,
+    )
+    .await?;
     let transfers = token_transfers(receipt.logs.iter().map(|log| &log.inner));
     let native: Vec<(Address, U256)> = calls
         .iter()
