@@ -119,10 +119,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 GrantLib.decodeEnable(signature[1:]);
             if (!ok) return SIG_VALIDATION_FAILED;
             use.key.sessionId = _sessionId(grant);
-            // Both signatures are checked, neither short-circuiting the other, and they decide only
-            // the result: the grant is enabled and every check runs either way, so that an estimate
-            // made with placeholder signatures pays for all of it. The EntryPoint reverts a failed
-            // signature, and the enable with it.
+            // Both signatures are always recovered and they decide only the result: the grant is
+            // enabled and every check runs either way, so that an estimate made with placeholder
+            // signatures pays for all of it. The EntryPoint reverts a failed signature, and the
+            // enable with it.
             use.key.keyEpoch = _grantKeyEpoch(grant, epoch);
             address signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
             use.signatureFailed = !_isOwnerSignature(msg.sender, use.key.sessionId, ownerSignature)
@@ -264,7 +264,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     // ---------------------------------------------------------------- validation internals
 
     /// @dev Every rule of the session against the operation, the gas it may cost included; returns its
-    ///      `validationData` (the session's window).
+    ///      `validationData` (the session's window). For `_authenticate`'s second pass;
+    ///      `validateUserOp` spells the same two steps out, because calling this costs every
+    ///      operation about 60 gas.
     function _checkOperation(Use memory use, PackedUserOperation calldata userOp) internal returns (uint256) {
         _checkCalls(use, userOp.callData);
         if (use.scope & ScopeLib.FLAG_GAS_LIMIT != 0 && userOp.paymasterAndData.length == 0) _spendGas(use, userOp);
