@@ -16,8 +16,8 @@ use leash_sdk::{
     SessionState, SignedUserOperation, UserOperationReceipt, UserOperationSender,
     missing_deployments, wait_for_receipt,
 };
-use std::time::Duration;
 use leash_sim::{BundleOutcome, Chain};
+use std::time::Duration;
 use url::Url;
 
 /// A provider for reads (and for transactions from accounts the node holds).
@@ -181,17 +181,23 @@ pub(crate) async fn deliver<S: UserOperationSender>(
         ));
     }
     let mut reported = None;
-    let receipt = wait_for_receipt(sender, hash, wait, tokio::time::sleep, |waited: Duration| {
-        // One line at once, then one every 5 s.
-        let seconds = waited.as_secs();
-        if reported.is_none_or(|last| seconds >= last + 5) {
-            reported = Some(seconds);
-            out.progress(format!(
-                "waiting for UserOperation {hash} to be included ({seconds}s of {}s)",
-                wait.timeout.as_secs()
-            ));
-        }
-    })
+    let receipt = wait_for_receipt(
+        sender,
+        hash,
+        wait,
+        tokio::time::sleep,
+        |waited: Duration| {
+            // One line at once, then one every 5 s.
+            let seconds = waited.as_secs();
+            if reported.is_none_or(|last| seconds >= last + 5) {
+                reported = Some(seconds);
+                out.progress(format!(
+                    "waiting for UserOperation {hash} to be included ({seconds}s of {}s)",
+                    wait.timeout.as_secs()
+                ));
+            }
+        },
+    )
     .await;
     match receipt {
         Ok(receipt) => Ok(receipt),

@@ -1,11 +1,14 @@
 //! The `leash` binary against a real anvil, deployed with `forge script`: delegate, create a
-//! scoped session, spend within it, get denied beyond it, revoke, get denied again.
+//! scoped session, spend within it, get denied beyond it, revoke, get denied again; and the same
+//! through Pimlico's alto bundler (`--bundler-url`), with a printed operation submitted by hand.
 
 use alloy_node_bindings::AnvilInstance;
-use leash_testkit::{anvil, toolchain_binary};
+use leash_testkit::{Alto, anvil, toolchain_binary};
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
+    thread::sleep,
+    time::{Duration, Instant},
 };
 
 const RECIPIENT: &str = "0x000000000000000000000000000000000000bEEF";
@@ -57,16 +60,19 @@ impl Env {
             .env("LEASH_PASSWORD", "correct horse")
             .env("LEASH_RPC_URL", self.anvil.endpoint())
             .env_remove("LEASH_PRIVATE_KEY")
-            .env_remove("LEASH_BUNDLER_KEY");
+            .env_remove("LEASH_BUNDLER_KEY")
+            .env_remove("LEASH_BUNDLER_URL");
         command
     }
 
     fn cast(&self, args: &[&str]) -> String {
+        self.cast_at(&self.anvil.endpoint(), args)
+    }
+
+    /// `cast` against `url` (the node or a bundler).
+    fn cast_at(&self, url: &str, args: &[&str]) -> String {
         let mut command = Command::new(toolchain_binary("cast"));
-        command
-            .args(args)
-            .arg("--rpc-url")
-            .arg(self.anvil.endpoint());
+        command.args(args).arg("--rpc-url").arg(url);
         succeed(&mut command).trim().to_owned()
     }
 
@@ -208,4 +214,233 @@ fn session_lifecycle_through_the_cli_on_anvil() {
     succeed(&mut env.leash(&["session", "clear", &session]));
     let listed = succeed(&mut env.leash(&["session", "list"]));
     assert!(listed.contains("No sessions"), "{listed}");
+}
+
+/// `cast rpc` against `url` until `done` accepts the answer, for at most `timeout`.
+fn poll_rpc(
+    url: &str,
+    args: &[&str],
+    timeout: Duration,
+    done: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let output = Command::new(toolchain_binary("cast"))
+            .arg("rpc")
+            .args(args)
+            .arg("--rpc-url")
+            .arg(url)
+            .output()
+            .expect("cast runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        if output.status.success() && done(&stdout) {
+            return Some(stdout);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn sends_through_a_bundler_and_prints_operations_for_other_tools() {
+    let env = Env {
+        anvil: anvil(),
+        home: tempfile::tempdir().expect("tempdir"),
+    };
+    let deployer_key = hex_key(&env.anvil, 0);
+    let owner_key = hex_key(&env.anvil, 1);
+    let owner = format!("{:?}", env.anvil.addresses()[1]);
+    forge_deploy(&env, &deployer_key, env.home.path());
+    let alto = Alto::start(&env.anvil);
+    let bundler = alto.url();
+    poll_rpc(
+        &bundler,
+        &["eth_supportedEntryPoints"],
+        Duration::from_secs(60),
+        |answer| {
+            answer
+                .to_lowercase()
+                .contains("0x4337084d9e255ff0702461cf8895ce9e3b5ff108")
+        },
+    )
+    .expect("alto answers within 60 s");
+    // No bundler key anywhere below: the bundler estimates, sends and pays.
+    let with_bundler = |args: &[&str]| {
+        let mut command = env.leash(args);
+        command.env("LEASH_BUNDLER_URL", &bundler);
+        command
+    };
+
+    // The EOA's first UserOperation carries its EIP-7702 authorization and installs the validator.
+    let delegated = succeed(&mut with_bundler(&[
+        "delegate",
+        "--via",
+        "user-op",
+        "--private-key",
+        &owner_key,
+    ]));
+    assert!(
+        delegated.contains("LeashAccount") && delegated.contains("SessionKeyValidator installed"),
+        "{delegated}"
+    );
+    env.cast(&[
+        "send",
+        "--private-key",
+        &deployer_key,
+        TOKEN,
+        "mint(address,uint256)",
+        &owner,
+        "1000",
+    ]);
+    let created = succeed(&mut env.leash(&[
+        "session",
+        "create",
+        "--private-key",
+        &owner_key,
+        "--erc20",
+        &format!("{TOKEN}:100"),
+        "--expires",
+        "1h",
+        "--light-kdf",
+        "--json",
+    ]));
+    let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
+    let session = created["sessionId"]
+        .as_str()
+        .expect("session id")
+        .to_owned();
+
+    // Lazily enabled and never used: the whole allowance, marked as such.
+    let shown = succeed(&mut env.leash(&["session", "show", &session]));
+    assert!(shown.contains("status       unused"), "{shown}");
+    assert!(
+        shown.contains("100 of 100 left (not enabled yet)"),
+        "{shown}"
+    );
+    let shown = succeed(&mut env.leash(&["session", "show", &session, "--json"]));
+    let shown: serde_json::Value = serde_json::from_str(&shown).expect("JSON");
+    let budget = &shown["state"]["budgets"][0];
+    assert_eq!(budget["remaining"], "0x64", "{shown:#}");
+    assert_eq!(budget["notEnabledYet"], true, "{shown:#}");
+
+    let transfer = |amount: &str, extra: &[&str]| {
+        let mut args = vec![
+            "send",
+            "--session",
+            &session,
+            "--to",
+            TOKEN,
+            "--sig",
+            "transfer(address,uint256)",
+            RECIPIENT,
+            amount,
+        ];
+        args.extend_from_slice(extra);
+        run(&mut with_bundler(&args))
+    };
+
+    // Printed, not sent: the bundler's shape, estimated by the bundler; and without a bundler,
+    // estimated on the node (no bundler key needed either way).
+    let printed = transfer("60", &["--print-op"]);
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
+    assert_eq!(
+        printed["entryPoint"],
+        "0x4337084d9e255ff0702461cf8895ce9e3b5ff108"
+    );
+    assert_eq!(printed["chainId"], 31337);
+    assert!(
+        printed["userOpHash"]
+            .as_str()
+            .is_some_and(|h| h.len() == 66)
+    );
+    let op = &printed["userOperation"];
+    assert_eq!(op["sender"], owner.to_lowercase());
+    for field in [
+        "nonce",
+        "callData",
+        "callGasLimit",
+        "verificationGasLimit",
+        "preVerificationGas",
+        "maxFeePerGas",
+        "maxPriorityFeePerGas",
+        "signature",
+    ] {
+        assert!(
+            op[field].as_str().is_some_and(|v| v.starts_with("0x")),
+            "{field}: {op:#}"
+        );
+    }
+    assert!(op.get("eip7702Auth").is_none(), "already delegated: {op:#}");
+    assert!(op.get("factory").is_none(), "{op:#}");
+    let mut on_node = env.leash(&[
+        "send",
+        "--session",
+        &session,
+        "--to",
+        TOKEN,
+        "--sig",
+        "transfer(address,uint256)",
+        RECIPIENT,
+        "60",
+        "--print-op",
+    ]);
+    let on_node: serde_json::Value = serde_json::from_str(&succeed(&mut on_node)).expect("JSON");
+    assert_eq!(on_node["userOperation"]["sender"], op["sender"]);
+    assert_eq!(env.token_balance(RECIPIENT), "0", "nothing was sent");
+
+    // Sent through the bundler: the lazy enable and the transfer in the session's first operation.
+    let sent = transfer("60", &["--json"]);
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&sent.stdout).expect("JSON");
+    assert_eq!(sent["success"], true, "{sent:#}");
+    assert_eq!(sent["tokenTransfers"][0]["value"], "0x3c");
+    assert_eq!(env.token_balance(RECIPIENT), "60");
+    let shown = succeed(&mut env.leash(&["session", "show", &session]));
+    assert!(shown.contains("status       enabled"), "{shown}");
+    assert!(shown.contains("40 of 100 left"), "{shown}");
+    assert!(!shown.contains("not enabled yet"), "{shown}");
+
+    // Beyond the allowance: the bundler's estimate refuses it, with the rule and the numbers.
+    for extra in [&[][..], &["--print-op"]] {
+        let denied = transfer("50", extra);
+        let stderr = String::from_utf8_lossy(&denied.stderr);
+        assert_eq!(denied.status.code(), Some(3), "{extra:?}: {stderr}");
+        assert!(stderr.contains("allowance"), "{stderr}");
+        assert!(stderr.contains("requested 50, remaining 40"), "{stderr}");
+    }
+
+    // A printed operation is what eth_sendUserOperation takes: submit it by hand.
+    let printed = transfer("10", &["--print-op"]);
+    assert!(printed.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
+    let params = serde_json::json!([printed["userOperation"], printed["entryPoint"]]).to_string();
+    let hash = env.cast_at(
+        &bundler,
+        &["rpc", "--raw", "eth_sendUserOperation", &params],
+    );
+    assert_eq!(
+        hash.trim_matches('"'),
+        printed["userOpHash"].as_str().expect("hash")
+    );
+    let receipt = poll_rpc(
+        &bundler,
+        &["eth_getUserOperationReceipt", hash.trim_matches('"')],
+        Duration::from_secs(60),
+        |answer| answer != "null",
+    )
+    .expect("included within 60 s");
+    let receipt: serde_json::Value = serde_json::from_str(&receipt).expect("JSON");
+    assert_eq!(receipt["success"], true, "{receipt:#}");
+    assert_eq!(env.token_balance(RECIPIENT), "70");
 }

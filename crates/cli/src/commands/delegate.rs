@@ -200,16 +200,10 @@ async fn delegate_with_user_operation<S: UserOperationSender>(
     let leash_account = Deployment::leash_account().address();
     let authorization = authorization_if_not_delegated(reader, owner, leash_account).await?;
     let fees = node::fees(reader).await?;
-    let prepared = prepare_owner_operation(
-        sender,
-        owner,
-        call_data,
-        authorization,
-        leash_account,
-        fees,
-    )
-    .await
-    .map_err(|error| sender_failure(error, None))?;
+    let prepared =
+        prepare_owner_operation(sender, owner, call_data, authorization, leash_account, fees)
+            .await
+            .map_err(|error| sender_failure(error, None))?;
     let receipt = node::deliver(sender, &prepared, wait, None, out).await?;
     if !receipt.success {
         return Err(Failure::reverted(format!(
