@@ -395,6 +395,17 @@ fn sends_through_a_bundler_and_prints_operations_for_other_tools() {
     assert_eq!(on_node["userOperation"]["sender"], op["sender"]);
     assert_eq!(env.token_balance(RECIPIENT), "0", "nothing was sent");
 
+    // A dry run estimates through the bundler, then runs on the node and a fork of it.
+    let preview = transfer("60", &["--dry-run"]);
+    let stdout = String::from_utf8_lossy(&preview.stdout);
+    assert!(
+        preview.status.success(),
+        "{}",
+        String::from_utf8_lossy(&preview.stderr)
+    );
+    assert!(stdout.contains("would be accepted"), "{stdout}");
+    assert!(stdout.contains(&format!("{RECIPIENT} 60")), "{stdout}");
+
     // Sent through the bundler: the lazy enable and the transfer in the session's first operation.
     let sent = transfer("60", &["--json"]);
     assert!(

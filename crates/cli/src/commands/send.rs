@@ -204,8 +204,9 @@ async fn send_with<S: UserOperationSender>(sender: &S, job: &Job<'_>) -> eyre::R
     }
 
     if job.args.dry_run {
-        // The node runs handleOps in eth_estimateGas, whoever estimated the gas.
-        let node = DirectSender::new(node::reader(job.node_url), job.account);
+        // The node runs handleOps in eth_estimateGas, whoever estimated the gas; nothing is
+        // sent, so any sender address will do.
+        let node = DirectSender::new(node::reader(job.node_url), job.session_key.address());
         let gas = node
             .preflight(&prepared.op)
             .await
