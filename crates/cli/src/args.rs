@@ -159,7 +159,12 @@ pub(crate) struct BundlerRpcArgs {
     /// comes from its eth_estimateUserOperationGas and the operation goes out through
     /// eth_sendUserOperation. With it, --bundler-key is not used.
     // Hosted bundlers' URLs often carry an API key: help does not show the variable's value.
-    #[arg(long, env = "LEASH_BUNDLER_URL", hide_env_values = true, value_name = "URL")]
+    #[arg(
+        long,
+        env = "LEASH_BUNDLER_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub(crate) bundler_url: Option<String>,
     /// How long to wait for the operation to be included (eth_getUserOperationReceipt, asked every
     /// 500 ms), in seconds.
