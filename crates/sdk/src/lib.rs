@@ -42,9 +42,9 @@ pub use session::{
 };
 pub use session_flow::{
     Budget, Denial, Fees, GAS_MARGIN_PERCENT, GrantRecord, Limit, LimitKind, OnChainStatus,
-    PreparedOperation,
-    SessionQueryError, SessionState, TokenTransfer, explain_rejection, prepare_owner_operation,
-    prepare_session_operation, read_session_state, token_transfers, validator_installed,
+    PreparedOperation, SessionQueryError, SessionState, TokenTransfer, explain_rejection,
+    prepare_owner_operation, prepare_session_operation, read_session_state, token_transfers,
+    validator_installed,
 };
 pub use session_store::{LEASH_HOME_ENV, SessionMetadata, SessionStore, SessionStoreError};
 pub use signing::{PLACEHOLDER_SIGNATURE, sign_owner};

@@ -3,9 +3,9 @@
 //! chain, and a sentence for every way the chain can say no.
 
 use crate::{
-    AaCode, Call, EntryPointRejection, GasSettings, GrantDomain, Permission, RevertReason,
-    SenderError, SessionAuth, SignedUserOperation, UserOperationBuilder, UserOperationGasEstimate,
-    PLACEHOLDER_SIGNATURE, UserOperationSender, session_nonce_key, sign_owner,
+    AaCode, Call, EntryPointRejection, GasSettings, GrantDomain, PLACEHOLDER_SIGNATURE, Permission,
+    RevertReason, SenderError, SessionAuth, SignedUserOperation, UserOperationBuilder,
+    UserOperationGasEstimate, UserOperationSender, session_nonce_key, sign_owner,
     user_operation_hash,
 };
 use alloy_eips::eip7702::SignedAuthorization;

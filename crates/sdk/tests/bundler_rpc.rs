@@ -343,12 +343,15 @@ async fn session_operations_with_the_bundlers_estimates_are_included() {
 
     // A root session of another account: lazily enabled, then warm.
     delegate_and_install(&anvil, &root_owner).await;
-    let root_grant =
-        SessionGrantBuilder::new(root_owner.address(), session_key.address(), domain.validator)
-            .valid_until(now + 3_600)
-            .permission(Permission::Root)
-            .build(now)
-            .expect("grant");
+    let root_grant = SessionGrantBuilder::new(
+        root_owner.address(),
+        session_key.address(),
+        domain.validator,
+    )
+    .valid_until(now + 3_600)
+    .permission(Permission::Root)
+    .build(now)
+    .expect("grant");
     let root_signature = domain.sign(&root_owner, &root_grant).expect("owner signs");
     for auth in [
         SessionAuth::Lazy {
