@@ -1,9 +1,10 @@
-//! Calls through `LeashAccount.execute` (ERC-7579 single and batch execution).
+//! Calls through `LeashAccount.execute` (ERC-7579 single and batch execution), and the account's
+//! own module management.
 
 use crate::SdkError;
 use alloy_primitives::{Address, B256, Bytes, U256, b256};
 use alloy_sol_types::{SolCall, SolValue};
-use leash_bindings::{Execution, LeashAccount};
+use leash_bindings::{Deployment, Execution, LeashAccount};
 
 /// ERC-7579 mode: one call, revert on failure.
 pub const MODE_SINGLE: B256 = B256::ZERO;
@@ -11,6 +12,10 @@ pub const MODE_SINGLE: B256 = B256::ZERO;
 /// ERC-7579 mode: a batch of calls that reverts as a whole if one fails.
 pub const MODE_BATCH: B256 =
     b256!("0x0100000000000000000000000000000000000000000000000000000000000000");
+
+/// ERC-7579 module type of a validator (`MODULE_TYPE_VALIDATOR` in
+/// contracts/interfaces/IERC7579Module.sol; tests/solidity_facts.rs checks they agree).
+pub const MODULE_TYPE_VALIDATOR: U256 = U256::from_limbs([1, 0, 0, 0]);
 
 /// One call made by the account.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,4 +71,16 @@ pub fn execute_calldata(calls: &[Call]) -> Result<Bytes, SdkError> {
     }
     .abi_encode()
     .into())
+}
+
+/// The account calldata `installModule(validator type, SessionKeyValidator, "")`: what an owner
+/// sends (as a UserOperation, or a transaction to itself) before sessions can validate.
+pub fn install_validator_calldata() -> Bytes {
+    LeashAccount::installModuleCall {
+        moduleTypeId: MODULE_TYPE_VALIDATOR,
+        module: Deployment::session_key_validator().address(),
+        initData: Bytes::new(),
+    }
+    .abi_encode()
+    .into()
 }

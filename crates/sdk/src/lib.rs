@@ -22,7 +22,10 @@ pub use abi_call::{
     AbiCallError, CallSpec, encode_function_call, parse_amount, parse_hex_data, parse_selector,
     parse_selector_list, split_top_level,
 };
-pub use calls::{Call, MODE_BATCH, MODE_SINGLE, execute_calldata};
+pub use calls::{
+    Call, MODE_BATCH, MODE_SINGLE, MODULE_TYPE_VALIDATOR, execute_calldata,
+    install_validator_calldata,
+};
 pub use deploy::{DeployError, deploy_missing, missing_deployments};
 pub use eip7702::{
     DELEGATION_DESIGNATOR_PREFIX, EIP7702_INIT_CODE_MARKER, authorization_if_not_delegated,

@@ -181,12 +181,18 @@ fn explain_validator_error(
             "session {}: permission {} repeats a limit of the grant",
             e.sessionId, e.index
         ),
-        E::SessionNotUnused(e) => write!(
-            f,
-            "session {}: already {} (a grant is enabled at most once)",
-            e.sessionId,
-            status_name(e.status)
-        ),
+        E::SessionNotUnused(e) => match crate::OnChainStatus::try_from(e.status) {
+            Ok(status) => write!(
+                f,
+                "session {}: already {status} (a grant is enabled at most once)",
+                e.sessionId
+            ),
+            Err(status) => write!(
+                f,
+                "session {}: not unused (status {status}; a grant is enabled at most once)",
+                e.sessionId
+            ),
+        },
         E::SessionAlreadyRevoked(e) => {
             write!(f, "session {}: already revoked", e.sessionId)
         }
@@ -195,15 +201,6 @@ fn explain_validator_error(
             "session {}: {} may not revoke it (only the account or the session key)",
             e.sessionId, e.caller
         ),
-    }
-}
-
-fn status_name(status: u8) -> &'static str {
-    match status {
-        0 => "unused",
-        1 => "enabled",
-        2 => "revoked",
-        _ => "in an unknown state",
     }
 }
 

@@ -15,7 +15,7 @@ use alloy_provider::{Provider, transport::TransportError};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, SolEvent};
-use leash_bindings::{IERC20, PermissionType, SessionGrant, SessionKeyValidator};
+use leash_bindings::{IERC20, PermissionType, SessionGrant, SessionKeyValidator, SessionStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -201,6 +201,21 @@ pub enum OnChainStatus {
     Revoked,
 }
 
+/// From the validator's `SessionStatus` (its `uint8` in the ABI); the unknown value back as the
+/// error. The match follows the Solidity enum, so a new status there fails the build here.
+impl TryFrom<u8> for OnChainStatus {
+    type Error = u8;
+
+    fn try_from(value: u8) -> Result<Self, u8> {
+        match SessionStatus::try_from(value).map_err(|_| value)? {
+            SessionStatus::Unused => Ok(Self::Unused),
+            SessionStatus::Enabled => Ok(Self::Enabled),
+            SessionStatus::Revoked => Ok(Self::Revoked),
+            SessionStatus::__Invalid => Err(value),
+        }
+    }
+}
+
 impl fmt::Display for OnChainStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -268,12 +283,8 @@ pub async fn read_session_state<P: Provider>(
         "getSession",
     )
     .await?;
-    let status = match session.status {
-        0 => OnChainStatus::Unused,
-        1 => OnChainStatus::Enabled,
-        2 => OnChainStatus::Revoked,
-        other => return Err(SessionQueryError::UnknownStatus(other)),
-    };
+    let status =
+        OnChainStatus::try_from(session.status).map_err(SessionQueryError::UnknownStatus)?;
     let validator_installed = validator_installed(provider, domain.validator, account).await?;
     if status == OnChainStatus::Unused {
         return Ok(SessionState {

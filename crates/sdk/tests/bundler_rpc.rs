@@ -7,18 +7,18 @@ mod common;
 
 use alloy_network::{TransactionBuilder, TransactionBuilder7702};
 use alloy_node_bindings::AnvilInstance;
-use alloy_primitives::{Address, Bytes, U256, utils::parse_ether};
+use alloy_primitives::{Address, U256, utils::parse_ether};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use common::{anvil, deploy, dev_key, wallet_provider};
-use leash_bindings::{Deployment, LeashAccount, TestToken};
+use leash_bindings::{Deployment, TestToken};
 use leash_sdk::{
     AaCode, BundlerClient, Call, Denial, Fees, GrantDomain, Permission, PreparedOperation,
     SenderError, SessionAuth, SessionGrantBuilder, UserOperationSender,
-    authorization_if_not_delegated, delegate_at, prepare_owner_operation,
-    prepare_session_operation, sign_authorization,
+    authorization_if_not_delegated, delegate_at, install_validator_calldata,
+    prepare_owner_operation, prepare_session_operation, sign_authorization,
 };
 use leash_testkit::{Alto, listening_addresses};
 use std::time::{Duration, Instant};
@@ -85,16 +85,6 @@ async fn send_and_wait(client: &Client, prepared: &PreparedOperation) -> bool {
     }
 }
 
-fn install_validator() -> Bytes {
-    LeashAccount::installModuleCall {
-        moduleTypeId: U256::from(1),
-        module: Deployment::session_key_validator().address(),
-        initData: Bytes::new(),
-    }
-    .abi_encode()
-    .into()
-}
-
 /// The EOA delegates to `LeashAccount` and installs the validator in one type-4 transaction to
 /// itself, so that its first UserOperation can be a session's.
 async fn delegate_and_install(anvil: &AnvilInstance, owner: &PrivateKeySigner) {
@@ -114,7 +104,7 @@ async fn delegate_and_install(anvil: &AnvilInstance, owner: &PrivateKeySigner) {
     .expect("authorization");
     let request = TransactionRequest::default()
         .with_to(owner.address())
-        .with_input(install_validator())
+        .with_input(install_validator_calldata())
         .with_authorization_list(vec![authorization]);
     let receipt = node
         .send_transaction(request)
@@ -167,7 +157,7 @@ async fn owner_operations_with_and_without_an_authorization_are_included() {
     let prepared = prepare_owner_operation(
         &client,
         &owner,
-        install_validator(),
+        install_validator_calldata(),
         authorization,
         leash_account,
         fees(&node).await,

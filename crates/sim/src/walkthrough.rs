@@ -3,18 +3,14 @@
 
 use crate::{BundleOutcome, Chain, SimError};
 use alloy_eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, B256, Bytes, U256, uint};
+use alloy_primitives::{Address, B256, U256, uint};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use leash_bindings::{
-    Deployment, IERC20, LeashAccount, SessionGrant, SessionKeyValidator, TestToken,
-};
+use leash_bindings::{Deployment, IERC20, SessionGrant, SessionKeyValidator, TestToken};
 use leash_sdk::{
     Call, Permission, SessionAuth, SessionGrantBuilder, delegate_of, execute_calldata,
+    install_validator_calldata,
 };
-
-/// ERC-7579 module type of validators.
-const MODULE_TYPE_VALIDATOR: u64 = 1;
 
 /// Native balances of the parties of a flow at one moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,12 +95,7 @@ pub fn delegate_and_install_validator(
     chain: &mut Chain,
     owner: &PrivateKeySigner,
 ) -> Result<BundleOutcome, SimError> {
-    let install = LeashAccount::installModuleCall {
-        moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
-        module: Deployment::session_key_validator().address(),
-        initData: Bytes::new(),
-    };
-    let (op, authorization) = chain.first_owner_user_op(owner, install.abi_encode().into())?;
+    let (op, authorization) = chain.first_owner_user_op(owner, install_validator_calldata())?;
     chain.handle_ops(vec![op], vec![authorization])
 }
 

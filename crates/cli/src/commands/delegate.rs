@@ -8,21 +8,17 @@ use crate::{
     output::Output,
 };
 use alloy_network::{TransactionBuilder, TransactionBuilder7702};
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, Bytes};
 use alloy_provider::{DynProvider, Provider};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::SolCall;
 use clap::{Args, ValueEnum};
-use leash_bindings::{Deployment, LeashAccount};
+use leash_bindings::Deployment;
 use leash_sdk::{
     DirectSender, ReceiptWait, UserOperationSender, authorization_if_not_delegated, delegate_at,
-    prepare_owner_operation, sign_authorization, validator_installed,
+    install_validator_calldata, prepare_owner_operation, sign_authorization, validator_installed,
 };
 use serde_json::json;
-
-/// ERC-7579 module type of validators.
-const MODULE_TYPE_VALIDATOR: u64 = 1;
 
 #[derive(Debug, Args)]
 pub(crate) struct DelegateArgs {
@@ -105,7 +101,7 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: DelegateArgs) -
         out.document(delegation_json(account, &before, None));
         return Ok(());
     }
-    let install = (!before.validator_installed).then(install_validator_call);
+    let install = (!before.validator_installed).then(install_validator_calldata);
     let tx_hash = match args.via {
         Via::Tx => {
             let signer = node::signing(&url, owner.clone());
@@ -146,16 +142,6 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: DelegateArgs) -
             "{account} is still not delegated with the validator installed"
         ))
     }
-}
-
-fn install_validator_call() -> Bytes {
-    LeashAccount::installModuleCall {
-        moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
-        module: Deployment::session_key_validator().address(),
-        initData: Bytes::new(),
-    }
-    .abi_encode()
-    .into()
 }
 
 /// The EOA sends a transaction to itself: type 4 carrying its authorization when it is not

@@ -1,0 +1,99 @@
+//! Facts the SDK states about the contracts, checked against the Solidity source of truth, so a
+//! constant changed in `contracts/` fails here until Rust follows. (Enums and structs come from
+//! the bindings' `sol!` types directly; `sol!` does not carry file-level constants, hence this.)
+
+use alloy_primitives::{Selector, U256, keccak256};
+use alloy_sol_types::SolCall;
+use leash_bindings::LeashAccount;
+use leash_sdk::{
+    ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE, MODULE_TYPE_VALIDATOR,
+};
+use std::collections::BTreeMap;
+
+fn source(path: &str) -> String {
+    let path = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// `bytes4 constant NAME = 0x…; // signature(…)` lines: name → (selector, signature).
+fn selector_constants(text: &str) -> BTreeMap<String, (Selector, String)> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("bytes4 constant "))
+        .map(|rest| {
+            let (name, rest) = rest.split_once(" = ").expect("NAME = value");
+            let (value, comment) = rest.split_once(';').expect("value;");
+            let signature = comment.trim().trim_start_matches("//").trim().to_owned();
+            let selector: Selector = value.trim().parse().expect("a bytes4 literal");
+            (name.to_owned(), (selector, signature))
+        })
+        .collect()
+}
+
+fn group(constants: &BTreeMap<String, (Selector, String)>, prefix: &str) -> Vec<Selector> {
+    let mut selectors: Vec<Selector> = constants
+        .iter()
+        .filter(|(name, _)| name.starts_with(prefix))
+        .map(|(_, (selector, _))| *selector)
+        .collect();
+    selectors.sort();
+    selectors
+}
+
+fn sorted<const N: usize>(selectors: [Selector; N]) -> Vec<Selector> {
+    let mut selectors = selectors.to_vec();
+    selectors.sort();
+    selectors
+}
+
+/// The ABI type of `PackedUserOperation`, which the comments name by its struct name.
+const PACKED_USER_OPERATION: &str =
+    "(address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes)";
+
+#[test]
+fn every_selector_constant_is_its_signatures_hash() {
+    assert!(
+        LeashAccount::validateUserOpCall::SIGNATURE.contains(PACKED_USER_OPERATION),
+        "{}",
+        LeashAccount::validateUserOpCall::SIGNATURE
+    );
+    let constants = selector_constants(&source("contracts/types/SessionTypes.sol"));
+    assert!(constants.len() >= 10, "found {constants:?}");
+    for (name, (selector, signature)) in &constants {
+        let abi_signature = signature.replace("PackedUserOperation", PACKED_USER_OPERATION);
+        assert_eq!(
+            &keccak256(abi_signature.as_bytes())[..4],
+            selector.as_slice(),
+            "{name} is not the selector of {signature}"
+        );
+    }
+}
+
+#[test]
+fn the_sdk_refuses_the_selectors_the_validator_refuses() {
+    let constants = selector_constants(&source("contracts/types/SessionTypes.sol"));
+    assert_eq!(sorted(ERC20_SPEND_SELECTORS), group(&constants, "ERC20_"));
+    assert_eq!(
+        sorted(FORBIDDEN_ACCOUNT_SELECTORS),
+        group(&constants, "ACCOUNT_")
+    );
+}
+
+#[test]
+fn numeric_constants_match() {
+    let types = source("contracts/types/SessionTypes.sol");
+    assert!(
+        types.contains("uint256 constant MAX_ALLOWANCE = type(uint128).max;"),
+        "MAX_ALLOWANCE changed in Solidity"
+    );
+    assert_eq!(MAX_ALLOWANCE, U256::from(u128::MAX));
+    let module = source("contracts/interfaces/IERC7579Module.sol");
+    let declared = module
+        .lines()
+        .find_map(|line| line.strip_prefix("uint256 constant MODULE_TYPE_VALIDATOR = "))
+        .and_then(|rest| rest.strip_suffix(';'))
+        .expect("MODULE_TYPE_VALIDATOR in IERC7579Module.sol");
+    assert_eq!(
+        MODULE_TYPE_VALIDATOR,
+        declared.parse::<U256>().expect("a number")
+    );
+}
