@@ -396,6 +396,23 @@ mod tests {
             both.to_call(),
             Err(AbiCallError::DataAndSignature { to: TO })
         );
+        let args_only = CallSpec {
+            to: TO,
+            args: vec!["1".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            args_only.to_call(),
+            Err(AbiCallError::ArgsWithoutSignature { to: TO })
+        );
+        let data_with_args = CallSpec {
+            data: Some("0x".into()),
+            ..args_only
+        };
+        assert_eq!(
+            data_with_args.to_call(),
+            Err(AbiCallError::ArgsWithoutSignature { to: TO })
+        );
         assert!(serde_json::from_str::<CallSpec>(r#"{"to": "0x01"}"#).is_err());
         Ok(())
     }

@@ -229,6 +229,7 @@ mod tests {
             "tomorrow",
             "1 h",
             "2026-12-01",
+            "2026-1-01T00:00Z",
         ] {
             assert!(
                 matches!(
@@ -243,7 +244,15 @@ mod tests {
             "2026-13-01T00:00Z",
             "2027-02-29T00:00Z",
             "2026-12-01T24:00Z",
+            "2026-12-01T00:60Z",
+            "2026-12-01T00:00:60Z",
+            "2026-12-00T00:00Z",
             "1969-12-31T23:59Z",
+            // Date-shaped, but with a field too many or too short, or without the `T`.
+            "2026-12-01-05T00:00Z",
+            "2026-12-01T00:00:00:00Z",
+            "2026-12-01T0:00:00Z",
+            "2026-12-01-00:00:00Z",
         ] {
             assert_eq!(
                 parse_expiry(text, NOW),

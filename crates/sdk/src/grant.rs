@@ -683,6 +683,176 @@ mod tests {
     }
 
     #[test]
+    fn times_up_to_uint48_max_are_accepted() -> Result<(), GrantError> {
+        assert_eq!(MAX_VALID_UNTIL, 0xffff_ffff_ffff);
+        let grant = builder()
+            .valid_after(MAX_VALID_UNTIL - 1)
+            .valid_until(MAX_VALID_UNTIL)
+            .permission(Permission::Root)
+            .build(NOW)?;
+        assert_eq!(
+            (grant.validAfter.to::<u64>(), grant.validUntil.to::<u64>()),
+            (MAX_VALID_UNTIL - 1, MAX_VALID_UNTIL)
+        );
+        let start_too_far = builder()
+            .valid_after(MAX_VALID_UNTIL + 1)
+            .valid_until(MAX_VALID_UNTIL)
+            .permission(Permission::Root)
+            .build(NOW);
+        assert_eq!(
+            start_too_far,
+            Err(GrantError::TimeOutOfRange {
+                field: "validAfter",
+                value: MAX_VALID_UNTIL + 1
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn expiry_one_second_ahead_is_in_the_future() -> Result<(), GrantError> {
+        let grant = builder()
+            .valid_until(NOW + 1)
+            .permission(Permission::Root)
+            .build(NOW)?;
+        assert_eq!(grant.validUntil.to::<u64>(), NOW + 1);
+        let window = builder()
+            .valid_after(NOW + 1)
+            .valid_until(NOW + 1)
+            .permission(Permission::Root)
+            .build(NOW);
+        assert_eq!(
+            window,
+            Err(GrantError::EmptyWindow {
+                valid_after: NOW + 1,
+                valid_until: NOW + 1
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn root_alone_is_a_grant() -> Result<(), GrantError> {
+        let grant = build_with(vec![Permission::Root])?;
+        assert_eq!(grant.permissions, vec![Permission::Root.to_sol()]);
+        assert_eq!(
+            build_with(vec![Permission::Root, Permission::Root]),
+            Err(GrantError::RootNotExclusive { index: 0 })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn allowances_up_to_2_pow_128_minus_1_are_accepted() -> Result<(), GrantError> {
+        let grant = build_with(vec![
+            Permission::GasLimit {
+                limit: MAX_ALLOWANCE,
+            },
+            Permission::NativeTokenTransfer {
+                allowance: U256::from(1),
+            },
+        ])?;
+        assert_eq!(grant.permissions[0].amount, MAX_ALLOWANCE);
+        assert_eq!(grant.permissions[1].amount, U256::from(1));
+        assert_eq!(
+            build_with(vec![Permission::GasLimit { limit: U256::ZERO }]),
+            Err(GrantError::ZeroAllowance {
+                index: 0,
+                kind: "gas-limit"
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn each_limit_and_contract_target_appears_once() {
+        let native = |allowance: u64| Permission::NativeTokenTransfer {
+            allowance: U256::from(allowance),
+        };
+        let selector = fixed_bytes!("0x12345678");
+        let other = fixed_bytes!("0x87654321");
+        let cases = [
+            (vec![native(1), native(2)], "native-token-transfer"),
+            (
+                vec![
+                    Permission::ContractAccess { address: TOKEN },
+                    Permission::ContractAccess { address: TOKEN },
+                ],
+                "contract-access",
+            ),
+            (
+                vec![
+                    Permission::FunctionsOnContract {
+                        address: TOKEN,
+                        functions: vec![selector],
+                    },
+                    Permission::FunctionsOnContract {
+                        address: TOKEN,
+                        functions: vec![other],
+                    },
+                ],
+                "functions-on-contract",
+            ),
+        ];
+        for (permissions, kind) in cases {
+            assert_eq!(
+                build_with(permissions.clone()),
+                Err(GrantError::Duplicate {
+                    index: 1,
+                    first: 0,
+                    kind
+                }),
+                "{permissions:?}"
+            );
+        }
+        // One of each kind on the same contract, and repeated function lists on all contracts
+        // or on the account, are not duplicates.
+        let distinct = build_with(vec![
+            native(1),
+            erc20(TOKEN, 1),
+            Permission::ContractAccess { address: TOKEN },
+            Permission::FunctionsOnContract {
+                address: TOKEN,
+                functions: vec![selector],
+            },
+            Permission::FunctionsOnAllContracts {
+                functions: vec![selector],
+            },
+            Permission::FunctionsOnAllContracts {
+                functions: vec![other],
+            },
+            Permission::AccountFunctions {
+                functions: vec![selector],
+            },
+            Permission::AccountFunctions {
+                functions: vec![other],
+            },
+        ]);
+        assert_eq!(distinct.map(|grant| grant.permissions.len()), Ok(8));
+    }
+
+    #[test]
+    fn the_owner_signs_the_session_id() -> Result<(), Box<dyn std::error::Error>> {
+        let owner = alloy_signer_local::PrivateKeySigner::random();
+        let grant = builder().permission(erc20(TOKEN, 5)).build(NOW)?;
+        let domain = GrantDomain {
+            chain_id: 31337,
+            validator: VALIDATOR,
+        };
+        let session_id = domain.session_id(&grant);
+        assert_ne!(session_id, B256::ZERO);
+        let signature = domain.sign(&owner, &grant)?;
+        assert_eq!(signature.len(), 65);
+        let recovered = alloy_primitives::Signature::try_from(signature.as_ref())?
+            .recover_address_from_prehash(&session_id)?;
+        assert_eq!(recovered, owner.address());
+        let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+        let signed_async = runtime.block_on(domain.sign_async(&owner, &grant))?;
+        assert_eq!(signed_async, signature);
+        Ok(())
+    }
+
+    #[test]
     fn typed_data_carries_the_domain_and_every_field() -> Result<(), GrantError> {
         let grant = builder().permission(erc20(TOKEN, 5)).build(NOW)?;
         let domain = GrantDomain {

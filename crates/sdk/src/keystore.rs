@@ -258,9 +258,89 @@ mod tests {
         );
     }
 
+    /// `CAST_KEYSTORE` with `edit` applied to its JSON, read and decrypted with its password.
+    fn decrypt_edited(
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> Result<PrivateKeySigner, KeystoreError> {
+        let mut value: serde_json::Value = serde_json::from_str(CAST_KEYSTORE).expect("parses");
+        edit(&mut value);
+        let key: EncryptedKey = serde_json::from_value(value).expect("still a keystore");
+        key.decrypt(b"testpassword")
+    }
+
+    fn format_error(result: Result<PrivateKeySigner, KeystoreError>) -> String {
+        match result {
+            Err(KeystoreError::Format(message)) => message,
+            other => panic!("expected a format error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_read() {
+        assert_eq!(
+            format_error(decrypt_edited(|v| v["version"] = 4.into())),
+            "version 4"
+        );
+        assert_eq!(
+            format_error(decrypt_edited(
+                |v| v["crypto"]["cipher"] = "aes-128-cbc".into()
+            )),
+            "cipher aes-128-cbc with kdf scrypt (only aes-128-ctr with scrypt)"
+        );
+        assert_eq!(
+            format_error(decrypt_edited(|v| v["crypto"]["kdf"] = "pbkdf2".into())),
+            "cipher aes-128-ctr with kdf pbkdf2 (only aes-128-ctr with scrypt)"
+        );
+        assert_eq!(
+            format_error(decrypt_edited(
+                |v| v["crypto"]["kdfparams"]["dklen"] = 16.into()
+            )),
+            "scrypt dklen 16 and n 8192"
+        );
+        assert_eq!(
+            format_error(decrypt_edited(
+                |v| v["crypto"]["kdfparams"]["n"] = 8191.into()
+            )),
+            "scrypt dklen 32 and n 8191"
+        );
+        assert_eq!(
+            format_error(decrypt_edited(|v| v["crypto"]["mac"] = "zz".into())),
+            "mac: invalid character 'z' at position 0"
+        );
+        assert!(matches!(
+            decrypt_edited(|v| v["crypto"]["kdfparams"]["r"] = 0.into()),
+            Err(KeystoreError::InvalidScryptParams(ScryptParams {
+                log_n: 13,
+                r: 0,
+                p: 1
+            }))
+        ));
+    }
+
+    #[test]
+    fn an_altered_ciphertext_fails_the_mac() {
+        let altered = decrypt_edited(|v| {
+            v["crypto"]["ciphertext"] =
+                "04f6b41dd16f71b1fb411cbaa90b8ad8dfb48f7036df71584f69af001b87c00a".into();
+        });
+        assert!(matches!(altered, Err(KeystoreError::WrongPassword)));
+    }
+
+    #[test]
+    fn the_declared_address_is_read_when_present() {
+        let key: EncryptedKey = serde_json::from_str(CAST_KEYSTORE).expect("parses");
+        assert_eq!(key.address(), None);
+        let mut value: serde_json::Value = serde_json::from_str(CAST_KEYSTORE).expect("parses");
+        value["address"] = "00000000000000000000000000000000000000aa".into();
+        let key: EncryptedKey = serde_json::from_value(value).expect("parses");
+        assert_eq!(key.address(), Some(Address::with_last_byte(0xaa)));
+    }
+
     #[test]
     fn id_is_a_version_4_uuid() {
         let id = uuid_v4(FixedBytes::repeat_byte(0xff));
         assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        let id = uuid_v4(FixedBytes::ZERO);
+        assert_eq!(id, "00000000-0000-4000-8000-000000000000");
     }
 }

@@ -239,6 +239,54 @@ mod tests {
     }
 
     #[test]
+    fn each_kind_has_its_sentence() {
+        assert_eq!(
+            RevertReason::decode(&Revert::from("nope").abi_encode()).to_string(),
+            "reverted: \"nope\""
+        );
+        let unknown = RevertReason::decode(&[0x12, 0x34, 0x56, 0x78]);
+        assert_eq!(
+            unknown,
+            RevertReason::Unknown(Bytes::from_static(&[0x12, 0x34, 0x56, 0x78]))
+        );
+        assert_eq!(unknown.to_string(), "unknown revert data 0x12345678");
+        let account = UnauthorizedCaller {
+            caller: Address::repeat_byte(7),
+        };
+        assert_eq!(
+            RevertReason::decode(&account.abi_encode()).to_string(),
+            format!("LeashAccount: UnauthorizedCaller({account:?})")
+        );
+    }
+
+    #[test]
+    fn a_rejection_decodes_the_revert_it_carries() {
+        let error = Erc20AllowanceExceeded {
+            sessionId: B256::repeat_byte(1),
+            token: Address::repeat_byte(2),
+            requested: U256::from(5),
+            remaining: U256::from(4),
+        };
+        let rejection = EntryPointRejection {
+            op_index: 0,
+            code: crate::AaCode::ACCOUNT_REVERTED,
+            reason: "AA23 reverted".into(),
+            inner: Some(error.abi_encode().into()),
+        };
+        assert_eq!(
+            rejection.inner_reason(),
+            Some(RevertReason::Validator(
+                SessionKeyValidatorErrors::Erc20AllowanceExceeded(error)
+            ))
+        );
+        let without = EntryPointRejection {
+            inner: None,
+            ..rejection
+        };
+        assert_eq!(without.inner_reason(), None);
+    }
+
+    #[test]
     fn validator_errors_explain_the_rule_and_the_numbers() {
         let error = Erc20AllowanceExceeded {
             sessionId: B256::repeat_byte(1),

@@ -103,3 +103,90 @@ impl SessionAuth<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GrantDomain, Permission, SessionGrantBuilder};
+    use alloy_primitives::{Signature, address, b256};
+    use alloy_signer_local::PrivateKeySigner;
+    use alloy_sol_types::SolType;
+
+    const VALIDATOR: Address = address!("0x00000000000000000000000000000000000000cc");
+    const SESSION_ID: B256 =
+        b256!("0xaabbccdd00000000000000000000000000000000000000000000000000000001");
+
+    #[test]
+    fn the_nonce_key_is_the_validator_then_the_ids_first_four_bytes() {
+        assert_eq!(
+            session_nonce_key(VALIDATOR, SESSION_ID),
+            (U256::from(0xcc) << 32) | U256::from(0xaabb_ccdd_u32)
+        );
+    }
+
+    #[test]
+    fn use_forms_are_mode_session_id_and_key_signature() {
+        let key_signature = [0x11; 65];
+        for (root, mode) in [(false, SIG_MODE_USE), (true, SIG_MODE_USE_ROOT)] {
+            let auth = SessionAuth::Enabled {
+                session_id: SESSION_ID,
+                root,
+            };
+            let encoded = auth.encode(&key_signature);
+            assert_eq!(encoded.len(), USE_SIGNATURE_LEN);
+            assert_eq!(USE_SIGNATURE_LEN, 98);
+            assert_eq!(encoded[0], mode);
+            assert_eq!(&encoded[1..33], SESSION_ID.as_slice());
+            assert_eq!(&encoded[33..], key_signature.as_slice());
+            assert_eq!(auth.dummy(), auth.encode(&PLACEHOLDER_SIGNATURE));
+        }
+    }
+
+    #[test]
+    fn the_lazy_form_carries_grant_owner_signature_and_key_signature()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let key = PrivateKeySigner::random();
+        let grant =
+            SessionGrantBuilder::new(Address::with_last_byte(0xaa), key.address(), VALIDATOR)
+                .valid_until(2_000)
+                .permission(Permission::Root)
+                .build(1_000)?;
+        let owner_signature = [0x22; 65];
+        let auth = SessionAuth::Lazy {
+            grant: &grant,
+            owner_signature: &owner_signature,
+        };
+        let user_op_hash = B256::repeat_byte(0x33);
+        let signature = auth.sign(&key, user_op_hash)?;
+        assert_eq!(signature[0], SIG_MODE_ENABLE);
+        let (decoded_grant, decoded_owner, decoded_key) =
+            <(
+                SessionGrant,
+                alloy_sol_types::sol_data::Bytes,
+                alloy_sol_types::sol_data::Bytes,
+            )>::abi_decode_params(&signature[1..])?;
+        assert_eq!(decoded_grant, grant);
+        assert_eq!(decoded_owner.as_ref(), owner_signature.as_slice());
+        let recovered = Signature::try_from(decoded_key.as_ref())?
+            .recover_address_from_prehash(&user_op_hash)?;
+        assert_eq!(recovered, key.address());
+
+        let dummy = auth.dummy();
+        assert_eq!(
+            &dummy[dummy.len() - 96..dummy.len() - 31],
+            PLACEHOLDER_SIGNATURE.as_slice()
+        );
+
+        let domain = GrantDomain {
+            chain_id: 31337,
+            validator: VALIDATOR,
+        };
+        assert_eq!(auth.session_id(&domain), domain.session_id(&grant));
+        let enabled = SessionAuth::Enabled {
+            session_id: SESSION_ID,
+            root: false,
+        };
+        assert_eq!(enabled.session_id(&domain), SESSION_ID);
+        Ok(())
+    }
+}

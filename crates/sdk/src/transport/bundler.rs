@@ -244,6 +244,13 @@ mod tests {
         assert_eq!(revert_data_in_text("AA24 signature error"), None);
         assert_eq!(revert_data_in_text("AA23 reverted 0x"), None);
         assert_eq!(revert_data_in_text("AA23 reverted 0xabc"), None);
+        // At least a selector (8 hex digits), and whole bytes.
+        assert_eq!(revert_data_in_text("AA23 reverted 0x0f54f67"), None);
+        assert_eq!(revert_data_in_text("AA23 reverted 0x0f54f6790"), None);
+        assert_eq!(
+            revert_data_in_text("AA23 reverted 0x0f54f679"),
+            Some(Bytes::from_static(&[0x0f, 0x54, 0xf6, 0x79]))
+        );
         assert_eq!(revert_data_in_json("42"), None);
         assert_eq!(revert_data_in_json(r#"{"other":"0x00"}"#), None);
     }
