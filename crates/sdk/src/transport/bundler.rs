@@ -240,6 +240,35 @@ mod tests {
     }
 
     #[test]
+    fn revert_data_in_json_reads_each_bundler_shape() {
+        let selector = Some(Bytes::from_static(&[0x0f, 0x54, 0xf6, 0x79]));
+        assert_eq!(revert_data_in_json(r#""0x0f54f679""#), selector);
+        for key in ["revertData", "revert_data", "data"] {
+            let object = format!(r#"{{"reason":"AA33","{key}":"0x0f54f679"}}"#);
+            assert_eq!(revert_data_in_json(&object), selector, "{object}");
+        }
+        assert_eq!(revert_data_in_json(r#"{"revertData":42}"#), None);
+        assert_eq!(revert_data_in_json(r#""not hex""#), None);
+    }
+
+    #[test]
+    fn revert_data_is_kept_when_the_message_does_not_say_revert() {
+        // alloy's own `as_revert_data` only looks when the message contains "revert".
+        for data in [r#""0xdeadbeef""#, r#"{"revertData":"0xdeadbeef"}"#] {
+            let error = bundler_error(error_response(-32507, "AA24 signature error", Some(data)));
+            let SenderError::Rejected(rejection) = error else {
+                panic!("expected a rejection, got {error:?}");
+            };
+            assert_eq!(rejection.code, crate::AaCode::SIGNATURE_ERROR);
+            assert_eq!(
+                rejection.inner,
+                Some(Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef])),
+                "{data}"
+            );
+        }
+    }
+
+    #[test]
     fn text_without_revert_data_yields_none() {
         assert_eq!(revert_data_in_text("AA24 signature error"), None);
         assert_eq!(revert_data_in_text("AA23 reverted 0x"), None);
