@@ -94,6 +94,37 @@ fn forge_deploy(env: &Env, deployer_key: &str, scratch: &Path) {
     succeed(&mut forge);
 }
 
+/// Mints 1000 test tokens to `owner` (sent by `minter_key`) and creates, lazily, a session of
+/// `owner` with a 100-token ERC-20 allowance; returns its id.
+fn mint_and_create_session(env: &Env, minter_key: &str, owner: &str, owner_key: &str) -> String {
+    env.cast(&[
+        "send",
+        "--private-key",
+        minter_key,
+        TOKEN,
+        "mint(address,uint256)",
+        owner,
+        "1000",
+    ]);
+    let created = succeed(&mut env.leash(&[
+        "session",
+        "create",
+        "--private-key",
+        owner_key,
+        "--erc20",
+        &format!("{TOKEN}:100"),
+        "--expires",
+        "1h",
+        "--light-kdf",
+        "--json",
+    ]));
+    let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
+    created["sessionId"]
+        .as_str()
+        .expect("session id")
+        .to_owned()
+}
+
 #[test]
 fn session_lifecycle_through_the_cli_on_anvil() {
     let anvil = anvil();
@@ -113,33 +144,7 @@ fn session_lifecycle_through_the_cli_on_anvil() {
         delegated.contains("SessionKeyValidator installed"),
         "{delegated}"
     );
-    env.cast(&[
-        "send",
-        "--private-key",
-        &bundler_key,
-        TOKEN,
-        "mint(address,uint256)",
-        &owner,
-        "1000",
-    ]);
-
-    let created = succeed(&mut env.leash(&[
-        "session",
-        "create",
-        "--private-key",
-        &owner_key,
-        "--erc20",
-        &format!("{TOKEN}:100"),
-        "--expires",
-        "1h",
-        "--light-kdf",
-        "--json",
-    ]));
-    let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
-    let session = created["sessionId"]
-        .as_str()
-        .expect("session id")
-        .to_owned();
+    let session = mint_and_create_session(&env, &bundler_key, &owner, &owner_key);
 
     let transfer = |amount: &str, extra: &[&str]| {
         let mut args = vec![
@@ -285,32 +290,7 @@ fn sends_through_a_bundler_and_prints_operations_for_other_tools() {
         delegated.contains("LeashAccount") && delegated.contains("SessionKeyValidator installed"),
         "{delegated}"
     );
-    env.cast(&[
-        "send",
-        "--private-key",
-        &deployer_key,
-        TOKEN,
-        "mint(address,uint256)",
-        &owner,
-        "1000",
-    ]);
-    let created = succeed(&mut env.leash(&[
-        "session",
-        "create",
-        "--private-key",
-        &owner_key,
-        "--erc20",
-        &format!("{TOKEN}:100"),
-        "--expires",
-        "1h",
-        "--light-kdf",
-        "--json",
-    ]));
-    let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
-    let session = created["sessionId"]
-        .as_str()
-        .expect("session id")
-        .to_owned();
+    let session = mint_and_create_session(&env, &deployer_key, &owner, &owner_key);
 
     // Lazily enabled and never used: the whole allowance, marked as such.
     let shown = succeed(&mut env.leash(&["session", "show", &session]));

@@ -71,6 +71,34 @@ async fn fees(node: &impl Provider) -> Fees {
     }
 }
 
+/// Prepares session operations of one key through the bundler, with its estimates.
+struct Sessions<'a, N> {
+    client: &'a Client,
+    domain: GrantDomain,
+    key: &'a PrivateKeySigner,
+    node: &'a N,
+}
+
+impl<N: Provider> Sessions<'_, N> {
+    async fn prepare(
+        &self,
+        account: Address,
+        auth: &SessionAuth<'_>,
+        calls: &[Call],
+    ) -> Result<PreparedOperation, SenderError> {
+        prepare_session_operation(
+            self.client,
+            &self.domain,
+            account,
+            self.key,
+            auth,
+            calls,
+            fees(self.node).await,
+        )
+        .await
+    }
+}
+
 /// Sends `prepared` through the bundler and waits (at most 30 s) until it is included.
 async fn send_and_wait(client: &Client, prepared: &PreparedOperation) -> bool {
     let user_op_hash = client.send(&prepared.op).await.expect("accepted");
@@ -245,23 +273,22 @@ async fn session_operations_with_the_bundlers_estimates_are_included() {
         })
         .build(now)
         .expect("grant");
+    let sessions = Sessions {
+        client: &client,
+        domain,
+        key: &session_key,
+        node: &node,
+    };
     let owner_signature = domain.sign(&owner, &grant).expect("owner signs");
     let session_id = domain.session_id(&grant);
     let lazy = SessionAuth::Lazy {
         grant: &grant,
         owner_signature: &owner_signature,
     };
-    let prepared = prepare_session_operation(
-        &client,
-        &domain,
-        owner.address(),
-        &session_key,
-        &lazy,
-        &[transfer(10)],
-        fees(&node).await,
-    )
-    .await
-    .expect("lazy enable estimated by the bundler");
+    let prepared = sessions
+        .prepare(owner.address(), &lazy, &[transfer(10)])
+        .await
+        .expect("lazy enable estimated by the bundler");
     assert!(send_and_wait(&client, &prepared).await, "lazy enable");
     assert_eq!(balance(&node, RECIPIENT).await, U256::from(10));
 
@@ -270,34 +297,24 @@ async fn session_operations_with_the_bundlers_estimates_are_included() {
         session_id,
         root: false,
     };
-    let prepared = prepare_session_operation(
-        &client,
-        &domain,
-        owner.address(),
-        &session_key,
-        &enabled,
-        &[transfer(20)],
-        fees(&node).await,
-    )
-    .await
-    .expect("warm op estimated by the bundler");
+    let prepared = sessions
+        .prepare(owner.address(), &enabled, &[transfer(20)])
+        .await
+        .expect("warm op estimated by the bundler");
     assert!(send_and_wait(&client, &prepared).await, "warm op");
     assert_eq!(balance(&node, RECIPIENT).await, U256::from(30));
 
     // A batch of three calls: two transfers and some native value.
     let value = parse_ether("0.1").expect("ether");
     let before = node.get_balance(RECIPIENT).await.expect("balance");
-    let prepared = prepare_session_operation(
-        &client,
-        &domain,
-        owner.address(),
-        &session_key,
-        &enabled,
-        &[transfer(1), transfer(2), Call::transfer(RECIPIENT, value)],
-        fees(&node).await,
-    )
-    .await
-    .expect("batch estimated by the bundler");
+    let prepared = sessions
+        .prepare(
+            owner.address(),
+            &enabled,
+            &[transfer(1), transfer(2), Call::transfer(RECIPIENT, value)],
+        )
+        .await
+        .expect("batch estimated by the bundler");
     assert!(send_and_wait(&client, &prepared).await, "batch");
     assert_eq!(balance(&node, RECIPIENT).await, U256::from(33));
     assert_eq!(
@@ -306,17 +323,10 @@ async fn session_operations_with_the_bundlers_estimates_are_included() {
     );
 
     // Over the allowance: refused at estimation, with the rule and the numbers.
-    let error = prepare_session_operation(
-        &client,
-        &domain,
-        owner.address(),
-        &session_key,
-        &enabled,
-        &[transfer(ALLOWANCE)],
-        fees(&node).await,
-    )
-    .await
-    .expect_err("over the allowance");
+    let error = sessions
+        .prepare(owner.address(), &enabled, &[transfer(ALLOWANCE)])
+        .await
+        .expect_err("over the allowance");
     let SenderError::Rejected(rejection) = &error else {
         panic!("expected a validation rejection, got {error:?}");
     };
@@ -353,17 +363,10 @@ async fn session_operations_with_the_bundlers_estimates_are_included() {
             root: true,
         },
     ] {
-        let prepared = prepare_session_operation(
-            &client,
-            &domain,
-            root_owner.address(),
-            &session_key,
-            &auth,
-            &[transfer(5)],
-            fees(&node).await,
-        )
-        .await
-        .expect("root op estimated by the bundler");
+        let prepared = sessions
+            .prepare(root_owner.address(), &auth, &[transfer(5)])
+            .await
+            .expect("root op estimated by the bundler");
         assert!(send_and_wait(&client, &prepared).await, "root op");
     }
     assert_eq!(balance(&node, RECIPIENT).await, U256::from(43));
