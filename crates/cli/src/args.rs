@@ -3,7 +3,8 @@
 use crate::failure::{Failure, UsageContext};
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
-use leash_sdk::{EncryptedKey, ReceiptWait, SessionStore};
+use leash_sdk::submission::ReceiptWait;
+use leash_store::{keystore::EncryptedKey, session_store::SessionStore};
 use std::{path::PathBuf, time::Duration};
 use url::Url;
 

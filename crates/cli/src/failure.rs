@@ -1,6 +1,6 @@
 //! Failures that scripts tell apart by exit code.
 
-use leash_sdk::{Denial, SenderError, SessionState};
+use leash_core::{denial::Denial, sender::SenderError, session_state::SessionState};
 use std::fmt;
 
 /// Why a command failed, when it is not a plain error (exit code 1).

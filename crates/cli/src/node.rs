@@ -11,10 +11,17 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
 use leash_bindings::Deployment;
+use leash_core::{
+    grant::GrantDomain,
+    prepare::{Fees, PreparedOperation},
+    rpc_types::UserOperationReceipt,
+    sender::{SignedUserOperation, UserOperationSender},
+    session_state::SessionState,
+};
 use leash_sdk::{
-    BundlerClient, Fees, GrantDomain, PreparedOperation, ReceiptWait, ReceiptWaitError,
-    SessionState, SignedUserOperation, UserOperationReceipt, UserOperationSender,
-    missing_deployments, wait_for_receipt,
+    deploy::missing_deployments,
+    submission::{ReceiptWait, ReceiptWaitError, wait_for_receipt},
+    transport::BundlerClient,
 };
 use leash_sim::{BundleOutcome, Chain};
 use std::time::Duration;
@@ -104,7 +111,7 @@ pub(crate) async fn send_checked(
         let reason = error
             .as_error_resp()
             .and_then(|payload| payload.as_revert_data())
-            .map(|data| leash_sdk::RevertReason::decode(&data).to_string())
+            .map(|data| leash_core::revert_reason::RevertReason::decode(&data).to_string())
             .unwrap_or_else(|| error.to_string());
         return Err(Failure::denied(format!("{what} would fail: {reason}")));
     }

@@ -1,11 +1,12 @@
 //! After a UserOperation is prepared: handing it to another tool in the bundler's JSON shape, and
 //! waiting, for a bounded time, until whoever sent it gets it included.
 
-use crate::{
-    PreparedOperation, RpcUserOperation, SenderError, UserOperationConversionError,
-    UserOperationReceipt, UserOperationSender,
-};
 use alloy_primitives::{Address, B256};
+use leash_core::{
+    prepare::PreparedOperation,
+    rpc_types::{RpcUserOperation, UserOperationConversionError, UserOperationReceipt},
+    sender::{SenderError, UserOperationSender},
+};
 use serde::{Deserialize, Serialize};
 use std::{
     future::Future,
@@ -97,7 +98,7 @@ pub enum ReceiptWaitError {
 /// sleeping `wait.interval` between calls with `sleep` (the caller's runtime timer, such as
 /// `tokio::time::sleep`). `pending` is told how long it has waited each time the operation is not
 /// included yet, for progress reports. A sender that includes before it returns from `send`
-/// (such as [`crate::DirectSender`]) answers the first call.
+/// (such as [`crate::transport::DirectSender`]) answers the first call.
 pub async fn wait_for_receipt<S, F, Fut>(
     sender: &S,
     user_op_hash: B256,
@@ -130,9 +131,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{SignedUserOperation, UserOperationGasEstimate};
     use alloy_primitives::{U256, address};
     use leash_bindings::PackedUserOperation;
+    use leash_core::{rpc_types::UserOperationGasEstimate, sender::SignedUserOperation};
     use std::{
         cell::Cell,
         sync::atomic::{AtomicU32, Ordering},

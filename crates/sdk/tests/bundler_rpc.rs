@@ -14,11 +14,20 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use common::{anvil, deploy, dev_key, wallet_provider};
 use leash_bindings::{Deployment, TestToken};
+use leash_core::{
+    calls::{Call, install_validator_calldata},
+    denial::Denial,
+    eip7702::sign_authorization,
+    grant::{GrantDomain, SessionGrantBuilder},
+    permission::Permission,
+    prepare::{Fees, PreparedOperation, prepare_owner_operation, prepare_session_operation},
+    rejection::AaCode,
+    sender::{SenderError, UserOperationSender},
+    session_signature::SessionAuth,
+};
 use leash_sdk::{
-    AaCode, BundlerClient, Call, Denial, Fees, GrantDomain, Permission, PreparedOperation,
-    SenderError, SessionAuth, SessionGrantBuilder, UserOperationSender,
-    authorization_if_not_delegated, delegate_at, install_validator_calldata,
-    prepare_owner_operation, prepare_session_operation, sign_authorization,
+    delegation::{authorization_if_not_delegated, delegate_at},
+    transport::BundlerClient,
 };
 use leash_testkit::{Alto, listening_addresses};
 use std::time::{Duration, Instant};
@@ -204,7 +213,7 @@ async fn owner_operations_with_and_without_an_authorization_are_included() {
     let prepared = prepare_owner_operation(
         &client,
         &owner,
-        leash_sdk::execute_calldata(&[Call::transfer(RECIPIENT, value)]).expect("calldata"),
+        leash_core::calls::execute_calldata(&[Call::transfer(RECIPIENT, value)]).expect("calldata"),
         None,
         leash_account,
         fees(&node).await,
@@ -226,7 +235,7 @@ async fn session_operations_with_the_bundlers_estimates_are_included() {
     let root_owner = dev_key(&anvil, 2);
     let node = wallet_provider(&anvil, deployer.clone());
     deploy(&node, deployer.address()).await;
-    leash_sdk::deploy_missing(&node, deployer.address(), &Deployment::test_contracts())
+    leash_sdk::deploy::deploy_missing(&node, deployer.address(), &Deployment::test_contracts())
         .await
         .expect("test contracts deploy");
     let (_alto, client) = bundler(&anvil).await;

@@ -8,10 +8,16 @@ use alloy_provider::Provider;
 use alloy_signer_local::PrivateKeySigner;
 use common::{anvil, deploy, dev_key, wallet_provider};
 use leash_bindings::Deployment;
+use leash_core::{
+    calls::Call,
+    rejection::AaCode,
+    sender::{SenderError, SignedUserOperation, UserOperationSender},
+    signing::sign_owner,
+    user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
+};
 use leash_sdk::{
-    AaCode, Call, DirectSender, GasSettings, SenderError, SignedUserOperation,
-    UserOperationBuilder, UserOperationSender, authorization_if_not_delegated, delegate_at,
-    sign_owner, user_operation_hash,
+    delegation::{authorization_if_not_delegated, delegate_at},
+    transport::DirectSender,
 };
 
 const RECIPIENT: Address = Address::repeat_byte(0xbe);
@@ -56,7 +62,7 @@ async fn transfer_operation(
     (op, hash)
 }
 
-fn gas_from(estimate: &leash_sdk::UserOperationGasEstimate) -> GasSettings {
+fn gas_from(estimate: &leash_core::rpc_types::UserOperationGasEstimate) -> GasSettings {
     GasSettings {
         verification_gas_limit: estimate.verification_gas_limit.to(),
         call_gas_limit: estimate.call_gas_limit.to(),
@@ -72,7 +78,7 @@ async fn eoa_delegates_and_transfers_in_one_type_4_bundle() {
     let owner = dev_key(&anvil, 1);
     let provider = wallet_provider(&anvil, bundler.clone());
 
-    let deployed = leash_sdk::deploy_missing(
+    let deployed = leash_sdk::deploy::deploy_missing(
         &provider,
         bundler.address(),
         &leash_bindings::Deployment::all(),
@@ -80,7 +86,7 @@ async fn eoa_delegates_and_transfers_in_one_type_4_bundle() {
     .await
     .expect("deploys");
     assert_eq!(deployed, Deployment::all());
-    let again = leash_sdk::deploy_missing(
+    let again = leash_sdk::deploy::deploy_missing(
         &provider,
         bundler.address(),
         &leash_bindings::Deployment::all(),

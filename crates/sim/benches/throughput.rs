@@ -18,9 +18,13 @@ use leash_bindings::{
     Deployment, EntryPoint, IERC20, LeashAccount, PackedUserOperation, SessionGrant,
     SessionKeyValidator, TestToken,
 };
-use leash_sdk::{
-    Call, GrantDomain, MAX_ALLOWANCE, Permission, SessionAuth, SessionGrantBuilder,
-    UserOperationBuilder, session_nonce_key, sign_authorization,
+use leash_core::{
+    calls::Call,
+    eip7702::sign_authorization,
+    grant::{GrantDomain, SessionGrantBuilder},
+    permission::{MAX_ALLOWANCE, Permission},
+    session_signature::{SessionAuth, session_nonce_key},
+    user_operation::UserOperationBuilder,
 };
 use leash_sim::{BundleOutcome, Chain, Execution, walkthrough};
 use std::time::{Duration, Instant};
@@ -203,7 +207,7 @@ async fn run_anvil() -> eyre::Result<Duration> {
         .into_iter()
         .chain(Deployment::test_contracts())
         .collect();
-    leash_sdk::deploy_missing(&provider, bundler.address(), &deployments).await?;
+    leash_sdk::deploy::deploy_missing(&provider, bundler.address(), &deployments).await?;
     let bundle = |ops: Vec<PackedUserOperation>, authorization| {
         let call = EntryPoint::handleOpsCall {
             ops,
@@ -248,7 +252,8 @@ async fn run_anvil() -> eyre::Result<Duration> {
     };
     let owner_op = async |builder: UserOperationBuilder| -> eyre::Result<PackedUserOperation> {
         let entry_point = Deployment::entry_point().address();
-        let nonce = leash_sdk::entry_point_nonce(&provider, entry_point, account, U256::ZERO);
+        let nonce =
+            leash_sdk::transport::entry_point_nonce(&provider, entry_point, account, U256::ZERO);
         Ok(builder
             .nonce(nonce.await?)
             .sign_as_owner(&owner, chain_id)?
@@ -286,7 +291,7 @@ async fn run_anvil() -> eyre::Result<Duration> {
         token,
     };
     let start = Instant::now();
-    let mut nonce = leash_sdk::entry_point_nonce(
+    let mut nonce = leash_sdk::transport::entry_point_nonce(
         &provider,
         Deployment::entry_point().address(),
         account,

@@ -32,10 +32,10 @@ pub enum SimError {
     },
     /// Building or signing a UserOperation or authorization failed.
     #[error(transparent)]
-    Sdk(#[from] leash_sdk::SdkError),
+    Sdk(#[from] leash_core::error::OperationError),
     /// A scripted flow built a grant the SDK refuses.
     #[error(transparent)]
-    Grant(#[from] leash_sdk::GrantError),
+    Grant(#[from] leash_core::grant::GrantError),
     /// Return data or logs did not decode as the ABI says they must.
     #[error("cannot decode {what}: {source}")]
     Decode {

@@ -11,5 +11,8 @@ pub mod walkthrough;
 pub use backing::BackingError;
 pub use chain::{Chain, ChainSnapshot, DEFAULT_BUNDLER, DEFAULT_CHAIN_ID, TxOutcome};
 pub use error::SimError;
-pub use leash_sdk::{AaCode, EntryPointRejection, RevertReason};
+pub use leash_core::{
+    rejection::{AaCode, EntryPointRejection},
+    revert_reason::RevertReason,
+};
 pub use outcome::{BalanceChanges, BundleOutcome, Execution, UserOpOutcome};

@@ -10,7 +10,7 @@ use leash_bindings::{
     EntryPoint::{BeforeExecution, UserOperationEvent, UserOperationRevertReason},
     IERC20,
 };
-use leash_sdk::{EntryPointRejection, RevertReason};
+use leash_core::{rejection::EntryPointRejection, revert_reason::RevertReason};
 use std::collections::BTreeMap;
 
 /// Signed balance changes per address: native value, and per ERC-20 token.

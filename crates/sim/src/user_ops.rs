@@ -6,9 +6,12 @@ use alloy_eips::eip7702::SignedAuthorization;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use leash_bindings::{Deployment, PackedUserOperation};
-use leash_sdk::{
-    Call, GrantDomain, SessionAuth, UserOperationBuilder, execute_calldata, session_nonce_key,
-    sign_authorization, user_operation_hash,
+use leash_core::{
+    calls::{Call, execute_calldata},
+    eip7702::sign_authorization,
+    grant::GrantDomain,
+    session_signature::{SessionAuth, session_nonce_key},
+    user_operation::{UserOperationBuilder, user_operation_hash},
 };
 
 impl Chain {

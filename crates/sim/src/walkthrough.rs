@@ -7,9 +7,12 @@ use alloy_primitives::{Address, B256, U256, uint};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, IERC20, SessionGrant, SessionKeyValidator, TestToken};
-use leash_sdk::{
-    Call, Permission, SessionAuth, SessionGrantBuilder, delegate_of, execute_calldata,
-    install_validator_calldata,
+use leash_core::{
+    calls::{Call, execute_calldata, install_validator_calldata},
+    eip7702::delegate_of,
+    grant::SessionGrantBuilder,
+    permission::Permission,
+    session_signature::SessionAuth,
 };
 
 /// Native balances of the parties of a flow at one moment.

@@ -5,7 +5,7 @@
 mod support;
 
 use alloy_primitives::{Bytes, U256, hex};
-use leash_sdk::{Permission, SessionAuth};
+use leash_core::{permission::Permission, session_signature::SessionAuth};
 use std::process::Command;
 use support::{RECIPIENT, Setup, TOKENS, executed};
 

@@ -26,7 +26,7 @@ fn a_fork_reads_the_node_and_writes_only_to_itself() -> eyre::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        leash_sdk::deploy_missing(&provider, funder.address(), &Deployment::all()).await?;
+        leash_sdk::deploy::deploy_missing(&provider, funder.address(), &Deployment::all()).await?;
         let funding = TransactionRequest::default()
             .with_to(owner.address())
             .with_value(ETH * U256::from(5));

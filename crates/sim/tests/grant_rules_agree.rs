@@ -16,7 +16,10 @@ use leash_bindings::{
     SessionGrant,
     SessionKeyValidator::{SessionKeyValidatorErrors as V, enableSessionCall},
 };
-use leash_sdk::{GrantError, MAX_ALLOWANCE, Permission, SessionGrantBuilder};
+use leash_core::{
+    grant::{GrantError, SessionGrantBuilder},
+    permission::{MAX_ALLOWANCE, Permission},
+};
 use leash_sim::Chain;
 use revm::context::result::ExecutionResult;
 use support::key;

@@ -4,7 +4,11 @@
 use alloy_primitives::{Address, I256, U256, address};
 use alloy_signer_local::PrivateKeySigner;
 use leash_bindings::{Deployment, PackedUserOperation};
-use leash_sdk::{Call, UserOperationBuilder, sign_owner, user_operation_hash};
+use leash_core::{
+    calls::Call,
+    signing::sign_owner,
+    user_operation::{UserOperationBuilder, user_operation_hash},
+};
 use leash_sim::{AaCode, BundleOutcome, Chain, Execution, walkthrough};
 
 const RECIPIENT: Address = address!("0x000000000000000000000000000000000000beef");

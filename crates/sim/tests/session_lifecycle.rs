@@ -5,7 +5,7 @@ mod support;
 use alloy_primitives::{I256, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{SessionKeyValidator, SessionKeyValidator::SessionKeyValidatorErrors as E};
-use leash_sdk::{Call, Permission};
+use leash_core::{calls::Call, permission::Permission};
 use leash_sim::{AaCode, BundleOutcome};
 use support::{ETH, RECIPIENT, Setup, TOKENS, denial, executed, key, rejection_code};
 
@@ -51,7 +51,7 @@ fn lazy_enable_with_a_forged_owner_signature_fails_as_a_signature() {
         .grant_domain()
         .sign(&key(0x99), &grant)
         .expect("sign");
-    let auth = leash_sdk::SessionAuth::Lazy {
+    let auth = leash_core::session_signature::SessionAuth::Lazy {
         grant: &grant,
         owner_signature: &forged,
     };
@@ -140,12 +140,13 @@ fn revoke_all_ends_every_session_at_once() {
 fn expiry_and_start_go_out_through_validation_data() {
     let mut s = Setup::new();
     let now = s.chain.timestamp();
-    let grant = leash_sdk::SessionGrantBuilder::new(s.account, s.key.address(), s.validator)
-        .valid_after(now + 100)
-        .valid_until(now + 3600)
-        .permission(Permission::ContractAccess { address: s.target })
-        .build(now)
-        .expect("grant");
+    let grant =
+        leash_core::grant::SessionGrantBuilder::new(s.account, s.key.address(), s.validator)
+            .valid_after(now + 100)
+            .valid_until(now + 3600)
+            .permission(Permission::ContractAccess { address: s.target })
+            .build(now)
+            .expect("grant");
     s.enable(&grant);
     let outcome = s.send(&grant, &[s.ping()]);
     assert_eq!(
@@ -210,7 +211,7 @@ fn two_sessions_spend_in_the_same_bundle() {
         &grant_a,
         &[s.transfer_tokens(RECIPIENT, TOKENS * U256::from(2))],
     );
-    let auth_b = leash_sdk::SessionAuth::Enabled {
+    let auth_b = leash_core::session_signature::SessionAuth::Enabled {
         session_id: id_b,
         root: false,
     };

@@ -9,7 +9,7 @@ use leash_bindings::{
     IERC20, LeashAccount, SessionKeyValidator, SessionKeyValidator::SessionKeyValidatorErrors as E,
     Target,
 };
-use leash_sdk::{Call, GasSettings, Permission};
+use leash_core::{calls::Call, permission::Permission, user_operation::GasSettings};
 use support::{ETH, RECIPIENT, Setup, TOKENS, denial, erc20_call, executed};
 
 fn call(to: Address, data: Vec<u8>) -> Call {
@@ -80,7 +80,7 @@ fn a_scoped_session_cannot_claim_root() {
     let mut s = Setup::new();
     let grant = s.grant([Permission::ContractAccess { address: s.target }]);
     let id = s.enable(&grant);
-    let auth = leash_sdk::SessionAuth::Enabled {
+    let auth = leash_core::session_signature::SessionAuth::Enabled {
         session_id: id,
         root: true,
     };

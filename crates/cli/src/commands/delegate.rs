@@ -14,9 +14,15 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use clap::{Args, ValueEnum};
 use leash_bindings::Deployment;
+use leash_core::{
+    calls::install_validator_calldata, eip7702::sign_authorization,
+    prepare::prepare_owner_operation, sender::UserOperationSender,
+};
 use leash_sdk::{
-    DirectSender, ReceiptWait, UserOperationSender, authorization_if_not_delegated, delegate_at,
-    install_validator_calldata, prepare_owner_operation, sign_authorization, validator_installed,
+    delegation::{authorization_if_not_delegated, delegate_at},
+    session_reads::validator_installed,
+    submission::ReceiptWait,
+    transport::DirectSender,
 };
 use serde_json::json;
 
@@ -195,7 +201,7 @@ async fn delegate_with_user_operation<S: UserOperationSender>(
         return Err(Failure::reverted(format!(
             "UserOperation {} was included but installModule reverted: {}",
             prepared.user_op_hash,
-            leash_sdk::RevertReason::decode(&receipt.reason)
+            leash_core::revert_reason::RevertReason::decode(&receipt.reason)
         )));
     }
     Ok(receipt.receipt.transaction_hash)

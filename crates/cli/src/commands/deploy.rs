@@ -3,7 +3,7 @@
 
 use crate::{args::GlobalArgs, failure::Failure, node, output::Output};
 use leash_bindings::Deployment;
-use leash_sdk::{deploy_missing, missing_deployments};
+use leash_sdk::deploy::{deploy_missing, missing_deployments};
 use serde_json::json;
 
 /// The chain id of local development chains (anvil, the embedded chain), which also get the test

@@ -10,10 +10,19 @@ use crate::{
 use alloy_primitives::{Address, U256, utils::format_ether};
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
+use leash_core::{
+    abi_call::CallSpec,
+    calls::Call,
+    grant::GrantDomain,
+    prepare::{Fees, prepare_session_operation},
+    revert_reason::RevertReason,
+    sender::UserOperationSender,
+    session_signature::SessionAuth,
+    session_state::{GrantRecord, OnChainStatus, SessionState},
+    token_transfers::token_transfers,
+};
 use leash_sdk::{
-    Call, CallSpec, DirectSender, Fees, GrantDomain, GrantRecord, OnChainStatus, RevertReason,
-    SessionAuth, SessionState, UserOperationSender, UserOperationSubmission,
-    prepare_session_operation, read_session_state, token_transfers,
+    session_reads::read_session_state, submission::UserOperationSubmission, transport::DirectSender,
 };
 use leash_sim::Execution;
 use serde_json::json;

@@ -14,9 +14,17 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use clap::{Args, Subcommand};
 use leash_bindings::SessionKeyValidator;
-use leash_sdk::{
-    GrantDomain, GrantRecord, Permission, ScryptParams, SessionGrantBuilder, SessionMetadata,
-    SessionStore, format_utc, parse_amount, parse_expiry, parse_selector_list, read_session_state,
+use leash_core::{
+    abi_call::{parse_amount, parse_selector_list},
+    expiry::{format_utc, parse_expiry},
+    grant::{GrantDomain, SessionGrantBuilder},
+    permission::Permission,
+    session_state::GrantRecord,
+};
+use leash_sdk::session_reads::read_session_state;
+use leash_store::{
+    keystore::ScryptParams,
+    session_store::{SessionMetadata, SessionStore},
 };
 use serde_json::json;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -306,7 +314,7 @@ async fn attach_signature(
 ) -> eyre::Result<()> {
     let store = open_store()?;
     let mut metadata = resolve_session(&store, session)?;
-    let bytes = leash_sdk::parse_hex_data(signature).usage("--signature")?;
+    let bytes = leash_core::abi_call::parse_hex_data(signature).usage("--signature")?;
     let signer = Signature::try_from(bytes.as_ref())
         .ok()
         .and_then(|sig| sig.recover_address_from_prehash(&metadata.session_id).ok());

@@ -1,9 +1,6 @@
 //! Direct submission: the caller is its own bundler and sends `handleOps` from a funded key.
 
-use crate::{
-    SignedUserOperation, UserOperationGasEstimate, UserOperationReceipt, delegate_of,
-    delegation_designator, entry_point_nonce, transport::SenderError, user_operation_hash,
-};
+use crate::transport::entry_point_nonce;
 use alloy_network::{TransactionBuilder, TransactionBuilder7702};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
@@ -17,6 +14,13 @@ use leash_bindings::{
     EntryPoint::{BeforeExecution, UserOperationEvent, UserOperationRevertReason, handleOpsCall},
     LeashAccount::{self, validateUserOpCall},
     PackedUserOperation,
+};
+use leash_core::sender::{SenderError, UserOperationSender};
+use leash_core::{
+    eip7702::{delegate_of, delegation_designator},
+    rpc_types::{UserOperationGasEstimate, UserOperationReceipt},
+    sender::SignedUserOperation,
+    user_operation::user_operation_hash,
 };
 
 /// Gas of a transaction before its calldata.
@@ -157,7 +161,7 @@ impl<P: Provider> DirectSender<P> {
     }
 }
 
-impl<P: Provider> crate::UserOperationSender for DirectSender<P> {
+impl<P: Provider> UserOperationSender for DirectSender<P> {
     fn entry_point(&self) -> Address {
         self.entry_point
     }
@@ -251,7 +255,7 @@ impl<P: Provider> crate::UserOperationSender for DirectSender<P> {
             .map_err(SenderError::from_node)?
             .get_receipt()
             .await
-            .map_err(SenderError::Pending)?;
+            .map_err(|error| SenderError::Pending(Box::new(error)))?;
         let tx_hash = receipt.transaction_hash;
         if !receipt.status() {
             return Err(SenderError::BundleReverted(tx_hash));

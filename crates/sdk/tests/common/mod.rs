@@ -24,7 +24,7 @@ pub fn wallet_provider(anvil: &AnvilInstance, key: PrivateKeySigner) -> impl Pro
 
 /// Deploys the leash contracts from `from`.
 pub async fn deploy(provider: &impl Provider, from: Address) {
-    leash_sdk::deploy_missing(provider, from, &leash_bindings::Deployment::all())
+    leash_sdk::deploy::deploy_missing(provider, from, &leash_bindings::Deployment::all())
         .await
         .expect("contracts deploy");
 }

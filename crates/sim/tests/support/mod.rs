@@ -10,7 +10,9 @@ use leash_bindings::{
     Deployment, PackedUserOperation, SessionGrant, SessionKeyValidator,
     SessionKeyValidator::SessionKeyValidatorErrors, Target, TestToken,
 };
-use leash_sdk::{Call, Permission, SessionAuth, SessionGrantBuilder};
+use leash_core::{
+    calls::Call, grant::SessionGrantBuilder, permission::Permission, session_signature::SessionAuth,
+};
 use leash_sim::{
     AaCode, BundleOutcome, Chain, Execution, RevertReason, UserOpOutcome, walkthrough,
 };

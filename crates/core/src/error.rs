@@ -1,8 +1,11 @@
+//! Errors of building, hashing and signing leash operations.
+
 use alloy_primitives::Address;
 
-/// Errors of building, hashing and signing leash operations.
+/// Why a leash operation could not be built, hashed or signed.
 #[derive(Debug, thiserror::Error)]
-pub enum SdkError {
+#[non_exhaustive]
+pub enum OperationError {
     /// An execution needs at least one call.
     #[error("no calls to execute")]
     NoCalls,
@@ -19,7 +22,4 @@ pub enum SdkError {
     /// The signer failed.
     #[error("signing failed: {0}")]
     Signer(#[from] alloy_signer::Error),
-    /// A request to the chain's node failed.
-    #[error("node request failed: {0}")]
-    Transport(#[from] alloy_provider::transport::TransportError),
 }

@@ -5,8 +5,9 @@
 use alloy_primitives::{Selector, U256, keccak256};
 use alloy_sol_types::SolCall;
 use leash_bindings::LeashAccount;
-use leash_sdk::{
-    ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE, MODULE_TYPE_VALIDATOR,
+use leash_core::{
+    calls::MODULE_TYPE_VALIDATOR,
+    permission::{ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE},
 };
 use std::collections::BTreeMap;
 

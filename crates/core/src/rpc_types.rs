@@ -4,7 +4,7 @@
 //! Defined here rather than taken from `alloy-rpc-types-eth::erc4337`, whose UserOperation has no
 //! `eip7702Auth` and whose estimate uses the v0.6 field name `verificationGas`.
 
-use crate::SignedUserOperation;
+use crate::sender::SignedUserOperation;
 use alloy_eips::eip7702::SignedAuthorization;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_types_eth::{Log, TransactionReceipt};
@@ -21,7 +21,7 @@ pub struct RpcUserOperation {
     /// `key << 64 | sequence`.
     pub nonce: U256,
     /// The first 20 bytes of `initCode`. For an EIP-7702 account it is the marker
-    /// [`EIP7702_INIT_CODE_MARKER`](crate::EIP7702_INIT_CODE_MARKER), which the JSON spells `"0x7702"` as bundlers expect.
+    /// [`EIP7702_INIT_CODE_MARKER`](crate::eip7702::EIP7702_INIT_CODE_MARKER), which the JSON spells `"0x7702"` as bundlers expect.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -64,7 +64,7 @@ pub struct RpcUserOperation {
 
 /// `factory` in JSON: an address, or `"0x7702"` for the EIP-7702 marker.
 mod factory_json {
-    use crate::EIP7702_INIT_CODE_MARKER;
+    use crate::eip7702::EIP7702_INIT_CODE_MARKER;
     use alloy_primitives::Address;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -300,7 +300,7 @@ pub struct UserOperationReceipt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EIP7702_INIT_CODE_MARKER, GasSettings};
+    use crate::{eip7702::EIP7702_INIT_CODE_MARKER, user_operation::GasSettings};
     use alloy_primitives::{address, bytes};
     use serde_json::json;
 

@@ -2,7 +2,10 @@
 
 use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
-use leash_sdk::{ScryptParams, SessionMetadata, SessionStore, SessionStoreError};
+use leash_store::{
+    keystore::ScryptParams,
+    session_store::{SessionMetadata, SessionStore, SessionStoreError},
+};
 use leash_testkit::toolchain_binary;
 use serde_json::json;
 use std::process::Command;

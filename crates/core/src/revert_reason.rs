@@ -1,7 +1,7 @@
 //! Revert data decoded into the contracts' own errors, with a sentence that says which rule said
 //! no and why.
 
-use crate::EntryPointRejection;
+use crate::rejection::EntryPointRejection;
 use alloy_primitives::{Bytes, U256};
 use alloy_sol_types::{Panic, Revert, SolError, SolInterface};
 use leash_bindings::{
@@ -181,7 +181,7 @@ fn explain_validator_error(
             "session {}: permission {} repeats a limit of the grant",
             e.sessionId, e.index
         ),
-        E::SessionNotUnused(e) => match crate::OnChainStatus::try_from(e.status) {
+        E::SessionNotUnused(e) => match crate::session_state::OnChainStatus::try_from(e.status) {
             Ok(status) => write!(
                 f,
                 "session {}: already {status} (a grant is enabled at most once)",
@@ -269,7 +269,7 @@ mod tests {
         };
         let rejection = EntryPointRejection {
             op_index: 0,
-            code: crate::AaCode::ACCOUNT_REVERTED,
+            code: crate::rejection::AaCode::ACCOUNT_REVERTED,
             reason: "AA23 reverted".into(),
             inner: Some(error.abi_encode().into()),
         };

@@ -1,7 +1,7 @@
 //! Session-key UserOperation signatures and nonce keys for `SessionKeyValidator`.
 
 use crate::{
-    SdkError,
+    error::OperationError,
     signing::{PLACEHOLDER_SIGNATURE, sign_hash_raw},
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -25,7 +25,7 @@ pub const USE_SIGNATURE_LEN: usize = 1 + 32 + 65;
 /// one nonce sequence.
 pub fn session_nonce_key(validator: Address, session_id: B256) -> U256 {
     let lane = u32::from_be_bytes([session_id[0], session_id[1], session_id[2], session_id[3]]);
-    crate::nonce_key_for_validator(validator, lane)
+    crate::user_operation::nonce_key_for_validator(validator, lane)
 }
 
 /// How a session-key UserOperation proves itself.
@@ -53,7 +53,7 @@ impl SessionAuth<'_> {
         &self,
         session_key: &impl SignerSync,
         user_op_hash: B256,
-    ) -> Result<Bytes, SdkError> {
+    ) -> Result<Bytes, OperationError> {
         Ok(self.encode(&sign_hash_raw(session_key, user_op_hash)?))
     }
 
@@ -96,7 +96,7 @@ impl SessionAuth<'_> {
 
 impl SessionAuth<'_> {
     /// The session id this authorization speaks for.
-    pub fn session_id(&self, domain: &crate::GrantDomain) -> B256 {
+    pub fn session_id(&self, domain: &crate::grant::GrantDomain) -> B256 {
         match self {
             Self::Enabled { session_id, .. } => *session_id,
             Self::Lazy { grant, .. } => domain.session_id(grant),
@@ -107,7 +107,10 @@ impl SessionAuth<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{GrantDomain, Permission, SessionGrantBuilder};
+    use crate::{
+        grant::{GrantDomain, SessionGrantBuilder},
+        permission::Permission,
+    };
     use alloy_primitives::{Signature, address, b256};
     use alloy_signer_local::PrivateKeySigner;
     use alloy_sol_types::SolType;

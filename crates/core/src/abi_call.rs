@@ -2,7 +2,7 @@
 //! text, selectors as signatures or hex, and amounts with units (`1.5ether`), turned into the
 //! bytes a [`Call`] carries.
 
-use crate::Call;
+use crate::calls::Call;
 use alloy_dyn_abi::{DynSolType, JsonAbiExt};
 use alloy_json_abi::Function;
 use alloy_primitives::{

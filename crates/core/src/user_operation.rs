@@ -1,6 +1,12 @@
 //! ERC-4337 v0.8 UserOperations: building, gas packing and the EntryPoint's EIP-712 hash.
 
-use crate::{Call, EIP7702_INIT_CODE_MARKER, SdkError, SessionAuth, execute_calldata, sign_owner};
+use crate::{
+    calls::{Call, execute_calldata},
+    eip7702::EIP7702_INIT_CODE_MARKER,
+    error::OperationError,
+    session_signature::SessionAuth,
+    signing::sign_owner,
+};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::{SolValue, eip712_domain};
@@ -102,7 +108,7 @@ impl UserOperationBuilder {
     }
 
     /// Calls to execute through `LeashAccount.execute`.
-    pub fn calls(mut self, calls: &[Call]) -> Result<Self, SdkError> {
+    pub fn calls(mut self, calls: &[Call]) -> Result<Self, OperationError> {
         self.call_data = Some(execute_calldata(calls)?);
         Ok(self)
     }
@@ -133,7 +139,7 @@ impl UserOperationBuilder {
         self,
         owner: &impl SignerSync,
         chain_id: u64,
-    ) -> Result<(PackedUserOperation, B256), SdkError> {
+    ) -> Result<(PackedUserOperation, B256), OperationError> {
         self.sign_with(chain_id, |hash| sign_owner(owner, hash))
     }
 
@@ -144,15 +150,15 @@ impl UserOperationBuilder {
         session_key: &impl SignerSync,
         auth: &SessionAuth<'_>,
         chain_id: u64,
-    ) -> Result<(PackedUserOperation, B256), SdkError> {
+    ) -> Result<(PackedUserOperation, B256), OperationError> {
         self.sign_with(chain_id, |hash| auth.sign(session_key, hash))
     }
 
     fn sign_with(
         self,
         chain_id: u64,
-        sign: impl FnOnce(B256) -> Result<Bytes, SdkError>,
-    ) -> Result<(PackedUserOperation, B256), SdkError> {
+        sign: impl FnOnce(B256) -> Result<Bytes, OperationError>,
+    ) -> Result<(PackedUserOperation, B256), OperationError> {
         let delegate = self.eip7702_delegate;
         let mut op = self.build()?;
         let hash =
@@ -162,12 +168,14 @@ impl UserOperationBuilder {
     }
 
     /// The UserOperation, unsigned.
-    pub fn build(self) -> Result<PackedUserOperation, SdkError> {
+    pub fn build(self) -> Result<PackedUserOperation, OperationError> {
         Ok(PackedUserOperation {
             sender: self.sender,
-            nonce: self.nonce.ok_or(SdkError::MissingField("nonce"))?,
+            nonce: self.nonce.ok_or(OperationError::MissingField("nonce"))?,
             initCode: self.init_code,
-            callData: self.call_data.ok_or(SdkError::MissingField("callData"))?,
+            callData: self
+                .call_data
+                .ok_or(OperationError::MissingField("callData"))?,
             accountGasLimits: self.gas.account_gas_limits(),
             preVerificationGas: U256::from(self.gas.pre_verification_gas),
             gasFees: self.gas.gas_fees(),
@@ -185,10 +193,11 @@ pub fn user_operation_hash(
     entry_point: Address,
     chain_id: u64,
     delegate: Option<Address>,
-) -> Result<B256, SdkError> {
+) -> Result<B256, OperationError> {
     let init_code_hash = if op.initCode.len() >= 20 && op.initCode[..20] == EIP7702_INIT_CODE_MARKER
     {
-        let delegate = delegate.ok_or(SdkError::MissingEip7702Delegate { sender: op.sender })?;
+        let delegate =
+            delegate.ok_or(OperationError::MissingEip7702Delegate { sender: op.sender })?;
         keccak256([delegate.as_slice(), &op.initCode[20..]].concat())
     } else {
         keccak256(&op.initCode)
@@ -264,7 +273,7 @@ mod tests {
             .expect("complete");
         assert!(matches!(
             user_operation_hash(&op, Address::ZERO, 1, None),
-            Err(SdkError::MissingEip7702Delegate { .. })
+            Err(OperationError::MissingEip7702Delegate { .. })
         ));
     }
 }

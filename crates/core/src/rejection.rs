@@ -72,7 +72,7 @@ impl EntryPointRejection {
     }
 
     /// A rejection reported by a bundler: it names the code in its message but not the index.
-    pub(crate) fn from_bundler_message(message: &str, inner: Option<Bytes>) -> Option<Self> {
+    pub fn from_bundler_message(message: &str, inner: Option<Bytes>) -> Option<Self> {
         Some(Self {
             op_index: 0,
             code: AaCode::find(message)?,

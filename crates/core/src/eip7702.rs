@@ -1,10 +1,9 @@
 //! EIP-7702: delegating an EOA to `LeashAccount`.
 
-use crate::SdkError;
+use crate::error::OperationError;
 use alloy_eips::eip7702::{Authorization, SignedAuthorization};
 use alloy_primitives::{Address, Bytes, U256};
-use alloy_provider::Provider;
-use alloy_signer::{Signer, SignerSync};
+use alloy_signer::SignerSync;
 
 /// The code prefix of a delegated EOA: `0xef0100 || delegate`.
 pub const DELEGATION_DESIGNATOR_PREFIX: [u8; 3] = [0xef, 0x01, 0x00];
@@ -44,7 +43,7 @@ pub fn sign_authorization(
     chain_id: u64,
     delegate: Address,
     nonce: u64,
-) -> Result<SignedAuthorization, SdkError> {
+) -> Result<SignedAuthorization, OperationError> {
     let authorization = Authorization {
         chain_id: U256::from(chain_id),
         address: delegate,
@@ -52,32 +51,6 @@ pub fn sign_authorization(
     };
     let signature = signer.sign_hash_sync(&authorization.signature_hash())?;
     Ok(authorization.into_signed(signature))
-}
-
-/// The delegate of `account` on the provider's chain (`eth_getCode` at the latest block), or
-/// `None` when the account is not delegated.
-pub async fn delegate_at<P: Provider>(
-    provider: &P,
-    account: Address,
-) -> Result<Option<Address>, SdkError> {
-    Ok(delegate_of(&provider.get_code_at(account).await?))
-}
-
-/// The authorization to send with `signer`'s first UserOperation: `None` when its EOA is already
-/// delegated to `delegate`, otherwise one signed for this chain at the EOA's current nonce (the
-/// bundler, not the EOA, sends the type-4 transaction that carries it).
-pub async fn authorization_if_not_delegated<P: Provider>(
-    provider: &P,
-    signer: &(impl SignerSync + Signer),
-    delegate: Address,
-) -> Result<Option<SignedAuthorization>, SdkError> {
-    let eoa = Signer::address(signer);
-    if delegate_at(provider, eoa).await? == Some(delegate) {
-        return Ok(None);
-    }
-    let chain_id = provider.get_chain_id().await?;
-    let nonce = provider.get_transaction_count(eoa).await?;
-    sign_authorization(signer, chain_id, delegate, nonce).map(Some)
 }
 
 #[cfg(test)]

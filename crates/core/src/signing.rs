@@ -1,12 +1,12 @@
 //! Owner signatures.
 
-use crate::SdkError;
+use crate::error::OperationError;
 use alloy_primitives::{B256, Bytes};
 use alloy_signer::SignerSync;
 
 /// The owner's signature of a UserOperation hash: the EOA's key signs the 32-byte hash as it is
 /// (it is already EIP-712), encoded `r || s || v` with `v` in {27, 28}, as `LeashAccount` expects.
-pub fn sign_owner(signer: &impl SignerSync, user_op_hash: B256) -> Result<Bytes, SdkError> {
+pub fn sign_owner(signer: &impl SignerSync, user_op_hash: B256) -> Result<Bytes, OperationError> {
     sign_hash_raw(signer, user_op_hash)
 }
 
@@ -23,6 +23,6 @@ pub const PLACEHOLDER_SIGNATURE: [u8; 65] = {
 
 /// `r ‖ s ‖ v` (v in {27, 28}) of `hash` signed as it is, without an EIP-191 prefix: what the
 /// account and the validator recover against.
-pub(crate) fn sign_hash_raw(signer: &impl SignerSync, hash: B256) -> Result<Bytes, SdkError> {
+pub(crate) fn sign_hash_raw(signer: &impl SignerSync, hash: B256) -> Result<Bytes, OperationError> {
     Ok(signer.sign_hash_sync(&hash)?.as_bytes().into())
 }

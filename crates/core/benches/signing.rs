@@ -7,9 +7,12 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leash_bindings::{Deployment, IERC20};
-use leash_sdk::{
-    Call, GrantDomain, Permission, SessionAuth, SessionGrantBuilder, UserOperationBuilder,
-    session_nonce_key,
+use leash_core::{
+    calls::Call,
+    grant::{GrantDomain, SessionGrantBuilder},
+    permission::Permission,
+    session_signature::{SessionAuth, session_nonce_key},
+    user_operation::UserOperationBuilder,
 };
 use std::hint::black_box;
 

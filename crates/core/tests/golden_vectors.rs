@@ -15,9 +15,12 @@ use alloy_sol_types::{SolCall, SolValue};
 use leash_bindings::{
     Deployment, IERC20, PackedUserOperation, PermissionType, SessionGrant, Target,
 };
-use leash_sdk::{
-    Call, GasSettings, GrantDomain, MAX_ALLOWANCE, Permission, SessionAuth, SessionGrantBuilder,
-    UserOperationBuilder, session_nonce_key, user_operation_hash,
+use leash_core::{
+    calls::Call,
+    grant::{GrantDomain, SessionGrantBuilder},
+    permission::{MAX_ALLOWANCE, Permission},
+    session_signature::{SessionAuth, session_nonce_key},
+    user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

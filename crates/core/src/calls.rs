@@ -1,7 +1,7 @@
 //! Calls through `LeashAccount.execute` (ERC-7579 single and batch execution), and the account's
 //! own module management.
 
-use crate::SdkError;
+use crate::error::OperationError;
 use alloy_primitives::{Address, B256, Bytes, U256, b256};
 use alloy_sol_types::{SolCall, SolValue};
 use leash_bindings::{Deployment, Execution, LeashAccount};
@@ -41,9 +41,9 @@ impl Call {
 
 /// The account calldata `execute(mode, executionCalldata)` for `calls`: single mode for one call,
 /// batch mode for more.
-pub fn execute_calldata(calls: &[Call]) -> Result<Bytes, SdkError> {
+pub fn execute_calldata(calls: &[Call]) -> Result<Bytes, OperationError> {
     let (mode, execution_calldata) = match calls {
-        [] => return Err(SdkError::NoCalls),
+        [] => return Err(OperationError::NoCalls),
         [call] => {
             let packed = [
                 call.to.as_slice(),

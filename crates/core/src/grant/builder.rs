@@ -1,0 +1,225 @@
+//! The grant builder: every rule the validator enforces on a grant, and the grants it would
+//! accept but that could never be used.
+
+use super::{GrantError, MAX_VALID_UNTIL};
+use crate::permission::{
+    ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE, Permission,
+};
+use alloy_primitives::{Address, U256, aliases::U48};
+use leash_bindings::SessionGrant;
+use std::collections::HashSet;
+
+/// Builds a [`SessionGrant`], checking everything the validator would reject and what it would
+/// silently make useless.
+#[derive(Clone, Debug)]
+pub struct SessionGrantBuilder {
+    account: Address,
+    session_key: Address,
+    validator: Address,
+    valid_after: u64,
+    valid_until: Option<u64>,
+    salt: U256,
+    permissions: Vec<Permission>,
+}
+
+impl SessionGrantBuilder {
+    /// A grant by `account` to `session_key`, for the validator at `validator` (needed to refuse
+    /// it as a target).
+    pub fn new(account: Address, session_key: Address, validator: Address) -> Self {
+        Self {
+            account,
+            session_key,
+            validator,
+            valid_after: 0,
+            valid_until: None,
+            salt: U256::ZERO,
+            permissions: Vec::new(),
+        }
+    }
+
+    /// When the session expires (unix seconds). Mandatory.
+    pub fn valid_until(mut self, valid_until: u64) -> Self {
+        self.valid_until = Some(valid_until);
+        self
+    }
+
+    /// When the session starts (unix seconds); zero (the default) for at once.
+    pub fn valid_after(mut self, valid_after: u64) -> Self {
+        self.valid_after = valid_after;
+        self
+    }
+
+    /// A salt that makes otherwise equal grants distinct sessions.
+    pub fn salt(mut self, salt: U256) -> Self {
+        self.salt = salt;
+        self
+    }
+
+    /// Adds a permission.
+    pub fn permission(mut self, permission: Permission) -> Self {
+        self.permissions.push(permission);
+        self
+    }
+
+    /// Adds permissions.
+    pub fn permissions(mut self, permissions: impl IntoIterator<Item = Permission>) -> Self {
+        self.permissions.extend(permissions);
+        self
+    }
+
+    /// Checks the grant against `now` (unix seconds) and builds it.
+    pub fn build(self, now: u64) -> Result<SessionGrant, GrantError> {
+        if self.session_key == Address::ZERO {
+            return Err(GrantError::ZeroSessionKey);
+        }
+        let valid_until = self.valid_until.ok_or(GrantError::MissingExpiry)?;
+        for (field, value) in [
+            ("validAfter", self.valid_after),
+            ("validUntil", valid_until),
+        ] {
+            if value > MAX_VALID_UNTIL {
+                return Err(GrantError::TimeOutOfRange { field, value });
+            }
+        }
+        if valid_until <= now {
+            return Err(GrantError::ExpiryInPast { valid_until, now });
+        }
+        if self.valid_after >= valid_until {
+            return Err(GrantError::EmptyWindow {
+                valid_after: self.valid_after,
+                valid_until,
+            });
+        }
+        self.check_permissions()?;
+        Ok(SessionGrant {
+            account: self.account,
+            sessionKey: self.session_key,
+            validAfter: U48::from(self.valid_after),
+            validUntil: U48::from(valid_until),
+            salt: self.salt,
+            permissions: self.permissions.iter().map(Permission::to_sol).collect(),
+        })
+    }
+
+    fn check_permissions(&self) -> Result<(), GrantError> {
+        if self.permissions.is_empty() {
+            return Err(GrantError::NoPermissions);
+        }
+        let mut seen: Vec<(UniqueKey, usize)> = Vec::new();
+        for (index, permission) in self.permissions.iter().enumerate() {
+            let kind = permission.type_name();
+            if matches!(permission, Permission::Root) && self.permissions.len() > 1 {
+                return Err(GrantError::RootNotExclusive { index });
+            }
+            self.check_fields(index, permission)?;
+            if let Some(key) = UniqueKey::of(permission) {
+                if let Some(&(_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                    return Err(GrantError::Duplicate { index, first, kind });
+                }
+                seen.push((key, index));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_fields(&self, index: usize, permission: &Permission) -> Result<(), GrantError> {
+        let kind = permission.type_name();
+        let sol = permission.to_sol();
+        let uses_target = matches!(
+            permission,
+            Permission::Erc20TokenTransfer { .. }
+                | Permission::ContractAccess { .. }
+                | Permission::FunctionsOnContract { .. }
+        );
+        if uses_target {
+            let target = sol.target;
+            if target == Address::ZERO {
+                return Err(GrantError::ZeroTarget { index, kind });
+            }
+            for (forbidden, what) in [(self.account, "account"), (self.validator, "validator")] {
+                if target == forbidden {
+                    return Err(GrantError::ForbiddenTarget {
+                        index,
+                        kind,
+                        target,
+                        what,
+                    });
+                }
+            }
+        }
+        if let Permission::NativeTokenTransfer { allowance: amount }
+        | Permission::Erc20TokenTransfer {
+            allowance: amount, ..
+        }
+        | Permission::GasLimit { limit: amount } = permission
+        {
+            if amount.is_zero() {
+                return Err(GrantError::ZeroAllowance { index, kind });
+            }
+            if *amount > MAX_ALLOWANCE {
+                return Err(GrantError::AllowanceTooLarge {
+                    index,
+                    kind,
+                    amount: *amount,
+                });
+            }
+        }
+        let is_function_list = matches!(
+            permission,
+            Permission::AccountFunctions { .. }
+                | Permission::FunctionsOnAllContracts { .. }
+                | Permission::FunctionsOnContract { .. }
+        );
+        if is_function_list && sol.functions.is_empty() {
+            return Err(GrantError::EmptyFunctions { index, kind });
+        }
+        let mut listed = HashSet::new();
+        for selector in sol.functions.iter().copied() {
+            if !listed.insert(selector) {
+                return Err(GrantError::DuplicateSelector {
+                    index,
+                    kind,
+                    selector,
+                });
+            }
+            if matches!(permission, Permission::AccountFunctions { .. }) {
+                if FORBIDDEN_ACCOUNT_SELECTORS.contains(&selector) {
+                    return Err(GrantError::ForbiddenSelector { index, selector });
+                }
+            } else if ERC20_SPEND_SELECTORS.contains(&selector) {
+                return Err(GrantError::SpendSelectorInFunctions {
+                    index,
+                    kind,
+                    selector,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What may appear only once per grant: each limit (per token for ERC-20) and each contract
+/// target. Function lists on all contracts or on the account may repeat harmlessly.
+#[derive(Debug, PartialEq, Eq)]
+enum UniqueKey {
+    Native,
+    Gas,
+    Erc20(Address),
+    Contract(Address),
+    Functions(Address),
+}
+
+impl UniqueKey {
+    fn of(permission: &Permission) -> Option<Self> {
+        match permission {
+            Permission::NativeTokenTransfer { .. } => Some(Self::Native),
+            Permission::GasLimit { .. } => Some(Self::Gas),
+            Permission::Erc20TokenTransfer { address, .. } => Some(Self::Erc20(*address)),
+            Permission::ContractAccess { address } => Some(Self::Contract(*address)),
+            Permission::FunctionsOnContract { address, .. } => Some(Self::Functions(*address)),
+            _ => None,
+        }
+    }
+}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,364 @@
+use super::*;
+use alloy_primitives::{address, fixed_bytes};
+
+const ACCOUNT: Address = address!("0x00000000000000000000000000000000000000aa");
+const KEY: Address = address!("0x00000000000000000000000000000000000000bb");
+const VALIDATOR: Address = address!("0x00000000000000000000000000000000000000cc");
+const TOKEN: Address = address!("0x00000000000000000000000000000000000000dd");
+const NOW: u64 = 1_000;
+
+fn builder() -> SessionGrantBuilder {
+    SessionGrantBuilder::new(ACCOUNT, KEY, VALIDATOR).valid_until(NOW + 3600)
+}
+
+fn build_with(permissions: Vec<Permission>) -> Result<SessionGrant, GrantError> {
+    builder().permissions(permissions).build(NOW)
+}
+
+fn erc20(token: Address, allowance: u64) -> Permission {
+    Permission::Erc20TokenTransfer {
+        address: token,
+        allowance: U256::from(allowance),
+    }
+}
+
+#[test]
+fn a_valid_grant_carries_every_field() -> Result<(), GrantError> {
+    let grant = builder()
+        .valid_after(NOW)
+        .salt(U256::from(7))
+        .permission(erc20(TOKEN, 5))
+        .permission(Permission::GasLimit {
+            limit: U256::from(10),
+        })
+        .build(NOW)?;
+    assert_eq!((grant.account, grant.sessionKey), (ACCOUNT, KEY));
+    assert_eq!(
+        (grant.validAfter.to::<u64>(), grant.validUntil.to::<u64>()),
+        (NOW, NOW + 3600)
+    );
+    assert_eq!(grant.salt, U256::from(7));
+    assert_eq!(grant.permissions.len(), 2);
+    Ok(())
+}
+
+#[test]
+fn each_invalid_input_has_its_own_error() {
+    let selector = fixed_bytes!("0x12345678");
+    let cases: Vec<(Vec<Permission>, GrantError)> = vec![
+        (vec![], GrantError::NoPermissions),
+        (
+            vec![erc20(TOKEN, 1), Permission::Root],
+            GrantError::RootNotExclusive { index: 1 },
+        ),
+        (
+            vec![erc20(TOKEN, 0)],
+            GrantError::ZeroAllowance {
+                index: 0,
+                kind: "erc20-token-transfer",
+            },
+        ),
+        (
+            vec![Permission::NativeTokenTransfer {
+                allowance: MAX_ALLOWANCE + U256::from(1),
+            }],
+            GrantError::AllowanceTooLarge {
+                index: 0,
+                kind: "native-token-transfer",
+                amount: MAX_ALLOWANCE + U256::from(1),
+            },
+        ),
+        (
+            vec![Permission::FunctionsOnAllContracts { functions: vec![] }],
+            GrantError::EmptyFunctions {
+                index: 0,
+                kind: "functions-on-all-contracts",
+            },
+        ),
+        (
+            vec![Permission::ContractAccess {
+                address: Address::ZERO,
+            }],
+            GrantError::ZeroTarget {
+                index: 0,
+                kind: "contract-access",
+            },
+        ),
+        (
+            vec![Permission::ContractAccess { address: ACCOUNT }],
+            GrantError::ForbiddenTarget {
+                index: 0,
+                kind: "contract-access",
+                target: ACCOUNT,
+                what: "account",
+            },
+        ),
+        (
+            vec![erc20(VALIDATOR, 1)],
+            GrantError::ForbiddenTarget {
+                index: 0,
+                kind: "erc20-token-transfer",
+                target: VALIDATOR,
+                what: "validator",
+            },
+        ),
+        (
+            vec![Permission::AccountFunctions {
+                functions: vec![FORBIDDEN_ACCOUNT_SELECTORS[2]],
+            }],
+            GrantError::ForbiddenSelector {
+                index: 0,
+                selector: FORBIDDEN_ACCOUNT_SELECTORS[2],
+            },
+        ),
+        (
+            vec![Permission::FunctionsOnContract {
+                address: TOKEN,
+                functions: vec![ERC20_SPEND_SELECTORS[0]],
+            }],
+            GrantError::SpendSelectorInFunctions {
+                index: 0,
+                kind: "functions-on-contract",
+                selector: ERC20_SPEND_SELECTORS[0],
+            },
+        ),
+        (
+            vec![erc20(TOKEN, 1), erc20(TOKEN, 2)],
+            GrantError::Duplicate {
+                index: 1,
+                first: 0,
+                kind: "erc20-token-transfer",
+            },
+        ),
+        (
+            vec![
+                Permission::GasLimit {
+                    limit: U256::from(1),
+                },
+                Permission::GasLimit {
+                    limit: U256::from(2),
+                },
+            ],
+            GrantError::Duplicate {
+                index: 1,
+                first: 0,
+                kind: "gas-limit",
+            },
+        ),
+        (
+            vec![Permission::FunctionsOnAllContracts {
+                functions: vec![selector, selector],
+            }],
+            GrantError::DuplicateSelector {
+                index: 0,
+                kind: "functions-on-all-contracts",
+                selector,
+            },
+        ),
+    ];
+    for (permissions, expected) in cases {
+        assert_eq!(
+            build_with(permissions.clone()),
+            Err(expected),
+            "{permissions:?}"
+        );
+    }
+}
+
+#[test]
+fn erc20_limits_on_different_tokens_are_not_duplicates() {
+    let other = address!("0x00000000000000000000000000000000000000ee");
+    assert!(build_with(vec![erc20(TOKEN, 1), erc20(other, 1)]).is_ok());
+}
+
+#[test]
+fn window_errors() {
+    let root = || vec![Permission::Root];
+    let no_expiry = SessionGrantBuilder::new(ACCOUNT, KEY, VALIDATOR)
+        .permissions(root())
+        .build(NOW);
+    assert_eq!(no_expiry, Err(GrantError::MissingExpiry));
+    let past = builder().valid_until(NOW).permissions(root()).build(NOW);
+    assert_eq!(
+        past,
+        Err(GrantError::ExpiryInPast {
+            valid_until: NOW,
+            now: NOW
+        })
+    );
+    let too_far = builder()
+        .valid_until(MAX_VALID_UNTIL + 1)
+        .permissions(root())
+        .build(NOW);
+    assert_eq!(
+        too_far,
+        Err(GrantError::TimeOutOfRange {
+            field: "validUntil",
+            value: MAX_VALID_UNTIL + 1
+        })
+    );
+    let empty = builder()
+        .valid_after(NOW + 3600)
+        .permissions(root())
+        .build(NOW);
+    assert_eq!(
+        empty,
+        Err(GrantError::EmptyWindow {
+            valid_after: NOW + 3600,
+            valid_until: NOW + 3600
+        })
+    );
+    let no_key = SessionGrantBuilder::new(ACCOUNT, Address::ZERO, VALIDATOR)
+        .valid_until(NOW + 1)
+        .build(NOW);
+    assert_eq!(no_key, Err(GrantError::ZeroSessionKey));
+}
+
+#[test]
+fn times_up_to_uint48_max_are_accepted() -> Result<(), GrantError> {
+    assert_eq!(MAX_VALID_UNTIL, 0xffff_ffff_ffff);
+    let grant = builder()
+        .valid_after(MAX_VALID_UNTIL - 1)
+        .valid_until(MAX_VALID_UNTIL)
+        .permission(Permission::Root)
+        .build(NOW)?;
+    assert_eq!(
+        (grant.validAfter.to::<u64>(), grant.validUntil.to::<u64>()),
+        (MAX_VALID_UNTIL - 1, MAX_VALID_UNTIL)
+    );
+    let start_too_far = builder()
+        .valid_after(MAX_VALID_UNTIL + 1)
+        .valid_until(MAX_VALID_UNTIL)
+        .permission(Permission::Root)
+        .build(NOW);
+    assert_eq!(
+        start_too_far,
+        Err(GrantError::TimeOutOfRange {
+            field: "validAfter",
+            value: MAX_VALID_UNTIL + 1
+        })
+    );
+    Ok(())
+}
+
+#[test]
+fn expiry_one_second_ahead_is_in_the_future() -> Result<(), GrantError> {
+    let grant = builder()
+        .valid_until(NOW + 1)
+        .permission(Permission::Root)
+        .build(NOW)?;
+    assert_eq!(grant.validUntil.to::<u64>(), NOW + 1);
+    let window = builder()
+        .valid_after(NOW + 1)
+        .valid_until(NOW + 1)
+        .permission(Permission::Root)
+        .build(NOW);
+    assert_eq!(
+        window,
+        Err(GrantError::EmptyWindow {
+            valid_after: NOW + 1,
+            valid_until: NOW + 1
+        })
+    );
+    Ok(())
+}
+
+#[test]
+fn root_alone_is_a_grant() -> Result<(), GrantError> {
+    let grant = build_with(vec![Permission::Root])?;
+    assert_eq!(grant.permissions, vec![Permission::Root.to_sol()]);
+    assert_eq!(
+        build_with(vec![Permission::Root, Permission::Root]),
+        Err(GrantError::RootNotExclusive { index: 0 })
+    );
+    Ok(())
+}
+
+#[test]
+fn allowances_up_to_2_pow_128_minus_1_are_accepted() -> Result<(), GrantError> {
+    let grant = build_with(vec![
+        Permission::GasLimit {
+            limit: MAX_ALLOWANCE,
+        },
+        Permission::NativeTokenTransfer {
+            allowance: U256::from(1),
+        },
+    ])?;
+    assert_eq!(grant.permissions[0].amount, MAX_ALLOWANCE);
+    assert_eq!(grant.permissions[1].amount, U256::from(1));
+    assert_eq!(
+        build_with(vec![Permission::GasLimit { limit: U256::ZERO }]),
+        Err(GrantError::ZeroAllowance {
+            index: 0,
+            kind: "gas-limit"
+        })
+    );
+    Ok(())
+}
+
+#[test]
+fn each_limit_and_contract_target_appears_once() {
+    let native = |allowance: u64| Permission::NativeTokenTransfer {
+        allowance: U256::from(allowance),
+    };
+    let selector = fixed_bytes!("0x12345678");
+    let other = fixed_bytes!("0x87654321");
+    let cases = [
+        (vec![native(1), native(2)], "native-token-transfer"),
+        (
+            vec![
+                Permission::ContractAccess { address: TOKEN },
+                Permission::ContractAccess { address: TOKEN },
+            ],
+            "contract-access",
+        ),
+        (
+            vec![
+                Permission::FunctionsOnContract {
+                    address: TOKEN,
+                    functions: vec![selector],
+                },
+                Permission::FunctionsOnContract {
+                    address: TOKEN,
+                    functions: vec![other],
+                },
+            ],
+            "functions-on-contract",
+        ),
+    ];
+    for (permissions, kind) in cases {
+        assert_eq!(
+            build_with(permissions.clone()),
+            Err(GrantError::Duplicate {
+                index: 1,
+                first: 0,
+                kind
+            }),
+            "{permissions:?}"
+        );
+    }
+    // One of each kind on the same contract, and repeated function lists on all contracts
+    // or on the account, are not duplicates.
+    let distinct = build_with(vec![
+        native(1),
+        erc20(TOKEN, 1),
+        Permission::ContractAccess { address: TOKEN },
+        Permission::FunctionsOnContract {
+            address: TOKEN,
+            functions: vec![selector],
+        },
+        Permission::FunctionsOnAllContracts {
+            functions: vec![selector],
+        },
+        Permission::FunctionsOnAllContracts {
+            functions: vec![other],
+        },
+        Permission::AccountFunctions {
+            functions: vec![selector],
+        },
+        Permission::AccountFunctions {
+            functions: vec![other],
+        },
+    ]);
+    assert_eq!(distinct.map(|grant| grant.permissions.len()), Ok(8));
+}

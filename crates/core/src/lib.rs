@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+
+pub mod abi_call;
+pub mod bundler_error;
+pub mod calls;
+pub mod denial;
+pub mod eip7702;
+pub mod error;
+pub mod expiry;
+pub mod grant;
+pub mod permission;
+pub mod prepare;
+pub mod rejection;
+pub mod revert_reason;
+pub mod rpc_types;
+pub mod sender;
+pub mod session_signature;
+pub mod session_state;
+pub mod signing;
+pub mod token_transfers;
+pub mod user_operation;

@@ -1,0 +1,143 @@
+//! Preparing a UserOperation through any [`UserOperationSender`]: nonce, an estimate with a
+//! placeholder signature, limits with a margin, then the signature over the final operation.
+
+use crate::{
+    calls::Call,
+    grant::GrantDomain,
+    rpc_types::UserOperationGasEstimate,
+    sender::{SenderError, SignedUserOperation, UserOperationSender},
+    session_signature::{SessionAuth, session_nonce_key},
+    signing::{PLACEHOLDER_SIGNATURE, sign_owner},
+    user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
+};
+use alloy_eips::eip7702::SignedAuthorization;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_signer::SignerSync;
+
+/// How much the SDK adds to every gas limit a sender estimated. Estimates are made with
+/// placeholder signatures, whose validation costs at least what the signed operation's does, so
+/// the margin covers only what moves between estimate and inclusion: state touched by other
+/// operations (a token balance slot going from zero to non-zero, a nonce lane's first use) and
+/// bundlers' own rounding. Unused verification gas is not charged; unused call gas above 40,000
+/// is charged 10% by EntryPoint v0.8.
+pub const GAS_MARGIN_PERCENT: u64 = 10;
+
+fn with_margin(estimate: U256) -> u128 {
+    let limit: u128 = estimate.saturating_to();
+    limit.saturating_add(limit * u128::from(GAS_MARGIN_PERCENT) / 100)
+}
+
+/// Fees a UserOperation offers, in wei per gas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fees {
+    /// EIP-1559 max fee per gas.
+    pub max_fee_per_gas: u128,
+    /// EIP-1559 max priority fee per gas.
+    pub max_priority_fee_per_gas: u128,
+}
+
+impl Fees {
+    /// The gas settings of an operation with `estimate`'s limits, each raised by
+    /// [`GAS_MARGIN_PERCENT`], and these fees.
+    pub fn with_limits(self, estimate: &UserOperationGasEstimate) -> GasSettings {
+        GasSettings {
+            verification_gas_limit: with_margin(estimate.verification_gas_limit),
+            call_gas_limit: with_margin(estimate.call_gas_limit),
+            pre_verification_gas: with_margin(estimate.pre_verification_gas),
+            max_fee_per_gas: self.max_fee_per_gas,
+            max_priority_fee_per_gas: self.max_priority_fee_per_gas,
+        }
+    }
+
+    /// Zero gas limits: the operation's maximum cost is zero, so a `gas-limit` permission is not
+    /// charged while the real limits are being estimated.
+    fn for_estimation(self) -> GasSettings {
+        GasSettings {
+            verification_gas_limit: 0,
+            call_gas_limit: 0,
+            pre_verification_gas: 0,
+            max_fee_per_gas: self.max_fee_per_gas,
+            max_priority_fee_per_gas: self.max_priority_fee_per_gas,
+        }
+    }
+}
+
+/// A signed UserOperation ready to send, with its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedOperation {
+    /// The operation (and the EIP-7702 authorization that travels with it, if any).
+    pub op: SignedUserOperation,
+    /// Its EntryPoint hash.
+    pub user_op_hash: B256,
+}
+
+/// A UserOperation of `account` making `calls`, signed by `session_key` under `auth`, on the
+/// session's nonce lane, with gas limits estimated by `sender` (plus [`GAS_MARGIN_PERCENT`]).
+///
+/// The estimate runs with [`SessionAuth::dummy`], so nothing is signed before the gas is known
+/// and any bundler can estimate it: the validator does the work of the signed operation, and a
+/// call out of scope fails here already, as [`SenderError::Rejected`] or [`SenderError::Reverted`]
+/// carrying the validator's error (see [`Denial::from_sender_error`]).
+pub async fn prepare_session_operation<S: UserOperationSender>(
+    sender: &S,
+    domain: &GrantDomain,
+    account: Address,
+    session_key: &impl SignerSync,
+    auth: &SessionAuth<'_>,
+    calls: &[Call],
+    fees: Fees,
+) -> Result<PreparedOperation, SenderError> {
+    let nonce_key = session_nonce_key(domain.validator, auth.session_id(domain));
+    let nonce = sender.nonce(account, nonce_key).await?;
+    let unsigned = UserOperationBuilder::new(account)
+        .nonce(nonce)
+        .calls(calls)?;
+    let mut probe = SignedUserOperation::new(unsigned.clone().gas(fees.for_estimation()).build()?);
+    probe.operation.signature = auth.dummy();
+    let estimate = sender.estimate(&probe).await?;
+    let mut op = SignedUserOperation::new(unsigned.gas(fees.with_limits(&estimate)).build()?);
+    let user_op_hash =
+        user_operation_hash(&op.operation, sender.entry_point(), domain.chain_id, None)?;
+    op.operation.signature = auth.sign(session_key, user_op_hash)?;
+    Ok(PreparedOperation { op, user_op_hash })
+}
+
+/// An owner-signed UserOperation of `owner`'s account with raw account calldata (such as
+/// `installModule`), carrying `authorization` (and the EIP-7702 `initCode` marker) when the EOA
+/// still has to be delegated to `delegate`; gas limits estimated by `sender`.
+pub async fn prepare_owner_operation<S: UserOperationSender>(
+    sender: &S,
+    owner: &(impl SignerSync + alloy_signer::Signer),
+    call_data: Bytes,
+    authorization: Option<SignedAuthorization>,
+    delegate: Address,
+    fees: Fees,
+) -> Result<PreparedOperation, SenderError> {
+    let account = alloy_signer::Signer::address(owner);
+    let chain_id = sender.chain_id().await?;
+    let nonce = sender.nonce(account, U256::ZERO).await?;
+    let mut unsigned = UserOperationBuilder::new(account)
+        .nonce(nonce)
+        .call_data(call_data);
+    if authorization.is_some() {
+        unsigned = unsigned.eip7702();
+    }
+    let mut probe = SignedUserOperation {
+        operation: unsigned.clone().gas(fees.for_estimation()).build()?,
+        authorization: authorization.clone(),
+    };
+    probe.operation.signature = PLACEHOLDER_SIGNATURE.into();
+    let estimate = sender.estimate(&probe).await?;
+    let mut op = SignedUserOperation {
+        operation: unsigned.gas(fees.with_limits(&estimate)).build()?,
+        authorization,
+    };
+    let user_op_hash = user_operation_hash(
+        &op.operation,
+        sender.entry_point(),
+        chain_id,
+        Some(delegate),
+    )?;
+    op.operation.signature = sign_owner(owner, user_op_hash)?;
+    Ok(PreparedOperation { op, user_op_hash })
+}
