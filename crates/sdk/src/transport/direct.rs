@@ -5,38 +5,20 @@ use alloy_network::{TransactionBuilder, TransactionBuilder7702};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::{
-    Filter, Log, TransactionReceipt, TransactionRequest,
+    Filter, TransactionRequest,
     state::{AccountOverride, StateOverride},
 };
 use alloy_sol_types::{SolCall, SolEvent};
-use leash_bindings::{
-    Deployment,
-    EntryPoint::{BeforeExecution, UserOperationEvent, UserOperationRevertReason, handleOpsCall},
-    LeashAccount::{self, validateUserOpCall},
-    PackedUserOperation,
-};
+use leash_bindings::{Deployment, EntryPoint::UserOperationEvent};
 use leash_core::sender::{SenderError, UserOperationSender};
 use leash_core::{
     eip7702::{delegate_of, delegation_designator},
+    gas_estimate::{handle_ops_calldata, user_operation_gas, validate_user_op_call},
+    receipt::user_operation_receipt,
     rpc_types::{UserOperationGasEstimate, UserOperationReceipt},
     sender::SignedUserOperation,
     user_operation::user_operation_hash,
 };
-
-/// Gas of a transaction before its calldata.
-const TX_BASE_GAS: u64 = 21_000;
-/// What the EntryPoint spends per operation outside the metered validation and execution; the
-/// value ERC-4337 bundlers add to `preVerificationGas`.
-const PER_OPERATION_OVERHEAD_GAS: u64 = 18_300;
-/// What the EntryPoint's validation phase spends around `validateUserOp` and charges to
-/// `verificationGasLimit`: reading and updating the nonce (a write to a warm, non-zero slot),
-/// deposit accounting and the cold accesses to the sender and its delegate.
-const ENTRY_POINT_VALIDATION_GAS: u64 = 15_000;
-/// The extra cost of the first operation in a nonce lane: its nonce slot goes from zero to
-/// non-zero (`SSTORE` 20000 instead of 2900).
-const FIRST_NONCE_IN_LANE_GAS: u64 = 17_100;
-/// EIP-7702's charge per authorization in a transaction (`PER_EMPTY_ACCOUNT_COST`).
-const PER_AUTHORIZATION_GAS: u64 = 25_000;
 
 /// Sends each UserOperation in its own `handleOps` transaction from `bundler`, over any alloy
 /// provider that can send from that address (a wallet provider holding its key, or a node with
@@ -93,14 +75,10 @@ impl<P: Provider> DirectSender<P> {
     }
 
     fn handle_ops_request(&self, op: &SignedUserOperation) -> TransactionRequest {
-        let call = handleOpsCall {
-            ops: vec![op.operation.clone()],
-            beneficiary: self.beneficiary,
-        };
         let request = TransactionRequest::default()
             .with_from(self.bundler)
             .with_to(self.entry_point)
-            .with_input(call.abi_encode());
+            .with_input(handle_ops_calldata(&op.operation, self.beneficiary));
         match &op.authorization {
             Some(authorization) => request.with_authorization_list(vec![authorization.clone()]),
             None => request,
@@ -181,11 +159,8 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
     /// account's `validateUserOp` (any signature of the right length; the account pays a prefund,
     /// so it needs some balance) and its execution of
     /// `callData`, each with the EIP-7702 delegation applied in a state override when it is still
-    /// pending. The EntryPoint's own validation work (nonce, deposit) is added to the validation
-    /// estimate; each call's own transaction overhead (21000 and calldata) stays in as margin.
-    /// Bundlers simulate the whole EntryPoint instead; this needs no simulation contract.
-    /// `preVerificationGas` is the transaction's base and calldata gas, the EntryPoint's
-    /// per-operation overhead and the authorization's charge.
+    /// pending; [`user_operation_gas`] turns the two into limits (the simulator does the same in
+    /// revm). Bundlers simulate the whole EntryPoint instead; this needs no simulation contract.
     async fn estimate(
         &self,
         op: &SignedUserOperation,
@@ -194,52 +169,27 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
         let chain_id = self.chain_id().await?;
         let user_op_hash =
             user_operation_hash(&op.operation, self.entry_point, chain_id, delegate)?;
-        let validate = validateUserOpCall {
-            userOp: account_user_operation(&op.operation),
-            userOpHash: user_op_hash,
-            // Any amount: paying the EntryPoint its prefund (a value call that credits the
-            // account's deposit) is part of validation, and costs the same for any amount.
-            missingAccountFunds: U256::from(1),
-        };
-        let verification_gas_limit = self
+        let validate = validate_user_op_call(&op.operation, user_op_hash);
+        let validation_gas = self
             .estimate_call_from_entry_point(
                 op.operation.sender,
                 validate.abi_encode().into(),
                 overrides.as_ref(),
             )
             .await?;
-        let first_in_lane = op.operation.nonce.as_limbs()[0] == 0;
-        let verification_gas_limit = verification_gas_limit
-            + ENTRY_POINT_VALIDATION_GAS
-            + if first_in_lane {
-                FIRST_NONCE_IN_LANE_GAS
-            } else {
-                0
-            };
-        let call_gas_limit = self
+        let call_gas = self
             .estimate_call_from_entry_point(
                 op.operation.sender,
                 op.operation.callData.clone(),
                 overrides.as_ref(),
             )
             .await?;
-        let calldata = self
-            .handle_ops_request(op)
-            .input
-            .into_input()
-            .unwrap_or_default();
-        let authorizations = u64::from(op.authorization.is_some());
-        let pre_verification_gas = TX_BASE_GAS
-            + calldata_gas(&calldata)
-            + PER_OPERATION_OVERHEAD_GAS
-            + authorizations * PER_AUTHORIZATION_GAS;
-        Ok(UserOperationGasEstimate {
-            pre_verification_gas: U256::from(pre_verification_gas),
-            verification_gas_limit: U256::from(verification_gas_limit),
-            call_gas_limit: U256::from(call_gas_limit),
-            paymaster_verification_gas_limit: None,
-            paymaster_post_op_gas_limit: None,
-        })
+        Ok(user_operation_gas(
+            op,
+            self.beneficiary,
+            validation_gas,
+            call_gas,
+        ))
     }
 
     /// Sends `handleOps` and waits for its receipt: returns once the operation is included.
@@ -311,100 +261,6 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
         else {
             return Ok(None);
         };
-        let event = decode_log::<UserOperationEvent>(&event_log, "UserOperationEvent")?;
-        let (logs, reason) = operation_logs(&receipt, &event_log, self.entry_point)?;
-        Ok(Some(UserOperationReceipt {
-            user_op_hash,
-            entry_point: self.entry_point,
-            sender: event.sender,
-            nonce: event.nonce,
-            paymaster: event.paymaster,
-            actual_gas_cost: event.actualGasCost,
-            actual_gas_used: event.actualGasUsed,
-            success: event.success,
-            reason,
-            logs,
-            receipt,
-        }))
-    }
-}
-
-/// The same operation as `LeashAccount`'s bindings type it (the ABI tuple is identical).
-fn account_user_operation(op: &PackedUserOperation) -> LeashAccount::PackedUserOperation {
-    LeashAccount::PackedUserOperation {
-        sender: op.sender,
-        nonce: op.nonce,
-        initCode: op.initCode.clone(),
-        callData: op.callData.clone(),
-        accountGasLimits: op.accountGasLimits,
-        preVerificationGas: op.preVerificationGas,
-        gasFees: op.gasFees,
-        paymasterAndData: op.paymasterAndData.clone(),
-        signature: op.signature.clone(),
-    }
-}
-
-/// The logs one operation emitted in a bundle: those after the EntryPoint's previous
-/// `BeforeExecution` or `UserOperationEvent` and before the operation's own event; and its
-/// `UserOperationRevertReason`, if it has one.
-fn operation_logs(
-    receipt: &TransactionReceipt,
-    event_log: &Log,
-    entry_point: Address,
-) -> Result<(Vec<Log>, Bytes), SenderError> {
-    let all = receipt.logs();
-    let end = all
-        .iter()
-        .position(|log| log.log_index == event_log.log_index)
-        .unwrap_or(all.len());
-    let is_boundary = |log: &Log| {
-        log.address() == entry_point
-            && matches!(
-                log.topic0(),
-                Some(&BeforeExecution::SIGNATURE_HASH | &UserOperationEvent::SIGNATURE_HASH)
-            )
-    };
-    let start = all[..end]
-        .iter()
-        .rposition(is_boundary)
-        .map_or(0, |index| index + 1);
-    let mut logs = Vec::new();
-    let mut reason = Bytes::new();
-    for log in &all[start..end] {
-        if log.address() == entry_point
-            && log.topic0() == Some(&UserOperationRevertReason::SIGNATURE_HASH)
-        {
-            reason = decode_log::<UserOperationRevertReason>(log, "UserOperationRevertReason")?
-                .revertReason;
-        } else {
-            logs.push(log.clone());
-        }
-    }
-    Ok((logs, reason))
-}
-
-fn decode_log<E: SolEvent>(log: &Log, what: &'static str) -> Result<E, SenderError> {
-    E::decode_log_data(log.data()).map_err(|source| SenderError::Decode { what, source })
-}
-
-/// Calldata gas as EIP-7623 (Prague) charges it: the larger of the standard cost (4 per zero
-/// byte, 16 per other byte, over 21000) and the floor (10 per token, a token being a zero byte or
-/// a quarter of another byte).
-fn calldata_gas(calldata: &[u8]) -> u64 {
-    let zeros = calldata.iter().filter(|&&b| b == 0).count() as u64;
-    let non_zeros = calldata.len() as u64 - zeros;
-    let standard = zeros * 4 + non_zeros * 16;
-    let floor = (zeros + non_zeros * 4) * 10;
-    standard.max(floor)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn calldata_gas_takes_the_eip7623_floor() {
-        assert_eq!(calldata_gas(&[0, 0]), 20);
-        assert_eq!(calldata_gas(&[1]), 40);
+        user_operation_receipt(receipt, &event_log, self.entry_point).map(Some)
     }
 }

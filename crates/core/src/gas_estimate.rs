@@ -1,0 +1,119 @@
+//! Gas limits of a UserOperation from two measured calls, as a self-bundling sender estimates
+//! them: the account's `validateUserOp` and its execution of `callData`, each run as the
+//! EntryPoint. Shared by the direct sender (on a node) and the simulator (in revm), so both give
+//! the same limits for the same measurements.
+
+use crate::{rpc_types::UserOperationGasEstimate, sender::SignedUserOperation};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolCall;
+use leash_bindings::{
+    EntryPoint::handleOpsCall,
+    LeashAccount::{self, validateUserOpCall},
+    PackedUserOperation,
+};
+
+/// Gas of a transaction before its calldata.
+const TX_BASE_GAS: u64 = 21_000;
+/// What the EntryPoint spends per operation outside the metered validation and execution; the
+/// value ERC-4337 bundlers add to `preVerificationGas`.
+const PER_OPERATION_OVERHEAD_GAS: u64 = 18_300;
+/// What the EntryPoint's validation phase spends around `validateUserOp` and charges to
+/// `verificationGasLimit`: reading and updating the nonce (a write to a warm, non-zero slot),
+/// deposit accounting and the cold accesses to the sender and its delegate.
+const ENTRY_POINT_VALIDATION_GAS: u64 = 15_000;
+/// The extra cost of the first operation in a nonce lane: its nonce slot goes from zero to
+/// non-zero (`SSTORE` 20000 instead of 2900).
+const FIRST_NONCE_IN_LANE_GAS: u64 = 17_100;
+/// EIP-7702's charge per authorization in a transaction (`PER_EMPTY_ACCOUNT_COST`).
+const PER_AUTHORIZATION_GAS: u64 = 25_000;
+
+/// The `validateUserOp` call the EntryPoint makes for `op`, to be measured as the EntryPoint.
+pub fn validate_user_op_call(op: &PackedUserOperation, user_op_hash: B256) -> validateUserOpCall {
+    validateUserOpCall {
+        userOp: account_user_operation(op),
+        userOpHash: user_op_hash,
+        // Any amount: paying the EntryPoint its prefund (a value call that credits the account's
+        // deposit) is part of validation, and costs the same for any amount.
+        missingAccountFunds: U256::from(1),
+    }
+}
+
+/// The `handleOps` calldata that carries `op` alone, paying `beneficiary`.
+pub fn handle_ops_calldata(op: &PackedUserOperation, beneficiary: Address) -> Vec<u8> {
+    handleOpsCall {
+        ops: vec![op.clone()],
+        beneficiary,
+    }
+    .abi_encode()
+}
+
+/// The limits for `op`, sent alone in a `handleOps` paying `beneficiary`, given the gas its
+/// `validateUserOp` and its `callData` took when each was run as the EntryPoint (each call's own
+/// transaction overhead, 21000 and calldata, stays in as margin). The EntryPoint's own validation
+/// work (nonce, deposit) is added to the validation gas; `preVerificationGas` is the
+/// transaction's base and calldata gas, the EntryPoint's per-operation overhead and the
+/// authorization's charge.
+pub fn user_operation_gas(
+    op: &SignedUserOperation,
+    beneficiary: Address,
+    validation_gas: u64,
+    call_gas: u64,
+) -> UserOperationGasEstimate {
+    let first_in_lane = op.operation.nonce.as_limbs()[0] == 0;
+    let lane_gas = if first_in_lane {
+        FIRST_NONCE_IN_LANE_GAS
+    } else {
+        0
+    };
+    let verification_gas_limit = validation_gas + ENTRY_POINT_VALIDATION_GAS + lane_gas;
+    let calldata = handle_ops_calldata(&op.operation, beneficiary);
+    let authorizations = u64::from(op.authorization.is_some());
+    let pre_verification_gas = TX_BASE_GAS
+        + calldata_gas(&calldata)
+        + PER_OPERATION_OVERHEAD_GAS
+        + authorizations * PER_AUTHORIZATION_GAS;
+    UserOperationGasEstimate {
+        pre_verification_gas: U256::from(pre_verification_gas),
+        verification_gas_limit: U256::from(verification_gas_limit),
+        call_gas_limit: U256::from(call_gas),
+        paymaster_verification_gas_limit: None,
+        paymaster_post_op_gas_limit: None,
+    }
+}
+
+/// The same operation as `LeashAccount`'s bindings type it (the ABI tuple is identical).
+fn account_user_operation(op: &PackedUserOperation) -> LeashAccount::PackedUserOperation {
+    LeashAccount::PackedUserOperation {
+        sender: op.sender,
+        nonce: op.nonce,
+        initCode: op.initCode.clone(),
+        callData: op.callData.clone(),
+        accountGasLimits: op.accountGasLimits,
+        preVerificationGas: op.preVerificationGas,
+        gasFees: op.gasFees,
+        paymasterAndData: op.paymasterAndData.clone(),
+        signature: op.signature.clone(),
+    }
+}
+
+/// Calldata gas as EIP-7623 (Prague) charges it: the larger of the standard cost (4 per zero
+/// byte, 16 per other byte, over 21000) and the floor (10 per token, a token being a zero byte or
+/// a quarter of another byte).
+fn calldata_gas(calldata: &[u8]) -> u64 {
+    let zeros = calldata.iter().filter(|&&b| b == 0).count() as u64;
+    let non_zeros = calldata.len() as u64 - zeros;
+    let standard = zeros * 4 + non_zeros * 16;
+    let floor = (zeros + non_zeros * 4) * 10;
+    standard.max(floor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calldata_gas_takes_the_eip7623_floor() {
+        assert_eq!(calldata_gas(&[0, 0]), 20);
+        assert_eq!(calldata_gas(&[1]), 40);
+    }
+}
