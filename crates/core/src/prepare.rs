@@ -1,5 +1,6 @@
 //! Preparing a UserOperation through any [`UserOperationSender`]: nonce, an estimate with a
-//! placeholder signature, limits with a margin, then the signature over the final operation.
+//! placeholder signature and limits with a margin give an [`UnsignedOperation`] and the digest to
+//! sign; the signature, made here or by another holder of the key, finalizes it.
 
 use crate::{
     calls::Call,
@@ -71,13 +72,86 @@ pub struct PreparedOperation {
     pub user_op_hash: B256,
 }
 
-/// A UserOperation of `account` making `calls`, signed by `session_key` under `auth`, on the
-/// session's nonce lane, with gas limits estimated by `sender` (plus [`GAS_MARGIN_PERCENT`]).
+/// A UserOperation with its final gas limits and no signature yet: what a signer outside this
+/// process (a wallet, an HSM, another service) is handed, with the digest it must sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsignedOperation {
+    /// The operation, its signature empty (and the EIP-7702 authorization, if any).
+    pub op: SignedUserOperation,
+    /// Its EntryPoint hash: the digest the key signs, as it is (no EIP-191 prefix).
+    pub user_op_hash: B256,
+}
+
+/// Why a signature cannot be attached to an [`UnsignedOperation`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FinalizeError {
+    /// A key's signature is `r ‖ s ‖ v`, 65 bytes; the validator reads nothing else.
+    #[error("a key signature is 65 bytes (r, s, v), not {len}")]
+    SignatureLength {
+        /// The length given.
+        len: usize,
+    },
+}
+
+impl UnsignedOperation {
+    /// The operation signed with `signature`, the account's complete signature field (an owner's
+    /// 65 bytes, or a session signature encoded by [`SessionAuth`]).
+    pub fn with_signature(self, signature: Bytes) -> PreparedOperation {
+        let mut op = self.op;
+        op.operation.signature = signature;
+        PreparedOperation {
+            op,
+            user_op_hash: self.user_op_hash,
+        }
+    }
+
+    /// The operation signed by a session key: its raw 65-byte signature of
+    /// [`Self::user_op_hash`], wrapped in `auth`'s encoding (the same form it was estimated with).
+    pub fn with_session_signature(
+        self,
+        auth: &SessionAuth<'_>,
+        key_signature: &[u8],
+    ) -> Result<PreparedOperation, FinalizeError> {
+        if key_signature.len() != PLACEHOLDER_SIGNATURE.len() {
+            return Err(FinalizeError::SignatureLength {
+                len: key_signature.len(),
+            });
+        }
+        Ok(self.with_signature(auth.encode(key_signature)))
+    }
+}
+
+/// A UserOperation of `account` making `calls` under `auth`, on the session's nonce lane, with gas
+/// limits estimated by `sender` (plus [`GAS_MARGIN_PERCENT`]), unsigned.
 ///
 /// The estimate runs with [`SessionAuth::dummy`], so nothing is signed before the gas is known
 /// and any bundler can estimate it: the validator does the work of the signed operation, and a
 /// call out of scope fails here already, as [`SenderError::Rejected`] or [`SenderError::Reverted`]
-/// carrying the validator's error (see [`Denial::from_sender_error`]).
+/// carrying the validator's error (see [`crate::denial::Denial::from_sender_error`]).
+pub async fn unsigned_session_operation<S: UserOperationSender>(
+    sender: &S,
+    domain: &GrantDomain,
+    account: Address,
+    auth: &SessionAuth<'_>,
+    calls: &[Call],
+    fees: Fees,
+) -> Result<UnsignedOperation, SenderError> {
+    let nonce_key = session_nonce_key(domain.validator, auth.session_id(domain));
+    let nonce = sender.nonce(account, nonce_key).await?;
+    let unsigned = UserOperationBuilder::new(account)
+        .nonce(nonce)
+        .calls(calls)?;
+    let mut probe = SignedUserOperation::new(unsigned.clone().gas(fees.for_estimation()).build()?);
+    probe.operation.signature = auth.dummy();
+    let estimate = sender.estimate(&probe).await?;
+    let op = SignedUserOperation::new(unsigned.gas(fees.with_limits(&estimate)).build()?);
+    let user_op_hash =
+        user_operation_hash(&op.operation, sender.entry_point(), domain.chain_id, None)?;
+    Ok(UnsignedOperation { op, user_op_hash })
+}
+
+/// [`unsigned_session_operation`], signed by `session_key` in this process.
 pub async fn prepare_session_operation<S: UserOperationSender>(
     sender: &S,
     domain: &GrantDomain,
@@ -87,33 +161,22 @@ pub async fn prepare_session_operation<S: UserOperationSender>(
     calls: &[Call],
     fees: Fees,
 ) -> Result<PreparedOperation, SenderError> {
-    let nonce_key = session_nonce_key(domain.validator, auth.session_id(domain));
-    let nonce = sender.nonce(account, nonce_key).await?;
-    let unsigned = UserOperationBuilder::new(account)
-        .nonce(nonce)
-        .calls(calls)?;
-    let mut probe = SignedUserOperation::new(unsigned.clone().gas(fees.for_estimation()).build()?);
-    probe.operation.signature = auth.dummy();
-    let estimate = sender.estimate(&probe).await?;
-    let mut op = SignedUserOperation::new(unsigned.gas(fees.with_limits(&estimate)).build()?);
-    let user_op_hash =
-        user_operation_hash(&op.operation, sender.entry_point(), domain.chain_id, None)?;
-    op.operation.signature = auth.sign(session_key, user_op_hash)?;
-    Ok(PreparedOperation { op, user_op_hash })
+    let unsigned = unsigned_session_operation(sender, domain, account, auth, calls, fees).await?;
+    let signature = auth.sign(session_key, unsigned.user_op_hash)?;
+    Ok(unsigned.with_signature(signature))
 }
 
-/// An owner-signed UserOperation of `owner`'s account with raw account calldata (such as
-/// `installModule`), carrying `authorization` (and the EIP-7702 `initCode` marker) when the EOA
-/// still has to be delegated to `delegate`; gas limits estimated by `sender`.
-pub async fn prepare_owner_operation<S: UserOperationSender>(
+/// An owner's UserOperation of `account` with raw account calldata (such as `installModule`),
+/// carrying `authorization` (and the EIP-7702 `initCode` marker) when the EOA still has to be
+/// delegated to `delegate`; gas limits estimated by `sender`, unsigned.
+pub async fn unsigned_owner_operation<S: UserOperationSender>(
     sender: &S,
-    owner: &(impl SignerSync + alloy_signer::Signer),
+    account: Address,
     call_data: Bytes,
     authorization: Option<SignedAuthorization>,
     delegate: Address,
     fees: Fees,
-) -> Result<PreparedOperation, SenderError> {
-    let account = alloy_signer::Signer::address(owner);
+) -> Result<UnsignedOperation, SenderError> {
     let chain_id = sender.chain_id().await?;
     let nonce = sender.nonce(account, U256::ZERO).await?;
     let mut unsigned = UserOperationBuilder::new(account)
@@ -128,7 +191,7 @@ pub async fn prepare_owner_operation<S: UserOperationSender>(
     };
     probe.operation.signature = PLACEHOLDER_SIGNATURE.into();
     let estimate = sender.estimate(&probe).await?;
-    let mut op = SignedUserOperation {
+    let op = SignedUserOperation {
         operation: unsigned.gas(fees.with_limits(&estimate)).build()?,
         authorization,
     };
@@ -138,6 +201,21 @@ pub async fn prepare_owner_operation<S: UserOperationSender>(
         chain_id,
         Some(delegate),
     )?;
-    op.operation.signature = sign_owner(owner, user_op_hash)?;
-    Ok(PreparedOperation { op, user_op_hash })
+    Ok(UnsignedOperation { op, user_op_hash })
+}
+
+/// [`unsigned_owner_operation`] of `owner`'s account, signed by `owner` in this process.
+pub async fn prepare_owner_operation<S: UserOperationSender>(
+    sender: &S,
+    owner: &(impl SignerSync + alloy_signer::Signer),
+    call_data: Bytes,
+    authorization: Option<SignedAuthorization>,
+    delegate: Address,
+    fees: Fees,
+) -> Result<PreparedOperation, SenderError> {
+    let account = alloy_signer::Signer::address(owner);
+    let unsigned =
+        unsigned_owner_operation(sender, account, call_data, authorization, delegate, fees).await?;
+    let signature = sign_owner(owner, unsigned.user_op_hash)?;
+    Ok(unsigned.with_signature(signature))
 }

@@ -5,7 +5,9 @@ use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256};
 use alloy_provider::{PendingTransactionError, Provider, transport::TransportError};
 use alloy_rpc_types_eth::TransactionRequest;
-use leash_bindings::{CREATE2_DEPLOYER, Deployment};
+use leash_bindings::CREATE2_DEPLOYER;
+/// The leash contracts and their deterministic addresses, which these functions take.
+pub use leash_bindings::Deployment;
 
 /// Why the contracts could not be deployed.
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@
 
 pub mod delegation;
 pub mod deploy;
+pub mod service;
 pub mod session_reads;
 pub mod submission;
 pub mod transport;

@@ -1,0 +1,280 @@
+//! The one error of every use case, with a stable code per variant for callers that are not Rust
+//! (the JSON-RPC server returns the code; the CLI maps it to its exit codes).
+
+use crate::{delegation::DelegationError, deploy::Deployment, session_reads::SessionQueryError};
+use alloy_primitives::{Address, B256};
+use alloy_provider::{PendingTransactionError, transport::TransportError};
+use leash_core::{
+    denial::Denial, error::OperationError, expiry::ExpiryError, grant::GrantError,
+    prepare::FinalizeError, rpc_types::UserOperationConversionError, sender::SenderError,
+};
+use leash_store::session_store::SessionStoreError;
+use std::{fmt, time::Duration};
+
+/// Why a use case failed. Variants in `1xxx` are the caller's input, `2xxx` the chain refusing
+/// or reverting what was asked, `3xxx` infrastructure; [`ServiceError::code`] numbers each.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// Not `0x` and hex digits.
+    #[error("{text:?} is not a session id (0x and hex digits, or a unique prefix)")]
+    InvalidSessionId {
+        /// What was given.
+        text: String,
+    },
+    /// No stored session id starts with the prefix.
+    #[error("no stored session matches {prefix:?} (see `leash session list`)")]
+    SessionNotFound {
+        /// What was given.
+        prefix: String,
+    },
+    /// More than one stored session id starts with the prefix.
+    #[error("{prefix:?} matches {} sessions; give more of the id", matches.len())]
+    AmbiguousSession {
+        /// What was given.
+        prefix: String,
+        /// Every session id it matches.
+        matches: Vec<B256>,
+    },
+    /// The session was granted on another chain than the node serves.
+    #[error("session {session} is for chain {expected}, but the node serves chain {actual}")]
+    WrongChain {
+        /// The session id.
+        session: B256,
+        /// The session's chain.
+        expected: u64,
+        /// The node's chain.
+        actual: u64,
+    },
+    /// Contracts every use case needs have no code on the chain.
+    #[error(
+        "not deployed on this chain: {}; run `leash deploy --private-key …` or \
+         `forge script script/Deploy.s.sol --rpc-url … --broadcast`",
+        Missing(missing)
+    )]
+    NotDeployed {
+        /// The contracts without code.
+        missing: Vec<Deployment>,
+    },
+    /// The session has no owner signature yet, and the chain has not enabled it either.
+    #[error(
+        "session {session} is not signed by the owner yet: finish it with \
+         `leash session create --session {session} --signature 0x…`"
+    )]
+    Unsigned {
+        /// The session id.
+        session: B256,
+    },
+    /// A key acts for an account that is not its own.
+    #[error("the key's address {actual} is not the account {expected}")]
+    OwnerMismatch {
+        /// The account.
+        expected: Address,
+        /// The key's address.
+        actual: Address,
+    },
+    /// An owner signature of the session id that does not recover to the account.
+    #[error(
+        "the signature does not recover to the account {account} for session {session}: sign \
+         the session's typed data with the owner's key"
+    )]
+    SignatureMismatch {
+        /// The session id.
+        session: B256,
+        /// The account that must have signed.
+        account: Address,
+        /// Who did sign, when the signature recovers at all.
+        recovered: Option<Address>,
+    },
+    /// The grant breaks a rule of the validator.
+    #[error("invalid session: {0}")]
+    InvalidGrant(GrantError),
+    /// The expiry does not parse.
+    #[error("expiry: {0}")]
+    InvalidExpiry(ExpiryError),
+    /// A signature that cannot finalize an operation.
+    #[error("signature: {0}")]
+    MalformedSignature(FinalizeError),
+    /// The bundler serves another chain than the node.
+    #[error("the bundler serves chain {bundler}, the node chain {node}")]
+    BundlerWrongChain {
+        /// The bundler's chain.
+        bundler: u64,
+        /// The node's chain.
+        node: u64,
+    },
+    /// Installing the validator was asked for, but it is installed.
+    #[error("the validator is installed; re-delegating alone needs no UserOperation: use --via tx")]
+    ValidatorInstalled,
+    /// Validation refused the UserOperation, or its calls revert in the estimate.
+    #[error("{0}")]
+    Denied(Denial),
+    /// A transaction's estimate fails, so it is not sent.
+    #[error("denied: {what} would fail: {reason}")]
+    TransactionDenied {
+        /// The transaction.
+        what: String,
+        /// The decoded revert, or the node's error.
+        reason: String,
+    },
+    /// Included, but reverted.
+    #[error("reverted: {what} {hash} was included but reverted{}", Reason(reason))]
+    Reverted {
+        /// The transaction or operation.
+        what: String,
+        /// Its hash.
+        hash: B256,
+        /// The decoded reason, when the chain gives one.
+        reason: Option<String>,
+    },
+    /// The node could not be reached or failed.
+    #[error("node request failed: {0}")]
+    Node(TransportError),
+    /// Sending failed for another reason than a refusal.
+    #[error(transparent)]
+    Sender(SenderError),
+    /// The session store failed.
+    #[error(transparent)]
+    Store(#[from] SessionStoreError),
+    /// A session's state could not be read.
+    #[error(transparent)]
+    SessionQuery(#[from] SessionQueryError),
+    /// An EOA's delegation could not be read or authorized.
+    #[error(transparent)]
+    Delegation(#[from] DelegationError),
+    /// Something could not be signed.
+    #[error(transparent)]
+    Operation(#[from] OperationError),
+    /// A transaction was sent but its receipt did not come.
+    #[error("sending {what}: {cause}")]
+    Transaction {
+        /// The transaction.
+        what: String,
+        /// The cause.
+        cause: PendingTransactionError,
+    },
+    /// A sent UserOperation was not included in time (it may still be).
+    #[error(
+        "UserOperation {user_op_hash} was sent but not included within {}s; it may still be \
+         (ask the bundler: eth_getUserOperationReceipt)",
+        waited.as_secs()
+    )]
+    NotIncluded {
+        /// The operation.
+        user_op_hash: B256,
+        /// How long it was waited for.
+        waited: Duration,
+    },
+    /// The sender acknowledged another operation than the one signed.
+    #[error(
+        "the bundler returned UserOperation hash {returned} for the operation signed as {signed}"
+    )]
+    HashMismatch {
+        /// The signed operation's hash.
+        signed: B256,
+        /// The sender's answer.
+        returned: B256,
+    },
+    /// The node has no latest block.
+    #[error("the node has no latest block")]
+    NoLatestBlock,
+    /// A grant whose permission types the record cannot hold.
+    #[error("the grant has a permission type out of range")]
+    UnencodableGrant,
+    /// An operation that does not fit the bundler's JSON shape.
+    #[error(transparent)]
+    Conversion(#[from] UserOperationConversionError),
+    /// The delegation was sent but the chain does not show it.
+    #[error("{account} is still not delegated with the validator installed")]
+    NotDelegated {
+        /// The EOA.
+        account: Address,
+    },
+}
+
+impl ServiceError {
+    /// The variant's stable number (docs/architecture.md, "Errors"): never reused or changed.
+    pub fn code(&self) -> u32 {
+        match self {
+            Self::InvalidSessionId { .. } => 1001,
+            Self::SessionNotFound { .. } => 1002,
+            Self::AmbiguousSession { .. } => 1003,
+            Self::WrongChain { .. } => 1004,
+            Self::NotDeployed { .. } => 1005,
+            Self::Unsigned { .. } => 1006,
+            Self::OwnerMismatch { .. } => 1007,
+            Self::SignatureMismatch { .. } => 1008,
+            Self::InvalidGrant(_) => 1009,
+            Self::InvalidExpiry(_) => 1010,
+            Self::MalformedSignature(_) => 1011,
+            Self::BundlerWrongChain { .. } => 1012,
+            Self::ValidatorInstalled => 1013,
+            Self::Denied(_) => 2001,
+            Self::TransactionDenied { .. } => 2002,
+            Self::Reverted { .. } => 2003,
+            Self::Node(_) => 3001,
+            Self::Sender(_) => 3002,
+            Self::Store(_) => 3003,
+            Self::SessionQuery(_) => 3004,
+            Self::Delegation(_) => 3005,
+            Self::Operation(_) => 3006,
+            Self::Transaction { .. } => 3007,
+            Self::NotIncluded { .. } => 3008,
+            Self::HashMismatch { .. } => 3009,
+            Self::NoLatestBlock => 3010,
+            Self::UnencodableGrant => 3011,
+            Self::Conversion(_) => 3012,
+            Self::NotDelegated { .. } => 3013,
+        }
+    }
+
+    /// Whether the caller's input is at fault (codes `1xxx`).
+    pub fn is_input(&self) -> bool {
+        (1000..2000).contains(&self.code())
+    }
+
+    /// A sender's error: the chain's refusal (explained, sharpened by the session's `state`) as
+    /// [`Self::Denied`], anything else as [`Self::Sender`].
+    pub fn from_sender(
+        error: SenderError,
+        state: Option<&leash_core::session_state::SessionState>,
+    ) -> Self {
+        match Denial::from_sender_error(&error, state) {
+            Some(denial) => Self::Denied(denial),
+            None => Self::Sender(error),
+        }
+    }
+}
+
+impl From<TransportError> for ServiceError {
+    fn from(error: TransportError) -> Self {
+        Self::Node(error)
+    }
+}
+
+/// The missing contracts, by name and address.
+struct Missing<'a>(&'a [Deployment]);
+
+impl fmt::Display for Missing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, deployment) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{} ({})", deployment.name, deployment.address())?;
+        }
+        Ok(())
+    }
+}
+
+/// `: reason` when there is one.
+struct Reason<'a>(&'a Option<String>);
+
+impl fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(reason) => write!(f, ": {reason}"),
+            None => Ok(()),
+        }
+    }
+}

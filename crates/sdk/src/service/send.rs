@@ -1,0 +1,187 @@
+//! Sending as a session key, in two steps that may run on different machines: *prepare* (the
+//! operation, its gas estimated with a placeholder signature, and the digest to sign) and
+//! *finalize* (the key's signature attached, the operation submitted).
+
+use super::{
+    ServiceError, StoredSession,
+    chain::{require_deployments, session_domain},
+};
+use crate::{session_reads::read_session_state, transport::DirectSender};
+use alloy_primitives::B256;
+use alloy_provider::Provider;
+use alloy_signer::SignerSync;
+use leash_bindings::SessionGrant;
+use leash_core::{
+    calls::Call,
+    error::OperationError,
+    grant::GrantDomain,
+    prepare::{Fees, PreparedOperation, UnsignedOperation, unsigned_session_operation},
+    sender::{SenderError, UserOperationSender},
+    session_signature::SessionAuth,
+    session_state::{OnChainStatus, SessionState},
+};
+
+/// A stored session, checked against the node, ready to send as: its chain's domain, its state,
+/// and the signature form its operations take.
+#[derive(Debug)]
+pub struct SessionSend {
+    /// The session.
+    pub session: StoredSession,
+    /// Its grant domain on the node's chain.
+    pub domain: GrantDomain,
+    /// Its state on chain when it was opened (explains refusals).
+    pub state: SessionState,
+    grant: SessionGrant,
+    lazy: bool,
+}
+
+impl SessionSend {
+    /// Opens `session` for sending: the node must serve its chain and have the contracts.
+    ///
+    /// Until the chain says the session is enabled, every operation carries the grant and the
+    /// owner's signature (the validator skips the enable when it is already done), so a first
+    /// send never has to wait for an enable; a session with no owner signature cannot be enabled
+    /// that way and fails as [`ServiceError::Unsigned`].
+    pub async fn open<P: Provider>(
+        provider: &P,
+        session: StoredSession,
+    ) -> Result<Self, ServiceError> {
+        let domain = session_domain(provider, &session).await?;
+        require_deployments(provider).await?;
+        let state = read_session_state(provider, &domain, &session.grant).await?;
+        let lazy = match (state.status, &session.grant.owner_signature) {
+            (OnChainStatus::Unused, Some(_)) => true,
+            (OnChainStatus::Unused, None) => {
+                return Err(ServiceError::Unsigned {
+                    session: session.session_id,
+                });
+            }
+            _ => false,
+        };
+        Ok(Self {
+            grant: session.grant.grant(),
+            session,
+            domain,
+            state,
+            lazy,
+        })
+    }
+
+    /// How the session's operations prove themselves: lazy (grant and owner signature along)
+    /// or enabled (the session id only).
+    pub fn auth(&self) -> SessionAuth<'_> {
+        match (&self.session.grant.owner_signature, self.lazy) {
+            (Some(owner_signature), true) => SessionAuth::Lazy {
+                grant: &self.grant,
+                owner_signature,
+            },
+            _ => SessionAuth::Enabled {
+                session_id: self.session.session_id,
+                root: self.session.grant.is_root(),
+            },
+        }
+    }
+
+    /// Step one: the operation making `calls`, its gas estimated through `sender` with the
+    /// placeholder signature (a call out of scope is refused here already, as
+    /// [`ServiceError::Denied`]), and `user_op_hash`, the digest the session key signs.
+    pub async fn prepare<S: UserOperationSender>(
+        &self,
+        sender: &S,
+        calls: &[Call],
+        fees: Fees,
+    ) -> Result<UnsignedOperation, ServiceError> {
+        unsigned_session_operation(
+            sender,
+            &self.domain,
+            self.session.account,
+            &self.auth(),
+            calls,
+            fees,
+        )
+        .await
+        .map_err(|error| self.refusal(error))
+    }
+
+    /// Attaches the session key's raw 65-byte signature of `unsigned.user_op_hash`, in the form
+    /// the operation was estimated with.
+    pub fn attach(
+        &self,
+        unsigned: UnsignedOperation,
+        key_signature: &[u8],
+    ) -> Result<PreparedOperation, ServiceError> {
+        unsigned
+            .with_session_signature(&self.auth(), key_signature)
+            .map_err(ServiceError::MalformedSignature)
+    }
+
+    /// Step two: attaches `key_signature` and submits through `sender`; returns the operation's
+    /// hash. A signature by another key is refused by validation (`AA24`), as
+    /// [`ServiceError::Denied`].
+    pub async fn finalize<S: UserOperationSender>(
+        &self,
+        sender: &S,
+        unsigned: UnsignedOperation,
+        key_signature: &[u8],
+    ) -> Result<PreparedOperation, ServiceError> {
+        let prepared = self.attach(unsigned, key_signature)?;
+        submit(sender, &prepared, Some(&self.state)).await?;
+        Ok(prepared)
+    }
+
+    /// Both steps' signing at once, for a caller that holds the session key: prepared and signed,
+    /// not submitted.
+    pub async fn prepare_signed<S: UserOperationSender>(
+        &self,
+        sender: &S,
+        session_key: &impl SignerSync,
+        calls: &[Call],
+        fees: Fees,
+    ) -> Result<PreparedOperation, ServiceError> {
+        let unsigned = self.prepare(sender, calls, fees).await?;
+        let signature = session_key
+            .sign_hash_sync(&unsigned.user_op_hash)
+            .map_err(OperationError::from)?;
+        self.attach(unsigned, &signature.as_bytes())
+    }
+
+    /// Runs `prepared`'s `handleOps` on the node without sending it (`eth_estimateGas`): the same
+    /// validation and execution as on chain; returns the bundle's gas.
+    pub async fn preflight<P: Provider>(
+        &self,
+        provider: P,
+        prepared: &PreparedOperation,
+    ) -> Result<u64, ServiceError> {
+        // Nothing is sent, so any sender address will do.
+        DirectSender::new(provider, self.session.session_key)
+            .preflight(&prepared.op)
+            .await
+            .map_err(|error| self.refusal(error))
+    }
+
+    /// A sender's error explained with this session's state (a revoked session fails as a
+    /// signature, say).
+    pub fn refusal(&self, error: SenderError) -> ServiceError {
+        ServiceError::from_sender(error, Some(&self.state))
+    }
+}
+
+/// Submits `prepared` through `sender` and checks that the sender acknowledged this very
+/// operation. A refusal is explained with `state` when it is a session's.
+pub async fn submit<S: UserOperationSender>(
+    sender: &S,
+    prepared: &PreparedOperation,
+    state: Option<&SessionState>,
+) -> Result<B256, ServiceError> {
+    let returned = sender
+        .send(&prepared.op)
+        .await
+        .map_err(|error| ServiceError::from_sender(error, state))?;
+    if returned != prepared.user_op_hash {
+        return Err(ServiceError::HashMismatch {
+            signed: prepared.user_op_hash,
+            returned,
+        });
+    }
+    Ok(returned)
+}

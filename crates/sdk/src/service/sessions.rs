@@ -1,0 +1,175 @@
+//! Sessions at rest: granting a new one, finishing an externally signed one, finding one by a
+//! prefix of its id, and reading its state on chain.
+
+use super::{
+    ServiceError,
+    chain::{chain_time, grant_domain, require_deployments, session_domain},
+};
+use crate::session_reads::read_session_state;
+use alloy_primitives::{Address, Bytes, Signature};
+use alloy_provider::Provider;
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use leash_core::{
+    expiry::parse_expiry,
+    grant::SessionGrantBuilder,
+    permission::Permission,
+    session_state::{GrantRecord, SessionState},
+};
+use leash_store::session_store::{SessionMetadata, SessionStore};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A stored session, with its grant typed.
+pub type StoredSession = SessionMetadata<GrantRecord>;
+
+/// The owner's part in a new session.
+#[derive(Debug)]
+pub enum OwnerSignature<'a, S> {
+    /// The owner's key is here: the grant is signed at once.
+    Key(&'a S),
+    /// The owner signs elsewhere: the session is stored unsigned, its typed data handed out.
+    External(Address),
+}
+
+/// What a new session may do, for how long.
+#[derive(Clone, Debug)]
+pub struct SessionRequest {
+    /// The Wallet API permissions.
+    pub permissions: Vec<Permission>,
+    /// When it ends: a duration counted from the chain's latest block (`30m`, `7d`) or a UTC
+    /// time (`2026-12-01T00:00Z`).
+    pub expires: String,
+    /// A name for people.
+    pub label: String,
+}
+
+/// A session just granted and stored.
+#[derive(Debug)]
+pub struct CreatedSession {
+    /// What the store holds (the key is encrypted beside it).
+    pub session: StoredSession,
+    /// The EIP-712 typed data for the owner to sign, when the owner signs elsewhere.
+    pub typed_data: Option<serde_json::Value>,
+}
+
+/// Grants a new session key (random, generated here) for `owner`'s account on the node's chain
+/// and stores it in `store` under `password`. The expiry counts from the chain's clock; the grant
+/// is checked against every rule of the validator before anything is stored.
+pub async fn create_session<P: Provider, S: SignerSync + alloy_signer::Signer>(
+    provider: &P,
+    store: &SessionStore,
+    password: &str,
+    owner: OwnerSignature<'_, S>,
+    request: SessionRequest,
+) -> Result<CreatedSession, ServiceError> {
+    let account = match &owner {
+        OwnerSignature::Key(key) => alloy_signer::Signer::address(*key),
+        OwnerSignature::External(account) => *account,
+    };
+    let domain = grant_domain(provider.get_chain_id().await?);
+    require_deployments(provider).await?;
+    let now = chain_time(provider).await?;
+    let valid_until = parse_expiry(&request.expires, now).map_err(ServiceError::InvalidExpiry)?;
+    let session_key = PrivateKeySigner::random();
+    let grant = SessionGrantBuilder::new(account, session_key.address(), domain.validator)
+        .valid_until(valid_until)
+        .permissions(request.permissions)
+        .build(now)
+        .map_err(ServiceError::InvalidGrant)?;
+    let owner_signature = match &owner {
+        OwnerSignature::Key(key) => Some(domain.sign(*key, &grant)?),
+        OwnerSignature::External(_) => None,
+    };
+    let typed_data = owner_signature.is_none().then(|| domain.typed_data(&grant));
+    let record = GrantRecord::new(&grant, owner_signature).ok_or(ServiceError::UnencodableGrant)?;
+    let session = StoredSession {
+        session_id: domain.session_id(&grant),
+        session_key: session_key.address(),
+        account,
+        chain_id: domain.chain_id,
+        validator: domain.validator,
+        grant: record,
+        created_at: unix_now(),
+        expires_at: valid_until,
+        label: request.label,
+    };
+    store.create(&session_key, &session, password)?;
+    Ok(CreatedSession {
+        session,
+        typed_data,
+    })
+}
+
+/// Attaches the owner's signature of the session id to a session stored unsigned, after checking
+/// that it recovers to the account: a wrong one would only show up as an `AA24` at first use.
+pub fn attach_owner_signature(
+    store: &SessionStore,
+    mut session: StoredSession,
+    signature: Bytes,
+) -> Result<StoredSession, ServiceError> {
+    let recovered = Signature::try_from(signature.as_ref())
+        .ok()
+        .and_then(|sig| sig.recover_address_from_prehash(&session.session_id).ok());
+    if recovered != Some(session.account) {
+        return Err(ServiceError::SignatureMismatch {
+            session: session.session_id,
+            account: session.account,
+            recovered,
+        });
+    }
+    session.grant.owner_signature = Some(signature);
+    store.update_metadata(&session)?;
+    Ok(session)
+}
+
+/// The stored session whose id is `text` or starts with it (case-insensitive, `0x` optional).
+pub fn resolve_session(store: &SessionStore, text: &str) -> Result<StoredSession, ServiceError> {
+    let prefix = text.trim().to_ascii_lowercase();
+    let hex_digits = prefix.strip_prefix("0x").unwrap_or(&prefix);
+    if hex_digits.is_empty() || !hex_digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ServiceError::InvalidSessionId {
+            text: text.to_owned(),
+        });
+    }
+    let matches: Vec<StoredSession> = store
+        .list::<GrantRecord>()?
+        .into_iter()
+        .filter(|s| format!("{:x}", s.session_id).starts_with(hex_digits))
+        .collect();
+    match <[StoredSession; 1]>::try_from(matches) {
+        Ok([session]) => Ok(session),
+        Err(matches) if matches.is_empty() => Err(ServiceError::SessionNotFound {
+            prefix: text.to_owned(),
+        }),
+        Err(matches) => Err(ServiceError::AmbiguousSession {
+            prefix: text.to_owned(),
+            matches: matches.iter().map(|s| s.session_id).collect(),
+        }),
+    }
+}
+
+/// The session key of `session`, decrypted with `password`.
+pub fn session_key(
+    store: &SessionStore,
+    session: &StoredSession,
+    password: &str,
+) -> Result<PrivateKeySigner, ServiceError> {
+    Ok(store.load::<GrantRecord>(session.session_id, password)?.0)
+}
+
+/// `session`'s state on the node's chain (checked to be the session's): status, whether the
+/// account installed the validator, what is left of each limit.
+pub async fn session_state<P: Provider>(
+    provider: &P,
+    session: &StoredSession,
+) -> Result<SessionState, ServiceError> {
+    let domain = session_domain(provider, session).await?;
+    Ok(read_session_state(provider, &domain, &session.grant).await?)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
