@@ -33,6 +33,10 @@ pub enum SimError {
     /// Building or signing a UserOperation or authorization failed.
     #[error(transparent)]
     Sdk(#[from] leash_core::error::OperationError),
+    /// A scripted flow's operation could not be prepared or sent for a reason other than a
+    /// rejection (which is an outcome).
+    #[error(transparent)]
+    Sender(#[from] leash_core::sender::SenderError),
     /// A scripted flow built a grant the SDK refuses.
     #[error(transparent)]
     Grant(#[from] leash_core::grant::GrantError),

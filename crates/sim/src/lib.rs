@@ -4,7 +4,7 @@ mod backing;
 mod chain;
 mod error;
 mod outcome;
-mod user_ops;
+mod sender;
 mod value_transfers;
 pub mod walkthrough;
 
@@ -16,3 +16,4 @@ pub use leash_core::{
     revert_reason::RevertReason,
 };
 pub use outcome::{BalanceChanges, BundleOutcome, Execution, UserOpOutcome};
+pub use sender::{SimSender, ready};

@@ -1,7 +1,8 @@
 //! Scripted flows on a [`Chain`], shared by `leash demo` and the tests, so that what the demo shows
-//! is exactly what the tests check.
+//! is exactly what the tests check. Every UserOperation goes the road `leash send` takes on a
+//! node: prepared by leash-core through a [`SimSender`] (nonce, estimate, margin, signature).
 
-use crate::{BundleOutcome, Chain, SimError};
+use crate::{BundleOutcome, Chain, SimError, SimSender};
 use alloy_eips::eip7702::SignedAuthorization;
 use alloy_primitives::{Address, B256, U256, uint};
 use alloy_signer_local::PrivateKeySigner;
@@ -62,12 +63,11 @@ pub fn owner_transfer(
     amount: U256,
 ) -> Result<OwnerTransfer, SimError> {
     let account = owner.address();
-    let (op, authorization) = chain.first_owner_user_op(
-        owner,
-        execute_calldata(&[Call::transfer(recipient, amount)])?,
-    )?;
-    let delegate = Deployment::leash_account().address();
-    let user_op_hash = chain.user_op_hash(&op, Some(delegate))?;
+    let sender = SimSender::new(chain);
+    let authorization = sender.authorize(owner)?;
+    let call_data = execute_calldata(&[Call::transfer(recipient, amount)])?;
+    let prepared = sender.prepare_owner(owner, call_data, Some(authorization.clone()))?;
+    drop(sender);
 
     let balances = |chain: &mut Chain| -> Result<Balances, SimError> {
         Ok(Balances {
@@ -78,13 +78,13 @@ pub fn owner_transfer(
         })
     };
     let before = balances(chain)?;
-    let outcome = chain.handle_ops(vec![op], vec![authorization.clone()])?;
+    let outcome = SimSender::new(chain).send_operation(&prepared.op)?;
     Ok(OwnerTransfer {
         owner: account,
         recipient,
         amount,
         authorization,
-        user_op_hash,
+        user_op_hash: prepared.user_op_hash,
         outcome,
         delegate_after: delegate_of(&chain.code(account)?),
         before,
@@ -98,8 +98,9 @@ pub fn delegate_and_install_validator(
     chain: &mut Chain,
     owner: &PrivateKeySigner,
 ) -> Result<BundleOutcome, SimError> {
-    let (op, authorization) = chain.first_owner_user_op(owner, install_validator_calldata())?;
-    chain.handle_ops(vec![op], vec![authorization])
+    let sender = SimSender::new(chain);
+    let authorization = sender.authorize(owner)?;
+    sender.owner_operation(owner, install_validator_calldata(), Some(authorization))
 }
 
 /// Test tokens (18 decimals) minted to the account in [`session_story`].
@@ -198,8 +199,8 @@ pub fn session_story(
             .abi_encode()
             .into(),
         };
-        let op = chain.session_user_op(account, session_key, auth, &[transfer])?;
-        let outcome = chain.handle_ops(vec![op], vec![])?;
+        let outcome =
+            SimSender::new(chain).session_operation(account, session_key, auth, &[transfer])?;
         Ok::<_, SimError>(SessionSpend { amount, outcome })
     };
     let lazy = SessionAuth::Lazy {
@@ -230,8 +231,8 @@ pub fn session_story(
         .abi_encode()
         .into(),
     };
-    let revoke_op = chain.owner_user_op(owner, &[revoke])?;
-    let revocation = chain.handle_ops(vec![revoke_op], vec![])?;
+    let revocation =
+        SimSender::new(chain).owner_operation(owner, execute_calldata(&[revoke])?, None)?;
     let after_revocation = spend(chain, &enabled, STORY_AFTER_REVOKE)?;
     let recipient_tokens = chain.erc20_balance(token, recipient)?;
     Ok(SessionStory {

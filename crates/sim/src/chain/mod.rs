@@ -1,29 +1,29 @@
 //! An in-memory chain on revm, with the ERC-4337 v0.8 and leash contracts deployed the way every
 //! real chain has them.
 
+mod bundle;
+mod calls;
+
 use crate::{
-    BundleOutcome, RevertReason, SimError,
+    SimError,
     backing::{Backing, RemoteState},
-    value_transfers::ValueTransferTracer,
 };
 use alloy_eips::BlockNumberOrTag;
-use alloy_eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, B256, Bytes, I256, U256, address};
+use alloy_primitives::{Address, B256, Bytes, U256, address};
 use alloy_provider::{DynProvider, Provider};
-use alloy_sol_types::SolCall;
-use leash_bindings::{
-    CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE, Deployment, EntryPoint, IERC20,
-    PackedUserOperation,
-};
+use alloy_rpc_types_eth::TransactionReceipt;
+use leash_bindings::{CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE, Deployment};
+use leash_core::grant::GrantDomain;
 use revm::{
-    Context, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
-    context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+    context::{BlockEnv, CfgEnv, result::ExecutionResult},
     database::{AlloyDB, CacheDB},
-    database_interface::{DatabaseCommit, DatabaseRef, WrapDatabaseAsync},
-    primitives::{TxKind, hardfork::SpecId},
-    state::{AccountInfo, Bytecode, EvmState},
+    database_interface::{DatabaseRef, WrapDatabaseAsync},
+    primitives::hardfork::SpecId,
+    state::{AccountInfo, Bytecode},
 };
-use std::{collections::BTreeMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc};
+
+pub(crate) use bundle::Commit;
 
 /// The chain id of the embedded chain: anvil's, so wallets configured for local work match.
 pub const DEFAULT_CHAIN_ID: u64 = 31337;
@@ -31,7 +31,7 @@ pub const DEFAULT_CHAIN_ID: u64 = 31337;
 /// The account that sends the bundle transactions (and the deployments): anvil's first dev account.
 pub const DEFAULT_BUNDLER: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
 
-const BASE_FEE: u64 = 1_000_000_000;
+pub(crate) const BASE_FEE: u64 = 1_000_000_000;
 const SECONDS_PER_BLOCK: u64 = 12;
 const GENESIS_TIMESTAMP: u64 = 1_767_225_600;
 const TX_GAS_LIMIT: u64 = 16_000_000;
@@ -49,6 +49,8 @@ pub struct Chain {
     block: BlockEnv,
     cfg: CfgEnv,
     bundler: Address,
+    /// The receipt of each committed bundle, by the hash of every operation it included.
+    receipts: HashMap<B256, Arc<TransactionReceipt>>,
 }
 
 /// A plain transaction's result, as revm reports it.
@@ -81,6 +83,7 @@ impl Chain {
             block,
             cfg,
             bundler: DEFAULT_BUNDLER,
+            receipts: HashMap::new(),
         };
         let deployments = Deployment::all()
             .into_iter()
@@ -133,6 +136,7 @@ impl Chain {
             block,
             cfg,
             bundler: DEFAULT_BUNDLER,
+            receipts: HashMap::new(),
         };
         chain.with_deployments(Deployment::all())
     }
@@ -161,6 +165,14 @@ impl Chain {
     /// The address that sends bundles and receives their fees.
     pub fn bundler(&self) -> Address {
         self.bundler
+    }
+
+    /// The grant domain of this chain's `SessionKeyValidator`.
+    pub fn grant_domain(&self) -> GrantDomain {
+        GrantDomain {
+            chain_id: self.chain_id(),
+            validator: Deployment::session_key_validator().address(),
+        }
     }
 
     /// The current block's timestamp, in seconds.
@@ -229,230 +241,8 @@ impl Chain {
         Ok(())
     }
 
-    /// The EntryPoint nonce of `sender` under nonce `key` (`key << 64 | sequence`).
-    pub fn entry_point_nonce(&mut self, sender: Address, key: U256) -> Result<U256, SimError> {
-        let call = EntryPoint::getNonceCall {
-            sender,
-            key: key.to(),
-        };
-        let output = self.view(Deployment::entry_point().address(), call, "getNonce")?;
-        decode_return::<EntryPoint::getNonceCall>(&output, "getNonce return")
-    }
-
-    /// The deposit `account` holds in the EntryPoint (unused prefunds stay there).
-    pub fn entry_point_deposit(&mut self, account: Address) -> Result<U256, SimError> {
-        let call = EntryPoint::balanceOfCall { account };
-        let output = self.view(Deployment::entry_point().address(), call, "balanceOf")?;
-        decode_return::<EntryPoint::balanceOfCall>(&output, "balanceOf return")
-    }
-
-    /// The `token` balance of `holder`.
-    pub fn erc20_balance(&mut self, token: Address, holder: Address) -> Result<U256, SimError> {
-        let output = self.view(token, IERC20::balanceOfCall { owner: holder }, "balanceOf")?;
-        decode_return::<IERC20::balanceOfCall>(&output, "balanceOf return")
-    }
-
-    /// Calls a view function of `to` (no fees, nothing committed) and decodes its return.
-    pub fn call<C: SolCall>(&mut self, to: Address, call: C) -> Result<C::Return, SimError> {
-        let output = self.view(to, call, "view call")?;
-        decode_return::<C>(&output, "view call return")
-    }
-
-    /// Sends `handleOps(ops, bundler)` from the bundler, as a type-4 transaction carrying
-    /// `authorizations` when there are any, and commits it.
-    pub fn handle_ops(
-        &mut self,
-        ops: Vec<PackedUserOperation>,
-        authorizations: Vec<SignedAuthorization>,
-    ) -> Result<BundleOutcome, SimError> {
-        self.run_bundle(ops, authorizations, true)
-    }
-
-    /// Preflight: runs exactly what [`Chain::handle_ops`] would, validation and execution, and
-    /// reports the same outcome without changing the chain.
-    pub fn simulate(
-        &mut self,
-        ops: Vec<PackedUserOperation>,
-        authorizations: Vec<SignedAuthorization>,
-    ) -> Result<BundleOutcome, SimError> {
-        self.run_bundle(ops, authorizations, false)
-    }
-
-    /// Sends a plain transaction from `from` and commits it.
-    pub fn transact(
-        &mut self,
-        from: Address,
-        to: Address,
-        data: Bytes,
-        value: U256,
-    ) -> Result<TxOutcome, SimError> {
-        let mut tx = self.tx_from(from, to, data, Vec::new())?;
-        tx.value = value;
-        let mut evm = self.evm(self.block.clone());
-        let outcome = evm.transact(tx).map_err(|e| SimError::Evm(e.to_string()))?;
-        self.db.commit(outcome.state);
-        Ok(TxOutcome {
-            result: outcome.result,
-        })
-    }
-
-    fn run_bundle(
-        &mut self,
-        ops: Vec<PackedUserOperation>,
-        authorizations: Vec<SignedAuthorization>,
-        commit: bool,
-    ) -> Result<BundleOutcome, SimError> {
-        let entry_point = Deployment::entry_point().address();
-        let tracer = ValueTransferTracer::new(entry_point, ops.len());
-        let call = EntryPoint::handleOpsCall {
-            ops,
-            beneficiary: self.bundler,
-        };
-        let tx = self.tx_from(
-            self.bundler,
-            entry_point,
-            call.abi_encode().into(),
-            authorizations,
-        )?;
-
-        let mut evm = Context::mainnet()
-            .with_db(&mut self.db)
-            .with_block(self.block.clone())
-            .with_cfg(self.cfg.clone())
-            .build_mainnet_with_inspector(tracer);
-        let outcome = evm
-            .inspect_tx(tx)
-            .map_err(|e| SimError::Evm(e.to_string()))?;
-        let transfers = evm.inspector.into_transfers();
-
-        let native_balance_changes = self.native_balance_changes(&outcome.state)?;
-        if commit {
-            self.db.commit(outcome.state);
-        }
-        let result = outcome.result;
-        Ok(match &result {
-            ExecutionResult::Success { logs, .. } => BundleOutcome::included(
-                entry_point,
-                logs,
-                &transfers,
-                result.tx_gas_used(),
-                native_balance_changes,
-            )?,
-            ExecutionResult::Revert { output, .. } => BundleOutcome::from_revert(output),
-            ExecutionResult::Halt { reason, .. } => {
-                BundleOutcome::Failed(RevertReason::Message(format!("halted: {reason:?}")))
-            }
-        })
-    }
-
-    /// Balance in `state` minus balance now, for every account `state` touched.
-    fn native_balance_changes(
-        &self,
-        state: &EvmState,
-    ) -> Result<BTreeMap<Address, I256>, SimError> {
-        let mut changes = BTreeMap::new();
-        for (address, account) in state {
-            let before = I256::from_raw(self.balance(*address)?);
-            let change = I256::from_raw(account.info.balance).wrapping_sub(before);
-            if !change.is_zero() {
-                changes.insert(*address, change);
-            }
-        }
-        Ok(changes)
-    }
-
-    fn deploy(&mut self, deployment: &Deployment) -> Result<(), SimError> {
-        let address = deployment.address();
-        if !self.code(address)?.is_empty() {
-            return Ok(());
-        }
-        let data = deployment.deployer_calldata();
-        let outcome = self.transact(self.bundler, CREATE2_DEPLOYER, data, U256::ZERO)?;
-        if !outcome.result.is_success() || self.code(address)?.is_empty() {
-            return Err(SimError::Deployment {
-                name: deployment.name,
-                reason: format!("{:?}", outcome.result),
-            });
-        }
-        Ok(())
-    }
-
-    /// An `eth_call`: runs without gas fees and without committing.
-    fn view(
-        &mut self,
-        to: Address,
-        call: impl SolCall,
-        function: &'static str,
-    ) -> Result<Bytes, SimError> {
-        let tx = TxEnv::builder()
-            .caller(Address::ZERO)
-            .kind(TxKind::Call(to))
-            .data(call.abi_encode().into())
-            .gas_limit(TX_GAS_LIMIT)
-            .chain_id(Some(self.chain_id()))
-            .nonce(self.nonce(Address::ZERO)?)
-            .build()
-            .map_err(|e| SimError::Evm(format!("{e:?}")))?;
-        let mut evm = self.evm(BlockEnv {
-            basefee: 0,
-            ..self.block.clone()
-        });
-        let outcome = evm.transact(tx).map_err(|e| SimError::Evm(e.to_string()))?;
-        match outcome.result {
-            ExecutionResult::Success { output, .. } => Ok(output.into_data()),
-            ExecutionResult::Revert { output, .. } => {
-                Err(SimError::CallReverted { function, output })
-            }
-            ExecutionResult::Halt { reason, .. } => Err(SimError::CallReverted {
-                function,
-                output: format!("{reason:?}").into_bytes().into(),
-            }),
-        }
-    }
-
-    fn evm(
-        &mut self,
-        block: BlockEnv,
-    ) -> revm::handler::MainnetEvm<revm::handler::MainnetContext<&mut CacheDB<Backing>>> {
-        Context::mainnet()
-            .with_db(&mut self.db)
-            .with_block(block)
-            .with_cfg(self.cfg.clone())
-            .build_mainnet()
-    }
-
-    fn tx_from(
-        &self,
-        from: Address,
-        to: Address,
-        data: Bytes,
-        authorizations: Vec<SignedAuthorization>,
-    ) -> Result<TxEnv, SimError> {
-        let builder = TxEnv::builder()
-            .caller(from)
-            .kind(TxKind::Call(to))
-            .data(data)
-            .gas_limit(TX_GAS_LIMIT)
-            .max_fee_per_gas(u128::from(BASE_FEE) * 2)
-            .gas_priority_fee(Some(u128::from(BASE_FEE)))
-            .chain_id(Some(self.chain_id()))
-            .nonce(self.nonce(from)?);
-        let builder = if authorizations.is_empty() {
-            builder.tx_type(Some(2))
-        } else {
-            builder
-                .tx_type(Some(4))
-                .authorization_list_signed(authorizations)
-        };
-        builder.build().map_err(|e| SimError::Evm(format!("{e:?}")))
-    }
-
     /// The account as the chain sees it: its own writes, else the backing state.
     fn account_info(&self, address: Address) -> Result<AccountInfo, SimError> {
         Ok(self.db.basic_ref(address)?.unwrap_or_default())
     }
-}
-
-fn decode_return<C: SolCall>(output: &[u8], what: &'static str) -> Result<C::Return, SimError> {
-    C::abi_decode_returns(output).map_err(|source| SimError::Decode { what, source })
 }

@@ -1,0 +1,194 @@
+//! `handleOps` bundles on a [`Chain`]: sent and committed, or simulated, with each operation's
+//! outcome; the receipts of committed bundles, as a node keeps them.
+
+use super::Chain;
+use crate::{BundleOutcome, RevertReason, SimError, value_transfers::ValueTransferTracer};
+use alloy_eips::eip7702::SignedAuthorization;
+use alloy_primitives::{Address, B256, I256, Log, keccak256};
+use alloy_rpc_types_eth::{Receipt, ReceiptEnvelope, ReceiptWithBloom, TransactionReceipt};
+use alloy_sol_types::{SolCall, SolValue};
+use leash_bindings::{Deployment, EntryPoint, PackedUserOperation};
+use revm::{
+    Context, InspectEvm, MainBuilder, MainContext, context::result::ExecutionResult,
+    context_interface::Transaction, database_interface::DatabaseCommit, state::EvmState,
+};
+use std::{collections::BTreeMap, sync::Arc};
+
+/// Which outcomes of a bundle change the chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Commit {
+    /// None: a preflight.
+    Never,
+    /// Every one, as a node includes a reverting transaction (the bundler pays its gas).
+    Always,
+    /// All but a bundle the EntryPoint rejected in validation, as a bundler that simulates
+    /// validation before it sends.
+    UnlessRejected,
+}
+
+impl Chain {
+    /// Sends `handleOps(ops, bundler)` from the bundler, as a type-4 transaction carrying
+    /// `authorizations` when there are any, and commits it.
+    pub fn handle_ops(
+        &mut self,
+        ops: Vec<PackedUserOperation>,
+        authorizations: Vec<SignedAuthorization>,
+    ) -> Result<BundleOutcome, SimError> {
+        self.run_bundle(ops, authorizations, Commit::Always)
+    }
+
+    /// Preflight: runs exactly what [`Chain::handle_ops`] would, validation and execution, and
+    /// reports the same outcome without changing the chain.
+    pub fn simulate(
+        &mut self,
+        ops: Vec<PackedUserOperation>,
+        authorizations: Vec<SignedAuthorization>,
+    ) -> Result<BundleOutcome, SimError> {
+        self.run_bundle(ops, authorizations, Commit::Never)
+    }
+
+    /// The receipt of the committed bundle transaction that included the UserOperation
+    /// `user_op_hash`.
+    pub(crate) fn bundle_receipt(&self, user_op_hash: B256) -> Option<&TransactionReceipt> {
+        self.receipts.get(&user_op_hash).map(Arc::as_ref)
+    }
+
+    pub(crate) fn run_bundle(
+        &mut self,
+        ops: Vec<PackedUserOperation>,
+        authorizations: Vec<SignedAuthorization>,
+        commit: Commit,
+    ) -> Result<BundleOutcome, SimError> {
+        let entry_point = Deployment::entry_point().address();
+        let tracer = ValueTransferTracer::new(entry_point, ops.len());
+        let call = EntryPoint::handleOpsCall {
+            ops,
+            beneficiary: self.bundler,
+        };
+        let tx = self.tx_from(
+            self.bundler,
+            entry_point,
+            call.abi_encode().into(),
+            authorizations,
+        )?;
+        let gas_price = tx.effective_gas_price(u128::from(self.block.basefee));
+        let tx_hash = self.bundle_tx_hash(tx.nonce);
+        let set_code = tx.tx_type == 4;
+
+        let mut evm = Context::mainnet()
+            .with_db(&mut self.db)
+            .with_block(self.block.clone())
+            .with_cfg(self.cfg.clone())
+            .build_mainnet_with_inspector(tracer);
+        let outcome = evm
+            .inspect_tx(tx)
+            .map_err(|e| SimError::Evm(e.to_string()))?;
+        let transfers = evm.inspector.into_transfers();
+
+        let native_balance_changes = self.native_balance_changes(&outcome.state)?;
+        let result = outcome.result;
+        let bundle = match &result {
+            ExecutionResult::Success { logs, .. } => BundleOutcome::included(
+                entry_point,
+                logs,
+                &transfers,
+                result.tx_gas_used(),
+                native_balance_changes,
+            )?,
+            ExecutionResult::Revert { output, .. } => BundleOutcome::from_revert(output),
+            ExecutionResult::Halt { reason, .. } => {
+                BundleOutcome::Failed(RevertReason::Message(format!("halted: {reason:?}")))
+            }
+        };
+        let rejected = matches!(bundle, BundleOutcome::Rejected(_));
+        if commit == Commit::Always || (commit == Commit::UnlessRejected && !rejected) {
+            self.db.commit(outcome.state);
+            if let Some(ops) = bundle.ops() {
+                let receipt =
+                    Arc::new(self.transaction_receipt(&result, tx_hash, gas_price, set_code));
+                for op in ops {
+                    self.receipts.insert(op.user_op_hash, Arc::clone(&receipt));
+                }
+            }
+        }
+        Ok(bundle)
+    }
+
+    /// The hash the next bundle transaction gets.
+    pub(crate) fn next_bundle_tx_hash(&self) -> Result<B256, SimError> {
+        Ok(self.bundle_tx_hash(self.nonce(self.bundler)?))
+    }
+
+    /// The sim signs no transactions, so a bundle's hash is its own: unique per bundler nonce on
+    /// this chain, as a real transaction's hash is.
+    fn bundle_tx_hash(&self, bundler_nonce: u64) -> B256 {
+        keccak256((self.chain_id(), self.bundler, bundler_nonce).abi_encode())
+    }
+
+    /// What a node returns for the bundle transaction, as far as the sim knows it (no block
+    /// hash; every transaction runs in the current block, without an index in it).
+    fn transaction_receipt(
+        &self,
+        result: &ExecutionResult,
+        transaction_hash: B256,
+        effective_gas_price: u128,
+        set_code: bool,
+    ) -> TransactionReceipt {
+        let block_number = self.block_number();
+        let logs = result
+            .logs()
+            .iter()
+            .enumerate()
+            .map(|(index, log)| alloy_rpc_types_eth::Log {
+                inner: Log::clone(log),
+                block_number: Some(block_number),
+                block_timestamp: Some(self.timestamp()),
+                transaction_hash: Some(transaction_hash),
+                log_index: Some(index as u64),
+                ..Default::default()
+            })
+            .collect();
+        let gas_used = result.tx_gas_used();
+        let receipt = Receipt {
+            status: result.is_success().into(),
+            cumulative_gas_used: gas_used,
+            logs,
+        };
+        let receipt = ReceiptWithBloom::from(receipt);
+        let envelope = if set_code {
+            ReceiptEnvelope::Eip7702(receipt)
+        } else {
+            ReceiptEnvelope::Eip1559(receipt)
+        };
+        TransactionReceipt {
+            inner: envelope,
+            transaction_hash,
+            transaction_index: None,
+            block_hash: None,
+            block_number: Some(block_number),
+            gas_used,
+            effective_gas_price,
+            blob_gas_used: None,
+            blob_gas_price: None,
+            from: self.bundler,
+            to: Some(Deployment::entry_point().address()),
+            contract_address: None,
+        }
+    }
+
+    /// Balance in `state` minus balance now, for every account `state` touched.
+    fn native_balance_changes(
+        &self,
+        state: &EvmState,
+    ) -> Result<BTreeMap<Address, I256>, SimError> {
+        let mut changes = BTreeMap::new();
+        for (address, account) in state {
+            let before = I256::from_raw(self.balance(*address)?);
+            let change = I256::from_raw(account.info.balance).wrapping_sub(before);
+            if !change.is_zero() {
+                changes.insert(*address, change);
+            }
+        }
+        Ok(changes)
+    }
+}
