@@ -1,6 +1,7 @@
 //! Failures that scripts tell apart by exit code.
 
-use leash_core::{denial::Denial, sender::SenderError, session_state::SessionState};
+use leash_core::denial::Denial;
+use leash_sdk::service::ServiceError;
 use std::fmt;
 
 /// Why a command failed, when it is not a plain error (exit code 1).
@@ -23,6 +24,20 @@ impl FailureKind {
         }
     }
 
+    /// A service error's kind by its variant: the caller's input is a usage error, the chain's
+    /// refusal a denial (or a revert when the calls revert), anything else a plain error.
+    pub(crate) fn of_service(error: &ServiceError) -> Option<Self> {
+        match error {
+            ServiceError::Denied(Denial::Validation(_))
+            | ServiceError::TransactionDenied { .. } => Some(Self::Denied),
+            ServiceError::Denied(Denial::Execution(_)) | ServiceError::Reverted { .. } => {
+                Some(Self::Reverted)
+            }
+            error if error.is_input() => Some(Self::Usage),
+            _ => None,
+        }
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Usage => "usage",
@@ -42,14 +57,6 @@ pub(crate) struct Failure {
 impl Failure {
     pub(crate) fn usage(message: impl Into<String>) -> eyre::Report {
         Self::report(FailureKind::Usage, message)
-    }
-
-    pub(crate) fn denied(message: impl fmt::Display) -> eyre::Report {
-        Self::report(FailureKind::Denied, format!("denied: {message}"))
-    }
-
-    pub(crate) fn reverted(message: impl fmt::Display) -> eyre::Report {
-        Self::report(FailureKind::Reverted, format!("reverted: {message}"))
     }
 
     fn report(kind: FailureKind, message: impl Into<String>) -> eyre::Report {
@@ -77,16 +84,5 @@ pub(crate) trait UsageContext<T> {
 impl<T, E: fmt::Display> UsageContext<T> for Result<T, E> {
     fn usage(self, context: impl fmt::Display) -> eyre::Result<T> {
         self.map_err(|error| Failure::usage(format!("{context}: {error}")))
-    }
-}
-
-/// The chain's refusal of a UserOperation as a denial (exit 3) or a revert (exit 4), explained;
-/// any other sender error (an unreachable node, say) as a plain error. `state` sharpens the
-/// explanation of a session that fails as a signature.
-pub(crate) fn sender_failure(error: SenderError, state: Option<&SessionState>) -> eyre::Report {
-    match Denial::from_sender_error(&error, state) {
-        Some(Denial::Validation(message)) => Failure::denied(message),
-        Some(Denial::Execution(message)) => Failure::reverted(message),
-        None => eyre::Report::new(error),
     }
 }

@@ -1,6 +1,7 @@
 //! Human output by default, one JSON document with `--json`.
 
-use crate::failure::Failure;
+use crate::failure::{Failure, FailureKind};
+use leash_sdk::service::ServiceError;
 use serde_json::{Value, json};
 use std::{
     io::{self, Write},
@@ -43,17 +44,26 @@ impl Output {
     }
 
     /// Reports `report` and returns its exit code: the message always goes to stderr; with
-    /// `--json`, `{"error": {"kind", "exitCode", "message"}}` also goes to stdout.
+    /// `--json`, `{"error": {"kind", "exitCode", "message"}}` also goes to stdout, with the
+    /// service's `"code"` when the service failed.
     pub(crate) fn failure(&self, report: &eyre::Report) -> ExitCode {
-        let (kind, code) = match report.downcast_ref::<Failure>() {
-            Some(failure) => (failure.kind.name(), failure.kind.exit_code()),
-            None => ("error", 1),
+        let service = report.downcast_ref::<ServiceError>();
+        let failure_kind = match (report.downcast_ref::<Failure>(), service) {
+            (Some(failure), _) => Some(failure.kind),
+            (None, Some(error)) => FailureKind::of_service(error),
+            (None, None) => None,
         };
+        let (kind, code) =
+            failure_kind.map_or(("error", 1), |kind| (kind.name(), kind.exit_code()));
         let message = format!("{report:#}");
         // Like stdout below, a closed stderr is not worth a panic.
         let _ = writeln!(io::stderr().lock(), "error: {message}");
         if self.json {
-            let error = json!({"error": {"kind": kind, "exitCode": code, "message": message}});
+            let mut error = json!({"kind": kind, "exitCode": code, "message": message});
+            if let Some(service) = service {
+                error["code"] = json!(service.code());
+            }
+            let error = json!({ "error": error });
             print_stdout(&format!("{error:#}"));
         }
         ExitCode::from(code)

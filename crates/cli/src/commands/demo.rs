@@ -4,8 +4,8 @@ use crate::output::Output;
 use alloy_primitives::{Address, U256, address, utils::format_ether};
 use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
-use leash_bindings::Deployment;
 use leash_core::{denial::explain_rejection, expiry::format_utc, permission::Permission};
+use leash_sdk::deploy::Deployment;
 use leash_sim::{
     BundleOutcome, Chain, Execution,
     walkthrough::{self, SessionSpend},

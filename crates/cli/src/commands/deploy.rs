@@ -2,7 +2,7 @@
 //! know; the same result as `forge script script/Deploy.s.sol`.
 
 use crate::{args::GlobalArgs, failure::Failure, node, output::Output};
-use leash_bindings::Deployment;
+use leash_sdk::deploy::Deployment;
 use leash_sdk::deploy::{deploy_missing, missing_deployments};
 use serde_json::json;
 

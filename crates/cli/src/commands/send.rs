@@ -2,27 +2,18 @@
 
 use crate::{
     args::{BundlerArgs, BundlerRpcArgs, GlobalArgs, StoreArgs, open_store},
-    commands::session::{resolve_session, session_domain},
-    failure::{Failure, UsageContext, sender_failure},
+    failure::{Failure, UsageContext},
     node,
     output::Output,
 };
-use alloy_primitives::{Address, U256, utils::format_ether};
+use alloy_primitives::{Address, utils::format_ether};
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
-use leash_core::{
-    abi_call::CallSpec,
-    calls::Call,
-    grant::GrantDomain,
-    prepare::{Fees, prepare_session_operation},
-    revert_reason::RevertReason,
-    sender::UserOperationSender,
-    session_signature::SessionAuth,
-    session_state::{GrantRecord, OnChainStatus, SessionState},
-    token_transfers::token_transfers,
-};
+use leash_core::{abi_call::CallSpec, calls::Call, prepare::Fees, sender::UserOperationSender};
 use leash_sdk::{
-    session_reads::read_session_state, submission::UserOperationSubmission, transport::DirectSender,
+    service::{Included, ServiceError, SessionSend, fees, resolve_session, session_key, submit},
+    submission::UserOperationSubmission,
+    transport::DirectSender,
 };
 use leash_sim::Execution;
 use serde_json::json;
@@ -103,18 +94,15 @@ fn read_call_specs(path: &PathBuf) -> eyre::Result<Vec<CallSpec>> {
     serde_json::from_str(&text).usage(format_args!("--calls {}", path.display()))
 }
 
-/// Everything a send needs once the session is read: what to sign, and how to explain a refusal.
+/// Everything a send needs once the session is open: what to sign, and where the node is.
 struct Job<'a> {
     out: &'a Output,
     args: &'a SendArgs,
     node_url: &'a url::Url,
-    domain: GrantDomain,
-    account: Address,
+    send: SessionSend,
     session_key: &'a PrivateKeySigner,
-    auth: SessionAuth<'a>,
     calls: &'a [Call],
     fees: Fees,
-    state: &'a SessionState,
 }
 
 pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> eyre::Result<()> {
@@ -129,48 +117,23 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> ey
     } else {
         Some(args.bundler.required_signer("`leash send`")?)
     };
-    let (session_key, _) = store.load::<GrantRecord>(session.session_id, args.store.password()?)?;
+    let session_key = session_key(&store, &session, &args.store.password()?)?;
     let reader = node::reader(&url);
-    let domain = session_domain(&reader, &url, &session).await?;
-    node::require_contracts(&reader).await?;
-    let record = &session.grant;
-    let grant = record.grant();
-    let state = read_session_state(&reader, &domain, record).await?;
-    // Until the chain says the session is enabled, every operation carries the grant (the
-    // validator skips the enable when it is already done), so a first send never has to wait.
-    let auth = match (state.status, &record.owner_signature) {
-        (OnChainStatus::Unused, Some(owner_signature)) => SessionAuth::Lazy {
-            grant: &grant,
-            owner_signature,
-        },
-        (OnChainStatus::Unused, None) => {
-            return Err(Failure::usage(format!(
-                "session {} is not signed by the owner yet: finish it with \
-                 `leash session create --session {} --signature 0x…`",
-                session.session_id, session.session_id
-            )));
-        }
-        _ => SessionAuth::Enabled {
-            session_id: session.session_id,
-            root: record.is_root(),
-        },
-    };
-    let fees = node::fees(&reader).await?;
+    let chain_id = node::chain_id(&reader, &url).await?;
+    let send = SessionSend::open(&reader, session).await?;
+    let fees = fees(&reader).await?;
     let job = Job {
         out,
         args: &args,
         node_url: &url,
-        domain,
-        account: session.account,
+        send,
         session_key: &session_key,
-        auth,
         calls: &calls,
         fees,
-        state: &state,
     };
     match bundler_url {
         Some(bundler_url) => {
-            let client = node::bundler(&bundler_url, reader, domain.chain_id).await?;
+            let client = node::bundler(&bundler_url, reader, chain_id).await?;
             send_with(&client, &job).await
         }
         None => {
@@ -180,103 +143,104 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> ey
                     DirectSender::new(node::signing(&url, key), address)
                 }
                 // Nothing is sent, so any sender address will do for the estimates.
-                None => DirectSender::new(reader, session.session_key),
+                None => DirectSender::new(reader, session_key.address()),
             };
             send_with(&sender, &job).await
         }
     }
 }
 
-/// Prepares the operation with `sender`'s estimates, then prints it, dry-runs it or sends it.
+/// Prepares the operation with `sender`'s estimates and signs it, then prints it, dry-runs it or
+/// sends it.
 async fn send_with<S: UserOperationSender>(sender: &S, job: &Job<'_>) -> eyre::Result<()> {
-    let out = job.out;
-    let calls = job.calls;
-    let state = Some(job.state);
-    let prepared = prepare_session_operation(
-        sender,
-        &job.domain,
-        job.account,
-        job.session_key,
-        &job.auth,
-        calls,
-        job.fees,
-    )
-    .await
-    .map_err(|error| sender_failure(error, state))?;
-    let hash = prepared.user_op_hash;
-
+    let prepared = job
+        .send
+        .prepare_signed(sender, job.session_key, job.calls, job.fees)
+        .await?;
     if job.args.print_op {
         let submission =
-            UserOperationSubmission::new(&prepared, sender.entry_point(), job.domain.chain_id)?;
+            UserOperationSubmission::new(&prepared, sender.entry_point(), job.send.domain.chain_id)
+                .map_err(ServiceError::from)?;
         crate::output::print_stdout(&format!("{:#}", serde_json::to_value(&submission)?));
         return Ok(());
     }
-
     if job.args.dry_run {
-        // The node runs handleOps in eth_estimateGas, whoever estimated the gas; nothing is
-        // sent, so any sender address will do.
-        let node = DirectSender::new(node::reader(job.node_url), job.session_key.address());
-        let gas = node
-            .preflight(&prepared.op)
-            .await
-            .map_err(|error| sender_failure(error, state))?;
-        let outcome = node::simulate_on_fork(job.node_url, prepared.op.clone()).await?;
-        let Some(simulated) = outcome.ops().and_then(|ops| ops.first()) else {
-            return Err(eyre::eyre!(
-                "the node accepted the UserOperation but the fork did not: {outcome:?}"
-            ));
-        };
-        out.line(format!(
-            "Dry run: the UserOperation {hash} would be accepted"
-        ));
-        out.line(format!("  calls        {}", calls.len()));
-        out.line(format!("  bundle gas   {gas}"));
-        let changes = &simulated.balance_changes;
-        for (address, change) in &changes.native {
-            out.line(format!("  native       {address} {change} wei"));
-        }
-        for (token, holders) in &changes.erc20 {
-            for (holder, change) in holders {
-                out.line(format!("  token        {token} {holder} {change}"));
-            }
-        }
-        let reverted = match &simulated.execution {
-            Execution::Succeeded => None,
-            Execution::Reverted(reason) => Some(reason.to_string()),
-        };
-        out.document(json!({
-            "userOpHash": hash,
-            "dryRun": true,
-            "accepted": true,
-            "bundleGas": gas,
-            "revertReason": reverted,
-            "nativeChanges": changes.native,
-            "tokenChanges": changes.erc20,
-        }));
-        return match reverted {
-            Some(reason) => Err(Failure::reverted(format!(
-                "UserOperation {hash} would be accepted but its calls would revert: {reason}"
-            ))),
-            None => Ok(()),
-        };
+        return dry_run(job, prepared).await;
     }
-
-    let receipt = node::deliver(
+    let hash = submit(sender, &prepared, Some(&job.send.state)).await?;
+    let receipt = node::wait(
         sender,
-        &prepared,
+        hash,
         job.args.bundler_rpc.receipt_wait(),
-        state,
-        out,
+        Some(&job.send.state),
+        job.out,
     )
     .await?;
-    let transfers = token_transfers(receipt.logs.iter().map(|log| &log.inner));
-    let native: Vec<(Address, U256)> = calls
-        .iter()
-        .filter(|call| !call.value.is_zero())
-        .map(|call| (call.to, call.value))
-        .collect();
-    let tx = receipt.receipt.transaction_hash;
-    out.line(format!("UserOperation {hash}"));
+    let included = Included::new(receipt, job.calls);
+    report_included(job.out, &included);
+    Ok(included.check()?)
+}
+
+/// The node's preflight, then a fork's simulation for the balance changes; nothing is sent.
+async fn dry_run(
+    job: &Job<'_>,
+    prepared: leash_core::prepare::PreparedOperation,
+) -> eyre::Result<()> {
+    let out = job.out;
+    let hash = prepared.user_op_hash;
+    // The node runs handleOps in eth_estimateGas, whoever estimated the gas.
+    let gas = job
+        .send
+        .preflight(node::reader(job.node_url), &prepared)
+        .await?;
+    let outcome = node::simulate_on_fork(job.node_url, prepared.op).await?;
+    let Some(simulated) = outcome.ops().and_then(|ops| ops.first()) else {
+        return Err(eyre::eyre!(
+            "the node accepted the UserOperation but the fork did not: {outcome:?}"
+        ));
+    };
+    out.line(format!(
+        "Dry run: the UserOperation {hash} would be accepted"
+    ));
+    out.line(format!("  calls        {}", job.calls.len()));
+    out.line(format!("  bundle gas   {gas}"));
+    let changes = &simulated.balance_changes;
+    for (address, change) in &changes.native {
+        out.line(format!("  native       {address} {change} wei"));
+    }
+    for (token, holders) in &changes.erc20 {
+        for (holder, change) in holders {
+            out.line(format!("  token        {token} {holder} {change}"));
+        }
+    }
+    let reverted = match &simulated.execution {
+        Execution::Succeeded => None,
+        Execution::Reverted(reason) => Some(reason.to_string()),
+    };
+    out.document(json!({
+        "userOpHash": hash,
+        "dryRun": true,
+        "accepted": true,
+        "bundleGas": gas,
+        "revertReason": reverted,
+        "nativeChanges": changes.native,
+        "tokenChanges": changes.erc20,
+    }));
+    match reverted {
+        Some(reason) => Err(ServiceError::Reverted {
+            what: "the dry run of UserOperation".to_owned(),
+            hash,
+            reason: Some(reason),
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+fn report_included(out: &Output, included: &Included) {
+    let receipt = &included.receipt;
+    let tx = included.transaction();
+    out.line(format!("UserOperation {}", included.user_op_hash));
     out.line(format!("  transaction  {tx}"));
     out.line(format!(
         "  status       {}",
@@ -291,35 +255,30 @@ async fn send_with<S: UserOperationSender>(sender: &S, job: &Job<'_>) -> eyre::R
         receipt.actual_gas_used,
         format_ether(receipt.actual_gas_cost)
     ));
-    if receipt.success {
-        for (to, value) in &native {
-            out.line(format!(
-                "  sent         {} ETH to {to}",
-                format_ether(*value)
-            ));
-        }
-        for t in &transfers {
-            out.line(format!(
-                "  token        {} moved {} from {} to {}",
-                t.token, t.value, t.from, t.to
-            ));
-        }
+    for (to, value) in &included.native_transfers {
+        out.line(format!(
+            "  sent         {} ETH to {to}",
+            format_ether(*value)
+        ));
     }
-    let reason = (!receipt.success).then(|| RevertReason::decode(&receipt.reason).to_string());
+    for t in &included.token_transfers {
+        out.line(format!(
+            "  token        {} moved {} from {} to {}",
+            t.token, t.value, t.from, t.to
+        ));
+    }
     out.document(json!({
-        "userOpHash": hash,
+        "userOpHash": included.user_op_hash,
         "transaction": tx,
         "success": receipt.success,
         "gasUsed": receipt.actual_gas_used,
         "gasCost": receipt.actual_gas_cost,
-        "nativeTransfers": native.iter().map(|(to, value)| json!({"to": to, "value": value})).collect::<Vec<_>>(),
-        "tokenTransfers": if receipt.success { transfers } else { Vec::new() },
-        "revertReason": reason,
+        "nativeTransfers": included
+            .native_transfers
+            .iter()
+            .map(|(to, value)| json!({"to": to, "value": value}))
+            .collect::<Vec<_>>(),
+        "tokenTransfers": included.token_transfers,
+        "revertReason": included.revert_reason,
     }));
-    match reason {
-        Some(reason) => Err(Failure::reverted(format!(
-            "UserOperation {hash} was included but its calls reverted: {reason}"
-        ))),
-        None => Ok(()),
-    }
 }

@@ -6,31 +6,21 @@ use crate::{
     node,
     output::Output,
 };
-use alloy_network::TransactionBuilder;
-use alloy_primitives::{Address, B256, Bytes, Signature};
-use alloy_provider::DynProvider;
-use alloy_rpc_types_eth::TransactionRequest;
+use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::SolCall;
 use clap::{Args, Subcommand};
-use leash_bindings::SessionKeyValidator;
 use leash_core::{
-    abi_call::{parse_amount, parse_selector_list},
+    abi_call::{parse_amount, parse_hex_data, parse_selector_list},
     expiry::{format_utc, parse_expiry},
-    grant::{GrantDomain, SessionGrantBuilder},
     permission::Permission,
-    session_state::GrantRecord,
 };
-use leash_sdk::session_reads::read_session_state;
-use leash_store::{
-    keystore::ScryptParams,
-    session_store::{SessionMetadata, SessionStore},
+use leash_sdk::service::{
+    CreatedSession, OwnerSignature, SessionRequest, StoredSession, attach_owner_signature,
+    create_session, enable_session, resolve_session, revoke_all_sessions, revoke_session,
+    session_key, session_state,
 };
+use leash_store::keystore::ScryptParams;
 use serde_json::json;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// A stored session, typed.
-pub(crate) type StoredSession = SessionMetadata<GrantRecord>;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SessionCommand {
@@ -219,71 +209,51 @@ async fn create(global: &GlobalArgs, out: &Output, args: CreateArgs) -> eyre::Re
         return attach_signature(global, out, &args, session, signature).await;
     }
     let permissions = args.permissions.permissions()?;
-    let owner = if args.print_typed_data {
+    let owner_key = if args.print_typed_data {
         None
     } else {
         Some(args.owner.required_signer(
             "`leash session create` (or pass --print-typed-data to sign elsewhere)",
         )?)
     };
-    let account = match (&owner, args.account) {
-        (Some(owner), Some(account)) if owner.address() != account => {
+    let owner = match (&owner_key, args.account) {
+        (Some(key), Some(account)) if key.address() != account => {
             return Err(Failure::usage(format!(
                 "--account {account} is not the owner key's address {}",
-                owner.address()
+                key.address()
             )));
         }
-        (Some(owner), _) => owner.address(),
-        (None, Some(account)) => account,
+        (Some(key), _) => OwnerSignature::Key(key),
+        (None, Some(account)) => OwnerSignature::External(account),
         (None, None) => {
             return Err(Failure::usage(
                 "--print-typed-data needs --account ADDRESS (the owner EOA)",
             ));
         }
     };
-    let expires = args.expires.as_deref().unwrap_or_default();
-    // Checked before any connection; durations are counted from the chain's clock below.
-    parse_expiry(expires, 0).usage("--expires")?;
+    let expires = args.expires.clone().unwrap_or_default();
+    // Checked before any connection; durations are counted from the chain's clock.
+    parse_expiry(&expires, 0).usage("--expires")?;
     let password = args.store.password()?;
     let url = global.rpc_url("session create")?;
     let provider = node::reader(&url);
-    let domain = node::grant_domain(node::chain_id(&provider, &url).await?);
-    node::require_contracts(&provider).await?;
-    let now = node::chain_time(&provider).await?;
-    let valid_until = parse_expiry(expires, now).usage("--expires")?;
-
-    let session_key = PrivateKeySigner::random();
-    let grant = SessionGrantBuilder::new(account, session_key.address(), domain.validator)
-        .valid_until(valid_until)
-        .permissions(permissions)
-        .build(now)
-        .usage("invalid session")?;
-    let owner_signature = owner
-        .as_ref()
-        .map(|owner| domain.sign(owner, &grant))
-        .transpose()?;
-    let record = GrantRecord::new(&grant, owner_signature)
-        .ok_or_else(|| eyre::eyre!("the grant has a permission type out of range"))?;
-    let session_id = domain.session_id(&grant);
-    let metadata = StoredSession {
-        session_id,
-        session_key: session_key.address(),
-        account,
-        chain_id: domain.chain_id,
-        validator: domain.validator,
-        grant: record,
-        created_at: unix_now(),
-        expires_at: valid_until,
-        label: args.label.clone(),
-    };
+    node::chain_id(&provider, &url).await?;
     let mut store = open_store()?;
     if args.light_kdf {
         store = store.with_scrypt_params(ScryptParams::LIGHT);
     }
-    store.create(&session_key, &metadata, &password)?;
+    let request = SessionRequest {
+        permissions,
+        expires,
+        label: args.label.clone(),
+    };
+    let CreatedSession {
+        session,
+        typed_data,
+    } = create_session(&provider, &store, &password, owner, request).await?;
 
-    if args.print_typed_data {
-        let typed_data = domain.typed_data(&grant);
+    if let Some(typed_data) = typed_data {
+        let session_id = session.session_id;
         if out.is_json() {
             out.document(json!({"sessionId": session_id, "typedData": typed_data}));
         } else {
@@ -296,11 +266,11 @@ async fn create(global: &GlobalArgs, out: &Output, args: CreateArgs) -> eyre::Re
         }
         return Ok(());
     }
-    let enable_tx = match (&owner, args.enable_now) {
-        (Some(owner), true) => Some(enable(&url, owner, &metadata).await?),
+    let enable_tx = match (owner_key, args.enable_now) {
+        (Some(owner), true) => Some(enable(&url, owner, &session).await?),
         _ => None,
     };
-    report_created(out, store.dir(), &metadata, enable_tx);
+    report_created(out, store.dir(), &session, enable_tx);
     Ok(())
 }
 
@@ -313,24 +283,13 @@ async fn attach_signature(
     signature: &str,
 ) -> eyre::Result<()> {
     let store = open_store()?;
-    let mut metadata = resolve_session(&store, session)?;
-    let bytes = leash_core::abi_call::parse_hex_data(signature).usage("--signature")?;
-    let signer = Signature::try_from(bytes.as_ref())
-        .ok()
-        .and_then(|sig| sig.recover_address_from_prehash(&metadata.session_id).ok());
-    if signer != Some(metadata.account) {
-        return Err(Failure::usage(format!(
-            "--signature does not recover to the account {} for session {}: sign the typed data \
-             printed by --print-typed-data with the owner's key",
-            metadata.account, metadata.session_id
-        )));
-    }
-    metadata.grant.owner_signature = Some(bytes);
-    store.update_metadata(&metadata)?;
+    let stored = resolve_session(&store, session)?;
+    let bytes = parse_hex_data(signature).usage("--signature")?;
+    let session = attach_owner_signature(&store, stored, bytes)?;
     let enable_tx = match (args.owner.signer()?, args.enable_now) {
         (Some(owner), true) => {
             let url = global.rpc_url("session create --enable-now")?;
-            Some(enable(&url, &owner, &metadata).await?)
+            Some(enable(&url, owner, &session).await?)
         }
         (None, true) => {
             return Err(Failure::usage(
@@ -339,42 +298,18 @@ async fn attach_signature(
         }
         _ => None,
     };
-    report_created(out, store.dir(), &metadata, enable_tx);
+    report_created(out, store.dir(), &session, enable_tx);
     Ok(())
 }
 
 /// `enableSession(grant)` sent by the owner EOA itself.
 async fn enable(
     url: &url::Url,
-    owner: &PrivateKeySigner,
+    owner: PrivateKeySigner,
     session: &StoredSession,
 ) -> eyre::Result<B256> {
-    let call = SessionKeyValidator::enableSessionCall {
-        grant: (&session.grant.grant()).into(),
-    };
-    owner_transaction(
-        url,
-        owner.clone(),
-        session.validator,
-        call.abi_encode().into(),
-        "enableSession",
-    )
-    .await
-}
-
-/// A transaction from `key`'s address to `to` (the owner EOA, or the session key itself).
-async fn owner_transaction(
-    url: &url::Url,
-    key: PrivateKeySigner,
-    to: Address,
-    input: Bytes,
-    what: &str,
-) -> eyre::Result<B256> {
-    let request = TransactionRequest::default()
-        .with_from(key.address())
-        .with_to(to)
-        .with_input(input);
-    node::send_checked(&node::signing(url, key), request, what).await
+    let from = owner.address();
+    Ok(enable_session(&node::signing(url, owner), from, session).await?)
 }
 
 fn report_created(
@@ -441,8 +376,8 @@ async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<
     let session = resolve_session(&store, session)?;
     let url = global.rpc_url("session show")?;
     let provider = node::reader(&url);
-    let domain = session_domain(&provider, &url, &session).await?;
-    let state = read_session_state(&provider, &domain, &session.grant).await?;
+    node::chain_id(&provider, &url).await?;
+    let state = session_state(&provider, &session).await?;
     out.line(format!("Session {}", session.session_id));
     out.line(format!("  account      {}", session.account));
     out.line(format!("  session key  {}", session.session_key));
@@ -478,47 +413,24 @@ async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<
 
 async fn revoke(global: &GlobalArgs, out: &Output, args: RevokeArgs) -> eyre::Result<()> {
     let url = global.rpc_url("session revoke")?;
-    let provider = node::reader(&url);
-    let validator = node::grant_domain(node::chain_id(&provider, &url).await?).validator;
+    node::chain_id(&node::reader(&url), &url).await?;
     if args.all {
         let owner = args.owner.required_signer("`leash session revoke --all`")?;
-        let call = SessionKeyValidator::revokeAllSessionsCall {}
-            .abi_encode()
-            .into();
-        let tx = owner_transaction(&url, owner, validator, call, "revokeAllSessions").await?;
+        let from = owner.address();
+        let tx = revoke_all_sessions(&node::signing(&url, owner), from).await?;
         out.line(format!("Revoked every session of the account in {tx}"));
         out.document(json!({"revoked": "all", "transaction": tx}));
         return Ok(());
     }
     let store = open_store()?;
     let session = resolve_session(&store, args.session.as_deref().unwrap_or_default())?;
-    session_domain(&provider, &url, &session).await?;
     let key = if args.by_session_key {
-        store
-            .load::<GrantRecord>(session.session_id, args.store.password()?)?
-            .0
+        session_key(&store, &session, &args.store.password()?)?
     } else {
-        let owner = args.owner.required_signer("`leash session revoke`")?;
-        if owner.address() != session.account {
-            return Err(Failure::usage(format!(
-                "the owner key's address {} is not the session's account {}",
-                owner.address(),
-                session.account
-            )));
-        }
-        owner
+        args.owner.required_signer("`leash session revoke`")?
     };
-    let call = SessionKeyValidator::revokeSessionCall {
-        grant: (&session.grant.grant()).into(),
-    };
-    let tx = owner_transaction(
-        &url,
-        key,
-        validator,
-        call.abi_encode().into(),
-        "revokeSession",
-    )
-    .await?;
+    let from = key.address();
+    let tx = revoke_session(&node::signing(&url, key), from, &session).await?;
     out.line(format!("Revoked session {} in {tx}", session.session_id));
     out.document(json!({"revoked": session.session_id, "transaction": tx}));
     Ok(())
@@ -541,51 +453,6 @@ fn clear(out: &Output, session: Option<&str>, all: bool) -> eyre::Result<()> {
     }
     out.document(json!({ "deleted": ids }));
     Ok(())
-}
-
-/// The stored session whose id is `text` or starts with it.
-pub(crate) fn resolve_session(store: &SessionStore, text: &str) -> eyre::Result<StoredSession> {
-    let prefix = text.trim().to_ascii_lowercase();
-    let hex_digits = prefix.strip_prefix("0x").unwrap_or(&prefix);
-    if hex_digits.is_empty() || !hex_digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Failure::usage(format!(
-            "{text:?} is not a session id (0x and hex digits, or a unique prefix)"
-        )));
-    }
-    let matches: Vec<StoredSession> = store
-        .list::<GrantRecord>()?
-        .into_iter()
-        .filter(|s| format!("{:x}", s.session_id).starts_with(hex_digits))
-        .collect();
-    match <[StoredSession; 1]>::try_from(matches) {
-        Ok([session]) => Ok(session),
-        Err(matches) if matches.is_empty() => Err(Failure::usage(format!(
-            "no stored session matches {text:?} (see `leash session list`)"
-        ))),
-        Err(matches) => Err(Failure::usage(format!(
-            "{text:?} matches {} sessions; give more of the id",
-            matches.len()
-        ))),
-    }
-}
-
-/// The grant domain of `session`, checked against the chain the node serves.
-pub(crate) async fn session_domain(
-    provider: &DynProvider,
-    url: &url::Url,
-    session: &StoredSession,
-) -> eyre::Result<GrantDomain> {
-    let chain_id = node::chain_id(provider, url).await?;
-    if chain_id != session.chain_id {
-        return Err(Failure::usage(format!(
-            "session {} is for chain {}, but {url} serves chain {chain_id}",
-            session.session_id, session.chain_id
-        )));
-    }
-    Ok(GrantDomain {
-        chain_id,
-        validator: session.validator,
-    })
 }
 
 fn describe_permission(permission: &Permission) -> String {
@@ -625,11 +492,4 @@ fn parse_address(text: &str, flag: &str) -> eyre::Result<Address> {
             "{flag}: {text:?} is not an address (0x and 40 hex digits)"
         ))
     })
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }

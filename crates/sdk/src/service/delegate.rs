@@ -1,18 +1,11 @@
 //! Delegating an EOA to `LeashAccount` with `SessionKeyValidator` installed: by a type-4
 //! transaction the EOA sends itself, or with its first UserOperation.
 
-use super::{
-    ServiceError,
-    chain::fees,
-    outcome::{Included, wait_included},
-    send::submit,
-    transactions::send_checked,
-};
+use super::{ServiceError, chain::fees, send::submit, transactions::send_checked};
 use crate::{
     delegation::{authorization_if_not_delegated, delegate_at},
     deploy::Deployment,
     session_reads::validator_installed,
-    submission::ReceiptWait,
 };
 use alloy_network::{TransactionBuilder, TransactionBuilder7702};
 use alloy_primitives::{Address, B256, Bytes};
@@ -23,7 +16,6 @@ use leash_core::{
     calls::install_validator_calldata, eip7702::sign_authorization,
     prepare::prepare_owner_operation, sender::UserOperationSender,
 };
-use std::{future::Future, time::Duration};
 
 /// An account's delegation as the chain has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,23 +78,15 @@ pub async fn delegate_by_transaction<P: Provider>(
 
 /// The owner signs a UserOperation calling `installModule`, carrying the EOA's authorization when
 /// it is not delegated yet (signed at its current nonce: the bundler sends the transaction);
-/// `sender` estimates and sends it, and it is waited for as [`wait_included`] does. Fails with
+/// `sender` estimates and submits it. Returns its hash: wait for it with
+/// [`super::wait_included`], then [`super::Included::check`] that `installModule` ran. Fails with
 /// [`ServiceError::ValidatorInstalled`] when there is nothing to install.
-pub async fn delegate_by_user_operation<S, P, F, Fut>(
+pub async fn delegate_by_user_operation<S: UserOperationSender, P: Provider>(
     sender: &S,
     node: &P,
     owner: &(impl SignerSync + Signer),
     before: &Delegation,
-    wait: ReceiptWait,
-    sleep: F,
-    pending: impl FnMut(Duration),
-) -> Result<Included, ServiceError>
-where
-    S: UserOperationSender,
-    P: Provider,
-    F: FnMut(Duration) -> Fut,
-    Fut: Future<Output = ()>,
-{
+) -> Result<B256, ServiceError> {
     let call_data = before
         .install_calldata()
         .ok_or(ServiceError::ValidatorInstalled)?;
@@ -113,9 +97,5 @@ where
         prepare_owner_operation(sender, owner, call_data, authorization, leash_account, fees)
             .await
             .map_err(|error| ServiceError::from_sender(error, None))?;
-    let hash = submit(sender, &prepared, None).await?;
-    let receipt = wait_included(sender, hash, wait, sleep, pending, None).await?;
-    let included = Included::new(receipt, &[]);
-    included.check("installModule")?;
-    Ok(included)
+    submit(sender, &prepared, None).await
 }

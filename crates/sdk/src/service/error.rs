@@ -117,8 +117,8 @@ pub enum ServiceError {
         /// The decoded revert, or the node's error.
         reason: String,
     },
-    /// Included, but reverted.
-    #[error("reverted: {what} {hash} was included but reverted{}", Reason(reason))]
+    /// Executed (included, or in a dry run), but reverted.
+    #[error("reverted: {what} {hash} reverted{}", Reason(reason))]
     Reverted {
         /// The transaction or operation.
         what: String,

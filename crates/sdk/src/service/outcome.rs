@@ -86,13 +86,13 @@ impl Included {
         self.receipt.receipt.transaction_hash
     }
 
-    /// `Ok` when its calls succeeded, otherwise [`ServiceError::Reverted`] with `what` they were:
-    /// inclusion alone does not mean the calls ran.
-    pub fn check(&self, what: &str) -> Result<(), ServiceError> {
+    /// `Ok` when its calls succeeded, otherwise [`ServiceError::Reverted`]: inclusion alone does
+    /// not mean the calls ran.
+    pub fn check(&self) -> Result<(), ServiceError> {
         match &self.revert_reason {
             None => Ok(()),
             Some(reason) => Err(ServiceError::Reverted {
-                what: format!("UserOperation ({what})"),
+                what: "UserOperation".to_owned(),
                 hash: self.user_op_hash,
                 reason: Some(reason.clone()),
             }),
