@@ -19,14 +19,14 @@ use leash_bindings::{
     SessionKeyValidator, TestToken,
 };
 use leash_core::{
-    calls::Call,
+    calls::{Call, execute_calldata},
     eip7702::sign_authorization,
     grant::{GrantDomain, SessionGrantBuilder},
     permission::{MAX_ALLOWANCE, Permission},
     session_signature::{SessionAuth, session_nonce_key},
     user_operation::UserOperationBuilder,
 };
-use leash_sim::{BundleOutcome, Chain, Execution, walkthrough};
+use leash_sim::{BundleOutcome, Chain, Execution, SimSender, walkthrough};
 use std::time::{Duration, Instant};
 
 const EMBEDDED_OPS: usize = 2_000;
@@ -156,8 +156,11 @@ fn prepare_embedded() -> eyre::Result<(Chain, Session)> {
     let key = PrivateKeySigner::from_bytes(&SESSION_SEED.into())?;
     let domain = chain.grant_domain();
     let grant = Session::grant(account, &key, &domain, chain.timestamp())?;
-    let op = chain.owner_user_op(&owner, &[enable_call(&grant)])?;
-    expect_all_executed(&chain.handle_ops(vec![op], vec![])?, 1)?;
+    let enable = execute_calldata(&[enable_call(&grant)])?;
+    expect_all_executed(
+        &SimSender::new(&mut chain).owner_operation(&owner, enable, None)?,
+        1,
+    )?;
     Ok((
         chain,
         Session {

@@ -63,11 +63,13 @@ pub fn owner_transfer(
     amount: U256,
 ) -> Result<OwnerTransfer, SimError> {
     let account = owner.address();
-    let sender = SimSender::new(chain);
-    let authorization = sender.authorize(owner)?;
     let call_data = execute_calldata(&[Call::transfer(recipient, amount)])?;
-    let prepared = sender.prepare_owner(owner, call_data, Some(authorization.clone()))?;
-    drop(sender);
+    let (authorization, prepared) = {
+        let sender = SimSender::new(chain);
+        let authorization = sender.authorize(owner)?;
+        let prepared = sender.prepare_owner(owner, call_data, Some(authorization.clone()))?;
+        (authorization, prepared)
+    };
 
     let balances = |chain: &mut Chain| -> Result<Balances, SimError> {
         Ok(Balances {

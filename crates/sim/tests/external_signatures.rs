@@ -29,12 +29,7 @@ fn enable_lazily_with(s: &mut Setup, grant: &leash_bindings::SessionGrant, owner
         owner_signature,
     };
     let calls = [s.transfer_tokens(RECIPIENT, TOKENS)];
-    let op = s
-        .chain
-        .session_user_op(s.account, &s.key.clone(), &auth, &calls)
-        .expect("op");
-    let outcome = s.chain.handle_ops(vec![op], vec![]).expect("handleOps");
-    executed(&outcome);
+    executed(&s.send_as(&s.key.clone(), &auth, &calls));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use alloy_primitives::{I256, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{SessionKeyValidator, SessionKeyValidator::SessionKeyValidatorErrors as E};
 use leash_core::{calls::Call, permission::Permission};
-use leash_sim::{AaCode, BundleOutcome};
+use leash_sim::{AaCode, BundleOutcome, SimSender};
 use support::{ETH, RECIPIENT, Setup, TOKENS, denial, executed, key, rejection_code};
 
 fn erc20_grant(s: &Setup) -> leash_bindings::SessionGrant {
@@ -31,8 +31,7 @@ fn lazy_enable_then_use() {
     let mut s = Setup::new();
     let grant = erc20_grant(&s);
     let id = s.session_id(&grant);
-    let first = s.lazy_op(&grant, &[s.transfer_tokens(RECIPIENT, TOKENS)]);
-    executed(&s.chain.handle_ops(vec![first], vec![]).expect("handleOps"));
+    executed(&s.send_lazily(&grant, &[s.transfer_tokens(RECIPIENT, TOKENS)]));
     assert_eq!(remaining_tokens(&mut s, id), TOKENS * U256::from(9));
     executed(&s.send(
         &grant,
@@ -55,16 +54,11 @@ fn lazy_enable_with_a_forged_owner_signature_fails_as_a_signature() {
         grant: &grant,
         owner_signature: &forged,
     };
-    let op = s
-        .chain
-        .session_user_op(
-            s.account,
-            &s.key.clone(),
-            &auth,
-            &[s.transfer_tokens(RECIPIENT, TOKENS)],
-        )
-        .expect("op");
-    let outcome = s.chain.handle_ops(vec![op], vec![]).expect("handleOps");
+    let outcome = s.send_as(
+        &s.key.clone(),
+        &auth,
+        &[s.transfer_tokens(RECIPIENT, TOKENS)],
+    );
     assert_eq!(rejection_code(&outcome), AaCode::SIGNATURE_ERROR);
 }
 
@@ -207,26 +201,28 @@ fn two_sessions_spend_in_the_same_bundle() {
     );
     s.enable(&grant_a);
     let id_b = s.enable(&grant_b);
-    let op_a = s.session_op(
-        &grant_a,
+    let auth_a = s.enabled(&grant_a);
+    let op_a = s.prepare(
+        &auth_a,
         &[s.transfer_tokens(RECIPIENT, TOKENS * U256::from(2))],
     );
     let auth_b = leash_core::session_signature::SessionAuth::Enabled {
         session_id: id_b,
         root: false,
     };
-    let op_b = s
-        .chain
-        .session_user_op(
+    let op_b = SimSender::new(&mut s.chain)
+        .prepare_session(
             s.account,
             &other_key,
             &auth_b,
             &[Call::transfer(RECIPIENT, ETH)],
         )
-        .expect("op b");
+        .expect("op b")
+        .op;
+    // Two sessions' lanes, estimated apart, in one bundle: as a bundler batches them.
     let outcome = s
         .chain
-        .handle_ops(vec![op_a, op_b], vec![])
+        .handle_ops(vec![op_a.operation, op_b.operation], vec![])
         .expect("handleOps");
     let BundleOutcome::Included { ops, .. } = &outcome else {
         panic!("{outcome:?}")
@@ -247,18 +243,14 @@ fn two_sessions_spend_in_the_same_bundle() {
 }
 
 #[test]
-fn preflight_explains_a_denial_before_sending() {
+fn the_estimate_explains_a_denial_before_anything_is_signed() {
     let mut s = Setup::new();
     let grant = erc20_grant(&s);
     let id = s.enable(&grant);
-    let op = s.session_op(
+    let preflight = s.send(
         &grant,
         &[s.transfer_tokens(RECIPIENT, TOKENS * U256::from(11))],
     );
-    let preflight = s
-        .chain
-        .simulate(vec![op.clone()], vec![])
-        .expect("simulate");
     let expected = E::Erc20AllowanceExceeded(SessionKeyValidator::Erc20AllowanceExceeded {
         sessionId: id,
         token: s.token,
@@ -275,8 +267,5 @@ fn preflight_explains_a_denial_before_sending() {
         explanation.contains("requested 11000000000000000000, remaining 10000000000000000000"),
         "{explanation}"
     );
-    assert_eq!(
-        s.chain.handle_ops(vec![op], vec![]).expect("handleOps"),
-        preflight
-    );
+    assert_eq!(remaining_tokens(&mut s, id), TOKENS * U256::from(10));
 }

@@ -3,13 +3,13 @@
 
 mod support;
 
-use alloy_primitives::{Address, I256, U256};
+use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{
-    IERC20, LeashAccount, SessionKeyValidator, SessionKeyValidator::SessionKeyValidatorErrors as E,
-    Target,
+    IERC20, LeashAccount, PackedUserOperation, SessionKeyValidator,
+    SessionKeyValidator::SessionKeyValidatorErrors as E, Target,
 };
-use leash_core::{calls::Call, permission::Permission, user_operation::GasSettings};
+use leash_core::{calls::Call, permission::Permission};
 use support::{ETH, RECIPIENT, Setup, TOKENS, denial, erc20_call, executed};
 
 fn call(to: Address, data: Vec<u8>) -> Call {
@@ -84,11 +84,7 @@ fn a_scoped_session_cannot_claim_root() {
         session_id: id,
         root: true,
     };
-    let op = s
-        .chain
-        .session_user_op(s.account, &s.key.clone(), &auth, &[s.ping()])
-        .expect("op");
-    let outcome = s.chain.handle_ops(vec![op], vec![]).expect("handleOps");
+    let outcome = s.send_as(&s.key.clone(), &auth, &[s.ping()]);
     assert_eq!(
         denial(&outcome),
         E::NotRootSession(SessionKeyValidator::NotRootSession { sessionId: id })
@@ -211,22 +207,48 @@ fn tokens_without_their_permission_cannot_move() {
 #[test]
 fn gas_limit_counts_the_maximum_cost_of_self_paid_operations() {
     let mut s = Setup::new();
-    let max_cost = GasSettings::default().max_cost();
-    let limit = max_cost + max_cost / U256::from(2);
+    // The maximum costs of a first and a second operation as they are prepared (estimated, plus
+    // the margin), measured under a roomy budget on a state that is then thrown away.
+    let snapshot = s.chain.snapshot();
+    let roomy = s.grant([
+        Permission::GasLimit { limit: ETH },
+        Permission::ContractAccess { address: s.target },
+    ]);
+    s.enable(&roomy);
+    let auth = s.enabled(&roomy);
+    let first = max_cost(&s.prepare(&auth, &[s.ping()]).operation);
+    executed(&s.send(&roomy, &[s.ping()]));
+    let second = max_cost(&s.prepare(&auth, &[s.ping()]).operation);
+    s.chain.restore(snapshot);
+
+    // Under the real grant (another session id, so a few calldata bytes differ), the first
+    // operation fits and the second, prepared the same way, does not.
+    let limit = first + second / U256::from(2);
     let grant = s.grant([
         Permission::GasLimit { limit },
         Permission::ContractAccess { address: s.target },
     ]);
     let id = s.enable(&grant);
-    executed(&s.send(&grant, &[s.ping()]));
+    let auth = s.enabled(&grant);
+    let first = s.prepare(&auth, &[s.ping()]);
+    executed(&s.send_prepared(&first));
+    let second = s.prepare(&auth, &[s.ping()]);
     assert_eq!(
-        denial(&s.send(&grant, &[s.ping()])),
+        denial(&s.send_prepared(&second)),
         E::GasLimitExceeded(SessionKeyValidator::GasLimitExceeded {
             sessionId: id,
-            requested: max_cost,
-            remaining: limit - max_cost
+            requested: max_cost(&second.operation),
+            remaining: limit - max_cost(&first.operation)
         })
     );
+}
+
+/// What the validator charges a `gas-limit` permission: every gas limit at the maximum fee.
+fn max_cost(op: &PackedUserOperation) -> U256 {
+    let low_half = |word: B256| U256::from_be_bytes(word.0) & U256::from(u128::MAX);
+    let verification = U256::from_be_bytes(op.accountGasLimits.0) >> 128;
+    let gas = verification + low_half(op.accountGasLimits) + op.preVerificationGas;
+    gas * low_half(op.gasFees)
 }
 
 // ------------------------------------------------------------------ contract-access

@@ -7,14 +7,18 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use leash_bindings::{
-    Deployment, PackedUserOperation, SessionGrant, SessionKeyValidator,
-    SessionKeyValidator::SessionKeyValidatorErrors, Target, TestToken,
+    Deployment, SessionGrant, SessionKeyValidator, SessionKeyValidator::SessionKeyValidatorErrors,
+    Target, TestToken,
 };
 use leash_core::{
-    calls::Call, grant::SessionGrantBuilder, permission::Permission, session_signature::SessionAuth,
+    calls::{Call, execute_calldata},
+    grant::SessionGrantBuilder,
+    permission::Permission,
+    sender::SignedUserOperation,
+    session_signature::SessionAuth,
 };
 use leash_sim::{
-    AaCode, BundleOutcome, Chain, Execution, RevertReason, UserOpOutcome, walkthrough,
+    AaCode, BundleOutcome, Chain, Execution, RevertReason, SimSender, UserOpOutcome, walkthrough,
 };
 
 pub const ETH: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
@@ -115,40 +119,64 @@ impl Setup {
         self.session_id(grant)
     }
 
+    /// An owner operation making `calls`, prepared and sent as `leash send` does.
     pub fn owner_calls(&mut self, calls: &[Call]) -> BundleOutcome {
-        let op = self
-            .chain
-            .owner_user_op(&self.owner, calls)
-            .expect("owner op");
-        self.chain.handle_ops(vec![op], vec![]).expect("handleOps")
+        let call_data = execute_calldata(calls).expect("calldata");
+        SimSender::new(&mut self.chain)
+            .owner_operation(&self.owner, call_data, None)
+            .expect("owner operation")
     }
 
-    /// A UserOperation by `self.key` for an enabled session.
-    pub fn session_op(&mut self, grant: &SessionGrant, calls: &[Call]) -> PackedUserOperation {
-        let auth = SessionAuth::Enabled {
+    /// The `Enabled` authorization of `grant`'s session.
+    pub fn enabled(&self, grant: &SessionGrant) -> SessionAuth<'static> {
+        SessionAuth::Enabled {
             session_id: self.session_id(grant),
             root: is_root(grant),
-        };
-        self.chain
-            .session_user_op(self.account, &self.key.clone(), &auth, calls)
-            .expect("session op")
+        }
     }
 
-    /// A first UserOperation by `self.key` that enables `grant` lazily.
-    pub fn lazy_op(&mut self, grant: &SessionGrant, calls: &[Call]) -> PackedUserOperation {
+    /// An operation of `self.key` under `auth`, prepared (estimated and signed) but not sent.
+    pub fn prepare(&mut self, auth: &SessionAuth<'_>, calls: &[Call]) -> SignedUserOperation {
+        let key = self.key.clone();
+        SimSender::new(&mut self.chain)
+            .prepare_session(self.account, &key, auth, calls)
+            .expect("session operation prepared")
+            .op
+    }
+
+    /// Sends an operation made with [`Setup::prepare`].
+    pub fn send_prepared(&mut self, op: &SignedUserOperation) -> BundleOutcome {
+        SimSender::new(&mut self.chain)
+            .send_operation(op)
+            .expect("handleOps")
+    }
+
+    /// An operation of `key` under `auth`, prepared and sent; a rejection is an outcome.
+    pub fn send_as(
+        &mut self,
+        key: &PrivateKeySigner,
+        auth: &SessionAuth<'_>,
+        calls: &[Call],
+    ) -> BundleOutcome {
+        SimSender::new(&mut self.chain)
+            .session_operation(self.account, key, auth, calls)
+            .expect("session operation")
+    }
+
+    /// A first operation by `self.key` that enables `grant` lazily.
+    pub fn send_lazily(&mut self, grant: &SessionGrant, calls: &[Call]) -> BundleOutcome {
         let owner_signature = self.owner_signature(grant);
         let auth = SessionAuth::Lazy {
             grant,
             owner_signature: &owner_signature,
         };
-        self.chain
-            .session_user_op(self.account, &self.key.clone(), &auth, calls)
-            .expect("lazy op")
+        self.send_as(&self.key.clone(), &auth, calls)
     }
 
+    /// An operation by `self.key` for an enabled session.
     pub fn send(&mut self, grant: &SessionGrant, calls: &[Call]) -> BundleOutcome {
-        let op = self.session_op(grant, calls);
-        self.chain.handle_ops(vec![op], vec![]).expect("handleOps")
+        let auth = self.enabled(grant);
+        self.send_as(&self.key.clone(), &auth, calls)
     }
 
     pub fn token_balance(&mut self, holder: Address) -> U256 {
