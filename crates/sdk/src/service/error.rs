@@ -278,3 +278,133 @@ impl fmt::Display for Reason<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::U256;
+    use alloy_provider::transport::TransportErrorKind;
+    use std::collections::BTreeSet;
+
+    fn transport() -> TransportError {
+        TransportErrorKind::custom_str("unreachable")
+    }
+
+    /// One of every variant: the match in `code` makes a new variant fail to compile until it
+    /// has a code, and this list makes it fail here until it is checked for uniqueness.
+    fn every_variant() -> Vec<ServiceError> {
+        vec![
+            ServiceError::InvalidSessionId { text: "zz".into() },
+            ServiceError::SessionNotFound {
+                prefix: "0x1".into(),
+            },
+            ServiceError::AmbiguousSession {
+                prefix: "0x1".into(),
+                matches: vec![B256::ZERO, B256::repeat_byte(1)],
+            },
+            ServiceError::WrongChain {
+                session: B256::ZERO,
+                expected: 1,
+                actual: 2,
+            },
+            ServiceError::NotDeployed {
+                missing: vec![Deployment::entry_point()],
+            },
+            ServiceError::Unsigned {
+                session: B256::ZERO,
+            },
+            ServiceError::OwnerMismatch {
+                expected: Address::ZERO,
+                actual: Address::repeat_byte(1),
+            },
+            ServiceError::SignatureMismatch {
+                session: B256::ZERO,
+                account: Address::ZERO,
+                recovered: None,
+            },
+            ServiceError::InvalidGrant(GrantError::NoPermissions),
+            ServiceError::InvalidExpiry(ExpiryError::Unrecognized { input: "1x".into() }),
+            ServiceError::MalformedSignature(FinalizeError::SignatureLength { len: 64 }),
+            ServiceError::BundlerWrongChain {
+                bundler: 1,
+                node: 2,
+            },
+            ServiceError::ValidatorInstalled,
+            ServiceError::Denied(Denial::Validation("rule".into())),
+            ServiceError::TransactionDenied {
+                what: "revokeSession".into(),
+                reason: "no".into(),
+            },
+            ServiceError::Reverted {
+                what: "UserOperation".into(),
+                hash: B256::ZERO,
+                reason: None,
+            },
+            ServiceError::Node(transport()),
+            ServiceError::Sender(SenderError::NonceKeyTooWide(U256::MAX)),
+            ServiceError::Store(SessionStoreError::NoHomeDirectory),
+            ServiceError::SessionQuery(SessionQueryError::UnknownStatus(9)),
+            ServiceError::Delegation(DelegationError::Transport(transport())),
+            ServiceError::Operation(OperationError::NoCalls),
+            ServiceError::Transaction {
+                what: "enableSession".into(),
+                cause: PendingTransactionError::FailedToRegister,
+            },
+            ServiceError::NotIncluded {
+                user_op_hash: B256::ZERO,
+                waited: Duration::from_secs(60),
+            },
+            ServiceError::HashMismatch {
+                signed: B256::ZERO,
+                returned: B256::repeat_byte(1),
+            },
+            ServiceError::NoLatestBlock,
+            ServiceError::UnencodableGrant,
+            ServiceError::Conversion(UserOperationConversionError::InitCodeTooShort(3)),
+            ServiceError::NotDelegated {
+                account: Address::ZERO,
+            },
+        ]
+    }
+
+    #[test]
+    fn every_variant_has_its_own_code_in_its_range() {
+        let errors = every_variant();
+        let codes: BTreeSet<u32> = errors.iter().map(ServiceError::code).collect();
+        assert_eq!(codes.len(), errors.len(), "a code is shared: {codes:?}");
+        for error in &errors {
+            let range = error.code() / 1000;
+            assert!((1..=3).contains(&range), "{error:?}");
+            assert_eq!(error.is_input(), range == 1, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn messages_carry_their_structure() {
+        let ambiguous = ServiceError::AmbiguousSession {
+            prefix: "0xab".into(),
+            matches: vec![B256::ZERO, B256::repeat_byte(1)],
+        };
+        assert_eq!(
+            ambiguous.to_string(),
+            "\"0xab\" matches 2 sessions; give more of the id"
+        );
+        let missing = ServiceError::NotDeployed {
+            missing: vec![Deployment::entry_point(), Deployment::leash_account()],
+        };
+        let text = missing.to_string();
+        assert!(
+            text.starts_with("not deployed on this chain: EntryPoint (0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108), "),
+            "{text}"
+        );
+        let reverted = ServiceError::Reverted {
+            what: "enableSession".into(),
+            hash: B256::ZERO,
+            reason: Some("why".into()),
+        };
+        assert_eq!(
+            reverted.to_string(),
+            format!("reverted: enableSession {} reverted: why", B256::ZERO)
+        );
+    }
+}
