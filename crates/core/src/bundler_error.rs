@@ -9,7 +9,7 @@ use alloy_transport::TransportError;
 impl SenderError {
     /// Reads a bundler's JSON-RPC error: a message quoting an `AAxx` code (ERC-7769 code -32500 and
     /// its kin) becomes a typed [`EntryPointRejection`], with the account's revert data wherever the
-    /// bundler put it (see [`revert_data_in_json`] and [`revert_data_in_text`]).
+    /// bundler put it: a hex string or an object field in `data`, or quoted at the end of the message.
     pub fn from_bundler(error: TransportError) -> Self {
         let Some(payload) = error.as_error_resp() else {
             return SenderError::Transport(error);

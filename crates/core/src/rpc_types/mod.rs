@@ -249,7 +249,7 @@ fn pack_u128_pair(
     Ok(word)
 }
 
-/// Gas limits a bundler (or [`crate::DirectSender`]) estimated for a UserOperation.
+/// Gas limits a bundler (or a self-bundling sender) estimated for a UserOperation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserOperationGasEstimate {
