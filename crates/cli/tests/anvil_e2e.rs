@@ -180,6 +180,11 @@ fn session_lifecycle_through_the_cli_on_anvil() {
         "the fork reports the transfer: {stdout}"
     );
     assert_eq!(env.token_balance(RECIPIENT), "0");
+    // What it would move reads under the names a real send reports it with.
+    let preview = transfer("60", &["--dry-run", "--json"]);
+    let preview: serde_json::Value = serde_json::from_slice(&preview.stdout).expect("JSON");
+    assert_eq!(preview["tokenTransfers"][0]["value"], "0x3c");
+    assert_eq!(preview["nativeTransfers"], serde_json::json!([]));
 
     // Within scope: the first send enables the session lazily.
     let sent = transfer("60", &["--json"]);

@@ -14,6 +14,7 @@ use leash_core::{
     grant::SessionGrantBuilder,
     permission::Permission,
     session_state::{GrantRecord, OnChainStatus},
+    token_transfers::NativeTransfer,
 };
 use leash_sdk::{
     service::{
@@ -153,8 +154,11 @@ async fn prepared_operations_are_signed_elsewhere_and_finalized() {
     let included = Included::new(receipt, &calls);
     included.check().expect("the transfer ran");
     assert_eq!(
-        included.native_transfers,
-        vec![(RECIPIENT, parse_ether("0.25").expect("ether"))]
+        included.moved.native_transfers,
+        vec![NativeTransfer {
+            to: RECIPIENT,
+            value: parse_ether("0.25").expect("ether")
+        }]
     );
     assert_eq!(
         provider.get_balance(RECIPIENT).await.expect("balance"),

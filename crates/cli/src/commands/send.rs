@@ -9,7 +9,10 @@ use crate::{
 use alloy_primitives::{Address, utils::format_ether};
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
-use leash_core::{abi_call::CallSpec, calls::Call, prepare::Fees, sender::UserOperationSender};
+use leash_core::{
+    abi_call::CallSpec, calls::Call, prepare::Fees, sender::UserOperationSender,
+    token_transfers::Movements,
+};
 use leash_sdk::{
     service::{Included, ServiceError, SessionSend, fees, resolve_session, session_key, submit},
     submission::UserOperationSubmission,
@@ -204,6 +207,11 @@ async fn dry_run(
     ));
     out.line(format!("  calls        {}", job.calls.len()));
     out.line(format!("  bundle gas   {gas}"));
+    let moved = match &simulated.execution {
+        Execution::Succeeded => Movements::executed(job.calls, &simulated.logs),
+        Execution::Reverted(_) => Movements::default(),
+    };
+    report_moved(out, &moved);
     let changes = &simulated.balance_changes;
     for (address, change) in &changes.native {
         out.line(format!("  native       {address} {change} wei"));
@@ -223,6 +231,8 @@ async fn dry_run(
         "accepted": true,
         "bundleGas": gas,
         "revertReason": reverted,
+        "nativeTransfers": moved.native_transfers,
+        "tokenTransfers": moved.token_transfers,
         "nativeChanges": changes.native,
         "tokenChanges": changes.erc20,
     }));
@@ -255,30 +265,32 @@ fn report_included(out: &Output, included: &Included) {
         receipt.actual_gas_used,
         format_ether(receipt.actual_gas_cost)
     ));
-    for (to, value) in &included.native_transfers {
-        out.line(format!(
-            "  sent         {} ETH to {to}",
-            format_ether(*value)
-        ));
-    }
-    for t in &included.token_transfers {
-        out.line(format!(
-            "  token        {} moved {} from {} to {}",
-            t.token, t.value, t.from, t.to
-        ));
-    }
+    report_moved(out, &included.moved);
     out.document(json!({
         "userOpHash": included.user_op_hash,
         "transaction": tx,
         "success": receipt.success,
         "gasUsed": receipt.actual_gas_used,
         "gasCost": receipt.actual_gas_cost,
-        "nativeTransfers": included
-            .native_transfers
-            .iter()
-            .map(|(to, value)| json!({"to": to, "value": value}))
-            .collect::<Vec<_>>(),
-        "tokenTransfers": included.token_transfers,
+        "nativeTransfers": included.moved.native_transfers,
+        "tokenTransfers": included.moved.token_transfers,
         "revertReason": included.revert_reason,
     }));
+}
+
+/// The lines of what an operation moved, the same for a dry run and a real send.
+fn report_moved(out: &Output, moved: &Movements) {
+    for transfer in &moved.native_transfers {
+        out.line(format!(
+            "  sent         {} ETH to {}",
+            format_ether(transfer.value),
+            transfer.to
+        ));
+    }
+    for t in &moved.token_transfers {
+        out.line(format!(
+            "  token        {} moved {} from {} to {}",
+            t.token, t.value, t.from, t.to
+        ));
+    }
 }

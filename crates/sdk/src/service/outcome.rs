@@ -2,14 +2,10 @@
 
 use super::ServiceError;
 use crate::submission::{ReceiptWait, ReceiptWaitError, wait_for_receipt};
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::B256;
 use leash_core::{
-    calls::Call,
-    revert_reason::RevertReason,
-    rpc_types::UserOperationReceipt,
-    sender::UserOperationSender,
-    session_state::SessionState,
-    token_transfers::{TokenTransfer, token_transfers},
+    calls::Call, revert_reason::RevertReason, rpc_types::UserOperationReceipt,
+    sender::UserOperationSender, session_state::SessionState, token_transfers::Movements,
 };
 use std::{future::Future, time::Duration};
 
@@ -49,10 +45,8 @@ pub struct Included {
     pub user_op_hash: B256,
     /// The bundler's receipt.
     pub receipt: UserOperationReceipt,
-    /// The native value its calls sent (recipient, wei); empty when they reverted.
-    pub native_transfers: Vec<(Address, U256)>,
-    /// The ERC-20 transfers among its logs; empty when its calls reverted.
-    pub token_transfers: Vec<TokenTransfer>,
+    /// What its calls moved; nothing when they reverted.
+    pub moved: Movements,
     /// Why its calls reverted, decoded, when they did.
     pub revert_reason: Option<String>,
 }
@@ -60,23 +54,17 @@ pub struct Included {
 impl Included {
     /// The outcome of `calls`, included with `receipt`.
     pub fn new(receipt: UserOperationReceipt, calls: &[Call]) -> Self {
-        let (native_transfers, token_transfers, revert_reason) = if receipt.success {
-            let native = calls
-                .iter()
-                .filter(|call| !call.value.is_zero())
-                .map(|call| (call.to, call.value))
-                .collect();
-            let tokens = token_transfers(receipt.logs.iter().map(|log| &log.inner));
-            (native, tokens, None)
+        let (moved, revert_reason) = if receipt.success {
+            let logs = receipt.logs.iter().map(|log| &log.inner);
+            (Movements::executed(calls, logs), None)
         } else {
             let reason = RevertReason::decode(&receipt.reason).to_string();
-            (Vec::new(), Vec::new(), Some(reason))
+            (Movements::default(), Some(reason))
         };
         Self {
             user_op_hash: receipt.user_op_hash,
             receipt,
-            native_transfers,
-            token_transfers,
+            moved,
             revert_reason,
         }
     }
