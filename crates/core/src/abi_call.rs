@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Why text could not be read as a selector, calldata, call or amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AbiCallError {
     /// Neither a 4-byte hex selector nor a function signature.
     #[error(

@@ -3,6 +3,7 @@
 
 /// Why text is not an expiry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExpiryError {
     /// Neither a duration nor a date.
     #[error(

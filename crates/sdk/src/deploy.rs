@@ -11,6 +11,7 @@ pub use leash_bindings::Deployment;
 
 /// Why the contracts could not be deployed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DeployError {
     /// The chain has no code at the CREATE2 deployer's address.
     #[error("no CREATE2 deployer at {CREATE2_DEPLOYER} on this chain")]

@@ -76,6 +76,7 @@ impl Default for ReceiptWait {
 
 /// Why no receipt came.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReceiptWaitError {
     /// Asking for the receipt failed.
     #[error(transparent)]

@@ -3,6 +3,7 @@ use alloy_primitives::Bytes;
 /// An infrastructure failure of the simulator. A transaction or UserOperation that reverts is not
 /// an error: it is an outcome (see [`crate::BundleOutcome`]).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SimError {
     /// revm refused the transaction (bad nonce, insufficient funds for gas, invalid header) or its
     /// database failed.

@@ -57,6 +57,7 @@ const KDF: &str = "scrypt";
 
 /// Why a keystore could not be written or read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeystoreError {
     /// The file is not a version 3 keystore this crate can read.
     #[error("not a readable v3 keystore: {0}")]

@@ -50,6 +50,7 @@ pub struct SessionMetadata<G = serde_json::Value> {
 
 /// Why a session store operation failed; every variant names the file or directory involved.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionStoreError {
     /// Neither `$LEASH_HOME` nor a home directory is known.
     #[error("no session directory: set {LEASH_HOME_ENV} or HOME")]

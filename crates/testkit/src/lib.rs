@@ -1,6 +1,4 @@
-//! Test support shared by the leash crates' tests and benchmarks: the binaries of the npm
-//! toolchain that `scripts/toolchain` installs, an anvil with the rules leash needs, and the alto
-//! bundler in front of it.
+#![doc = include_str!("../README.md")]
 
 mod alto;
 

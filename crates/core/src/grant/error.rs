@@ -6,6 +6,7 @@ use alloy_primitives::{Address, Selector, U256};
 /// Why a grant cannot be built. Each names the offending permission by its index in the order
 /// they were added.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GrantError {
     /// A grant needs at least one permission.
     #[error("a session needs at least one permission")]

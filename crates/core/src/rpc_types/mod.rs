@@ -95,6 +95,7 @@ mod factory_json {
 
 /// Why a UserOperation cannot be converted between its packed and JSON-RPC shapes.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UserOperationConversionError {
     /// `initCode` is neither empty nor at least a 20-byte factory address.
     #[error("initCode of {0} bytes is shorter than a factory address")]
