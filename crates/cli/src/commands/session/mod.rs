@@ -10,9 +10,8 @@ use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use leash_core::{
-    abi_call::{parse_amount, parse_hex_data, parse_selector_list},
+    abi_call::parse_hex_data,
     expiry::{format_utc, parse_expiry},
-    permission::Permission,
 };
 use leash_sdk::service::{
     CreatedSession, OwnerSignature, SessionRequest, StoredSession, attach_owner_signature,
@@ -20,7 +19,10 @@ use leash_sdk::service::{
     session_key, session_state,
 };
 use leash_store::keystore::ScryptParams;
+use permission_flags::{PermissionArgs, describe_permission};
 use serde_json::json;
+
+mod permission_flags;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SessionCommand {
@@ -48,92 +50,6 @@ pub(crate) enum SessionCommand {
 }
 
 /// The permission flags: each maps to exactly one Wallet API permission type.
-#[derive(Debug, Args)]
-pub(crate) struct PermissionArgs {
-    /// `root`: any call (except on the account and the validator); cannot be combined.
-    #[arg(long)]
-    root: bool,
-    /// `native-token-transfer`: cumulative native value, e.g. 0.5ether or 1000 (wei).
-    #[arg(long, value_name = "AMOUNT")]
-    native: Option<String>,
-    /// `erc20-token-transfer`: cumulative amount of one token (base units, or 10ether for 18
-    /// decimals). Repeatable.
-    #[arg(long, value_name = "TOKEN:AMOUNT")]
-    erc20: Vec<String>,
-    /// `gas-limit`: cumulative maximum gas cost of the session's own operations, e.g. 0.01ether.
-    #[arg(long, value_name = "WEI")]
-    gas_limit: Option<String>,
-    /// `contract-access`: any function on this contract. Repeatable.
-    #[arg(long, value_name = "ADDRESS")]
-    contract: Vec<String>,
-    /// `account-functions`: these functions on the account itself.
-    #[arg(long, value_name = "SIG_OR_SELECTOR[,…]")]
-    account_functions: Option<String>,
-    /// `functions-on-all-contracts`: these functions on any contract.
-    #[arg(long, value_name = "SIG_OR_SELECTOR[,…]")]
-    functions: Option<String>,
-    /// `functions-on-contract`: these functions on this contract, e.g.
-    /// 0xAbc…:ping(),setValue(uint256). Repeatable.
-    #[arg(long, value_name = "ADDRESS:SIG_OR_SELECTOR[,…]")]
-    call: Vec<String>,
-}
-
-impl PermissionArgs {
-    fn permissions(&self) -> eyre::Result<Vec<Permission>> {
-        let mut permissions = Vec::new();
-        if self.root {
-            permissions.push(Permission::Root);
-        }
-        if let Some(amount) = &self.native {
-            let allowance = parse_amount(amount).usage("--native")?;
-            permissions.push(Permission::NativeTokenTransfer { allowance });
-        }
-        for spec in &self.erc20 {
-            let (token, amount) = spec.split_once(':').ok_or_else(|| {
-                Failure::usage(format!("--erc20 {spec:?}: expected TOKEN:AMOUNT"))
-            })?;
-            permissions.push(Permission::Erc20TokenTransfer {
-                address: parse_address(token, "--erc20")?,
-                allowance: parse_amount(amount).usage(format_args!("--erc20 {spec:?}"))?,
-            });
-        }
-        if let Some(amount) = &self.gas_limit {
-            let limit = parse_amount(amount).usage("--gas-limit")?;
-            permissions.push(Permission::GasLimit { limit });
-        }
-        for address in &self.contract {
-            let address = parse_address(address, "--contract")?;
-            permissions.push(Permission::ContractAccess { address });
-        }
-        if let Some(list) = &self.account_functions {
-            let functions = parse_selector_list(list).usage("--account-functions")?;
-            permissions.push(Permission::AccountFunctions { functions });
-        }
-        if let Some(list) = &self.functions {
-            let functions = parse_selector_list(list).usage("--functions")?;
-            permissions.push(Permission::FunctionsOnAllContracts { functions });
-        }
-        for spec in &self.call {
-            let (address, list) = spec.split_once(':').ok_or_else(|| {
-                Failure::usage(format!(
-                    "--call {spec:?}: expected ADDRESS:SIG_OR_SELECTOR[,…]"
-                ))
-            })?;
-            permissions.push(Permission::FunctionsOnContract {
-                address: parse_address(address, "--call")?,
-                functions: parse_selector_list(list).usage(format_args!("--call {spec:?}"))?,
-            });
-        }
-        if permissions.is_empty() {
-            return Err(Failure::usage(
-                "a session needs at least one permission: --root, --native, --erc20, \
-                 --gas-limit, --contract, --account-functions, --functions or --call",
-            ));
-        }
-        Ok(permissions)
-    }
-}
-
 #[derive(Debug, Args)]
 pub(crate) struct CreateArgs {
     #[command(flatten)]
@@ -453,43 +369,4 @@ fn clear(out: &Output, session: Option<&str>, all: bool) -> eyre::Result<()> {
     }
     out.document(json!({ "deleted": ids }));
     Ok(())
-}
-
-fn describe_permission(permission: &Permission) -> String {
-    match permission {
-        Permission::Root => "root".to_owned(),
-        Permission::NativeTokenTransfer { allowance } => {
-            format!("native-token-transfer {allowance} wei")
-        }
-        Permission::Erc20TokenTransfer { address, allowance } => {
-            format!("erc20-token-transfer {allowance} of {address}")
-        }
-        Permission::GasLimit { limit } => format!("gas-limit {limit} wei"),
-        Permission::ContractAccess { address } => format!("contract-access {address}"),
-        Permission::AccountFunctions { functions } => {
-            format!("account-functions {}", join(functions))
-        }
-        Permission::FunctionsOnAllContracts { functions } => {
-            format!("functions-on-all-contracts {}", join(functions))
-        }
-        Permission::FunctionsOnContract { address, functions } => {
-            format!("functions-on-contract {address} {}", join(functions))
-        }
-    }
-}
-
-fn join(selectors: &[alloy_primitives::Selector]) -> String {
-    selectors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn parse_address(text: &str, flag: &str) -> eyre::Result<Address> {
-    text.trim().parse().map_err(|_| {
-        Failure::usage(format!(
-            "{flag}: {text:?} is not an address (0x and 40 hex digits)"
-        ))
-    })
 }
