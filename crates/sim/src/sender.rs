@@ -26,8 +26,9 @@ use leash_core::{
 };
 use std::{
     future::{Future, IntoFuture},
+    ops::{Deref, DerefMut},
     pin::pin,
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     task::{Context, Poll, Waker},
 };
 
@@ -39,14 +40,48 @@ use std::{
 /// error), a revert of the account's calls in the estimate as [`SenderError::Reverted`].
 #[derive(Debug)]
 pub struct SimSender<'a> {
-    chain: Mutex<&'a mut Chain>,
+    chain: Held<'a>,
+}
+
+/// The chain a sender sends to: borrowed for the sender's life (a test, the demo), or shared
+/// with other holders (a server's request handlers and its bundling task).
+#[derive(Debug)]
+enum Held<'a> {
+    Borrowed(Mutex<&'a mut Chain>),
+    Shared(Arc<Mutex<Chain>>),
+}
+
+/// The locked chain, whichever way it is held.
+enum Locked<'g, 'a> {
+    Borrowed(MutexGuard<'g, &'a mut Chain>),
+    Shared(MutexGuard<'g, Chain>),
+}
+
+impl Deref for Locked<'_, '_> {
+    type Target = Chain;
+
+    fn deref(&self) -> &Chain {
+        match self {
+            Self::Borrowed(chain) => chain,
+            Self::Shared(chain) => chain,
+        }
+    }
+}
+
+impl DerefMut for Locked<'_, '_> {
+    fn deref_mut(&mut self) -> &mut Chain {
+        match self {
+            Self::Borrowed(chain) => chain,
+            Self::Shared(chain) => chain,
+        }
+    }
 }
 
 impl<'a> SimSender<'a> {
     /// Sends to `chain` until dropped.
     pub fn new(chain: &'a mut Chain) -> Self {
         Self {
-            chain: Mutex::new(chain),
+            chain: Held::Borrowed(Mutex::new(chain)),
         }
     }
 
@@ -159,10 +194,27 @@ impl<'a> SimSender<'a> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, &'a mut Chain> {
+    fn lock(&self) -> Locked<'_, 'a> {
         // A panic while holding the lock leaves no half-written state: revm commits whole
         // transactions or nothing.
-        self.chain.lock().unwrap_or_else(PoisonError::into_inner)
+        match &self.chain {
+            Held::Borrowed(chain) => {
+                Locked::Borrowed(chain.lock().unwrap_or_else(PoisonError::into_inner))
+            }
+            Held::Shared(chain) => {
+                Locked::Shared(chain.lock().unwrap_or_else(PoisonError::into_inner))
+            }
+        }
+    }
+}
+
+impl SimSender<'static> {
+    /// Sends to a chain others hold too; each call locks it only for its own duration, so the
+    /// holders take turns operation by operation.
+    pub fn shared(chain: Arc<Mutex<Chain>>) -> Self {
+        Self {
+            chain: Held::Shared(chain),
+        }
     }
 }
 

@@ -106,6 +106,26 @@ pub enum ServiceError {
     /// Installing the validator was asked for, but it is installed.
     #[error("the validator is installed; re-delegating alone needs no UserOperation: use --via tx")]
     ValidatorInstalled,
+    /// A signature of a UserOperation hash that recovers to another key than the one that must
+    /// sign it, raw or as an EIP-191 message.
+    #[error(
+        "the signature of UserOperation {user_op_hash} does not recover to {expected} (neither \
+         over the hash nor over its EIP-191 message)"
+    )]
+    OperationSignatureMismatch {
+        /// The UserOperation hash.
+        user_op_hash: B256,
+        /// The key that must sign it.
+        expected: Address,
+    },
+    /// A chain is asked for that this service does not serve.
+    #[error("chain {requested} is not served here (this serves chain {served})")]
+    UnservedChain {
+        /// The chain asked for.
+        requested: u64,
+        /// The chain served.
+        served: u64,
+    },
     /// Validation refused the UserOperation, or its calls revert in the estimate.
     #[error("{0}")]
     Denied(Denial),
@@ -209,6 +229,8 @@ impl ServiceError {
             Self::MalformedSignature(_) => 1011,
             Self::BundlerWrongChain { .. } => 1012,
             Self::ValidatorInstalled => 1013,
+            Self::OperationSignatureMismatch { .. } => 1014,
+            Self::UnservedChain { .. } => 1015,
             Self::Denied(_) => 2001,
             Self::TransactionDenied { .. } => 2002,
             Self::Reverted { .. } => 2003,
@@ -330,6 +352,14 @@ mod tests {
                 node: 2,
             },
             ServiceError::ValidatorInstalled,
+            ServiceError::OperationSignatureMismatch {
+                user_op_hash: B256::ZERO,
+                expected: Address::ZERO,
+            },
+            ServiceError::UnservedChain {
+                requested: 1,
+                served: 31337,
+            },
             ServiceError::Denied(Denial::Validation("rule".into())),
             ServiceError::TransactionDenied {
                 what: "revokeSession".into(),

@@ -3,13 +3,15 @@
 //! `Provider` (and, for UserOperations, any [`UserOperationSender`]); none prints, reads files
 //! other than the session store, or builds a transport.
 //!
-//! - Sessions ([`sessions`]): [`create_session`], [`attach_owner_signature`],
+//! - Sessions ([`sessions`]): [`create_session`] (or [`grant_session`] for a key held
+//!   elsewhere), [`attach_owner_signature`] / [`with_owner_signature`],
 //!   [`resolve_session`], [`session_state`]; on chain ([`transactions`]): [`enable_session`],
 //!   [`revoke_session`], [`revoke_all_sessions`], and [`send_checked`] beneath them.
 //! - Sending ([`send`]): [`SessionSend::open`] chooses the signature form, then
 //!   [`SessionSend::prepare`] gives the unsigned operation and its digest and
 //!   [`SessionSend::finalize`] attaches the key's signature and submits it; [`wait_included`]
-//!   and [`Included`] report the outcome.
+//!   and [`Included`] report the outcome. [`prepare_owner_calls`] does the owner's first step;
+//!   [`verify_operation_signature`] checks a signature made elsewhere (raw or `personal_sign`).
 //! - Delegation ([`delegate`]): [`Delegation::read`], [`delegate_by_transaction`],
 //!   [`delegate_by_user_operation`].
 //! - The node ([`chain`]): [`grant_domain`], [`require_deployments`], [`chain_time`], [`fees`],
@@ -25,6 +27,7 @@ mod error;
 pub mod outcome;
 pub mod send;
 pub mod sessions;
+pub mod signatures;
 pub mod transactions;
 
 pub use chain::{
@@ -33,9 +36,11 @@ pub use chain::{
 pub use delegate::{Delegation, delegate_by_transaction, delegate_by_user_operation};
 pub use error::ServiceError;
 pub use outcome::{Included, wait_included};
-pub use send::{SessionSend, submit};
+pub use send::{SessionSend, prepare_owner_calls, submit};
 pub use sessions::{
-    CreatedSession, OwnerSignature, SessionRequest, StoredSession, attach_owner_signature,
-    create_session, resolve_session, session_key, session_state,
+    CreatedSession, GrantTerms, OwnerSignature, SessionRequest, StoredSession,
+    attach_owner_signature, create_session, grant_session, resolve_session, session_key,
+    session_state, with_owner_signature,
 };
+pub use signatures::{OperationSignature, SignedPayload, verify_operation_signature};
 pub use transactions::{enable_session, revoke_all_sessions, revoke_session, send_checked};

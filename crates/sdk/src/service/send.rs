@@ -6,16 +6,19 @@ use super::{
     ServiceError, StoredSession,
     chain::{require_deployments, session_domain},
 };
-use crate::{session_reads::read_session_state, transport::DirectSender};
-use alloy_primitives::B256;
+use crate::{deploy::Deployment, session_reads::read_session_state, transport::DirectSender};
+use alloy_primitives::{Address, B256};
 use alloy_provider::Provider;
 use alloy_signer::SignerSync;
 use leash_bindings::SessionGrant;
 use leash_core::{
-    calls::Call,
+    calls::{Call, execute_calldata},
     error::OperationError,
     grant::GrantDomain,
-    prepare::{Fees, PreparedOperation, UnsignedOperation, unsigned_session_operation},
+    prepare::{
+        Fees, PreparedOperation, UnsignedOperation, unsigned_owner_operation,
+        unsigned_session_operation,
+    },
     sender::{SenderError, UserOperationSender},
     session_signature::SessionAuth,
     session_state::{OnChainStatus, SessionState},
@@ -49,6 +52,17 @@ impl SessionSend {
         let domain = session_domain(provider, &session).await?;
         require_deployments(provider).await?;
         let state = read_session_state(provider, &domain, &session.grant).await?;
+        Self::with_state(session, domain, state)
+    }
+
+    /// Opens `session` with its `state` on the chain of `domain` already read (a chain without a
+    /// node, or a caller that checked the chain itself); the signature form is chosen as in
+    /// [`SessionSend::open`].
+    pub fn with_state(
+        session: StoredSession,
+        domain: GrantDomain,
+        state: SessionState,
+    ) -> Result<Self, ServiceError> {
         let lazy = match (state.status, &session.grant.owner_signature) {
             (OnChainStatus::Unused, Some(_)) => true,
             (OnChainStatus::Unused, None) => {
@@ -164,6 +178,23 @@ impl SessionSend {
     pub fn refusal(&self, error: SenderError) -> ServiceError {
         ServiceError::from_sender(error, Some(&self.state))
     }
+}
+
+/// The owner's operation of `account` making `calls`, its gas estimated through `sender` with the
+/// placeholder signature, unsigned: the account must already be delegated to `LeashAccount`.
+/// The owner signs [`UnsignedOperation::user_op_hash`] and [`UnsignedOperation::with_signature`]
+/// attaches it.
+pub async fn prepare_owner_calls<S: UserOperationSender>(
+    sender: &S,
+    account: Address,
+    calls: &[Call],
+    fees: Fees,
+) -> Result<UnsignedOperation, ServiceError> {
+    let call_data = execute_calldata(calls)?;
+    let delegate = Deployment::leash_account().address();
+    unsigned_owner_operation(sender, account, call_data, None, delegate, fees)
+        .await
+        .map_err(|error| ServiceError::from_sender(error, None))
 }
 
 /// Submits `prepared` through `sender` and checks that the sender acknowledged this very

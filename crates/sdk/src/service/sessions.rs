@@ -6,7 +6,7 @@ use super::{
     chain::{chain_time, grant_domain, require_deployments, session_domain},
 };
 use crate::session_reads::read_session_state;
-use alloy_primitives::{Address, Bytes, Signature};
+use alloy_primitives::{Address, B256, Bytes, Signature};
 use alloy_provider::Provider;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
@@ -14,6 +14,7 @@ use leash_core::{
     expiry::parse_expiry,
     grant::SessionGrantBuilder,
     permission::Permission,
+    grant::GrantDomain,
     session_state::{GrantRecord, SessionState},
 };
 use leash_store::session_store::{SessionMetadata, SessionStore};
@@ -71,28 +72,25 @@ pub async fn create_session<P: Provider, S: SignerSync + alloy_signer::Signer>(
     let now = chain_time(provider).await?;
     let valid_until = parse_expiry(&request.expires, now).map_err(ServiceError::InvalidExpiry)?;
     let session_key = PrivateKeySigner::random();
-    let grant = SessionGrantBuilder::new(account, session_key.address(), domain.validator)
-        .valid_until(valid_until)
-        .permissions(request.permissions)
-        .build(now)
-        .map_err(ServiceError::InvalidGrant)?;
-    let owner_signature = match &owner {
-        OwnerSignature::Key(key) => Some(domain.sign(*key, &grant)?),
-        OwnerSignature::External(_) => None,
-    };
-    let typed_data = owner_signature.is_none().then(|| domain.typed_data(&grant));
-    let record = GrantRecord::new(&grant, owner_signature).ok_or(ServiceError::UnencodableGrant)?;
-    let session = StoredSession {
-        session_id: domain.session_id(&grant),
-        session_key: session_key.address(),
-        account,
-        chain_id: domain.chain_id,
-        validator: domain.validator,
-        grant: record,
-        created_at: unix_now(),
-        expires_at: valid_until,
-        label: request.label,
-    };
+    let mut session = grant_session(
+        domain,
+        now,
+        GrantTerms {
+            account,
+            session_key: session_key.address(),
+            permissions: request.permissions,
+            valid_until,
+            label: request.label,
+        },
+    )?;
+    if let OwnerSignature::Key(key) = &owner {
+        session.grant.owner_signature = Some(domain.sign(*key, &session.grant.grant())?);
+    }
+    let typed_data = session
+        .grant
+        .owner_signature
+        .is_none()
+        .then(|| domain.typed_data(&session.grant.grant()));
     store.create(&session_key, &session, password)?;
     Ok(CreatedSession {
         session,
@@ -100,10 +98,52 @@ pub async fn create_session<P: Provider, S: SignerSync + alloy_signer::Signer>(
     })
 }
 
-/// Attaches the owner's signature of the session id to a session stored unsigned, after checking
-/// that it recovers to the account: a wrong one would only show up as an `AA24` at first use.
-pub fn attach_owner_signature(
-    store: &SessionStore,
+/// What a grant gives, to whom.
+#[derive(Clone, Debug)]
+pub struct GrantTerms {
+    /// The account granting.
+    pub account: Address,
+    /// The session key's address (its private key may live anywhere).
+    pub session_key: Address,
+    /// The Wallet API permissions.
+    pub permissions: Vec<Permission>,
+    /// When it ends, in unix seconds.
+    pub valid_until: u64,
+    /// A name for people.
+    pub label: String,
+}
+
+/// A new session of `terms` in `domain`, unsigned and not stored: the grant checked against every
+/// rule of the validator at the chain time `now`, with a random salt so that equal terms still
+/// give distinct sessions (a revoked one must not block its successor).
+pub fn grant_session(
+    domain: GrantDomain,
+    now: u64,
+    terms: GrantTerms,
+) -> Result<StoredSession, ServiceError> {
+    let grant = SessionGrantBuilder::new(terms.account, terms.session_key, domain.validator)
+        .valid_until(terms.valid_until)
+        .salt(B256::random().into())
+        .permissions(terms.permissions)
+        .build(now)
+        .map_err(ServiceError::InvalidGrant)?;
+    let record = GrantRecord::new(&grant, None).ok_or(ServiceError::UnencodableGrant)?;
+    Ok(StoredSession {
+        session_id: domain.session_id(&grant),
+        session_key: terms.session_key,
+        account: terms.account,
+        chain_id: domain.chain_id,
+        validator: domain.validator,
+        grant: record,
+        created_at: unix_now(),
+        expires_at: terms.valid_until,
+        label: terms.label,
+    })
+}
+
+/// `session` with the owner's `signature` of its id, after checking that it recovers to the
+/// account: a wrong one would only show up as an `AA24` at first use.
+pub fn with_owner_signature(
     mut session: StoredSession,
     signature: Bytes,
 ) -> Result<StoredSession, ServiceError> {
@@ -118,6 +158,17 @@ pub fn attach_owner_signature(
         });
     }
     session.grant.owner_signature = Some(signature);
+    Ok(session)
+}
+
+/// Attaches the owner's signature of the session id to a session stored unsigned (checked as
+/// [`with_owner_signature`] does) and stores it.
+pub fn attach_owner_signature(
+    store: &SessionStore,
+    session: StoredSession,
+    signature: Bytes,
+) -> Result<StoredSession, ServiceError> {
+    let session = with_owner_signature(session, signature)?;
     store.update_metadata(&session)?;
     Ok(session)
 }

@@ -3,6 +3,7 @@
 
 mod bundle;
 mod calls;
+mod sessions;
 
 use crate::{
     SimError,
