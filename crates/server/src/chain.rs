@@ -1,0 +1,124 @@
+//! The embedded chain the server serves: leash-sim's revm chain, shared by the request handlers
+//! and the bundling task.
+
+use crate::error::StartError;
+use alloy_primitives::{B256, U256, b256, uint};
+use alloy_signer_local::PrivateKeySigner;
+use leash_bindings::Deployment;
+use leash_core::{calls::install_validator_calldata, eip7702::sign_authorization};
+use leash_core::{
+    grant::GrantDomain,
+    session_state::{GrantRecord, SessionState},
+};
+use leash_sim::{BundleOutcome, Chain, SimError, SimSender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// The private keys of anvil's ten default dev accounts (mnemonic `test test … junk`): public
+/// test keys, so wallets and scripts written against anvil work against the embedded chain.
+pub const DEV_ACCOUNT_KEYS: [B256; 10] = [
+    b256!("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
+    b256!("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
+    b256!("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"),
+    b256!("0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"),
+    b256!("0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"),
+    b256!("0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"),
+    b256!("0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e"),
+    b256!("0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356"),
+    b256!("0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97"),
+    b256!("0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"),
+];
+
+/// What each dev account holds, as on anvil: 10,000 ether.
+const DEV_ACCOUNT_BALANCE: U256 = uint!(10_000_000_000_000_000_000_000_U256);
+
+/// The embedded chain, shared: every holder locks it for one read or one bundle at a time.
+#[derive(Clone, Debug)]
+pub struct EmbeddedChain {
+    chain: Arc<Mutex<Chain>>,
+    domain: GrantDomain,
+}
+
+impl EmbeddedChain {
+    /// A fresh chain (id 31337, every leash contract deployed) whose ten anvil dev accounts are
+    /// funded, delegated to `LeashAccount` and have `SessionKeyValidator` installed: the hosted
+    /// flow's first step ("delegate your account") is done, so a session can be granted at once.
+    pub fn dev() -> Result<Self, StartError> {
+        let mut chain = Chain::new()?;
+        for key in DEV_ACCOUNT_KEYS {
+            let owner =
+                PrivateKeySigner::from_bytes(&key).map_err(|error| StartError::DevAccount {
+                    account: None,
+                    reason: error.to_string(),
+                })?;
+            chain.set_balance(owner.address(), DEV_ACCOUNT_BALANCE)?;
+            let outcome = delegate(&mut chain, &owner)?;
+            if !matches!(outcome, BundleOutcome::Included { .. }) {
+                return Err(StartError::DevAccount {
+                    account: Some(owner.address()),
+                    reason: format!("{outcome:?}"),
+                });
+            }
+        }
+        Ok(Self::new(chain))
+    }
+
+    /// Serves `chain` as it is (tests prepare one first).
+    pub fn new(chain: Chain) -> Self {
+        let domain = chain.grant_domain();
+        Self {
+            chain: Arc::new(Mutex::new(chain)),
+            domain,
+        }
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.domain.chain_id
+    }
+
+    /// The grant domain of the chain's `SessionKeyValidator`.
+    pub fn domain(&self) -> GrantDomain {
+        self.domain
+    }
+
+    /// A sender of UserOperations to the chain.
+    pub fn sender(&self) -> SimSender<'static> {
+        SimSender::shared(Arc::clone(&self.chain))
+    }
+
+    /// The chain's clock, which session windows are checked against.
+    pub fn now(&self) -> u64 {
+        self.lock().timestamp()
+    }
+
+    /// `record`'s session as the validator sees it.
+    pub fn session_state(&self, record: &GrantRecord) -> Result<SessionState, SimError> {
+        self.lock().session_state(&self.domain, record)
+    }
+
+    /// The chain itself, for reads outside the server (tests, a status page).
+    pub fn with_chain<T>(&self, read: impl FnOnce(&mut Chain) -> T) -> T {
+        read(&mut self.lock())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Chain> {
+        // revm commits whole transactions or nothing, so a panic elsewhere left no torn state.
+        self.chain.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Delegates `owner` to `LeashAccount` with `SessionKeyValidator` installed, in one owner
+/// UserOperation whose bundle carries the authorization. The bundler (anvil's first account) sends
+/// that bundle itself, and a transaction's sender has its nonce raised before authorizations
+/// apply, so its own authorization must name the next nonce.
+fn delegate(chain: &mut Chain, owner: &PrivateKeySigner) -> Result<BundleOutcome, StartError> {
+    let nonce = chain.nonce(owner.address())? + u64::from(owner.address() == chain.bundler());
+    let delegate = Deployment::leash_account().address();
+    let authorization =
+        sign_authorization(owner, chain.chain_id(), delegate, nonce).map_err(SimError::from)?;
+    Ok(SimSender::new(chain).owner_operation(
+        owner,
+        install_validator_calldata(),
+        Some(authorization),
+    )?)
+}

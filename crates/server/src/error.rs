@@ -1,0 +1,173 @@
+//! Every failure the server answers with, as a JSON-RPC error object: a code clients act on
+//! (viem retries some codes, so deterministic failures never use -32603), the sentence, and
+//! `data` with leash's own stable code.
+
+use crate::state::StateError;
+use alloy_primitives::{Address, B256};
+use jsonrpsee::types::ErrorObjectOwned;
+use leash_core::denial::Denial;
+use leash_sdk::service::ServiceError;
+use leash_sim::SimError;
+use serde_json::{Value, json};
+
+/// The JSON-RPC error codes the server answers with.
+pub mod codes {
+    /// A request that does not match the method's schema; `data.field` names the field.
+    pub const INVALID_PARAMS: i32 = -32602;
+    /// Input the schema accepts but leash refuses (ServiceError `1xxx`, an operation that was
+    /// not prepared here): not retried by clients.
+    pub const INVALID_INPUT: i32 = -32000;
+    /// Validation refused the UserOperation (ServiceError 2001): `data.reason` says which
+    /// session, which rule and the numbers.
+    pub const DENIED: i32 = -32001;
+    /// A transaction would revert or did (ServiceError 2002, 2003).
+    pub const REVERTED: i32 = -32002;
+    /// The chain or the state store failed (ServiceError `3xxx`): transient, worth a retry.
+    pub const INTERNAL: i32 = -32603;
+    /// EIP-5792: no calls with this id.
+    pub const UNKNOWN_BUNDLE_ID: i32 = 5730;
+}
+
+/// leash codes of the server's own failures, beside ServiceError's `1xxx`–`3xxx`.
+pub mod leash_codes {
+    /// A malformed request.
+    pub const INVALID_PARAMS: u32 = 4001;
+    /// `wallet_sendPreparedCalls` with an operation this server did not prepare.
+    pub const NOT_PREPARED: u32 = 4002;
+    /// An unknown call id.
+    pub const UNKNOWN_CALL: u32 = 4003;
+    /// The embedded chain failed.
+    pub const CHAIN: u32 = 4004;
+    /// The state store failed.
+    pub const STATE: u32 = 4005;
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RpcError {
+    /// The request does not match the method's schema.
+    #[error("invalid params: {field}: {reason}")]
+    InvalidParams {
+        /// The field, as a path (`calls[0].to`); `params` for the whole.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A use case of the SDK failed.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The operation sent back was not prepared here (or was changed since: its hash differs).
+    #[error(
+        "UserOperation {user_op_hash} was not prepared by this server (prepare it with \
+         wallet_prepareCalls and send back its data unchanged)"
+    )]
+    NotPrepared {
+        /// The hash of the operation sent back.
+        user_op_hash: B256,
+    },
+    /// No calls have this id.
+    #[error("unknown calls id {id}")]
+    UnknownCall {
+        /// The id asked for.
+        id: String,
+    },
+    /// The embedded chain failed.
+    #[error("chain: {0}")]
+    Chain(#[from] SimError),
+    /// The state store failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+impl RpcError {
+    /// A malformed `field`.
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidParams {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The JSON-RPC code.
+    pub fn code(&self) -> i32 {
+        match self {
+            Self::InvalidParams { .. } => codes::INVALID_PARAMS,
+            Self::Service(error) => match error.code() {
+                2001 => codes::DENIED,
+                2000..3000 => codes::REVERTED,
+                3000.. => codes::INTERNAL,
+                _ => codes::INVALID_INPUT,
+            },
+            Self::NotPrepared { .. } => codes::INVALID_INPUT,
+            Self::UnknownCall { .. } => codes::UNKNOWN_BUNDLE_ID,
+            Self::Chain(_) | Self::State(_) => codes::INTERNAL,
+        }
+    }
+
+    /// leash's stable code: ServiceError's, or the server's own `4xxx`.
+    pub fn leash_code(&self) -> u32 {
+        match self {
+            Self::InvalidParams { .. } => leash_codes::INVALID_PARAMS,
+            Self::Service(error) => error.code(),
+            Self::NotPrepared { .. } => leash_codes::NOT_PREPARED,
+            Self::UnknownCall { .. } => leash_codes::UNKNOWN_CALL,
+            Self::Chain(_) => leash_codes::CHAIN,
+            Self::State(_) => leash_codes::STATE,
+        }
+    }
+
+    /// `data`: the leash code, and what a program needs without parsing the sentence.
+    fn data(&self) -> Value {
+        let mut data = json!({ "leashCode": self.leash_code() });
+        match self {
+            Self::InvalidParams { field, .. } => data["field"] = json!(field),
+            Self::Service(ServiceError::Denied(denial)) => {
+                let (kind, reason) = match denial {
+                    Denial::Validation(reason) => ("validation", reason),
+                    Denial::Execution(reason) => ("execution", reason),
+                };
+                data["denial"] = json!(kind);
+                data["reason"] = json!(reason);
+            }
+            Self::Service(ServiceError::OperationSignatureMismatch { expected, .. }) => {
+                data["expectedSigner"] = json!(expected);
+            }
+            Self::Service(ServiceError::SignatureMismatch {
+                account, recovered, ..
+            }) => {
+                data["expectedSigner"] = json!(account);
+                data["recovered"] = json!(recovered.map(Address::from));
+            }
+            Self::NotPrepared { user_op_hash } => data["userOpHash"] = json!(user_op_hash),
+            _ => {}
+        }
+        data
+    }
+}
+
+impl From<RpcError> for ErrorObjectOwned {
+    fn from(error: RpcError) -> Self {
+        ErrorObjectOwned::owned(error.code(), error.to_string(), Some(error.data()))
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The embedded chain could not be built.
+    #[error("embedded chain: {0}")]
+    Chain(#[from] SimError),
+    /// A dev account could not be set up.
+    #[error("dev account {}: {reason}", account.map_or_else(|| "key".to_owned(), |a| a.to_string()))]
+    DevAccount {
+        /// The account, when its key parsed.
+        account: Option<Address>,
+        /// What failed.
+        reason: String,
+    },
+    /// The listening socket could not be opened.
+    #[error("listening: {0}")]
+    Listen(#[from] std::io::Error),
+}

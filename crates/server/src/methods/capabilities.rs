@@ -1,0 +1,41 @@
+//! `wallet_getCapabilities`: what this server supports, keyed by its chain id.
+
+use super::Context;
+use crate::{error::RpcError, params::positional, state::State};
+use alloy_primitives::Address;
+use jsonrpsee::types::Params;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The Wallet API's eight permission types, all of which leash enforces on chain.
+const PERMISSION_TYPES: [&str; 8] = [
+    "root",
+    "native-token-transfer",
+    "erc20-token-transfer",
+    "gas-limit",
+    "contract-access",
+    "account-functions",
+    "functions-on-all-contracts",
+    "functions-on-contract",
+];
+
+pub(super) async fn handle<S: State>(
+    params: Params<'static>,
+    context: Arc<Context<S>>,
+) -> Result<Value, RpcError> {
+    // The account is checked for shape only: every account on this chain has the same
+    // capabilities.
+    let _account: Address = positional(&params, 0)?;
+    let chain_id = format!("{:#x}", context.chain.chain_id());
+    Ok(json!({
+        chain_id: {
+            "atomic": { "status": "supported" },
+            "permissions": {
+                "supported": true,
+                "keyTypes": ["secp256k1"],
+                "signerTypes": ["keys"],
+                "permissionTypes": PERMISSION_TYPES,
+            },
+        }
+    }))
+}

@@ -1,0 +1,109 @@
+//! The JSON-RPC methods: each parses its request, calls leash-sdk's service over the embedded
+//! chain, and answers in the Wallet API's shape.
+
+mod calls_status;
+mod capabilities;
+mod create_session;
+mod prepare_calls;
+mod send_prepared_calls;
+
+use crate::{
+    bundler::Submission,
+    chain::EmbeddedChain,
+    error::RpcError,
+    state::{State, WireSessionId},
+};
+use alloy_primitives::U64;
+use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
+use leash_sdk::service::{ServiceError, StoredSession};
+use std::{future::Future, sync::Arc};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What every method works with.
+#[derive(Debug)]
+pub(crate) struct Context<S> {
+    pub(crate) chain: EmbeddedChain,
+    pub(crate) state: Arc<S>,
+    pub(crate) submissions: UnboundedSender<Submission>,
+}
+
+impl<S: State> Context<S> {
+    /// The served chain's id, when it is the one `requested`.
+    fn served_chain(&self, requested: U64) -> Result<u64, RpcError> {
+        let served = self.chain.chain_id();
+        if requested == U64::from(served) {
+            Ok(served)
+        } else {
+            Err(ServiceError::UnservedChain {
+                requested: requested.saturating_to(),
+                served,
+            }
+            .into())
+        }
+    }
+
+    /// The session with wire id `id`.
+    async fn session(&self, id: WireSessionId) -> Result<StoredSession, RpcError> {
+        self.state.session(id).await?.ok_or_else(|| {
+            ServiceError::SessionNotFound {
+                prefix: id.to_string(),
+            }
+            .into()
+        })
+    }
+}
+
+/// Every method, over `context`.
+pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>> {
+    let mut module = RpcModule::new(context);
+    register(
+        &mut module,
+        "wallet_createSession",
+        create_session::handle::<S>,
+    );
+    register(
+        &mut module,
+        "wallet_prepareCalls",
+        prepare_calls::handle::<S>,
+    );
+    register(
+        &mut module,
+        "wallet_sendPreparedCalls",
+        send_prepared_calls::handle::<S>,
+    );
+    register(
+        &mut module,
+        "wallet_getCallsStatus",
+        calls_status::handle::<S>,
+    );
+    register(
+        &mut module,
+        "wallet_getCapabilities",
+        capabilities::handle::<S>,
+    );
+    module
+}
+
+/// Registers `handler` as `name`, its `RpcError` answered as a JSON-RPC error object.
+fn register<S, F, Fut, T>(module: &mut RpcModule<Context<S>>, name: &'static str, handler: F)
+where
+    S: State,
+    F: Fn(jsonrpsee::types::Params<'static>, Arc<Context<S>>) -> Fut
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    Fut: Future<Output = Result<T, RpcError>> + Send + 'static,
+    T: serde::Serialize + Clone + 'static,
+{
+    let registered = module.register_async_method(name, move |params, context, _| {
+        let handler = handler.clone();
+        async move {
+            handler(params, context)
+                .await
+                .map_err(ErrorObjectOwned::from)
+        }
+    });
+    // Names are the literals above, each registered once.
+    debug_assert!(registered.is_ok(), "{name} registered twice");
+}

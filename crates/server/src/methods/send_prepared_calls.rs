@@ -1,0 +1,102 @@
+//! `wallet_sendPreparedCalls`: the operation recomputed from `data` (nothing the client returns
+//! is trusted: a changed field changes the hash, which then names nothing prepared here), the
+//! signature checked against the key that must sign, then handed to the bundling task. It answers
+//! at once and is idempotent by hash: clients retry, and a retry must not send twice.
+
+use super::Context;
+use crate::{
+    bundler::Submission,
+    error::RpcError,
+    params::positional,
+    state::{CallStatus, PreparedCall, PreparedSigner, State},
+    wire::{
+        calls::Details,
+        prepare::USER_OPERATION_TYPE,
+        send::{SendPreparedCallsRequest, SendPreparedCallsResponse, call_id},
+        user_operation::from_wire,
+    },
+};
+use alloy_primitives::{B256, Signature};
+use jsonrpsee::types::Params;
+use leash_bindings::Deployment;
+use leash_core::{prepare::UnsignedOperation, user_operation::user_operation_hash};
+use leash_sdk::service::{ServiceError, SessionSend, verify_operation_signature};
+use std::sync::Arc;
+
+pub(super) async fn handle<S: State>(
+    params: Params<'static>,
+    context: Arc<Context<S>>,
+) -> Result<SendPreparedCallsResponse, RpcError> {
+    let request: SendPreparedCallsRequest = positional(&params, 0)?;
+    if request.kind != USER_OPERATION_TYPE {
+        return Err(RpcError::invalid(
+            "params[0].type",
+            format!(
+                "only {USER_OPERATION_TYPE} is served, not {:?}",
+                request.kind
+            ),
+        ));
+    }
+    let chain_id = context.served_chain(request.chain_id)?;
+    let signature = request.signature.signature("params[0].signature")?;
+    let op = from_wire(request.data, "params[0].data")?;
+    let user_op_hash = user_operation_hash(
+        &op.operation,
+        Deployment::entry_point().address(),
+        chain_id,
+        Some(Deployment::leash_account().address()),
+    )
+    .map_err(ServiceError::from)?;
+    let prepared = context
+        .state
+        .prepared(user_op_hash)
+        .await?
+        .ok_or(RpcError::NotPrepared { user_op_hash })?;
+    let submission = signed(&context, &prepared, &signature).await?;
+    let id = call_id(chain_id, user_op_hash);
+    let response = SendPreparedCallsResponse {
+        id: id.clone(),
+        prepared_call_ids: vec![id],
+        details: Details::user_operation(user_op_hash, Some(&prepared.calls)),
+    };
+    if context.state.start_call(user_op_hash).await?
+        && context.submissions.send(submission).is_err()
+    {
+        let stopped = CallStatus::Failed("the server is stopping".to_owned());
+        context.state.set_status(user_op_hash, stopped).await?;
+    }
+    Ok(response)
+}
+
+/// `prepared` with `signature`, checked to be by the key that must sign it (over the hash, or
+/// over its EIP-191 message), in the form the contracts verify.
+async fn signed<S: State>(
+    context: &Context<S>,
+    prepared: &PreparedCall,
+    signature: &Signature,
+) -> Result<Submission, RpcError> {
+    let hash: B256 = prepared.user_op_hash;
+    let unsigned = UnsignedOperation {
+        op: prepared.operation.clone(),
+        user_op_hash: hash,
+    };
+    match prepared.signer {
+        PreparedSigner::Session(id) => {
+            let session = context.session(id).await?;
+            let checked = verify_operation_signature(hash, signature, session.session_key)?;
+            let state = context.chain.session_state(&session.grant)?;
+            let send = SessionSend::with_state(session, context.chain.domain(), state.clone())?;
+            Ok(Submission {
+                operation: send.attach(unsigned, &checked.contract_form)?,
+                session_state: Some(state),
+            })
+        }
+        PreparedSigner::Owner(account) => {
+            let checked = verify_operation_signature(hash, signature, account)?;
+            Ok(Submission {
+                operation: unsigned.with_signature(checked.contract_form),
+                session_state: None,
+            })
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The Wallet API's JSON shapes (docs/server.md; captured from the official client): hex strings
+//! for quantities, JSON numbers only where the client requires them, unknown request fields
+//! ignored (clients echo fields back).
+
+pub(crate) mod calls;
+pub(crate) mod prepare;
+pub(crate) mod send;
+pub(crate) mod session;
+pub(crate) mod signature;
+pub(crate) mod status;
+pub(crate) mod user_operation;

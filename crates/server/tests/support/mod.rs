@@ -1,0 +1,152 @@
+//! A server on loopback over the embedded chain, a JSON-RPC client for it, and `cast` to sign
+//! as a wallet script would.
+
+use alloy_primitives::{Address, U256, address};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use leash_bindings::{Deployment, TestToken};
+use leash_server::{
+    DEV_ACCOUNT_KEYS, EmbeddedChain, RunningServer, ServerConfig, state::MemoryState,
+};
+use leash_testkit::toolchain_binary;
+use serde_json::{Value, json};
+use std::{net::Ipv4Addr, process::Command, time::Duration};
+
+/// anvil's first dev account, the owner in every test.
+pub(crate) const OWNER: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+/// Test tokens minted to the owner.
+pub(crate) const MINTED: u64 = 1_000_000;
+
+pub(crate) struct Harness {
+    pub(crate) server: RunningServer,
+    pub(crate) chain: EmbeddedChain,
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Harness {
+    /// The dev chain with test tokens minted to [`OWNER`], served on a free loopback port.
+    pub(crate) async fn start() -> eyre::Result<Self> {
+        let chain = EmbeddedChain::dev()?;
+        let token = Deployment::test_token().address();
+        let mint = TestToken::mintCall {
+            to: OWNER,
+            amount: U256::from(MINTED),
+        };
+        chain.with_chain(|chain| {
+            chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
+        })?;
+        let config = ServerConfig {
+            listen: (Ipv4Addr::LOCALHOST, 0).into(),
+            ..ServerConfig::default()
+        };
+        let server = leash_server::start(&config, chain.clone(), MemoryState::new()).await?;
+        let url = format!("http://{}", server.local_addr());
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self {
+            server,
+            chain,
+            client,
+            url,
+        })
+    }
+
+    /// The whole JSON-RPC response to `method` with `params`, sent with id 0 as the official
+    /// client's first request is.
+    pub(crate) async fn call(&self, method: &str, params: Value) -> eyre::Result<Value> {
+        self.raw(json!({ "jsonrpc": "2.0", "id": 0, "method": method, "params": params }))
+            .await
+    }
+
+    /// The response to a request body as given.
+    pub(crate) async fn raw(&self, body: Value) -> eyre::Result<Value> {
+        let response = self.client.post(&self.url).json(&body).send().await?;
+        eyre::ensure!(response.status().is_success(), "HTTP {}", response.status());
+        Ok(response.json().await?)
+    }
+
+    /// The `result` of `method`, failing on an error.
+    pub(crate) async fn result(&self, method: &str, params: Value) -> eyre::Result<Value> {
+        let response = self.call(method, params).await?;
+        eyre::ensure!(response.get("error").is_none(), "{method}: {response}");
+        Ok(response["result"].clone())
+    }
+
+    /// Polls `wallet_getCallsStatus` until the status is final (bounded).
+    pub(crate) async fn final_status(&self, id: &Value) -> eyre::Result<Value> {
+        for _ in 0..100 {
+            let status = self.result("wallet_getCallsStatus", json!([id])).await?;
+            if status["status"] != 100 {
+                return Ok(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        eyre::bail!("calls {id} still pending after 5 s")
+    }
+
+    /// The owner's test-token balance.
+    pub(crate) fn token_balance(&self, holder: Address) -> eyre::Result<U256> {
+        let token = Deployment::test_token().address();
+        Ok(self
+            .chain
+            .with_chain(|chain| chain.erc20_balance(token, holder))?)
+    }
+}
+
+/// The owner's private key, as hex.
+pub(crate) fn owner_key() -> String {
+    DEV_ACCOUNT_KEYS[0].to_string()
+}
+
+/// A fresh session key and its private key as hex.
+pub(crate) fn session_key() -> (PrivateKeySigner, String) {
+    let key = PrivateKeySigner::random();
+    let hex = key.to_bytes().to_string();
+    (key, hex)
+}
+
+/// `cast wallet sign` of `payload` with `private_key`: raw (`--no-hash`) or as an EIP-191
+/// message of its bytes.
+pub(crate) fn cast_sign(private_key: &str, payload: &Value, raw: bool) -> eyre::Result<String> {
+    let payload = payload
+        .as_str()
+        .ok_or_else(|| eyre::eyre!("{payload} is not hex"))?;
+    let mut command = Command::new(toolchain_binary("cast"));
+    command.args(["wallet", "sign", "--private-key", private_key]);
+    if raw {
+        command.arg("--no-hash");
+    }
+    let output = command.arg(payload).output()?;
+    eyre::ensure!(
+        output.status.success(),
+        "cast: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8(output.stdout)?.trim().to_owned())
+}
+
+/// A `transfer(to, amount)` call of the test token.
+pub(crate) fn transfer_call(to: Address, amount: u64) -> Value {
+    let data = leash_bindings::IERC20::transferCall {
+        to,
+        amount: U256::from(amount),
+    }
+    .abi_encode();
+    json!({ "to": Deployment::test_token().address(), "data": alloy_primitives::Bytes::from(data) })
+}
+
+/// A `wallet_createSession` request for `key` with an ERC-20 allowance of `allowance`.
+pub(crate) fn create_session_params(key: Address, allowance: u64) -> Value {
+    json!([{
+        "chainId": "0x7a69",
+        "expirySec": 1_796_231_753u64,
+        "key": { "type": "secp256k1", "publicKey": key },
+        "permissions": [{
+            "type": "erc20-token-transfer",
+            "data": { "address": Deployment::test_token().address(), "allowance": format!("{allowance:#x}") }
+        }],
+        "account": OWNER,
+    }])
+}
