@@ -12,9 +12,9 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use leash_core::{
     expiry::parse_expiry,
+    grant::GrantDomain,
     grant::SessionGrantBuilder,
     permission::Permission,
-    grant::GrantDomain,
     session_state::{GrantRecord, SessionState},
 };
 use leash_store::session_store::{SessionMetadata, SessionStore};

@@ -73,7 +73,10 @@ mod tests {
         let signature = key.sign_hash_sync(&HASH)?;
         let checked = verify_operation_signature(HASH, &signature, key.address())?;
         assert_eq!(checked.payload, SignedPayload::RawHash);
-        assert_eq!(checked.contract_form.as_ref(), signature.as_bytes().as_slice());
+        assert_eq!(
+            checked.contract_form.as_ref(),
+            signature.as_bytes().as_slice()
+        );
         Ok(())
     }
 

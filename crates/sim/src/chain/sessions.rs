@@ -26,12 +26,11 @@ impl Chain {
                 sessionId: session_id,
             },
         )?;
-        let status = OnChainStatus::try_from(session.status).map_err(|status| {
-            SimError::Decode {
+        let status =
+            OnChainStatus::try_from(session.status).map_err(|status| SimError::Decode {
                 what: "getSession status",
                 source: alloy_sol_types::Error::custom(format!("unknown status {status}")),
-            }
-        })?;
+            })?;
         let validator_installed = self.call(
             domain.validator,
             SessionKeyValidator::isInitializedCall { account },
