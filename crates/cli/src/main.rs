@@ -39,6 +39,9 @@ enum Command {
     Session(commands::session::SessionCommand),
     /// Send calls as a session key: a UserOperation through the EntryPoint.
     Send(commands::send::SendArgs),
+    /// Serve the Wallet API's session-key methods (wallet_createSession, wallet_prepareCalls,
+    /// wallet_sendPreparedCalls, wallet_getCallsStatus) over JSON-RPC on the embedded chain.
+    Serve(commands::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
                 commands::session::run(&cli.global, &output, command).await
             }
             Command::Send(args) => commands::send::run(&cli.global, &output, args).await,
+            Command::Serve(args) => commands::serve::run(&output, args).await,
         }
     });
     match result {

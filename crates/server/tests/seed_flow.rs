@@ -83,7 +83,6 @@ async fn the_seed_flow_with_session_id_and_signature() -> eyre::Result<()> {
     let (_, status) = send_transfer(&harness, permissions, &key_hex, 60).await?;
     assert_eq!(status["status"], 200, "{status}");
     assert_eq!(harness.token_balance(RECIPIENT)?, U256::from(100));
-    harness.server.stop();
     Ok(())
 }
 

@@ -2,4 +2,5 @@ pub(crate) mod delegate;
 pub(crate) mod demo;
 pub(crate) mod deploy;
 pub(crate) mod send;
+pub(crate) mod serve;
 pub(crate) mod session;

@@ -18,7 +18,7 @@ pub(crate) const OWNER: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffF
 pub(crate) const MINTED: u64 = 1_000_000;
 
 pub(crate) struct Harness {
-    pub(crate) server: RunningServer,
+    server: RunningServer,
     pub(crate) chain: EmbeddedChain,
     client: reqwest::Client,
     url: String,
@@ -149,4 +149,11 @@ pub(crate) fn create_session_params(key: Address, allowance: u64) -> Value {
         }],
         "account": OWNER,
     }])
+}
+
+impl Drop for Harness {
+    /// Each test's server stops with it rather than with the test binary.
+    fn drop(&mut self) {
+        self.server.stop();
+    }
 }
