@@ -10,6 +10,7 @@ import {IERC7579Module, IERC7579Validator, MODULE_TYPE_VALIDATOR} from "../inter
 import {ILeashAccount} from "../interfaces/ILeashAccount.sol";
 import {ISessionKeyValidator} from "../interfaces/ISessionKeyValidator.sol";
 import {ExecutionLib} from "../libraries/ExecutionLib.sol";
+import {SignatureLib} from "../libraries/SignatureLib.sol";
 import {SessionKeyValidator} from "../modules/SessionKeyValidator.sol";
 
 /// @title LeashAccount
@@ -85,8 +86,10 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
     {
         address validator = address(uint160(userOp.nonce >> 96));
         if (validator == address(0)) {
-            validationData =
-                ECDSA.tryRecoverCalldata(userOpHash, userOp.signature) == address(this) ? 0 : SIG_VALIDATION_FAILED;
+            // The raw hash or its EIP-191 form, told apart by v (see `SignatureLib`).
+            validationData = SignatureLib.tryRecoverCalldata(userOpHash, userOp.signature) == address(this)
+                ? 0
+                : SIG_VALIDATION_FAILED;
         } else {
             // The built-in validator checks its own installed flag (it fails every signature of an
             // account that has not installed it), which saves a cold storage read here.

@@ -10,6 +10,7 @@ import {ISessionKeyValidator} from "../interfaces/ISessionKeyValidator.sol";
 import {ExecutionLib} from "../libraries/ExecutionLib.sol";
 import {GrantLib} from "../libraries/GrantLib.sol";
 import {ScopeLib} from "../libraries/ScopeLib.sol";
+import {SignatureLib} from "../libraries/SignatureLib.sol";
 import {Execution} from "../types/Execution.sol";
 import {
     ACCOUNT_EXECUTE,
@@ -124,7 +125,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             // signatures pays for all of it. The EntryPoint reverts a failed signature, and the
             // enable with it.
             use.key.keyEpoch = _grantKeyEpoch(grant, epoch);
-            address signer = ECDSA.tryRecoverCalldata(userOpHash, keySignature);
+            address signer = SignatureLib.tryRecoverCalldata(userOpHash, keySignature);
             use.signatureFailed = !_isOwnerSignature(msg.sender, use.key.sessionId, ownerSignature)
                 || _isOtherSigner(signer, use.key.keyEpoch);
             // A grant already enabled is simply used, so a client may keep sending the enable form.
@@ -147,7 +148,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             use.key.sessionId = sessionId;
             // The recovered signer names the scopes. A wrong signer finds none, and `_authenticate`
             // then runs the checks as the session's own key before it fails the signature.
-            use.key.keyEpoch = ScopeLib.keyEpoch(ECDSA.tryRecoverCalldata(userOpHash, keySignature), epoch);
+            use.key.keyEpoch = ScopeLib.keyEpoch(SignatureLib.tryRecover65Calldata(userOpHash, keySignature), epoch);
             use.root = mode == SIG_MODE_USE_ROOT;
         } else {
             return SIG_VALIDATION_FAILED;

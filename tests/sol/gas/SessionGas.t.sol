@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {Execution} from "../../../contracts/types/Execution.sol";
-import {SessionGrant} from "../../../contracts/types/SessionTypes.sol";
+import {SessionGrant, SIG_MODE_USE} from "../../../contracts/types/SessionTypes.sol";
 import {SessionTestBase} from "../utils/SessionTestBase.sol";
 import {Target} from "../../../contracts/test/Target.sol";
 
@@ -45,6 +45,15 @@ contract SessionGasTest is SessionTestBase {
         return _batch(executions);
     }
 
+    /// @dev `key`'s `personal_sign` of `userOp`'s hash in the EIP-191 form (`r ‖ s ‖ v + 4`), what the
+    ///      Wallet API's signer returns.
+    function _personalSign(PackedUserOperation memory userOp, uint256 key) internal view returns (bytes memory) {
+        bytes32 digest =
+            keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", entryPoint.getUserOpHash(userOp)));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v + 4);
+    }
+
     // ------------------------------------------------------------ baselines
 
     function test_gas_owner_eth_transfer() public {
@@ -65,6 +74,12 @@ contract SessionGasTest is SessionTestBase {
         _measure(userOp, "owner_batch3");
     }
 
+    function test_gas_owner_eth_transfer_eip191() public {
+        PackedUserOperation memory userOp = buildUserOp(owner, 0, _single(alice, AMOUNT, ""));
+        userOp.signature = _personalSign(userOp, OWNER_KEY);
+        _measure(userOp, "owner_eth_transfer_eip191");
+    }
+
     function test_gas_simple7702_eth_transfer() public {
         address simple = deploySimple7702Account();
         delegate(SIMPLE_7702_KEY, simple);
@@ -81,6 +96,13 @@ contract SessionGasTest is SessionTestBase {
     function test_gas_session_eth_transfer() public {
         bytes32 sessionId = _enable(_grant(_list(_native(ALLOWANCE))));
         _measure(_useOp(sessionId, _single(alice, AMOUNT, "")), "session_eth_transfer");
+    }
+
+    function test_gas_session_eth_transfer_eip191() public {
+        bytes32 sessionId = _enable(_grant(_list(_native(ALLOWANCE))));
+        PackedUserOperation memory userOp = _useOp(sessionId, _single(alice, AMOUNT, ""));
+        userOp.signature = abi.encodePacked(SIG_MODE_USE, sessionId, _personalSign(userOp, SESSION_KEY));
+        _measure(userOp, "session_eth_transfer_eip191");
     }
 
     function test_gas_session_erc20_transfer() public {

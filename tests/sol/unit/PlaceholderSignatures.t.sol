@@ -23,6 +23,10 @@ contract PlaceholderSignaturesTest is SessionTestBase {
     /// @dev leash-sdk's placeholder: well formed, recovers to no key (r is above the curve order).
     bytes internal constant DUMMY_ECDSA =
         hex"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff1b";
+    /// @dev The same placeholder in the EIP-191 form (v + 4 = 31): it takes the EIP-191 path, so it
+    ///      costs what a `personal_sign` signature does (`leash_core::signing::to_eip191_form`).
+    bytes internal constant DUMMY_ECDSA_EIP191 =
+        hex"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff1f";
     string internal constant GROUP = "validation_gas";
     /// @dev The authorizer part (low 160 bits) of `validationData` for a failed signature.
     uint256 internal constant SIG_VALIDATION_FAILED = 1;
@@ -57,11 +61,38 @@ contract PlaceholderSignaturesTest is SessionTestBase {
         pure
         returns (PackedUserOperation memory)
     {
+        return _withKeySignature(userOp, DUMMY_ECDSA);
+    }
+
+    /// @dev The same operation with the key's signature (the last 65 bytes of the owner and the use
+    ///      forms) replaced by `keySignature`.
+    function _withKeySignature(PackedUserOperation memory userOp, bytes memory keySignature)
+        internal
+        pure
+        returns (PackedUserOperation memory)
+    {
         bytes memory signature = bytes.concat(userOp.signature);
         for (uint256 i; i < 65; ++i) {
-            signature[signature.length - 65 + i] = DUMMY_ECDSA[i];
+            signature[signature.length - 65 + i] = keySignature[i];
         }
         return _withSignature(userOp, signature);
+    }
+
+    /// @dev `key`'s `personal_sign` of `userOp`'s hash in the EIP-191 form: `r ‖ s ‖ v + 4`.
+    function _eip191KeySignature(PackedUserOperation memory userOp, uint256 key) internal view returns (bytes memory) {
+        bytes32 digest =
+            keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", entryPoint.getUserOpHash(userOp)));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v + 4);
+    }
+
+    /// @dev The same operation signed in the EIP-191 form by `key` (the last 65 bytes, as above).
+    function _eip191Signed(PackedUserOperation memory userOp, uint256 key)
+        internal
+        view
+        returns (PackedUserOperation memory)
+    {
+        return _withKeySignature(userOp, _eip191KeySignature(userOp, key));
     }
 
     /// @dev Gas of the account's `validateUserOp` (and the validator it calls) as the EntryPoint calls
@@ -131,6 +162,48 @@ contract PlaceholderSignaturesTest is SessionTestBase {
             real, abi.encodePacked(SIG_MODE_ENABLE, abi.encode(grant, _ownerSignature(grant), DUMMY_ECDSA))
         );
         _assertDummyCostsAtLeastReal(real, dummy, "lazy_owner_signed");
+    }
+
+    // ------------------------------------------------------------ gas: the EIP-191 form
+
+    /// @dev `personal_sign` signers estimate with the placeholder in their form (v = 31), which costs
+    ///      at least what their real signature does. The raw placeholder (v = 27) covers them in the
+    ///      use forms too (a failing use form reads the session record); the snapshot records the
+    ///      EIP-191 path's cost beside the raw one's.
+    function test_ownerEip191PlaceholderCostsAtLeastTheRealSignature() public {
+        PackedUserOperation memory userOp = buildUserOp(owner, 0, _transfer(alice, 1 ether));
+        signUserOp(userOp, OWNER_KEY);
+        PackedUserOperation memory real = _eip191Signed(userOp, OWNER_KEY);
+        _assertDummyCostsAtLeastReal(real, _withKeySignature(real, DUMMY_ECDSA_EIP191), "owner_eip191");
+    }
+
+    function test_scopedEip191PlaceholdersCostAtLeastTheRealSignature() public {
+        bytes32 id = _enable(_grantWithLimits());
+        PackedUserOperation memory real = _eip191Signed(_useOp(id, _transfer(alice, 1 ether)), SESSION_KEY);
+        _assertDummyCostsAtLeastReal(real, _withKeySignature(real, DUMMY_ECDSA_EIP191), "scoped_eip191");
+        _assertDummyCostsAtLeastReal(real, _withDummyKeySignature(real), "scoped_eip191_raw_placeholder");
+    }
+
+    function test_rootEip191PlaceholdersCostAtLeastTheRealSignature() public {
+        bytes32 id = _enable(_grant(_list(_root())));
+        PackedUserOperation memory real =
+            _eip191Signed(_useOp(id, _transfer(alice, 1 ether), SESSION_KEY, true), SESSION_KEY);
+        _assertDummyCostsAtLeastReal(real, _withKeySignature(real, DUMMY_ECDSA_EIP191), "root_eip191");
+        _assertDummyCostsAtLeastReal(real, _withDummyKeySignature(real), "root_eip191_raw_placeholder");
+    }
+
+    function test_lazyEip191PlaceholderCostsAtLeastTheRealSignature() public {
+        SessionGrant memory grant = _grantWithLimits();
+        PackedUserOperation memory real = _enableOp(grant, _transfer(alice, 1 ether));
+        bytes memory ownerSignature = _ownerSignature(grant);
+        real = _withSignature(
+            real,
+            abi.encodePacked(SIG_MODE_ENABLE, abi.encode(grant, ownerSignature, _eip191KeySignature(real, SESSION_KEY)))
+        );
+        PackedUserOperation memory dummy = _withSignature(
+            real, abi.encodePacked(SIG_MODE_ENABLE, abi.encode(grant, ownerSignature, DUMMY_ECDSA_EIP191))
+        );
+        _assertDummyCostsAtLeastReal(real, dummy, "lazy_eip191_owner_signed");
     }
 
     /// @dev A real signature over stale gas fields (a bundler replaced them) is a wrong signer too.
