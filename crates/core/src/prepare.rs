@@ -8,7 +8,7 @@ use crate::{
     rpc_types::UserOperationGasEstimate,
     sender::{SenderError, SignedUserOperation, UserOperationSender},
     session_signature::{SessionAuth, session_nonce_key},
-    signing::{PLACEHOLDER_SIGNATURE, sign_owner},
+    signing::{EIP191_PLACEHOLDER_SIGNATURE, PLACEHOLDER_SIGNATURE, sign_owner},
     user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
 use alloy_eips::eip7702::SignedAuthorization;
@@ -189,7 +189,7 @@ pub async fn unsigned_owner_operation<S: UserOperationSender>(
         operation: unsigned.clone().gas(fees.for_estimation()).build()?,
         authorization: authorization.clone(),
     };
-    probe.operation.signature = PLACEHOLDER_SIGNATURE.into();
+    probe.operation.signature = EIP191_PLACEHOLDER_SIGNATURE.into();
     let estimate = sender.estimate(&probe).await?;
     let op = SignedUserOperation {
         operation: unsigned.gas(fees.with_limits(&estimate)).build()?,

@@ -2,7 +2,7 @@
 
 use crate::{
     error::OperationError,
-    signing::{PLACEHOLDER_SIGNATURE, sign_hash_raw},
+    signing::{EIP191_PLACEHOLDER_SIGNATURE, sign_hash_raw},
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
@@ -57,12 +57,13 @@ impl SessionAuth<'_> {
         Ok(self.encode(&sign_hash_raw(session_key, user_op_hash)?))
     }
 
-    /// The signature to estimate with: this form around [`PLACEHOLDER_SIGNATURE`] (in the lazy
-    /// form, beside the owner's real grant signature). Validation does all the work of the signed
-    /// operation, reverts with the rule on a scope violation, and otherwise returns
-    /// `SIG_VALIDATION_FAILED`.
+    /// The signature to estimate with: this form around [`EIP191_PLACEHOLDER_SIGNATURE`] (in the
+    /// lazy form, beside the owner's real grant signature). Validation does all the work of the
+    /// signed operation, reverts with the rule on a scope violation, and otherwise returns
+    /// `SIG_VALIDATION_FAILED`. The EIP-191 form costs at least what either form of a real key
+    /// signature costs, so one estimate serves a raw signer and a `personal_sign` one alike.
     pub fn dummy(&self) -> Bytes {
-        self.encode(&PLACEHOLDER_SIGNATURE)
+        self.encode(&EIP191_PLACEHOLDER_SIGNATURE)
     }
 
     /// The encoding around a session key's `r ‖ s ‖ v` signature.
@@ -141,7 +142,7 @@ mod tests {
             assert_eq!(encoded[0], mode);
             assert_eq!(&encoded[1..33], SESSION_ID.as_slice());
             assert_eq!(&encoded[33..], key_signature.as_slice());
-            assert_eq!(auth.dummy(), auth.encode(&PLACEHOLDER_SIGNATURE));
+            assert_eq!(auth.dummy(), auth.encode(&EIP191_PLACEHOLDER_SIGNATURE));
         }
     }
 
@@ -177,7 +178,7 @@ mod tests {
         let dummy = auth.dummy();
         assert_eq!(
             &dummy[dummy.len() - 96..dummy.len() - 31],
-            PLACEHOLDER_SIGNATURE.as_slice()
+            EIP191_PLACEHOLDER_SIGNATURE.as_slice()
         );
 
         let domain = GrantDomain {
