@@ -21,3 +21,4 @@ pub mod session_state;
 pub mod signing;
 pub mod token_transfers;
 pub mod user_operation;
+pub mod validator_reads;

@@ -22,26 +22,35 @@ impl Chain {
             sender,
             key: key.to(),
         };
-        let output = self.view(Deployment::entry_point().address(), call, "getNonce")?;
+        let output = self.view(
+            Deployment::entry_point().address(),
+            call.abi_encode().into(),
+            "getNonce",
+        )?;
         decode_return::<EntryPoint::getNonceCall>(&output, "getNonce return")
     }
 
     /// The deposit `account` holds in the EntryPoint (unused prefunds stay there).
     pub fn entry_point_deposit(&mut self, account: Address) -> Result<U256, SimError> {
         let call = EntryPoint::balanceOfCall { account };
-        let output = self.view(Deployment::entry_point().address(), call, "balanceOf")?;
+        let output = self.view(
+            Deployment::entry_point().address(),
+            call.abi_encode().into(),
+            "balanceOf",
+        )?;
         decode_return::<EntryPoint::balanceOfCall>(&output, "balanceOf return")
     }
 
     /// The `token` balance of `holder`.
     pub fn erc20_balance(&mut self, token: Address, holder: Address) -> Result<U256, SimError> {
-        let output = self.view(token, IERC20::balanceOfCall { owner: holder }, "balanceOf")?;
+        let call = IERC20::balanceOfCall { owner: holder };
+        let output = self.view(token, call.abi_encode().into(), "balanceOf")?;
         decode_return::<IERC20::balanceOfCall>(&output, "balanceOf return")
     }
 
     /// Calls a view function of `to` (no fees, nothing committed) and decodes its return.
     pub fn call<C: SolCall>(&mut self, to: Address, call: C) -> Result<C::Return, SimError> {
-        let output = self.view(to, call, "view call")?;
+        let output = self.view(to, call.abi_encode().into(), "view call")?;
         decode_return::<C>(&output, "view call return")
     }
 
@@ -126,16 +135,16 @@ impl Chain {
     }
 
     /// An `eth_call`: runs without gas fees and without committing.
-    fn view(
+    pub(crate) fn view(
         &mut self,
         to: Address,
-        call: impl SolCall,
+        input: Bytes,
         function: &'static str,
     ) -> Result<Bytes, SimError> {
         let tx = TxEnv::builder()
             .caller(Address::ZERO)
             .kind(TxKind::Call(to))
-            .data(call.abi_encode().into())
+            .data(input)
             .gas_limit(TX_GAS_LIMIT)
             .chain_id(Some(self.chain_id()))
             .nonce(self.nonce(Address::ZERO)?)

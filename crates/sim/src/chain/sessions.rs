@@ -1,12 +1,22 @@
-//! A session's state read from the validator on a [`Chain`], as leash-sdk reads it from a node.
+//! A session's state read from the validator on a [`Chain`], through the reads leash-sdk makes
+//! on a node (leash-core's `validator_reads`).
 
 use super::Chain;
-use crate::SimError;
-use leash_bindings::SessionKeyValidator;
+use crate::{SimError, ready};
+use alloy_primitives::{Address, Bytes};
 use leash_core::{
     grant::GrantDomain,
-    session_state::{Budget, GrantRecord, OnChainStatus, SessionState},
+    session_state::{GrantRecord, SessionState},
+    validator_reads::{SessionReadError, ValidatorReader, read_session_state},
 };
+
+impl ValidatorReader for Chain {
+    type Error = SimError;
+
+    async fn view(&mut self, to: Address, input: Bytes) -> Result<Bytes, SimError> {
+        Chain::view(self, to, input, "validator view")
+    }
+}
 
 impl Chain {
     /// `record`'s session on the validator of `domain`: its status, whether the account installed
@@ -17,46 +27,14 @@ impl Chain {
         domain: &GrantDomain,
         record: &GrantRecord,
     ) -> Result<SessionState, SimError> {
-        let account = record.account;
-        let session_id = domain.session_id(&record.grant());
-        let session = self.call(
-            domain.validator,
-            SessionKeyValidator::getSessionCall {
-                account,
-                sessionId: session_id,
-            },
-        )?;
-        let status =
-            OnChainStatus::try_from(session.status).map_err(|status| SimError::Decode {
+        ready(read_session_state(self, domain, record)).map_err(|error| match error {
+            SessionReadError::Read { source, .. } => source,
+            SessionReadError::Decode { what, source } => SimError::Decode { what, source },
+            SessionReadError::UnknownStatus(status) => SimError::Decode {
                 what: "getSession status",
                 source: alloy_sol_types::Error::custom(format!("unknown status {status}")),
-            })?;
-        let validator_installed = self.call(
-            domain.validator,
-            SessionKeyValidator::isInitializedCall { account },
-        )?;
-        let mut budgets = Vec::new();
-        for limit in record.limits() {
-            if status == OnChainStatus::Unused {
-                budgets.push(Budget::not_enabled_yet(limit));
-                continue;
-            }
-            let (permission_type, token) = limit.kind.query();
-            let remaining = self.call(
-                domain.validator,
-                SessionKeyValidator::getRemainingCall {
-                    account,
-                    sessionId: session_id,
-                    permissionType: permission_type.into(),
-                    token,
-                },
-            )?;
-            budgets.push(Budget::on_chain(limit, remaining));
-        }
-        Ok(SessionState {
-            status,
-            validator_installed,
-            budgets,
+            },
+            _ => SimError::Evm(format!("{error}")),
         })
     }
 }

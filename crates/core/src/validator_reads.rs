@@ -1,0 +1,114 @@
+//! A session's state as the validator reports it, read through any [`ValidatorReader`]: a node
+//! (leash-sdk) and the embedded chain (leash-sim) answer the same view calls, so one function
+//! says what a session's status and remaining budgets are.
+
+use crate::{
+    grant::GrantDomain,
+    session_state::{Budget, GrantRecord, OnChainStatus, SessionState},
+};
+use alloy_primitives::{Address, Bytes};
+use alloy_sol_types::SolCall;
+use leash_bindings::SessionKeyValidator;
+use std::future::Future;
+
+/// Something that answers view calls: a node's `eth_call`, or the embedded chain.
+pub trait ValidatorReader {
+    /// Why a call could not be made.
+    type Error;
+
+    /// The return data of calling `to` with `input`, nothing committed.
+    fn view(
+        &mut self,
+        to: Address,
+        input: Bytes,
+    ) -> impl Future<Output = Result<Bytes, Self::Error>> + Send;
+}
+
+/// Why a session's state could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionReadError<E> {
+    /// The call could not be made (the node could not be reached, the call reverted).
+    #[error("reading {what} from the validator: {source}")]
+    Read {
+        /// The function.
+        what: &'static str,
+        /// The cause.
+        source: E,
+    },
+    /// The validator's answer did not decode (no validator at that address?).
+    #[error("cannot decode {what} from the validator: {source}")]
+    Decode {
+        /// The function.
+        what: &'static str,
+        /// The cause.
+        source: alloy_sol_types::Error,
+    },
+    /// `getSession` returned a status this version does not know.
+    #[error("getSession returned unknown status {0}")]
+    UnknownStatus(u8),
+}
+
+/// Reads `record`'s session from the validator of `domain`: its status, whether the account has
+/// installed the validator, and what is left of each limit. A session that is not enabled yet
+/// has its grant's full allowances (the validator's `getRemaining` says 0 until the enable).
+pub async fn read_session_state<R: ValidatorReader>(
+    reader: &mut R,
+    domain: &GrantDomain,
+    record: &GrantRecord,
+) -> Result<SessionState, SessionReadError<R::Error>> {
+    let account = record.account;
+    let session_id = domain.session_id(&record.grant());
+    let call = SessionKeyValidator::getSessionCall {
+        account,
+        sessionId: session_id,
+    };
+    let session = view(reader, domain.validator, call, "getSession").await?;
+    let status =
+        OnChainStatus::try_from(session.status).map_err(SessionReadError::UnknownStatus)?;
+    let validator_installed = validator_installed(reader, domain.validator, account).await?;
+    let mut budgets = Vec::new();
+    for limit in record.limits() {
+        if status == OnChainStatus::Unused {
+            budgets.push(Budget::not_enabled_yet(limit));
+            continue;
+        }
+        let (permission_type, token) = limit.kind.query();
+        let call = SessionKeyValidator::getRemainingCall {
+            account,
+            sessionId: session_id,
+            permissionType: permission_type.into(),
+            token,
+        };
+        let remaining = view(reader, domain.validator, call, "getRemaining").await?;
+        budgets.push(Budget::on_chain(limit, remaining));
+    }
+    Ok(SessionState {
+        status,
+        validator_installed,
+        budgets,
+    })
+}
+
+/// Whether `account` has installed the `SessionKeyValidator` at `validator` (`isInitialized`).
+pub async fn validator_installed<R: ValidatorReader>(
+    reader: &mut R,
+    validator: Address,
+    account: Address,
+) -> Result<bool, SessionReadError<R::Error>> {
+    let call = SessionKeyValidator::isInitializedCall { account };
+    view(reader, validator, call, "isInitialized").await
+}
+
+async fn view<R: ValidatorReader, C: SolCall>(
+    reader: &mut R,
+    to: Address,
+    call: C,
+    what: &'static str,
+) -> Result<C::Return, SessionReadError<R::Error>> {
+    let output = reader
+        .view(to, call.abi_encode().into())
+        .await
+        .map_err(|source| SessionReadError::Read { what, source })?;
+    C::abi_decode_returns(&output).map_err(|source| SessionReadError::Decode { what, source })
+}
