@@ -21,7 +21,8 @@ pub(crate) struct Harness {
     server: RunningServer,
     pub(crate) chain: EmbeddedChain,
     client: reqwest::Client,
-    url: String,
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) url: String,
 }
 
 impl Harness {
