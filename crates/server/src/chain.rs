@@ -2,15 +2,16 @@
 //! and the bundling task.
 
 use crate::error::StartError;
-use alloy_primitives::{B256, U256, b256, uint};
+use alloy_primitives::{Address, B256, U256, b256, uint};
 use alloy_signer_local::PrivateKeySigner;
-use leash_bindings::Deployment;
-use leash_core::{calls::install_validator_calldata, eip7702::sign_authorization};
+use leash_bindings::{Deployment, SessionKeyValidator::isInitializedCall};
 use leash_core::{
+    eip7702::{delegate_of, delegation_designator},
     grant::GrantDomain,
     session_state::{GrantRecord, SessionState},
 };
-use leash_sim::{BundleOutcome, Chain, SimError, SimSender};
+use leash_sdk::service::Delegation;
+use leash_sim::{Chain, SimError, SimSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// The private keys of anvil's ten default dev accounts (mnemonic `test test … junk`): public
@@ -40,8 +41,8 @@ pub struct EmbeddedChain {
 
 impl EmbeddedChain {
     /// A fresh chain (id 31337, every leash contract deployed) whose ten anvil dev accounts are
-    /// funded, delegated to `LeashAccount` and have `SessionKeyValidator` installed: the hosted
-    /// flow's first step ("delegate your account") is done, so a session can be granted at once.
+    /// funded. They are not delegated: an account's first owner call delegates it, as on the
+    /// hosted API (`wallet_prepareCalls` answers with the authorization to sign).
     pub fn dev() -> Result<Self, StartError> {
         let mut chain = Chain::new()?;
         for key in DEV_ACCOUNT_KEYS {
@@ -51,13 +52,6 @@ impl EmbeddedChain {
                     reason: error.to_string(),
                 })?;
             chain.set_balance(owner.address(), DEV_ACCOUNT_BALANCE)?;
-            let outcome = delegate(&mut chain, &owner)?;
-            if !matches!(outcome, BundleOutcome::Included { .. }) {
-                return Err(StartError::DevAccount {
-                    account: Some(owner.address()),
-                    reason: format!("{outcome:?}"),
-                });
-            }
         }
         Ok(Self::new(chain))
     }
@@ -96,6 +90,37 @@ impl EmbeddedChain {
         self.lock().session_state(&self.domain, record)
     }
 
+    /// `account`'s delegation: its EIP-7702 delegate and whether `SessionKeyValidator` is
+    /// installed.
+    pub(crate) fn delegation(&self, account: Address) -> Result<Delegation, SimError> {
+        let validator = Deployment::session_key_validator().address();
+        let mut chain = self.lock();
+        Ok(Delegation {
+            delegate: delegate_of(&chain.code(account)?),
+            validator_installed: chain.call(validator, isInitializedCall { account })?,
+        })
+    }
+
+    /// The nonce an authorization of `account` must name to apply in the next bundle: its
+    /// account nonce, plus one when it is the bundler, since a transaction's sender has its nonce
+    /// raised before the transaction's authorizations apply.
+    pub(crate) fn authorization_nonce(&self, account: Address) -> Result<u64, SimError> {
+        let chain = self.lock();
+        Ok(chain.nonce(account)? + u64::from(account == chain.bundler()))
+    }
+
+    /// A copy of the chain on which `account` is delegated to `LeashAccount`: where the first
+    /// operation of an undelegated EOA is estimated before its owner has signed the
+    /// authorization (a node's estimate takes the same as a state override).
+    pub(crate) fn delegated_copy(&self, account: Address) -> Result<Chain, SimError> {
+        let mut copy = self.lock().clone();
+        copy.set_code(
+            account,
+            delegation_designator(Deployment::leash_account().address()),
+        )?;
+        Ok(copy)
+    }
+
     /// The chain itself, for reads outside the server (tests, a status page).
     pub fn with_chain<T>(&self, read: impl FnOnce(&mut Chain) -> T) -> T {
         read(&mut self.lock())
@@ -105,20 +130,4 @@ impl EmbeddedChain {
         // revm commits whole transactions or nothing, so a panic elsewhere left no torn state.
         self.chain.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// Delegates `owner` to `LeashAccount` with `SessionKeyValidator` installed, in one owner
-/// UserOperation whose bundle carries the authorization. The bundler (anvil's first account) sends
-/// that bundle itself, and a transaction's sender has its nonce raised before authorizations
-/// apply, so its own authorization must name the next nonce.
-fn delegate(chain: &mut Chain, owner: &PrivateKeySigner) -> Result<BundleOutcome, StartError> {
-    let nonce = chain.nonce(owner.address())? + u64::from(owner.address() == chain.bundler());
-    let delegate = Deployment::leash_account().address();
-    let authorization =
-        sign_authorization(owner, chain.chain_id(), delegate, nonce).map_err(SimError::from)?;
-    Ok(SimSender::new(chain).owner_operation(
-        owner,
-        install_validator_calldata(),
-        Some(authorization),
-    )?)
 }

@@ -40,6 +40,8 @@ pub mod leash_codes {
     pub const CHAIN: u32 = 4004;
     /// The state store failed.
     pub const STATE: u32 = 4005;
+    /// A session's call from an account not delegated to `LeashAccount` with the validator.
+    pub const NOT_DELEGATED: u32 = 4006;
 }
 
 /// Why a request failed.
@@ -65,6 +67,15 @@ pub enum RpcError {
     NotPrepared {
         /// The hash of the operation sent back.
         user_op_hash: B256,
+    },
+    /// Sessions need the account delegated with the validator installed.
+    #[error(
+        "{account} is not delegated to LeashAccount with SessionKeyValidator installed: its \
+         owner's first wallet_prepareCalls (without permissions) delegates it"
+    )]
+    NotDelegated {
+        /// The account.
+        account: Address,
     },
     /// No calls have this id.
     #[error("unknown calls id {id}")]
@@ -99,7 +110,7 @@ impl RpcError {
                 3000.. => codes::INTERNAL,
                 _ => codes::INVALID_INPUT,
             },
-            Self::NotPrepared { .. } => codes::INVALID_INPUT,
+            Self::NotPrepared { .. } | Self::NotDelegated { .. } => codes::INVALID_INPUT,
             Self::UnknownCall { .. } => codes::UNKNOWN_BUNDLE_ID,
             Self::Chain(_) | Self::State(_) => codes::INTERNAL,
         }
@@ -111,6 +122,7 @@ impl RpcError {
             Self::InvalidParams { .. } => leash_codes::INVALID_PARAMS,
             Self::Service(error) => error.code(),
             Self::NotPrepared { .. } => leash_codes::NOT_PREPARED,
+            Self::NotDelegated { .. } => leash_codes::NOT_DELEGATED,
             Self::UnknownCall { .. } => leash_codes::UNKNOWN_CALL,
             Self::Chain(_) => leash_codes::CHAIN,
             Self::State(_) => leash_codes::STATE,

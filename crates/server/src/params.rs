@@ -20,10 +20,15 @@ pub(crate) fn positional<T: DeserializeOwned>(
             Err(error) => return Err(RpcError::invalid("params", error.to_string())),
         },
     };
+    parse(value, &field)
+}
+
+/// `value` as `T`, the malformed field named under `field`.
+pub(crate) fn parse<T: DeserializeOwned>(value: Value, field: &str) -> Result<T, RpcError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let field = if path == "." {
-            field
+            field.to_owned()
         } else {
             format!("{field}.{path}")
         };

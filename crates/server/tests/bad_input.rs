@@ -6,7 +6,8 @@ mod support;
 use alloy_primitives::Address;
 use serde_json::{Value, json};
 use support::{
-    Harness, OWNER, cast_sign, create_session_params, owner_key, session_key, transfer_call,
+    Harness, OWNER, Signing, cast_sign, create_session_params, owner_key, session_key,
+    transfer_call,
 };
 
 fn error(response: &Value) -> (i64, String, Value) {
@@ -148,17 +149,19 @@ async fn a_replay_sends_once_and_another_key_is_refused() -> eyre::Result<()> {
     let hash = &prepared["signatureRequest"]["data"]["raw"];
 
     let (_, stranger) = session_key();
-    let wrong = cast_sign(&stranger, hash, true)?;
-    let (code, message, data) = error(
-        &harness
-            .call("wallet_sendPreparedCalls", send_params(&prepared, &wrong))
-            .await?,
-    );
-    assert_eq!(
-        (code, data["leashCode"].clone()),
-        (-32000, json!(1014)),
-        "{message}"
-    );
+    for signing in [Signing::Raw, Signing::PersonalSign] {
+        let wrong = cast_sign(&stranger, hash, signing == Signing::Raw)?;
+        let (code, message, data) = error(
+            &harness
+                .call("wallet_sendPreparedCalls", send_params(&prepared, &wrong))
+                .await?,
+        );
+        assert_eq!(
+            (code, data["leashCode"].clone()),
+            (-32000, json!(1014)),
+            "{signing:?}: {message}"
+        );
+    }
 
     let signature = cast_sign(&key_hex, hash, true)?;
     let first = harness

@@ -7,8 +7,9 @@ use crate::{
     deploy::Deployment,
     session_reads::validator_installed,
 };
+use alloy_eips::eip7702::Authorization;
 use alloy_network::{TransactionBuilder, TransactionBuilder7702};
-use alloy_primitives::{Address, B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::{Signer, SignerSync};
@@ -44,6 +45,17 @@ impl Delegation {
     /// Whether sessions can work: delegated to `LeashAccount`, validator installed.
     pub fn is_complete(&self) -> bool {
         self.is_leash_account() && self.validator_installed
+    }
+
+    /// The authorization the owner signs to delegate the EOA to `LeashAccount` on chain
+    /// `chain_id` at account nonce `nonce` (its nonce when the authorization applies), or `None`
+    /// when it already is.
+    pub fn authorization(&self, chain_id: u64, nonce: u64) -> Option<Authorization> {
+        (!self.is_leash_account()).then(|| Authorization {
+            chain_id: U256::from(chain_id),
+            address: Deployment::leash_account().address(),
+            nonce,
+        })
     }
 
     /// The `installModule` calldata when the validator is missing.

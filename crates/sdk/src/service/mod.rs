@@ -10,7 +10,8 @@
 //! - Sending ([`send`]): [`SessionSend::open`] chooses the signature form, then
 //!   [`SessionSend::prepare`] gives the unsigned operation and its digest and
 //!   [`SessionSend::finalize`] attaches the key's signature and submits it; [`wait_included`]
-//!   and [`Included`] report the outcome. [`prepare_owner_calls`] does the owner's first step;
+//!   and [`Included`] report the outcome. [`prepare_owner_calls`] does the owner's first step
+//!   (completing the account's delegation on the way when it must);
 //!   [`verify_operation_signature`] checks a signature made elsewhere (raw or `personal_sign`).
 //! - Delegation ([`delegate`]): [`Delegation::read`], [`delegate_by_transaction`],
 //!   [`delegate_by_user_operation`].

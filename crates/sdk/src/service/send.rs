@@ -3,11 +3,12 @@
 //! *finalize* (the key's signature attached, the operation submitted).
 
 use super::{
-    ServiceError, StoredSession,
+    Delegation, ServiceError, StoredSession,
     chain::{require_deployments, session_domain},
 };
 use crate::{deploy::Deployment, session_reads::read_session_state, transport::DirectSender};
-use alloy_primitives::{Address, B256};
+use alloy_eips::eip7702::Authorization;
+use alloy_primitives::{Address, B256, Signature, U256};
 use alloy_provider::Provider;
 use alloy_signer::SignerSync;
 use leash_bindings::SessionGrant;
@@ -181,20 +182,44 @@ impl SessionSend {
 }
 
 /// The owner's operation of `account` making `calls`, its gas estimated through `sender` with the
-/// placeholder signature, unsigned: the account must already be delegated to `LeashAccount`.
-/// The owner signs [`UnsignedOperation::user_op_hash`] and [`UnsignedOperation::with_signature`]
-/// attaches it.
+/// placeholder signature, unsigned, completing the account's delegation as `before` says it must:
+/// `installModule` runs first when the validator is missing (a self-call, which `LeashAccount`
+/// allows), and `authorization` (from [`Delegation::authorization`]) is the one the owner signs
+/// when the EOA is not delegated to `LeashAccount` yet. The operation then carries the EIP-7702
+/// `initCode` marker, so its hash binds the delegate, and is estimated with `authorization` under
+/// a placeholder signature: `sender` must estimate as if it applied (bundlers do, for a
+/// dummy-signed `eip7702Auth`). The result carries no authorization: attach the owner's signed one
+/// with [`SignedUserOperation::with_authorization`] before sending. The owner signs
+/// [`UnsignedOperation::user_op_hash`] and [`UnsignedOperation::with_signature`] attaches it.
+///
+/// [`SignedUserOperation::with_authorization`]: leash_core::sender::SignedUserOperation::with_authorization
 pub async fn prepare_owner_calls<S: UserOperationSender>(
     sender: &S,
     account: Address,
+    before: &Delegation,
+    authorization: Option<&Authorization>,
     calls: &[Call],
     fees: Fees,
 ) -> Result<UnsignedOperation, ServiceError> {
-    let call_data = execute_calldata(calls)?;
+    let install = before.install_calldata().map(|data| Call {
+        to: account,
+        value: U256::ZERO,
+        data,
+    });
+    let calls: Vec<Call> = install.into_iter().chain(calls.iter().cloned()).collect();
+    let call_data = execute_calldata(&calls)?;
     let delegate = Deployment::leash_account().address();
-    unsigned_owner_operation(sender, account, call_data, None, delegate, fees)
-        .await
-        .map_err(|error| ServiceError::from_sender(error, None))
+    let placeholder = authorization.map(|authorization| {
+        authorization
+            .clone()
+            .into_signed(Signature::new(U256::ONE, U256::ONE, false))
+    });
+    let mut unsigned =
+        unsigned_owner_operation(sender, account, call_data, placeholder, delegate, fees)
+            .await
+            .map_err(|error| ServiceError::from_sender(error, None))?;
+    unsigned.op.authorization = None;
+    Ok(unsigned)
 }
 
 /// Submits `prepared` through `sender` and checks that the sender acknowledged this very

@@ -5,6 +5,7 @@ mod calls_status;
 mod capabilities;
 mod create_session;
 mod prepare_calls;
+mod request_account;
 mod send_prepared_calls;
 
 use crate::{
@@ -80,6 +81,11 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
         &mut module,
         "wallet_getCapabilities",
         capabilities::handle::<S>,
+    );
+    register(
+        &mut module,
+        "wallet_requestAccount",
+        request_account::handle::<S>,
     );
     module
 }

@@ -1,18 +1,21 @@
 //! `wallet_sendPreparedCalls`: the operation recomputed from `data` (nothing the client returns
 //! is trusted: a changed field changes the hash, which then names nothing prepared here), the
 //! signature checked against the key that must sign, then handed to the bundling task. It answers
-//! at once and is idempotent by hash: clients retry, and a retry must not send twice.
+//! at once and is idempotent by hash: clients retry, and a retry must not send twice. The array
+//! form adds the sender's EIP-7702 authorization (checked to be signed by the sender), which
+//! travels with the operation and delegates the account in the same bundle.
 
 use super::Context;
 use crate::{
     bundler::Submission,
     error::RpcError,
-    params::positional,
+    params::{parse, positional},
     state::{CallStatus, PreparedCall, PreparedSigner, State},
     wire::{
         calls::Details,
+        delegation::ARRAY_TYPE,
         prepare::USER_OPERATION_TYPE,
-        send::{SendPreparedCallsRequest, SendPreparedCallsResponse, call_id},
+        send::{SendArrayRequest, SendPreparedCallsRequest, SendPreparedCallsResponse, call_id},
         user_operation::from_wire,
     },
 };
@@ -21,16 +24,32 @@ use jsonrpsee::types::Params;
 use leash_bindings::Deployment;
 use leash_core::{prepare::UnsignedOperation, user_operation::user_operation_hash};
 use leash_sdk::service::{ServiceError, SessionSend, verify_operation_signature};
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub(super) async fn handle<S: State>(
     params: Params<'static>,
     context: Arc<Context<S>>,
 ) -> Result<SendPreparedCallsResponse, RpcError> {
-    let request: SendPreparedCallsRequest = positional(&params, 0)?;
+    let request: Value = positional(&params, 0)?;
+    let (authorization, request) = if request.get("type") == Some(&json!(ARRAY_TYPE)) {
+        let array: SendArrayRequest = parse(request, "params[0]")?;
+        let (authorization, operation) = array.data;
+        (Some(authorization), operation)
+    } else {
+        (
+            None,
+            parse::<SendPreparedCallsRequest>(request, "params[0]")?,
+        )
+    };
+    let field = if authorization.is_some() {
+        "params[0].data[1]"
+    } else {
+        "params[0]"
+    };
     if request.kind != USER_OPERATION_TYPE {
         return Err(RpcError::invalid(
-            "params[0].type",
+            format!("{field}.type"),
             format!(
                 "only {USER_OPERATION_TYPE} is served, not {:?}",
                 request.kind
@@ -38,8 +57,18 @@ pub(super) async fn handle<S: State>(
         ));
     }
     let chain_id = context.served_chain(request.chain_id)?;
-    let signature = request.signature.signature("params[0].signature")?;
-    let op = from_wire(request.data, "params[0].data")?;
+    let signature = request.signature.signature(&format!("{field}.signature"))?;
+    let op = from_wire(request.data, &format!("{field}.data"))?;
+    let authorization = authorization
+        .map(|item| {
+            item.verify(
+                "params[0].data[0]",
+                chain_id,
+                Deployment::leash_account().address(),
+                op.operation.sender,
+            )
+        })
+        .transpose()?;
     let user_op_hash = user_operation_hash(
         &op.operation,
         Deployment::entry_point().address(),
@@ -52,7 +81,8 @@ pub(super) async fn handle<S: State>(
         .prepared(user_op_hash)
         .await?
         .ok_or(RpcError::NotPrepared { user_op_hash })?;
-    let submission = signed(&context, &prepared, &signature).await?;
+    let mut submission = signed(&context, &prepared, &signature).await?;
+    submission.operation.op.authorization = authorization;
     let id = call_id(chain_id, user_op_hash);
     let response = SendPreparedCallsResponse {
         id: id.clone(),

@@ -3,6 +3,7 @@
 //! ignored (clients echo fields back).
 
 pub(crate) mod calls;
+pub(crate) mod delegation;
 pub(crate) mod prepare;
 pub(crate) mod send;
 pub(crate) mod session;

@@ -1,6 +1,6 @@
 //! `wallet_sendPreparedCalls`.
 
-use super::{calls::Details, signature::WireSignature};
+use super::{calls::Details, delegation::SignedAuthorizationItem, signature::WireSignature};
 use alloy_primitives::{B256, Bytes, U64};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,6 +15,13 @@ pub(crate) struct SendPreparedCallsRequest {
     pub(crate) data: Value,
     pub(crate) chain_id: U64,
     pub(crate) signature: WireSignature,
+}
+
+/// The array form, which delegates the sender with its operation: the signed authorization, then
+/// the signed operation (no top-level `chainId`: each item has its own).
+#[derive(Debug, Deserialize)]
+pub(crate) struct SendArrayRequest {
+    pub(crate) data: (SignedAuthorizationItem, SendPreparedCallsRequest),
 }
 
 /// The answer: the calls id, and the operation it names.

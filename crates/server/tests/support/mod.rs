@@ -26,8 +26,17 @@ pub(crate) struct Harness {
 }
 
 impl Harness {
-    /// The dev chain with test tokens minted to [`OWNER`], served on a free loopback port.
+    /// The dev chain with test tokens minted to [`OWNER`], served on a free loopback port, and
+    /// [`OWNER`] delegated through the server (its first owner call, the array form).
     pub(crate) async fn start() -> eyre::Result<Self> {
+        let harness = Self::undelegated().await?;
+        let (_, status) = harness.owner_calls(json!([]), Signing::Raw).await?;
+        eyre::ensure!(status["status"] == 200, "delegating the owner: {status}");
+        Ok(harness)
+    }
+
+    /// As [`Harness::start`], with every dev account still undelegated.
+    pub(crate) async fn undelegated() -> eyre::Result<Self> {
         let chain = EmbeddedChain::dev()?;
         let token = Deployment::test_token().address();
         let mint = TestToken::mintCall {
@@ -42,6 +51,11 @@ impl Harness {
             ..ServerConfig::default()
         };
         let server = leash_server::start(&config, chain.clone(), MemoryState::new()).await?;
+        Self::connect(server, chain)
+    }
+
+    /// A client of `server`, which serves `chain`; the server stops when the harness drops.
+    pub(crate) fn connect(server: RunningServer, chain: EmbeddedChain) -> eyre::Result<Self> {
         let url = format!("http://{}", server.local_addr());
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -52,6 +66,53 @@ impl Harness {
             client,
             url,
         })
+    }
+
+    /// [`OWNER`] makes `calls` itself (no permissions): prepared, signed with `cast` as
+    /// `signing` says, the authorization too when the server answers with the array form, sent,
+    /// and followed to its final status. Returns the prepared answer and that status.
+    pub(crate) async fn owner_calls(
+        &self,
+        calls: Value,
+        signing: Signing,
+    ) -> eyre::Result<(Value, Value)> {
+        let prepared = self
+            .result(
+                "wallet_prepareCalls",
+                json!([{ "calls": calls, "from": OWNER, "chainId": "0x7a69" }]),
+            )
+            .await?;
+        let owner = owner_key();
+        let signed = |item: &Value| -> eyre::Result<Value> {
+            let request = &item["signatureRequest"];
+            let signature = match request["type"].as_str() {
+                Some("eip7702Auth") => cast_sign(&owner, &request["rawPayload"], true)?,
+                _ => cast_sign(&owner, &request["data"]["raw"], signing == Signing::Raw)?,
+            };
+            let mut item = item.clone();
+            if let Some(fields) = item.as_object_mut() {
+                for field in ["signatureRequest", "feePayment", "details"] {
+                    fields.remove(field);
+                }
+                fields.insert(
+                    "signature".to_owned(),
+                    json!({ "type": "secp256k1", "data": signature }),
+                );
+            }
+            Ok(item)
+        };
+        let request = match prepared["data"].as_array() {
+            Some(items) => {
+                let items: Vec<Value> = items.iter().map(signed).collect::<eyre::Result<_>>()?;
+                json!({ "type": "array", "data": items })
+            }
+            None => signed(&prepared)?,
+        };
+        let sent = self
+            .result("wallet_sendPreparedCalls", json!([request]))
+            .await?;
+        let status = self.final_status(&sent["id"]).await?;
+        Ok((prepared, status))
     }
 
     /// The whole JSON-RPC response to `method` with `params`, sent with id 0 as the official
@@ -94,6 +155,14 @@ impl Harness {
             .chain
             .with_chain(|chain| chain.erc20_balance(token, holder))?)
     }
+}
+
+/// How an operation's hash is signed: raw (`cast wallet sign --no-hash`) or as an EIP-191
+/// message (`cast wallet sign`, what `personal_sign` gives).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Signing {
+    Raw,
+    PersonalSign,
 }
 
 /// The owner's private key, as hex.
