@@ -35,7 +35,7 @@ pub(crate) async fn run(out: &Output, args: ServeArgs) -> eyre::Result<()> {
     } else {
         out.line(format!(
             "leash serve: http://{address} (embedded chain {chain_id}, anvil's dev accounts \
-             funded and delegated)"
+             funded; an account's first owner call delegates it)"
         ));
     }
     server.stopped().await;
