@@ -41,6 +41,14 @@ pub enum SimError {
     /// A scripted flow built a grant the SDK refuses.
     #[error(transparent)]
     Grant(#[from] leash_core::grant::GrantError),
+    /// A saved chain could not be written or read.
+    #[error("chain file {path}: {reason}")]
+    Persist {
+        /// The file.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
     /// Return data or logs did not decode as the ABI says they must.
     #[error("cannot decode {what}: {source}")]
     Decode {

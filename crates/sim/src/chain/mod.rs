@@ -3,6 +3,7 @@
 
 mod bundle;
 mod calls;
+mod persist;
 mod sessions;
 
 use crate::{
@@ -68,28 +69,33 @@ pub struct ChainSnapshot(Box<Chain>);
 impl Chain {
     /// A fresh chain with every [`Deployment`] in place and a funded bundler.
     pub fn new() -> Result<Self, SimError> {
+        let chain = Self::empty(DEFAULT_CHAIN_ID, 1, GENESIS_TIMESTAMP);
+        let deployments = Deployment::all()
+            .into_iter()
+            .chain(Deployment::test_contracts());
+        chain.with_deployments(deployments)
+    }
+
+    /// A chain with no accounts at all, its clock at `timestamp` in block `number`.
+    fn empty(chain_id: u64, number: u64, timestamp: u64) -> Self {
         let mut cfg = CfgEnv::new();
         cfg.spec = SpecId::PRAGUE;
-        cfg.chain_id = DEFAULT_CHAIN_ID;
+        cfg.chain_id = chain_id;
         let block = BlockEnv {
-            number: U256::from(1),
-            timestamp: U256::from(GENESIS_TIMESTAMP),
+            number: U256::from(number),
+            timestamp: U256::from(timestamp),
             gas_limit: BLOCK_GAS_LIMIT,
             basefee: BASE_FEE,
             prevrandao: Some(B256::ZERO),
             ..Default::default()
         };
-        let chain = Self {
+        Self {
             db: CacheDB::new(Backing::Genesis),
             block,
             cfg,
             bundler: DEFAULT_BUNDLER,
             receipts: HashMap::new(),
-        };
-        let deployments = Deployment::all()
-            .into_iter()
-            .chain(Deployment::test_contracts());
-        chain.with_deployments(deployments)
+        }
     }
 
     /// A fork of the chain behind `provider` at `block` (the latest when `None`): accounts, code
