@@ -4,57 +4,70 @@
 
 use crate::{
     chain::EmbeddedChain,
-    state::{CallStatus, State},
+    state::{CallStatus, SentCall, State},
 };
-use leash_core::{
-    prepare::PreparedOperation, sender::UserOperationSender, session_state::SessionState,
-};
+use leash_core::{rpc_types::UserOperationReceipt, sender::UserOperationSender};
 use leash_sdk::service::submit;
 use std::sync::Arc;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-/// A signed operation waiting to be bundled.
-#[derive(Debug)]
-pub(crate) struct Submission {
-    /// The operation with its signature in the contracts' form.
-    pub(crate) operation: PreparedOperation,
-    /// Its session's state when it was signed, to explain a refusal.
-    pub(crate) session_state: Option<SessionState>,
-}
-
-/// Starts the task on the current runtime; it ends when every sender of the channel is dropped.
-pub(crate) fn spawn<S: State>(chain: EmbeddedChain, state: Arc<S>) -> UnboundedSender<Submission> {
+/// Starts the task on the current runtime, `resumed` (calls a stopped server acknowledged) first;
+/// it ends when every sender of the channel is dropped.
+pub(crate) fn spawn<S: State>(
+    chain: EmbeddedChain,
+    state: Arc<S>,
+    resumed: Vec<SentCall>,
+) -> UnboundedSender<SentCall> {
     let (submissions, queue) = unbounded_channel();
-    tokio::spawn(run(chain, state, queue));
+    tokio::spawn(run(chain, state, resumed, queue));
     submissions
 }
 
 async fn run<S: State>(
     chain: EmbeddedChain,
     state: Arc<S>,
-    mut queue: UnboundedReceiver<Submission>,
+    resumed: Vec<SentCall>,
+    mut queue: UnboundedReceiver<SentCall>,
 ) {
+    for call in resumed {
+        bundle(&chain, state.as_ref(), call).await;
+    }
+    while let Some(call) = queue.recv().await {
+        bundle(&chain, state.as_ref(), call).await;
+    }
+}
+
+/// Submits `call` and records its status once the chain that includes it is saved.
+async fn bundle<S: State>(chain: &EmbeddedChain, state: &S, call: SentCall) {
     let sender = chain.sender();
-    while let Some(submission) = queue.recv().await {
-        let hash = submission.operation.user_op_hash;
-        let status = match submit(
-            &sender,
-            &submission.operation,
-            submission.session_state.as_ref(),
-        )
-        .await
-        {
+    let hash = call.operation.user_op_hash;
+    let status = match sender.receipt(hash).await {
+        // Included before a restart that came before its status was stored: sending it again
+        // would only be refused for its nonce.
+        Ok(Some(receipt)) => included(receipt),
+        _ => match submit(&sender, &call.operation, call.session_state.as_ref()).await {
             // The embedded chain includes a bundle as it is sent, so its receipt is there.
             Ok(hash) => match sender.receipt(hash).await {
-                Ok(Some(receipt)) if receipt.success => CallStatus::Confirmed(Box::new(receipt)),
-                Ok(Some(receipt)) => CallStatus::Reverted(Box::new(receipt)),
+                Ok(Some(receipt)) => included(receipt),
                 Ok(None) => CallStatus::Failed("included, but no receipt was found".to_owned()),
                 Err(error) => CallStatus::Failed(error.to_string()),
             },
             Err(error) => CallStatus::Failed(error.to_string()),
-        };
-        // A status that cannot be stored leaves the call pending; the next slice's persistent
-        // store retries, and nothing here can do better than the client polling again.
-        let _ = state.set_status(hash, status).await;
+        },
+    };
+    // A status is final only once the chain that shows it is on disk: if the snapshot cannot be
+    // written the call stays pending, and a restart (from the last snapshot) submits it again.
+    if chain.save().is_err() {
+        return;
+    }
+    // A status that cannot be stored leaves the call pending too; a restart reads its receipt.
+    let _ = state.set_status(hash, status).await;
+}
+
+fn included(receipt: UserOperationReceipt) -> CallStatus {
+    if receipt.success {
+        CallStatus::Confirmed(Box::new(receipt))
+    } else {
+        CallStatus::Reverted(Box::new(receipt))
     }
 }

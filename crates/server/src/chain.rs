@@ -12,7 +12,10 @@ use leash_core::{
 };
 use leash_sdk::service::Delegation;
 use leash_sim::{Chain, SimError, SimSender};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
 
 /// The private keys of anvil's ten default dev accounts (mnemonic `test test … junk`): public
 /// test keys, so wallets and scripts written against anvil work against the embedded chain.
@@ -37,6 +40,8 @@ const DEV_ACCOUNT_BALANCE: U256 = uint!(10_000_000_000_000_000_000_000_U256);
 pub struct EmbeddedChain {
     chain: Arc<Mutex<Chain>>,
     domain: GrantDomain,
+    /// Where the chain is saved after every bundle; `None` keeps it in memory only.
+    file: Option<Arc<Path>>,
 }
 
 impl EmbeddedChain {
@@ -44,24 +49,41 @@ impl EmbeddedChain {
     /// funded. They are not delegated: an account's first owner call delegates it, as on the
     /// hosted API (`wallet_prepareCalls` answers with the authorization to sign).
     pub fn dev() -> Result<Self, StartError> {
-        let mut chain = Chain::new()?;
-        for key in DEV_ACCOUNT_KEYS {
-            let owner =
-                PrivateKeySigner::from_bytes(&key).map_err(|error| StartError::DevAccount {
-                    account: None,
-                    reason: error.to_string(),
-                })?;
-            chain.set_balance(owner.address(), DEV_ACCOUNT_BALANCE)?;
-        }
-        Ok(Self::new(chain))
+        Ok(Self::new(dev_chain()?))
     }
 
-    /// Serves `chain` as it is (tests prepare one first).
+    /// The chain saved at `file` ([`Chain::load_from`]), or a fresh [`EmbeddedChain::dev`]
+    /// chain saved there when there is no such file yet; [`EmbeddedChain::save`] writes it back.
+    pub fn open(file: PathBuf) -> Result<Self, StartError> {
+        let chain = if file.exists() {
+            Chain::load_from(&file)?
+        } else {
+            let chain = dev_chain()?;
+            chain.save_to(&file)?;
+            chain
+        };
+        Ok(Self {
+            file: Some(file.into()),
+            ..Self::new(chain)
+        })
+    }
+
+    /// Writes the chain to its file, when it has one (the bundling task does after every bundle;
+    /// a test that changes the chain through [`EmbeddedChain::with_chain`] does it itself).
+    pub fn save(&self) -> Result<(), SimError> {
+        match &self.file {
+            Some(file) => self.lock().save_to(file),
+            None => Ok(()),
+        }
+    }
+
+    /// Serves `chain` as it is (tests prepare one first), in memory only.
     pub fn new(chain: Chain) -> Self {
         let domain = chain.grant_domain();
         Self {
             chain: Arc::new(Mutex::new(chain)),
             domain,
+            file: None,
         }
     }
 
@@ -130,4 +152,17 @@ impl EmbeddedChain {
         // revm commits whole transactions or nothing, so a panic elsewhere left no torn state.
         self.chain.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// A fresh chain with the ten dev accounts funded.
+fn dev_chain() -> Result<Chain, StartError> {
+    let mut chain = Chain::new()?;
+    for key in DEV_ACCOUNT_KEYS {
+        let owner = PrivateKeySigner::from_bytes(&key).map_err(|error| StartError::DevAccount {
+            account: None,
+            reason: error.to_string(),
+        })?;
+        chain.set_balance(owner.address(), DEV_ACCOUNT_BALANCE)?;
+    }
+    Ok(chain)
 }

@@ -182,4 +182,15 @@ pub enum StartError {
     /// The listening socket could not be opened.
     #[error("listening: {0}")]
     Listen(#[from] std::io::Error),
+    /// The state store could not be opened, or the calls to resume read.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The data directory could not be created.
+    #[error("data directory {path}: {reason}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
 }

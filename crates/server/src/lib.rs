@@ -13,4 +13,6 @@ mod wire;
 pub use chain::{DEV_ACCOUNT_KEYS, EmbeddedChain};
 pub use config::{DEFAULT_MAX_REQUEST_BODY_BYTES, DEFAULT_PORT, ServerConfig};
 pub use error::{RpcError, StartError, codes, leash_codes};
-pub use server::{RunningServer, start};
+pub use server::{
+    CHAIN_FILE, RunningServer, STATE_FILE, open_data_dir, start, start_without_submitting,
+};

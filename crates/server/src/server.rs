@@ -6,16 +6,26 @@ use crate::{
     config::ServerConfig,
     error::StartError,
     methods::{Context, rpc_module},
-    state::State,
+    state::{SentCall, SqliteState, State},
 };
 use jsonrpsee::server::{ServerBuilder, ServerConfigBuilder, ServerHandle};
-use std::{net::SocketAddr, sync::Arc};
+use std::{fs, net::SocketAddr, path::Path, sync::Arc};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+/// The embedded chain's file in a data directory.
+pub const CHAIN_FILE: &str = "chain.json";
+
+/// The SQLite state's file in a data directory.
+pub const STATE_FILE: &str = "state.sqlite";
 
 /// A listening server.
 #[derive(Debug)]
 pub struct RunningServer {
     address: SocketAddr,
     handle: ServerHandle,
+    /// The queue of a server that does not submit ([`start_without_submitting`]), held open so
+    /// its sends are acknowledged and stay pending.
+    _held: Option<UnboundedReceiver<SentCall>>,
 }
 
 impl RunningServer {
@@ -36,14 +46,63 @@ impl RunningServer {
     }
 }
 
-/// Serves `chain` with `state` at `config.listen`, on the current tokio runtime.
+/// The chain and the state kept in `dir` (created when missing): [`CHAIN_FILE`], saved after
+/// every bundle, and [`STATE_FILE`]. A server started on them again goes on where it stopped.
+pub async fn open_data_dir(dir: &Path) -> Result<(EmbeddedChain, SqliteState), StartError> {
+    fs::create_dir_all(dir).map_err(|error| StartError::DataDir {
+        path: dir.display().to_string(),
+        reason: error.to_string(),
+    })?;
+    let chain = EmbeddedChain::open(dir.join(CHAIN_FILE))?;
+    let state = SqliteState::open(&dir.join(STATE_FILE)).await?;
+    Ok((chain, state))
+}
+
+/// Serves `chain` with `state` at `config.listen`, on the current tokio runtime. Calls `state`
+/// holds as pending (acknowledged by a server that stopped before they were final) are submitted
+/// first.
 pub async fn start<S: State>(
     config: &ServerConfig,
     chain: EmbeddedChain,
     state: S,
 ) -> Result<RunningServer, StartError> {
     let state = Arc::new(state);
-    let submissions = bundler::spawn(chain.clone(), Arc::clone(&state));
+    let resumed = state.pending_calls().await?;
+    let submissions = bundler::spawn(chain.clone(), Arc::clone(&state), resumed);
+    listen(
+        config,
+        Context {
+            chain,
+            state,
+            submissions,
+        },
+        None,
+    )
+    .await
+}
+
+/// [`start`], except that nothing is ever submitted: every call sent is acknowledged and stays
+/// pending. Tests stop such a server to check what a restart resumes.
+#[doc(hidden)]
+pub async fn start_without_submitting<S: State>(
+    config: &ServerConfig,
+    chain: EmbeddedChain,
+    state: S,
+) -> Result<RunningServer, StartError> {
+    let (submissions, held) = unbounded_channel();
+    let context = Context {
+        chain,
+        state: Arc::new(state),
+        submissions,
+    };
+    listen(config, context, Some(held)).await
+}
+
+async fn listen<S: State>(
+    config: &ServerConfig,
+    context: Context<S>,
+    held: Option<UnboundedReceiver<SentCall>>,
+) -> Result<RunningServer, StartError> {
     let limits = ServerConfigBuilder::new()
         .max_request_body_size(config.max_request_body_bytes)
         .build();
@@ -52,13 +111,9 @@ pub async fn start<S: State>(
         .build(config.listen)
         .await?;
     let address = server.local_addr()?;
-    let module = rpc_module(Context {
-        chain,
-        state,
-        submissions,
-    });
     Ok(RunningServer {
         address,
-        handle: server.start(module),
+        handle: server.start(rpc_module(context)),
+        _held: held,
     })
 }

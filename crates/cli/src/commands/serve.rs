@@ -4,10 +4,14 @@ use crate::output::Output;
 use clap::Args;
 use eyre::WrapErr;
 use leash_server::{
-    DEFAULT_MAX_REQUEST_BODY_BYTES, DEFAULT_PORT, EmbeddedChain, ServerConfig, state::MemoryState,
+    DEFAULT_MAX_REQUEST_BODY_BYTES, DEFAULT_PORT, EmbeddedChain, RunningServer, ServerConfig,
+    StartError, state::MemoryState,
 };
 use serde_json::json;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::{
+    net::{Ipv4Addr, SocketAddr},
+    path::PathBuf,
+};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -17,16 +21,18 @@ pub(crate) struct ServeArgs {
     /// The largest request body read, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_REQUEST_BODY_BYTES)]
     max_request_body: u32,
+    /// Keep the state (SQLite) and the embedded chain in this directory, so a restart goes on
+    /// where the server stopped; without it everything is in memory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 pub(crate) async fn run(out: &Output, args: ServeArgs) -> eyre::Result<()> {
-    let chain = EmbeddedChain::dev().wrap_err("starting the embedded chain")?;
-    let chain_id = chain.chain_id();
     let config = ServerConfig {
         listen: args.listen,
         max_request_body_bytes: args.max_request_body,
     };
-    let server = leash_server::start(&config, chain, MemoryState::new())
+    let (server, chain_id) = start(out, &config, args.data_dir.as_deref())
         .await
         .wrap_err_with(|| format!("serving on {}", args.listen))?;
     let address = server.local_addr();
@@ -40,4 +46,29 @@ pub(crate) async fn run(out: &Output, args: ServeArgs) -> eyre::Result<()> {
     }
     server.stopped().await;
     Ok(())
+}
+
+/// The server, its state and chain in `data_dir` or, without one, in memory (said on stderr,
+/// since everything is lost when it stops).
+async fn start(
+    out: &Output,
+    config: &ServerConfig,
+    data_dir: Option<&std::path::Path>,
+) -> Result<(RunningServer, u64), StartError> {
+    match data_dir {
+        Some(dir) => {
+            let (chain, state) = leash_server::open_data_dir(dir).await?;
+            let chain_id = chain.chain_id();
+            Ok((leash_server::start(config, chain, state).await?, chain_id))
+        }
+        None => {
+            out.progress("leash serve: no --data-dir: state and chain are in memory, lost on exit");
+            let chain = EmbeddedChain::dev()?;
+            let chain_id = chain.chain_id();
+            Ok((
+                leash_server::start(config, chain, MemoryState::new()).await?,
+                chain_id,
+            ))
+        }
+    }
 }

@@ -9,10 +9,9 @@ mod request_account;
 mod send_prepared_calls;
 
 use crate::{
-    bundler::Submission,
     chain::EmbeddedChain,
     error::RpcError,
-    state::{State, WireSessionId},
+    state::{SentCall, State, WireSessionId},
 };
 use alloy_primitives::U64;
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
@@ -25,7 +24,7 @@ use tokio::sync::mpsc::UnboundedSender;
 pub(crate) struct Context<S> {
     pub(crate) chain: EmbeddedChain,
     pub(crate) state: Arc<S>,
-    pub(crate) submissions: UnboundedSender<Submission>,
+    pub(crate) submissions: UnboundedSender<SentCall>,
 }
 
 impl<S: State> Context<S> {

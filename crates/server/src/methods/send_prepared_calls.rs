@@ -7,10 +7,9 @@
 
 use super::Context;
 use crate::{
-    bundler::Submission,
     error::RpcError,
     params::{parse, positional},
-    state::{CallStatus, PreparedCall, PreparedSigner, State},
+    state::{CallStatus, PreparedCall, PreparedSigner, SentCall, State},
     wire::{
         calls::Details,
         delegation::ARRAY_TYPE,
@@ -89,8 +88,9 @@ pub(super) async fn handle<S: State>(
         prepared_call_ids: vec![id],
         details: Details::user_operation(user_op_hash, Some(&prepared.calls)),
     };
-    if context.state.start_call(user_op_hash).await?
-        && context.submissions.send(submission).is_err()
+    // Stored before the answer, signed operation included: an acknowledged call survives a
+    // restart.
+    if context.state.start_call(&submission).await? && context.submissions.send(submission).is_err()
     {
         let stopped = CallStatus::Failed("the server is stopping".to_owned());
         context.state.set_status(user_op_hash, stopped).await?;
@@ -104,7 +104,7 @@ async fn signed<S: State>(
     context: &Context<S>,
     prepared: &PreparedCall,
     signature: &Signature,
-) -> Result<Submission, RpcError> {
+) -> Result<SentCall, RpcError> {
     let hash: B256 = prepared.user_op_hash;
     let unsigned = UnsignedOperation {
         op: prepared.operation.clone(),
@@ -116,14 +116,14 @@ async fn signed<S: State>(
             let checked = verify_operation_signature(hash, signature, session.session_key)?;
             let state = context.chain.session_state(&session.grant)?;
             let send = SessionSend::with_state(session, context.chain.domain(), state.clone())?;
-            Ok(Submission {
+            Ok(SentCall {
                 operation: send.attach(unsigned, &checked.contract_form)?,
                 session_state: Some(state),
             })
         }
         PreparedSigner::Owner(account) => {
             let checked = verify_operation_signature(hash, signature, account)?;
-            Ok(Submission {
+            Ok(SentCall {
                 operation: unsigned.with_signature(checked.contract_form),
                 session_state: None,
             })

@@ -1,6 +1,8 @@
 //! [`State`] in this process's memory: gone when the server stops.
 
-use super::{CallStatus, PreparedCall, State, StateError, WireSessionId, wire_session_id};
+use super::{
+    CallStatus, PreparedCall, SentCall, State, StateError, WireSessionId, wire_session_id,
+};
 use alloy_primitives::B256;
 use leash_sdk::service::StoredSession;
 use std::{
@@ -19,6 +21,8 @@ struct Maps {
     sessions: HashMap<WireSessionId, StoredSession>,
     prepared: HashMap<B256, PreparedCall>,
     statuses: HashMap<B256, CallStatus>,
+    /// Sent calls in the order they were started; each has an entry in `statuses`.
+    sent: Vec<SentCall>,
 }
 
 impl MemoryState {
@@ -54,19 +58,34 @@ impl State for MemoryState {
         Ok(self.maps().prepared.get(&user_op_hash).cloned())
     }
 
-    async fn start_call(&self, user_op_hash: B256) -> Result<bool, StateError> {
-        Ok(match self.maps().statuses.entry(user_op_hash) {
-            Entry::Occupied(_) => false,
-            Entry::Vacant(entry) => {
-                entry.insert(CallStatus::Pending);
-                true
-            }
-        })
+    async fn start_call(&self, call: &SentCall) -> Result<bool, StateError> {
+        let mut maps = self.maps();
+        match maps.statuses.entry(call.operation.user_op_hash) {
+            Entry::Occupied(_) => return Ok(false),
+            Entry::Vacant(entry) => entry.insert(CallStatus::Pending),
+        };
+        maps.sent.push(call.clone());
+        Ok(true)
+    }
+
+    async fn pending_calls(&self) -> Result<Vec<SentCall>, StateError> {
+        let maps = self.maps();
+        let pending = |call: &&SentCall| {
+            maps.statuses
+                .get(&call.operation.user_op_hash)
+                .is_some_and(|status| *status == CallStatus::Pending)
+        };
+        Ok(maps.sent.iter().filter(pending).cloned().collect())
     }
 
     async fn set_status(&self, user_op_hash: B256, status: CallStatus) -> Result<(), StateError> {
-        self.maps().statuses.insert(user_op_hash, status);
-        Ok(())
+        match self.maps().statuses.get_mut(&user_op_hash) {
+            Some(current) => {
+                *current = status;
+                Ok(())
+            }
+            None => Err(StateError::UnknownCall(user_op_hash)),
+        }
     }
 
     async fn status(&self, user_op_hash: B256) -> Result<Option<CallStatus>, StateError> {

@@ -1,13 +1,19 @@
 //! What the server remembers between requests: sessions by their wire id, prepared operations by
-//! their hash, and the status of every call sent. [`State`] is async and fallible so a database
-//! can implement it; [`MemoryState`] keeps everything in this process.
+//! their hash, and every call sent with its status. [`State`] is async and fallible so a database
+//! can implement it; [`MemoryState`] keeps everything in this process, [`SqliteState`] in a
+//! SQLite file that survives a restart.
 
 mod memory;
+mod sqlite;
 
 pub use memory::MemoryState;
+pub use sqlite::SqliteState;
 
 use alloy_primitives::{Address, B256, FixedBytes};
-use leash_core::{calls::Call, rpc_types::UserOperationReceipt, sender::SignedUserOperation};
+use leash_core::{
+    calls::Call, prepare::PreparedOperation, rpc_types::UserOperationReceipt,
+    sender::SignedUserOperation, session_state::SessionState,
+};
 use leash_sdk::service::StoredSession;
 use std::future::Future;
 
@@ -40,6 +46,17 @@ pub enum PreparedSigner {
     Session(WireSessionId),
     /// The account's owner (the EOA itself).
     Owner(Address),
+}
+
+/// A call `wallet_sendPreparedCalls` acknowledged: kept with its signature until it is final, so
+/// a restarted server submits what the stopped one had not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentCall {
+    /// The operation with its signature in the contracts' form.
+    pub operation: PreparedOperation,
+    /// Its session's state when it was signed, to explain a refusal (none for the owner's own
+    /// calls).
+    pub session_state: Option<SessionState>,
 }
 
 /// Where a sent call is (EIP-5792 status codes).
@@ -82,6 +99,9 @@ pub enum StateError {
     /// The backend could not read or write.
     #[error("state store: {0}")]
     Backend(String),
+    /// A status was set for a call never started.
+    #[error("state store: no call {0} was sent")]
+    UnknownCall(B256),
 }
 
 /// The server's memory. Every method may fail (a database may be unreachable) and is async (a
@@ -112,14 +132,16 @@ pub trait State: Send + Sync + 'static {
         user_op_hash: B256,
     ) -> impl Future<Output = Result<Option<PreparedCall>, StateError>> + Send;
 
-    /// Records `user_op_hash` as sent (pending) unless it already was: `true` when this call
-    /// recorded it, so exactly one of concurrent identical sends submits it.
-    fn start_call(
-        &self,
-        user_op_hash: B256,
-    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+    /// Records `call` as sent (pending), with its signed operation, unless its hash already was:
+    /// `true` when this call recorded it, so exactly one of concurrent identical sends submits it.
+    /// Once this returns, the call is acknowledged: a persistent store has it on disk.
+    fn start_call(&self, call: &SentCall) -> impl Future<Output = Result<bool, StateError>> + Send;
 
-    /// Sets the status of a sent call.
+    /// Every call still pending, in the order they were started (an account's operations carry
+    /// consecutive nonces, so they must be submitted in that order).
+    fn pending_calls(&self) -> impl Future<Output = Result<Vec<SentCall>, StateError>> + Send;
+
+    /// Sets the status of a started call ([`StateError::UnknownCall`] for any other).
     fn set_status(
         &self,
         user_op_hash: B256,

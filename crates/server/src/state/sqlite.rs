@@ -1,0 +1,306 @@
+//! [`State`] in a SQLite file (crates/server/migrations has the schema): what the server
+//! acknowledged survives a restart.
+
+use super::{
+    CallStatus, PreparedCall, PreparedSigner, SentCall, State, StateError, WireSessionId,
+    wire_session_id,
+};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use leash_core::{
+    calls::Call, prepare::PreparedOperation, rpc_types::RpcUserOperation,
+    sender::SignedUserOperation,
+};
+use leash_sdk::service::StoredSession;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sqlx::{
+    Row, SqlitePool,
+    migrate::Migrator,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    },
+};
+use std::path::Path;
+
+/// The schema's versions, applied in order by [`SqliteState::open`].
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// SQLite allows one writer at a time; a few connections let reads proceed beside it.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// Sessions, prepared operations and sent calls in a SQLite database.
+#[derive(Clone, Debug)]
+pub struct SqliteState {
+    pool: SqlitePool,
+}
+
+impl SqliteState {
+    /// Opens the database at `path` (creating it) and brings its schema up to date.
+    ///
+    /// Every write is durable when it returns (WAL with `synchronous = FULL`): a call is
+    /// acknowledged only once it is on disk.
+    pub async fn open(path: &Path) -> Result<Self, StateError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|error| backend(format!("opening {}", path.display()), error))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|error| backend(format!("migrating {}", path.display()), error))?;
+        Ok(Self { pool })
+    }
+}
+
+impl State for SqliteState {
+    async fn put_session(&self, session: StoredSession) -> Result<(), StateError> {
+        sqlx::query(
+            "INSERT INTO sessions (wire_id, session_id, account, session) VALUES (?, ?, ?, ?)
+             ON CONFLICT (wire_id) DO UPDATE SET session = excluded.session",
+        )
+        .bind(wire_session_id(session.session_id).to_vec())
+        .bind(session.session_id.to_vec())
+        .bind(session.account.to_vec())
+        .bind(to_json(&session)?)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("storing a session", error))?;
+        Ok(())
+    }
+
+    async fn session(&self, id: WireSessionId) -> Result<Option<StoredSession>, StateError> {
+        let row = sqlx::query("SELECT session FROM sessions WHERE wire_id = ?")
+            .bind(id.to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|error| backend("reading a session", error))?;
+        row.map(|row| from_json(&column::<String>(&row, "session")?, "session"))
+            .transpose()
+    }
+
+    async fn put_prepared(&self, call: PreparedCall) -> Result<(), StateError> {
+        let (session, owner) = match call.signer {
+            PreparedSigner::Session(id) => (Some(id.to_vec()), None),
+            PreparedSigner::Owner(owner) => (None, Some(owner.to_vec())),
+        };
+        let calls: Vec<StoredCall> = call.calls.iter().map(StoredCall::from).collect();
+        sqlx::query(
+            "INSERT INTO prepared_calls (user_op_hash, operation, calls, session_wire_id, owner)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (user_op_hash) DO UPDATE SET operation = excluded.operation,
+                 calls = excluded.calls, session_wire_id = excluded.session_wire_id,
+                 owner = excluded.owner",
+        )
+        .bind(call.user_op_hash.to_vec())
+        .bind(operation_json(&call.operation)?)
+        .bind(to_json(&calls)?)
+        .bind(session)
+        .bind(owner)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("storing a prepared operation", error))?;
+        Ok(())
+    }
+
+    async fn prepared(&self, user_op_hash: B256) -> Result<Option<PreparedCall>, StateError> {
+        let row = sqlx::query(
+            "SELECT operation, calls, session_wire_id, owner FROM prepared_calls
+             WHERE user_op_hash = ?",
+        )
+        .bind(user_op_hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| backend("reading a prepared operation", error))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let session: Option<Vec<u8>> = column(&row, "session_wire_id")?;
+        let owner: Option<Vec<u8>> = column(&row, "owner")?;
+        let signer = match (session, owner) {
+            (Some(id), None) => PreparedSigner::Session(fixed(&id, "session_wire_id")?),
+            (None, Some(owner)) => {
+                PreparedSigner::Owner(Address::from(fixed::<20>(&owner, "owner")?.0))
+            }
+            // The schema's CHECK allows nothing else.
+            _ => {
+                return Err(StateError::Backend(
+                    "a prepared operation without one signer".into(),
+                ));
+            }
+        };
+        let calls: Vec<StoredCall> = from_json(&column::<String>(&row, "calls")?, "calls")?;
+        Ok(Some(PreparedCall {
+            user_op_hash,
+            operation: operation_from_json(&column::<String>(&row, "operation")?)?,
+            calls: calls.into_iter().map(Call::from).collect(),
+            signer,
+        }))
+    }
+
+    async fn start_call(&self, call: &SentCall) -> Result<bool, StateError> {
+        // One statement: the unique hash decides which of concurrent identical sends inserts.
+        let session_state = call.session_state.as_ref().map(to_json).transpose()?;
+        let inserted = sqlx::query(
+            "INSERT INTO calls (user_op_hash, operation, session_state, status) VALUES (?, ?, ?, ?)
+             ON CONFLICT (user_op_hash) DO NOTHING",
+        )
+        .bind(call.operation.user_op_hash.to_vec())
+        .bind(operation_json(&call.operation.op)?)
+        .bind(session_state)
+        .bind(CallStatus::Pending.code())
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("recording a sent call", error))?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn pending_calls(&self) -> Result<Vec<SentCall>, StateError> {
+        let rows = sqlx::query(
+            "SELECT user_op_hash, operation, session_state FROM calls WHERE status = ?
+             ORDER BY seq",
+        )
+        .bind(CallStatus::Pending.code())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| backend("reading pending calls", error))?;
+        rows.iter()
+            .map(|row| {
+                let hash: Vec<u8> = column(row, "user_op_hash")?;
+                let session_state: Option<String> = column(row, "session_state")?;
+                Ok(SentCall {
+                    operation: PreparedOperation {
+                        op: operation_from_json(&column::<String>(row, "operation")?)?,
+                        user_op_hash: fixed(&hash, "user_op_hash")?,
+                    },
+                    session_state: session_state
+                        .map(|state| from_json(&state, "session_state"))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_status(&self, user_op_hash: B256, status: CallStatus) -> Result<(), StateError> {
+        let receipt = status.receipt().map(to_json).transpose()?;
+        let failure = match &status {
+            CallStatus::Failed(reason) => Some(reason.clone()),
+            CallStatus::Pending | CallStatus::Confirmed(_) | CallStatus::Reverted(_) => None,
+        };
+        let updated = sqlx::query(
+            "UPDATE calls SET status = ?, receipt = ?, failure = ? WHERE user_op_hash = ?",
+        )
+        .bind(status.code())
+        .bind(receipt)
+        .bind(failure)
+        .bind(user_op_hash.to_vec())
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("storing a call's status", error))?;
+        if updated.rows_affected() == 0 {
+            return Err(StateError::UnknownCall(user_op_hash));
+        }
+        Ok(())
+    }
+
+    async fn status(&self, user_op_hash: B256) -> Result<Option<CallStatus>, StateError> {
+        let row = sqlx::query("SELECT status, receipt, failure FROM calls WHERE user_op_hash = ?")
+            .bind(user_op_hash.to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|error| backend("reading a call's status", error))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let code: u16 = column(&row, "status")?;
+        let receipt: Option<String> = column(&row, "receipt")?;
+        let failure: Option<String> = column(&row, "failure")?;
+        let receipt = || -> Result<_, StateError> {
+            let receipt = receipt.ok_or_else(|| StateError::Backend("no receipt".into()))?;
+            Ok(Box::new(from_json(&receipt, "receipt")?))
+        };
+        Ok(Some(match (code, failure) {
+            (100, _) => CallStatus::Pending,
+            (200, _) => CallStatus::Confirmed(receipt()?),
+            (500, _) => CallStatus::Reverted(receipt()?),
+            (400, Some(reason)) => CallStatus::Failed(reason),
+            // The schema's CHECKs allow nothing else.
+            (code, _) => return Err(StateError::Backend(format!("call status {code}"))),
+        }))
+    }
+}
+
+/// A [`Call`] as JSON.
+#[derive(Serialize, Deserialize)]
+struct StoredCall {
+    to: Address,
+    value: U256,
+    data: Bytes,
+}
+
+impl From<&Call> for StoredCall {
+    fn from(call: &Call) -> Self {
+        Self {
+            to: call.to,
+            value: call.value,
+            data: call.data.clone(),
+        }
+    }
+}
+
+impl From<StoredCall> for Call {
+    fn from(call: StoredCall) -> Self {
+        Self {
+            to: call.to,
+            value: call.value,
+            data: call.data,
+        }
+    }
+}
+
+/// `operation` as bundlers take it (its signature and EIP-7702 authorization included).
+fn operation_json(operation: &SignedUserOperation) -> Result<String, StateError> {
+    let rpc = RpcUserOperation::try_from(operation)
+        .map_err(|error| StateError::Backend(format!("encoding an operation: {error}")))?;
+    to_json(&rpc)
+}
+
+fn operation_from_json(json: &str) -> Result<SignedUserOperation, StateError> {
+    let rpc: RpcUserOperation = from_json(json, "operation")?;
+    SignedUserOperation::try_from(rpc)
+        .map_err(|error| StateError::Backend(format!("decoding an operation: {error}")))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StateError> {
+    serde_json::to_string(value).map_err(|error| StateError::Backend(error.to_string()))
+}
+
+fn from_json<T: DeserializeOwned>(json: &str, column: &str) -> Result<T, StateError> {
+    serde_json::from_str(json)
+        .map_err(|error| StateError::Backend(format!("column {column}: {error}")))
+}
+
+fn column<'r, T>(row: &'r SqliteRow, name: &str) -> Result<T, StateError>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(name)
+        .map_err(|error| backend(format!("column {name}"), error))
+}
+
+/// `bytes` as a fixed-size value; the schema checks lengths, so a mismatch is corruption.
+fn fixed<const N: usize>(
+    bytes: &[u8],
+    name: &str,
+) -> Result<alloy_primitives::FixedBytes<N>, StateError> {
+    alloy_primitives::FixedBytes::try_from(bytes)
+        .map_err(|_| StateError::Backend(format!("column {name}: {} bytes", bytes.len())))
+}
+
+fn backend(what: impl std::fmt::Display, error: impl std::fmt::Display) -> StateError {
+    StateError::Backend(format!("{what}: {error}"))
+}

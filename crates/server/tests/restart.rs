@@ -1,0 +1,197 @@
+//! A server on a data directory stops with calls acknowledged but not submitted, starts again on
+//! the same directory, and every acknowledged call becomes final: nothing is lost, nothing is sent
+//! twice, and the sessions and the chain (balances, enabled sessions) are where they were.
+//!
+//! The stop is made deterministic by the middle server never submitting
+//! (`start_without_submitting`): whatever it acknowledged is exactly what a server killed before
+//! its bundling task ran would leave behind.
+
+// Each test binary uses part of the shared support.
+#[allow(dead_code)]
+mod support;
+
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall;
+use leash_bindings::{Deployment, TestToken};
+use leash_core::session_state::OnChainStatus;
+use leash_server::{
+    ServerConfig, open_data_dir,
+    state::{SqliteState, State, WireSessionId},
+};
+use serde_json::{Value, json};
+use std::{net::Ipv4Addr, path::Path};
+use support::{
+    Harness, MINTED, OWNER, Signing, cast_sign, create_session_params, owner_key, session_key,
+    transfer_call,
+};
+
+const RECIPIENT: Address = Address::repeat_byte(0x77);
+
+/// A server on `dir`'s chain and state, listening on a free loopback port; `submitting: false`
+/// acknowledges sends and never submits them.
+async fn serve(dir: &Path, submitting: bool) -> eyre::Result<Harness> {
+    let (chain, state) = open_data_dir(dir).await?;
+    let config = ServerConfig {
+        listen: (Ipv4Addr::LOCALHOST, 0).into(),
+        ..ServerConfig::default()
+    };
+    let server = if submitting {
+        leash_server::start(&config, chain.clone(), state).await?
+    } else {
+        leash_server::start_without_submitting(&config, chain.clone(), state).await?
+    };
+    Harness::connect(server, chain)
+}
+
+/// A new session of a fresh key over [`OWNER`]'s test tokens, signed by the owner: its
+/// `permissions` capability and the key's private key.
+async fn signed_session(harness: &Harness) -> eyre::Result<(Value, String)> {
+    let (key, key_hex) = session_key();
+    let created = harness
+        .result(
+            "wallet_createSession",
+            create_session_params(key.address(), 100),
+        )
+        .await?;
+    let owner_signature = cast_sign(
+        &owner_key(),
+        &created["signatureRequest"]["rawPayload"],
+        true,
+    )?;
+    let permissions = json!({ "sessionId": created["sessionId"], "signature": owner_signature });
+    Ok((permissions, key_hex))
+}
+
+/// Prepares a transfer of `amount` to [`RECIPIENT`] under `permissions`, signs it with `key_hex`
+/// as `signing` says and sends it: the `wallet_sendPreparedCalls` request and the id it was acknowledged with.
+async fn send_transfer(
+    harness: &Harness,
+    permissions: &Value,
+    (key_hex, signing): (&str, Signing),
+    amount: u64,
+) -> eyre::Result<(Value, Value)> {
+    let prepared = harness
+        .result(
+            "wallet_prepareCalls",
+            json!([{
+                "calls": [transfer_call(RECIPIENT, amount)],
+                "from": OWNER,
+                "chainId": "0x7a69",
+                "capabilities": { "permissions": permissions },
+            }]),
+        )
+        .await?;
+    let signature = cast_sign(
+        key_hex,
+        &prepared["signatureRequest"]["data"]["raw"],
+        signing == Signing::Raw,
+    )?;
+    let request = json!([{
+        "type": prepared["type"],
+        "data": prepared["data"],
+        "chainId": prepared["chainId"],
+        "capabilities": { "permissions": permissions },
+        "signature": { "type": "secp256k1", "data": signature },
+    }]);
+    let sent = harness
+        .result("wallet_sendPreparedCalls", request.clone())
+        .await?;
+    Ok((request, sent["id"].clone()))
+}
+
+/// The on-chain status of the session `permissions` names, read through the state in `dir`.
+async fn session_status(
+    harness: &Harness,
+    dir: &Path,
+    permissions: &Value,
+) -> eyre::Result<OnChainStatus> {
+    let id: WireSessionId = serde_json::from_value(permissions["sessionId"].clone())?;
+    let state = SqliteState::open(&dir.join(leash_server::STATE_FILE)).await?;
+    let session = state
+        .session(id)
+        .await?
+        .ok_or_else(|| eyre::eyre!("session {id} was lost"))?;
+    Ok(harness.chain.session_state(&session.grant)?.status)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_acknowledged_call_is_final_after_a_restart() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+
+    // 1. A server that submits: the owner is delegated, a session is enabled by its first call.
+    let first = serve(dir.path(), true).await?;
+    let mint = TestToken::mintCall {
+        to: OWNER,
+        amount: U256::from(MINTED),
+    };
+    first.chain.with_chain(|chain| {
+        let token = Deployment::test_token().address();
+        chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
+    })?;
+    first.chain.save()?;
+    let (_, delegated) = first.owner_calls(json!([]), Signing::Raw).await?;
+    assert_eq!(delegated["status"], 200, "{delegated}");
+    let (enabled, enabled_key) = signed_session(&first).await?;
+    let (_, id) = send_transfer(&first, &enabled, (&enabled_key, Signing::Raw), 10).await?;
+    assert_eq!(first.final_status(&id).await?["status"], 200);
+    drop(first);
+
+    // 2. Restarted: the chain and the session survived. This server acknowledges three calls
+    // (the enabled session's, and the first, lazily enabling, calls of two new sessions: each
+    // session has its own nonce lane) and stops before submitting any.
+    let second = serve(dir.path(), false).await?;
+    assert_eq!(second.token_balance(RECIPIENT)?, U256::from(10));
+    assert_eq!(
+        session_status(&second, dir.path(), &enabled).await?,
+        OnChainStatus::Enabled
+    );
+    let (lazy_a, key_a) = signed_session(&second).await?;
+    let (lazy_b, key_b) = signed_session(&second).await?;
+    let mut acknowledged = Vec::new();
+    // One signed as personal_sign does: kept in the contracts' EIP-191 form (v + 4).
+    for (permissions, key, signing, amount) in [
+        (&enabled, &enabled_key, Signing::Raw, 4),
+        (&lazy_a, &key_a, Signing::Raw, 5),
+        (&lazy_b, &key_b, Signing::PersonalSign, 6),
+    ] {
+        acknowledged.push(send_transfer(&second, permissions, (key, signing), amount).await?);
+    }
+    for (_, id) in &acknowledged {
+        let status = second.result("wallet_getCallsStatus", json!([id])).await?;
+        assert_eq!(status["status"], 100, "{status}");
+    }
+    drop(second);
+
+    // 3. Restarted again, submitting: every acknowledged call reaches 200, in order.
+    let third = serve(dir.path(), true).await?;
+    for (_, id) in &acknowledged {
+        let status = third.final_status(id).await?;
+        assert_eq!(status["status"], 200, "{status}");
+        assert_eq!(status["receipts"][0]["status"], "0x1", "{status}");
+    }
+    assert_eq!(third.token_balance(RECIPIENT)?, U256::from(10 + 4 + 5 + 6));
+    assert_eq!(
+        third.token_balance(OWNER)?,
+        U256::from(MINTED - (10 + 4 + 5 + 6))
+    );
+    for permissions in [&lazy_a, &lazy_b] {
+        assert_eq!(
+            session_status(&third, dir.path(), permissions).await?,
+            OnChainStatus::Enabled
+        );
+    }
+    // A client retrying a send from before the restart gets the same id, and nothing moves.
+    let (request, id) = &acknowledged[0];
+    let replayed = third
+        .result("wallet_sendPreparedCalls", request.clone())
+        .await?;
+    assert_eq!(&replayed["id"], id);
+    // The enabled session goes on in its lane after both restarts.
+    let (_, id) = send_transfer(&third, &enabled, (&enabled_key, Signing::Raw), 7).await?;
+    assert_eq!(third.final_status(&id).await?["status"], 200);
+    assert_eq!(
+        third.token_balance(RECIPIENT)?,
+        U256::from(10 + 4 + 5 + 6 + 7)
+    );
+    Ok(())
+}

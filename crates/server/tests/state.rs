@@ -1,0 +1,287 @@
+//! One behavioural suite for every `State`: each test is written once over `impl State` and run
+//! against `MemoryState` and `SqliteState` (a fresh database file per test). What only a file can
+//! do, keep everything across a reopen, is tested beneath.
+
+use alloy_primitives::{Address, B256, Bytes, U256, address};
+use alloy_signer_local::PrivateKeySigner;
+use leash_bindings::{Deployment, PackedUserOperation};
+use leash_core::{
+    calls::Call,
+    eip7702::{EIP7702_INIT_CODE_MARKER, sign_authorization},
+    grant::GrantDomain,
+    permission::Permission,
+    prepare::PreparedOperation,
+    rpc_types::UserOperationReceipt,
+    sender::SignedUserOperation,
+    session_state::{OnChainStatus, SessionState},
+};
+use leash_sdk::service::{GrantTerms, StoredSession, grant_session};
+use leash_server::state::{
+    CallStatus, PreparedCall, PreparedSigner, SentCall, SqliteState, State, StateError,
+    wire_session_id,
+};
+use serde_json::json;
+
+const ACCOUNT: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+const NOW: u64 = 1_767_225_600;
+
+/// Each test of the suite, run once per backend.
+macro_rules! for_each_state {
+    ($($test:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $test() -> eyre::Result<()> {
+                    super::$test(&leash_server::state::MemoryState::new()).await
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $test() -> eyre::Result<()> {
+                    let dir = tempfile::tempdir()?;
+                    let state = super::open_sqlite(dir.path()).await?;
+                    super::$test(&state).await
+                }
+            )*
+        }
+    };
+}
+
+for_each_state!(
+    sessions_are_kept_and_replaced_by_wire_id,
+    prepared_calls_round_trip_with_their_signer,
+    a_send_starts_once_even_when_concurrent,
+    statuses_round_trip_and_need_a_started_call,
+    pending_calls_come_back_in_the_order_sent,
+);
+
+async fn open_sqlite(dir: &std::path::Path) -> eyre::Result<SqliteState> {
+    Ok(SqliteState::open(&dir.join("state.sqlite")).await?)
+}
+
+fn session() -> eyre::Result<StoredSession> {
+    let domain = GrantDomain {
+        chain_id: 31337,
+        validator: Deployment::session_key_validator().address(),
+    };
+    let terms = GrantTerms {
+        account: ACCOUNT,
+        session_key: Address::repeat_byte(0x5e),
+        permissions: vec![Permission::Erc20TokenTransfer {
+            address: Address::repeat_byte(0x70),
+            allowance: U256::from(100),
+        }],
+        valid_until: NOW + 3_600,
+        label: String::new(),
+    };
+    Ok(grant_session(domain, NOW, terms)?)
+}
+
+/// An operation with every optional part: an EIP-7702 authorization and a signature.
+fn operation(nonce: u64) -> eyre::Result<SignedUserOperation> {
+    let operation = PackedUserOperation {
+        sender: ACCOUNT,
+        nonce: U256::from(nonce),
+        initCode: Bytes::copy_from_slice(&EIP7702_INIT_CODE_MARKER),
+        callData: Bytes::from_static(&[0xe9, 0xae, 0x5c, 0x53, 1, 2, 3]),
+        accountGasLimits: B256::repeat_byte(0x11),
+        preVerificationGas: U256::from(50_000),
+        gasFees: B256::repeat_byte(0x22),
+        paymasterAndData: Bytes::new(),
+        signature: Bytes::from(vec![0x1b; 65]),
+    };
+    let owner = PrivateKeySigner::random();
+    let authorization =
+        sign_authorization(&owner, 31337, Deployment::leash_account().address(), 0)?;
+    Ok(SignedUserOperation::new(operation).with_authorization(authorization))
+}
+
+fn prepared(nonce: u64, signer: PreparedSigner) -> eyre::Result<PreparedCall> {
+    Ok(PreparedCall {
+        user_op_hash: B256::with_last_byte(u8::try_from(nonce)?),
+        operation: operation(nonce)?,
+        calls: vec![
+            Call::transfer(Address::repeat_byte(0x77), U256::from(5)),
+            Call {
+                to: Address::repeat_byte(0x70),
+                value: U256::ZERO,
+                data: Bytes::from_static(&[0xa9, 0x05, 0x9c, 0xbb]),
+            },
+        ],
+        signer,
+    })
+}
+
+fn sent(nonce: u64, session_state: Option<SessionState>) -> eyre::Result<SentCall> {
+    Ok(SentCall {
+        operation: PreparedOperation {
+            op: operation(nonce)?,
+            user_op_hash: B256::with_last_byte(u8::try_from(nonce)?),
+        },
+        session_state,
+    })
+}
+
+fn session_state() -> SessionState {
+    SessionState {
+        status: OnChainStatus::Unused,
+        validator_installed: true,
+        budgets: Vec::new(),
+    }
+}
+
+/// A bundler's receipt as JSON, so the suite checks what a store keeps of every field.
+fn receipt(success: bool) -> eyre::Result<UserOperationReceipt> {
+    let transaction = json!({
+        "type": "0x2", "status": "0x1", "cumulativeGasUsed": "0x1d4c0", "logs": [],
+        "logsBloom": Bytes::from(vec![0; 256]), "transactionHash": B256::repeat_byte(0x33),
+        "transactionIndex": "0x0", "blockHash": B256::repeat_byte(0x44), "blockNumber": "0x2",
+        "gasUsed": "0x1d4c0", "effectiveGasPrice": "0x3b9aca00", "from": ACCOUNT,
+        "to": Deployment::entry_point().address(), "contractAddress": null,
+    });
+    Ok(serde_json::from_value(json!({
+        "userOpHash": B256::with_last_byte(1), "entryPoint": Deployment::entry_point().address(),
+        "sender": ACCOUNT, "nonce": "0x1", "paymaster": Address::ZERO,
+        "actualGasCost": "0x5af3107a4000", "actualGasUsed": "0x186a0", "success": success,
+        "reason": if success { "0x" } else { "0x08c379a0" },
+        "logs": [], "receipt": transaction,
+    }))?)
+}
+
+async fn sessions_are_kept_and_replaced_by_wire_id(state: &impl State) -> eyre::Result<()> {
+    let session = session()?;
+    let id = wire_session_id(session.session_id);
+    assert_eq!(state.session(id).await?, None);
+    state.put_session(session.clone()).await?;
+    assert_eq!(state.session(id).await?, Some(session.clone()));
+
+    // The owner's signature arrives later: the same id, the new version.
+    let mut signed = session;
+    signed.grant.owner_signature = Some(Bytes::from(vec![7; 65]));
+    state.put_session(signed.clone()).await?;
+    assert_eq!(state.session(id).await?, Some(signed));
+    Ok(())
+}
+
+async fn prepared_calls_round_trip_with_their_signer(state: &impl State) -> eyre::Result<()> {
+    let by_session = prepared(
+        1,
+        PreparedSigner::Session(wire_session_id(B256::repeat_byte(9))),
+    )?;
+    let by_owner = prepared(2, PreparedSigner::Owner(ACCOUNT))?;
+    assert_eq!(state.prepared(by_session.user_op_hash).await?, None);
+    state.put_prepared(by_session.clone()).await?;
+    state.put_prepared(by_owner.clone()).await?;
+    // Preparing the same operation again keeps one.
+    state.put_prepared(by_owner.clone()).await?;
+    assert_eq!(
+        state.prepared(by_session.user_op_hash).await?,
+        Some(by_session)
+    );
+    assert_eq!(state.prepared(by_owner.user_op_hash).await?, Some(by_owner));
+    Ok(())
+}
+
+async fn a_send_starts_once_even_when_concurrent(state: &impl State) -> eyre::Result<()> {
+    let call = sent(1, Some(session_state()))?;
+    let hash = call.operation.user_op_hash;
+    assert_eq!(state.status(hash).await?, None);
+    let started = tokio::join!(
+        state.start_call(&call),
+        state.start_call(&call),
+        state.start_call(&call),
+        state.start_call(&call),
+    );
+    let started = [started.0?, started.1?, started.2?, started.3?];
+    assert_eq!(started.iter().filter(|won| **won).count(), 1, "{started:?}");
+    // A replay after the call is final starts nothing either.
+    state
+        .set_status(hash, CallStatus::Failed("refused".into()))
+        .await?;
+    assert!(!state.start_call(&call).await?);
+    assert_eq!(
+        state.status(hash).await?,
+        Some(CallStatus::Failed("refused".into()))
+    );
+    Ok(())
+}
+
+async fn statuses_round_trip_and_need_a_started_call(state: &impl State) -> eyre::Result<()> {
+    let hash = sent(1, None)?.operation.user_op_hash;
+    let unknown = state.set_status(hash, CallStatus::Pending).await;
+    assert!(
+        matches!(unknown, Err(StateError::UnknownCall(h)) if h == hash),
+        "{unknown:?}"
+    );
+
+    state.start_call(&sent(1, None)?).await?;
+    assert_eq!(state.status(hash).await?, Some(CallStatus::Pending));
+    for status in [
+        CallStatus::Confirmed(Box::new(receipt(true)?)),
+        CallStatus::Reverted(Box::new(receipt(false)?)),
+        CallStatus::Failed("AA24 signature error".into()),
+    ] {
+        state.set_status(hash, status.clone()).await?;
+        assert_eq!(state.status(hash).await?, Some(status));
+    }
+    Ok(())
+}
+
+async fn pending_calls_come_back_in_the_order_sent(state: &impl State) -> eyre::Result<()> {
+    assert!(state.pending_calls().await?.is_empty());
+    // Hashes deliberately out of order, so only the order of sending can give this order.
+    let calls = [
+        sent(3, Some(session_state()))?,
+        sent(1, None)?,
+        sent(2, Some(session_state()))?,
+    ];
+    for call in &calls {
+        assert!(state.start_call(call).await?);
+    }
+    let confirmed = CallStatus::Confirmed(Box::new(receipt(true)?));
+    state
+        .set_status(calls[1].operation.user_op_hash, confirmed)
+        .await?;
+    assert_eq!(
+        state.pending_calls().await?,
+        vec![calls[0].clone(), calls[2].clone()]
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_keeps_everything_across_a_reopen() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let session = session()?;
+    let prepared = prepared(1, PreparedSigner::Owner(ACCOUNT))?;
+    let pending = sent(2, Some(session_state()))?;
+    let done = sent(3, None)?;
+    let confirmed = CallStatus::Confirmed(Box::new(receipt(true)?));
+    {
+        let state = open_sqlite(dir.path()).await?;
+        state.put_session(session.clone()).await?;
+        state.put_prepared(prepared.clone()).await?;
+        state.start_call(&pending).await?;
+        state.start_call(&done).await?;
+        state
+            .set_status(done.operation.user_op_hash, confirmed.clone())
+            .await?;
+    }
+    // Opening again runs the migrations again: already applied, they change nothing.
+    let state = open_sqlite(dir.path()).await?;
+    let id = wire_session_id(session.session_id);
+    assert_eq!(state.session(id).await?, Some(session));
+    assert_eq!(state.prepared(prepared.user_op_hash).await?, Some(prepared));
+    assert_eq!(state.pending_calls().await?, vec![pending.clone()]);
+    assert!(
+        !state.start_call(&pending).await?,
+        "a replay after a restart"
+    );
+    assert_eq!(
+        state.status(done.operation.user_op_hash).await?,
+        Some(confirmed)
+    );
+    Ok(())
+}
