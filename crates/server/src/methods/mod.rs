@@ -4,7 +4,10 @@
 mod calls_status;
 mod capabilities;
 mod create_session;
+mod explain_calls;
+mod get_session;
 mod prepare_calls;
+mod prepare_revoke;
 mod request_account;
 mod send_prepared_calls;
 
@@ -85,6 +88,17 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
         &mut module,
         "wallet_requestAccount",
         request_account::handle::<S>,
+    );
+    register(&mut module, "leash_getSession", get_session::handle::<S>);
+    register(
+        &mut module,
+        "leash_explainCalls",
+        explain_calls::handle::<S>,
+    );
+    register(
+        &mut module,
+        "leash_prepareRevoke",
+        prepare_revoke::handle::<S>,
     );
     module
 }

@@ -8,21 +8,26 @@ use super::Context;
 use crate::{
     error::RpcError,
     params::positional,
-    state::{PreparedCall, PreparedSigner, State},
+    state::{PreparedCall, PreparedSigner, State, WireSessionId},
     wire::{
         calls::Details,
         delegation::{ArrayResponse, PrepareCallsAnswer},
         prepare::{
-            FeePayment, PersonalSignRequest, PrepareCallsRequest, PreparedCallsResponse,
-            SessionReference, USER_OPERATION_TYPE,
+            FeePayment, PermissionsCapability, PersonalSignRequest, PrepareCallsRequest,
+            PreparedCallsResponse, SessionReference, USER_OPERATION_TYPE,
         },
         user_operation::to_wire,
     },
 };
+use alloy_eips::eip7702::Authorization;
 use alloy_primitives::{Address, U64};
 use jsonrpsee::types::Params;
-use leash_core::{calls::Call, prepare::UnsignedOperation};
-use leash_sdk::service::{SessionSend, StoredSession, prepare_owner_calls, with_owner_signature};
+use leash_core::{
+    calls::Call, denial::Denial, prepare::UnsignedOperation, session_state::OnChainStatus,
+};
+use leash_sdk::service::{
+    ServiceError, SessionSend, StoredSession, prepare_owner_calls, with_owner_signature,
+};
 use leash_sim::SimSender;
 use std::sync::Arc;
 
@@ -34,55 +39,108 @@ pub(super) async fn handle<S: State>(
     let chain_id = context.served_chain(request.chain_id)?;
     let calls: Vec<Call> = request.calls.into_iter().map(Call::from).collect();
     let from = request.from;
-    let delegation = context.chain.delegation(from)?;
-    let (unsigned, signer, authorization) = match request.capabilities.permissions {
+    match request.capabilities.permissions {
         Some(permissions) => {
-            if !delegation.is_complete() {
-                return Err(RpcError::NotDelegated { account: from });
-            }
-            require_calls(&calls)?;
-            let reference = permissions.session()?;
-            let id = reference.id;
-            let session = signed_session(&context, reference, from).await?;
-            let state = context.chain.session_state(&session.grant)?;
-            let send = SessionSend::with_state(session, context.chain.domain(), state)?;
-            let sender = context.chain.sender();
-            let unsigned = send.prepare(&sender, &calls, sender.fees()).await?;
-            (unsigned, PreparedSigner::Session(id), None)
+            let prepared = prepare_session_calls(&context, permissions, from, &calls).await?;
+            let signer = PreparedSigner::Session(prepared.session);
+            answer(&context, chain_id, prepared.unsigned, calls, signer, None).await
         }
+        None => prepare_owner(&context, chain_id, from, calls).await,
+    }
+}
+
+/// A session's operation, prepared and estimated but not stored: what `wallet_prepareCalls`
+/// answers with and `leash_explainCalls` explains.
+pub(super) struct SessionPrepared {
+    pub(super) unsigned: UnsignedOperation,
+    pub(super) session: WireSessionId,
+}
+
+/// The session `permissions` names makes `calls` from `from`: its operation estimated with the
+/// placeholder signature, so a call the session may not make is refused here as
+/// [`ServiceError::Denied`], with the rule and the numbers (a revoked session as well).
+pub(super) async fn prepare_session_calls<S: State>(
+    context: &Context<S>,
+    permissions: PermissionsCapability,
+    from: Address,
+    calls: &[Call],
+) -> Result<SessionPrepared, RpcError> {
+    if !context.chain.delegation(from)?.is_complete() {
+        return Err(RpcError::NotDelegated { account: from });
+    }
+    require_calls(calls)?;
+    let reference = permissions.session()?;
+    let id = reference.id;
+    let session = signed_session(context, reference, from).await?;
+    let state = context.chain.session_state(&session.grant)?;
+    // A revoked session's estimate passes (validation only returns a failed signature, which an
+    // estimate does not check), yet its operation can never be included: refuse it here.
+    if state.status == OnChainStatus::Revoked {
+        let reason = format!("session {id} is revoked: its operations fail validation (AA24)");
+        return Err(ServiceError::Denied(Denial::Validation(reason)).into());
+    }
+    let send = SessionSend::with_state(session, context.chain.domain(), state)?;
+    let sender = context.chain.sender();
+    let unsigned = send.prepare(&sender, calls, sender.fees()).await?;
+    Ok(SessionPrepared {
+        unsigned,
+        session: id,
+    })
+}
+
+/// The owner of `from` makes `calls` itself: prepared, stored and answered as
+/// `wallet_prepareCalls` does, delegating the account on the way when it must (the `array`
+/// form).
+pub(super) async fn prepare_owner<S: State>(
+    context: &Context<S>,
+    chain_id: u64,
+    from: Address,
+    calls: Vec<Call>,
+) -> Result<PrepareCallsAnswer, RpcError> {
+    let delegation = context.chain.delegation(from)?;
+    if delegation.is_complete() {
+        require_calls(&calls)?;
+    }
+    let nonce = context.chain.authorization_nonce(from)?;
+    let authorization = delegation.authorization(chain_id, nonce);
+    let unsigned = match &authorization {
         None => {
-            if delegation.is_complete() {
-                require_calls(&calls)?;
-            }
-            let nonce = context.chain.authorization_nonce(from)?;
-            let authorization = delegation.authorization(chain_id, nonce);
-            let unsigned = match &authorization {
-                None => {
-                    let sender = context.chain.sender();
-                    let fees = sender.fees();
-                    prepare_owner_calls(&sender, from, &delegation, None, &calls, fees).await?
-                }
-                // Estimated as if delegated: the owner has not signed the authorization yet.
-                Some(authorization) => {
-                    let mut delegated = context.chain.delegated_copy(from)?;
-                    let sender = SimSender::new(&mut delegated);
-                    let fees = sender.fees();
-                    let authorization = Some(authorization);
-                    prepare_owner_calls(&sender, from, &delegation, authorization, &calls, fees)
-                        .await?
-                }
-            };
-            (unsigned, PreparedSigner::Owner(from), authorization)
+            let sender = context.chain.sender();
+            let fees = sender.fees();
+            prepare_owner_calls(&sender, from, &delegation, None, &calls, fees).await?
+        }
+        // Estimated as if delegated: the owner has not signed the authorization yet.
+        Some(authorization) => {
+            let mut delegated = context.chain.delegated_copy(from)?;
+            let sender = SimSender::new(&mut delegated);
+            let fees = sender.fees();
+            let authorization = Some(authorization);
+            prepare_owner_calls(&sender, from, &delegation, authorization, &calls, fees).await?
         }
     };
+    let signer = PreparedSigner::Owner(from);
+    answer(context, chain_id, unsigned, calls, signer, authorization).await
+}
+
+/// Stores `unsigned` for `wallet_sendPreparedCalls` and answers with it: the operation, or the
+/// `array` form when `authorization` must be signed first.
+async fn answer<S: State>(
+    context: &Context<S>,
+    chain_id: u64,
+    unsigned: UnsignedOperation,
+    calls: Vec<Call>,
+    signer: PreparedSigner,
+    authorization: Option<Authorization>,
+) -> Result<PrepareCallsAnswer, RpcError> {
     let UnsignedOperation { op, user_op_hash } = unsigned;
     let wire = to_wire(&op)?;
+    let details = Details::user_operation(user_op_hash, Some(&calls));
     context
         .state
         .put_prepared(PreparedCall {
             user_op_hash,
             operation: op,
-            calls: calls.clone(),
+            calls,
             signer,
         })
         .await?;
@@ -92,7 +150,7 @@ pub(super) async fn handle<S: State>(
         chain_id: U64::from(chain_id),
         signature_request: PersonalSignRequest::of(user_op_hash),
         fee_payment: FeePayment::self_paid(wire.max_cost),
-        details: Details::user_operation(user_op_hash, Some(&calls)),
+        details,
     };
     Ok(match authorization {
         None => PrepareCallsAnswer::Operation(Box::new(operation)),

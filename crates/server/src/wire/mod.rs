@@ -4,9 +4,12 @@
 
 pub(crate) mod calls;
 pub(crate) mod delegation;
+pub(crate) mod explain;
 pub(crate) mod prepare;
+pub(crate) mod revoke;
 pub(crate) mod send;
 pub(crate) mod session;
+pub(crate) mod sessions;
 pub(crate) mod signature;
 pub(crate) mod status;
 pub(crate) mod user_operation;

@@ -82,6 +82,18 @@ impl Harness {
                 json!([{ "calls": calls, "from": OWNER, "chainId": "0x7a69" }]),
             )
             .await?;
+        let status = self.send_owner_signed(&prepared, signing).await?;
+        Ok((prepared, status))
+    }
+
+    /// `prepared` (a `wallet_prepareCalls`-shaped answer for [`OWNER`]) signed with `cast` as
+    /// `signing` says, the authorization too in the array form, sent, and followed to its final
+    /// status.
+    pub(crate) async fn send_owner_signed(
+        &self,
+        prepared: &Value,
+        signing: Signing,
+    ) -> eyre::Result<Value> {
         let owner = owner_key();
         let signed = |item: &Value| -> eyre::Result<Value> {
             let request = &item["signatureRequest"];
@@ -106,13 +118,12 @@ impl Harness {
                 let items: Vec<Value> = items.iter().map(signed).collect::<eyre::Result<_>>()?;
                 json!({ "type": "array", "data": items })
             }
-            None => signed(&prepared)?,
+            None => signed(prepared)?,
         };
         let sent = self
             .result("wallet_sendPreparedCalls", json!([request]))
             .await?;
-        let status = self.final_status(&sent["id"]).await?;
-        Ok((prepared, status))
+        self.final_status(&sent["id"]).await
     }
 
     /// The whole JSON-RPC response to `method` with `params`, sent with id 0 as the official

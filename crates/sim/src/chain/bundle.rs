@@ -177,7 +177,7 @@ impl Chain {
     }
 
     /// Balance in `state` minus balance now, for every account `state` touched.
-    fn native_balance_changes(
+    pub(super) fn native_balance_changes(
         &self,
         state: &EvmState,
     ) -> Result<BTreeMap<Address, I256>, SimError> {

@@ -4,7 +4,7 @@
 use super::{BASE_FEE, Chain, TX_GAS_LIMIT, TxOutcome};
 use crate::{SimError, backing::Backing};
 use alloy_eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, Bytes, I256, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{CREATE2_DEPLOYER, Deployment, EntryPoint, IERC20};
 use revm::{
@@ -13,7 +13,9 @@ use revm::{
     database::CacheDB,
     database_interface::DatabaseCommit,
     primitives::TxKind,
+    state::EvmState,
 };
+use std::collections::BTreeMap;
 
 impl Chain {
     /// The EntryPoint nonce of `sender` under nonce `key` (`key << 64 | sequence`).
@@ -81,6 +83,36 @@ impl Chain {
         data: Bytes,
         authorization: Option<SignedAuthorization>,
     ) -> Result<Result<u64, Bytes>, SimError> {
+        let (result, _) = self.run_from_entry_point(to, data, authorization)?;
+        Ok(match result {
+            ExecutionResult::Success { gas, .. } => Ok(gas.total_gas_spent()),
+            ExecutionResult::Revert { output, .. } => Err(output),
+            ExecutionResult::Halt { .. } => Err(Bytes::new()),
+        })
+    }
+
+    /// Runs `data` on the account `to` as the EntryPoint runs a UserOperation's `callData`,
+    /// without fees and without committing: the result with the logs the calls emitted, and the
+    /// native balance change of every address they touched. What an operation that passed
+    /// validation would do, short of the gas it pays.
+    pub fn dry_run_from_entry_point(
+        &mut self,
+        to: Address,
+        data: Bytes,
+    ) -> Result<(TxOutcome, BTreeMap<Address, I256>), SimError> {
+        let (result, state) = self.run_from_entry_point(to, data, None)?;
+        let changes = self.native_balance_changes(&state)?;
+        Ok((TxOutcome { result }, changes))
+    }
+
+    /// One transaction from the EntryPoint to `to`, uncommitted: its result and the state it
+    /// would leave.
+    fn run_from_entry_point(
+        &mut self,
+        to: Address,
+        data: Bytes,
+        authorization: Option<SignedAuthorization>,
+    ) -> Result<(ExecutionResult, EvmState), SimError> {
         let entry_point = Deployment::entry_point().address();
         let builder = TxEnv::builder()
             .caller(entry_point)
@@ -111,11 +143,7 @@ impl Chain {
             .with_cfg(cfg)
             .build_mainnet();
         let outcome = evm.transact(tx).map_err(|e| SimError::Evm(e.to_string()))?;
-        Ok(match outcome.result {
-            ExecutionResult::Success { gas, .. } => Ok(gas.total_gas_spent()),
-            ExecutionResult::Revert { output, .. } => Err(output),
-            ExecutionResult::Halt { .. } => Err(Bytes::new()),
-        })
+        Ok((outcome.result, outcome.state))
     }
 
     pub(super) fn deploy(&mut self, deployment: &Deployment) -> Result<(), SimError> {
@@ -167,7 +195,7 @@ impl Chain {
         }
     }
 
-    fn evm(
+    pub(super) fn evm(
         &mut self,
         block: BlockEnv,
     ) -> revm::handler::MainnetEvm<revm::handler::MainnetContext<&mut CacheDB<Backing>>> {

@@ -1,0 +1,29 @@
+//! `leash_getSession`: a session the server holds, with its status and what is left of every
+//! limit, read from the validator now (no hosted API answers this).
+
+use super::Context;
+use crate::{
+    error::RpcError,
+    params::positional,
+    state::State,
+    wire::sessions::{SessionIdRequest, SessionInfo},
+};
+use alloy_primitives::U64;
+use jsonrpsee::types::Params;
+use std::sync::Arc;
+
+pub(super) async fn handle<S: State>(
+    params: Params<'static>,
+    context: Arc<Context<S>>,
+) -> Result<SessionInfo, RpcError> {
+    let request: SessionIdRequest = positional(&params, 0)?;
+    let session = context.session(request.session_id).await?;
+    let state = context.chain.session_state(&session.grant)?;
+    Ok(SessionInfo {
+        session_id: request.session_id,
+        chain_id: U64::from(context.chain.chain_id()),
+        expired: context.chain.now() > session.grant.valid_until,
+        grant: session.grant,
+        state,
+    })
+}

@@ -1,0 +1,30 @@
+//! `leash_getSession`: a held session as the server keeps it and as the
+//! validator sees it.
+
+use crate::state::WireSessionId;
+use alloy_primitives::U64;
+use leash_core::session_state::{GrantRecord, SessionState};
+use serde::{Deserialize, Serialize};
+
+/// `{sessionId}`: a session by its 16-byte wire id.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionIdRequest {
+    pub(crate) session_id: WireSessionId,
+}
+
+/// One session: the grant's fields as the owner signed them (`account`, `sessionKey`, the window
+/// `validAfter`/`validUntil`, `salt`, the Wallet API `permissions`, `ownerSignature` once
+/// given), whether the window has closed on the chain's clock, and the chain's view (`status`,
+/// `validatorInstalled`, `budgets`: what is left of every limit).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionInfo {
+    pub(crate) session_id: WireSessionId,
+    pub(crate) chain_id: U64,
+    #[serde(flatten)]
+    pub(crate) grant: GrantRecord,
+    pub(crate) expired: bool,
+    #[serde(flatten)]
+    pub(crate) state: SessionState,
+}
