@@ -1,5 +1,5 @@
 //! leash's own methods, which no hosted API offers: `leash_getSession` (a held session with its
-//! status and what is left of every limit), `leash_explainCalls` (a dry run: the denial with its
+//! status and what is left of every limit), `leash_listSessions` (every session of an account), `leash_explainCalls` (a dry run: the denial with its
 //! numbers, or what the calls would move) and `leash_prepareRevoke` (a revocation prepared,
 //! signed, sent and followed like any call; or the transaction a session key sends itself).
 
@@ -140,6 +140,53 @@ async fn get_session_refuses_unknown_and_malformed_ids() -> eyre::Result<()> {
         (json!([]), "params[0]"),
     ] {
         let response = harness.call("leash_getSession", params.clone()).await?;
+        let (code, leash_code, named, _) = error_of(&response);
+        assert_eq!((code, leash_code), (-32602, 4001), "{params}: {response}");
+        assert_eq!(named, field, "{params}: {response}");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_sessions_gives_every_session_of_the_account_and_no_other() -> eyre::Result<()> {
+    let harness = Harness::start().await?;
+    let (first_key, first_hex) = session_key();
+    let (second_key, _) = session_key();
+    let (first, permissions) = signed_session(&harness, first_key.address(), 100).await?;
+    let (second, _) = signed_session(&harness, second_key.address(), 50).await?;
+    let status = session_transfer(&harness, &permissions, &first_hex, 30).await?;
+    assert_eq!(status["status"], 200, "{status}");
+
+    let listed = harness
+        .result("leash_listSessions", json!([{ "account": OWNER }]))
+        .await?;
+    let sessions = listed["sessions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(sessions.len(), 2, "{listed}");
+    let by_id = |id: &Value| sessions.iter().find(|session| &session["sessionId"] == id);
+    let first = by_id(&first).ok_or_else(|| eyre::eyre!("first session missing: {listed}"))?;
+    assert_eq!(first["status"], "enabled");
+    assert_eq!(hex_u64(&first["budgets"][0]["remaining"]), Some(70));
+    let second = by_id(&second).ok_or_else(|| eyre::eyre!("second session missing: {listed}"))?;
+    assert_eq!(second["status"], "unused");
+    assert_eq!(hex_u64(&second["budgets"][0]["remaining"]), Some(50));
+    let ids: Vec<&str> = sessions
+        .iter()
+        .filter_map(|s| s["sessionId"].as_str())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids, sorted, "ordered by session id");
+
+    let other = harness
+        .result("leash_listSessions", json!([{ "account": RECIPIENT }]))
+        .await?;
+    assert_eq!(other["sessions"], json!([]));
+
+    for (params, field) in [
+        (json!([{ "account": "0x1234" }]), "params[0].account"),
+        (json!([{}]), "params[0]"),
+    ] {
+        let response = harness.call("leash_listSessions", params.clone()).await?;
         let (code, leash_code, named, _) = error_of(&response);
         assert_eq!((code, leash_code), (-32602, 4001), "{params}: {response}");
         assert_eq!(named, field, "{params}: {response}");

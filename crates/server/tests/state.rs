@@ -51,6 +51,7 @@ macro_rules! for_each_state {
 
 for_each_state!(
     sessions_are_kept_and_replaced_by_wire_id,
+    sessions_are_listed_by_account,
     prepared_calls_round_trip_with_their_signer,
     a_send_starts_once_even_when_concurrent,
     statuses_round_trip_and_need_a_started_call,
@@ -162,6 +163,22 @@ async fn sessions_are_kept_and_replaced_by_wire_id(state: &impl State) -> eyre::
     signed.grant.owner_signature = Some(Bytes::from(vec![7; 65]));
     state.put_session(signed.clone()).await?;
     assert_eq!(state.session(id).await?, Some(signed));
+    Ok(())
+}
+
+async fn sessions_are_listed_by_account(state: &impl State) -> eyre::Result<()> {
+    assert_eq!(state.sessions_of(ACCOUNT).await?, vec![]);
+    let mut sessions = vec![session()?, session()?];
+    for session in &sessions {
+        state.put_session(session.clone()).await?;
+    }
+    let mut elsewhere = session()?;
+    elsewhere.account = Address::repeat_byte(0xee);
+    state.put_session(elsewhere.clone()).await?;
+
+    sessions.sort_by_key(|session| wire_session_id(session.session_id));
+    assert_eq!(state.sessions_of(ACCOUNT).await?, sessions);
+    assert_eq!(state.sessions_of(elsewhere.account).await?, vec![elsewhere]);
     Ok(())
 }
 

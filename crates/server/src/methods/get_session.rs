@@ -5,11 +5,12 @@ use super::Context;
 use crate::{
     error::RpcError,
     params::positional,
-    state::State,
+    state::{State, wire_session_id},
     wire::sessions::{SessionIdRequest, SessionInfo},
 };
 use alloy_primitives::U64;
 use jsonrpsee::types::Params;
+use leash_sdk::service::StoredSession;
 use std::sync::Arc;
 
 pub(super) async fn handle<S: State>(
@@ -18,9 +19,17 @@ pub(super) async fn handle<S: State>(
 ) -> Result<SessionInfo, RpcError> {
     let request: SessionIdRequest = positional(&params, 0)?;
     let session = context.session(request.session_id).await?;
+    session_info(&context, session)
+}
+
+/// `session` as it is kept and as the validator sees it now.
+pub(super) fn session_info<S: State>(
+    context: &Context<S>,
+    session: StoredSession,
+) -> Result<SessionInfo, RpcError> {
     let state = context.chain.session_state(&session.grant)?;
     Ok(SessionInfo {
-        session_id: request.session_id,
+        session_id: wire_session_id(session.session_id),
         chain_id: U64::from(context.chain.chain_id()),
         expired: context.chain.now() > session.grant.valid_until,
         grant: session.grant,

@@ -6,6 +6,7 @@ mod capabilities;
 mod create_session;
 mod explain_calls;
 mod get_session;
+mod list_sessions;
 mod prepare_calls;
 mod prepare_revoke;
 mod request_account;
@@ -90,6 +91,7 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
         request_account::handle::<S>,
     );
     register(&mut module, "leash_getSession", get_session::handle::<S>);
+    register(&mut module, "leash_listSessions", list_sessions::handle::<S>);
     register(
         &mut module,
         "leash_explainCalls",

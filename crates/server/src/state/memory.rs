@@ -3,7 +3,7 @@
 use super::{
     CallStatus, PreparedCall, SentCall, State, StateError, WireSessionId, wire_session_id,
 };
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use leash_sdk::service::StoredSession;
 use std::{
     collections::{HashMap, hash_map::Entry},
@@ -47,6 +47,20 @@ impl State for MemoryState {
 
     async fn session(&self, id: WireSessionId) -> Result<Option<StoredSession>, StateError> {
         Ok(self.maps().sessions.get(&id).cloned())
+    }
+
+    async fn sessions_of(&self, account: Address) -> Result<Vec<StoredSession>, StateError> {
+        let maps = self.maps();
+        let mut sessions: Vec<_> = maps
+            .sessions
+            .iter()
+            .filter(|(_, session)| session.account == account)
+            .collect();
+        sessions.sort_by_key(|(id, _)| **id);
+        Ok(sessions
+            .into_iter()
+            .map(|(_, session)| session.clone())
+            .collect())
     }
 
     async fn put_prepared(&self, call: PreparedCall) -> Result<(), StateError> {

@@ -120,6 +120,12 @@ pub trait State: Send + Sync + 'static {
         id: WireSessionId,
     ) -> impl Future<Output = Result<Option<StoredSession>, StateError>> + Send;
 
+    /// Every session of `account`, ordered by wire id.
+    fn sessions_of(
+        &self,
+        account: Address,
+    ) -> impl Future<Output = Result<Vec<StoredSession>, StateError>> + Send;
+
     /// Stores `call` under its hash (preparing the same operation twice stores it once).
     fn put_prepared(
         &self,

@@ -83,6 +83,17 @@ impl State for SqliteState {
             .transpose()
     }
 
+    async fn sessions_of(&self, account: Address) -> Result<Vec<StoredSession>, StateError> {
+        let rows = sqlx::query("SELECT session FROM sessions WHERE account = ? ORDER BY wire_id")
+            .bind(account.to_vec())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|error| backend("reading an account's sessions", error))?;
+        rows.iter()
+            .map(|row| from_json(&column::<String>(row, "session")?, "session"))
+            .collect()
+    }
+
     async fn put_prepared(&self, call: PreparedCall) -> Result<(), StateError> {
         let (session, owner) = match call.signer {
             PreparedSigner::Session(id) => (Some(id.to_vec()), None),

@@ -1,8 +1,8 @@
-//! `leash_getSession`: a held session as the server keeps it and as the
-//! validator sees it.
+//! `leash_getSession` and `leash_listSessions`: held sessions as the server keeps them and as
+//! the validator sees them.
 
 use crate::state::WireSessionId;
-use alloy_primitives::U64;
+use alloy_primitives::{Address, U64};
 use leash_core::session_state::{GrantRecord, SessionState};
 use serde::{Deserialize, Serialize};
 
@@ -27,4 +27,17 @@ pub(crate) struct SessionInfo {
     pub(crate) expired: bool,
     #[serde(flatten)]
     pub(crate) state: SessionState,
+}
+
+/// `{account}`: the sessions of one account.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccountRequest {
+    pub(crate) account: Address,
+}
+
+/// `{sessions: [...]}`, each as `leash_getSession` answers it, ordered by session id.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct SessionList {
+    pub(crate) sessions: Vec<SessionInfo>,
 }

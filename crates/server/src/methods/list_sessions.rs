@@ -1,0 +1,25 @@
+//! `leash_listSessions`: every session the server holds for an account, each as
+//! `leash_getSession` answers it (no hosted API lists them).
+
+use super::{Context, get_session::session_info};
+use crate::{
+    error::RpcError,
+    params::positional,
+    state::State,
+    wire::sessions::{AccountRequest, SessionList},
+};
+use jsonrpsee::types::Params;
+use std::sync::Arc;
+
+pub(super) async fn handle<S: State>(
+    params: Params<'static>,
+    context: Arc<Context<S>>,
+) -> Result<SessionList, RpcError> {
+    let request: AccountRequest = positional(&params, 0)?;
+    let sessions = context.state.sessions_of(request.account).await?;
+    let sessions = sessions
+        .into_iter()
+        .map(|session| session_info(&context, session))
+        .collect::<Result<_, _>>()?;
+    Ok(SessionList { sessions })
+}
