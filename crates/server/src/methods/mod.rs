@@ -91,7 +91,11 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
         request_account::handle::<S>,
     );
     register(&mut module, "leash_getSession", get_session::handle::<S>);
-    register(&mut module, "leash_listSessions", list_sessions::handle::<S>);
+    register(
+        &mut module,
+        "leash_listSessions",
+        list_sessions::handle::<S>,
+    );
     register(
         &mut module,
         "leash_explainCalls",
