@@ -18,8 +18,9 @@ pub mod codes {
     /// not prepared here): not retried by clients.
     pub const INVALID_INPUT: i32 = -32000;
     /// Validation refused the UserOperation (ServiceError 2001): `data.reason` says which
-    /// session, which rule and the numbers.
-    pub const DENIED: i32 = -32001;
+    /// session, which rule and the numbers. EIP-1474's "transaction rejected", which clients
+    /// name so (viem's `TransactionRejectedRpcError`) and do not retry.
+    pub const DENIED: i32 = -32003;
     /// A transaction would revert or did (ServiceError 2002, 2003).
     pub const REVERTED: i32 = -32002;
     /// The chain or the state store failed (ServiceError `3xxx`): transient, worth a retry.

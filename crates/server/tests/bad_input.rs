@@ -132,7 +132,7 @@ async fn a_spend_beyond_the_allowance_is_refused_at_prepare() -> eyre::Result<()
     let (key, _) = session_key();
     let (_, prepared) = prepared_transfer(&harness, key.address(), 101).await?;
     let (code, message, data) = error(&prepared);
-    assert_eq!(code, -32001, "{message}");
+    assert_eq!(code, -32003, "{message}");
     assert_eq!(data["leashCode"], 2001);
     assert!(message.contains("erc20-token-transfer"), "{message}");
     assert!(message.contains("requested 101"), "{message}");

@@ -207,7 +207,7 @@ async fn explain_calls_gives_the_denial_or_the_movements_and_commits_nothing() -
     let reason = denied["denial"]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("150") && reason.contains("100"), "{denied}");
     assert_eq!(denied["denial"]["kind"], "validation");
-    assert_eq!(denied["denial"]["code"], -32001);
+    assert_eq!(denied["denial"]["code"], -32003);
     assert_eq!(denied["denial"]["leashCode"], 2001);
     assert_eq!(denied["tokenTransfers"], json!([]));
     assert_eq!(denied["nativeTransfers"], json!([]));
@@ -335,7 +335,7 @@ async fn a_prepared_revocation_sent_and_confirmed_ends_the_session() -> eyre::Re
         .call("wallet_prepareCalls", transfer_params(&permissions, 10))
         .await?;
     let (code, _, _, message) = error_of(&refused);
-    assert_eq!(code, -32001, "{refused}");
+    assert_eq!(code, -32003, "{refused}");
     assert!(message.contains("revoked"), "{message}");
     Ok(())
 }
@@ -367,7 +367,7 @@ async fn revoke_all_ends_every_session_of_the_account() -> eyre::Result<()> {
         let refused = harness
             .call("wallet_prepareCalls", transfer_params(permissions, 1))
             .await?;
-        assert_eq!(error_of(&refused).0, -32001, "{refused}");
+        assert_eq!(error_of(&refused).0, -32003, "{refused}");
     }
     Ok(())
 }

@@ -133,7 +133,7 @@ async fn the_official_client_runs_the_session_flow() -> eyre::Result<()> {
 
     // Refused at prepare with the validator's rule and the numbers; nothing was sent.
     let refused = &steps["erc20Beyond"];
-    assert_eq!(refused["code"], -32001, "{summary:#}");
+    assert_eq!(refused["code"], -32003, "{summary:#}");
     let details = refused["details"].as_str().unwrap_or_default();
     assert!(details.contains("erc20-token-transfer"), "{details}");
     assert!(
