@@ -77,8 +77,10 @@ impl EmbeddedChain {
         }
     }
 
-    /// Serves `chain` as it is (tests prepare one first), in memory only.
-    pub fn new(chain: Chain) -> Self {
+    /// Serves `chain` as it is (tests prepare one first), in memory only. From now on it mines
+    /// every bundle and signed transaction in a block of its own, as a node mining on demand.
+    pub fn new(mut chain: Chain) -> Self {
+        chain.mine_per_transaction();
         let domain = chain.grant_domain();
         Self {
             chain: Arc::new(Mutex::new(chain)),

@@ -4,6 +4,7 @@ mod bundler;
 mod chain;
 mod config;
 mod error;
+mod eth;
 mod methods;
 mod params;
 mod server;

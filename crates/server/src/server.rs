@@ -5,10 +5,13 @@ use crate::{
     chain::EmbeddedChain,
     config::ServerConfig,
     error::StartError,
+    eth::UnservedMethods,
     methods::{Context, rpc_module},
     state::{SentCall, SqliteState, State},
 };
-use jsonrpsee::server::{ServerBuilder, ServerConfigBuilder, ServerHandle};
+use jsonrpsee::server::{
+    ServerBuilder, ServerConfigBuilder, ServerHandle, middleware::rpc::RpcServiceBuilder,
+};
 use std::{fs, net::SocketAddr, path::Path, sync::Arc};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
@@ -108,6 +111,7 @@ async fn listen<S: State>(
         .build();
     let server = ServerBuilder::default()
         .set_config(limits)
+        .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(UnservedMethods::new))
         .build(config.listen)
         .await?;
     let address = server.local_addr()?;

@@ -9,7 +9,10 @@ mod value_transfers;
 pub mod walkthrough;
 
 pub use backing::BackingError;
-pub use chain::{Chain, ChainSnapshot, DEFAULT_BUNDLER, DEFAULT_CHAIN_ID, TxOutcome};
+pub use chain::{
+    CallFailure, Chain, ChainSnapshot, DEFAULT_BUNDLER, DEFAULT_CHAIN_ID, TransactionError,
+    TxOutcome,
+};
 pub use error::SimError;
 pub use leash_core::{
     rejection::{AaCode, EntryPointRejection},

@@ -60,6 +60,7 @@ impl<S: State> Context<S> {
 /// Every method, over `context`.
 pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>> {
     let mut module = RpcModule::new(context);
+    crate::eth::register(&mut module);
     register(
         &mut module,
         "wallet_createSession",
@@ -109,25 +110,25 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
     module
 }
 
-/// Registers `handler` as `name`, its `RpcError` answered as a JSON-RPC error object.
-fn register<S, F, Fut, T>(module: &mut RpcModule<Context<S>>, name: &'static str, handler: F)
-where
+/// Registers `handler` as `name`, its error answered as a JSON-RPC error object.
+pub(crate) fn register<S, F, Fut, T, E>(
+    module: &mut RpcModule<Context<S>>,
+    name: &'static str,
+    handler: F,
+) where
     S: State,
     F: Fn(jsonrpsee::types::Params<'static>, Arc<Context<S>>) -> Fut
         + Clone
         + Send
         + Sync
         + 'static,
-    Fut: Future<Output = Result<T, RpcError>> + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    E: Into<ErrorObjectOwned>,
     T: serde::Serialize + Clone + 'static,
 {
     let registered = module.register_async_method(name, move |params, context, _| {
         let handler = handler.clone();
-        async move {
-            handler(params, context)
-                .await
-                .map_err(ErrorObjectOwned::from)
-        }
+        async move { handler(params, context).await.map_err(Into::into) }
     });
     // Names are the literals above, each registered once.
     debug_assert!(registered.is_ok(), "{name} registered twice");

@@ -1,16 +1,17 @@
 //! `handleOps` bundles on a [`Chain`]: sent and committed, or simulated, with each operation's
 //! outcome; the receipts of committed bundles, as a node keeps them.
 
-use super::Chain;
+use super::{Chain, blocks::Inclusion};
 use crate::{BundleOutcome, RevertReason, SimError, value_transfers::ValueTransferTracer};
+use alloy_consensus::TxType;
 use alloy_eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, B256, I256, Log, keccak256};
-use alloy_rpc_types_eth::{Receipt, ReceiptEnvelope, ReceiptWithBloom, TransactionReceipt};
+use alloy_primitives::{Address, B256, I256, keccak256};
+use alloy_rpc_types_eth::TransactionReceipt;
 use alloy_sol_types::{SolCall, SolValue};
 use leash_bindings::{Deployment, EntryPoint, PackedUserOperation};
 use revm::{
     Context, InspectEvm, MainBuilder, MainContext, context::result::ExecutionResult,
-    context_interface::Transaction, database_interface::DatabaseCommit, state::EvmState,
+    context_interface::Transaction, state::EvmState,
 };
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -71,13 +72,23 @@ impl Chain {
             call.abi_encode().into(),
             authorizations,
         )?;
-        let gas_price = tx.effective_gas_price(u128::from(self.block.basefee));
-        let tx_hash = self.bundle_tx_hash(tx.nonce);
-        let set_code = tx.tx_type == 4;
+        let block = self.next_block_env();
+        let inclusion = Inclusion {
+            hash: self.bundle_tx_hash(tx.nonce),
+            from: self.bundler,
+            to: Some(entry_point),
+            tx_type: if tx.tx_type == 4 {
+                TxType::Eip7702
+            } else {
+                TxType::Eip1559
+            },
+            effective_gas_price: tx.effective_gas_price(u128::from(block.basefee)),
+            signed: None,
+        };
 
         let mut evm = Context::mainnet()
             .with_db(&mut self.db)
-            .with_block(self.block.clone())
+            .with_block(block.clone())
             .with_cfg(self.cfg.clone())
             .build_mainnet_with_inspector(tracer);
         let outcome = evm
@@ -102,10 +113,8 @@ impl Chain {
         };
         let rejected = matches!(bundle, BundleOutcome::Rejected(_));
         if commit == Commit::Always || (commit == Commit::UnlessRejected && !rejected) {
-            self.db.commit(outcome.state);
+            let receipt = self.include(block, outcome.state, &result, inclusion);
             if let Some(ops) = bundle.ops() {
-                let receipt =
-                    Arc::new(self.transaction_receipt(&result, tx_hash, gas_price, set_code));
                 for op in ops {
                     self.receipts.insert(op.user_op_hash, Arc::clone(&receipt));
                 }
@@ -123,57 +132,6 @@ impl Chain {
     /// this chain, as a real transaction's hash is.
     fn bundle_tx_hash(&self, bundler_nonce: u64) -> B256 {
         keccak256((self.chain_id(), self.bundler, bundler_nonce).abi_encode())
-    }
-
-    /// What a node returns for the bundle transaction, as far as the sim knows it (no block
-    /// hash; every transaction runs in the current block, without an index in it).
-    fn transaction_receipt(
-        &self,
-        result: &ExecutionResult,
-        transaction_hash: B256,
-        effective_gas_price: u128,
-        set_code: bool,
-    ) -> TransactionReceipt {
-        let block_number = self.block_number();
-        let logs = result
-            .logs()
-            .iter()
-            .enumerate()
-            .map(|(index, log)| alloy_rpc_types_eth::Log {
-                inner: Log::clone(log),
-                block_number: Some(block_number),
-                block_timestamp: Some(self.timestamp()),
-                transaction_hash: Some(transaction_hash),
-                log_index: Some(index as u64),
-                ..Default::default()
-            })
-            .collect();
-        let gas_used = result.tx_gas_used();
-        let receipt = Receipt {
-            status: result.is_success().into(),
-            cumulative_gas_used: gas_used,
-            logs,
-        };
-        let receipt = ReceiptWithBloom::from(receipt);
-        let envelope = if set_code {
-            ReceiptEnvelope::Eip7702(receipt)
-        } else {
-            ReceiptEnvelope::Eip1559(receipt)
-        };
-        TransactionReceipt {
-            inner: envelope,
-            transaction_hash,
-            transaction_index: None,
-            block_hash: None,
-            block_number: Some(block_number),
-            gas_used,
-            effective_gas_price,
-            blob_gas_used: None,
-            blob_gas_price: None,
-            from: self.bundler,
-            to: Some(Deployment::entry_point().address()),
-            contract_address: None,
-        }
     }
 
     /// Balance in `state` minus balance now, for every account `state` touched.

@@ -1,9 +1,12 @@
 //! An in-memory chain on revm, with the ERC-4337 v0.8 and leash contracts deployed the way every
 //! real chain has them.
 
+mod blocks;
 mod bundle;
 mod calls;
 mod persist;
+mod raw_transactions;
+mod requests;
 mod sessions;
 
 use crate::{
@@ -26,6 +29,8 @@ use revm::{
 use std::{collections::HashMap, sync::Arc};
 
 pub(crate) use bundle::Commit;
+pub use raw_transactions::TransactionError;
+pub use requests::CallFailure;
 
 /// The chain id of the embedded chain: anvil's, so wallets configured for local work match.
 pub const DEFAULT_CHAIN_ID: u64 = 31337;
@@ -44,7 +49,8 @@ const BUNDLER_FUNDS: u128 = 1_000_000_000_000_000_000_000;
 /// `SessionKeyValidator` and the test contracts deployed at their deterministic addresses.
 ///
 /// Transactions run in the current block; the clock only moves when told to
-/// ([`Chain::advance_time`]), so runs are deterministic.
+/// ([`Chain::advance_time`]), so runs are deterministic. [`Chain::mine_per_transaction`] mines
+/// each committed transaction in a block of its own instead, as `leash serve` does.
 #[derive(Clone, Debug)]
 pub struct Chain {
     db: CacheDB<Backing>,
@@ -53,6 +59,7 @@ pub struct Chain {
     bundler: Address,
     /// The receipt of each committed bundle, by the hash of every operation it included.
     receipts: HashMap<B256, Arc<TransactionReceipt>>,
+    mined: blocks::Mined,
 }
 
 /// A plain transaction's result, as revm reports it.
@@ -95,6 +102,7 @@ impl Chain {
             cfg,
             bundler: DEFAULT_BUNDLER,
             receipts: HashMap::new(),
+            mined: blocks::Mined::default(),
         }
     }
 
@@ -144,6 +152,7 @@ impl Chain {
             cfg,
             bundler: DEFAULT_BUNDLER,
             receipts: HashMap::new(),
+            mined: blocks::Mined::default(),
         };
         chain.with_deployments(Deployment::all())
     }
