@@ -1,0 +1,483 @@
+//! Load: full session flows against `leash serve` on the embedded chain, over HTTP on loopback,
+//! from 1, 10 and 50 concurrent clients (docs/benchmarks.md records the figures).
+//!
+//! Each client is a wallet with its own owner key, funded and delegated through the server's own
+//! flows (a dev account's owner call sends it ether; its first owner call is the array form, the
+//! authorization signed with it). Then every client runs the same number of flows, one after
+//! another: `wallet_createSession` → the owner signs `rawPayload` → `wallet_prepareCalls` → the
+//! session key signs the hash → `wallet_sendPreparedCalls` → `wallet_getCallsStatus` until final.
+//! Keys sign in-process with alloy's signers, as `cast wallet sign --no-hash` does.
+//!
+//! Reported per run: confirmed flows per second over the measured phase, p50/p99 latency per
+//! method (and from the send's answer to the final status), and calls lost: acknowledged by
+//! `wallet_sendPreparedCalls` but not final by the deadline, or final with a status other than 200.
+//! The process exits non-zero when a call is lost or a flow fails.
+//!
+//! ```sh
+//! cargo bench -p leash-server --bench load                       # in-memory state
+//! cargo bench -p leash-server --bench load -- --state sqlite     # SqliteState in a temp dir
+//! cargo bench -p leash-server --bench load -- --clients 50 --flows 40 --timeout 120
+//! ```
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use leash_server::{
+    DEV_ACCOUNT_KEYS, EmbeddedChain, RunningServer, ServerConfig, state::MemoryState,
+};
+use serde_json::{Value, json};
+use std::{
+    collections::BTreeMap,
+    net::Ipv4Addr,
+    time::{Duration, Instant},
+};
+use tempfile::TempDir;
+use tokio::runtime::Runtime;
+
+/// Where the session calls send their wei: an address no client owns.
+const RECIPIENT: Address = Address::repeat_byte(0x77);
+/// What the funding call sends each client's owner: far more than its flows' gas.
+const FUNDING_WEI: u128 = 100_000_000_000_000_000_000;
+/// How often a client asks for the status of a call it sent.
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+/// The methods of a flow, in its order, as reported; `send→final` is the wait for the status,
+/// `flow` the whole of it.
+const METHODS: [&str; 6] = [
+    "wallet_createSession",
+    "wallet_prepareCalls",
+    "wallet_sendPreparedCalls",
+    "wallet_getCallsStatus",
+    "send→final",
+    "flow",
+];
+
+struct Options {
+    clients: Vec<usize>,
+    flows: usize,
+    sqlite: bool,
+    timeout: Duration,
+}
+
+impl Options {
+    /// The command line after `--`; cargo adds `--bench`, which changes nothing here.
+    fn parse() -> eyre::Result<Self> {
+        let mut options = Self {
+            clients: vec![1, 10, 50],
+            flows: 20,
+            sqlite: false,
+            timeout: Duration::from_secs(120),
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = || {
+                args.next()
+                    .ok_or_else(|| eyre::eyre!("{arg} needs a value"))
+            };
+            match arg.as_str() {
+                "--bench" => {}
+                "--clients" => {
+                    options.clients = value()?
+                        .split(',')
+                        .map(str::parse)
+                        .collect::<Result<_, _>>()?;
+                }
+                "--flows" => options.flows = value()?.parse()?,
+                "--timeout" => options.timeout = Duration::from_secs(value()?.parse()?),
+                "--state" => match value()?.as_str() {
+                    "memory" => options.sqlite = false,
+                    "sqlite" => options.sqlite = true,
+                    other => eyre::bail!("--state is memory or sqlite, not {other}"),
+                },
+                other => eyre::bail!(
+                    "unknown argument {other} (--clients 1,10,50 --flows N --timeout SECS --state memory|sqlite)"
+                ),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn main() -> eyre::Result<()> {
+    let options = Options::parse()?;
+    let clients = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let state = if options.sqlite { "sqlite" } else { "memory" };
+    println!(
+        "| state | clients | flows | confirmed flows/s | lost | failed | {} |",
+        METHODS
+            .map(|method| format!("{method} p50 / p99 ms"))
+            .join(" | ")
+    );
+    println!(
+        "|---|---:|---:|---:|---:|---:|{}",
+        "---:|".repeat(METHODS.len())
+    );
+    let mut clean = true;
+    for &count in &options.clients {
+        let mut report = run(&clients, &options, count)?;
+        clean &= report.lost == 0 && report.failures.is_empty();
+        println!("| {state} | {}", report.row());
+        for failure in report.failures.iter().take(5) {
+            eprintln!("  {failure}");
+        }
+    }
+    eyre::ensure!(clean, "calls were lost or flows failed");
+    Ok(())
+}
+
+/// One run: a fresh server, `count` clients set up, then their flows measured.
+fn run(clients: &Runtime, options: &Options, count: usize) -> eyre::Result<Report> {
+    // The server gets its own runtime, as `leash serve` is its own process: its tasks and the
+    // clients' share the machine's cores, not one scheduler.
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let data_dir = options.sqlite.then(TempDir::new).transpose()?;
+    let server = server_runtime.block_on(serve(data_dir.as_ref()))?;
+    let url = format!("http://{}", server.local_addr());
+    let report = clients.block_on(async {
+        let wallets = set_up(&url, count).await?;
+        let deadline = Instant::now() + options.timeout;
+        let started = Instant::now();
+        let runs: Vec<_> = wallets
+            .into_iter()
+            .map(|wallet| tokio::spawn(wallet.run_flows(options.flows, deadline)))
+            .collect();
+        let mut report = Report::new(count, options.flows);
+        for finished in join_all(runs).await {
+            report.add(finished?);
+        }
+        report.elapsed = started.elapsed();
+        eyre::Ok(report)
+    })?;
+    server.stop();
+    server_runtime.block_on(server.stopped());
+    Ok(report)
+}
+
+/// What `leash serve` starts: the dev chain with in-memory state, or `--data-dir DIR`.
+async fn serve(data_dir: Option<&TempDir>) -> eyre::Result<RunningServer> {
+    let config = ServerConfig {
+        listen: (Ipv4Addr::LOCALHOST, 0).into(),
+        ..ServerConfig::default()
+    };
+    Ok(match data_dir {
+        Some(dir) => {
+            let (chain, state) = leash_server::open_data_dir(dir.path()).await?;
+            leash_server::start(&config, chain, state).await?
+        }
+        None => leash_server::start(&config, EmbeddedChain::dev()?, MemoryState::new()).await?,
+    })
+}
+
+/// Awaits every task (already spawned, so they run at once), in order.
+async fn join_all<T>(
+    tasks: impl IntoIterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<Result<T, tokio::task::JoinError>> {
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await);
+    }
+    results
+}
+
+/// `count` wallets with fresh owner keys: the first dev account sends each one ether in one
+/// owner call (delegating itself on the way), then each delegates itself, all at once.
+async fn set_up(url: &str, count: usize) -> eyre::Result<Vec<Wallet>> {
+    let mut funder = Wallet::new(url, PrivateKeySigner::from_bytes(&DEV_ACCOUNT_KEYS[0])?)?;
+    let wallets: Vec<Wallet> = (0..count)
+        .map(|_| Wallet::new(url, PrivateKeySigner::random()))
+        .collect::<eyre::Result<_>>()?;
+    let funding: Vec<Value> = wallets
+        .iter()
+        .map(|wallet| json!({ "to": wallet.owner.address(), "value": U256::from(FUNDING_WEI) }))
+        .collect();
+    funder.owner_calls(json!(funding)).await?;
+    let delegations: Vec<_> = wallets
+        .into_iter()
+        .map(|mut wallet| {
+            tokio::spawn(async move {
+                wallet.owner_calls(json!([])).await?;
+                eyre::Ok(wallet)
+            })
+        })
+        .collect();
+    let mut ready = Vec::with_capacity(count);
+    for delegated in join_all(delegations).await {
+        let mut wallet = delegated??;
+        // Setup is not measured.
+        wallet.latencies.clear();
+        ready.push(wallet);
+    }
+    Ok(ready)
+}
+
+/// One client: its owner key, its own HTTP connection, what it measured.
+struct Wallet {
+    owner: PrivateKeySigner,
+    http: reqwest::Client,
+    url: String,
+    latencies: BTreeMap<&'static str, Vec<Duration>>,
+}
+
+/// How one flow ended.
+enum Outcome {
+    Confirmed,
+    /// Acknowledged by `wallet_sendPreparedCalls`, then not final in time or final but not 200.
+    Lost(String),
+    /// Refused before it was acknowledged.
+    Failed(String),
+}
+
+/// What one client's flows came to.
+struct ClientReport {
+    confirmed: usize,
+    lost: Vec<String>,
+    failures: Vec<String>,
+    latencies: BTreeMap<&'static str, Vec<Duration>>,
+}
+
+impl Wallet {
+    fn new(url: &str, owner: PrivateKeySigner) -> eyre::Result<Self> {
+        Ok(Self {
+            owner,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+            url: url.to_owned(),
+            latencies: BTreeMap::new(),
+        })
+    }
+
+    async fn run_flows(mut self, flows: usize, deadline: Instant) -> ClientReport {
+        let mut report = ClientReport {
+            confirmed: 0,
+            lost: Vec::new(),
+            failures: Vec::new(),
+            latencies: BTreeMap::new(),
+        };
+        for _ in 0..flows {
+            if Instant::now() >= deadline {
+                report
+                    .failures
+                    .push("not started before the deadline".to_owned());
+                continue;
+            }
+            let since = Instant::now();
+            let outcome = self.flow(deadline).await;
+            self.record("flow", since.elapsed());
+            match outcome {
+                Outcome::Confirmed => report.confirmed += 1,
+                Outcome::Lost(reason) => report.lost.push(reason),
+                Outcome::Failed(reason) => report.failures.push(reason),
+            }
+        }
+        report.latencies = self.latencies;
+        report
+    }
+
+    /// One session flow: a new session key, granted a native-token allowance, sends 1 wei.
+    async fn flow(&mut self, deadline: Instant) -> Outcome {
+        let key = PrivateKeySigner::random();
+        let sent = async {
+            let created = self
+                .result("wallet_createSession", json!([{
+                    "chainId": "0x7a69",
+                    "expirySec": 1_796_231_753u64,
+                    "key": { "type": "secp256k1", "publicKey": key.address() },
+                    "permissions": [{ "type": "native-token-transfer", "data": { "allowance": "0x3e8" } }],
+                    "account": self.owner.address(),
+                }]))
+                .await?;
+            let grant = sign_raw(&self.owner, &created["signatureRequest"]["rawPayload"])?;
+            let permissions = json!({ "sessionId": created["sessionId"], "signature": grant });
+            let prepared = self
+                .result(
+                    "wallet_prepareCalls",
+                    json!([{
+                        "calls": [{ "to": RECIPIENT, "value": "0x1" }],
+                        "from": self.owner.address(),
+                        "chainId": "0x7a69",
+                        "capabilities": { "permissions": permissions },
+                    }]),
+                )
+                .await?;
+            let signature = sign_raw(&key, &prepared["signatureRequest"]["data"]["raw"])?;
+            self.result(
+                "wallet_sendPreparedCalls",
+                json!([{
+                    "type": prepared["type"],
+                    "data": prepared["data"],
+                    "chainId": prepared["chainId"],
+                    "capabilities": { "permissions": permissions },
+                    "signature": { "type": "secp256k1", "data": signature },
+                }]),
+            )
+            .await
+        };
+        let id = match sent.await {
+            Ok(sent) => sent["id"].clone(),
+            Err(error) => return Outcome::Failed(error.to_string()),
+        };
+        match self.final_status(&id, deadline).await {
+            Ok(status) if status["status"] == 200 => Outcome::Confirmed,
+            Ok(status) => Outcome::Lost(format!("{id}: final status {status}")),
+            Err(error) => Outcome::Lost(format!("{id}: {error}")),
+        }
+    }
+
+    /// The owner's own calls, prepared, signed (the authorization too in the array form), sent
+    /// and followed to 200.
+    async fn owner_calls(&mut self, calls: Value) -> eyre::Result<()> {
+        let prepared = self
+            .result(
+                "wallet_prepareCalls",
+                json!([{
+                    "calls": calls,
+                    "from": self.owner.address(),
+                    "chainId": "0x7a69",
+                }]),
+            )
+            .await?;
+        let signed = |item: &Value| -> eyre::Result<Value> {
+            let request = &item["signatureRequest"];
+            let payload = match request["type"].as_str() {
+                Some("eip7702Auth") => &request["rawPayload"],
+                _ => &request["data"]["raw"],
+            };
+            let mut item = item.clone();
+            let fields = item
+                .as_object_mut()
+                .ok_or_else(|| eyre::eyre!("a prepared item is not an object"))?;
+            for field in ["signatureRequest", "feePayment", "details"] {
+                fields.remove(field);
+            }
+            fields.insert(
+                "signature".to_owned(),
+                json!({ "type": "secp256k1", "data": sign_raw(&self.owner, payload)? }),
+            );
+            Ok(item)
+        };
+        let request = match prepared["data"].as_array() {
+            Some(items) => {
+                let items: Vec<Value> = items.iter().map(signed).collect::<eyre::Result<_>>()?;
+                json!({ "type": "array", "data": items })
+            }
+            None => signed(&prepared)?,
+        };
+        let sent = self
+            .result("wallet_sendPreparedCalls", json!([request]))
+            .await?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = self.final_status(&sent["id"], deadline).await?;
+        eyre::ensure!(status["status"] == 200, "owner calls: {status}");
+        Ok(())
+    }
+
+    /// Polls `wallet_getCallsStatus` until the status is final or `deadline` passes; records
+    /// the wait under `send→final`.
+    async fn final_status(&mut self, id: &Value, deadline: Instant) -> eyre::Result<Value> {
+        let since = Instant::now();
+        loop {
+            let status = self.result("wallet_getCallsStatus", json!([id])).await?;
+            if status["status"] != 100 {
+                self.record("send→final", since.elapsed());
+                return Ok(status);
+            }
+            eyre::ensure!(Instant::now() < deadline, "still pending at the deadline");
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// The `result` of `method`, its round trip recorded.
+    async fn result(&mut self, method: &'static str, params: Value) -> eyre::Result<Value> {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        let since = Instant::now();
+        let response: Value = self
+            .http
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        self.record(method, since.elapsed());
+        eyre::ensure!(response.get("error").is_none(), "{method}: {response}");
+        Ok(response["result"].clone())
+    }
+
+    fn record(&mut self, what: &'static str, took: Duration) {
+        self.latencies.entry(what).or_default().push(took);
+    }
+}
+
+/// `cast wallet sign --no-hash` of a 32-byte payload: `r ‖ s ‖ v` with `v` 27 or 28.
+fn sign_raw(key: &PrivateKeySigner, payload: &Value) -> eyre::Result<Bytes> {
+    let hash: B256 = serde_json::from_value(payload.clone())?;
+    Ok(Bytes::from(key.sign_hash_sync(&hash)?.as_bytes()))
+}
+
+/// One run's figures.
+struct Report {
+    clients: usize,
+    flows_per_client: usize,
+    confirmed: usize,
+    lost: usize,
+    failures: Vec<String>,
+    latencies: BTreeMap<&'static str, Vec<Duration>>,
+    elapsed: Duration,
+}
+
+impl Report {
+    fn new(clients: usize, flows_per_client: usize) -> Self {
+        Self {
+            clients,
+            flows_per_client,
+            confirmed: 0,
+            lost: 0,
+            failures: Vec::new(),
+            latencies: BTreeMap::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn add(&mut self, client: ClientReport) {
+        self.confirmed += client.confirmed;
+        self.lost += client.lost.len();
+        self.failures
+            .extend(client.lost.into_iter().map(|lost| format!("lost {lost}")));
+        self.failures.extend(client.failures);
+        for (method, mut taken) in client.latencies {
+            self.latencies.entry(method).or_default().append(&mut taken);
+        }
+    }
+
+    /// The table row after the state column.
+    fn row(&mut self) -> String {
+        let rate = self.confirmed as f64 / self.elapsed.as_secs_f64();
+        let latencies = METHODS.map(|method| {
+            let taken = self.latencies.entry(method).or_default();
+            taken.sort_unstable();
+            format!("{} / {}", percentile(taken, 50), percentile(taken, 99))
+        });
+        format!(
+            "{} | {} | {rate:.0} | {} | {} | {} |",
+            self.clients,
+            self.clients * self.flows_per_client,
+            self.lost,
+            self.failures.len() - self.lost,
+            latencies.join(" | ")
+        )
+    }
+}
+
+/// The `p`th percentile of sorted `taken` (nearest rank), in milliseconds.
+fn percentile(taken: &[Duration], p: usize) -> String {
+    if taken.is_empty() {
+        return "-".to_owned();
+    }
+    let rank = (taken.len() * p).div_ceil(100).max(1);
+    format!("{:.1}", taken[rank - 1].as_secs_f64() * 1000.0)
+}
