@@ -1,15 +1,31 @@
 //! The bundling task: signed operations are submitted after `wallet_sendPreparedCalls` has
 //! answered (clients time out after 10 s and retry), and each call's status follows from what
 //! the chain did with it.
+//!
+//! Every call sent while the previous bundle ran goes into the next one, as a bundler's mempool
+//! does: one `handleOps` for all of them rather than one each. An operation the EntryPoint
+//! rejects in validation reverts the whole bundle, so it is dropped and the rest bundled again;
+//! the dropped one is then sent alone, which gives it its own status (a rejection named as for
+//! any single send, or its inclusion if only its neighbours were in its way).
 
 use crate::{
     chain::EmbeddedChain,
     state::{CallStatus, SentCall, State},
 };
-use leash_core::{rpc_types::UserOperationReceipt, sender::UserOperationSender};
+use alloy_primitives::B256;
+use leash_bindings::PackedUserOperation;
+use leash_core::{
+    rpc_types::UserOperationReceipt,
+    sender::{SignedUserOperation, UserOperationSender},
+};
 use leash_sdk::service::submit;
-use std::sync::Arc;
+use leash_sim::{BundleOutcome, SimSender};
+use std::{collections::VecDeque, sync::Arc};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+/// The most gas the operations of one bundle may ask for together: the embedded chain gives a
+/// transaction 16M, and the EntryPoint spends some of its own around every operation.
+const BUNDLE_GAS: u128 = 12_000_000;
 
 /// Starts the task on the current runtime, `resumed` (calls a stopped server acknowledged) first;
 /// it ends when every sender of the channel is dropped.
@@ -29,39 +45,127 @@ async fn run<S: State>(
     resumed: Vec<SentCall>,
     mut queue: UnboundedReceiver<SentCall>,
 ) {
-    for call in resumed {
-        bundle(&chain, state.as_ref(), call).await;
-    }
-    while let Some(call) = queue.recv().await {
-        bundle(&chain, state.as_ref(), call).await;
+    let mut waiting = VecDeque::from(resumed);
+    loop {
+        if waiting.is_empty() {
+            match queue.recv().await {
+                Some(call) => waiting.push_back(call),
+                None => return,
+            }
+        }
+        while let Ok(call) = queue.try_recv() {
+            waiting.push_back(call);
+        }
+        let calls = next_bundle(&mut waiting);
+        bundle(&chain, state.as_ref(), calls).await;
     }
 }
 
-/// Submits `call` and records its status once the chain that includes it is saved.
-async fn bundle<S: State>(chain: &EmbeddedChain, state: &S, call: SentCall) {
-    let sender = chain.sender();
-    let hash = call.operation.user_op_hash;
-    let status = match sender.receipt(hash).await {
-        // Included before a restart that came before its status was stored: sending it again
-        // would only be refused for its nonce.
-        Ok(Some(receipt)) => included(receipt),
-        _ => match submit(&sender, &call.operation, call.session_state.as_ref()).await {
-            // The embedded chain includes a bundle as it is sent, so its receipt is there.
-            Ok(hash) => match sender.receipt(hash).await {
-                Ok(Some(receipt)) => included(receipt),
-                Ok(None) => CallStatus::Failed("included, but no receipt was found".to_owned()),
-                Err(error) => CallStatus::Failed(error.to_string()),
-            },
-            Err(error) => CallStatus::Failed(error.to_string()),
-        },
-    };
-    // A status is final only once the chain that shows it is on disk: if the snapshot cannot be
-    // written the call stays pending, and a restart (from the last snapshot) submits it again.
-    if chain.save().is_err() {
-        return;
+/// The oldest waiting calls whose gas fits in one bundle (always at least one).
+fn next_bundle(waiting: &mut VecDeque<SentCall>) -> Vec<SentCall> {
+    let mut gas = 0;
+    let mut calls = Vec::new();
+    while let Some(call) = waiting.front() {
+        gas += gas_limit(&call.operation.op.operation);
+        if !calls.is_empty() && gas > BUNDLE_GAS {
+            break;
+        }
+        calls.extend(waiting.pop_front());
     }
-    // A status that cannot be stored leaves the call pending too; a restart reads its receipt.
-    let _ = state.set_status(hash, status).await;
+    calls
+}
+
+/// The gas `op` may use: its verification and call limits (packed high and low in
+/// `accountGasLimits`) and its pre-verification gas.
+fn gas_limit(op: &PackedUserOperation) -> u128 {
+    let limits = op.accountGasLimits.0;
+    let half = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .fold(0u128, |n, byte| n << 8 | u128::from(*byte))
+    };
+    half(&limits[..16])
+        .saturating_add(half(&limits[16..]))
+        .saturating_add(op.preVerificationGas.saturating_to())
+}
+
+/// Submits `calls` in one bundle (less those the EntryPoint rejects, sent alone after it) and
+/// records their statuses once the chain that includes them is saved.
+async fn bundle<S: State>(chain: &EmbeddedChain, state: &S, calls: Vec<SentCall>) {
+    let sender = chain.sender();
+    let mut statuses = Vec::with_capacity(calls.len());
+    let mut bundled = Vec::with_capacity(calls.len());
+    for call in calls {
+        let hash = call.operation.user_op_hash;
+        match sender.receipt(hash).await {
+            // Included before a restart that came before its status was stored: sending it
+            // again would only be refused for its nonce.
+            Ok(Some(receipt)) => statuses.push((hash, included(receipt))),
+            _ => bundled.push(call),
+        }
+    }
+    let mut alone = Vec::new();
+    while !bundled.is_empty() {
+        let ops: Vec<SignedUserOperation> = bundled
+            .iter()
+            .map(|call| call.operation.op.clone())
+            .collect();
+        match sender.send_bundle(&ops) {
+            Ok(BundleOutcome::Included { .. }) => {
+                for call in bundled.drain(..) {
+                    let hash = call.operation.user_op_hash;
+                    statuses.push((hash, receipt_status(&sender, hash).await));
+                }
+            }
+            Ok(BundleOutcome::Rejected(rejection))
+                if bundled.len() > 1 && rejection.op_index < bundled.len() =>
+            {
+                alone.push(bundled.remove(rejection.op_index));
+            }
+            // A lone rejected operation, or a bundle that failed some other way: each is sent
+            // by itself, which names its own error.
+            _ => alone.append(&mut bundled),
+        }
+    }
+    for call in alone {
+        let status = send_alone(&sender, &call).await;
+        statuses.push((call.operation.user_op_hash, status));
+    }
+    // A status is final only once the chain that shows it is on disk: if the snapshot cannot be
+    // written the calls stay pending, and a restart (from the last snapshot) submits them again.
+    // The write blocks, so it runs off the runtime's workers, which keep answering requests; a
+    // chain in memory has nothing to write.
+    if chain.saves_to_disk() {
+        let saving = chain.clone();
+        if !matches!(
+            tokio::task::spawn_blocking(move || saving.save()).await,
+            Ok(Ok(()))
+        ) {
+            return;
+        }
+    }
+    for (hash, status) in statuses {
+        // A status that cannot be stored leaves the call pending; a restart reads its receipt.
+        let _ = state.set_status(hash, status).await;
+    }
+}
+
+/// `call` in a bundle of its own, as a client library submits it.
+async fn send_alone(sender: &SimSender<'static>, call: &SentCall) -> CallStatus {
+    match submit(sender, &call.operation, call.session_state.as_ref()).await {
+        // The embedded chain includes a bundle as it is sent, so its receipt is there.
+        Ok(hash) => receipt_status(sender, hash).await,
+        Err(error) => CallStatus::Failed(error.to_string()),
+    }
+}
+
+/// The status of the included operation `hash`, from its receipt.
+async fn receipt_status(sender: &SimSender<'static>, hash: B256) -> CallStatus {
+    match sender.receipt(hash).await {
+        Ok(Some(receipt)) => included(receipt),
+        Ok(None) => CallStatus::Failed("included, but no receipt was found".to_owned()),
+        Err(error) => CallStatus::Failed(error.to_string()),
+    }
 }
 
 fn included(receipt: UserOperationReceipt) -> CallStatus {

@@ -72,9 +72,19 @@ impl EmbeddedChain {
     /// a test that changes the chain through [`EmbeddedChain::with_chain`] does it itself).
     pub fn save(&self) -> Result<(), SimError> {
         match &self.file {
-            Some(file) => self.lock().save_to(file),
+            // Written from a copy, so requests wait for the chain only while it is copied, not
+            // while it is serialized and synced to disk.
+            Some(file) => {
+                let copy = self.lock().clone();
+                copy.save_to(file)
+            }
             None => Ok(()),
         }
+    }
+
+    /// Whether [`EmbeddedChain::save`] writes a file.
+    pub(crate) fn saves_to_disk(&self) -> bool {
+        self.file.is_some()
     }
 
     /// Serves `chain` as it is (tests prepare one first), in memory only. From now on it mines

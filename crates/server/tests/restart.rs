@@ -195,3 +195,53 @@ async fn every_acknowledged_call_is_final_after_a_restart() -> eyre::Result<()> 
     );
     Ok(())
 }
+
+/// Calls acknowledged together go into one bundle when the server resumes them. Two of them
+/// were prepared on the same nonce of one session, so the EntryPoint rejects the later one: it
+/// leaves the bundle, the others are included, and it alone ends failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operation_rejected_in_a_bundle_fails_alone() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let first = serve(dir.path(), true).await?;
+    let mint = TestToken::mintCall {
+        to: OWNER,
+        amount: U256::from(MINTED),
+    };
+    first.chain.with_chain(|chain| {
+        let token = Deployment::test_token().address();
+        chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
+    })?;
+    first.chain.save()?;
+    let (_, delegated) = first.owner_calls(json!([]), Signing::Raw).await?;
+    assert_eq!(delegated["status"], 200, "{delegated}");
+    drop(first);
+
+    let second = serve(dir.path(), false).await?;
+    let (session_a, key_a) = signed_session(&second).await?;
+    let (session_b, key_b) = signed_session(&second).await?;
+    let mut acknowledged = Vec::new();
+    // Nothing is submitted, so the second call of session a is prepared on the same nonce.
+    for (permissions, key, amount) in [
+        (&session_a, &key_a, 4),
+        (&session_a, &key_a, 5),
+        (&session_b, &key_b, 6),
+    ] {
+        let (_, id) = send_transfer(&second, permissions, (key, Signing::Raw), amount).await?;
+        acknowledged.push(id);
+    }
+    drop(second);
+
+    let third = serve(dir.path(), true).await?;
+    let mut statuses = Vec::new();
+    for id in &acknowledged {
+        statuses.push(third.final_status(id).await?);
+    }
+    let codes: Vec<&Value> = statuses.iter().map(|status| &status["status"]).collect();
+    assert_eq!(codes, [&json!(200), &json!(400), &json!(200)]);
+    // The two included went in one bundle transaction.
+    let transaction = |status: &Value| status["receipts"][0]["transactionHash"].clone();
+    assert_eq!(transaction(&statuses[0]), transaction(&statuses[2]));
+    assert!(transaction(&statuses[0]).is_string(), "{}", statuses[0]);
+    assert_eq!(third.token_balance(RECIPIENT)?, U256::from(4 + 6));
+    Ok(())
+}

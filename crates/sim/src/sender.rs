@@ -152,12 +152,20 @@ impl<'a> SimSender<'a> {
     /// Sends `op` alone in a bundle and reports the whole outcome. A bundle the EntryPoint
     /// rejects changes nothing, as a bundler that simulates before sending never sends it.
     pub fn send_operation(&self, op: &SignedUserOperation) -> Result<BundleOutcome, SimError> {
-        let authorizations = op.authorization.iter().cloned().collect();
-        self.lock().run_bundle(
-            vec![op.operation.clone()],
-            authorizations,
-            Commit::UnlessRejected,
-        )
+        self.send_bundle(std::slice::from_ref(op))
+    }
+
+    /// Sends `ops` in one bundle, in order, every authorization they carry in its transaction,
+    /// and reports the whole outcome; a rejected bundle changes nothing, as in
+    /// [`SimSender::send_operation`], and its rejection names the operation by index.
+    pub fn send_bundle(&self, ops: &[SignedUserOperation]) -> Result<BundleOutcome, SimError> {
+        let authorizations = ops
+            .iter()
+            .filter_map(|op| op.authorization.clone())
+            .collect();
+        let ops = ops.iter().map(|op| op.operation.clone()).collect();
+        self.lock()
+            .run_bundle(ops, authorizations, Commit::UnlessRejected)
     }
 
     /// Prepares (with [`SimSender::prepare_owner`]) and sends an owner operation; a rejection,
