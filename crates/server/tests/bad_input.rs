@@ -6,8 +6,7 @@ mod support;
 use alloy_primitives::Address;
 use serde_json::{Value, json};
 use support::{
-    Harness, OWNER, Signing, cast_sign, create_session_params, owner_key, session_key,
-    transfer_call,
+    Harness, OWNER, Signing, cast_sign, create_session_params, session_key, transfer_call,
 };
 
 fn error(response: &Value) -> (i64, String, Value) {
@@ -25,15 +24,7 @@ async fn prepared_transfer(
     key: Address,
     amount: u64,
 ) -> eyre::Result<(Value, Value)> {
-    let created = harness
-        .result("wallet_createSession", create_session_params(key, 100))
-        .await?;
-    let owner_signature = cast_sign(
-        &owner_key(),
-        &created["signatureRequest"]["rawPayload"],
-        true,
-    )?;
-    let permissions = json!({ "sessionId": created["sessionId"], "signature": owner_signature });
+    let (_, permissions) = harness.signed_session(key, 100).await?;
     let prepared = harness
         .call(
             "wallet_prepareCalls",

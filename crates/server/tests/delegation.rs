@@ -55,18 +55,7 @@ async fn the_first_owner_call_delegates_then_a_session_works() -> eyre::Result<(
 
     // Delegated with the validator: a session of the owner works now.
     let (key, key_hex) = session_key();
-    let created = harness
-        .result(
-            "wallet_createSession",
-            create_session_params(key.address(), 10),
-        )
-        .await?;
-    let owner_signature = cast_sign(
-        &owner_key(),
-        &created["signatureRequest"]["rawPayload"],
-        true,
-    )?;
-    let permissions = json!({ "sessionId": created["sessionId"], "signature": owner_signature });
+    let (_, permissions) = harness.signed_session(key.address(), 10).await?;
     let prepared = harness
         .result(
             "wallet_prepareCalls",

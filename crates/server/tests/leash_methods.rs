@@ -15,31 +15,6 @@ use support::{
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
 
-/// A session for `key` with an ERC-20 allowance of `allowance`, its grant signed by the owner:
-/// its wire id and the `{sessionId, signature}` permissions that name it.
-async fn signed_session(
-    harness: &Harness,
-    key: Address,
-    allowance: u64,
-) -> eyre::Result<(Value, Value)> {
-    let created = harness
-        .result(
-            "wallet_createSession",
-            create_session_params(key, allowance),
-        )
-        .await?;
-    let signature = cast_sign(
-        &owner_key(),
-        &created["signatureRequest"]["rawPayload"],
-        true,
-    )?;
-    let id = created["sessionId"].clone();
-    Ok((
-        id.clone(),
-        json!({ "sessionId": id, "signature": signature }),
-    ))
-}
-
 /// `[{calls: [a transfer of amount], from, chainId, capabilities: {permissions}}]`.
 fn transfer_params(permissions: &Value, amount: u64) -> Value {
     json!([{
@@ -94,7 +69,7 @@ fn hex_u64(value: &Value) -> Option<u64> {
 async fn get_session_reports_the_grant_status_and_budgets() -> eyre::Result<()> {
     let harness = Harness::start().await?;
     let (key, key_hex) = session_key();
-    let (id, permissions) = signed_session(&harness, key.address(), 100).await?;
+    let (id, permissions) = harness.signed_session(key.address(), 100).await?;
 
     let before = harness
         .result("leash_getSession", json!([{ "sessionId": id }]))
@@ -152,8 +127,8 @@ async fn list_sessions_gives_every_session_of_the_account_and_no_other() -> eyre
     let harness = Harness::start().await?;
     let (first_key, first_hex) = session_key();
     let (second_key, _) = session_key();
-    let (first, permissions) = signed_session(&harness, first_key.address(), 100).await?;
-    let (second, _) = signed_session(&harness, second_key.address(), 50).await?;
+    let (first, permissions) = harness.signed_session(first_key.address(), 100).await?;
+    let (second, _) = harness.signed_session(second_key.address(), 50).await?;
     let status = session_transfer(&harness, &permissions, &first_hex, 30).await?;
     assert_eq!(status["status"], 200, "{status}");
 
@@ -198,7 +173,7 @@ async fn list_sessions_gives_every_session_of_the_account_and_no_other() -> eyre
 async fn explain_calls_gives_the_denial_or_the_movements_and_commits_nothing() -> eyre::Result<()> {
     let harness = Harness::start().await?;
     let (key, _) = session_key();
-    let (_, permissions) = signed_session(&harness, key.address(), 100).await?;
+    let (_, permissions) = harness.signed_session(key.address(), 100).await?;
 
     let denied = harness
         .result("leash_explainCalls", transfer_params(&permissions, 150))
@@ -308,7 +283,7 @@ async fn explain_calls_refuses_what_prepare_refuses() -> eyre::Result<()> {
 async fn a_prepared_revocation_sent_and_confirmed_ends_the_session() -> eyre::Result<()> {
     let harness = Harness::start().await?;
     let (key, key_hex) = session_key();
-    let (id, permissions) = signed_session(&harness, key.address(), 100).await?;
+    let (id, permissions) = harness.signed_session(key.address(), 100).await?;
     let status = session_transfer(&harness, &permissions, &key_hex, 10).await?;
     assert_eq!(status["status"], 200, "{status}");
 
@@ -346,7 +321,7 @@ async fn revoke_all_ends_every_session_of_the_account() -> eyre::Result<()> {
     let mut sessions = Vec::new();
     for _ in 0..2 {
         let (key, key_hex) = session_key();
-        let (id, permissions) = signed_session(&harness, key.address(), 100).await?;
+        let (id, permissions) = harness.signed_session(key.address(), 100).await?;
         let status = session_transfer(&harness, &permissions, &key_hex, 5).await?;
         assert_eq!(status["status"], 200, "{status}");
         sessions.push((id, permissions));
@@ -376,7 +351,7 @@ async fn revoke_all_ends_every_session_of_the_account() -> eyre::Result<()> {
 async fn a_session_key_revokes_its_own_session_by_transaction() -> eyre::Result<()> {
     let harness = Harness::start().await?;
     let (key, _) = session_key();
-    let (id, _) = signed_session(&harness, key.address(), 100).await?;
+    let (id, _) = harness.signed_session(key.address(), 100).await?;
     let answer = harness
         .result(
             "leash_prepareRevoke",

@@ -20,10 +20,7 @@ use leash_server::{
 };
 use serde_json::{Value, json};
 use std::{net::Ipv4Addr, path::Path};
-use support::{
-    Harness, MINTED, OWNER, Signing, cast_sign, create_session_params, owner_key, session_key,
-    transfer_call,
-};
+use support::{Harness, MINTED, OWNER, Signing, cast_sign, session_key, transfer_call};
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
 
@@ -47,18 +44,7 @@ async fn serve(dir: &Path, submitting: bool) -> eyre::Result<Harness> {
 /// `permissions` capability and the key's private key.
 async fn signed_session(harness: &Harness) -> eyre::Result<(Value, String)> {
     let (key, key_hex) = session_key();
-    let created = harness
-        .result(
-            "wallet_createSession",
-            create_session_params(key.address(), 100),
-        )
-        .await?;
-    let owner_signature = cast_sign(
-        &owner_key(),
-        &created["signatureRequest"]["rawPayload"],
-        true,
-    )?;
-    let permissions = json!({ "sessionId": created["sessionId"], "signature": owner_signature });
+    let (_, permissions) = harness.signed_session(key.address(), 100).await?;
     Ok((permissions, key_hex))
 }
 

@@ -128,6 +128,35 @@ impl Harness {
 
     /// The whole JSON-RPC response to `method` with `params`, sent with id 0 as the official
     /// client's first request is.
+    /// A session for `key` with an ERC-20 allowance of `allowance`, its grant signed by the
+    /// owner: its wire id and the `{sessionId, signature}` permissions that name it.
+    #[allow(
+        dead_code,
+        reason = "every test binary compiles this module; the seed flow spells these steps out"
+    )]
+    pub(crate) async fn signed_session(
+        &self,
+        key: Address,
+        allowance: u64,
+    ) -> eyre::Result<(Value, Value)> {
+        let created = self
+            .result(
+                "wallet_createSession",
+                create_session_params(key, allowance),
+            )
+            .await?;
+        let signature = cast_sign(
+            &owner_key(),
+            &created["signatureRequest"]["rawPayload"],
+            true,
+        )?;
+        let id = created["sessionId"].clone();
+        Ok((
+            id.clone(),
+            json!({ "sessionId": id, "signature": signature }),
+        ))
+    }
+
     pub(crate) async fn call(&self, method: &str, params: Value) -> eyre::Result<Value> {
         self.raw(json!({ "jsonrpc": "2.0", "id": 0, "method": method, "params": params }))
             .await
