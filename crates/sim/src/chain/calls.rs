@@ -2,14 +2,20 @@
 //! calls for gas estimates, and the transactions that deploy contracts.
 
 use super::{BASE_FEE, Chain, TX_GAS_LIMIT, TxOutcome};
-use crate::{SimError, backing::Backing};
+use crate::{
+    SimError,
+    backing::{Backing, BackingError},
+};
 use alloy_eips::eip7702::SignedAuthorization;
 use alloy_primitives::{Address, Bytes, I256, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{CREATE2_DEPLOYER, Deployment, EntryPoint, IERC20};
 use revm::{
     Context, ExecuteEvm, MainBuilder, MainContext,
-    context::{BlockEnv, TxEnv, result::ExecutionResult},
+    context::{
+        BlockEnv, TxEnv,
+        result::{EVMError, ExecutionResult, ResultAndState},
+    },
     database::CacheDB,
     database_interface::DatabaseCommit,
     primitives::TxKind,
@@ -131,8 +137,20 @@ impl Chain {
         let tx = builder
             .build()
             .map_err(|e| SimError::Evm(format!("{e:?}")))?;
-        let mut cfg = self.cfg.clone();
         // The EntryPoint is a contract; a node's eth_estimateGas lets it send all the same.
+        let outcome = self
+            .run_as_call(tx)
+            .map_err(|e| SimError::Evm(e.to_string()))?;
+        Ok((outcome.result, outcome.state))
+    }
+
+    /// Runs `tx` uncommitted, at no base fee, as a node's `eth_call` and `eth_estimateGas` do: the
+    /// sender may be a contract (EIP-3607 guards only signed transactions).
+    pub(super) fn run_as_call(
+        &mut self,
+        tx: TxEnv,
+    ) -> Result<ResultAndState, EVMError<BackingError>> {
+        let mut cfg = self.cfg.clone();
         cfg.disable_eip3607 = true;
         let mut evm = Context::mainnet()
             .with_db(&mut self.db)
@@ -142,8 +160,7 @@ impl Chain {
             })
             .with_cfg(cfg)
             .build_mainnet();
-        let outcome = evm.transact(tx).map_err(|e| SimError::Evm(e.to_string()))?;
-        Ok((outcome.result, outcome.state))
+        evm.transact(tx)
     }
 
     pub(super) fn deploy(&mut self, deployment: &Deployment) -> Result<(), SimError> {

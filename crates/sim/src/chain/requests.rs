@@ -7,8 +7,7 @@ use crate::SimError;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use revm::{
-    Context, ExecuteEvm, MainBuilder, MainContext,
-    context::{BlockEnv, TxEnv, result::ExecutionResult},
+    context::{TxEnv, result::ExecutionResult},
     database_interface::DatabaseRef,
 };
 
@@ -84,17 +83,7 @@ impl Chain {
         gas_limit: u64,
     ) -> Result<ExecutionResult, TransactionError> {
         let tx = self.request_tx(request, gas_limit)?;
-        let mut cfg = self.cfg.clone();
-        cfg.disable_eip3607 = true;
-        let mut evm = Context::mainnet()
-            .with_db(&mut self.db)
-            .with_block(BlockEnv {
-                basefee: 0,
-                ..self.block.clone()
-            })
-            .with_cfg(cfg)
-            .build_mainnet();
-        let outcome = evm.transact(tx).map_err(TransactionError::from_evm)?;
+        let outcome = self.run_as_call(tx).map_err(TransactionError::from_evm)?;
         Ok(outcome.result)
     }
 
