@@ -100,23 +100,30 @@ async fn session_status(
     Ok(harness.chain.session_state(&session.grant)?.status)
 }
 
+/// A submitting server on `dir` whose owner holds [`MINTED`] test tokens (saved with the chain)
+/// and is delegated by its first owner call.
+async fn minted_and_delegated(dir: &Path) -> eyre::Result<Harness> {
+    let harness = serve(dir, true).await?;
+    let mint = TestToken::mintCall {
+        to: OWNER,
+        amount: U256::from(MINTED),
+    };
+    harness.chain.with_chain(|chain| {
+        let token = Deployment::test_token().address();
+        chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
+    })?;
+    harness.chain.save()?;
+    let (_, delegated) = harness.owner_calls(json!([]), Signing::Raw).await?;
+    assert_eq!(delegated["status"], 200, "{delegated}");
+    Ok(harness)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_acknowledged_call_is_final_after_a_restart() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
 
     // 1. A server that submits: the owner is delegated, a session is enabled by its first call.
-    let first = serve(dir.path(), true).await?;
-    let mint = TestToken::mintCall {
-        to: OWNER,
-        amount: U256::from(MINTED),
-    };
-    first.chain.with_chain(|chain| {
-        let token = Deployment::test_token().address();
-        chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
-    })?;
-    first.chain.save()?;
-    let (_, delegated) = first.owner_calls(json!([]), Signing::Raw).await?;
-    assert_eq!(delegated["status"], 200, "{delegated}");
+    let first = minted_and_delegated(dir.path()).await?;
     let (enabled, enabled_key) = signed_session(&first).await?;
     let (_, id) = send_transfer(&first, &enabled, (&enabled_key, Signing::Raw), 10).await?;
     assert_eq!(first.final_status(&id).await?["status"], 200);
@@ -188,18 +195,7 @@ async fn every_acknowledged_call_is_final_after_a_restart() -> eyre::Result<()> 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operation_rejected_in_a_bundle_fails_alone() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
-    let first = serve(dir.path(), true).await?;
-    let mint = TestToken::mintCall {
-        to: OWNER,
-        amount: U256::from(MINTED),
-    };
-    first.chain.with_chain(|chain| {
-        let token = Deployment::test_token().address();
-        chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
-    })?;
-    first.chain.save()?;
-    let (_, delegated) = first.owner_calls(json!([]), Signing::Raw).await?;
-    assert_eq!(delegated["status"], 200, "{delegated}");
+    let first = minted_and_delegated(dir.path()).await?;
     drop(first);
 
     let second = serve(dir.path(), false).await?;
