@@ -6,7 +6,8 @@ mod support;
 use alloy_primitives::Address;
 use serde_json::{Value, json};
 use support::{
-    Harness, OWNER, Signing, cast_sign, create_session_params, session_key, transfer_call,
+    Harness, OWNER, Signing, cast_sign, create_session_params, send_params, session_key,
+    transfer_call,
 };
 
 fn error(response: &Value) -> (i64, String, Value) {
@@ -36,13 +37,6 @@ async fn prepared_transfer(
         )
         .await?;
     Ok((permissions, prepared))
-}
-
-fn send_params(prepared: &Value, signature: &str) -> Value {
-    json!([{
-        "type": prepared["type"], "data": prepared["data"], "chainId": prepared["chainId"],
-        "signature": { "type": "secp256k1", "data": signature },
-    }])
 }
 
 #[tokio::test(flavor = "multi_thread")]

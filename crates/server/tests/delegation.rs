@@ -11,7 +11,7 @@ use leash_bindings::Deployment;
 use leash_core::eip7702::delegate_of;
 use serde_json::{Value, json};
 use support::{
-    Harness, OWNER, Signing, cast_sign, create_session_params, owner_key, session_key,
+    Harness, OWNER, Signing, cast_sign, create_session_params, owner_key, send_params, session_key,
     transfer_call,
 };
 
@@ -74,10 +74,7 @@ async fn the_first_owner_call_delegates_then_a_session_works() -> eyre::Result<(
     let sent = harness
         .result(
             "wallet_sendPreparedCalls",
-            json!([{
-                "type": prepared["type"], "data": prepared["data"], "chainId": prepared["chainId"],
-                "signature": { "type": "secp256k1", "data": signature },
-            }]),
+            send_params(&prepared, &signature),
         )
         .await?;
     let status = harness.final_status(&sent["id"]).await?;

@@ -9,7 +9,7 @@ use alloy_primitives::{Address, Bytes, U256};
 use leash_bindings::Deployment;
 use serde_json::{Value, json};
 use support::{
-    Harness, OWNER, Signing, cast_sign, create_session_params, owner_key, session_key,
+    Harness, OWNER, Signing, cast_sign, create_session_params, owner_key, send_params, session_key,
     transfer_call,
 };
 
@@ -38,10 +38,7 @@ async fn session_transfer(
     let sent = harness
         .result(
             "wallet_sendPreparedCalls",
-            json!([{
-                "type": prepared["type"], "data": prepared["data"], "chainId": prepared["chainId"],
-                "signature": { "type": "secp256k1", "data": signature },
-            }]),
+            send_params(&prepared, &signature),
         )
         .await?;
     harness.final_status(&sent["id"]).await

@@ -237,6 +237,18 @@ pub(crate) fn cast_sign(private_key: &str, payload: &Value, raw: bool) -> eyre::
     Ok(String::from_utf8(output.stdout)?.trim().to_owned())
 }
 
+/// `wallet_sendPreparedCalls` params: the prepared answer with `signature`.
+#[allow(
+    dead_code,
+    reason = "every test binary compiles this module; the seed flow spells the send out"
+)]
+pub(crate) fn send_params(prepared: &Value, signature: &str) -> Value {
+    json!([{
+        "type": prepared["type"], "data": prepared["data"], "chainId": prepared["chainId"],
+        "signature": { "type": "secp256k1", "data": signature },
+    }])
+}
+
 /// A `transfer(to, amount)` call of the test token.
 pub(crate) fn transfer_call(to: Address, amount: u64) -> Value {
     let data = leash_bindings::IERC20::transferCall {
