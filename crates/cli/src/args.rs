@@ -37,6 +37,14 @@ impl GlobalArgs {
         };
         parse_endpoint(text, "--rpc-url")
     }
+
+    /// The `--rpc-url`, if one was given.
+    pub(crate) fn optional_rpc_url(&self) -> eyre::Result<Option<Url>> {
+        self.rpc_url
+            .as_deref()
+            .map(|text| parse_endpoint(text, "--rpc-url"))
+            .transpose()
+    }
 }
 
 /// An http(s) JSON-RPC endpoint given to `flag`.

@@ -40,7 +40,8 @@ enum Command {
     /// Send calls as a session key: a UserOperation through the EntryPoint.
     Send(commands::send::SendArgs),
     /// Serve the Wallet API's session-key methods (wallet_createSession, wallet_prepareCalls,
-    /// wallet_sendPreparedCalls, wallet_getCallsStatus) over JSON-RPC on the embedded chain.
+    /// wallet_sendPreparedCalls, wallet_getCallsStatus) over JSON-RPC, on the embedded chain or
+    /// on the chain behind --rpc-url.
     Serve(commands::serve::ServeArgs),
 }
 
@@ -63,7 +64,7 @@ fn main() -> ExitCode {
                 commands::session::run(&cli.global, &output, command).await
             }
             Command::Send(args) => commands::send::run(&cli.global, &output, args).await,
-            Command::Serve(args) => commands::serve::run(&output, args).await,
+            Command::Serve(args) => commands::serve::run(&cli.global, &output, args).await,
         }
     });
     match result {

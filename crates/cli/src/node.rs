@@ -2,10 +2,8 @@
 //! progress lines of a wait.
 
 use crate::output::Output;
-use alloy_network::EthereumWallet;
 use alloy_primitives::B256;
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
-use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
 use leash_core::{
     rpc_types::UserOperationReceipt,
@@ -13,7 +11,8 @@ use leash_core::{
     session_state::SessionState,
 };
 use leash_sdk::{
-    service::{ServiceError, check_bundler_chain, wait_included},
+    connect,
+    service::{ServiceError, wait_included},
     submission::ReceiptWait,
     transport::BundlerClient,
 };
@@ -21,18 +20,7 @@ use leash_sim::{BundleOutcome, Chain};
 use std::time::Duration;
 use url::Url;
 
-/// A provider for reads (and for transactions from accounts the node holds).
-pub(crate) fn reader(url: &Url) -> DynProvider {
-    ProviderBuilder::new().connect_http(url.clone()).erased()
-}
-
-/// A provider that signs transactions with `key`.
-pub(crate) fn signing(url: &Url, key: PrivateKeySigner) -> DynProvider {
-    ProviderBuilder::new()
-        .wallet(EthereumWallet::from(key))
-        .connect_http(url.clone())
-        .erased()
-}
+pub(crate) use leash_sdk::connect::{reader, signing};
 
 /// The chain id, which also proves the node answers.
 pub(crate) async fn chain_id(provider: &DynProvider, url: &Url) -> eyre::Result<u64> {
@@ -66,14 +54,14 @@ pub(crate) async fn bundler(
     node: DynProvider,
     chain_id: u64,
 ) -> eyre::Result<BundlerClient<DynProvider, DynProvider>> {
-    let client = BundlerClient::new(reader(url), node);
-    match check_bundler_chain(&client, chain_id).await {
-        Ok(()) => Ok(client),
-        Err(ServiceError::Sender(error)) => {
-            Err(eyre::Report::new(error).wrap_err(format!("no answer from the bundler at {url}")))
-        }
-        Err(error) => Err(eyre::Report::new(error).wrap_err(format!("the bundler at {url}"))),
-    }
+    connect::bundler(url, node, chain_id)
+        .await
+        .map_err(|error| match error {
+            ServiceError::Sender(error) => {
+                eyre::Report::new(error).wrap_err(format!("no answer from the bundler at {url}"))
+            }
+            error => eyre::Report::new(error).wrap_err(format!("the bundler at {url}")),
+        })
 }
 
 /// Waits (bounded by `wait`) for `hash`'s receipt from `sender`, with a progress line on stderr

@@ -273,3 +273,17 @@ fn a_closed_stdout_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn serve_needs_exactly_one_submitter_for_a_node() {
+    let node = ["serve", "--rpc-url", "http://127.0.0.1:1"];
+    usage_error(&node, "--bundler-key HEX");
+    usage_error(
+        &[&node[..], &["--bundler-key", KEY, "--bundler-url", "http://127.0.0.1:2"]].concat(),
+        "one of --bundler-key and --bundler-url",
+    );
+    usage_error(
+        &["serve", "--bundler-key", KEY],
+        "submit to the chain behind --rpc-url",
+    );
+}

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod connect;
 pub mod delegation;
 pub mod deploy;
 pub mod service;

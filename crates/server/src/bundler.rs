@@ -168,7 +168,8 @@ async fn receipt_status(sender: &SimSender<'static>, hash: B256) -> CallStatus {
     }
 }
 
-fn included(receipt: UserOperationReceipt) -> CallStatus {
+/// The status of an operation whose receipt is `receipt`.
+pub(crate) fn included(receipt: UserOperationReceipt) -> CallStatus {
     if receipt.success {
         CallStatus::Confirmed(Box::new(receipt))
     } else {

@@ -186,6 +186,22 @@ pub enum StartError {
     /// The state store could not be opened, or the calls to resume read.
     #[error(transparent)]
     State(#[from] StateError),
+    /// The node behind `--rpc-url` did not answer, or lacks leash's contracts.
+    #[error("the node at {url}: {reason}")]
+    Node {
+        /// The node's endpoint.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The bundler at `--bundler-url` did not answer, or serves another chain.
+    #[error("the bundler at {url}: {reason}")]
+    Bundler {
+        /// The bundler's endpoint.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
     /// The data directory could not be created.
     #[error("data directory {path}: {reason}")]
     DataDir {

@@ -5,8 +5,10 @@ use crate::{
     chain::EmbeddedChain,
     config::ServerConfig,
     error::StartError,
-    eth::UnservedMethods,
+    eth::NodeMethods,
     methods::{Context, rpc_module},
+    remote_submission,
+    served_chain::ServedChain,
     state::{SentCall, SqliteState, State},
 };
 use jsonrpsee::server::{
@@ -20,6 +22,10 @@ pub const CHAIN_FILE: &str = "chain.json";
 
 /// The SQLite state's file in a data directory.
 pub const STATE_FILE: &str = "state.sqlite";
+
+/// The largest answer, in bytes: jsonrpsee's default, which a node's forwarded answers (logs,
+/// blocks with their transactions) are held to as well.
+const MAX_RESPONSE_BODY_BYTES: u32 = 10 * 1024 * 1024;
 
 /// A listening server.
 #[derive(Debug)]
@@ -52,26 +58,40 @@ impl RunningServer {
 /// The chain and the state kept in `dir` (created when missing): [`CHAIN_FILE`], saved after
 /// every bundle, and [`STATE_FILE`]. A server started on them again goes on where it stopped.
 pub async fn open_data_dir(dir: &Path) -> Result<(EmbeddedChain, SqliteState), StartError> {
+    let state = open_state_dir(dir).await?;
+    let chain = EmbeddedChain::open(dir.join(CHAIN_FILE))?;
+    Ok((chain, state))
+}
+
+/// The state kept in `dir` (created when missing), [`STATE_FILE`], for a server whose chain is
+/// a node's: the chain keeps its own state.
+pub async fn open_state_dir(dir: &Path) -> Result<SqliteState, StartError> {
     fs::create_dir_all(dir).map_err(|error| StartError::DataDir {
         path: dir.display().to_string(),
         reason: error.to_string(),
     })?;
-    let chain = EmbeddedChain::open(dir.join(CHAIN_FILE))?;
-    let state = SqliteState::open(&dir.join(STATE_FILE)).await?;
-    Ok((chain, state))
+    Ok(SqliteState::open(&dir.join(STATE_FILE)).await?)
 }
 
-/// Serves `chain` with `state` at `config.listen`, on the current tokio runtime. Calls `state`
-/// holds as pending (acknowledged by a server that stopped before they were final) are submitted
-/// first.
+/// Serves `chain` (an [`EmbeddedChain`] or a [`RemoteChain`](crate::RemoteChain)) with `state`
+/// at `config.listen`, on the current tokio runtime. Calls `state` holds as pending
+/// (acknowledged by a server that stopped before they were final) are submitted first.
 pub async fn start<S: State>(
     config: &ServerConfig,
-    chain: EmbeddedChain,
+    chain: impl Into<ServedChain>,
     state: S,
 ) -> Result<RunningServer, StartError> {
+    let chain = chain.into();
     let state = Arc::new(state);
     let resumed = state.pending_calls().await?;
-    let submissions = bundler::spawn(chain.clone(), Arc::clone(&state), resumed);
+    let submissions = match &chain {
+        ServedChain::Embedded(embedded) => {
+            bundler::spawn(embedded.clone(), Arc::clone(&state), resumed)
+        }
+        ServedChain::Remote(remote) => {
+            remote_submission::spawn(remote.as_ref().clone(), Arc::clone(&state), resumed)
+        }
+    };
     listen(
         config,
         Context {
@@ -89,12 +109,12 @@ pub async fn start<S: State>(
 #[doc(hidden)]
 pub async fn start_without_submitting<S: State>(
     config: &ServerConfig,
-    chain: EmbeddedChain,
+    chain: impl Into<ServedChain>,
     state: S,
 ) -> Result<RunningServer, StartError> {
     let (submissions, held) = unbounded_channel();
     let context = Context {
-        chain,
+        chain: chain.into(),
         state: Arc::new(state),
         submissions,
     };
@@ -108,10 +128,19 @@ async fn listen<S: State>(
 ) -> Result<RunningServer, StartError> {
     let limits = ServerConfigBuilder::new()
         .max_request_body_size(config.max_request_body_bytes)
+        .max_response_body_size(MAX_RESPONSE_BODY_BYTES)
         .build();
+    let node = match &context.chain {
+        ServedChain::Embedded(_) => None,
+        ServedChain::Remote(remote) => Some(remote.node().clone()),
+    };
+    let node_methods = move |inner| {
+        let max_response_bytes = MAX_RESPONSE_BODY_BYTES as usize;
+        NodeMethods::new(inner, node.clone(), max_response_bytes)
+    };
     let server = ServerBuilder::default()
         .set_config(limits)
-        .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(UnservedMethods::new))
+        .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(node_methods))
         .build(config.listen)
         .await?;
     let address = server.local_addr()?;

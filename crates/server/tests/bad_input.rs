@@ -164,7 +164,7 @@ async fn a_replay_sends_once_and_another_key_is_refused() -> eyre::Result<()> {
     assert_eq!(first["id"], replay["id"]);
     assert_eq!(harness.final_status(&first["id"]).await?["status"], 200);
     assert_eq!(
-        harness.token_balance(Address::repeat_byte(0x77))?,
+        harness.token_balance(Address::repeat_byte(0x77)).await?,
         alloy_primitives::U256::from(30),
         "the replay sent nothing"
     );

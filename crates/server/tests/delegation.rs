@@ -32,7 +32,7 @@ async fn the_first_owner_call_delegates_then_a_session_works() -> eyre::Result<(
     // The owner is the chain's bundler: its bundle raised its nonce once before the
     // authorization applied (and the authorization once more), so the authorization named the
     // nonce the owner has now, less one.
-    let nonce = harness.chain.with_chain(|chain| chain.nonce(OWNER))? - 1;
+    let nonce = harness.chain()?.with_chain(|chain| chain.nonce(OWNER))? - 1;
     let expected = Authorization {
         chain_id: U256::from(31337),
         address: leash_account,
@@ -49,8 +49,8 @@ async fn the_first_owner_call_delegates_then_a_session_works() -> eyre::Result<(
     assert_eq!(operation["data"]["factory"], "0x7702", "{operation}");
     assert!(operation["data"].get("eip7702Auth").is_none());
     assert_eq!(status["status"], 200, "{status}");
-    assert_eq!(harness.token_balance(RECIPIENT)?, U256::from(3));
-    let code = harness.chain.with_chain(|chain| chain.code(OWNER))?;
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(3));
+    let code = harness.chain()?.with_chain(|chain| chain.code(OWNER))?;
     assert_eq!(delegate_of(&code), Some(leash_account));
 
     // Delegated with the validator: a session of the owner works now.
@@ -79,7 +79,7 @@ async fn the_first_owner_call_delegates_then_a_session_works() -> eyre::Result<(
         .await?;
     let status = harness.final_status(&sent["id"]).await?;
     assert_eq!(status["status"], 200, "{status}");
-    assert_eq!(harness.token_balance(RECIPIENT)?, U256::from(7));
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(7));
     Ok(())
 }
 
@@ -87,7 +87,7 @@ async fn the_first_owner_call_delegates_then_a_session_works() -> eyre::Result<(
 #[tokio::test(flavor = "multi_thread")]
 async fn delegating_alone_takes_no_calls() -> eyre::Result<()> {
     let harness = Harness::start().await?;
-    let code = harness.chain.with_chain(|chain| chain.code(OWNER))?;
+    let code = harness.chain()?.with_chain(|chain| chain.code(OWNER))?;
     assert_eq!(
         delegate_of(&code),
         Some(Deployment::leash_account().address())

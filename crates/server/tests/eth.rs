@@ -46,7 +46,7 @@ fn key(index: usize) -> String {
 async fn cast_reads_the_embedded_chain() -> eyre::Result<()> {
     let harness = Harness::undelegated().await?;
     assert_eq!(cast(&harness, &["chain-id"])?, "31337");
-    let latest = harness.chain.with_chain(|chain| chain.block_number());
+    let latest = harness.chain()?.with_chain(|chain| chain.block_number());
     assert_eq!(cast(&harness, &["block-number"])?, latest.to_string());
     let sender = SENDER.to_string();
     assert_eq!(
@@ -56,7 +56,9 @@ async fn cast_reads_the_embedded_chain() -> eyre::Result<()> {
     assert_eq!(cast(&harness, &["nonce", &sender])?, "0");
 
     let entry_point = Deployment::entry_point().address();
-    let code = harness.chain.with_chain(|chain| chain.code(entry_point))?;
+    let code = harness
+        .chain()?
+        .with_chain(|chain| chain.code(entry_point))?;
     assert!(!code.is_empty());
     assert_eq!(
         cast(&harness, &["code", &entry_point.to_string()])?,
@@ -81,7 +83,7 @@ async fn cast_reads_the_embedded_chain() -> eyre::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn cast_send_transfers_and_mines_a_block() -> eyre::Result<()> {
     let harness = Harness::undelegated().await?;
-    let before = harness.chain.with_chain(|chain| chain.block_number());
+    let before = harness.chain()?.with_chain(|chain| chain.block_number());
     let sent = cast(
         &harness,
         &[
@@ -126,7 +128,7 @@ async fn cast_send_transfers_and_mines_a_block() -> eyre::Result<()> {
             .trim_start_matches("0x"),
         16,
     )?;
-    let balance = harness.chain.with_chain(|chain| chain.balance(SENDER))?;
+    let balance = harness.chain()?.with_chain(|chain| chain.balance(SENDER))?;
     let funded = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64));
     assert_eq!(balance, funded - U256::from(1000u64) - fee);
     assert_eq!(cast(&harness, &["block-number"])?, (before + 1).to_string());
@@ -174,6 +176,19 @@ async fn an_unserved_method_names_rpc_url() -> eyre::Result<()> {
     // Not a node method: jsonrpsee's own answer.
     let response = harness.call("wallet_nothing", json!([])).await?;
     assert_eq!(response["error"]["code"], -32601, "{response}");
+    // In a batch, each call is answered as it is alone.
+    let batch = harness
+        .raw(json!([
+            { "jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{}] },
+            { "jsonrpc": "2.0", "id": 2, "method": "eth_chainId", "params": [] },
+            { "jsonrpc": "2.0", "method": "eth_chainId", "params": [] },
+        ]))
+        .await?;
+    let answers = batch.as_array().map(Vec::as_slice).unwrap_or_default();
+    assert_eq!(answers.len(), 2, "{batch}");
+    let message = answers[0]["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("--rpc-url"), "{batch}");
+    assert_eq!(answers[1]["result"], "0x7a69", "{batch}");
     Ok(())
 }
 

@@ -203,7 +203,7 @@ async fn explain_calls_gives_the_denial_or_the_movements_and_commits_nothing() -
     assert_eq!(accepted["nativeBalanceChanges"], json!({}));
 
     // Nothing was committed: no tokens moved, the session is still unused.
-    assert_eq!(harness.token_balance(RECIPIENT)?, U256::ZERO);
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::ZERO);
     Ok(())
 }
 
@@ -363,7 +363,7 @@ async fn a_session_key_revokes_its_own_session_by_transaction() -> eyre::Result<
 
     // The key sends it from its own address, paying its own gas.
     let data: Bytes = serde_json::from_value(tx["data"].clone())?;
-    let outcome = harness.chain.with_chain(|chain| {
+    let outcome = harness.chain()?.with_chain(|chain| {
         chain.set_balance(key.address(), U256::from(10u64).pow(U256::from(18)))?;
         chain.transact(key.address(), validator, data, U256::ZERO)
     })?;

@@ -146,16 +146,19 @@ async fn the_official_client_runs_the_session_flow() -> eyre::Result<()> {
     );
 
     assert_eq!(
-        harness.token_balance(OWNER_RECIPIENT)?,
+        harness.token_balance(OWNER_RECIPIENT).await?,
         U256::from(OWNER_SENT)
     );
     assert_eq!(
-        harness.token_balance(ROOT_RECIPIENT)?,
+        harness.token_balance(ROOT_RECIPIENT).await?,
         U256::from(ROOT_SENT)
     );
-    assert_eq!(harness.token_balance(ERC20_RECIPIENT)?, U256::from(WITHIN));
     assert_eq!(
-        harness.token_balance(OWNER)?,
+        harness.token_balance(ERC20_RECIPIENT).await?,
+        U256::from(WITHIN)
+    );
+    assert_eq!(
+        harness.token_balance(OWNER).await?,
         U256::from(MINTED - OWNER_SENT - ROOT_SENT - WITHIN)
     );
     Ok(())

@@ -37,7 +37,7 @@ async fn serve(dir: &Path, submitting: bool) -> eyre::Result<Harness> {
     } else {
         leash_server::start_without_submitting(&config, chain.clone(), state).await?
     };
-    Harness::connect(server, chain)
+    Harness::connect(server, Some(chain))
 }
 
 /// A new session of a fresh key over [`OWNER`]'s test tokens, signed by the owner: its
@@ -97,7 +97,7 @@ async fn session_status(
         .session(id)
         .await?
         .ok_or_else(|| eyre::eyre!("session {id} was lost"))?;
-    Ok(harness.chain.session_state(&session.grant)?.status)
+    Ok(harness.chain()?.session_state(&session.grant)?.status)
 }
 
 /// A submitting server on `dir` whose owner holds [`MINTED`] test tokens (saved with the chain)
@@ -108,11 +108,11 @@ async fn minted_and_delegated(dir: &Path) -> eyre::Result<Harness> {
         to: OWNER,
         amount: U256::from(MINTED),
     };
-    harness.chain.with_chain(|chain| {
+    harness.chain()?.with_chain(|chain| {
         let token = Deployment::test_token().address();
         chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
     })?;
-    harness.chain.save()?;
+    harness.chain()?.save()?;
     let (_, delegated) = harness.owner_calls(json!([]), Signing::Raw).await?;
     assert_eq!(delegated["status"], 200, "{delegated}");
     Ok(harness)
@@ -133,7 +133,7 @@ async fn every_acknowledged_call_is_final_after_a_restart() -> eyre::Result<()> 
     // (the enabled session's, and the first, lazily enabling, calls of two new sessions: each
     // session has its own nonce lane) and stops before submitting any.
     let second = serve(dir.path(), false).await?;
-    assert_eq!(second.token_balance(RECIPIENT)?, U256::from(10));
+    assert_eq!(second.token_balance(RECIPIENT).await?, U256::from(10));
     assert_eq!(
         session_status(&second, dir.path(), &enabled).await?,
         OnChainStatus::Enabled
@@ -162,9 +162,12 @@ async fn every_acknowledged_call_is_final_after_a_restart() -> eyre::Result<()> 
         assert_eq!(status["status"], 200, "{status}");
         assert_eq!(status["receipts"][0]["status"], "0x1", "{status}");
     }
-    assert_eq!(third.token_balance(RECIPIENT)?, U256::from(10 + 4 + 5 + 6));
     assert_eq!(
-        third.token_balance(OWNER)?,
+        third.token_balance(RECIPIENT).await?,
+        U256::from(10 + 4 + 5 + 6)
+    );
+    assert_eq!(
+        third.token_balance(OWNER).await?,
         U256::from(MINTED - (10 + 4 + 5 + 6))
     );
     for permissions in [&lazy_a, &lazy_b] {
@@ -183,7 +186,7 @@ async fn every_acknowledged_call_is_final_after_a_restart() -> eyre::Result<()> 
     let (_, id) = send_transfer(&third, &enabled, (&enabled_key, Signing::Raw), 7).await?;
     assert_eq!(third.final_status(&id).await?["status"], 200);
     assert_eq!(
-        third.token_balance(RECIPIENT)?,
+        third.token_balance(RECIPIENT).await?,
         U256::from(10 + 4 + 5 + 6 + 7)
     );
     Ok(())
@@ -224,6 +227,6 @@ async fn an_operation_rejected_in_a_bundle_fails_alone() -> eyre::Result<()> {
     let transaction = |status: &Value| status["receipts"][0]["transactionHash"].clone();
     assert_eq!(transaction(&statuses[0]), transaction(&statuses[2]));
     assert!(transaction(&statuses[0]).is_string(), "{}", statuses[0]);
-    assert_eq!(third.token_balance(RECIPIENT)?, U256::from(4 + 6));
+    assert_eq!(third.token_balance(RECIPIENT).await?, U256::from(4 + 6));
     Ok(())
 }

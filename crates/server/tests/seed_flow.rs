@@ -91,12 +91,12 @@ async fn seed_flow(signing: Signing) -> eyre::Result<()> {
     assert_eq!(status["status"], 200, "{status}");
     assert_eq!(status["id"], sent["id"]);
     assert_eq!(status["receipts"][0]["status"], "0x1");
-    assert_eq!(harness.token_balance(RECIPIENT)?, U256::from(40));
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(40));
 
     // Enabled now: the next operation carries the session id only.
     let (_, status) = send_transfer(&harness, permissions, (&key_hex, signing), 60).await?;
     assert_eq!(status["status"], 200, "{status}");
-    assert_eq!(harness.token_balance(RECIPIENT)?, U256::from(100));
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(100));
     Ok(())
 }
 
@@ -122,7 +122,7 @@ async fn the_context_form_the_sdk_sends() -> eyre::Result<()> {
     )
     .await?;
     assert_eq!(status["status"], 200, "{status}");
-    assert_eq!(harness.token_balance(RECIPIENT)?, U256::from(5));
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(5));
     Ok(())
 }
 
@@ -137,6 +137,6 @@ async fn the_owner_makes_calls_without_permissions() -> eyre::Result<()> {
         assert_eq!(prepared["type"], "user-operation-v070", "{prepared}");
         assert_eq!(status["status"], 200, "{status}");
     }
-    assert_eq!(harness.token_balance(RECIPIENT)?, U256::from(15));
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(15));
     Ok(())
 }

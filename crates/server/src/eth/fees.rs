@@ -2,7 +2,7 @@
 //! full, so a fee of base fee plus the tip the bundler itself pays is always included.
 
 use super::{block_id::resolve_tag, error::EthError};
-use crate::{error::RpcError, methods::Context, params::positional, state::State};
+use crate::{chain::EmbeddedChain, error::RpcError, params::positional};
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{U64, U128};
 use alloy_rpc_types_eth::FeeHistory;
@@ -15,31 +15,31 @@ const PRIORITY_FEE: u128 = 1_000_000_000;
 /// At most this many blocks of history per `eth_feeHistory`, as geth caps it.
 const MAX_FEE_HISTORY_BLOCKS: u64 = 1024;
 
-pub(super) async fn gas_price<S: State>(
+pub(super) async fn gas_price(
     _: Params<'static>,
-    context: Arc<Context<S>>,
+    chain: Arc<EmbeddedChain>,
 ) -> Result<U128, EthError> {
-    let base_fee = context.chain.with_chain(|chain| chain.base_fee());
+    let base_fee = chain.with_chain(|chain| chain.base_fee());
     Ok(U128::from(u128::from(base_fee) + PRIORITY_FEE))
 }
 
-pub(super) async fn max_priority_fee<S: State>(
+pub(super) async fn max_priority_fee(
     _: Params<'static>,
-    _: Arc<Context<S>>,
+    _: Arc<EmbeddedChain>,
 ) -> Result<U128, EthError> {
     Ok(U128::from(PRIORITY_FEE))
 }
 
 /// `[blockCount, newestBlock, rewardPercentiles?]`: the constant base fee, each kept block's gas
 /// used ratio (0 for a block the chain did not keep), and the suggested tip at every percentile.
-pub(super) async fn fee_history<S: State>(
+pub(super) async fn fee_history(
     params: Params<'static>,
-    context: Arc<Context<S>>,
+    chain: Arc<EmbeddedChain>,
 ) -> Result<FeeHistory, EthError> {
     let count: U64 = positional(&params, 0)?;
     let newest: BlockNumberOrTag = positional(&params, 1)?;
     let percentiles: Option<Vec<f64>> = positional(&params, 2)?;
-    Ok(context.chain.with_chain(|chain| {
+    Ok(chain.with_chain(|chain| {
         let latest = chain.block_number();
         let newest = resolve_tag(newest, latest).ok_or_else(|| {
             RpcError::invalid("params[1]", format!("the latest block is {latest}"))

@@ -9,50 +9,37 @@ mod blocks;
 mod calls;
 mod error;
 mod fees;
+mod node_methods;
 mod state;
 mod transactions;
-mod unserved;
 
-pub(crate) use unserved::UnservedMethods;
+pub(crate) use node_methods::NodeMethods;
 
-use crate::{
-    methods::{Context, register as method},
-    state::State,
-};
+use crate::{chain::EmbeddedChain, methods::register as method};
 use jsonrpsee::RpcModule;
 
-/// Registers every `eth_*` method served.
-pub(crate) fn register<S: State>(module: &mut RpcModule<Context<S>>) {
-    method(module, "eth_chainId", state::chain_id::<S>);
-    method(module, "net_version", state::net_version::<S>);
-    method(module, "eth_blockNumber", state::block_number::<S>);
-    method(module, "eth_getBalance", state::balance::<S>);
-    method(module, "eth_getCode", state::code::<S>);
-    method(module, "eth_getStorageAt", state::storage_at::<S>);
-    method(module, "eth_getTransactionCount", state::nonce::<S>);
-    method(module, "eth_call", calls::call::<S>);
-    method(module, "eth_estimateGas", calls::estimate_gas::<S>);
-    method(module, "eth_gasPrice", fees::gas_price::<S>);
-    method(
-        module,
-        "eth_maxPriorityFeePerGas",
-        fees::max_priority_fee::<S>,
-    );
-    method(module, "eth_feeHistory", fees::fee_history::<S>);
-    method(module, "eth_getBlockByNumber", blocks::by_number::<S>);
-    method(
-        module,
-        "eth_sendRawTransaction",
-        transactions::send_raw::<S>,
-    );
-    method(
-        module,
-        "eth_getTransactionReceipt",
-        transactions::receipt::<S>,
-    );
-    method(
-        module,
-        "eth_getTransactionByHash",
-        transactions::by_hash::<S>,
-    );
+/// Every `eth_*` method served, over `chain`.
+pub(crate) fn rpc_module(chain: EmbeddedChain) -> RpcModule<EmbeddedChain> {
+    let mut module = RpcModule::new(chain);
+    register(&mut module);
+    module
+}
+
+fn register(module: &mut RpcModule<EmbeddedChain>) {
+    method(module, "eth_chainId", state::chain_id);
+    method(module, "net_version", state::net_version);
+    method(module, "eth_blockNumber", state::block_number);
+    method(module, "eth_getBalance", state::balance);
+    method(module, "eth_getCode", state::code);
+    method(module, "eth_getStorageAt", state::storage_at);
+    method(module, "eth_getTransactionCount", state::nonce);
+    method(module, "eth_call", calls::call);
+    method(module, "eth_estimateGas", calls::estimate_gas);
+    method(module, "eth_gasPrice", fees::gas_price);
+    method(module, "eth_maxPriorityFeePerGas", fees::max_priority_fee);
+    method(module, "eth_feeHistory", fees::fee_history);
+    method(module, "eth_getBlockByNumber", blocks::by_number);
+    method(module, "eth_sendRawTransaction", transactions::send_raw);
+    method(module, "eth_getTransactionReceipt", transactions::receipt);
+    method(module, "eth_getTransactionByHash", transactions::by_hash);
 }

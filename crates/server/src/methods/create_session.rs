@@ -32,7 +32,7 @@ pub(super) async fn handle<S: State>(
         valid_until,
         label: String::new(),
     };
-    let session = grant_session(domain, context.chain.now(), terms)?;
+    let session = grant_session(domain, context.chain.now().await?, terms)?;
     let typed_data = domain.typed_data(&session.grant.grant());
     let session_id = session.session_id;
     context.state.put_session(session).await?;

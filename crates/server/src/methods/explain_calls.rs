@@ -39,7 +39,8 @@ pub(super) async fn handle<S: State>(
     let op = &prepared.unsigned.op.operation;
     let (outcome, native) = context
         .chain
-        .with_chain(|chain| chain.dry_run_from_entry_point(op.sender, op.callData.clone()))?;
+        .dry_run(op.sender, op.callData.clone())
+        .await?;
     if outcome.result.is_success() {
         let movements = Movements::executed(&calls, outcome.result.logs());
         Ok(Explanation::accepted(movements, &native))

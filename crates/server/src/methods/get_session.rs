@@ -19,19 +19,19 @@ pub(super) async fn handle<S: State>(
 ) -> Result<SessionInfo, RpcError> {
     let request: SessionIdRequest = positional(&params, 0)?;
     let session = context.session(request.session_id).await?;
-    session_info(&context, session)
+    session_info(&context, session).await
 }
 
 /// `session` as it is kept and as the validator sees it now.
-pub(super) fn session_info<S: State>(
+pub(super) async fn session_info<S: State>(
     context: &Context<S>,
     session: StoredSession,
 ) -> Result<SessionInfo, RpcError> {
-    let state = context.chain.session_state(&session.grant)?;
+    let state = context.chain.session_state(&session.grant).await?;
     Ok(SessionInfo {
         session_id: wire_session_id(session.session_id),
         chain_id: U64::from(context.chain.chain_id()),
-        expired: context.chain.now() > session.grant.valid_until,
+        expired: context.chain.now().await? > session.grant.valid_until,
         grant: session.grant,
         state,
     })

@@ -16,10 +16,10 @@ pub(super) async fn handle<S: State>(
     context: Arc<Context<S>>,
 ) -> Result<SessionList, RpcError> {
     let request: AccountRequest = positional(&params, 0)?;
-    let sessions = context.state.sessions_of(request.account).await?;
-    let sessions = sessions
-        .into_iter()
-        .map(|session| session_info(&context, session))
-        .collect::<Result<_, _>>()?;
+    let stored = context.state.sessions_of(request.account).await?;
+    let mut sessions = Vec::with_capacity(stored.len());
+    for session in stored {
+        sessions.push(session_info(&context, session).await?);
+    }
     Ok(SessionList { sessions })
 }

@@ -1,4 +1,4 @@
-//! The JSON-RPC methods: each parses its request, calls leash-sdk's service over the embedded
+//! The JSON-RPC methods: each parses its request, calls leash-sdk's service over the served
 //! chain, and answers in the Wallet API's shape.
 
 mod calls_status;
@@ -13,8 +13,8 @@ mod request_account;
 mod send_prepared_calls;
 
 use crate::{
-    chain::EmbeddedChain,
     error::RpcError,
+    served_chain::ServedChain,
     state::{SentCall, State, WireSessionId},
 };
 use alloy_primitives::U64;
@@ -26,7 +26,7 @@ use tokio::sync::mpsc::UnboundedSender;
 /// What every method works with.
 #[derive(Debug)]
 pub(crate) struct Context<S> {
-    pub(crate) chain: EmbeddedChain,
+    pub(crate) chain: ServedChain,
     pub(crate) state: Arc<S>,
     pub(crate) submissions: UnboundedSender<SentCall>,
 }
@@ -59,8 +59,13 @@ impl<S: State> Context<S> {
 
 /// Every method, over `context`.
 pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>> {
+    let embedded = context.chain.embedded().cloned();
     let mut module = RpcModule::new(context);
-    crate::eth::register(&mut module);
+    // A node behind --rpc-url answers its own methods (the middleware forwards them).
+    if let Some(chain) = embedded {
+        let merged = module.merge(crate::eth::rpc_module(chain));
+        debug_assert!(merged.is_ok(), "an eth_* method has a wallet method's name");
+    }
     register(
         &mut module,
         "wallet_createSession",
@@ -111,17 +116,10 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
 }
 
 /// Registers `handler` as `name`, its error answered as a JSON-RPC error object.
-pub(crate) fn register<S, F, Fut, T, E>(
-    module: &mut RpcModule<Context<S>>,
-    name: &'static str,
-    handler: F,
-) where
-    S: State,
-    F: Fn(jsonrpsee::types::Params<'static>, Arc<Context<S>>) -> Fut
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+pub(crate) fn register<C, F, Fut, T, E>(module: &mut RpcModule<C>, name: &'static str, handler: F)
+where
+    C: Send + Sync + 'static,
+    F: Fn(jsonrpsee::types::Params<'static>, Arc<C>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
     E: Into<ErrorObjectOwned>,
     T: serde::Serialize + Clone + 'static,

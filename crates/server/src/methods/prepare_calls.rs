@@ -25,10 +25,7 @@ use jsonrpsee::types::Params;
 use leash_core::{
     calls::Call, denial::Denial, prepare::UnsignedOperation, session_state::OnChainStatus,
 };
-use leash_sdk::service::{
-    ServiceError, SessionSend, StoredSession, prepare_owner_calls, with_owner_signature,
-};
-use leash_sim::SimSender;
+use leash_sdk::service::{ServiceError, SessionSend, StoredSession, with_owner_signature};
 use std::sync::Arc;
 
 pub(super) async fn handle<S: State>(
@@ -65,14 +62,14 @@ pub(super) async fn prepare_session_calls<S: State>(
     from: Address,
     calls: &[Call],
 ) -> Result<SessionPrepared, RpcError> {
-    if !context.chain.delegation(from)?.is_complete() {
+    if !context.chain.delegation(from).await?.is_complete() {
         return Err(RpcError::NotDelegated { account: from });
     }
     require_calls(calls)?;
     let reference = permissions.session()?;
     let id = reference.id;
     let session = signed_session(context, reference, from).await?;
-    let state = context.chain.session_state(&session.grant)?;
+    let state = context.chain.session_state(&session.grant).await?;
     // A revoked session's estimate passes (validation only returns a failed signature, which an
     // estimate does not check), yet its operation can never be included: refuse it here.
     if state.status == OnChainStatus::Revoked {
@@ -80,8 +77,8 @@ pub(super) async fn prepare_session_calls<S: State>(
         return Err(ServiceError::Denied(Denial::Validation(reason)).into());
     }
     let send = SessionSend::with_state(session, context.chain.domain(), state)?;
-    let sender = context.chain.sender();
-    let unsigned = send.prepare(&sender, calls, sender.fees()).await?;
+    let fees = context.chain.fees().await?;
+    let unsigned = send.prepare(&context.chain.sender(), calls, fees).await?;
     Ok(SessionPrepared {
         unsigned,
         session: id,
@@ -97,27 +94,16 @@ pub(super) async fn prepare_owner<S: State>(
     from: Address,
     calls: Vec<Call>,
 ) -> Result<PrepareCallsAnswer, RpcError> {
-    let delegation = context.chain.delegation(from)?;
+    let delegation = context.chain.delegation(from).await?;
     if delegation.is_complete() {
         require_calls(&calls)?;
     }
-    let nonce = context.chain.authorization_nonce(from)?;
+    let nonce = context.chain.authorization_nonce(from).await?;
     let authorization = delegation.authorization(chain_id, nonce);
-    let unsigned = match &authorization {
-        None => {
-            let sender = context.chain.sender();
-            let fees = sender.fees();
-            prepare_owner_calls(&sender, from, &delegation, None, &calls, fees).await?
-        }
-        // Estimated as if delegated: the owner has not signed the authorization yet.
-        Some(authorization) => {
-            let mut delegated = context.chain.delegated_copy(from)?;
-            let sender = SimSender::new(&mut delegated);
-            let fees = sender.fees();
-            let authorization = Some(authorization);
-            prepare_owner_calls(&sender, from, &delegation, authorization, &calls, fees).await?
-        }
-    };
+    let unsigned = context
+        .chain
+        .prepare_owner_calls(from, &delegation, authorization.as_ref(), &calls)
+        .await?;
     let signer = PreparedSigner::Owner(from);
     answer(context, chain_id, unsigned, calls, signer, authorization).await
 }

@@ -114,7 +114,7 @@ async fn signed<S: State>(
         PreparedSigner::Session(id) => {
             let session = context.session(id).await?;
             let checked = verify_operation_signature(hash, signature, session.session_key)?;
-            let state = context.chain.session_state(&session.grant)?;
+            let state = context.chain.session_state(&session.grant).await?;
             let send = SessionSend::with_state(session, context.chain.domain(), state.clone())?;
             Ok(SentCall {
                 operation: send.attach(unsigned, &checked.contract_form)?,

@@ -1,5 +1,5 @@
-//! A server on loopback over the embedded chain, a JSON-RPC client for it, and `cast` to sign
-//! as a wallet script would.
+//! A server on loopback over the embedded chain (or a node's), a JSON-RPC client for it, and
+//! `cast` to sign as a wallet script would.
 
 use alloy_primitives::{Address, U256, address};
 use alloy_signer_local::PrivateKeySigner;
@@ -19,12 +19,17 @@ pub(crate) const MINTED: u64 = 1_000_000;
 
 pub(crate) struct Harness {
     server: RunningServer,
-    pub(crate) chain: EmbeddedChain,
+    /// The embedded chain served; `None` when the server serves a node's.
+    chain: Option<EmbeddedChain>,
     client: reqwest::Client,
     /// `http://127.0.0.1:<port>`.
     pub(crate) url: String,
 }
 
+#[allow(
+    dead_code,
+    reason = "every test binary compiles this module; the --rpc-url tests serve anvil instead"
+)]
 impl Harness {
     /// The dev chain with test tokens minted to [`OWNER`], served on a free loopback port, and
     /// [`OWNER`] delegated through the server (its first owner call, the array form).
@@ -46,16 +51,16 @@ impl Harness {
         chain.with_chain(|chain| {
             chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
         })?;
-        let config = ServerConfig {
-            listen: (Ipv4Addr::LOCALHOST, 0).into(),
-            ..ServerConfig::default()
-        };
-        let server = leash_server::start(&config, chain.clone(), MemoryState::new()).await?;
-        Self::connect(server, chain)
+        let server = leash_server::start(&loopback(), chain.clone(), MemoryState::new()).await?;
+        Self::connect(server, Some(chain))
     }
 
-    /// A client of `server`, which serves `chain`; the server stops when the harness drops.
-    pub(crate) fn connect(server: RunningServer, chain: EmbeddedChain) -> eyre::Result<Self> {
+    /// A client of `server`, which serves `chain` (`None`: a node's); the server stops when the
+    /// harness drops.
+    pub(crate) fn connect(
+        server: RunningServer,
+        chain: Option<EmbeddedChain>,
+    ) -> eyre::Result<Self> {
         let url = format!("http://{}", server.local_addr());
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -126,14 +131,8 @@ impl Harness {
         self.final_status(&sent["id"]).await
     }
 
-    /// The whole JSON-RPC response to `method` with `params`, sent with id 0 as the official
-    /// client's first request is.
     /// A session for `key` with an ERC-20 allowance of `allowance`, its grant signed by the
     /// owner: its wire id and the `{sessionId, signature}` permissions that name it.
-    #[allow(
-        dead_code,
-        reason = "every test binary compiles this module; the seed flow spells these steps out"
-    )]
     pub(crate) async fn signed_session(
         &self,
         key: Address,
@@ -157,6 +156,8 @@ impl Harness {
         ))
     }
 
+    /// The whole JSON-RPC response to `method` with `params`, sent with id 0 as the official
+    /// client's first request is.
     pub(crate) async fn call(&self, method: &str, params: Value) -> eyre::Result<Value> {
         self.raw(json!({ "jsonrpc": "2.0", "id": 0, "method": method, "params": params }))
             .await
@@ -188,12 +189,32 @@ impl Harness {
         eyre::bail!("calls {id} still pending after 5 s")
     }
 
-    /// The owner's test-token balance.
-    pub(crate) fn token_balance(&self, holder: Address) -> eyre::Result<U256> {
-        let token = Deployment::test_token().address();
-        Ok(self
-            .chain
-            .with_chain(|chain| chain.erc20_balance(token, holder))?)
+    /// The embedded chain served.
+    pub(crate) fn chain(&self) -> eyre::Result<&EmbeddedChain> {
+        self.chain
+            .as_ref()
+            .ok_or_else(|| eyre::eyre!("the server serves a node's chain"))
+    }
+
+    /// `holder`'s test-token balance, read with `eth_call` through the server (answered by the
+    /// embedded chain, or forwarded to the node).
+    pub(crate) async fn token_balance(&self, holder: Address) -> eyre::Result<U256> {
+        let call = TestToken::balanceOfCall { owner: holder };
+        let request = json!({
+            "to": Deployment::test_token().address(),
+            "data": alloy_primitives::Bytes::from(call.abi_encode()),
+        });
+        let answer = self.result("eth_call", json!([request, "latest"])).await?;
+        let bytes: alloy_primitives::Bytes = serde_json::from_value(answer)?;
+        Ok(TestToken::balanceOfCall::abi_decode_returns(&bytes)?)
+    }
+}
+
+/// A server config listening on a free loopback port.
+pub(crate) fn loopback() -> ServerConfig {
+    ServerConfig {
+        listen: (Ipv4Addr::LOCALHOST, 0).into(),
+        ..ServerConfig::default()
     }
 }
 
@@ -202,6 +223,10 @@ impl Harness {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Signing {
     Raw,
+    #[allow(
+        dead_code,
+        reason = "every test binary compiles this module; some sign only raw hashes"
+    )]
     PersonalSign,
 }
 
@@ -263,7 +288,7 @@ pub(crate) fn transfer_call(to: Address, amount: u64) -> Value {
 pub(crate) fn create_session_params(key: Address, allowance: u64) -> Value {
     json!([{
         "chainId": "0x7a69",
-        "expirySec": 1_796_231_753u64,
+        "expirySec": 4_102_444_800u64,
         "key": { "type": "secp256k1", "publicKey": key },
         "permissions": [{
             "type": "erc20-token-transfer",

@@ -1,0 +1,162 @@
+//! A chain served through its node (`--rpc-url`: anvil, or any provider): state is read and
+//! operations estimated on the node, and operations are submitted by a bundler
+//! (`--bundler-url`) or in `handleOps` transactions from a key (`--bundler-key`).
+
+use crate::{chain_sender::ChainSender, error::StartError};
+use alloy_primitives::{Address, Bytes, I256};
+use alloy_provider::{DynProvider, Provider};
+use alloy_signer_local::PrivateKeySigner;
+use leash_core::{
+    grant::GrantDomain,
+    prepare::Fees,
+    session_state::{GrantRecord, SessionState},
+};
+use leash_sdk::{
+    connect,
+    service::{Delegation, ServiceError, chain_time, fees, grant_domain, require_deployments},
+    session_reads::read_session_state,
+    submission::ReceiptWait,
+    transport::{BundlerClient, DirectSender},
+};
+use leash_sim::{Chain, SimError, TxOutcome};
+use std::collections::BTreeMap;
+use url::Url;
+
+/// Who puts the operations of a [`RemoteChain`] on chain.
+#[derive(Clone, Debug)]
+pub enum Submitter {
+    /// `handleOps` transactions signed by this key, which pays their gas and is refunded by the
+    /// accounts through the EntryPoint.
+    Key(PrivateKeySigner),
+    /// The ERC-4337 bundler at this endpoint (`eth_sendUserOperation`).
+    Bundler(Url),
+}
+
+/// A remote chain's sender of UserOperations, as [`Submitter`] chose it.
+#[derive(Clone, Debug)]
+enum RemoteSender {
+    Direct(DirectSender<DynProvider>),
+    Bundler(BundlerClient<DynProvider, DynProvider>),
+}
+
+/// The chain behind a node, with the leash contracts deployed at their deterministic addresses.
+#[derive(Clone, Debug)]
+pub struct RemoteChain {
+    url: Url,
+    node: DynProvider,
+    domain: GrantDomain,
+    sender: RemoteSender,
+    /// The address of `Submitter::Key`, whose own authorizations need one nonce more.
+    bundler: Option<Address>,
+    receipt_wait: ReceiptWait,
+}
+
+impl RemoteChain {
+    /// Connects to the node at `url` and to `submitter`, and checks what serving needs: the node
+    /// answers, leash's contracts are deployed, and a bundler serves the same chain.
+    /// `receipt_wait` bounds how long a submitted operation is waited for.
+    pub async fn connect(
+        url: Url,
+        submitter: Submitter,
+        receipt_wait: ReceiptWait,
+    ) -> Result<Self, StartError> {
+        let node = connect::reader(&url);
+        let unreachable = |error: ServiceError| StartError::Node {
+            url: url.to_string(),
+            reason: error.to_string(),
+        };
+        let chain_id = node
+            .get_chain_id()
+            .await
+            .map_err(|error| unreachable(error.into()))?;
+        require_deployments(&node).await.map_err(unreachable)?;
+        let (sender, bundler) = match submitter {
+            Submitter::Key(key) => {
+                let address = key.address();
+                let direct = DirectSender::new(connect::signing(&url, key), address);
+                (RemoteSender::Direct(direct), Some(address))
+            }
+            Submitter::Bundler(bundler_url) => {
+                let client = connect::bundler(&bundler_url, node.clone(), chain_id)
+                    .await
+                    .map_err(|error| StartError::Bundler {
+                        url: bundler_url.to_string(),
+                        reason: error.to_string(),
+                    })?;
+                (RemoteSender::Bundler(client), None)
+            }
+        };
+        Ok(Self {
+            url,
+            node,
+            domain: grant_domain(chain_id),
+            sender,
+            bundler,
+            receipt_wait,
+        })
+    }
+
+    /// The grant domain of the chain's `SessionKeyValidator`.
+    pub fn domain(&self) -> GrantDomain {
+        self.domain
+    }
+
+    pub(crate) fn sender(&self) -> ChainSender {
+        match &self.sender {
+            RemoteSender::Direct(sender) => ChainSender::Direct(sender.clone()),
+            RemoteSender::Bundler(sender) => ChainSender::Bundler(sender.clone()),
+        }
+    }
+
+    pub(crate) fn receipt_wait(&self) -> ReceiptWait {
+        self.receipt_wait
+    }
+
+    /// The node, for the methods it answers itself.
+    pub(crate) fn node(&self) -> &DynProvider {
+        &self.node
+    }
+
+    pub(crate) async fn now(&self) -> Result<u64, ServiceError> {
+        chain_time(&self.node).await
+    }
+
+    pub(crate) async fn fees(&self) -> Result<Fees, ServiceError> {
+        fees(&self.node).await
+    }
+
+    pub(crate) async fn session_state(
+        &self,
+        record: &GrantRecord,
+    ) -> Result<SessionState, ServiceError> {
+        Ok(read_session_state(&self.node, &self.domain, record).await?)
+    }
+
+    pub(crate) async fn delegation(&self, account: Address) -> Result<Delegation, ServiceError> {
+        Delegation::read(&self.node, account).await
+    }
+
+    /// The nonce an authorization of `account` must name: its account nonce, plus one when it is
+    /// the key that sends the `handleOps` carrying it (its nonce is raised first).
+    pub(crate) async fn authorization_nonce(&self, account: Address) -> Result<u64, ServiceError> {
+        let nonce = self.node.get_transaction_count(account).await?;
+        Ok(nonce + u64::from(self.bundler == Some(account)))
+    }
+
+    /// Runs `data` on `account` as the EntryPoint runs an operation's `callData`, on a fork of
+    /// the node's latest block, committing nothing.
+    pub(crate) async fn dry_run(
+        &self,
+        account: Address,
+        data: Bytes,
+    ) -> Result<(TxOutcome, BTreeMap<Address, I256>), SimError> {
+        let url = self.url.clone();
+        // The fork reads the node synchronously on a runtime of its own, with a client of its
+        // own (`Chain::fork`).
+        tokio::task::spawn_blocking(move || {
+            Chain::fork(connect::reader(&url), None)?.dry_run_from_entry_point(account, data)
+        })
+        .await
+        .map_err(|error| SimError::Fork(format!("the fork's thread failed: {error}")))?
+    }
+}

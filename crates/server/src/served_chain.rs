@@ -1,0 +1,157 @@
+//! The chain the server serves: the embedded one, or a node's (`--rpc-url`). The methods read,
+//! estimate and submit through this, whichever it is.
+
+use crate::{
+    chain::EmbeddedChain, chain_sender::ChainSender, error::RpcError, remote::RemoteChain,
+};
+use alloy_eips::eip7702::Authorization;
+use alloy_primitives::{Address, Bytes, I256};
+use leash_core::{
+    calls::Call,
+    grant::GrantDomain,
+    prepare::{Fees, UnsignedOperation},
+    session_state::{GrantRecord, SessionState},
+};
+use leash_sdk::service::{Delegation, prepare_owner_calls};
+use leash_sim::{SimSender, TxOutcome};
+use std::collections::BTreeMap;
+
+/// Where the server's chain lives.
+#[derive(Clone, Debug)]
+pub enum ServedChain {
+    /// In this process (`leash serve` without `--rpc-url`).
+    Embedded(EmbeddedChain),
+    /// Behind a node (`--rpc-url`); boxed, being several clients larger than the embedded
+    /// chain's handle.
+    Remote(Box<RemoteChain>),
+}
+
+impl ServedChain {
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.domain().chain_id
+    }
+
+    /// The grant domain of the chain's `SessionKeyValidator`.
+    pub fn domain(&self) -> GrantDomain {
+        match self {
+            Self::Embedded(chain) => chain.domain(),
+            Self::Remote(chain) => chain.domain(),
+        }
+    }
+
+    /// The embedded chain, when it is the one served.
+    pub fn embedded(&self) -> Option<&EmbeddedChain> {
+        match self {
+            Self::Embedded(chain) => Some(chain),
+            Self::Remote(_) => None,
+        }
+    }
+
+    /// The sender of UserOperations to the chain.
+    pub(crate) fn sender(&self) -> ChainSender {
+        match self {
+            Self::Embedded(chain) => ChainSender::Embedded(chain.sender()),
+            Self::Remote(chain) => chain.sender(),
+        }
+    }
+
+    /// The latest block's timestamp, which session windows are checked against.
+    pub(crate) async fn now(&self) -> Result<u64, RpcError> {
+        Ok(match self {
+            Self::Embedded(chain) => chain.now(),
+            Self::Remote(chain) => chain.now().await?,
+        })
+    }
+
+    /// The fees an operation offers.
+    pub(crate) async fn fees(&self) -> Result<Fees, RpcError> {
+        Ok(match self {
+            Self::Embedded(chain) => chain.sender().fees(),
+            Self::Remote(chain) => chain.fees().await?,
+        })
+    }
+
+    /// `record`'s session as the validator sees it.
+    pub(crate) async fn session_state(
+        &self,
+        record: &GrantRecord,
+    ) -> Result<SessionState, RpcError> {
+        Ok(match self {
+            Self::Embedded(chain) => chain.session_state(record)?,
+            Self::Remote(chain) => chain.session_state(record).await?,
+        })
+    }
+
+    /// `account`'s delegation: its EIP-7702 delegate and whether the validator is installed.
+    pub(crate) async fn delegation(&self, account: Address) -> Result<Delegation, RpcError> {
+        Ok(match self {
+            Self::Embedded(chain) => chain.delegation(account)?,
+            Self::Remote(chain) => chain.delegation(account).await?,
+        })
+    }
+
+    /// The nonce an authorization of `account` must name to apply when its operation is sent.
+    pub(crate) async fn authorization_nonce(&self, account: Address) -> Result<u64, RpcError> {
+        Ok(match self {
+            Self::Embedded(chain) => chain.authorization_nonce(account)?,
+            Self::Remote(chain) => chain.authorization_nonce(account).await?,
+        })
+    }
+
+    /// The owner's operation making `calls` from `account` (delegated as `delegation` says),
+    /// estimated with placeholder signatures; when `authorization` delegates the account first,
+    /// estimated as if it applied, since the owner has not signed it yet.
+    pub(crate) async fn prepare_owner_calls(
+        &self,
+        account: Address,
+        delegation: &Delegation,
+        authorization: Option<&Authorization>,
+        calls: &[Call],
+    ) -> Result<UnsignedOperation, RpcError> {
+        let fees = self.fees().await?;
+        Ok(match (self, authorization) {
+            // The simulator applies no placeholder-signed authorization: estimate on a copy where
+            // the delegation is in place, as a node's estimate does with a state override.
+            (Self::Embedded(chain), Some(authorization)) => {
+                let mut delegated = chain.delegated_copy(account)?;
+                let sender = SimSender::new(&mut delegated);
+                let authorization = Some(authorization);
+                prepare_owner_calls(&sender, account, delegation, authorization, calls, fees)
+                    .await?
+            }
+            _ => {
+                let sender = self.sender();
+                prepare_owner_calls(&sender, account, delegation, authorization, calls, fees)
+                    .await?
+            }
+        })
+    }
+
+    /// Runs `data` on `account` as the EntryPoint runs an operation's `callData`, committing
+    /// nothing: the outcome and every touched address's native balance change.
+    pub(crate) async fn dry_run(
+        &self,
+        account: Address,
+        data: Bytes,
+    ) -> Result<(TxOutcome, BTreeMap<Address, I256>), RpcError> {
+        Ok(match self {
+            Self::Embedded(chain) => {
+                chain.with_chain(|chain| chain.dry_run_from_entry_point(account, data))?
+            }
+            Self::Remote(chain) => chain.dry_run(account, data).await?,
+        })
+    }
+}
+
+impl From<EmbeddedChain> for ServedChain {
+    fn from(chain: EmbeddedChain) -> Self {
+        Self::Embedded(chain)
+    }
+}
+
+impl From<RemoteChain> for ServedChain {
+    fn from(chain: RemoteChain) -> Self {
+        Self::Remote(Box::new(chain))
+    }
+}

@@ -1,0 +1,220 @@
+//! `leash serve --rpc-url`: the Wallet API flow on anvil instead of the embedded chain, its
+//! operations submitted by a key's `handleOps` or through alto, and every `eth_*` method
+//! answered by the node itself.
+
+mod support;
+
+use alloy_network::TransactionBuilder;
+use alloy_node_bindings::AnvilInstance;
+use alloy_primitives::{Address, U256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use leash_bindings::{Deployment, TestToken};
+use leash_sdk::{connect, deploy::deploy_missing, submission::ReceiptWait};
+use leash_server::{
+    DEV_ACCOUNT_KEYS, RemoteChain, StartError, Submitter, codes, state::MemoryState,
+};
+use leash_testkit::{Alto, anvil};
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::{
+    Harness, MINTED, OWNER, Signing, cast_sign, loopback, send_params, session_key, transfer_call,
+};
+use url::Url;
+
+const RECIPIENT: Address = Address::repeat_byte(0x77);
+/// anvil's dev account 8 sends `handleOps` (alto holds 3 and 4, the deployer is 9).
+const BUNDLER_KEY: usize = 8;
+const DEPLOYER_KEY: usize = 9;
+
+fn dev_key(index: usize) -> eyre::Result<PrivateKeySigner> {
+    Ok(PrivateKeySigner::from_bytes(&DEV_ACCOUNT_KEYS[index])?)
+}
+
+/// Deploys leash's contracts and the test token on `anvil`, and mints [`MINTED`] to [`OWNER`].
+async fn deploy_leash(anvil: &AnvilInstance) -> eyre::Result<()> {
+    let deployer = dev_key(DEPLOYER_KEY)?;
+    let node = connect::signing(&anvil.endpoint_url(), deployer.clone());
+    let contracts = [Deployment::all(), Deployment::test_contracts()].concat();
+    deploy_missing(&node, deployer.address(), &contracts).await?;
+    let mint = TestToken::mintCall {
+        to: OWNER,
+        amount: U256::from(MINTED),
+    };
+    let request = TransactionRequest::default()
+        .with_to(Deployment::test_token().address())
+        .with_input(mint.abi_encode());
+    let receipt = node.send_transaction(request).await?.get_receipt().await?;
+    eyre::ensure!(receipt.status(), "minting reverted");
+    Ok(())
+}
+
+/// Waits (up to 60 s) until the JSON-RPC endpoint at `url` answers: alto takes a few seconds to
+/// listen.
+async fn answering(url: &Url) -> eyre::Result<()> {
+    let endpoint = connect::reader(url);
+    for _ in 0..240 {
+        if endpoint.get_chain_id().await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eyre::bail!("{url} did not answer within 60 s")
+}
+
+/// A server on loopback serving `anvil`'s chain, submitting through `submitter`.
+async fn serve(anvil: &AnvilInstance, submitter: Submitter) -> eyre::Result<Harness> {
+    let chain =
+        RemoteChain::connect(anvil.endpoint_url(), submitter, ReceiptWait::default()).await?;
+    let server = leash_server::start(&loopback(), chain, MemoryState::new()).await?;
+    Harness::connect(server, None)
+}
+
+/// `wallet_prepareCalls` of a transfer of `amount` to [`RECIPIENT`] under `permissions`.
+async fn prepare_transfer(
+    harness: &Harness,
+    permissions: &Value,
+    amount: u64,
+) -> eyre::Result<Value> {
+    harness
+        .call(
+            "wallet_prepareCalls",
+            json!([{
+                "calls": [transfer_call(RECIPIENT, amount)],
+                "from": OWNER,
+                "chainId": "0x7a69",
+                "capabilities": { "permissions": permissions },
+            }]),
+        )
+        .await
+}
+
+/// The owner's first call delegates the account (the array form), a session key then spends
+/// within its allowance, and a spend beyond what is left is refused with the numbers.
+async fn delegate_then_spend(harness: &Harness) -> eyre::Result<()> {
+    let (_, status) = harness.owner_calls(json!([]), Signing::Raw).await?;
+    assert_eq!(status["status"], 200, "delegation: {status}");
+    let (key, key_hex) = session_key();
+    let (_, permissions) = harness.signed_session(key.address(), 100).await?;
+
+    let prepared = prepare_transfer(harness, &permissions, 40).await?["result"].clone();
+    let signature = cast_sign(&key_hex, &prepared["signatureRequest"]["data"]["raw"], true)?;
+    let sent = harness
+        .result(
+            "wallet_sendPreparedCalls",
+            send_params(&prepared, &signature),
+        )
+        .await?;
+    let status = harness.final_status(&sent["id"]).await?;
+    assert_eq!(status["status"], 200, "{status}");
+    assert_eq!(status["receipts"][0]["status"], "0x1", "{status}");
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(40));
+
+    let refused = prepare_transfer(harness, &permissions, 61).await?;
+    assert_eq!(refused["error"]["code"], codes::DENIED, "{refused}");
+    let reason = refused["error"]["data"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("erc20-token-transfer") && reason.contains("requested 61, remaining 60"),
+        "{reason}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_spend_on_anvil_through_handle_ops_from_a_key() -> eyre::Result<()> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let harness = serve(&anvil, Submitter::Key(dev_key(BUNDLER_KEY)?)).await?;
+    delegate_then_spend(&harness).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_spend_on_anvil_through_a_bundler() -> eyre::Result<()> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let alto = Alto::start(&anvil);
+    let url = alto.url().parse()?;
+    answering(&url).await?;
+    let harness = serve(&anvil, Submitter::Bundler(url)).await?;
+    delegate_then_spend(&harness).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_node_answers_every_eth_method() -> eyre::Result<()> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let harness = serve(&anvil, Submitter::Key(dev_key(BUNDLER_KEY)?)).await?;
+    let node = connect::reader(&anvil.endpoint_url());
+
+    let number = harness.result("eth_blockNumber", json!([])).await?;
+    assert_eq!(
+        number,
+        json!(format!("{:#x}", node.get_block_number().await?))
+    );
+    // Outside the embedded chain's subset: the node answers.
+    let version = harness.result("web3_clientVersion", json!([])).await?;
+    assert!(
+        version.as_str().unwrap_or_default().contains("anvil"),
+        "{version}"
+    );
+    let logs = harness
+        .result(
+            "eth_getLogs",
+            json!([{ "fromBlock": "0x0", "address": Deployment::test_token().address() }]),
+        )
+        .await?;
+    assert!(
+        !logs.as_array().map(Vec::is_empty).unwrap_or(true),
+        "the mint's Transfer: {logs}"
+    );
+    // The node's errors come back as the node gave them, revert data included.
+    let bad = harness
+        .call("eth_getBalance", json!(["not an address"]))
+        .await?;
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    let transfer = TestToken::transferCall {
+        to: RECIPIENT,
+        amount: U256::from(MINTED + 1),
+    };
+    let call = json!({
+        "from": OWNER,
+        "to": Deployment::test_token().address(),
+        "data": alloy_primitives::Bytes::from(transfer.abi_encode()),
+    });
+    let reverted = harness.call("eth_call", json!([call, "latest"])).await?;
+    assert_eq!(reverted["error"]["code"], 3, "{reverted}");
+    assert!(reverted["error"]["data"].is_string(), "{reverted}");
+    // A batch mixes the node's methods and the server's own.
+    let batch = harness
+        .raw(json!([
+            { "jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": [] },
+            { "jsonrpc": "2.0", "id": 2, "method": "wallet_getCapabilities", "params": [OWNER, ["0x7a69"]] },
+        ]))
+        .await?;
+    assert_eq!(batch[0]["result"], "0x7a69", "{batch}");
+    assert!(batch[1]["result"]["0x7a69"].is_object(), "{batch}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_without_leash_is_refused_at_start() -> eyre::Result<()> {
+    let anvil = anvil();
+    let submitter = Submitter::Key(dev_key(BUNDLER_KEY)?);
+    let refused =
+        RemoteChain::connect(anvil.endpoint_url(), submitter, ReceiptWait::default()).await;
+    let Err(error @ StartError::Node { .. }) = refused else {
+        eyre::bail!("started on a chain without leash: {refused:?}");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains(&anvil.endpoint_url().to_string())
+            && message.contains("EntryPoint")
+            && message.contains("leash deploy"),
+        "{message}"
+    );
+    Ok(())
+}
