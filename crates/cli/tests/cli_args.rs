@@ -279,7 +279,11 @@ fn serve_needs_exactly_one_submitter_for_a_node() {
     let node = ["serve", "--rpc-url", "http://127.0.0.1:1"];
     usage_error(&node, "--bundler-key HEX");
     usage_error(
-        &[&node[..], &["--bundler-key", KEY, "--bundler-url", "http://127.0.0.1:2"]].concat(),
+        &[
+            &node[..],
+            &["--bundler-key", KEY, "--bundler-url", "http://127.0.0.1:2"],
+        ]
+        .concat(),
         "one of --bundler-key and --bundler-url",
     );
     usage_error(
