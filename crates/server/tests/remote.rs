@@ -14,7 +14,7 @@ use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, TestToken};
 use leash_sdk::{connect, deploy::deploy_missing, submission::ReceiptWait};
 use leash_server::{
-    DEV_ACCOUNT_KEYS, RemoteChain, StartError, Submitter, codes, state::MemoryState,
+    DEV_ACCOUNT_KEYS, RemoteChain, StartError, Submitter, codes, open_state_dir, state::MemoryState,
 };
 use leash_testkit::{Alto, anvil};
 use serde_json::{Value, json};
@@ -66,10 +66,14 @@ async fn answering(url: &Url) -> eyre::Result<()> {
 
 /// A server on loopback serving `anvil`'s chain, submitting through `submitter`.
 async fn serve(anvil: &AnvilInstance, submitter: Submitter) -> eyre::Result<Harness> {
-    let chain =
-        RemoteChain::connect(anvil.endpoint_url(), submitter, ReceiptWait::default()).await?;
+    let chain = remote(anvil, submitter).await?;
     let server = leash_server::start(&loopback(), chain, MemoryState::new()).await?;
     Harness::connect(server, None)
+}
+
+async fn remote(anvil: &AnvilInstance, submitter: Submitter) -> eyre::Result<RemoteChain> {
+    let wait = ReceiptWait::default();
+    Ok(RemoteChain::connect(anvil.endpoint_url(), submitter, wait).await?)
 }
 
 /// `wallet_prepareCalls` of a transfer of `amount` to [`RECIPIENT`] under `permissions`.
@@ -89,6 +93,25 @@ async fn prepare_transfer(
             }]),
         )
         .await
+}
+
+/// A transfer of `amount` under `permissions` prepared, signed with `key_hex` and sent: its
+/// call id.
+async fn send_transfer(
+    harness: &Harness,
+    permissions: &Value,
+    key_hex: &str,
+    amount: u64,
+) -> eyre::Result<Value> {
+    let prepared = prepare_transfer(harness, permissions, amount).await?["result"].clone();
+    let signature = cast_sign(key_hex, &prepared["signatureRequest"]["data"]["raw"], true)?;
+    let sent = harness
+        .result(
+            "wallet_sendPreparedCalls",
+            send_params(&prepared, &signature),
+        )
+        .await?;
+    Ok(sent["id"].clone())
 }
 
 /// The owner's first call delegates the account (the array form), a session key then spends
@@ -141,6 +164,40 @@ async fn sessions_spend_on_anvil_through_a_bundler() -> eyre::Result<()> {
     answering(&url).await?;
     let harness = serve(&anvil, Submitter::Bundler(url)).await?;
     delegate_then_spend(&harness).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_submits_the_calls_acknowledged_before_it() -> eyre::Result<()> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let dir = tempfile::tempdir()?;
+    let chain = remote(&anvil, Submitter::Key(dev_key(BUNDLER_KEY)?)).await?;
+    let state = || open_state_dir(dir.path());
+    let first = leash_server::start(&loopback(), chain.clone(), state().await?).await?;
+    let first = Harness::connect(first, None)?;
+    let (_, status) = first.owner_calls(json!([]), Signing::Raw).await?;
+    assert_eq!(status["status"], 200, "delegation: {status}");
+    let (key, key_hex) = session_key();
+    let (_, permissions) = first.signed_session(key.address(), 100).await?;
+    drop(first);
+
+    // Acknowledged, never submitted: what a server killed before submitting leaves behind.
+    let second =
+        leash_server::start_without_submitting(&loopback(), chain.clone(), state().await?).await?;
+    let second = Harness::connect(second, None)?;
+    let id = send_transfer(&second, &permissions, &key_hex, 40).await?;
+    assert_eq!(
+        second.result("wallet_getCallsStatus", json!([id])).await?["status"],
+        100
+    );
+    drop(second);
+
+    let third = leash_server::start(&loopback(), chain, state().await?).await?;
+    let third = Harness::connect(third, None)?;
+    let status = third.final_status(&id).await?;
+    assert_eq!(status["status"], 200, "{status}");
+    assert_eq!(third.token_balance(RECIPIENT).await?, U256::from(40));
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,12 +15,12 @@ use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, TestToken};
 use leash_core::session_state::OnChainStatus;
 use leash_server::{
-    ServerConfig, open_data_dir,
+    open_data_dir,
     state::{SqliteState, State, WireSessionId},
 };
 use serde_json::{Value, json};
-use std::{net::Ipv4Addr, path::Path};
-use support::{Harness, MINTED, OWNER, Signing, cast_sign, session_key, transfer_call};
+use std::path::Path;
+use support::{Harness, MINTED, OWNER, Signing, cast_sign, loopback, session_key, transfer_call};
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
 
@@ -28,10 +28,7 @@ const RECIPIENT: Address = Address::repeat_byte(0x77);
 /// acknowledges sends and never submits them.
 async fn serve(dir: &Path, submitting: bool) -> eyre::Result<Harness> {
     let (chain, state) = open_data_dir(dir).await?;
-    let config = ServerConfig {
-        listen: (Ipv4Addr::LOCALHOST, 0).into(),
-        ..ServerConfig::default()
-    };
+    let config = loopback();
     let server = if submitting {
         leash_server::start(&config, chain.clone(), state).await?
     } else {
