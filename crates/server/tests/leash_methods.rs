@@ -9,20 +9,11 @@ use alloy_primitives::{Address, Bytes, U256};
 use leash_bindings::Deployment;
 use serde_json::{Value, json};
 use support::{
-    Harness, OWNER, Signing, cast_sign, create_session_params, owner_key, send_params, session_key,
-    transfer_call,
+    Harness, OWNER, Signing, cast_sign, create_session_params, owner_key, session_key,
+    transfer_call, transfer_params,
 };
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
-
-/// `[{calls: [a transfer of amount], from, chainId, capabilities: {permissions}}]`.
-fn transfer_params(permissions: &Value, amount: u64) -> Value {
-    json!([{
-        "calls": [transfer_call(RECIPIENT, amount)],
-        "from": OWNER, "chainId": "0x7a69",
-        "capabilities": { "permissions": permissions },
-    }])
-}
 
 /// A transfer of `amount` by the session: prepared, signed by `key_hex`, sent, final status.
 async fn session_transfer(
@@ -31,17 +22,10 @@ async fn session_transfer(
     key_hex: &str,
     amount: u64,
 ) -> eyre::Result<Value> {
-    let prepared = harness
-        .result("wallet_prepareCalls", transfer_params(permissions, amount))
+    let id = harness
+        .send_session_transfer(permissions, key_hex, RECIPIENT, amount)
         .await?;
-    let signature = cast_sign(key_hex, &prepared["signatureRequest"]["data"]["raw"], true)?;
-    let sent = harness
-        .result(
-            "wallet_sendPreparedCalls",
-            send_params(&prepared, &signature),
-        )
-        .await?;
-    harness.final_status(&sent["id"]).await
+    harness.final_status(&id).await
 }
 
 /// `(code, leashCode, field, message)` of an error response.
@@ -173,7 +157,10 @@ async fn explain_calls_gives_the_denial_or_the_movements_and_commits_nothing() -
     let (_, permissions) = harness.signed_session(key.address(), 100).await?;
 
     let denied = harness
-        .result("leash_explainCalls", transfer_params(&permissions, 150))
+        .result(
+            "leash_explainCalls",
+            transfer_params(&permissions, RECIPIENT, 150),
+        )
         .await?;
     assert_eq!(denied["accepted"], false, "{denied}");
     let reason = denied["denial"]["reason"].as_str().unwrap_or_default();
@@ -185,12 +172,18 @@ async fn explain_calls_gives_the_denial_or_the_movements_and_commits_nothing() -
     assert_eq!(denied["nativeTransfers"], json!([]));
     // The same refusal wallet_prepareCalls answers.
     let refused = harness
-        .call("wallet_prepareCalls", transfer_params(&permissions, 150))
+        .call(
+            "wallet_prepareCalls",
+            transfer_params(&permissions, RECIPIENT, 150),
+        )
         .await?;
     assert_eq!(refused["error"]["message"], denied["denial"]["message"]);
 
     let accepted = harness
-        .result("leash_explainCalls", transfer_params(&permissions, 30))
+        .result(
+            "leash_explainCalls",
+            transfer_params(&permissions, RECIPIENT, 30),
+        )
         .await?;
     assert_eq!(accepted["accepted"], true, "{accepted}");
     assert!(accepted.get("denial").is_none());
@@ -256,7 +249,10 @@ async fn explain_calls_refuses_what_prepare_refuses() -> eyre::Result<()> {
     let harness = Harness::start().await?;
     let unknown = json!({ "sessionId": Bytes::from([7u8; 16]) });
     let response = harness
-        .call("leash_explainCalls", transfer_params(&unknown, 1))
+        .call(
+            "leash_explainCalls",
+            transfer_params(&unknown, RECIPIENT, 1),
+        )
         .await?;
     assert_eq!(error_of(&response).0, -32000, "{response}");
     assert_eq!(error_of(&response).1, 1002, "{response}");
@@ -304,7 +300,10 @@ async fn a_prepared_revocation_sent_and_confirmed_ends_the_session() -> eyre::Re
         .await?;
     assert_eq!(session["status"], "revoked", "{session}");
     let refused = harness
-        .call("wallet_prepareCalls", transfer_params(&permissions, 10))
+        .call(
+            "wallet_prepareCalls",
+            transfer_params(&permissions, RECIPIENT, 10),
+        )
         .await?;
     let (code, _, _, message) = error_of(&refused);
     assert_eq!(code, -32003, "{refused}");
@@ -337,7 +336,10 @@ async fn revoke_all_ends_every_session_of_the_account() -> eyre::Result<()> {
             .await?;
         assert_eq!(session["status"], "revoked", "{session}");
         let refused = harness
-            .call("wallet_prepareCalls", transfer_params(permissions, 1))
+            .call(
+                "wallet_prepareCalls",
+                transfer_params(permissions, RECIPIENT, 1),
+            )
             .await?;
         assert_eq!(error_of(&refused).0, -32003, "{refused}");
     }

@@ -17,11 +17,9 @@ use leash_server::{
     DEV_ACCOUNT_KEYS, RemoteChain, StartError, Submitter, codes, open_state_dir, state::MemoryState,
 };
 use leash_testkit::{Alto, anvil};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
-use support::{
-    Harness, MINTED, OWNER, Signing, cast_sign, loopback, send_params, session_key, transfer_call,
-};
+use support::{Harness, MINTED, OWNER, Signing, loopback, session_key, transfer_params};
 use url::Url;
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
@@ -76,44 +74,6 @@ async fn remote(anvil: &AnvilInstance, submitter: Submitter) -> eyre::Result<Rem
     Ok(RemoteChain::connect(anvil.endpoint_url(), submitter, wait).await?)
 }
 
-/// `wallet_prepareCalls` of a transfer of `amount` to [`RECIPIENT`] under `permissions`.
-async fn prepare_transfer(
-    harness: &Harness,
-    permissions: &Value,
-    amount: u64,
-) -> eyre::Result<Value> {
-    harness
-        .call(
-            "wallet_prepareCalls",
-            json!([{
-                "calls": [transfer_call(RECIPIENT, amount)],
-                "from": OWNER,
-                "chainId": "0x7a69",
-                "capabilities": { "permissions": permissions },
-            }]),
-        )
-        .await
-}
-
-/// A transfer of `amount` under `permissions` prepared, signed with `key_hex` and sent: its
-/// call id.
-async fn send_transfer(
-    harness: &Harness,
-    permissions: &Value,
-    key_hex: &str,
-    amount: u64,
-) -> eyre::Result<Value> {
-    let prepared = prepare_transfer(harness, permissions, amount).await?["result"].clone();
-    let signature = cast_sign(key_hex, &prepared["signatureRequest"]["data"]["raw"], true)?;
-    let sent = harness
-        .result(
-            "wallet_sendPreparedCalls",
-            send_params(&prepared, &signature),
-        )
-        .await?;
-    Ok(sent["id"].clone())
-}
-
 /// The owner's first call delegates the account (the array form), a session key then spends
 /// within its allowance, and a spend beyond what is left is refused with the numbers.
 async fn delegate_then_spend(harness: &Harness) -> eyre::Result<()> {
@@ -122,20 +82,20 @@ async fn delegate_then_spend(harness: &Harness) -> eyre::Result<()> {
     let (key, key_hex) = session_key();
     let (_, permissions) = harness.signed_session(key.address(), 100).await?;
 
-    let prepared = prepare_transfer(harness, &permissions, 40).await?["result"].clone();
-    let signature = cast_sign(&key_hex, &prepared["signatureRequest"]["data"]["raw"], true)?;
-    let sent = harness
-        .result(
-            "wallet_sendPreparedCalls",
-            send_params(&prepared, &signature),
-        )
+    let id = harness
+        .send_session_transfer(&permissions, &key_hex, RECIPIENT, 40)
         .await?;
-    let status = harness.final_status(&sent["id"]).await?;
+    let status = harness.final_status(&id).await?;
     assert_eq!(status["status"], 200, "{status}");
     assert_eq!(status["receipts"][0]["status"], "0x1", "{status}");
     assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(40));
 
-    let refused = prepare_transfer(harness, &permissions, 61).await?;
+    let refused = harness
+        .call(
+            "wallet_prepareCalls",
+            transfer_params(&permissions, RECIPIENT, 61),
+        )
+        .await?;
     assert_eq!(refused["error"]["code"], codes::DENIED, "{refused}");
     let reason = refused["error"]["data"]["reason"]
         .as_str()
@@ -185,7 +145,9 @@ async fn a_restart_submits_the_calls_acknowledged_before_it() -> eyre::Result<()
     let second =
         leash_server::start_without_submitting(&loopback(), chain.clone(), state().await?).await?;
     let second = Harness::connect(second, None)?;
-    let id = send_transfer(&second, &permissions, &key_hex, 40).await?;
+    let id = second
+        .send_session_transfer(&permissions, &key_hex, RECIPIENT, 40)
+        .await?;
     assert_eq!(
         second.result("wallet_getCallsStatus", json!([id])).await?["status"],
         100

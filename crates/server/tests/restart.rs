@@ -20,7 +20,7 @@ use leash_server::{
 };
 use serde_json::{Value, json};
 use std::path::Path;
-use support::{Harness, MINTED, OWNER, Signing, cast_sign, loopback, session_key, transfer_call};
+use support::{Harness, MINTED, OWNER, Signing, cast_sign, loopback, session_key, transfer_params};
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
 
@@ -56,12 +56,7 @@ async fn send_transfer(
     let prepared = harness
         .result(
             "wallet_prepareCalls",
-            json!([{
-                "calls": [transfer_call(RECIPIENT, amount)],
-                "from": OWNER,
-                "chainId": "0x7a69",
-                "capabilities": { "permissions": permissions },
-            }]),
+            transfer_params(permissions, RECIPIENT, amount),
         )
         .await?;
     let signature = cast_sign(

@@ -177,6 +177,31 @@ impl Harness {
         Ok(response["result"].clone())
     }
 
+    /// A transfer of `amount` test tokens to `to` by the session `permissions` names: prepared,
+    /// its hash signed raw by `key_hex`, and sent. Returns the call id.
+    pub(crate) async fn send_session_transfer(
+        &self,
+        permissions: &Value,
+        key_hex: &str,
+        to: Address,
+        amount: u64,
+    ) -> eyre::Result<Value> {
+        let prepared = self
+            .result(
+                "wallet_prepareCalls",
+                transfer_params(permissions, to, amount),
+            )
+            .await?;
+        let signature = cast_sign(key_hex, &prepared["signatureRequest"]["data"]["raw"], true)?;
+        let sent = self
+            .result(
+                "wallet_sendPreparedCalls",
+                send_params(&prepared, &signature),
+            )
+            .await?;
+        Ok(sent["id"].clone())
+    }
+
     /// Polls `wallet_getCallsStatus` until the status is final (bounded).
     pub(crate) async fn final_status(&self, id: &Value) -> eyre::Result<Value> {
         for _ in 0..100 {
@@ -271,6 +296,16 @@ pub(crate) fn send_params(prepared: &Value, signature: &str) -> Value {
     json!([{
         "type": prepared["type"], "data": prepared["data"], "chainId": prepared["chainId"],
         "signature": { "type": "secp256k1", "data": signature },
+    }])
+}
+
+/// `wallet_prepareCalls` params: [`OWNER`] transfers `amount` test tokens to `to` under
+/// `permissions`.
+pub(crate) fn transfer_params(permissions: &Value, to: Address, amount: u64) -> Value {
+    json!([{
+        "calls": [transfer_call(to, amount)],
+        "from": OWNER, "chainId": "0x7a69",
+        "capabilities": { "permissions": permissions },
     }])
 }
 
