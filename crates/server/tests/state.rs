@@ -56,7 +56,13 @@ for_each_state!(
     a_send_starts_once_even_when_concurrent,
     statuses_round_trip_and_need_a_started_call,
     pending_calls_come_back_in_the_order_sent,
+    an_open_store_answers_a_ping,
 );
+
+async fn an_open_store_answers_a_ping(state: &impl State) -> eyre::Result<()> {
+    state.ping().await?;
+    Ok(())
+}
 
 async fn open_sqlite(dir: &std::path::Path) -> eyre::Result<SqliteState> {
     Ok(SqliteState::open(&dir.join("state.sqlite")).await?)

@@ -105,4 +105,8 @@ impl State for MemoryState {
     async fn status(&self, user_op_hash: B256) -> Result<Option<CallStatus>, StateError> {
         Ok(self.maps().statuses.get(&user_op_hash).cloned())
     }
+
+    async fn ping(&self) -> Result<(), StateError> {
+        Ok(())
+    }
 }

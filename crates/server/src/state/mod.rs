@@ -159,4 +159,7 @@ pub trait State: Send + Sync + 'static {
         &self,
         user_op_hash: B256,
     ) -> impl Future<Output = Result<Option<CallStatus>, StateError>> + Send;
+
+    /// Succeeds when the store answers: what a readiness check asks.
+    fn ping(&self) -> impl Future<Output = Result<(), StateError>> + Send;
 }

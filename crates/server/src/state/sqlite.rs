@@ -218,6 +218,14 @@ impl State for SqliteState {
         Ok(())
     }
 
+    async fn ping(&self) -> Result<(), StateError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|error| backend("checking the database answers", error))?;
+        Ok(())
+    }
+
     async fn status(&self, user_op_hash: B256) -> Result<Option<CallStatus>, StateError> {
         let row = sqlx::query("SELECT status, receipt, failure FROM calls WHERE user_op_hash = ?")
             .bind(user_op_hash.to_vec())
