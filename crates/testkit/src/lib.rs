@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 mod alto;
+mod postgres;
 
 pub use alto::{Alto, listening_addresses};
+pub use postgres::Postgres;
 
 use alloy_node_bindings::{Anvil, AnvilInstance};
 use std::path::PathBuf;
