@@ -3,6 +3,7 @@
 //! can implement it; [`MemoryState`] keeps everything in this process, [`SqliteState`] in a
 //! SQLite file that survives a restart.
 
+mod encoding;
 mod memory;
 mod sqlite;
 

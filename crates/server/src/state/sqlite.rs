@@ -3,15 +3,15 @@
 
 use super::{
     CallStatus, PreparedCall, PreparedSigner, SentCall, State, StateError, WireSessionId,
+    encoding::{
+        StoredCall, backend, fixed, from_json, operation_from_json, operation_json, status_columns,
+        status_from_columns, to_json,
+    },
     wire_session_id,
 };
-use alloy_primitives::{Address, B256, Bytes, U256};
-use leash_core::{
-    calls::Call, prepare::PreparedOperation, rpc_types::RpcUserOperation,
-    sender::SignedUserOperation,
-};
+use alloy_primitives::{Address, B256};
+use leash_core::{calls::Call, prepare::PreparedOperation};
 use leash_sdk::service::StoredSession;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sqlx::{
     Row, SqlitePool,
     migrate::Migrator,
@@ -197,11 +197,7 @@ impl State for SqliteState {
     }
 
     async fn set_status(&self, user_op_hash: B256, status: CallStatus) -> Result<(), StateError> {
-        let receipt = status.receipt().map(to_json).transpose()?;
-        let failure = match &status {
-            CallStatus::Failed(reason) => Some(reason.clone()),
-            CallStatus::Pending | CallStatus::Confirmed(_) | CallStatus::Reverted(_) => None,
-        };
+        let (receipt, failure) = status_columns(&status)?;
         let updated = sqlx::query(
             "UPDATE calls SET status = ?, receipt = ?, failure = ? WHERE user_op_hash = ?",
         )
@@ -235,72 +231,12 @@ impl State for SqliteState {
         let Some(row) = row else {
             return Ok(None);
         };
-        let code: u16 = column(&row, "status")?;
-        let receipt: Option<String> = column(&row, "receipt")?;
-        let failure: Option<String> = column(&row, "failure")?;
-        let receipt = || -> Result<_, StateError> {
-            let receipt = receipt.ok_or_else(|| StateError::Backend("no receipt".into()))?;
-            Ok(Box::new(from_json(&receipt, "receipt")?))
-        };
-        Ok(Some(match (code, failure) {
-            (100, _) => CallStatus::Pending,
-            (200, _) => CallStatus::Confirmed(receipt()?),
-            (500, _) => CallStatus::Reverted(receipt()?),
-            (400, Some(reason)) => CallStatus::Failed(reason),
-            // The schema's CHECKs allow nothing else.
-            (code, _) => return Err(StateError::Backend(format!("call status {code}"))),
-        }))
+        Ok(Some(status_from_columns(
+            column(&row, "status")?,
+            column(&row, "receipt")?,
+            column(&row, "failure")?,
+        )?))
     }
-}
-
-/// A [`Call`] as JSON.
-#[derive(Serialize, Deserialize)]
-struct StoredCall {
-    to: Address,
-    value: U256,
-    data: Bytes,
-}
-
-impl From<&Call> for StoredCall {
-    fn from(call: &Call) -> Self {
-        Self {
-            to: call.to,
-            value: call.value,
-            data: call.data.clone(),
-        }
-    }
-}
-
-impl From<StoredCall> for Call {
-    fn from(call: StoredCall) -> Self {
-        Self {
-            to: call.to,
-            value: call.value,
-            data: call.data,
-        }
-    }
-}
-
-/// `operation` as bundlers take it (its signature and EIP-7702 authorization included).
-fn operation_json(operation: &SignedUserOperation) -> Result<String, StateError> {
-    let rpc = RpcUserOperation::try_from(operation)
-        .map_err(|error| StateError::Backend(format!("encoding an operation: {error}")))?;
-    to_json(&rpc)
-}
-
-fn operation_from_json(json: &str) -> Result<SignedUserOperation, StateError> {
-    let rpc: RpcUserOperation = from_json(json, "operation")?;
-    SignedUserOperation::try_from(rpc)
-        .map_err(|error| StateError::Backend(format!("decoding an operation: {error}")))
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, StateError> {
-    serde_json::to_string(value).map_err(|error| StateError::Backend(error.to_string()))
-}
-
-fn from_json<T: DeserializeOwned>(json: &str, column: &str) -> Result<T, StateError> {
-    serde_json::from_str(json)
-        .map_err(|error| StateError::Backend(format!("column {column}: {error}")))
 }
 
 fn column<'r, T>(row: &'r SqliteRow, name: &str) -> Result<T, StateError>
@@ -309,17 +245,4 @@ where
 {
     row.try_get(name)
         .map_err(|error| backend(format!("column {name}"), error))
-}
-
-/// `bytes` as a fixed-size value; the schema checks lengths, so a mismatch is corruption.
-fn fixed<const N: usize>(
-    bytes: &[u8],
-    name: &str,
-) -> Result<alloy_primitives::FixedBytes<N>, StateError> {
-    alloy_primitives::FixedBytes::try_from(bytes)
-        .map_err(|_| StateError::Backend(format!("column {name}: {} bytes", bytes.len())))
-}
-
-fn backend(what: impl std::fmt::Display, error: impl std::fmt::Display) -> StateError {
-    StateError::Backend(format!("{what}: {error}"))
 }

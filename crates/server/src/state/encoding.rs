@@ -1,0 +1,103 @@
+//! How the persistent stores write what they hold: hashes, ids and addresses as raw bytes,
+//! structured values as JSON in the shapes the server already speaks (so the tables read without
+//! Rust), and call statuses as their EIP-5792 codes.
+
+use super::{CallStatus, StateError};
+use alloy_primitives::{Address, Bytes, U256};
+use leash_core::{calls::Call, rpc_types::RpcUserOperation, sender::SignedUserOperation};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+/// A [`Call`] as JSON.
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredCall {
+    to: Address,
+    value: U256,
+    data: Bytes,
+}
+
+impl From<&Call> for StoredCall {
+    fn from(call: &Call) -> Self {
+        Self {
+            to: call.to,
+            value: call.value,
+            data: call.data.clone(),
+        }
+    }
+}
+
+impl From<StoredCall> for Call {
+    fn from(call: StoredCall) -> Self {
+        Self {
+            to: call.to,
+            value: call.value,
+            data: call.data,
+        }
+    }
+}
+
+/// `operation` as bundlers take it (its signature and EIP-7702 authorization included).
+pub(super) fn operation_json(operation: &SignedUserOperation) -> Result<String, StateError> {
+    let rpc = RpcUserOperation::try_from(operation)
+        .map_err(|error| StateError::Backend(format!("encoding an operation: {error}")))?;
+    to_json(&rpc)
+}
+
+pub(super) fn operation_from_json(json: &str) -> Result<SignedUserOperation, StateError> {
+    let rpc: RpcUserOperation = from_json(json, "operation")?;
+    SignedUserOperation::try_from(rpc)
+        .map_err(|error| StateError::Backend(format!("decoding an operation: {error}")))
+}
+
+pub(super) fn to_json<T: Serialize>(value: &T) -> Result<String, StateError> {
+    serde_json::to_string(value).map_err(|error| StateError::Backend(error.to_string()))
+}
+
+pub(super) fn from_json<T: DeserializeOwned>(json: &str, column: &str) -> Result<T, StateError> {
+    serde_json::from_str(json)
+        .map_err(|error| StateError::Backend(format!("column {column}: {error}")))
+}
+
+/// `bytes` as a fixed-size value; the schema checks lengths, so a mismatch is corruption.
+pub(super) fn fixed<const N: usize>(
+    bytes: &[u8],
+    name: &str,
+) -> Result<alloy_primitives::FixedBytes<N>, StateError> {
+    alloy_primitives::FixedBytes::try_from(bytes)
+        .map_err(|_| StateError::Backend(format!("column {name}: {} bytes", bytes.len())))
+}
+
+pub(super) fn backend(what: impl std::fmt::Display, error: impl std::fmt::Display) -> StateError {
+    StateError::Backend(format!("{what}: {error}"))
+}
+
+/// The status stored as `code`, with the `receipt` (JSON) and `failure` columns beside it.
+pub(super) fn status_from_columns(
+    code: u16,
+    receipt: Option<String>,
+    failure: Option<String>,
+) -> Result<CallStatus, StateError> {
+    let receipt = || -> Result<_, StateError> {
+        let receipt = receipt.ok_or_else(|| StateError::Backend("no receipt".into()))?;
+        Ok(Box::new(from_json(&receipt, "receipt")?))
+    };
+    Ok(match (code, failure) {
+        (100, _) => CallStatus::Pending,
+        (200, _) => CallStatus::Confirmed(receipt()?),
+        (500, _) => CallStatus::Reverted(receipt()?),
+        (400, Some(reason)) => CallStatus::Failed(reason),
+        // The schemas' CHECKs allow nothing else.
+        (code, _) => return Err(StateError::Backend(format!("call status {code}"))),
+    })
+}
+
+/// The `receipt` (JSON) and `failure` columns of `status`.
+pub(super) fn status_columns(
+    status: &CallStatus,
+) -> Result<(Option<String>, Option<String>), StateError> {
+    let receipt = status.receipt().map(to_json).transpose()?;
+    let failure = match status {
+        CallStatus::Failed(reason) => Some(reason.clone()),
+        CallStatus::Pending | CallStatus::Confirmed(_) | CallStatus::Reverted(_) => None,
+    };
+    Ok((receipt, failure))
+}
