@@ -83,7 +83,7 @@ pub async fn start<S: State>(
 ) -> Result<RunningServer, StartError> {
     let chain = chain.into();
     let state = Arc::new(state);
-    let resumed = state.pending_calls().await?;
+    let resumed = state.claim_pending_calls(true).await?;
     let submissions = match &chain {
         ServedChain::Embedded(embedded) => {
             bundler::spawn(embedded.clone(), Arc::clone(&state), resumed)

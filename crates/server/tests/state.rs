@@ -1,6 +1,8 @@
 //! One behavioural suite for every `State`: each test is written once over `impl State` and run
-//! against `MemoryState` and `SqliteState` (a fresh database file per test). What only a file can
-//! do, keep everything across a reopen, is tested beneath.
+//! against `MemoryState`, `SqliteState` (a fresh database file per test) and `PostgresState` (a
+//! PostgreSQL cluster of the test's own). What only a file can do, keep everything across a
+//! reopen, and what only a shared database does, claims between replicas and surviving a
+//! database restart, are tested beneath.
 
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 use alloy_signer_local::PrivateKeySigner;
@@ -17,10 +19,11 @@ use leash_core::{
 };
 use leash_sdk::service::{GrantTerms, StoredSession, grant_session};
 use leash_server::state::{
-    CallStatus, PreparedCall, PreparedSigner, SentCall, SqliteState, State, StateError,
-    wire_session_id,
+    CallStatus, Claimant, PostgresState, PreparedCall, PreparedSigner, SentCall, SqliteState,
+    State, StateError, wire_session_id,
 };
 use serde_json::json;
+use std::time::Duration;
 
 const ACCOUNT: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
 const NOW: u64 = 1_767_225_600;
@@ -46,6 +49,17 @@ macro_rules! for_each_state {
                 }
             )*
         }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $test() -> eyre::Result<()> {
+                    let cluster = leash_testkit::Postgres::start();
+                    let url = cluster.database("leash");
+                    let state = super::open_postgres(&url, "replica-a", super::LEASE).await?;
+                    super::$test(&state).await
+                }
+            )*
+        }
     };
 }
 
@@ -66,6 +80,17 @@ async fn an_open_store_answers_a_ping(state: &impl State) -> eyre::Result<()> {
 
 async fn open_sqlite(dir: &std::path::Path) -> eyre::Result<SqliteState> {
     Ok(SqliteState::open(&dir.join("state.sqlite")).await?)
+}
+
+/// The claim lease of the suite's replicas: short, so a lapse takes a moment.
+const LEASE: Duration = Duration::from_secs(1);
+
+async fn open_postgres(url: &str, id: &str, lease: Duration) -> eyre::Result<PostgresState> {
+    let claimant = Claimant {
+        id: id.to_owned(),
+        lease,
+    };
+    Ok(PostgresState::open(url, claimant).await?)
 }
 
 fn session() -> eyre::Result<StoredSession> {
@@ -253,7 +278,7 @@ async fn statuses_round_trip_and_need_a_started_call(state: &impl State) -> eyre
 }
 
 async fn pending_calls_come_back_in_the_order_sent(state: &impl State) -> eyre::Result<()> {
-    assert!(state.pending_calls().await?.is_empty());
+    assert!(state.claim_pending_calls(true).await?.is_empty());
     // Hashes deliberately out of order, so only the order of sending can give this order.
     let calls = [
         sent(3, Some(session_state()))?,
@@ -268,9 +293,12 @@ async fn pending_calls_come_back_in_the_order_sent(state: &impl State) -> eyre::
         .set_status(calls[1].operation.user_op_hash, confirmed)
         .await?;
     assert_eq!(
-        state.pending_calls().await?,
+        state.claim_pending_calls(true).await?,
         vec![calls[0].clone(), calls[2].clone()]
     );
+    // This server's claims stand: none has lapsed for another to take over.
+    state.renew_claims().await?;
+    assert!(state.claim_pending_calls(false).await?.is_empty());
     Ok(())
 }
 
@@ -297,7 +325,10 @@ async fn sqlite_keeps_everything_across_a_reopen() -> eyre::Result<()> {
     let id = wire_session_id(session.session_id);
     assert_eq!(state.session(id).await?, Some(session));
     assert_eq!(state.prepared(prepared.user_op_hash).await?, Some(prepared));
-    assert_eq!(state.pending_calls().await?, vec![pending.clone()]);
+    assert_eq!(
+        state.claim_pending_calls(true).await?,
+        vec![pending.clone()]
+    );
     assert!(
         !state.start_call(&pending).await?,
         "a replay after a restart"
@@ -306,5 +337,94 @@ async fn sqlite_keeps_everything_across_a_reopen() -> eyre::Result<()> {
         state.status(done.operation.user_op_hash).await?,
         Some(confirmed)
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_share_calls_by_claims_that_lapse() -> eyre::Result<()> {
+    let cluster = leash_testkit::Postgres::start();
+    let url = cluster.database("leash");
+    let a = open_postgres(&url, "replica-a", LEASE).await?;
+    let b = open_postgres(&url, "replica-b", LEASE).await?;
+    let call = sent(1, Some(session_state()))?;
+
+    // The same send reaching both replicas at once starts once.
+    let (on_a, on_b) = tokio::join!(a.start_call(&call), b.start_call(&call));
+    assert!(on_a? ^ on_b?, "exactly one replica starts the call");
+    let (starter, other) = if b.claim_pending_calls(true).await?.is_empty() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    // Claimed by the replica that started it: the other cannot take it while the claim holds.
+    assert!(other.claim_pending_calls(false).await?.is_empty());
+    assert!(other.claim_pending_calls(true).await?.is_empty());
+
+    // Renewed, the claim outlives its first lease.
+    tokio::time::sleep(LEASE * 6 / 10).await;
+    starter.renew_claims().await?;
+    tokio::time::sleep(LEASE * 6 / 10).await;
+    assert!(other.claim_pending_calls(false).await?.is_empty());
+
+    // Not renewed, it lapses and the other replica takes the call over, once.
+    tokio::time::sleep(LEASE * 3 / 2).await;
+    assert_eq!(other.claim_pending_calls(false).await?, vec![call.clone()]);
+    assert!(other.claim_pending_calls(false).await?.is_empty());
+    assert!(starter.claim_pending_calls(false).await?.is_empty());
+
+    // A final call is nobody's to take.
+    let confirmed = CallStatus::Confirmed(Box::new(receipt(true)?));
+    other
+        .set_status(call.operation.user_op_hash, confirmed.clone())
+        .await?;
+    tokio::time::sleep(LEASE * 3 / 2).await;
+    assert!(starter.claim_pending_calls(true).await?.is_empty());
+    assert_eq!(
+        starter.status(call.operation.user_op_hash).await?,
+        Some(confirmed)
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_replica_resumes_its_own_calls_at_once() -> eyre::Result<()> {
+    let cluster = leash_testkit::Postgres::start();
+    let url = cluster.database("leash");
+    let call = sent(1, None)?;
+    {
+        let before = open_postgres(&url, "replica-a", Duration::from_secs(3_600)).await?;
+        assert!(before.start_call(&call).await?);
+    }
+    let again = open_postgres(&url, "replica-a", LEASE).await?;
+    let stranger = open_postgres(&url, "replica-b", LEASE).await?;
+    assert!(stranger.claim_pending_calls(true).await?.is_empty());
+    assert_eq!(again.claim_pending_calls(true).await?, vec![call]);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_restarting_fails_requests_then_serves_them_again() -> eyre::Result<()> {
+    let cluster = leash_testkit::Postgres::start();
+    let url = cluster.database("leash");
+    let state = open_postgres(&url, "replica-a", LEASE).await?;
+    let call = sent(1, None)?;
+    assert!(state.start_call(&call).await?);
+
+    cluster.halt();
+    let down = state.ping().await;
+    assert!(
+        matches!(&down, Err(StateError::Backend(reason)) if reason.contains("checking the database answers")),
+        "{down:?}"
+    );
+    assert!(state.start_call(&sent(2, None)?).await.is_err());
+
+    cluster.resume();
+    state.ping().await?;
+    assert_eq!(
+        state.status(call.operation.user_op_hash).await?,
+        Some(CallStatus::Pending),
+        "committed before the crash"
+    );
+    assert!(state.start_call(&sent(2, None)?).await?);
     Ok(())
 }

@@ -5,9 +5,11 @@
 
 mod encoding;
 mod memory;
+mod postgres;
 mod sqlite;
 
 pub use memory::MemoryState;
+pub use postgres::PostgresState;
 pub use sqlite::SqliteState;
 
 use alloy_primitives::{Address, B256, FixedBytes};
@@ -16,7 +18,7 @@ use leash_core::{
     sender::SignedUserOperation, session_state::SessionState,
 };
 use leash_sdk::service::StoredSession;
-use std::future::Future;
+use std::{future::Future, time::Duration};
 
 /// A session id on the wire: the first 16 bytes of leash's 32-byte session id (the grant's
 /// EIP-712 digest), the length Wallet API clients slice.
@@ -93,6 +95,17 @@ impl CallStatus {
     }
 }
 
+/// Who a server claims calls as in a store several servers share, and for how long a claim
+/// holds without renewal: once it lapses, another server takes the call over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimant {
+    /// Unique among the servers sharing the store; a server restarted under the same id
+    /// resumes its own calls at once, under another after their claims lapse.
+    pub id: String,
+    /// How long a claim holds; the server renews its claims well within it.
+    pub lease: Duration,
+}
+
 /// The store failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -144,9 +157,20 @@ pub trait State: Send + Sync + 'static {
     /// Once this returns, the call is acknowledged: a persistent store has it on disk.
     fn start_call(&self, call: &SentCall) -> impl Future<Output = Result<bool, StateError>> + Send;
 
-    /// Every call still pending, in the order they were started (an account's operations carry
-    /// consecutive nonces, so they must be submitted in that order).
-    fn pending_calls(&self) -> impl Future<Output = Result<Vec<SentCall>, StateError>> + Send;
+    /// Claims the pending calls this server is to submit and returns them, in the order they
+    /// were started (an account's operations carry consecutive nonces, so they must be submitted
+    /// in that order): those whose claim has lapsed (the server that started them stopped or
+    /// died) and, with `own`, those this server claimed before (it restarted under the same id).
+    /// [`State::start_call`] claims a call for the server that starts it. In a store only one
+    /// server uses (memory, SQLite), every pending call is that server's own.
+    fn claim_pending_calls(
+        &self,
+        own: bool,
+    ) -> impl Future<Output = Result<Vec<SentCall>, StateError>> + Send;
+
+    /// Extends this server's claims on the calls it has pending, so no other server takes them
+    /// over while it works on them. A store only one server uses has nothing to extend.
+    fn renew_claims(&self) -> impl Future<Output = Result<(), StateError>> + Send;
 
     /// Sets the status of a started call ([`StateError::UnknownCall`] for any other).
     fn set_status(

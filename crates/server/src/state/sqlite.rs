@@ -22,7 +22,7 @@ use sqlx::{
 use std::path::Path;
 
 /// The schema's versions, applied in order by [`SqliteState::open`].
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// SQLite allows one writer at a time; a few connections let reads proceed beside it.
 const MAX_CONNECTIONS: u32 = 4;
@@ -170,7 +170,11 @@ impl State for SqliteState {
         Ok(inserted.rows_affected() == 1)
     }
 
-    async fn pending_calls(&self) -> Result<Vec<SentCall>, StateError> {
+    async fn claim_pending_calls(&self, own: bool) -> Result<Vec<SentCall>, StateError> {
+        // One server owns a data directory (its chain file too): every pending call is its own.
+        if !own {
+            return Ok(Vec::new());
+        }
         let rows = sqlx::query(
             "SELECT user_op_hash, operation, session_state FROM calls WHERE status = ?
              ORDER BY seq",
@@ -194,6 +198,10 @@ impl State for SqliteState {
                 })
             })
             .collect()
+    }
+
+    async fn renew_claims(&self) -> Result<(), StateError> {
+        Ok(())
     }
 
     async fn set_status(&self, user_op_hash: B256, status: CallStatus) -> Result<(), StateError> {
