@@ -78,6 +78,14 @@ async fn an_open_store_answers_a_ping(state: &impl State) -> eyre::Result<()> {
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn only_a_shared_store_has_claims_to_keep() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    assert_eq!(open_sqlite(dir.path()).await?.claim_lease(), None);
+    assert_eq!(leash_server::state::MemoryState::new().claim_lease(), None);
+    Ok(())
+}
+
 async fn open_sqlite(dir: &std::path::Path) -> eyre::Result<SqliteState> {
     Ok(SqliteState::open(&dir.join("state.sqlite")).await?)
 }
@@ -292,10 +300,9 @@ async fn pending_calls_come_back_in_the_order_sent(state: &impl State) -> eyre::
     state
         .set_status(calls[1].operation.user_op_hash, confirmed)
         .await?;
-    assert_eq!(
-        state.claim_pending_calls(true).await?,
-        vec![calls[0].clone(), calls[2].clone()]
-    );
+    let pending = vec![calls[0].clone(), calls[2].clone()];
+    assert_eq!(state.pending_calls().await?, pending);
+    assert_eq!(state.claim_pending_calls(true).await?, pending);
     // This server's claims stand: none has lapsed for another to take over.
     state.renew_claims().await?;
     assert!(state.claim_pending_calls(false).await?.is_empty());
@@ -356,7 +363,10 @@ async fn replicas_share_calls_by_claims_that_lapse() -> eyre::Result<()> {
     } else {
         (&b, &a)
     };
-    // Claimed by the replica that started it: the other cannot take it while the claim holds.
+    // Claimed by the replica that started it: the other sees it pending but cannot take it
+    // while the claim holds.
+    assert_eq!(other.pending_calls().await?, vec![call.clone()]);
+    assert_eq!(other.claim_lease(), Some(LEASE));
     assert!(other.claim_pending_calls(false).await?.is_empty());
     assert!(other.claim_pending_calls(true).await?.is_empty());
 

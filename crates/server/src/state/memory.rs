@@ -8,6 +8,7 @@ use leash_sdk::service::StoredSession;
 use std::{
     collections::{HashMap, hash_map::Entry},
     sync::{Mutex, MutexGuard, PoisonError},
+    time::Duration,
 };
 
 /// Sessions, prepared operations and call statuses in hash maps.
@@ -84,9 +85,14 @@ impl State for MemoryState {
 
     async fn claim_pending_calls(&self, own: bool) -> Result<Vec<SentCall>, StateError> {
         // Only this server uses this memory: every pending call is its own, and none lapses.
-        if !own {
-            return Ok(Vec::new());
+        if own {
+            self.pending_calls().await
+        } else {
+            Ok(Vec::new())
         }
+    }
+
+    async fn pending_calls(&self) -> Result<Vec<SentCall>, StateError> {
         let maps = self.maps();
         let pending = |call: &&SentCall| {
             maps.statuses
@@ -94,6 +100,10 @@ impl State for MemoryState {
                 .is_some_and(|status| *status == CallStatus::Pending)
         };
         Ok(maps.sent.iter().filter(pending).cloned().collect())
+    }
+
+    fn claim_lease(&self) -> Option<Duration> {
+        None
     }
 
     async fn renew_claims(&self) -> Result<(), StateError> {

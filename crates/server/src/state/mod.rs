@@ -157,6 +157,10 @@ pub trait State: Send + Sync + 'static {
     /// Once this returns, the call is acknowledged: a persistent store has it on disk.
     fn start_call(&self, call: &SentCall) -> impl Future<Output = Result<bool, StateError>> + Send;
 
+    /// Every call still pending, whoever holds it, in the order they were started (for counting
+    /// and reporting; [`State::claim_pending_calls`] is what takes calls to submit).
+    fn pending_calls(&self) -> impl Future<Output = Result<Vec<SentCall>, StateError>> + Send;
+
     /// Claims the pending calls this server is to submit and returns them, in the order they
     /// were started (an account's operations carry consecutive nonces, so they must be submitted
     /// in that order): those whose claim has lapsed (the server that started them stopped or
@@ -171,6 +175,10 @@ pub trait State: Send + Sync + 'static {
     /// Extends this server's claims on the calls it has pending, so no other server takes them
     /// over while it works on them. A store only one server uses has nothing to extend.
     fn renew_claims(&self) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// How long this server's claims hold, in a store several servers share (the server renews
+    /// them and takes over lapsed ones well within it); `None` in one only this server uses.
+    fn claim_lease(&self) -> Option<Duration>;
 
     /// Sets the status of a started call ([`StateError::UnknownCall`] for any other).
     fn set_status(

@@ -204,21 +204,23 @@ impl State for PostgresState {
         .map_err(|error| backend("claiming pending calls", error))?;
         // RETURNING follows no order: the order of sending is `seq`'s.
         rows.sort_by_key(|row| row.try_get::<i64, _>("seq").unwrap_or_default());
-        rows.iter()
-            .map(|row| {
-                let hash: Vec<u8> = column(row, "user_op_hash")?;
-                let session_state: Option<String> = column(row, "session_state")?;
-                Ok(SentCall {
-                    operation: PreparedOperation {
-                        op: operation_from_json(&column::<String>(row, "operation")?)?,
-                        user_op_hash: fixed(&hash, "user_op_hash")?,
-                    },
-                    session_state: session_state
-                        .map(|state| from_json(&state, "session_state"))
-                        .transpose()?,
-                })
-            })
-            .collect()
+        rows.iter().map(sent_call).collect()
+    }
+
+    async fn pending_calls(&self) -> Result<Vec<SentCall>, StateError> {
+        let rows = sqlx::query(
+            "SELECT user_op_hash, operation, session_state FROM calls WHERE status = $1
+             ORDER BY seq",
+        )
+        .bind(status_code(&CallStatus::Pending))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| backend("reading pending calls", error))?;
+        rows.iter().map(sent_call).collect()
+    }
+
+    fn claim_lease(&self) -> Option<Duration> {
+        Some(self.claimant.lease)
     }
 
     async fn renew_claims(&self) -> Result<(), StateError> {
@@ -279,6 +281,21 @@ impl State for PostgresState {
             .map_err(|error| backend("checking the database answers", error))?;
         Ok(())
     }
+}
+
+/// A `calls` row with its `user_op_hash`, `operation` and `session_state`.
+fn sent_call(row: &PgRow) -> Result<SentCall, StateError> {
+    let hash: Vec<u8> = column(row, "user_op_hash")?;
+    let session_state: Option<String> = column(row, "session_state")?;
+    Ok(SentCall {
+        operation: PreparedOperation {
+            op: operation_from_json(&column::<String>(row, "operation")?)?,
+            user_op_hash: fixed(&hash, "user_op_hash")?,
+        },
+        session_state: session_state
+            .map(|state| from_json(&state, "session_state"))
+            .transpose()?,
+    })
 }
 
 /// `status`'s code as the `SMALLINT` column holds it (codes are 100 to 500).

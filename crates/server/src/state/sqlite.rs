@@ -19,7 +19,7 @@ use sqlx::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
     },
 };
-use std::path::Path;
+use std::{path::Path, time::Duration};
 
 /// The schema's versions, applied in order by [`SqliteState::open`].
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -172,9 +172,14 @@ impl State for SqliteState {
 
     async fn claim_pending_calls(&self, own: bool) -> Result<Vec<SentCall>, StateError> {
         // One server owns a data directory (its chain file too): every pending call is its own.
-        if !own {
-            return Ok(Vec::new());
+        if own {
+            self.pending_calls().await
+        } else {
+            Ok(Vec::new())
         }
+    }
+
+    async fn pending_calls(&self) -> Result<Vec<SentCall>, StateError> {
         let rows = sqlx::query(
             "SELECT user_op_hash, operation, session_state FROM calls WHERE status = ?
              ORDER BY seq",
@@ -198,6 +203,10 @@ impl State for SqliteState {
                 })
             })
             .collect()
+    }
+
+    fn claim_lease(&self) -> Option<Duration> {
+        None
     }
 
     async fn renew_claims(&self) -> Result<(), StateError> {
