@@ -15,6 +15,7 @@ fn leash(args: &[&str]) -> Output {
         .env_remove("LEASH_PRIVATE_KEY")
         .env_remove("LEASH_BUNDLER_KEY")
         .env_remove("LEASH_BUNDLER_URL")
+        .env_remove("LEASH_DATABASE_URL")
         .output()
         .expect("leash runs")
 }
@@ -289,5 +290,24 @@ fn serve_needs_exactly_one_submitter_for_a_node() {
     usage_error(
         &["serve", "--bundler-key", KEY],
         "submit to the chain behind --rpc-url",
+    );
+}
+
+#[test]
+fn serve_shares_a_database_only_with_a_node() {
+    usage_error(
+        &["serve", "--database-url", "postgres://127.0.0.1:1/leash"],
+        "pass --rpc-url as well",
+    );
+    usage_error(&["serve", "--replica-id", "a"], "--database-url");
+    usage_error(
+        &[
+            "serve",
+            "--database-url",
+            "postgres://127.0.0.1:1/leash",
+            "--data-dir",
+            "/tmp/x",
+        ],
+        "cannot be used with",
     );
 }

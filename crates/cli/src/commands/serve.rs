@@ -6,16 +6,19 @@ use crate::{
     failure::Failure,
     output::Output,
 };
+use alloy_primitives::B64;
 use clap::Args;
 use eyre::WrapErr;
 use leash_server::{
     DEFAULT_MAX_REQUEST_BODY_BYTES, DEFAULT_PORT, EmbeddedChain, RemoteChain, RunningServer,
-    ServedChain, ServerConfig, Submitter, state::MemoryState,
+    ServedChain, ServerConfig, Submitter,
+    state::{Claimant, MemoryState, PostgresState},
 };
 use serde_json::json;
 use std::{
     net::{Ipv4Addr, SocketAddr},
-    path::{Path, PathBuf},
+    path::PathBuf,
+    time::Duration,
 };
 
 #[derive(Debug, Args)]
@@ -28,8 +31,27 @@ pub(crate) struct ServeArgs {
     max_request_body: u32,
     /// Keep the state (SQLite) and, without --rpc-url, the embedded chain in this directory, so
     /// a restart goes on where the server stopped; without it everything is in memory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "database_url")]
     data_dir: Option<PathBuf>,
+    /// With --rpc-url: keep the state in this PostgreSQL database (postgres://…), which several
+    /// servers (replicas) may share.
+    // The URL often carries a password: help does not show the variable's value.
+    #[arg(
+        long,
+        env = "LEASH_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database_url: Option<String>,
+    /// With --database-url: this server's id among the replicas (unique); one restarted under
+    /// the same id resumes its calls at once. Default: a random id.
+    #[arg(long, value_name = "ID", requires = "database_url")]
+    replica_id: Option<String>,
+    /// With --database-url: seconds a replica's claim on its pending calls holds without
+    /// renewal; the calls of a replica that died are taken over after it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "database_url",
+          value_parser = clap::value_parser!(u64).range(3..=3600))]
+    claim_lease: u64,
     /// With --rpc-url: the key whose handleOps transactions submit the operations.
     #[command(flatten)]
     bundler: BundlerArgs,
@@ -63,7 +85,7 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: ServeArgs) -> e
         None => None,
     };
     let chain = remote.as_ref().map(|(chain, _)| chain.clone());
-    let (server, chain_id) = start(out, &config, args.data_dir.as_deref(), chain)
+    let (server, chain_id) = start(out, &config, Store::of(&args), chain)
         .await
         .wrap_err_with(|| format!("serving on {}", args.listen))?;
     let address = server.local_addr();
@@ -98,35 +120,74 @@ fn submitter(args: &ServeArgs) -> eyre::Result<Submitter> {
     }
 }
 
-/// The server on `remote` (or, without one, the embedded chain), its state in `data_dir` or,
-/// without one, in memory (said on stderr, since everything is lost when it stops).
+/// Where `leash serve` keeps its state.
+enum Store {
+    /// PostgreSQL, shared with other replicas.
+    Postgres { url: String, claimant: Claimant },
+    /// SQLite (and, for the embedded chain, the chain) in a directory.
+    Directory(PathBuf),
+    /// This process's memory.
+    Memory,
+}
+
+impl Store {
+    fn of(args: &ServeArgs) -> Self {
+        match (&args.database_url, &args.data_dir) {
+            (Some(url), _) => Self::Postgres {
+                url: url.clone(),
+                claimant: Claimant {
+                    id: args
+                        .replica_id
+                        .clone()
+                        .unwrap_or_else(|| format!("leash-{}", B64::random())),
+                    lease: Duration::from_secs(args.claim_lease),
+                },
+            },
+            (None, Some(dir)) => Self::Directory(dir.clone()),
+            (None, None) => Self::Memory,
+        }
+    }
+}
+
+/// The server on `remote` (or, without one, the embedded chain) with its state in `store` (in
+/// memory said on stderr, since everything is lost when it stops).
 async fn start(
     out: &Output,
     config: &ServerConfig,
-    data_dir: Option<&Path>,
+    store: Store,
     remote: Option<RemoteChain>,
 ) -> eyre::Result<(RunningServer, u64)> {
-    let (chain, state): (ServedChain, _) = match (remote, data_dir) {
-        (None, Some(dir)) => {
+    let memory_warning = match remote {
+        None => "leash serve: no --data-dir: state and chain are in memory, lost on exit",
+        Some(_) => "leash serve: no --data-dir: sessions and calls are in memory, lost on exit",
+    };
+    let chain: ServedChain = match (remote, &store) {
+        (None, Store::Directory(dir)) => {
             let (chain, state) = leash_server::open_data_dir(dir).await?;
-            (chain.into(), Some(state))
+            let chain_id = chain.chain_id();
+            return Ok((leash_server::start(config, chain, state).await?, chain_id));
         }
-        (None, None) => (EmbeddedChain::dev()?.into(), None),
-        (Some(chain), Some(dir)) => (chain.into(), Some(leash_server::open_state_dir(dir).await?)),
-        (Some(chain), None) => (chain.into(), None),
+        (None, Store::Postgres { .. }) => {
+            return Err(Failure::usage(
+                "--database-url is for replicas sharing a chain: pass --rpc-url as well (the \
+                 embedded chain lives in one process)",
+            ));
+        }
+        (None, Store::Memory) => EmbeddedChain::dev()?.into(),
+        (Some(remote), _) => remote.into(),
     };
     let chain_id = chain.chain_id();
-    let server = match state {
-        Some(state) => leash_server::start(config, chain, state).await?,
-        None => {
-            out.progress(match chain {
-                ServedChain::Embedded(_) => {
-                    "leash serve: no --data-dir: state and chain are in memory, lost on exit"
-                }
-                ServedChain::Remote(_) => {
-                    "leash serve: no --data-dir: sessions and calls are in memory, lost on exit"
-                }
-            });
+    let server = match store {
+        Store::Postgres { url, claimant } => {
+            let state = PostgresState::open(&url, claimant).await?;
+            leash_server::start(config, chain, state).await?
+        }
+        Store::Directory(dir) => {
+            let state = leash_server::open_state_dir(&dir).await?;
+            leash_server::start(config, chain, state).await?
+        }
+        Store::Memory => {
+            out.progress(memory_warning);
             leash_server::start(config, chain, MemoryState::new()).await?
         }
     };
