@@ -3,6 +3,7 @@
 mod bundler;
 mod chain;
 mod chain_sender;
+mod claims;
 mod config;
 mod error;
 mod eth;

@@ -3,6 +3,7 @@
 use crate::{
     bundler,
     chain::EmbeddedChain,
+    claims,
     config::ServerConfig,
     error::StartError,
     eth::NodeMethods,
@@ -92,6 +93,9 @@ pub async fn start<S: State>(
             remote_submission::spawn(remote.as_ref().clone(), Arc::clone(&state), resumed)
         }
     };
+    if let Some(lease) = state.claim_lease() {
+        claims::spawn(Arc::clone(&state), submissions.clone(), lease);
+    }
     listen(
         config,
         Context {

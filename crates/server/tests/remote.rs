@@ -4,74 +4,27 @@
 
 mod support;
 
-use alloy_network::TransactionBuilder;
 use alloy_node_bindings::AnvilInstance;
 use alloy_primitives::{Address, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
-use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, TestToken};
-use leash_sdk::{connect, deploy::deploy_missing, submission::ReceiptWait};
-use leash_server::{
-    DEV_ACCOUNT_KEYS, RemoteChain, StartError, Submitter, codes, open_state_dir, state::MemoryState,
-};
+use leash_sdk::{connect, submission::ReceiptWait};
+use leash_server::{RemoteChain, StartError, Submitter, codes, open_state_dir, state::MemoryState};
 use leash_testkit::{Alto, anvil};
 use serde_json::json;
-use std::time::Duration;
-use support::{Harness, MINTED, OWNER, Signing, loopback, session_key, transfer_params};
-use url::Url;
+use support::{
+    Harness, MINTED, OWNER, Signing, loopback,
+    node::{BUNDLER_KEY, answering, deploy_leash, dev_key, remote},
+    session_key, transfer_params,
+};
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
-/// anvil's dev account 8 sends `handleOps` (alto holds 3 and 4, the deployer is 9).
-const BUNDLER_KEY: usize = 8;
-const DEPLOYER_KEY: usize = 9;
-
-fn dev_key(index: usize) -> eyre::Result<PrivateKeySigner> {
-    Ok(PrivateKeySigner::from_bytes(&DEV_ACCOUNT_KEYS[index])?)
-}
-
-/// Deploys leash's contracts and the test token on `anvil`, and mints [`MINTED`] to [`OWNER`].
-async fn deploy_leash(anvil: &AnvilInstance) -> eyre::Result<()> {
-    let deployer = dev_key(DEPLOYER_KEY)?;
-    let node = connect::signing(&anvil.endpoint_url(), deployer.clone());
-    let contracts = [Deployment::all(), Deployment::test_contracts()].concat();
-    deploy_missing(&node, deployer.address(), &contracts).await?;
-    let mint = TestToken::mintCall {
-        to: OWNER,
-        amount: U256::from(MINTED),
-    };
-    let request = TransactionRequest::default()
-        .with_to(Deployment::test_token().address())
-        .with_input(mint.abi_encode());
-    let receipt = node.send_transaction(request).await?.get_receipt().await?;
-    eyre::ensure!(receipt.status(), "minting reverted");
-    Ok(())
-}
-
-/// Waits (up to 60 s) until the JSON-RPC endpoint at `url` answers: alto takes a few seconds to
-/// listen.
-async fn answering(url: &Url) -> eyre::Result<()> {
-    let endpoint = connect::reader(url);
-    for _ in 0..240 {
-        if endpoint.get_chain_id().await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    eyre::bail!("{url} did not answer within 60 s")
-}
-
 /// A server on loopback serving `anvil`'s chain, submitting through `submitter`.
 async fn serve(anvil: &AnvilInstance, submitter: Submitter) -> eyre::Result<Harness> {
     let chain = remote(anvil, submitter).await?;
     let server = leash_server::start(&loopback(), chain, MemoryState::new()).await?;
     Harness::connect(server, None)
-}
-
-async fn remote(anvil: &AnvilInstance, submitter: Submitter) -> eyre::Result<RemoteChain> {
-    let wait = ReceiptWait::default();
-    Ok(RemoteChain::connect(anvil.endpoint_url(), submitter, wait).await?)
 }
 
 /// The owner's first call delegates the account (the array form), a session key then spends

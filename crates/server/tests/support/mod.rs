@@ -1,6 +1,12 @@
 //! A server on loopback over the embedded chain (or a node's), a JSON-RPC client for it, and
 //! `cast` to sign as a wallet script would.
 
+#[allow(
+    dead_code,
+    reason = "every test binary compiles this module; only some serve a node's chain"
+)]
+pub(crate) mod node;
+
 use alloy_primitives::{Address, U256, address};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
@@ -204,14 +210,14 @@ impl Harness {
 
     /// Polls `wallet_getCallsStatus` until the status is final (bounded).
     pub(crate) async fn final_status(&self, id: &Value) -> eyre::Result<Value> {
-        for _ in 0..100 {
+        for _ in 0..300 {
             let status = self.result("wallet_getCallsStatus", json!([id])).await?;
             if status["status"] != 100 {
                 return Ok(status);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        eyre::bail!("calls {id} still pending after 5 s")
+        eyre::bail!("calls {id} still pending after 15 s")
     }
 
     /// The embedded chain served.

@@ -1,0 +1,49 @@
+//! The claims task of a server on a shared store: it keeps this server's claims on its pending
+//! calls alive, and takes over the calls of servers that stopped or died (their claims lapsed),
+//! handing them to the submission task like any call sent here.
+//!
+//! A call taken over may have been submitted already by the server that died; the submission
+//! tasks look up its receipt before sending it, and an operation's nonce lets the EntryPoint run
+//! it once at most, however often it is sent.
+
+use crate::state::{SentCall, State};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Starts the task on the current runtime: every third of `lease` it renews this server's claims
+/// and claims what has lapsed. It ends when the submission task has (its queue is closed).
+pub(crate) fn spawn<S: State>(
+    state: Arc<S>,
+    submissions: UnboundedSender<SentCall>,
+    lease: Duration,
+) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(lease / 3);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is immediate, and the server claimed what was its own at start.
+        ticks.tick().await;
+        while !submissions.is_closed() {
+            ticks.tick().await;
+            // A store that cannot be reached now is tried again at the next tick; this server's
+            // claims may lapse meanwhile, and then another server submits its calls instead.
+            if let Err(error) = state.renew_claims().await {
+                tracing::warn!(%error, "renewing this server's claims");
+                continue;
+            }
+            match state.claim_pending_calls(false).await {
+                Ok(calls) => {
+                    for call in calls {
+                        tracing::info!(
+                            user_op_hash = %call.operation.user_op_hash,
+                            "taking over a call whose server stopped"
+                        );
+                        if submissions.send(call).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "claiming lapsed calls"),
+            }
+        }
+    });
+}

@@ -1,0 +1,137 @@
+//! Several servers on one PostgreSQL database and one chain (anvil), as replicas behind a load
+//! balancer: any of them answers any method, a send reaching all of them at once is submitted
+//! once, and the calls of a replica that stopped before submitting them are taken over by
+//! another once its claims lapse.
+
+mod support;
+
+use alloy_node_bindings::AnvilInstance;
+use alloy_primitives::{Address, U256};
+use leash_server::{
+    RunningServer, Submitter,
+    state::{Claimant, PostgresState},
+};
+use leash_testkit::{Postgres, anvil};
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::{
+    Harness, Signing, cast_sign, loopback,
+    node::{deploy_leash, dev_key, remote},
+    send_params, session_key, transfer_params,
+};
+
+const RECIPIENT: Address = Address::repeat_byte(0x77);
+/// Short, so a takeover happens within the test.
+const LEASE: Duration = Duration::from_secs(2);
+
+/// A replica `id` on `url`'s database and `anvil`'s chain, sending `handleOps` from dev key
+/// `key` (each replica its own, so their transaction nonces never race); with `submitting:
+/// false` it acknowledges sends and never submits them, as a replica killed before submitting.
+async fn replica(
+    anvil: &AnvilInstance,
+    url: &str,
+    (id, key): (&str, usize),
+    submitting: bool,
+) -> eyre::Result<Harness> {
+    let chain = remote(anvil, Submitter::Key(dev_key(key)?)).await?;
+    let claimant = Claimant {
+        id: id.to_owned(),
+        lease: LEASE,
+    };
+    let state = PostgresState::open(url, claimant).await?;
+    let server: RunningServer = if submitting {
+        leash_server::start(&loopback(), chain, state).await?
+    } else {
+        leash_server::start_without_submitting(&loopback(), chain, state).await?
+    };
+    Harness::connect(server, None)
+}
+
+/// The owner delegated through `first`, and a session of a fresh key with an allowance of 100
+/// created through it: the `permissions` that name it and the key's private key.
+async fn delegated_with_session(first: &Harness) -> eyre::Result<(Value, String)> {
+    let (_, status) = first.owner_calls(json!([]), Signing::Raw).await?;
+    eyre::ensure!(status["status"] == 200, "delegation: {status}");
+    let (key, key_hex) = session_key();
+    let (_, permissions) = first.signed_session(key.address(), 100).await?;
+    Ok((permissions, key_hex))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_send_reaching_three_replicas_at_once_is_submitted_once() -> eyre::Result<()> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let postgres = Postgres::start();
+    let url = postgres.database("leash");
+    let a = replica(&anvil, &url, ("a", 5), true).await?;
+    let b = replica(&anvil, &url, ("b", 6), true).await?;
+    let c = replica(&anvil, &url, ("c", 7), true).await?;
+    let (permissions, key_hex) = delegated_with_session(&a).await?;
+
+    // Prepared on one replica, signed, and sent to all three at once.
+    let prepared = b
+        .result(
+            "wallet_prepareCalls",
+            transfer_params(&permissions, RECIPIENT, 40),
+        )
+        .await?;
+    let signature = cast_sign(&key_hex, &prepared["signatureRequest"]["data"]["raw"], true)?;
+    let request = send_params(&prepared, &signature);
+    let (on_a, on_b, on_c) = tokio::join!(
+        a.result("wallet_sendPreparedCalls", request.clone()),
+        b.result("wallet_sendPreparedCalls", request.clone()),
+        c.result("wallet_sendPreparedCalls", request.clone()),
+    );
+    let id = on_a?["id"].clone();
+    assert_eq!(on_b?["id"], id);
+    assert_eq!(on_c?["id"], id);
+
+    for replica in [&a, &b, &c] {
+        let status = replica.final_status(&id).await?;
+        assert_eq!(status["status"], 200, "{status}");
+    }
+    assert_eq!(c.token_balance(RECIPIENT).await?, U256::from(40));
+    // One UserOperationEvent for the operation: it ran once.
+    let hash = &prepared["signatureRequest"]["data"]["raw"];
+    let events = c
+        .result(
+            "eth_getLogs",
+            json!([{ "fromBlock": "0x0", "topics": [null, hash] }]),
+        )
+        .await?;
+    assert_eq!(events.as_array().map(Vec::len), Some(1), "{events}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replica_takes_over_the_calls_of_one_that_stopped() -> eyre::Result<()> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let postgres = Postgres::start();
+    let url = postgres.database("leash");
+    let survivor = replica(&anvil, &url, ("survivor", 5), true).await?;
+    let (permissions, key_hex) = delegated_with_session(&survivor).await?;
+    // A second session: operations prepared before the first is included take their own nonce
+    // lane, so the two are independent.
+    let (other_key, other_hex) = session_key();
+    let (_, other) = survivor.signed_session(other_key.address(), 100).await?;
+
+    // Acknowledged by a replica that never submits, which then stops.
+    let doomed = replica(&anvil, &url, ("doomed", 6), false).await?;
+    let mut ids = Vec::new();
+    for (permissions, key_hex, amount) in [(&permissions, &key_hex, 10), (&other, &other_hex, 20)] {
+        let id = doomed
+            .send_session_transfer(permissions, key_hex, RECIPIENT, amount)
+            .await?;
+        ids.push(id);
+    }
+    drop(doomed);
+
+    // Once the doomed replica's claims lapse, the survivor submits both.
+    for id in &ids {
+        let status = survivor.final_status(id).await?;
+        assert_eq!(status["status"], 200, "{status}");
+    }
+    assert_eq!(survivor.token_balance(RECIPIENT).await?, U256::from(30));
+    Ok(())
+}
