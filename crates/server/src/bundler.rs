@@ -144,10 +144,8 @@ async fn bundle<S: State>(chain: &EmbeddedChain, state: &S, calls: Vec<SentCall>
             return;
         }
     }
-    for (hash, status) in statuses {
-        // A status that cannot be stored leaves the call pending; a restart reads its receipt.
-        let _ = state.set_status(hash, status).await;
-    }
+    // Statuses that cannot be stored leave their calls pending; a restart reads the receipts.
+    let _ = state.set_statuses(&statuses).await;
 }
 
 /// `call` in a bundle of its own, as a client library submits it.

@@ -69,6 +69,7 @@ for_each_state!(
     prepared_calls_round_trip_with_their_signer,
     a_send_starts_once_even_when_concurrent,
     statuses_round_trip_and_need_a_started_call,
+    a_bundles_statuses_are_set_all_or_none,
     pending_calls_come_back_in_the_order_sent,
     an_open_store_answers_a_ping,
 );
@@ -282,6 +283,38 @@ async fn statuses_round_trip_and_need_a_started_call(state: &impl State) -> eyre
         state.set_status(hash, status.clone()).await?;
         assert_eq!(state.status(hash).await?, Some(status));
     }
+    Ok(())
+}
+
+async fn a_bundles_statuses_are_set_all_or_none(state: &impl State) -> eyre::Result<()> {
+    let calls = [sent(1, Some(session_state()))?, sent(2, None)?];
+    for call in &calls {
+        state.start_call(call).await?;
+    }
+    let never_sent = sent(3, None)?.operation.user_op_hash;
+    let statuses = [
+        (
+            calls[0].operation.user_op_hash,
+            CallStatus::Confirmed(Box::new(receipt(true)?)),
+        ),
+        (
+            calls[1].operation.user_op_hash,
+            CallStatus::Failed("AA25 invalid account nonce".into()),
+        ),
+    ];
+    let with_unknown = [statuses.as_slice(), &[(never_sent, CallStatus::Pending)]].concat();
+    let refused = state.set_statuses(&with_unknown).await;
+    assert!(
+        matches!(refused, Err(StateError::UnknownCall(h)) if h == never_sent),
+        "{refused:?}"
+    );
+    assert_eq!(state.pending_calls().await?, calls.to_vec(), "none was set");
+
+    state.set_statuses(&statuses).await?;
+    for (hash, status) in statuses {
+        assert_eq!(state.status(hash).await?, Some(status));
+    }
+    assert!(state.pending_calls().await?.is_empty());
     Ok(())
 }
 

@@ -33,7 +33,8 @@ impl MemoryState {
     }
 
     fn maps(&self) -> MutexGuard<'_, Maps> {
-        // Each method changes one map entry at most, so a panic cannot leave it half-written.
+        // Every method checks what it needs before it changes anything, so a panic cannot leave
+        // the maps half-written.
         self.maps.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -110,14 +111,19 @@ impl State for MemoryState {
         Ok(())
     }
 
-    async fn set_status(&self, user_op_hash: B256, status: CallStatus) -> Result<(), StateError> {
-        match self.maps().statuses.get_mut(&user_op_hash) {
-            Some(current) => {
-                *current = status;
-                Ok(())
-            }
-            None => Err(StateError::UnknownCall(user_op_hash)),
+    async fn set_statuses(&self, statuses: &[(B256, CallStatus)]) -> Result<(), StateError> {
+        let mut maps = self.maps();
+        // All or none, as the database's transaction: every call is checked before any changes.
+        if let Some((unknown, _)) = statuses
+            .iter()
+            .find(|(hash, _)| !maps.statuses.contains_key(hash))
+        {
+            return Err(StateError::UnknownCall(*unknown));
         }
+        for (hash, status) in statuses {
+            maps.statuses.insert(*hash, status.clone());
+        }
+        Ok(())
     }
 
     async fn status(&self, user_op_hash: B256) -> Result<Option<CallStatus>, StateError> {

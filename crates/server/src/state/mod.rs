@@ -185,6 +185,16 @@ pub trait State: Send + Sync + 'static {
         &self,
         user_op_hash: B256,
         status: CallStatus,
+    ) -> impl Future<Output = Result<(), StateError>> + Send {
+        async move { self.set_statuses(&[(user_op_hash, status)]).await }
+    }
+
+    /// Sets the statuses of several started calls, all or none: a call never started is
+    /// [`StateError::UnknownCall`] and changes nothing. A persistent store writes them in one
+    /// transaction, so a bundle's statuses cost one write to disk, not one each.
+    fn set_statuses(
+        &self,
+        statuses: &[(B256, CallStatus)],
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
     /// The status of a sent call.

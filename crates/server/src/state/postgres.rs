@@ -237,22 +237,28 @@ impl State for PostgresState {
         Ok(())
     }
 
-    async fn set_status(&self, user_op_hash: B256, status: CallStatus) -> Result<(), StateError> {
-        let (receipt, failure) = status_columns(&status)?;
-        let updated = sqlx::query(
-            "UPDATE calls SET status = $1, receipt = $2, failure = $3 WHERE user_op_hash = $4",
-        )
-        .bind(status_code(&status))
-        .bind(receipt)
-        .bind(failure)
-        .bind(user_op_hash.to_vec())
-        .execute(&self.pool)
-        .await
-        .map_err(|error| backend("storing a call's status", error))?;
-        if updated.rows_affected() == 0 {
-            return Err(StateError::UnknownCall(user_op_hash));
+    async fn set_statuses(&self, statuses: &[(B256, CallStatus)]) -> Result<(), StateError> {
+        let failed = |error| backend("storing call statuses", error);
+        // One transaction, so one commit for a whole bundle; returning early drops it
+        // uncommitted, which rolls it back.
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        for (user_op_hash, status) in statuses {
+            let (receipt, failure) = status_columns(status)?;
+            let updated = sqlx::query(
+                "UPDATE calls SET status = $1, receipt = $2, failure = $3 WHERE user_op_hash = $4",
+            )
+            .bind(status_code(status))
+            .bind(receipt)
+            .bind(failure)
+            .bind(user_op_hash.to_vec())
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed)?;
+            if updated.rows_affected() == 0 {
+                return Err(StateError::UnknownCall(*user_op_hash));
+            }
         }
-        Ok(())
+        transaction.commit().await.map_err(failed)
     }
 
     async fn status(&self, user_op_hash: B256) -> Result<Option<CallStatus>, StateError> {
