@@ -166,15 +166,17 @@ impl BundlerArgs {
 pub(crate) struct BundlerRpcArgs {
     /// ERC-4337 v0.8 bundler JSON-RPC endpoint (http://…), such as alto or a hosted bundler: gas
     /// comes from its eth_estimateUserOperationGas and the operation goes out through
-    /// eth_sendUserOperation. With it, --bundler-key is not used.
+    /// eth_sendUserOperation. With it, --bundler-key is not used. Repeat it (or separate URLs
+    /// with commas) for fallbacks, tried in order when the ones before cannot be reached.
     // Hosted bundlers' URLs often carry an API key: help does not show the variable's value.
     #[arg(
         long,
         env = "LEASH_BUNDLER_URL",
         hide_env_values = true,
-        value_name = "URL"
+        value_name = "URL",
+        value_delimiter = ','
     )]
-    pub(crate) bundler_url: Option<String>,
+    pub(crate) bundler_url: Vec<String>,
     /// How long to wait for the operation to be included (eth_getUserOperationReceipt, asked every
     /// 500 ms), in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -182,12 +184,16 @@ pub(crate) struct BundlerRpcArgs {
 }
 
 impl BundlerRpcArgs {
-    /// The bundler's endpoint, if one was given.
-    pub(crate) fn url(&self) -> eyre::Result<Option<Url>> {
-        self.bundler_url
-            .as_deref()
-            .map(|text| parse_endpoint(text, "--bundler-url"))
-            .transpose()
+    /// The bundlers' endpoints, if any was given: the first, then the fallbacks in order.
+    pub(crate) fn urls(&self) -> eyre::Result<Option<(Url, Vec<Url>)>> {
+        let mut urls = self
+            .bundler_url
+            .iter()
+            .map(|text| parse_endpoint(text, "--bundler-url"));
+        let Some(first) = urls.next() else {
+            return Ok(None);
+        };
+        Ok(Some((first?, urls.collect::<eyre::Result<_>>()?)))
     }
 
     /// How long to wait for a receipt, and how often to ask.

@@ -14,7 +14,7 @@ use leash_sdk::{
     connect,
     service::{ServiceError, wait_included},
     submission::ReceiptWait,
-    transport::BundlerClient,
+    transport::{BundlerClient, Fallback},
 };
 use leash_sim::{BundleOutcome, Chain};
 use std::time::Duration;
@@ -47,20 +47,21 @@ pub(crate) async fn simulate_on_fork(
     .wrap_err("the fork's thread failed")?
 }
 
-/// A client of the ERC-4337 bundler at `url`, reading nonces from `node`; fails unless the
-/// bundler answers and serves the same chain as the node (id `chain_id`).
-pub(crate) async fn bundler(
-    url: &Url,
+/// Clients of the ERC-4337 bundlers `first` and then `rest` (fallbacks, in order), reading
+/// nonces from `node`; fails unless one of them answers and every one that does serves the same
+/// chain as the node (id `chain_id`).
+pub(crate) async fn bundlers(
+    (first, rest): &(Url, Vec<Url>),
     node: DynProvider,
     chain_id: u64,
-) -> eyre::Result<BundlerClient<DynProvider, DynProvider>> {
-    connect::bundler(url, node, chain_id)
+) -> eyre::Result<Fallback<BundlerClient<DynProvider, DynProvider>>> {
+    connect::bundlers(first, rest, node, chain_id)
         .await
         .map_err(|error| match error {
             ServiceError::Sender(error) => {
-                eyre::Report::new(error).wrap_err(format!("no answer from the bundler at {url}"))
+                eyre::Report::new(error).wrap_err(format!("no answer from the bundler at {first}"))
             }
-            error => eyre::Report::new(error).wrap_err(format!("the bundler at {url}")),
+            error => eyre::Report::new(error).wrap_err("the bundler".to_owned()),
         })
 }
 

@@ -7,7 +7,7 @@ use leash_core::{
     rpc_types::{UserOperationGasEstimate, UserOperationReceipt},
     sender::{SenderError, SignedUserOperation, UserOperationSender},
 };
-use leash_sdk::transport::{BundlerClient, DirectSender};
+use leash_sdk::transport::{BundlerClient, DirectSender, Fallback};
 use leash_sim::SimSender;
 
 /// The sender of the served chain.
@@ -17,8 +17,8 @@ pub(crate) enum ChainSender {
     Embedded(SimSender<'static>),
     /// A node's chain, through `handleOps` transactions from `--bundler-key`.
     Direct(DirectSender<DynProvider>),
-    /// A node's chain, through the bundler at `--bundler-url`.
-    Bundler(BundlerClient<DynProvider, DynProvider>),
+    /// A node's chain, through the bundlers at `--bundler-url` (fallbacks in order).
+    Bundler(Fallback<BundlerClient<DynProvider, DynProvider>>),
 }
 
 /// Runs `$call` on the sender inside `$self`, whichever it is.

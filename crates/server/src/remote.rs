@@ -16,7 +16,7 @@ use leash_sdk::{
     service::{Delegation, ServiceError, chain_time, fees, grant_domain, require_deployments},
     session_reads::read_session_state,
     submission::ReceiptWait,
-    transport::{BundlerClient, DirectSender},
+    transport::{BundlerClient, DirectSender, Fallback},
 };
 use leash_sim::{Chain, SimError, TxOutcome};
 use std::collections::BTreeMap;
@@ -28,15 +28,16 @@ pub enum Submitter {
     /// `handleOps` transactions signed by this key, which pays their gas and is refunded by the
     /// accounts through the EntryPoint.
     Key(PrivateKeySigner),
-    /// The ERC-4337 bundler at this endpoint (`eth_sendUserOperation`).
-    Bundler(Url),
+    /// The ERC-4337 bundler at the first endpoint (`eth_sendUserOperation`), or when it cannot
+    /// be reached the next of the others, in order.
+    Bundlers(Url, Vec<Url>),
 }
 
 /// A remote chain's sender of UserOperations, as [`Submitter`] chose it.
 #[derive(Clone, Debug)]
 enum RemoteSender {
     Direct(DirectSender<DynProvider>),
-    Bundler(BundlerClient<DynProvider, DynProvider>),
+    Bundler(Fallback<BundlerClient<DynProvider, DynProvider>>),
 }
 
 /// The chain behind a node, with the leash contracts deployed at their deterministic addresses.
@@ -76,11 +77,11 @@ impl RemoteChain {
                 let direct = DirectSender::new(connect::signing(&url, key), address);
                 (RemoteSender::Direct(direct), Some(address))
             }
-            Submitter::Bundler(bundler_url) => {
-                let client = connect::bundler(&bundler_url, node.clone(), chain_id)
+            Submitter::Bundlers(first, rest) => {
+                let client = connect::bundlers(&first, &rest, node.clone(), chain_id)
                     .await
                     .map_err(|error| StartError::Bundler {
-                        url: bundler_url.to_string(),
+                        url: first.to_string(),
                         reason: error.to_string(),
                     })?;
                 (RemoteSender::Bundler(client), None)

@@ -13,6 +13,7 @@ use leash_sdk::{connect, submission::ReceiptWait};
 use leash_server::{RemoteChain, StartError, Submitter, codes, open_state_dir, state::MemoryState};
 use leash_testkit::{Alto, anvil};
 use serde_json::json;
+use std::net::{Ipv4Addr, TcpListener};
 use support::{
     Harness, MINTED, OWNER, Signing, loopback,
     node::{BUNDLER_KEY, answering, deploy_leash, dev_key, remote},
@@ -69,13 +70,16 @@ async fn sessions_spend_on_anvil_through_handle_ops_from_a_key() -> eyre::Result
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sessions_spend_on_anvil_through_a_bundler() -> eyre::Result<()> {
+async fn sessions_spend_on_anvil_through_a_bundler_behind_one_that_is_down() -> eyre::Result<()> {
     let anvil = anvil();
     deploy_leash(&anvil).await?;
     let alto = Alto::start(&anvil);
     let url = alto.url().parse()?;
     answering(&url).await?;
-    let harness = serve(&anvil, Submitter::Bundler(url)).await?;
+    // Nothing listens there: every request falls back to alto.
+    let down = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?;
+    let down = format!("http://{down}").parse()?;
+    let harness = serve(&anvil, Submitter::Bundlers(down, vec![url])).await?;
     delegate_then_spend(&harness).await
 }
 

@@ -62,7 +62,7 @@ fn describe(delegation: &Delegation) -> String {
 
 pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: DelegateArgs) -> eyre::Result<()> {
     let url = global.rpc_url("delegate")?;
-    let bundler_url = args.bundler_rpc.url()?;
+    let bundler_urls = args.bundler_rpc.urls()?;
     let reader = node::reader(&url);
     let chain_id = node::chain_id(&reader, &url).await?;
     let owner = match args.show {
@@ -89,9 +89,9 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: DelegateArgs) -
         }
         Via::UserOp => {
             let wait = args.bundler_rpc.receipt_wait();
-            match bundler_url {
-                Some(bundler_url) => {
-                    let client = node::bundler(&bundler_url, reader.clone(), chain_id).await?;
+            match bundler_urls {
+                Some(bundler_urls) => {
+                    let client = node::bundlers(&bundler_urls, reader.clone(), chain_id).await?;
                     by_user_operation(&client, &reader, &owner, &before, wait, out).await?
                 }
                 None => {

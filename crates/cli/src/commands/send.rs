@@ -110,12 +110,12 @@ struct Job<'a> {
 
 pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> eyre::Result<()> {
     let calls = args.calls()?;
-    let bundler_url = args.bundler_rpc.url()?;
+    let bundler_urls = args.bundler_rpc.urls()?;
     let store = open_store()?;
     let session = resolve_session(&store, &args.session)?;
     let url = global.rpc_url("send")?;
     // A bundler RPC, a dry run and a printed operation send no handleOps of their own.
-    let bundler = if bundler_url.is_some() || args.dry_run || args.print_op {
+    let bundler = if bundler_urls.is_some() || args.dry_run || args.print_op {
         args.bundler.signer()?
     } else {
         Some(args.bundler.required_signer("`leash send`")?)
@@ -134,9 +134,9 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> ey
         calls: &calls,
         fees,
     };
-    match bundler_url {
-        Some(bundler_url) => {
-            let client = node::bundler(&bundler_url, reader, chain_id).await?;
+    match bundler_urls {
+        Some(bundler_urls) => {
+            let client = node::bundlers(&bundler_urls, reader, chain_id).await?;
             send_with(&client, &job).await
         }
         None => {

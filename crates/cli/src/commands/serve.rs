@@ -70,13 +70,17 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: ServeArgs) -> e
             let submitter = submitter(&args)?;
             let through = match &submitter {
                 Submitter::Key(key) => format!("handleOps from {}", key.address()),
-                Submitter::Bundler(bundler) => format!("the bundler at {bundler}"),
+                Submitter::Bundlers(first, rest) => {
+                    let fallbacks: String =
+                        rest.iter().map(|url| format!(", then {url}")).collect();
+                    format!("the bundler at {first}{fallbacks}")
+                }
             };
             let described = format!("at {url}; operations through {through}");
             let wait = args.bundler_rpc.receipt_wait();
             Some((RemoteChain::connect(url, submitter, wait).await?, described))
         }
-        None if args.bundler.bundler_key.is_some() || args.bundler_rpc.bundler_url.is_some() => {
+        None if args.bundler.bundler_key.is_some() || !args.bundler_rpc.bundler_url.is_empty() => {
             return Err(Failure::usage(
                 "--bundler-key and --bundler-url submit to the chain behind --rpc-url; without \
                  it the embedded chain bundles by itself",
@@ -107,9 +111,9 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: ServeArgs) -> e
 
 /// Who submits operations to the chain behind `--rpc-url`: exactly one of the two flags.
 fn submitter(args: &ServeArgs) -> eyre::Result<Submitter> {
-    match (args.bundler.signer()?, args.bundler_rpc.url()?) {
+    match (args.bundler.signer()?, args.bundler_rpc.urls()?) {
         (Some(key), None) => Ok(Submitter::Key(key)),
-        (None, Some(url)) => Ok(Submitter::Bundler(url)),
+        (None, Some((first, rest))) => Ok(Submitter::Bundlers(first, rest)),
         (Some(_), Some(_)) => Err(Failure::usage(
             "pass one of --bundler-key and --bundler-url: operations go through one of them",
         )),

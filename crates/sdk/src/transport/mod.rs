@@ -1,12 +1,15 @@
 //! Getting UserOperations on chain over a live node: [`DirectSender`] (`handleOps` from a funded
-//! key, for local chains and self-bundling backends) and [`BundlerClient`] (any ERC-4337
-//! bundler's JSON-RPC), both implementing leash-core's `UserOperationSender`.
+//! key, for local chains and self-bundling backends), [`BundlerClient`] (any ERC-4337 bundler's
+//! JSON-RPC) and [`Fallback`] (several of them in fallback order), all implementing leash-core's
+//! `UserOperationSender`.
 
 mod bundler;
 mod direct;
+mod fallback;
 
 pub use bundler::BundlerClient;
 pub use direct::DirectSender;
+pub use fallback::Fallback;
 
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, U256, aliases::U192};
