@@ -42,31 +42,64 @@ impl Postgres {
             as_postgres,
         };
         let data = postgres.data();
-        run(postgres
-            .command("initdb")
-            .arg("-D")
-            .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]));
+        run(postgres.command("initdb").arg("-D").arg(&data).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]));
         postgres.resume();
         postgres
     }
 
     /// The URL of a new, empty database in the cluster.
     pub fn database(&self, name: &str) -> String {
-        run(self
-            .command("createdb")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", name]));
+        run(self.command("createdb").args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+            name,
+        ]));
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// `sql`'s result in `database`, unaligned and without headers (`psql -tAc`).
+    pub fn query(&self, database: &str, sql: &str) -> String {
+        let output = self
+            .command("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["-d", database, "-tAc", sql])
+            .output()
+            .expect("psql starts");
+        assert!(
+            output.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
     /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`): connections
     /// break, the data stays.
     pub fn halt(&self) {
-        run(self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(self.data())
-            .args(["-m", "immediate", "-w", "stop"]));
+        run(self.command("pg_ctl").arg("-D").arg(self.data()).args([
+            "-m",
+            "immediate",
+            "-w",
+            "stop",
+        ]));
     }
 
     /// Starts the server again on the same port and data (after [`Postgres::halt`]).
