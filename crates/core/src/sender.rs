@@ -126,6 +126,12 @@ pub enum SenderError {
 }
 
 impl SenderError {
+    /// Whether the node or bundler was not reached (connection refused, timed out, HTTP 5xx)
+    /// rather than answering: the same request may succeed later, or elsewhere.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Transport(error) if error.is_transport_error())
+    }
+
     /// Reads an error of the chain's node, keeping EntryPoint rejections typed: an `eth_call` or
     /// `eth_estimateGas` that reverted with `FailedOp` becomes [`SenderError::Rejected`], other
     /// revert data [`SenderError::Reverted`].

@@ -99,7 +99,9 @@ pub enum ReceiptWaitError {
 /// sleeping `wait.interval` between calls with `sleep` (the caller's runtime timer, such as
 /// `tokio::time::sleep`). `pending` is told how long it has waited each time the operation is not
 /// included yet, for progress reports. A sender that includes before it returns from `send`
-/// (such as [`crate::transport::DirectSender`]) answers the first call.
+/// (such as [`crate::transport::DirectSender`]) answers the first call. A sender that cannot be
+/// reached for a while counts as not having the receipt yet: the operation may be included
+/// meanwhile, and the wait ends at `wait.timeout` all the same.
 pub async fn wait_for_receipt<S, F, Fut>(
     sender: &S,
     user_op_hash: B256,
@@ -114,8 +116,11 @@ where
 {
     let start = Instant::now();
     loop {
-        if let Some(receipt) = sender.receipt(user_op_hash).await? {
-            return Ok(receipt);
+        match sender.receipt(user_op_hash).await {
+            Ok(Some(receipt)) => return Ok(receipt),
+            Ok(None) => {}
+            Err(error) if error.is_unreachable() => {}
+            Err(error) => return Err(error.into()),
         }
         let waited = start.elapsed();
         if waited >= wait.timeout {
@@ -205,6 +210,34 @@ mod tests {
         assert!((2..=4).contains(&sleeps.get()), "{}", sleeps.get());
         assert_eq!(pending.get(), sleeps.get());
         assert_eq!(sender.asked.load(Ordering::Relaxed), sleeps.get() + 1);
+    }
+
+    #[tokio::test]
+    async fn a_bundler_that_cannot_be_reached_is_waited_for_until_the_timeout() {
+        let down = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port");
+        let url = format!("http://{down}").parse().expect("a URL");
+        let bundler = crate::transport::BundlerClient::new(
+            crate::connect::reader(&url),
+            crate::connect::reader(&url),
+        );
+        let wait = ReceiptWait {
+            timeout: Duration::from_millis(300),
+            interval: Duration::from_millis(50),
+        };
+        let result = wait_for_receipt(
+            &bundler,
+            B256::repeat_byte(7),
+            wait,
+            tokio::time::sleep,
+            |_| {},
+        )
+        .await;
+        assert!(
+            matches!(result, Err(ReceiptWaitError::TimedOut { .. })),
+            "{result:?}"
+        );
     }
 
     #[test]

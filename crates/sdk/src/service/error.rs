@@ -255,6 +255,16 @@ impl ServiceError {
         (1000..2000).contains(&self.code())
     }
 
+    /// Whether the node or the bundler was not reached rather than answering: the use case may
+    /// succeed when tried again later.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Self::Node(error) => error.is_transport_error(),
+            Self::Sender(error) => error.is_unreachable(),
+            _ => false,
+        }
+    }
+
     /// A sender's error: the chain's refusal (explained, sharpened by the session's `state`) as
     /// [`Self::Denied`], anything else as [`Self::Sender`].
     pub fn from_sender(

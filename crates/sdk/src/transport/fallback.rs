@@ -39,17 +39,12 @@ impl<S: UserOperationSender + Sync> Fallback<S> {
         let mut answer = request(&self.first).await;
         for sender in &self.rest {
             match &answer {
-                Err(error) if is_unreachable(error) => answer = request(sender).await,
+                Err(error) if error.is_unreachable() => answer = request(sender).await,
                 _ => break,
             }
         }
         answer
     }
-}
-
-/// Whether `error` says the sender was not reached, rather than that it answered.
-fn is_unreachable(error: &SenderError) -> bool {
-    matches!(error, SenderError::Transport(error) if error.is_transport_error())
 }
 
 impl<S: UserOperationSender + Sync> UserOperationSender for Fallback<S> {
@@ -87,11 +82,11 @@ impl<S: UserOperationSender + Sync> UserOperationSender for Fallback<S> {
         for sender in &self.rest {
             match &answer {
                 Ok(Some(_)) => break,
-                Err(error) if !is_unreachable(error) => break,
+                Err(error) if !error.is_unreachable() => break,
                 _ => {
                     answer = match sender.receipt(user_op_hash).await {
                         // A later sender that is down says nothing about what an earlier found.
-                        Err(error) if is_unreachable(&error) && answer.is_ok() => answer,
+                        Err(error) if error.is_unreachable() && answer.is_ok() => answer,
                         later => later,
                     }
                 }
