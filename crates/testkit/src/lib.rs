@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 mod alto;
+mod persistent_anvil;
 mod postgres;
 
 pub use alto::{Alto, listening_addresses};
+pub use persistent_anvil::PersistentAnvil;
 pub use postgres::Postgres;
 
 use alloy_node_bindings::{Anvil, AnvilInstance};
