@@ -10,8 +10,8 @@ pub mod walkthrough;
 
 pub use backing::BackingError;
 pub use chain::{
-    CallFailure, Chain, ChainSnapshot, DEFAULT_BUNDLER, DEFAULT_CHAIN_ID, TransactionError,
-    TxOutcome,
+    CallFailure, Chain, ChainSnapshot, DEFAULT_BUNDLER, DEFAULT_CHAIN_ID, KEPT_RECEIPTS,
+    TransactionError, TxOutcome,
 };
 pub use error::SimError;
 pub use leash_core::{

@@ -51,7 +51,7 @@ impl Chain {
     /// The receipt of the committed bundle transaction that included the UserOperation
     /// `user_op_hash`.
     pub(crate) fn bundle_receipt(&self, user_op_hash: B256) -> Option<&TransactionReceipt> {
-        self.receipts.get(&user_op_hash).map(Arc::as_ref)
+        self.receipts.get(user_op_hash)
     }
 
     pub(crate) fn run_bundle(

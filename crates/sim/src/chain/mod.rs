@@ -6,6 +6,7 @@ mod bundle;
 mod calls;
 mod persist;
 mod raw_transactions;
+mod receipts;
 mod requests;
 mod sessions;
 
@@ -16,9 +17,10 @@ use crate::{
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 use alloy_provider::{DynProvider, Provider};
-use alloy_rpc_types_eth::TransactionReceipt;
 use leash_bindings::{CREATE2_DEPLOYER, CREATE2_DEPLOYER_RUNTIME_CODE, Deployment};
 use leash_core::grant::GrantDomain;
+pub use receipts::KEPT_RECEIPTS;
+use receipts::Receipts;
 use revm::{
     context::{BlockEnv, CfgEnv, result::ExecutionResult},
     database::{AlloyDB, CacheDB},
@@ -26,7 +28,7 @@ use revm::{
     primitives::hardfork::SpecId,
     state::{AccountInfo, Bytecode},
 };
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
 pub(crate) use bundle::Commit;
 pub use raw_transactions::TransactionError;
@@ -58,7 +60,7 @@ pub struct Chain {
     cfg: CfgEnv,
     bundler: Address,
     /// The receipt of each committed bundle, by the hash of every operation it included.
-    receipts: HashMap<B256, Arc<TransactionReceipt>>,
+    receipts: Receipts,
     mined: blocks::Mined,
 }
 
@@ -101,7 +103,7 @@ impl Chain {
             block,
             cfg,
             bundler: DEFAULT_BUNDLER,
-            receipts: HashMap::new(),
+            receipts: Receipts::default(),
             mined: blocks::Mined::default(),
         }
     }
@@ -151,7 +153,7 @@ impl Chain {
             block,
             cfg,
             bundler: DEFAULT_BUNDLER,
-            receipts: HashMap::new(),
+            receipts: Receipts::default(),
             mined: blocks::Mined::default(),
         };
         chain.with_deployments(Deployment::all())

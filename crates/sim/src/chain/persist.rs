@@ -5,7 +5,7 @@
 //! The file is leash's own plain JSON, not revm's `CacheDB` serialization: it holds what a
 //! genesis allocation holds, so it reads the same whatever revm's internal types become.
 
-use super::Chain;
+use super::{Chain, receipts::Receipts};
 use crate::{SimError, backing::Backing};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_types_eth::TransactionReceipt;
@@ -16,7 +16,6 @@ use std::{
     fs::{self, File},
     io::Write,
     path::Path,
-    sync::Arc,
 };
 
 /// The layout version; a file of another is refused rather than misread.
@@ -89,7 +88,7 @@ impl Chain {
             bundler: self.bundler,
             accounts,
             receipts: (self.receipts.iter())
-                .map(|(hash, receipt)| (*hash, TransactionReceipt::clone(receipt)))
+                .map(|(hash, receipt)| (hash, receipt.clone()))
                 .collect(),
         };
         let json = serde_json::to_vec(&saved).map_err(|error| failed(error.to_string()))?;
@@ -127,9 +126,7 @@ impl Chain {
                 chain.db.insert_account_storage(address, slot, value)?;
             }
         }
-        chain.receipts = (saved.receipts.into_iter())
-            .map(|(hash, receipt)| (hash, Arc::new(receipt)))
-            .collect();
+        chain.receipts = Receipts::from_saved(saved.receipts);
         Ok(chain)
     }
 }
