@@ -9,6 +9,7 @@ mod error;
 mod eth;
 mod methods;
 mod params;
+mod pending_nonces;
 mod remote;
 mod remote_submission;
 mod served_chain;

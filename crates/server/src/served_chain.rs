@@ -2,7 +2,8 @@
 //! estimate and submit through this, whichever it is.
 
 use crate::{
-    chain::EmbeddedChain, chain_sender::ChainSender, error::RpcError, remote::RemoteChain,
+    chain::EmbeddedChain, chain_sender::ChainSender, error::RpcError,
+    pending_nonces::PendingNonces, remote::RemoteChain,
 };
 use alloy_eips::eip7702::Authorization;
 use alloy_primitives::{Address, Bytes, I256};
@@ -100,14 +101,16 @@ impl ServedChain {
     }
 
     /// The owner's operation making `calls` from `account` (delegated as `delegation` says),
-    /// estimated with placeholder signatures; when `authorization` delegates the account first,
-    /// estimated as if it applied, since the owner has not signed it yet.
+    /// estimated with placeholder signatures and numbered after the account's `pending` calls;
+    /// when `authorization` delegates the account first, estimated as if it applied, since the
+    /// owner has not signed it yet.
     pub(crate) async fn prepare_owner_calls(
         &self,
         account: Address,
         delegation: &Delegation,
         authorization: Option<&Authorization>,
         calls: &[Call],
+        pending: PendingNonces,
     ) -> Result<UnsignedOperation, RpcError> {
         let fees = self.fees().await?;
         Ok(match (self, authorization) {
@@ -115,13 +118,13 @@ impl ServedChain {
             // the delegation is in place, as a node's estimate does with a state override.
             (Self::Embedded(chain), Some(authorization)) => {
                 let mut delegated = chain.delegated_copy(account)?;
-                let sender = SimSender::new(&mut delegated);
+                let sender = pending.on(SimSender::new(&mut delegated));
                 let authorization = Some(authorization);
                 prepare_owner_calls(&sender, account, delegation, authorization, calls, fees)
                     .await?
             }
             _ => {
-                let sender = self.sender();
+                let sender = pending.on(self.sender());
                 prepare_owner_calls(&sender, account, delegation, authorization, calls, fees)
                     .await?
             }

@@ -8,6 +8,7 @@ use super::Context;
 use crate::{
     error::RpcError,
     params::positional,
+    pending_nonces::PendingNonces,
     state::{PreparedCall, PreparedSigner, State, WireSessionId},
     wire::{
         calls::Details,
@@ -78,7 +79,10 @@ pub(super) async fn prepare_session_calls<S: State>(
     }
     let send = SessionSend::with_state(session, context.chain.domain(), state)?;
     let fees = context.chain.fees().await?;
-    let unsigned = send.prepare(&context.chain.sender(), calls, fees).await?;
+    let pending = PendingNonces::of(context.state.as_ref(), from).await?;
+    let unsigned = send
+        .prepare(&pending.on(context.chain.sender()), calls, fees)
+        .await?;
     Ok(SessionPrepared {
         unsigned,
         session: id,
@@ -99,10 +103,11 @@ pub(super) async fn prepare_owner<S: State>(
         require_calls(&calls)?;
     }
     let nonce = context.chain.authorization_nonce(from).await?;
+    let pending = PendingNonces::of(context.state.as_ref(), from).await?;
     let authorization = delegation.authorization(chain_id, nonce);
     let unsigned = context
         .chain
-        .prepare_owner_calls(from, &delegation, authorization.as_ref(), &calls)
+        .prepare_owner_calls(from, &delegation, authorization.as_ref(), &calls, pending)
         .await?;
     let signer = PreparedSigner::Owner(from);
     answer(context, chain_id, unsigned, calls, signer, authorization).await
