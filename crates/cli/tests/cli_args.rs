@@ -311,3 +311,30 @@ fn serve_shares_a_database_only_with_a_node() {
         "cannot be used with",
     );
 }
+
+#[test]
+fn serve_checks_its_operations_flags_before_listening() {
+    let https = "https://app.example";
+    usage_error(
+        &["serve", "--cors-origin", "*", "--cors-origin", https],
+        "give it alone",
+    );
+    usage_error(&["serve", "--cors-origin", "app.example"], "not an origin");
+    usage_error(
+        &["serve", "--cors-origin", "https://app.example/wallet"],
+        "no path",
+    );
+    usage_error(&["serve", "--log-format", "xml"], "invalid value");
+    usage_error(&["serve", "--log-level", "loud"], "invalid value");
+    usage_error(&["serve", "--shutdown-grace", "601"], "601");
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LEASH_HOME", home.path())
+        .env("RUST_LOG", "leash_server=loud")
+        .output()
+        .expect("leash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("RUST_LOG=leash_server=loud"), "{stderr}");
+}

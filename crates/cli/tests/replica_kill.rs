@@ -3,6 +3,8 @@
 //! one. Each call ends confirmed and its operation runs exactly once, whether the killed replica
 //! had submitted it or not. Loopback only; every wait is bounded.
 
+mod support;
+
 use alloy_node_bindings::AnvilInstance;
 use alloy_primitives::{Address, B256, U256, address};
 use alloy_provider::{DynProvider, Provider};
@@ -13,10 +15,7 @@ use leash_sdk::{connect, deploy::deploy_missing};
 use leash_testkit::{Postgres, anvil};
 use serde_json::{Value, json};
 use std::{
-    io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
-    sync::mpsc,
-    thread,
     time::Duration,
 };
 
@@ -53,7 +52,7 @@ impl Replica {
             .stderr(Stdio::null())
             .spawn()
             .expect("leash serve starts");
-        let url = listening(&mut child);
+        let url = format!("http://{}", support::listening(&mut child));
         let client = connect::reader(&url.parse().expect("a URL"));
         Self { child, client }
     }
@@ -83,26 +82,6 @@ impl Drop for Replica {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The `http://…` URL `child` says it listens on (its first stdout line).
-fn listening(child: &mut Child) -> String {
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = sender.send(line);
-    });
-    let line = receiver
-        .recv_timeout(Duration::from_secs(60))
-        .expect("leash serve said where it listens within 60 s");
-    let address = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    format!("http://{address}")
 }
 
 fn hex(bytes: &[u8]) -> String {

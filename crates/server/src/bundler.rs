@@ -11,6 +11,7 @@
 use crate::{
     chain::EmbeddedChain,
     state::{CallStatus, SentCall, State},
+    telemetry::CallTracker,
 };
 use alloy_primitives::B256;
 use leash_bindings::PackedUserOperation;
@@ -21,22 +22,26 @@ use leash_core::{
 use leash_sdk::service::submit;
 use leash_sim::{BundleOutcome, SimSender};
 use std::{collections::VecDeque, sync::Arc};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::{
+    sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel},
+    task::JoinHandle,
+};
 
 /// The most gas the operations of one bundle may ask for together: the embedded chain gives a
 /// transaction 16M, and the EntryPoint spends some of its own around every operation.
 const BUNDLE_GAS: u128 = 12_000_000;
 
 /// Starts the task on the current runtime, `resumed` (calls a stopped server acknowledged) first;
-/// it ends when every sender of the channel is dropped.
+/// it ends when every sender of the channel is dropped and the calls sent are submitted.
 pub(crate) fn spawn<S: State>(
     chain: EmbeddedChain,
     state: Arc<S>,
     resumed: Vec<SentCall>,
-) -> UnboundedSender<SentCall> {
+    tracker: CallTracker,
+) -> (UnboundedSender<SentCall>, JoinHandle<()>) {
     let (submissions, queue) = unbounded_channel();
-    tokio::spawn(run(chain, state, resumed, queue));
-    submissions
+    let task = tokio::spawn(run(chain, state, resumed, queue, tracker));
+    (submissions, task)
 }
 
 async fn run<S: State>(
@@ -44,6 +49,7 @@ async fn run<S: State>(
     state: Arc<S>,
     resumed: Vec<SentCall>,
     mut queue: UnboundedReceiver<SentCall>,
+    tracker: CallTracker,
 ) {
     let mut waiting = VecDeque::from(resumed);
     loop {
@@ -57,7 +63,7 @@ async fn run<S: State>(
             waiting.push_back(call);
         }
         let calls = next_bundle(&mut waiting);
-        bundle(&chain, state.as_ref(), calls).await;
+        bundle(&chain, state.as_ref(), &tracker, calls).await;
     }
 }
 
@@ -91,7 +97,12 @@ fn gas_limit(op: &PackedUserOperation) -> u128 {
 
 /// Submits `calls` in one bundle (less those the EntryPoint rejects, sent alone after it) and
 /// records their statuses once the chain that includes them is saved.
-async fn bundle<S: State>(chain: &EmbeddedChain, state: &S, calls: Vec<SentCall>) {
+async fn bundle<S: State>(
+    chain: &EmbeddedChain,
+    state: &S,
+    tracker: &CallTracker,
+    calls: Vec<SentCall>,
+) {
     let sender = chain.sender();
     let mut statuses = Vec::with_capacity(calls.len());
     let mut bundled = Vec::with_capacity(calls.len());
@@ -141,11 +152,14 @@ async fn bundle<S: State>(chain: &EmbeddedChain, state: &S, calls: Vec<SentCall>
             tokio::task::spawn_blocking(move || saving.save()).await,
             Ok(Ok(()))
         ) {
+            tracing::error!(
+                calls = statuses.len(),
+                "chain not saved: its calls stay pending"
+            );
             return;
         }
     }
-    // Statuses that cannot be stored leave their calls pending; a restart reads the receipts.
-    let _ = state.set_statuses(&statuses).await;
+    tracker.record(state, &statuses).await;
 }
 
 /// `call` in a bundle of its own, as a client library submits it.

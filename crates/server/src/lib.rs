@@ -12,13 +12,15 @@ mod params;
 mod pending_nonces;
 mod remote;
 mod remote_submission;
+mod routes;
 mod served_chain;
 mod server;
 pub mod state;
+mod telemetry;
 mod wire;
 
 pub use chain::{DEV_ACCOUNT_KEYS, EmbeddedChain};
-pub use config::{DEFAULT_MAX_REQUEST_BODY_BYTES, DEFAULT_PORT, ServerConfig};
+pub use config::{CorsOrigins, DEFAULT_MAX_REQUEST_BODY_BYTES, DEFAULT_PORT, ServerConfig};
 pub use error::{RpcError, StartError, codes, leash_codes};
 pub use remote::{RemoteChain, Submitter};
 pub use served_chain::ServedChain;

@@ -10,47 +10,57 @@ use crate::{
     bundler::included,
     remote::RemoteChain,
     state::{CallStatus, SentCall, State},
+    telemetry::CallTracker,
 };
 use leash_core::sender::UserOperationSender;
 use leash_sdk::service::{submit, wait_included};
 use std::sync::Arc;
-use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::{
+    sync::mpsc::{UnboundedSender, unbounded_channel},
+    task::JoinHandle,
+};
 
 /// Starts the task on the current runtime, `resumed` (calls a stopped server acknowledged) first;
-/// it ends when every sender of the channel is dropped.
+/// it ends when every sender of the channel is dropped and the calls sent are submitted (their
+/// receipts are waited for by tasks of their own).
 pub(crate) fn spawn<S: State>(
     chain: RemoteChain,
     state: Arc<S>,
     resumed: Vec<SentCall>,
-) -> UnboundedSender<SentCall> {
+    tracker: CallTracker,
+) -> (UnboundedSender<SentCall>, JoinHandle<()>) {
     let (submissions, mut queue) = unbounded_channel();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         for call in resumed {
-            send(&chain, &state, call).await;
+            send(&chain, &state, &tracker, call).await;
         }
         while let Some(call) = queue.recv().await {
-            send(&chain, &state, call).await;
+            send(&chain, &state, &tracker, call).await;
         }
     });
-    submissions
+    (submissions, task)
 }
 
 /// Submits `call`, unless it is included already (a server that stopped after submitting it),
 /// and leaves a task waiting for its receipt.
-async fn send<S: State>(chain: &RemoteChain, state: &Arc<S>, call: SentCall) {
+async fn send<S: State>(
+    chain: &RemoteChain,
+    state: &Arc<S>,
+    tracker: &CallTracker,
+    call: SentCall,
+) {
     let sender = chain.sender();
     let hash = call.operation.user_op_hash;
     let included_before = matches!(sender.receipt(hash).await, Ok(Some(_)));
     if !included_before
         && let Err(error) = submit(&sender, &call.operation, call.session_state.as_ref()).await
     {
-        // A status that cannot be stored leaves the call pending: a restart submits it again.
-        let _ = state
-            .set_status(hash, CallStatus::Failed(error.to_string()))
-            .await;
+        let failed = CallStatus::Failed(error.to_string());
+        tracker.record(state.as_ref(), &[(hash, failed)]).await;
         return;
     }
     let state = Arc::clone(state);
+    let tracker = tracker.clone();
     let wait = chain.receipt_wait();
     tokio::spawn(async move {
         let explain = call.session_state.as_ref();
@@ -68,6 +78,6 @@ async fn send<S: State>(chain: &RemoteChain, state: &Arc<S>, call: SentCall) {
             Ok(receipt) => included(receipt),
             Err(error) => CallStatus::Failed(error.to_string()),
         };
-        let _ = state.set_status(hash, status).await;
+        tracker.record(state.as_ref(), &[(hash, status)]).await;
     });
 }

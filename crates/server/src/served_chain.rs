@@ -7,10 +7,12 @@ use crate::{
 };
 use alloy_eips::eip7702::Authorization;
 use alloy_primitives::{Address, Bytes, I256};
+use alloy_provider::Provider;
 use leash_core::{
     calls::Call,
     grant::GrantDomain,
     prepare::{Fees, UnsignedOperation},
+    sender::UserOperationSender,
     session_state::{GrantRecord, SessionState},
 };
 use leash_sdk::service::{Delegation, prepare_owner_calls};
@@ -47,6 +49,43 @@ impl ServedChain {
             Self::Embedded(chain) => Some(chain),
             Self::Remote(_) => None,
         }
+    }
+
+    /// A readiness probe of the chain: the embedded one is always there; a node must answer
+    /// `eth_chainId` with the chain served. The reason names no URL, which may hold a key.
+    pub(crate) async fn check_node(&self) -> Result<(), String> {
+        let Self::Remote(chain) = self else {
+            return Ok(());
+        };
+        match chain.node().get_chain_id().await {
+            Ok(id) if id == self.chain_id() => Ok(()),
+            Ok(id) => Err(format!(
+                "the node serves chain {id}, not {}",
+                self.chain_id()
+            )),
+            Err(_) => Err("the node did not answer eth_chainId".to_owned()),
+        }
+    }
+
+    /// A readiness probe of the bundlers behind `--bundler-url` (`None` without one): one of
+    /// them at least must list the EntryPoint among `eth_supportedEntryPoints`.
+    pub(crate) async fn check_bundler(&self) -> Option<Result<(), String>> {
+        let ChainSender::Bundler(bundlers) = self.sender() else {
+            return None;
+        };
+        let mut failure = String::new();
+        for bundler in bundlers.senders() {
+            match bundler.supported_entry_points().await {
+                Ok(entry_points) if entry_points.contains(&bundler.entry_point()) => {
+                    return Some(Ok(()));
+                }
+                Ok(_) => failure = "the bundler no longer serves the EntryPoint v0.8".to_owned(),
+                Err(_) => {
+                    failure = "no bundler answered eth_supportedEntryPoints".to_owned();
+                }
+            }
+        }
+        Some(Err(failure))
     }
 
     /// The sender of UserOperations to the chain.

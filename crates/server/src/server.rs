@@ -9,14 +9,19 @@ use crate::{
     eth::NodeMethods,
     methods::{Context, rpc_module},
     remote_submission,
+    routes::{self, Probes, RoutesLayer},
     served_chain::ServedChain,
     state::{SentCall, SqliteState, State},
+    telemetry::{CallTracker, Metrics, Observed},
 };
 use jsonrpsee::server::{
     ServerBuilder, ServerConfigBuilder, ServerHandle, middleware::rpc::RpcServiceBuilder,
 };
-use std::{fs, net::SocketAddr, path::Path, sync::Arc};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use std::{fs, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use tokio::{
+    sync::mpsc::{UnboundedReceiver, unbounded_channel},
+    task::JoinHandle,
+};
 
 /// The embedded chain's file in a data directory.
 pub const CHAIN_FILE: &str = "chain.json";
@@ -33,9 +38,19 @@ const MAX_RESPONSE_BODY_BYTES: u32 = 10 * 1024 * 1024;
 pub struct RunningServer {
     address: SocketAddr,
     handle: ServerHandle,
-    /// The queue of a server that does not submit ([`start_without_submitting`]), held open so
-    /// its sends are acknowledged and stay pending.
-    _held: Option<UnboundedReceiver<SentCall>>,
+    submission: Submission,
+    calls: CallTracker,
+}
+
+/// What submits the calls a server acknowledges.
+#[derive(Debug)]
+enum Submission {
+    /// The submission task, which ends once the stopped server has dropped its queue's sender
+    /// and it has submitted what it was given.
+    Task(JoinHandle<()>),
+    /// Nothing ([`start_without_submitting`]): the queue, held open so sends are acknowledged
+    /// and stay pending.
+    Held { _queue: UnboundedReceiver<SentCall> },
 }
 
 impl RunningServer {
@@ -53,6 +68,41 @@ impl RunningServer {
     /// Waits until it has stopped.
     pub async fn stopped(self) {
         self.handle.stopped().await;
+    }
+
+    /// Stops gracefully, within `grace` in all: stops accepting connections, lets the requests
+    /// in flight be answered, then lets the submission task submit what it was given. Past
+    /// `grace` nothing more is waited for and the task is stopped; either way, every call
+    /// acknowledged and not final stays pending in the state store, where a server started on
+    /// it (or another replica) submits it. Returns how many this server left so.
+    pub async fn shutdown(self, grace: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + grace;
+        self.stop();
+        let answered = tokio::time::timeout_at(deadline, self.handle.clone().stopped()).await;
+        if answered.is_err() {
+            tracing::warn!(
+                ?grace,
+                "shutdown: requests still in flight were not waited for"
+            );
+        }
+        if let Submission::Task(mut task) = self.submission
+            && tokio::time::timeout_at(deadline, &mut task).await.is_err()
+        {
+            tracing::warn!(?grace, "shutdown: the submission task was stopped mid-way");
+            task.abort();
+            // Once it has stopped, no status is written behind the count below.
+            let _ = task.await;
+        }
+        let pending = self.calls.pending();
+        if pending == 0 {
+            tracing::info!("shutdown: no call left pending");
+        } else {
+            tracing::warn!(
+                calls = pending,
+                "shutdown: calls left pending in the state store, for the next server on it"
+            );
+        }
+        pending
     }
 }
 
@@ -85,27 +135,37 @@ pub async fn start<S: State>(
     let chain = chain.into();
     let state = Arc::new(state);
     let resumed = state.claim_pending_calls(true).await?;
-    let submissions = match &chain {
+    if !resumed.is_empty() {
+        tracing::info!(
+            calls = resumed.len(),
+            "resuming calls acknowledged before a restart"
+        );
+    }
+    let metrics = Arc::new(Metrics::new());
+    let calls = metrics.calls();
+    for call in &resumed {
+        calls.acknowledged(call.operation.user_op_hash);
+    }
+    let tracker = calls.clone();
+    let (submissions, task) = match &chain {
         ServedChain::Embedded(embedded) => {
-            bundler::spawn(embedded.clone(), Arc::clone(&state), resumed)
+            bundler::spawn(embedded.clone(), Arc::clone(&state), resumed, tracker)
         }
         ServedChain::Remote(remote) => {
-            remote_submission::spawn(remote.as_ref().clone(), Arc::clone(&state), resumed)
+            let remote = remote.as_ref().clone();
+            remote_submission::spawn(remote, Arc::clone(&state), resumed, tracker)
         }
     };
     if let Some(lease) = state.claim_lease() {
         claims::spawn(Arc::clone(&state), submissions.clone(), lease);
     }
-    listen(
-        config,
-        Context {
-            chain,
-            state,
-            submissions,
-        },
-        None,
-    )
-    .await
+    let context = Context {
+        chain,
+        state,
+        submissions,
+        calls,
+    };
+    listen(config, context, metrics, Submission::Task(task)).await
 }
 
 /// [`start`], except that nothing is ever submitted: every call sent is acknowledged and stays
@@ -117,18 +177,21 @@ pub async fn start_without_submitting<S: State>(
     state: S,
 ) -> Result<RunningServer, StartError> {
     let (submissions, held) = unbounded_channel();
+    let metrics = Arc::new(Metrics::new());
     let context = Context {
         chain: chain.into(),
         state: Arc::new(state),
         submissions,
+        calls: metrics.calls(),
     };
-    listen(config, context, Some(held)).await
+    listen(config, context, metrics, Submission::Held { _queue: held }).await
 }
 
 async fn listen<S: State>(
     config: &ServerConfig,
     context: Context<S>,
-    held: Option<UnboundedReceiver<SentCall>>,
+    metrics: Arc<Metrics>,
+    submission: Submission,
 ) -> Result<RunningServer, StartError> {
     let limits = ServerConfigBuilder::new()
         .max_request_body_size(config.max_request_body_bytes)
@@ -138,19 +201,37 @@ async fn listen<S: State>(
         ServedChain::Embedded(_) => None,
         ServedChain::Remote(remote) => Some(remote.node().clone()),
     };
-    let node_methods = move |inner| {
-        let max_response_bytes = MAX_RESPONSE_BODY_BYTES as usize;
-        NodeMethods::new(inner, node.clone(), max_response_bytes)
+    let max_response_bytes = MAX_RESPONSE_BODY_BYTES as usize;
+    let observed = {
+        let metrics = Arc::clone(&metrics);
+        move |inner| Observed::new(inner, Arc::clone(&metrics), max_response_bytes)
     };
+    let node_methods = move |inner| NodeMethods::new(inner, node.clone(), max_response_bytes);
+    // Outermost first: every call is observed, node methods and those in batches included.
+    let rpc = RpcServiceBuilder::new()
+        .layer_fn(observed)
+        .layer_fn(node_methods);
+    let probe = Arc::new(Probes {
+        state: Arc::clone(&context.state),
+        chain: context.chain.clone(),
+    });
+    let calls = context.calls.clone();
+    // CORS outermost, so that it answers preflights and marks every answer, the routes' too.
+    let http = tower::ServiceBuilder::new()
+        .option_layer(routes::cors(&config.cors_origins))
+        .layer(RoutesLayer::new(probe, metrics));
     let server = ServerBuilder::default()
         .set_config(limits)
-        .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(node_methods))
+        .set_http_middleware(http)
+        .set_rpc_middleware(rpc)
         .build(config.listen)
         .await?;
     let address = server.local_addr()?;
+    tracing::info!(%address, chain_id = context.chain.chain_id(), "listening");
     Ok(RunningServer {
         address,
         handle: server.start(rpc_module(context)),
-        _held: held,
+        submission,
+        calls,
     })
 }

@@ -10,7 +10,7 @@
 #[allow(dead_code)]
 mod support;
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, TestToken};
 use leash_core::session_state::OnChainStatus;
@@ -19,7 +19,7 @@ use leash_server::{
     state::{SqliteState, State, WireSessionId},
 };
 use serde_json::{Value, json};
-use std::path::Path;
+use std::{path::Path, time::Duration};
 use support::{Harness, MINTED, OWNER, Signing, cast_sign, loopback, session_key, transfer_params};
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
@@ -50,9 +50,23 @@ async fn signed_session(harness: &Harness) -> eyre::Result<(Value, String)> {
 async fn send_transfer(
     harness: &Harness,
     permissions: &Value,
-    (key_hex, signing): (&str, Signing),
+    key: (&str, Signing),
     amount: u64,
 ) -> eyre::Result<(Value, Value)> {
+    let request = signed_transfer(harness, permissions, key, amount).await?;
+    let sent = harness
+        .result("wallet_sendPreparedCalls", request.clone())
+        .await?;
+    Ok((request, sent["id"].clone()))
+}
+
+/// The `wallet_sendPreparedCalls` request of [`send_transfer`], not sent.
+async fn signed_transfer(
+    harness: &Harness,
+    permissions: &Value,
+    (key_hex, signing): (&str, Signing),
+    amount: u64,
+) -> eyre::Result<Value> {
     let prepared = harness
         .result(
             "wallet_prepareCalls",
@@ -64,17 +78,13 @@ async fn send_transfer(
         &prepared["signatureRequest"]["data"]["raw"],
         signing == Signing::Raw,
     )?;
-    let request = json!([{
+    Ok(json!([{
         "type": prepared["type"],
         "data": prepared["data"],
         "chainId": prepared["chainId"],
         "capabilities": { "permissions": permissions },
         "signature": { "type": "secp256k1", "data": signature },
-    }]);
-    let sent = harness
-        .result("wallet_sendPreparedCalls", request.clone())
-        .await?;
-    Ok((request, sent["id"].clone()))
+    }]))
 }
 
 /// The on-chain status of the session `permissions` names, read through the state in `dir`.
@@ -215,10 +225,72 @@ async fn an_operation_rejected_in_a_bundle_fails_alone() -> eyre::Result<()> {
     }
     let codes: Vec<&Value> = statuses.iter().map(|status| &status["status"]).collect();
     assert_eq!(codes, [&json!(200), &json!(400), &json!(200)]);
+    let failures = third.metric("leash_submission_failures_total").await?;
+    assert_eq!(failures, Some(1.0));
     // The two included went in one bundle transaction.
     let transaction = |status: &Value| status["receipts"][0]["transactionHash"].clone();
     assert_eq!(transaction(&statuses[0]), transaction(&statuses[2]));
     assert!(transaction(&statuses[0]).is_string(), "{}", statuses[0]);
     assert_eq!(third.token_balance(RECIPIENT).await?, U256::from(4 + 6));
+    Ok(())
+}
+
+/// The status code `dir`'s state holds for the call `id` (the chain id ‖ its UserOperation hash).
+async fn stored_status(dir: &Path, id: &Value) -> eyre::Result<u16> {
+    let id = id
+        .as_str()
+        .ok_or_else(|| eyre::eyre!("{id} is not an id"))?;
+    let hash: B256 = id[id.len() - 64..].parse()?;
+    let state = SqliteState::open(&dir.join(leash_server::STATE_FILE)).await?;
+    let status = state.status(hash).await?;
+    Ok(status
+        .ok_or_else(|| eyre::eyre!("call {id} was lost"))?
+        .code())
+}
+
+/// A server stopped gracefully (what `leash serve` does on SIGTERM) with calls acknowledged:
+/// given the time, it submits them all before it returns; given none, each call is final or
+/// still pending in the state, as many pending as it reports, and a server started on the same
+/// directory completes them. Nothing is lost, nothing is sent twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graceful_shutdown_finishes_calls_in_flight_or_leaves_them_pending() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let first = minted_and_delegated(dir.path()).await?;
+    let (session, key) = signed_session(&first).await?;
+    let (_, id) = send_transfer(&first, &session, (&key, Signing::Raw), 1).await?;
+    assert_eq!(first.shutdown(Duration::from_secs(10)).await?, 0);
+    assert_eq!(stored_status(dir.path(), &id).await?, 200);
+
+    // Three sessions' calls (a nonce lane each) signed first, then sent at once, and the server
+    // stopped at once after the acknowledgements: the submission task gets no time.
+    let second = serve(dir.path(), true).await?;
+    let mut requests = Vec::new();
+    for amount in [2, 3, 4] {
+        let (session, key) = signed_session(&second).await?;
+        requests.push(signed_transfer(&second, &session, (&key, Signing::Raw), amount).await?);
+    }
+    let send = |request: &Value| second.result("wallet_sendPreparedCalls", request.clone());
+    let (a, b, c) = tokio::join!(send(&requests[0]), send(&requests[1]), send(&requests[2]));
+    let ids = [a?["id"].clone(), b?["id"].clone(), c?["id"].clone()];
+    let left_pending = second.shutdown(Duration::ZERO).await?;
+    let mut stored = Vec::new();
+    for id in &ids {
+        stored.push(stored_status(dir.path(), id).await?);
+    }
+    assert!(
+        stored.iter().all(|code| [100, 200].contains(code)),
+        "{stored:?}"
+    );
+    let pending = stored.iter().filter(|code| **code == 100).count();
+    assert_eq!(pending, left_pending, "{stored:?}");
+
+    let third = serve(dir.path(), true).await?;
+    for id in &ids {
+        assert_eq!(third.final_status(id).await?["status"], 200);
+    }
+    assert_eq!(
+        third.token_balance(RECIPIENT).await?,
+        U256::from(1 + 2 + 3 + 4)
+    );
     Ok(())
 }

@@ -7,18 +7,22 @@ use crate::{
     output::Output,
 };
 use alloy_primitives::B64;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use eyre::WrapErr;
 use leash_server::{
-    DEFAULT_MAX_REQUEST_BODY_BYTES, DEFAULT_PORT, EmbeddedChain, RemoteChain, RunningServer,
-    ServedChain, ServerConfig, Submitter,
+    CorsOrigins, DEFAULT_MAX_REQUEST_BODY_BYTES, DEFAULT_PORT, EmbeddedChain, RemoteChain,
+    RunningServer, ServedChain, ServerConfig, Submitter,
     state::{Claimant, MemoryState, PostgresState},
 };
 use serde_json::json;
 use std::{
+    io,
     net::{Ipv4Addr, SocketAddr},
     path::PathBuf,
     time::Duration,
+};
+use tracing_subscriber::{
+    Layer, filter::LevelFilter, filter::Targets, fmt, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
 #[derive(Debug, Args)]
@@ -58,13 +62,37 @@ pub(crate) struct ServeArgs {
     /// With --rpc-url: the bundler the operations are submitted to instead.
     #[command(flatten)]
     bundler_rpc: BundlerRpcArgs,
+    /// An origin whose pages may call the server from a browser (CORS), such as
+    /// https://app.example; repeatable, or `*` for any. Without it no CORS headers are sent.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+    /// How the logs on stderr are written: text lines, or one JSON object a line.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// The least severe log level written (off, error, warn, info, debug, trace). Without it,
+    /// RUST_LOG's directives (`info,leash_server=debug`), else info.
+    #[arg(long, value_name = "LEVEL")]
+    log_level: Option<LevelFilter>,
+    /// On SIGTERM or SIGINT: how long requests in flight and the submissions under way are
+    /// waited for before exiting; calls not final by then stay pending in the state.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=600))]
+    shutdown_grace: u64,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: ServeArgs) -> eyre::Result<()> {
     let config = ServerConfig {
         listen: args.listen,
         max_request_body_bytes: args.max_request_body,
+        cors_origins: CorsOrigins::parse(&args.cors_origins).map_err(Failure::usage)?,
     };
+    init_logs(args.log_format, args.log_level)?;
     let remote = match global.optional_rpc_url()? {
         Some(url) => {
             let submitter = submitter(&args)?;
@@ -105,8 +133,54 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: ServeArgs) -> e
         };
         out.line(format!("leash serve: http://{address} ({served})"));
     }
-    server.stopped().await;
+    termination().await?;
+    // What was left pending is logged; a server started on the same state submits it.
+    server
+        .shutdown(Duration::from_secs(args.shutdown_grace))
+        .await;
     Ok(())
+}
+
+/// The server's logs on stderr (stdout carries the command's own output), filtered by
+/// `--log-level`, else by RUST_LOG, else at info.
+fn init_logs(format: LogFormat, level: Option<LevelFilter>) -> eyre::Result<()> {
+    let filter = match (level, std::env::var("RUST_LOG")) {
+        (Some(level), _) => Targets::new().with_default(level),
+        (None, Ok(directives)) => directives.parse::<Targets>().map_err(|error| {
+            Failure::usage(format!(
+                "RUST_LOG={directives}: {error} (levels by target: info,leash_server=debug)"
+            ))
+        })?,
+        (None, Err(_)) => Targets::new().with_default(LevelFilter::INFO),
+    };
+    let logs = match format {
+        LogFormat::Text => fmt::layer().with_writer(io::stderr).boxed(),
+        LogFormat::Json => fmt::layer().json().with_writer(io::stderr).boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .try_init()
+        .wrap_err("installing the log subscriber")
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what `docker stop`, systemd and Kubernetes send).
+#[cfg(unix)]
+async fn termination() -> eyre::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).wrap_err("listening for SIGTERM")?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.wrap_err("listening for SIGINT")?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, the only termination signal outside Unix.
+#[cfg(not(unix))]
+async fn termination() -> eyre::Result<()> {
+    tokio::signal::ctrl_c()
+        .await
+        .wrap_err("listening for Ctrl-C")
 }
 
 /// Who submits operations to the chain behind `--rpc-url`: exactly one of the two flags.

@@ -13,7 +13,7 @@ mod node_methods;
 mod state;
 mod transactions;
 
-pub(crate) use node_methods::NodeMethods;
+pub(crate) use node_methods::{NodeMethods, each_call};
 
 use crate::{chain::EmbeddedChain, methods::register as method};
 use jsonrpsee::RpcModule;

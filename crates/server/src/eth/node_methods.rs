@@ -83,37 +83,10 @@ where
         }
     }
 
-    /// Each call of the batch through [`NodeMethods::call`], as jsonrpsee's own service runs
-    /// them (whose calls would otherwise bypass this middleware).
+    /// Each call of the batch through [`NodeMethods::call`] (whose calls jsonrpsee's own service
+    /// would otherwise run without this middleware).
     fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        let service = self.clone();
-        async move {
-            let mut answers = BatchResponseBuilder::new_with_limit(service.max_response_bytes);
-            let mut notified = false;
-            for entry in batch {
-                let answer = match entry {
-                    Ok(BatchEntry::Call(request)) => service.call(request).await,
-                    Ok(BatchEntry::Notification(notification)) => {
-                        notified = true;
-                        service.inner.notification(notification).await;
-                        continue;
-                    }
-                    Err(error) => {
-                        let (error, id) = error.into_parts();
-                        MethodResponse::error(id, error)
-                    }
-                };
-                if let Err(too_big) = answers.append(answer) {
-                    return too_big;
-                }
-            }
-            // A batch of notifications only gets no answer; an empty batch is invalid.
-            if answers.is_empty() && notified {
-                MethodResponse::notification()
-            } else {
-                MethodResponse::from_batch(answers.finish())
-            }
-        }
+        each_call(self.clone(), batch, self.max_response_bytes)
     }
 
     fn notification<'a>(
@@ -121,6 +94,44 @@ where
         notification: Notification<'a>,
     ) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
         self.inner.notification(notification)
+    }
+}
+
+/// `batch` answered call by call through `service.call`, as jsonrpsee's own service runs a batch:
+/// for a middleware whose calls must each go through it. Answers up to `max_response_bytes` in
+/// all (as the server's own limit).
+pub(crate) async fn each_call<S>(
+    service: S,
+    batch: Batch<'_>,
+    max_response_bytes: usize,
+) -> MethodResponse
+where
+    S: RpcServiceT<MethodResponse = MethodResponse>,
+{
+    let mut answers = BatchResponseBuilder::new_with_limit(max_response_bytes);
+    let mut notified = false;
+    for entry in batch {
+        let answer = match entry {
+            Ok(BatchEntry::Call(request)) => service.call(request).await,
+            Ok(BatchEntry::Notification(notification)) => {
+                notified = true;
+                service.notification(notification).await;
+                continue;
+            }
+            Err(error) => {
+                let (error, id) = error.into_parts();
+                MethodResponse::error(id, error)
+            }
+        };
+        if let Err(too_big) = answers.append(answer) {
+            return too_big;
+        }
+    }
+    // A batch of notifications only gets no answer; an empty batch is invalid.
+    if answers.is_empty() && notified {
+        MethodResponse::notification()
+    } else {
+        MethodResponse::from_batch(answers.finish())
     }
 }
 

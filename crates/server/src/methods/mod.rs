@@ -16,6 +16,7 @@ use crate::{
     error::RpcError,
     served_chain::ServedChain,
     state::{SentCall, State, WireSessionId},
+    telemetry::CallTracker,
 };
 use alloy_primitives::U64;
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
@@ -29,6 +30,8 @@ pub(crate) struct Context<S> {
     pub(crate) chain: ServedChain,
     pub(crate) state: Arc<S>,
     pub(crate) submissions: UnboundedSender<SentCall>,
+    /// The calls acknowledged here and not final yet (the pending gauge, and a shutdown's count).
+    pub(crate) calls: CallTracker,
 }
 
 impl<S: State> Context<S> {

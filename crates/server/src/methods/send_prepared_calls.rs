@@ -90,10 +90,12 @@ pub(super) async fn handle<S: State>(
     };
     // Stored before the answer, signed operation included: an acknowledged call survives a
     // restart.
-    if context.state.start_call(&submission).await? && context.submissions.send(submission).is_err()
-    {
-        let stopped = CallStatus::Failed("the server is stopping".to_owned());
-        context.state.set_status(user_op_hash, stopped).await?;
+    if context.state.start_call(&submission).await? {
+        context.calls.acknowledged(user_op_hash);
+        if context.submissions.send(submission).is_err() {
+            let stopped = CallStatus::Failed("the server is stopping".to_owned());
+            context.state.set_status(user_op_hash, stopped).await?;
+        }
     }
     Ok(response)
 }

@@ -24,7 +24,8 @@ pub(crate) const OWNER: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffF
 pub(crate) const MINTED: u64 = 1_000_000;
 
 pub(crate) struct Harness {
-    server: RunningServer,
+    /// Taken by [`Harness::shutdown`].
+    server: Option<RunningServer>,
     /// The embedded chain served; `None` when the server serves a node's.
     chain: Option<EmbeddedChain>,
     client: reqwest::Client,
@@ -72,7 +73,7 @@ impl Harness {
             .timeout(Duration::from_secs(10))
             .build()?;
         Ok(Self {
-            server,
+            server: Some(server),
             chain,
             client,
             url,
@@ -101,6 +102,16 @@ impl Harness {
     /// `signing` says, the authorization too in the array form, sent, and followed to its final
     /// status.
     pub(crate) async fn send_owner_signed(
+        &self,
+        prepared: &Value,
+        signing: Signing,
+    ) -> eyre::Result<Value> {
+        let id = self.send_owner(prepared, signing).await?;
+        self.final_status(&id).await
+    }
+
+    /// [`Harness::send_owner_signed`] without waiting: the id the call was acknowledged with.
+    pub(crate) async fn send_owner(
         &self,
         prepared: &Value,
         signing: Signing,
@@ -134,7 +145,33 @@ impl Harness {
         let sent = self
             .result("wallet_sendPreparedCalls", json!([request]))
             .await?;
-        self.final_status(&sent["id"]).await
+        Ok(sent["id"].clone())
+    }
+
+    /// Stops the server gracefully ([`RunningServer::shutdown`]): how many calls it left pending.
+    pub(crate) async fn shutdown(mut self, grace: Duration) -> eyre::Result<usize> {
+        let server = self
+            .server
+            .take()
+            .ok_or_else(|| eyre::eyre!("stopped already"))?;
+        Ok(server.shutdown(grace).await)
+    }
+
+    /// The answer to a plain HTTP GET of `path`: its status and body.
+    pub(crate) async fn get(&self, path: &str) -> eyre::Result<(u16, String)> {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await?;
+        Ok((response.status().as_u16(), response.text().await?))
+    }
+
+    /// The value of `series` in this server's `/metrics`, if it is there ([`sample`]).
+    pub(crate) async fn metric(&self, series: &str) -> eyre::Result<Option<f64>> {
+        let (status, metrics) = self.get("/metrics").await?;
+        eyre::ensure!(status == 200, "/metrics: HTTP {status}");
+        Ok(sample(&metrics, series))
     }
 
     /// A session for `key` with an ERC-20 allowance of `allowance`, its grant signed by the
@@ -241,6 +278,16 @@ impl Harness {
     }
 }
 
+/// The value of `series` in the metrics text `metrics`: a name and its labels as rendered
+/// (`leash_rpc_requests_total{method="eth_chainId",code="ok"}`), if it is there.
+pub(crate) fn sample(metrics: &str, series: &str) -> Option<f64> {
+    let prefix = format!("{series} ");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|value| value.parse().ok())
+}
+
 /// A server config listening on a free loopback port.
 pub(crate) fn loopback() -> ServerConfig {
     ServerConfig {
@@ -342,6 +389,8 @@ pub(crate) fn create_session_params(key: Address, allowance: u64) -> Value {
 impl Drop for Harness {
     /// Each test's server stops with it rather than with the test binary.
     fn drop(&mut self) {
-        self.server.stop();
+        if let Some(server) = &self.server {
+            server.stop();
+        }
     }
 }

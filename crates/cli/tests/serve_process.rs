@@ -1,0 +1,100 @@
+//! `leash serve` as a process: its logs on stderr (JSON lines here), and SIGTERM stops it
+//! gracefully with exit code 0. Loopback only; every wait is bounded.
+
+mod support;
+
+use serde_json::Value;
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    process::{Command, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+/// A plain HTTP/1.1 request to `address`; the whole response.
+fn http(address: &str, request_line: &str, body: &str) -> String {
+    let mut stream = TcpStream::connect(address).expect("the server accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a read timeout");
+    write!(
+        stream,
+        "{request_line} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("the request is sent");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the response is read");
+    response
+}
+
+#[test]
+fn sigterm_stops_serve_gracefully_and_every_request_is_logged() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("LEASH_HOME", home.path())
+        .env_remove("RUST_LOG")
+        .env_remove("LEASH_RPC_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("leash serve starts");
+    let address = support::listening(&mut child);
+
+    let chain_id = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+    let answer = http(&address, "POST /", chain_id);
+    assert!(answer.contains("0x7a69"), "{answer}");
+    let health = http(&address, "GET /health", "");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(terminated.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("leash serve is waited for") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "leash serve still runs 30 s after SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr is read");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+
+    // Every log line is a JSON object (the in-memory warning is the command's own, in text).
+    let events: Vec<Value> = stderr
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).expect("a log line is JSON"))
+        .collect();
+    let message = |event: &Value| event["fields"]["message"].as_str().map(str::to_owned);
+    let answered = events
+        .iter()
+        .find(|event| message(event).as_deref() == Some("answered"))
+        .unwrap_or_else(|| panic!("no request logged: {stderr}"));
+    assert_eq!(answered["fields"]["method"], "eth_chainId", "{answered}");
+    assert!(answered["fields"]["millis"].is_number(), "{answered}");
+    assert_eq!(answered["level"], "INFO");
+    assert!(
+        events
+            .iter()
+            .any(|event| message(event).as_deref() == Some("shutdown: no call left pending")),
+        "{stderr}"
+    );
+}

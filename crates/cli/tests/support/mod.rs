@@ -1,0 +1,30 @@
+//! What the tests that run `leash serve` as a process share.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::Child,
+    sync::mpsc,
+    thread,
+    time::Duration,
+};
+
+/// The `host:port` that `child`, a `leash serve` with piped stdout, says it listens on (its
+/// first stdout line), waited for at most 60 s.
+pub(crate) fn listening(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = sender.send(line);
+    });
+    let line = receiver
+        .recv_timeout(Duration::from_secs(60))
+        .expect("leash serve said where it listens within 60 s");
+    let address = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    address.to_owned()
+}
