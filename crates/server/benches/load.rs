@@ -99,7 +99,9 @@ impl Options {
 
 fn main() -> eyre::Result<()> {
     let options = Options::parse()?;
+    // Named, so a profile (`perf report --sort comm`) tells the clients' work from the server's.
     let clients = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("client")
         .enable_all()
         .build()?;
     let state = if options.sqlite { "sqlite" } else { "memory" };
@@ -131,6 +133,7 @@ fn run(clients: &Runtime, options: &Options, count: usize) -> eyre::Result<Repor
     // The server gets its own runtime, as `leash serve` is its own process: its tasks and the
     // clients' share the machine's cores, not one scheduler.
     let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("server")
         .enable_all()
         .build()?;
     let data_dir = options.sqlite.then(TempDir::new).transpose()?;
