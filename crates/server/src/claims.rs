@@ -8,13 +8,15 @@
 
 use crate::state::{SentCall, State};
 use std::{sync::Arc, time::Duration};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::WeakUnboundedSender;
 
 /// Starts the task on the current runtime: every third of `lease` it renews this server's claims
-/// and claims what has lapsed. It ends when the submission task has (its queue is closed).
+/// and claims what has lapsed. It ends with the server: it holds the submission queue weakly, so
+/// that a stopping server's queue closes and the submission task can finish (a graceful
+/// shutdown waits for it).
 pub(crate) fn spawn<S: State>(
     state: Arc<S>,
-    submissions: UnboundedSender<SentCall>,
+    submissions: WeakUnboundedSender<SentCall>,
     lease: Duration,
 ) {
     tokio::spawn(async move {
@@ -22,8 +24,11 @@ pub(crate) fn spawn<S: State>(
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // The first tick is immediate, and the server claimed what was its own at start.
         ticks.tick().await;
-        while !submissions.is_closed() {
+        loop {
             ticks.tick().await;
+            let Some(submissions) = submissions.upgrade() else {
+                return;
+            };
             // A store that cannot be reached now is tried again at the next tick; this server's
             // claims may lapse meanwhile, and then another server submits its calls instead.
             if let Err(error) = state.renew_claims().await {

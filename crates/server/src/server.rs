@@ -157,7 +157,7 @@ pub async fn start<S: State>(
         }
     };
     if let Some(lease) = state.claim_lease() {
-        claims::spawn(Arc::clone(&state), submissions.clone(), lease);
+        claims::spawn(Arc::clone(&state), submissions.downgrade(), lease);
     }
     let context = Context {
         chain,

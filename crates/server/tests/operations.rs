@@ -5,11 +5,14 @@
 #[allow(dead_code)]
 mod support;
 
-use leash_server::{CorsOrigins, EmbeddedChain, ServerConfig, Submitter, state::MemoryState};
-use leash_testkit::anvil;
+use leash_server::{
+    CorsOrigins, EmbeddedChain, ServerConfig, Submitter,
+    state::{Claimant, MemoryState, PostgresState},
+};
+use leash_testkit::{Postgres, anvil};
 use reqwest::{Method, header::HeaderMap};
 use serde_json::{Value, json};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::{
     Harness, Signing, loopback,
     node::{BUNDLER_KEY, deploy_leash, dev_key, remote},
@@ -234,5 +237,29 @@ async fn cors_headers_are_sent_only_when_asked_for() -> eyre::Result<()> {
     let (status, headers) = preflight(&harness, "https://anywhere.example").await?;
     assert_eq!(status, 200);
     assert_eq!(allowed_origin(&headers), Some("*"), "{headers:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shutdown_on_a_shared_store_does_not_wait_out_its_grace() -> eyre::Result<()> {
+    let node = anvil();
+    deploy_leash(&node).await?;
+    let postgres = Postgres::start();
+    let claimant = Claimant {
+        id: "only".to_owned(),
+        lease: Duration::from_secs(3),
+    };
+    let state = PostgresState::open(&postgres.database("leash"), claimant).await?;
+    let chain = remote(&node, Submitter::Key(dev_key(BUNDLER_KEY)?)).await?;
+    let server = leash_server::start(&loopback(), chain, state).await?;
+    // The claims task renews this server's claims beside the submission task; it must not keep
+    // the submission queue open once the server has stopped.
+    let started = Instant::now();
+    assert_eq!(server.shutdown(Duration::from_secs(30)).await, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     Ok(())
 }
