@@ -338,3 +338,35 @@ fn serve_checks_its_operations_flags_before_listening() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("RUST_LOG=leash_server=loud"), "{stderr}");
 }
+
+#[test]
+fn access_flags_and_key_commands_are_checked() {
+    usage_error(
+        &["serve", "keys", "list"],
+        "--data-dir DIR or --database-url URL",
+    );
+    usage_error(&["serve", "keys", "add"], "<NAME>");
+    usage_error(&["serve", "keys", "revoke"], "<NAME>");
+    usage_error(&["serve", "keys", "rotate"], "unrecognized subcommand");
+    usage_error(&["serve", "--rate-limit", "10/h"], "a rate is N/s or N/min");
+    usage_error(&["serve", "--rate-limit", "0/s"], "a rate is N/s or N/min");
+    usage_error(&["serve", "--rate-burst", "0"], "--rate-burst");
+    usage_error(
+        &["serve", "--max-pending-calls", "0"],
+        "--max-pending-calls",
+    );
+    usage_error(&["serve", "--daily-quota", "lots"], "--daily-quota");
+    usage_error(
+        &[
+            "serve",
+            "keys",
+            "add",
+            "web",
+            "--data-dir",
+            "d",
+            "--rate-limit",
+            "fast",
+        ],
+        "a rate is N/s or N/min",
+    );
+}

@@ -5,32 +5,11 @@ mod support;
 
 use serde_json::Value;
 use std::{
-    io::{Read, Write},
-    net::TcpStream,
+    io::Read,
     process::{Command, Stdio},
     thread,
     time::{Duration, Instant},
 };
-
-/// A plain HTTP/1.1 request to `address`; the whole response.
-fn http(address: &str, request_line: &str, body: &str) -> String {
-    let mut stream = TcpStream::connect(address).expect("the server accepts");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("a read timeout");
-    write!(
-        stream,
-        "{request_line} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("the request is sent");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .expect("the response is read");
-    response
-}
 
 #[test]
 fn sigterm_stops_serve_gracefully_and_every_request_is_logged() {
@@ -47,9 +26,9 @@ fn sigterm_stops_serve_gracefully_and_every_request_is_logged() {
     let address = support::listening(&mut child);
 
     let chain_id = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
-    let answer = http(&address, "POST /", chain_id);
+    let answer = support::http(&address, "POST /", chain_id);
     assert!(answer.contains("0x7a69"), "{answer}");
-    let health = http(&address, "GET /health", "");
+    let health = support::http(&address, "GET /health", "");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 
     let terminated = Command::new("kill")

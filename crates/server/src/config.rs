@@ -1,5 +1,6 @@
 //! How the server listens.
 
+use crate::access::AccessConfig;
 use std::net::{Ipv4Addr, SocketAddr};
 use url::Url;
 
@@ -12,6 +13,8 @@ pub struct ServerConfig {
     pub max_request_body_bytes: u32,
     /// The origins whose pages may call the server from a browser (CORS); none by default.
     pub cors_origins: CorsOrigins,
+    /// API keys, their limits, and the calls an account may have pending.
+    pub access: AccessConfig,
 }
 
 /// The default port: ERC-4337's number, free of anvil's 8545.
@@ -27,6 +30,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
             max_request_body_bytes: DEFAULT_MAX_REQUEST_BODY_BYTES,
             cors_origins: CorsOrigins::None,
+            access: AccessConfig::default(),
         }
     }
 }

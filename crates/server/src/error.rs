@@ -27,6 +27,11 @@ pub mod codes {
     pub const INTERNAL: i32 = -32603;
     /// EIP-5792: no calls with this id.
     pub const UNKNOWN_BUNDLE_ID: i32 = 5730;
+    /// A request without a valid API key (HTTP 401).
+    pub const INVALID_REQUEST: i32 = -32600;
+    /// EIP-1474's "limit exceeded": a key's rate (HTTP 429) or daily quota, or an account's
+    /// pending calls.
+    pub const LIMIT_EXCEEDED: i32 = -32005;
 }
 
 /// leash codes of the server's own failures, beside ServiceError's `1xxx`–`3xxx`.
@@ -43,6 +48,18 @@ pub mod leash_codes {
     pub const STATE: u32 = 4005;
     /// A session's call from an account not delegated to `LeashAccount` with the validator.
     pub const NOT_DELEGATED: u32 = 4006;
+    /// Keys are required and the request has none.
+    pub const NO_API_KEY: u32 = 4007;
+    /// The request's key is not one the store holds.
+    pub const UNKNOWN_API_KEY: u32 = 4008;
+    /// The request's key was revoked.
+    pub const REVOKED_API_KEY: u32 = 4009;
+    /// The key's rate limit is exceeded.
+    pub const RATE_LIMITED: u32 = 4010;
+    /// The key's daily quota of sends is used up.
+    pub const QUOTA_EXCEEDED: u32 = 4011;
+    /// The account has as many calls pending as the server accepts.
+    pub const TOO_MANY_PENDING: u32 = 4012;
 }
 
 /// Why a request failed.
@@ -77,6 +94,30 @@ pub enum RpcError {
     NotDelegated {
         /// The account.
         account: Address,
+    },
+    /// The key's daily quota of sends is used up.
+    #[error(
+        "this API key's quota of {quota} calls sent a day is used up; it resets at \
+         {resets_at} (Unix time, 00:00 UTC)"
+    )]
+    QuotaExceeded {
+        /// Calls a day.
+        quota: u64,
+        /// When the next day starts, in Unix seconds.
+        resets_at: u64,
+    },
+    /// The account has as many calls pending as the server accepts.
+    #[error(
+        "{account} has {pending} calls pending, and this server accepts at most {max}: send \
+         again once some are final"
+    )]
+    TooManyPending {
+        /// The account.
+        account: Address,
+        /// Its calls pending.
+        pending: usize,
+        /// The most accepted.
+        max: usize,
     },
     /// No calls have this id.
     #[error("unknown calls id {id}")]
@@ -113,6 +154,7 @@ impl RpcError {
             },
             Self::NotPrepared { .. } | Self::NotDelegated { .. } => codes::INVALID_INPUT,
             Self::UnknownCall { .. } => codes::UNKNOWN_BUNDLE_ID,
+            Self::QuotaExceeded { .. } | Self::TooManyPending { .. } => codes::LIMIT_EXCEEDED,
             Self::Chain(_) | Self::State(_) => codes::INTERNAL,
         }
     }
@@ -125,6 +167,8 @@ impl RpcError {
             Self::NotPrepared { .. } => leash_codes::NOT_PREPARED,
             Self::NotDelegated { .. } => leash_codes::NOT_DELEGATED,
             Self::UnknownCall { .. } => leash_codes::UNKNOWN_CALL,
+            Self::QuotaExceeded { .. } => leash_codes::QUOTA_EXCEEDED,
+            Self::TooManyPending { .. } => leash_codes::TOO_MANY_PENDING,
             Self::Chain(_) => leash_codes::CHAIN,
             Self::State(_) => leash_codes::STATE,
         }
@@ -153,6 +197,14 @@ impl RpcError {
                 data["recovered"] = json!(recovered.map(Address::from));
             }
             Self::NotPrepared { user_op_hash } => data["userOpHash"] = json!(user_op_hash),
+            Self::QuotaExceeded { quota, resets_at } => {
+                data["quota"] = json!(quota);
+                data["resetsAt"] = json!(resets_at);
+            }
+            Self::TooManyPending { pending, max, .. } => {
+                data["pending"] = json!(pending);
+                data["max"] = json!(max);
+            }
             _ => {}
         }
         data

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod access;
 mod bundler;
 mod chain;
 mod chain_sender;

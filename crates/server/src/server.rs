@@ -1,6 +1,7 @@
 //! Starting the server: the state, the bundling task and the HTTP listener.
 
 use crate::{
+    access::AccessLayer,
     bundler,
     chain::EmbeddedChain,
     claims,
@@ -164,6 +165,7 @@ pub async fn start<S: State>(
         state,
         submissions,
         calls,
+        max_pending_calls: config.access.max_pending_calls,
     };
     listen(config, context, metrics, Submission::Task(task)).await
 }
@@ -183,6 +185,7 @@ pub async fn start_without_submitting<S: State>(
         state: Arc::new(state),
         submissions,
         calls: metrics.calls(),
+        max_pending_calls: config.access.max_pending_calls,
     };
     listen(config, context, metrics, Submission::Held { _queue: held }).await
 }
@@ -216,10 +219,13 @@ async fn listen<S: State>(
         chain: context.chain.clone(),
     });
     let calls = context.calls.clone();
-    // CORS outermost, so that it answers preflights and marks every answer, the routes' too.
+    let access = AccessLayer::enforced(Arc::clone(&context.state), config.access).await?;
+    // CORS outermost, so that it answers preflights and marks every answer, the routes' too;
+    // API keys innermost, so that probes and scrapes need none.
     let http = tower::ServiceBuilder::new()
         .option_layer(routes::cors(&config.cors_origins))
-        .layer(RoutesLayer::new(probe, metrics));
+        .layer(RoutesLayer::new(probe, metrics))
+        .option_layer(access);
     let server = ServerBuilder::default()
         .set_config(limits)
         .set_http_middleware(http)

@@ -96,7 +96,7 @@ async fn session_status(
     let id: WireSessionId = serde_json::from_value(permissions["sessionId"].clone())?;
     let state = SqliteState::open(&dir.join(leash_server::STATE_FILE)).await?;
     let session = state
-        .session(id)
+        .session(id, None)
         .await?
         .ok_or_else(|| eyre::eyre!("session {id} was lost"))?;
     Ok(harness.chain()?.session_state(&session.grant)?.status)
@@ -242,7 +242,7 @@ async fn stored_status(dir: &Path, id: &Value) -> eyre::Result<u16> {
         .ok_or_else(|| eyre::eyre!("{id} is not an id"))?;
     let hash: B256 = id[id.len() - 64..].parse()?;
     let state = SqliteState::open(&dir.join(leash_server::STATE_FILE)).await?;
-    let status = state.status(hash).await?;
+    let status = state.status(hash, None).await?;
     Ok(status
         .ok_or_else(|| eyre::eyre!("call {id} was lost"))?
         .code())

@@ -19,11 +19,11 @@ use leash_core::{
 };
 use leash_sdk::service::{GrantTerms, StoredSession, grant_session};
 use leash_server::state::{
-    CallStatus, Claimant, PostgresState, PreparedCall, PreparedSigner, SentCall, SqliteState,
-    State, StateError, wire_session_id,
+    ApiKey, CallStatus, Claimant, KeyLimits, PostgresState, PreparedCall, PreparedSigner, Rate,
+    SentCall, SqliteState, State, StateError, wire_session_id,
 };
 use serde_json::json;
-use std::time::Duration;
+use std::{num::NonZeroU32, time::Duration};
 
 const ACCOUNT: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
 const NOW: u64 = 1_767_225_600;
@@ -72,10 +72,124 @@ for_each_state!(
     a_bundles_statuses_are_set_all_or_none,
     pending_calls_come_back_in_the_order_sent,
     an_open_store_answers_a_ping,
+    what_a_key_creates_only_that_key_reads,
+    api_keys_are_added_found_by_hash_and_revoked,
+    a_days_sends_are_counted_up_to_the_quota,
 );
 
 async fn an_open_store_answers_a_ping(state: &impl State) -> eyre::Result<()> {
     state.ping().await?;
+    Ok(())
+}
+
+async fn what_a_key_creates_only_that_key_reads(state: &impl State) -> eyre::Result<()> {
+    let (a, b) = (Some("app-a"), Some("app-b"));
+    let session = session()?;
+    let id = wire_session_id(session.session_id);
+    state.put_session(session.clone(), a).await?;
+    for other in [b, None] {
+        assert_eq!(state.session(id, other).await?, None, "{other:?}");
+        assert_eq!(state.sessions_of(ACCOUNT, other).await?, vec![]);
+    }
+    // The owner's signature arriving keeps the session its creator's.
+    let mut signed = session;
+    signed.grant.owner_signature = Some(Bytes::from(vec![7; 65]));
+    state.put_session(signed.clone(), b).await?;
+    assert_eq!(state.session(id, b).await?, None);
+    assert_eq!(state.session(id, a).await?, Some(signed.clone()));
+    assert_eq!(state.sessions_of(ACCOUNT, a).await?, vec![signed]);
+
+    let prepared = prepared(1, PreparedSigner::Owner(ACCOUNT))?;
+    let hash = prepared.user_op_hash;
+    state.put_prepared(prepared.clone(), a).await?;
+    assert_eq!(state.prepared(hash, b).await?, None);
+    assert_eq!(state.prepared(hash, None).await?, None);
+    assert_eq!(state.prepared(hash, a).await?, Some(prepared));
+
+    let call = sent(1, None)?;
+    assert!(state.start_call(&call, a).await?);
+    assert!(
+        !state.start_call(&call, b).await?,
+        "started once, by its key"
+    );
+    assert_eq!(state.status(hash, b).await?, None);
+    assert_eq!(state.status(hash, None).await?, None);
+    assert_eq!(state.status(hash, a).await?, Some(CallStatus::Pending));
+    // Submission sees every call, whoever sent it.
+    assert_eq!(state.pending_calls().await?, vec![call]);
+    Ok(())
+}
+
+fn api_key(name: &str, byte: u8, limits: KeyLimits) -> ApiKey {
+    ApiKey {
+        name: name.to_owned(),
+        key_hash: B256::repeat_byte(byte),
+        created_at: NOW,
+        revoked_at: None,
+        limits,
+    }
+}
+
+async fn api_keys_are_added_found_by_hash_and_revoked(state: &impl State) -> eyre::Result<()> {
+    assert_eq!(state.api_keys().await?, vec![]);
+    let limited = KeyLimits {
+        rate: Some("600/min".parse::<Rate>().map_err(eyre::Error::msg)?),
+        burst: NonZeroU32::new(5),
+        daily_quota: Some(1_000),
+    };
+    let (web, cron) = (
+        api_key("web", 1, limited),
+        api_key("cron", 2, KeyLimits::default()),
+    );
+    assert!(state.add_api_key(&web).await?);
+    assert!(state.add_api_key(&cron).await?);
+    // A name is never given twice.
+    assert!(
+        !state
+            .add_api_key(&api_key("web", 3, KeyLimits::default()))
+            .await?
+    );
+    assert_eq!(state.api_keys().await?, vec![cron.clone(), web.clone()]);
+    assert_eq!(state.api_key(web.key_hash).await?, Some(web.clone()));
+    assert_eq!(state.api_key(B256::repeat_byte(3)).await?, None);
+
+    assert!(state.revoke_api_key("web", NOW + 60).await?);
+    assert!(
+        !state.revoke_api_key("web", NOW + 120).await?,
+        "revoked already"
+    );
+    assert!(!state.revoke_api_key("nobody", NOW).await?);
+    let revoked = ApiKey {
+        revoked_at: Some(NOW + 60),
+        ..web
+    };
+    assert_eq!(
+        state.api_key(revoked.key_hash).await?,
+        Some(revoked.clone())
+    );
+    // Revoked keys stay listed, and keep their name.
+    assert_eq!(state.api_keys().await?, vec![cron, revoked]);
+    Ok(())
+}
+
+async fn a_days_sends_are_counted_up_to_the_quota(state: &impl State) -> eyre::Result<()> {
+    const DAY: u64 = 20_454;
+    let counted = tokio::join!(
+        state.count_send("web", DAY, 3),
+        state.count_send("web", DAY, 3),
+        state.count_send("web", DAY, 3),
+        state.count_send("web", DAY, 3),
+        state.count_send("web", DAY, 3),
+    );
+    let mut counted = [counted.0?, counted.1?, counted.2?, counted.3?, counted.4?];
+    counted.sort();
+    assert_eq!(counted, [None, None, Some(1), Some(2), Some(3)]);
+    // Other keys and other days count apart; a quota of 0 allows nothing.
+    assert_eq!(state.count_send("cron", DAY, 3).await?, Some(1));
+    assert_eq!(state.count_send("web", DAY + 1, 3).await?, Some(1));
+    assert_eq!(state.count_send("none", DAY, 0).await?, None);
+    // A larger quota (the key's changed) counts on from the day's count.
+    assert_eq!(state.count_send("web", DAY, 4).await?, Some(4));
     Ok(())
 }
 
@@ -194,31 +308,34 @@ fn receipt(success: bool) -> eyre::Result<UserOperationReceipt> {
 async fn sessions_are_kept_and_replaced_by_wire_id(state: &impl State) -> eyre::Result<()> {
     let session = session()?;
     let id = wire_session_id(session.session_id);
-    assert_eq!(state.session(id).await?, None);
-    state.put_session(session.clone()).await?;
-    assert_eq!(state.session(id).await?, Some(session.clone()));
+    assert_eq!(state.session(id, None).await?, None);
+    state.put_session(session.clone(), None).await?;
+    assert_eq!(state.session(id, None).await?, Some(session.clone()));
 
     // The owner's signature arrives later: the same id, the new version.
     let mut signed = session;
     signed.grant.owner_signature = Some(Bytes::from(vec![7; 65]));
-    state.put_session(signed.clone()).await?;
-    assert_eq!(state.session(id).await?, Some(signed));
+    state.put_session(signed.clone(), None).await?;
+    assert_eq!(state.session(id, None).await?, Some(signed));
     Ok(())
 }
 
 async fn sessions_are_listed_by_account(state: &impl State) -> eyre::Result<()> {
-    assert_eq!(state.sessions_of(ACCOUNT).await?, vec![]);
+    assert_eq!(state.sessions_of(ACCOUNT, None).await?, vec![]);
     let mut sessions = vec![session()?, session()?];
     for session in &sessions {
-        state.put_session(session.clone()).await?;
+        state.put_session(session.clone(), None).await?;
     }
     let mut elsewhere = session()?;
     elsewhere.account = Address::repeat_byte(0xee);
-    state.put_session(elsewhere.clone()).await?;
+    state.put_session(elsewhere.clone(), None).await?;
 
     sessions.sort_by_key(|session| wire_session_id(session.session_id));
-    assert_eq!(state.sessions_of(ACCOUNT).await?, sessions);
-    assert_eq!(state.sessions_of(elsewhere.account).await?, vec![elsewhere]);
+    assert_eq!(state.sessions_of(ACCOUNT, None).await?, sessions);
+    assert_eq!(
+        state.sessions_of(elsewhere.account, None).await?,
+        vec![elsewhere]
+    );
     Ok(())
 }
 
@@ -228,28 +345,31 @@ async fn prepared_calls_round_trip_with_their_signer(state: &impl State) -> eyre
         PreparedSigner::Session(wire_session_id(B256::repeat_byte(9))),
     )?;
     let by_owner = prepared(2, PreparedSigner::Owner(ACCOUNT))?;
-    assert_eq!(state.prepared(by_session.user_op_hash).await?, None);
-    state.put_prepared(by_session.clone()).await?;
-    state.put_prepared(by_owner.clone()).await?;
+    assert_eq!(state.prepared(by_session.user_op_hash, None).await?, None);
+    state.put_prepared(by_session.clone(), None).await?;
+    state.put_prepared(by_owner.clone(), None).await?;
     // Preparing the same operation again keeps one.
-    state.put_prepared(by_owner.clone()).await?;
+    state.put_prepared(by_owner.clone(), None).await?;
     assert_eq!(
-        state.prepared(by_session.user_op_hash).await?,
+        state.prepared(by_session.user_op_hash, None).await?,
         Some(by_session)
     );
-    assert_eq!(state.prepared(by_owner.user_op_hash).await?, Some(by_owner));
+    assert_eq!(
+        state.prepared(by_owner.user_op_hash, None).await?,
+        Some(by_owner)
+    );
     Ok(())
 }
 
 async fn a_send_starts_once_even_when_concurrent(state: &impl State) -> eyre::Result<()> {
     let call = sent(1, Some(session_state()))?;
     let hash = call.operation.user_op_hash;
-    assert_eq!(state.status(hash).await?, None);
+    assert_eq!(state.status(hash, None).await?, None);
     let started = tokio::join!(
-        state.start_call(&call),
-        state.start_call(&call),
-        state.start_call(&call),
-        state.start_call(&call),
+        state.start_call(&call, None),
+        state.start_call(&call, None),
+        state.start_call(&call, None),
+        state.start_call(&call, None),
     );
     let started = [started.0?, started.1?, started.2?, started.3?];
     assert_eq!(started.iter().filter(|won| **won).count(), 1, "{started:?}");
@@ -257,9 +377,9 @@ async fn a_send_starts_once_even_when_concurrent(state: &impl State) -> eyre::Re
     state
         .set_status(hash, CallStatus::Failed("refused".into()))
         .await?;
-    assert!(!state.start_call(&call).await?);
+    assert!(!state.start_call(&call, None).await?);
     assert_eq!(
-        state.status(hash).await?,
+        state.status(hash, None).await?,
         Some(CallStatus::Failed("refused".into()))
     );
     Ok(())
@@ -273,15 +393,15 @@ async fn statuses_round_trip_and_need_a_started_call(state: &impl State) -> eyre
         "{unknown:?}"
     );
 
-    state.start_call(&sent(1, None)?).await?;
-    assert_eq!(state.status(hash).await?, Some(CallStatus::Pending));
+    state.start_call(&sent(1, None)?, None).await?;
+    assert_eq!(state.status(hash, None).await?, Some(CallStatus::Pending));
     for status in [
         CallStatus::Confirmed(Box::new(receipt(true)?)),
         CallStatus::Reverted(Box::new(receipt(false)?)),
         CallStatus::Failed("AA24 signature error".into()),
     ] {
         state.set_status(hash, status.clone()).await?;
-        assert_eq!(state.status(hash).await?, Some(status));
+        assert_eq!(state.status(hash, None).await?, Some(status));
     }
     Ok(())
 }
@@ -289,7 +409,7 @@ async fn statuses_round_trip_and_need_a_started_call(state: &impl State) -> eyre
 async fn a_bundles_statuses_are_set_all_or_none(state: &impl State) -> eyre::Result<()> {
     let calls = [sent(1, Some(session_state()))?, sent(2, None)?];
     for call in &calls {
-        state.start_call(call).await?;
+        state.start_call(call, None).await?;
     }
     let never_sent = sent(3, None)?.operation.user_op_hash;
     let statuses = [
@@ -312,7 +432,7 @@ async fn a_bundles_statuses_are_set_all_or_none(state: &impl State) -> eyre::Res
 
     state.set_statuses(&statuses).await?;
     for (hash, status) in statuses {
-        assert_eq!(state.status(hash).await?, Some(status));
+        assert_eq!(state.status(hash, None).await?, Some(status));
     }
     assert!(state.pending_calls().await?.is_empty());
     Ok(())
@@ -327,7 +447,7 @@ async fn pending_calls_come_back_in_the_order_sent(state: &impl State) -> eyre::
         sent(2, Some(session_state()))?,
     ];
     for call in &calls {
-        assert!(state.start_call(call).await?);
+        assert!(state.start_call(call, None).await?);
     }
     let confirmed = CallStatus::Confirmed(Box::new(receipt(true)?));
     state
@@ -352,10 +472,10 @@ async fn sqlite_keeps_everything_across_a_reopen() -> eyre::Result<()> {
     let confirmed = CallStatus::Confirmed(Box::new(receipt(true)?));
     {
         let state = open_sqlite(dir.path()).await?;
-        state.put_session(session.clone()).await?;
-        state.put_prepared(prepared.clone()).await?;
-        state.start_call(&pending).await?;
-        state.start_call(&done).await?;
+        state.put_session(session.clone(), None).await?;
+        state.put_prepared(prepared.clone(), None).await?;
+        state.start_call(&pending, None).await?;
+        state.start_call(&done, None).await?;
         state
             .set_status(done.operation.user_op_hash, confirmed.clone())
             .await?;
@@ -363,18 +483,21 @@ async fn sqlite_keeps_everything_across_a_reopen() -> eyre::Result<()> {
     // Opening again runs the migrations again: already applied, they change nothing.
     let state = open_sqlite(dir.path()).await?;
     let id = wire_session_id(session.session_id);
-    assert_eq!(state.session(id).await?, Some(session));
-    assert_eq!(state.prepared(prepared.user_op_hash).await?, Some(prepared));
+    assert_eq!(state.session(id, None).await?, Some(session));
+    assert_eq!(
+        state.prepared(prepared.user_op_hash, None).await?,
+        Some(prepared)
+    );
     assert_eq!(
         state.claim_pending_calls(true).await?,
         vec![pending.clone()]
     );
     assert!(
-        !state.start_call(&pending).await?,
+        !state.start_call(&pending, None).await?,
         "a replay after a restart"
     );
     assert_eq!(
-        state.status(done.operation.user_op_hash).await?,
+        state.status(done.operation.user_op_hash, None).await?,
         Some(confirmed)
     );
     Ok(())
@@ -389,7 +512,7 @@ async fn replicas_share_calls_by_claims_that_lapse() -> eyre::Result<()> {
     let call = sent(1, Some(session_state()))?;
 
     // The same send reaching both replicas at once starts once.
-    let (on_a, on_b) = tokio::join!(a.start_call(&call), b.start_call(&call));
+    let (on_a, on_b) = tokio::join!(a.start_call(&call, None), b.start_call(&call, None));
     assert!(on_a? ^ on_b?, "exactly one replica starts the call");
     let (starter, other) = if b.claim_pending_calls(true).await?.is_empty() {
         (&a, &b)
@@ -423,7 +546,7 @@ async fn replicas_share_calls_by_claims_that_lapse() -> eyre::Result<()> {
     tokio::time::sleep(LEASE * 3 / 2).await;
     assert!(starter.claim_pending_calls(true).await?.is_empty());
     assert_eq!(
-        starter.status(call.operation.user_op_hash).await?,
+        starter.status(call.operation.user_op_hash, None).await?,
         Some(confirmed)
     );
     Ok(())
@@ -436,7 +559,7 @@ async fn a_restarted_replica_resumes_its_own_calls_at_once() -> eyre::Result<()>
     let call = sent(1, None)?;
     {
         let before = open_postgres(&url, "replica-a", Duration::from_secs(3_600)).await?;
-        assert!(before.start_call(&call).await?);
+        assert!(before.start_call(&call, None).await?);
     }
     let again = open_postgres(&url, "replica-a", LEASE).await?;
     let stranger = open_postgres(&url, "replica-b", LEASE).await?;
@@ -451,7 +574,7 @@ async fn postgres_restarting_fails_requests_then_serves_them_again() -> eyre::Re
     let url = cluster.database("leash");
     let state = open_postgres(&url, "replica-a", LEASE).await?;
     let call = sent(1, None)?;
-    assert!(state.start_call(&call).await?);
+    assert!(state.start_call(&call, None).await?);
 
     cluster.halt();
     let down = state.ping().await;
@@ -459,15 +582,15 @@ async fn postgres_restarting_fails_requests_then_serves_them_again() -> eyre::Re
         matches!(&down, Err(StateError::Backend(reason)) if reason.contains("checking the database answers")),
         "{down:?}"
     );
-    assert!(state.start_call(&sent(2, None)?).await.is_err());
+    assert!(state.start_call(&sent(2, None)?, None).await.is_err());
 
     cluster.resume();
     state.ping().await?;
     assert_eq!(
-        state.status(call.operation.user_op_hash).await?,
+        state.status(call.operation.user_op_hash, None).await?,
         Some(CallStatus::Pending),
         "committed before the crash"
     );
-    assert!(state.start_call(&sent(2, None)?).await?);
+    assert!(state.start_call(&sent(2, None)?, None).await?);
     Ok(())
 }

@@ -3,4 +3,5 @@ pub(crate) mod demo;
 pub(crate) mod deploy;
 pub(crate) mod send;
 pub(crate) mod serve;
+pub(crate) mod serve_keys;
 pub(crate) mod session;

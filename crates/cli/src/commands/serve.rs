@@ -1,6 +1,7 @@
 //! `leash serve`: the Wallet API's session-key methods over JSON-RPC, on the embedded chain or,
 //! with `--rpc-url`, on a node's chain.
 
+use super::serve_keys::{self, ServeCommand};
 use crate::{
     args::{BundlerArgs, BundlerRpcArgs, GlobalArgs},
     failure::Failure,
@@ -12,12 +13,14 @@ use eyre::WrapErr;
 use leash_server::{
     CorsOrigins, DEFAULT_MAX_REQUEST_BODY_BYTES, DEFAULT_PORT, EmbeddedChain, RemoteChain,
     RunningServer, ServedChain, ServerConfig, Submitter,
-    state::{Claimant, MemoryState, PostgresState},
+    access::{AccessConfig, DEFAULT_BURST, DEFAULT_MAX_PENDING_CALLS, DEFAULT_RATE},
+    state::{Claimant, MemoryState, PostgresState, Rate},
 };
 use serde_json::json;
 use std::{
     io,
     net::{Ipv4Addr, SocketAddr},
+    num::{NonZeroU32, NonZeroUsize},
     path::PathBuf,
     time::Duration,
 };
@@ -35,7 +38,13 @@ pub(crate) struct ServeArgs {
     max_request_body: u32,
     /// Keep the state (SQLite) and, without --rpc-url, the embedded chain in this directory, so
     /// a restart goes on where the server stopped; without it everything is in memory.
-    #[arg(long, value_name = "DIR", conflicts_with = "database_url")]
+    // Global: `leash serve keys …` manages the keys of the same store.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "database_url",
+        global = true
+    )]
     data_dir: Option<PathBuf>,
     /// With --rpc-url: keep the state in this PostgreSQL database (postgres://…), which several
     /// servers (replicas) may share.
@@ -44,7 +53,8 @@ pub(crate) struct ServeArgs {
         long,
         env = "LEASH_DATABASE_URL",
         hide_env_values = true,
-        value_name = "URL"
+        value_name = "URL",
+        global = true
     )]
     database_url: Option<String>,
     /// With --database-url: this server's id among the replicas (unique); one restarted under
@@ -78,6 +88,27 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=600))]
     shutdown_grace: u64,
+    /// Require an API key of every request, even while the state store holds none. Without it,
+    /// keys are required once the store holds one (`leash serve keys add`) when the server
+    /// starts.
+    #[arg(long)]
+    require_api_key: bool,
+    /// A key's rate limit, N/s or N/min, unless it has its own; counted on each server.
+    #[arg(long, value_name = "RATE", default_value_t = DEFAULT_RATE)]
+    rate_limit: Rate,
+    /// A key's burst above its rate, unless it has its own.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BURST)]
+    rate_burst: NonZeroU32,
+    /// The calls a key may send a UTC day, unless it has its own; counted in the state store,
+    /// across servers. Without it, no quota.
+    #[arg(long, value_name = "CALLS")]
+    daily_quota: Option<u64>,
+    /// The calls an account may have pending: wallet_sendPreparedCalls refuses more.
+    #[arg(long, value_name = "CALLS",
+          default_value_t = NonZeroUsize::new(DEFAULT_MAX_PENDING_CALLS).unwrap_or(NonZeroUsize::MIN))]
+    max_pending_calls: NonZeroUsize,
+    #[command(subcommand)]
+    command: Option<ServeCommand>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -86,11 +117,25 @@ enum LogFormat {
     Json,
 }
 
-pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: ServeArgs) -> eyre::Result<()> {
+pub(crate) async fn run(
+    global: &GlobalArgs,
+    out: &Output,
+    mut args: ServeArgs,
+) -> eyre::Result<()> {
+    if let Some(ServeCommand::Keys(command)) = args.command.take() {
+        return keys(out, Store::of(&args), command).await;
+    }
     let config = ServerConfig {
         listen: args.listen,
         max_request_body_bytes: args.max_request_body,
         cors_origins: CorsOrigins::parse(&args.cors_origins).map_err(Failure::usage)?,
+        access: AccessConfig {
+            require_api_key: args.require_api_key,
+            rate: args.rate_limit,
+            burst: args.rate_burst,
+            daily_quota: args.daily_quota,
+            max_pending_calls: args.max_pending_calls.get(),
+        },
     };
     init_logs(args.log_format, args.log_level)?;
     let remote = match global.optional_rpc_url()? {
@@ -224,6 +269,22 @@ impl Store {
             (None, Some(dir)) => Self::Directory(dir.clone()),
             (None, None) => Self::Memory,
         }
+    }
+}
+
+/// `leash serve keys …` on the state in `store`.
+async fn keys(out: &Output, store: Store, command: serve_keys::KeysCommand) -> eyre::Result<()> {
+    match store {
+        Store::Postgres { url, claimant } => {
+            serve_keys::run(out, PostgresState::open(&url, claimant).await?, command).await
+        }
+        Store::Directory(dir) => {
+            serve_keys::run(out, leash_server::open_state_dir(&dir).await?, command).await
+        }
+        Store::Memory => Err(Failure::usage(
+            "leash serve keys manages the keys in a server's state store: pass its --data-dir \
+             DIR or --database-url URL",
+        )),
     }
 }
 

@@ -1,7 +1,8 @@
 //! What the tests that run `leash serve` as a process share.
 
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
     process::Child,
     sync::mpsc,
     thread,
@@ -27,4 +28,28 @@ pub(crate) fn listening(child: &mut Child) -> String {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
     address.to_owned()
+}
+
+/// A plain HTTP/1.1 request to `address`; the whole response.
+#[allow(
+    dead_code,
+    reason = "every test binary compiles this module; only some make plain HTTP requests"
+)]
+pub(crate) fn http(address: &str, request_line: &str, body: &str) -> String {
+    let mut stream = TcpStream::connect(address).expect("the server accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a read timeout");
+    write!(
+        stream,
+        "{request_line} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("the request is sent");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the response is read");
+    response
 }

@@ -3,6 +3,7 @@
 
 use super::Context;
 use crate::{
+    access::Caller,
     error::RpcError,
     params::positional,
     state::State,
@@ -15,6 +16,7 @@ use std::sync::Arc;
 pub(super) async fn handle<S: State>(
     params: Params<'static>,
     context: Arc<Context<S>>,
+    caller: Caller,
 ) -> Result<CallsStatusResponse, RpcError> {
     let id: Bytes = positional(&params, 0)?;
     let chain_id = context.chain.chain_id();
@@ -25,7 +27,7 @@ pub(super) async fn handle<S: State>(
     };
     let status = context
         .state
-        .status(user_op_hash)
+        .status(user_op_hash, caller.key())
         .await?
         .ok_or_else(unknown)?;
     Ok(CallsStatusResponse::new(

@@ -3,6 +3,7 @@
 
 use super::Context;
 use crate::{
+    access::Caller,
     error::RpcError,
     params::positional,
     state::{State, wire_session_id},
@@ -17,6 +18,7 @@ use std::sync::Arc;
 pub(super) async fn handle<S: State>(
     params: Params<'static>,
     context: Arc<Context<S>>,
+    caller: Caller,
 ) -> Result<CreateSessionResponse, RpcError> {
     let request: CreateSessionRequest = positional(&params, 0)?;
     let chain_id = context.served_chain(request.chain_id)?;
@@ -35,7 +37,7 @@ pub(super) async fn handle<S: State>(
     let session = grant_session(domain, context.chain.now().await?, terms)?;
     let typed_data = domain.typed_data(&session.grant.grant());
     let session_id = session.session_id;
-    context.state.put_session(session).await?;
+    context.state.put_session(session, caller.key()).await?;
     Ok(CreateSessionResponse {
         session_id: wire_session_id(session_id),
         chain_id: U64::from(chain_id),

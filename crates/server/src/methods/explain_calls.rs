@@ -8,6 +8,7 @@
 
 use super::{Context, prepare_calls::prepare_session_calls};
 use crate::{
+    access::Caller,
     error::RpcError,
     params::positional,
     state::State,
@@ -21,6 +22,7 @@ use std::sync::Arc;
 pub(super) async fn handle<S: State>(
     params: Params<'static>,
     context: Arc<Context<S>>,
+    caller: Caller,
 ) -> Result<Explanation, RpcError> {
     let request: PrepareCallsRequest = positional(&params, 0)?;
     context.served_chain(request.chain_id)?;
@@ -31,11 +33,12 @@ pub(super) async fn handle<S: State>(
         ));
     };
     let calls: Vec<Call> = request.calls.into_iter().map(Call::from).collect();
-    let prepared = match prepare_session_calls(&context, permissions, request.from, &calls).await {
-        Ok(prepared) => prepared,
-        Err(RpcError::Service(ServiceError::Denied(denial))) => return Ok(denied(denial)),
-        Err(error) => return Err(error),
-    };
+    let prepared =
+        match prepare_session_calls(&context, &caller, permissions, request.from, &calls).await {
+            Ok(prepared) => prepared,
+            Err(RpcError::Service(ServiceError::Denied(denial))) => return Ok(denied(denial)),
+            Err(error) => return Err(error),
+        };
     let op = &prepared.unsigned.op.operation;
     let (outcome, native) = context
         .chain

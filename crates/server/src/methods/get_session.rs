@@ -3,6 +3,7 @@
 
 use super::Context;
 use crate::{
+    access::Caller,
     error::RpcError,
     params::positional,
     state::{State, wire_session_id},
@@ -16,9 +17,10 @@ use std::sync::Arc;
 pub(super) async fn handle<S: State>(
     params: Params<'static>,
     context: Arc<Context<S>>,
+    caller: Caller,
 ) -> Result<SessionInfo, RpcError> {
     let request: SessionIdRequest = positional(&params, 0)?;
-    let session = context.session(request.session_id).await?;
+    let session = context.session(request.session_id, &caller).await?;
     session_info(&context, session).await
 }
 

@@ -13,6 +13,7 @@ mod request_account;
 mod send_prepared_calls;
 
 use crate::{
+    access::Caller,
     error::RpcError,
     served_chain::ServedChain,
     state::{SentCall, State, WireSessionId},
@@ -32,6 +33,8 @@ pub(crate) struct Context<S> {
     pub(crate) submissions: UnboundedSender<SentCall>,
     /// The calls acknowledged here and not final yet (the pending gauge, and a shutdown's count).
     pub(crate) calls: CallTracker,
+    /// The calls an account may have pending.
+    pub(crate) max_pending_calls: usize,
 }
 
 impl<S: State> Context<S> {
@@ -49,9 +52,10 @@ impl<S: State> Context<S> {
         }
     }
 
-    /// The session with wire id `id`.
-    async fn session(&self, id: WireSessionId) -> Result<StoredSession, RpcError> {
-        self.state.session(id).await?.ok_or_else(|| {
+    /// The session with wire id `id`, when `caller`'s key created it: another key's is as
+    /// unknown as one never created.
+    async fn session(&self, id: WireSessionId, caller: &Caller) -> Result<StoredSession, RpcError> {
+        self.state.session(id, caller.key()).await?.ok_or_else(|| {
             ServiceError::SessionNotFound {
                 prefix: id.to_string(),
             }
@@ -69,22 +73,22 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
         let merged = module.merge(crate::eth::rpc_module(chain));
         debug_assert!(merged.is_ok(), "an eth_* method has a wallet method's name");
     }
-    register(
+    register_with_caller(
         &mut module,
         "wallet_createSession",
         create_session::handle::<S>,
     );
-    register(
+    register_with_caller(
         &mut module,
         "wallet_prepareCalls",
         prepare_calls::handle::<S>,
     );
-    register(
+    register_with_caller(
         &mut module,
         "wallet_sendPreparedCalls",
         send_prepared_calls::handle::<S>,
     );
-    register(
+    register_with_caller(
         &mut module,
         "wallet_getCallsStatus",
         calls_status::handle::<S>,
@@ -99,18 +103,18 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
         "wallet_requestAccount",
         request_account::handle::<S>,
     );
-    register(&mut module, "leash_getSession", get_session::handle::<S>);
-    register(
+    register_with_caller(&mut module, "leash_getSession", get_session::handle::<S>);
+    register_with_caller(
         &mut module,
         "leash_listSessions",
         list_sessions::handle::<S>,
     );
-    register(
+    register_with_caller(
         &mut module,
         "leash_explainCalls",
         explain_calls::handle::<S>,
     );
-    register(
+    register_with_caller(
         &mut module,
         "leash_prepareRevoke",
         prepare_revoke::handle::<S>,
@@ -127,9 +131,25 @@ where
     E: Into<ErrorObjectOwned>,
     T: serde::Serialize + Clone + 'static,
 {
-    let registered = module.register_async_method(name, move |params, context, _| {
+    register_with_caller(module, name, move |params, context, _| {
+        handler(params, context)
+    });
+}
+
+/// [`register`], `handler` given the request's [`Caller`] too: a method that reads or creates
+/// what belongs to an API key.
+fn register_with_caller<C, F, Fut, T, E>(module: &mut RpcModule<C>, name: &'static str, handler: F)
+where
+    C: Send + Sync + 'static,
+    F: Fn(jsonrpsee::types::Params<'static>, Arc<C>, Caller) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    E: Into<ErrorObjectOwned>,
+    T: serde::Serialize + Clone + 'static,
+{
+    let registered = module.register_async_method(name, move |params, context, extensions| {
         let handler = handler.clone();
-        async move { handler(params, context).await.map_err(Into::into) }
+        let caller = Caller::of(&extensions);
+        async move { handler(params, context, caller).await.map_err(Into::into) }
     });
     // Names are the literals above, each registered once.
     debug_assert!(registered.is_ok(), "{name} registered twice");

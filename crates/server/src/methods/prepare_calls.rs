@@ -6,6 +6,7 @@
 
 use super::Context;
 use crate::{
+    access::Caller,
     error::RpcError,
     params::positional,
     pending_nonces::PendingNonces,
@@ -32,6 +33,7 @@ use std::sync::Arc;
 pub(super) async fn handle<S: State>(
     params: Params<'static>,
     context: Arc<Context<S>>,
+    caller: Caller,
 ) -> Result<PrepareCallsAnswer, RpcError> {
     let request: PrepareCallsRequest = positional(&params, 0)?;
     let chain_id = context.served_chain(request.chain_id)?;
@@ -39,11 +41,13 @@ pub(super) async fn handle<S: State>(
     let from = request.from;
     match request.capabilities.permissions {
         Some(permissions) => {
-            let prepared = prepare_session_calls(&context, permissions, from, &calls).await?;
+            let prepared =
+                prepare_session_calls(&context, &caller, permissions, from, &calls).await?;
             let signer = PreparedSigner::Session(prepared.session);
-            answer(&context, chain_id, prepared.unsigned, calls, signer, None).await
+            let unsigned = prepared.unsigned;
+            answer(&context, &caller, chain_id, unsigned, calls, signer, None).await
         }
-        None => prepare_owner(&context, chain_id, from, calls).await,
+        None => prepare_owner(&context, &caller, chain_id, from, calls).await,
     }
 }
 
@@ -59,6 +63,7 @@ pub(super) struct SessionPrepared {
 /// [`ServiceError::Denied`], with the rule and the numbers (a revoked session as well).
 pub(super) async fn prepare_session_calls<S: State>(
     context: &Context<S>,
+    caller: &Caller,
     permissions: PermissionsCapability,
     from: Address,
     calls: &[Call],
@@ -69,7 +74,7 @@ pub(super) async fn prepare_session_calls<S: State>(
     require_calls(calls)?;
     let reference = permissions.session()?;
     let id = reference.id;
-    let session = signed_session(context, reference, from).await?;
+    let session = signed_session(context, caller, reference, from).await?;
     let state = context.chain.session_state(&session.grant).await?;
     // A revoked session's estimate passes (validation only returns a failed signature, which an
     // estimate does not check), yet its operation can never be included: refuse it here.
@@ -94,6 +99,7 @@ pub(super) async fn prepare_session_calls<S: State>(
 /// form).
 pub(super) async fn prepare_owner<S: State>(
     context: &Context<S>,
+    caller: &Caller,
     chain_id: u64,
     from: Address,
     calls: Vec<Call>,
@@ -110,13 +116,23 @@ pub(super) async fn prepare_owner<S: State>(
         .prepare_owner_calls(from, &delegation, authorization.as_ref(), &calls, pending)
         .await?;
     let signer = PreparedSigner::Owner(from);
-    answer(context, chain_id, unsigned, calls, signer, authorization).await
+    answer(
+        context,
+        caller,
+        chain_id,
+        unsigned,
+        calls,
+        signer,
+        authorization,
+    )
+    .await
 }
 
 /// Stores `unsigned` for `wallet_sendPreparedCalls` and answers with it: the operation, or the
 /// `array` form when `authorization` must be signed first.
 async fn answer<S: State>(
     context: &Context<S>,
+    caller: &Caller,
     chain_id: u64,
     unsigned: UnsignedOperation,
     calls: Vec<Call>,
@@ -128,12 +144,15 @@ async fn answer<S: State>(
     let details = Details::user_operation(user_op_hash, Some(&calls));
     context
         .state
-        .put_prepared(PreparedCall {
-            user_op_hash,
-            operation: op,
-            calls,
-            signer,
-        })
+        .put_prepared(
+            PreparedCall {
+                user_op_hash,
+                operation: op,
+                calls,
+                signer,
+            },
+            caller.key(),
+        )
         .await?;
     let operation = PreparedCallsResponse {
         kind: USER_OPERATION_TYPE,
@@ -168,10 +187,11 @@ fn require_calls(calls: &[Call]) -> Result<(), RpcError> {
 /// the grant and that signature along (the lazy enable).
 async fn signed_session<S: State>(
     context: &Context<S>,
+    caller: &Caller,
     reference: SessionReference,
     from: Address,
 ) -> Result<StoredSession, RpcError> {
-    let session = context.session(reference.id).await?;
+    let session = context.session(reference.id, caller).await?;
     if session.account != from {
         return Err(RpcError::invalid(
             "params[0].from",
@@ -181,7 +201,10 @@ async fn signed_session<S: State>(
     match reference.owner_signature {
         Some(signature) if session.grant.owner_signature.as_ref() != Some(&signature) => {
             let session = with_owner_signature(session, signature)?;
-            context.state.put_session(session.clone()).await?;
+            context
+                .state
+                .put_session(session.clone(), caller.key())
+                .await?;
             Ok(session)
         }
         _ => Ok(session),

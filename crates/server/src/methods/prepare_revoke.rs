@@ -8,6 +8,7 @@
 
 use super::{Context, prepare_calls::prepare_owner};
 use crate::{
+    access::Caller,
     error::RpcError,
     params::positional,
     state::State,
@@ -23,6 +24,7 @@ use std::sync::Arc;
 pub(super) async fn handle<S: State>(
     params: Params<'static>,
     context: Arc<Context<S>>,
+    caller: Caller,
 ) -> Result<PrepareRevokeAnswer, RpcError> {
     let request: PrepareRevokeRequest = positional(&params, 0)?;
     let revocation = request.revocation()?;
@@ -33,7 +35,7 @@ pub(super) async fn handle<S: State>(
     let validator = context.chain.domain().validator;
     let (account, data) = match revocation {
         Revocation::Session(id) | Revocation::BySessionKey(id) => {
-            let session = context.session(id).await?;
+            let session = context.session(id, &caller).await?;
             let call = revokeSessionCall {
                 grant: (&session.grant.grant()).into(),
             };
@@ -53,6 +55,6 @@ pub(super) async fn handle<S: State>(
         value: U256::ZERO,
         data,
     }];
-    let prepared = prepare_owner(&context, chain_id, account, calls).await?;
+    let prepared = prepare_owner(&context, &caller, chain_id, account, calls).await?;
     Ok(PrepareRevokeAnswer::Prepared(prepared))
 }

@@ -7,6 +7,7 @@
 
 use super::Context;
 use crate::{
+    access::{self, Caller},
     error::RpcError,
     params::{parse, positional},
     state::{CallStatus, PreparedCall, PreparedSigner, SentCall, State},
@@ -29,6 +30,7 @@ use std::sync::Arc;
 pub(super) async fn handle<S: State>(
     params: Params<'static>,
     context: Arc<Context<S>>,
+    caller: Caller,
 ) -> Result<SendPreparedCallsResponse, RpcError> {
     let request: Value = positional(&params, 0)?;
     let (authorization, request) = if request.get("type") == Some(&json!(ARRAY_TYPE)) {
@@ -77,10 +79,10 @@ pub(super) async fn handle<S: State>(
     .map_err(ServiceError::from)?;
     let prepared = context
         .state
-        .prepared(user_op_hash)
+        .prepared(user_op_hash, caller.key())
         .await?
         .ok_or(RpcError::NotPrepared { user_op_hash })?;
-    let mut submission = signed(&context, &prepared, &signature).await?;
+    let mut submission = signed(&context, &caller, &prepared, &signature).await?;
     submission.operation.op.authorization = authorization;
     let id = call_id(chain_id, user_op_hash);
     let response = SendPreparedCallsResponse {
@@ -88,9 +90,25 @@ pub(super) async fn handle<S: State>(
         prepared_call_ids: vec![id],
         details: Details::user_operation(user_op_hash, Some(&prepared.calls)),
     };
+    // A replay of a call sent already is answered as before, whatever the limits.
+    if context
+        .state
+        .status(user_op_hash, caller.key())
+        .await?
+        .is_none()
+    {
+        let account = op.operation.sender;
+        access::admit_send(
+            context.state.as_ref(),
+            &caller,
+            account,
+            context.max_pending_calls,
+        )
+        .await?;
+    }
     // Stored before the answer, signed operation included: an acknowledged call survives a
     // restart.
-    if context.state.start_call(&submission).await? {
+    if context.state.start_call(&submission, caller.key()).await? {
         context.calls.acknowledged(user_op_hash);
         if context.submissions.send(submission).is_err() {
             let stopped = CallStatus::Failed("the server is stopping".to_owned());
@@ -104,6 +122,7 @@ pub(super) async fn handle<S: State>(
 /// over its EIP-191 message), in the form the contracts verify.
 async fn signed<S: State>(
     context: &Context<S>,
+    caller: &Caller,
     prepared: &PreparedCall,
     signature: &Signature,
 ) -> Result<SentCall, RpcError> {
@@ -114,7 +133,7 @@ async fn signed<S: State>(
     };
     match prepared.signer {
         PreparedSigner::Session(id) => {
-            let session = context.session(id).await?;
+            let session = context.session(id, caller).await?;
             let checked = verify_operation_signature(hash, signature, session.session_key)?;
             let state = context.chain.session_state(&session.grant).await?;
             let send = SessionSend::with_state(session, context.chain.domain(), state.clone())?;

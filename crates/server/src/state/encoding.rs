@@ -2,10 +2,11 @@
 //! structured values as JSON in the shapes the server already speaks (so the tables read without
 //! Rust), and call statuses as their EIP-5792 codes.
 
-use super::{CallStatus, StateError};
+use super::{ApiKey, CallStatus, KeyLimits, StateError};
 use alloy_primitives::{Address, Bytes, U256};
 use leash_core::{calls::Call, rpc_types::RpcUserOperation, sender::SignedUserOperation};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::num::NonZeroU32;
 
 /// A [`Call`] as JSON.
 #[derive(Serialize, Deserialize)]
@@ -100,4 +101,72 @@ pub(super) fn status_columns(
         CallStatus::Pending | CallStatus::Confirmed(_) | CallStatus::Reverted(_) => None,
     };
     Ok((receipt, failure))
+}
+
+/// `value` as an integer column: neither SQLite nor PostgreSQL has unsigned integers.
+pub(super) fn integer(value: u64) -> Result<i64, StateError> {
+    i64::try_from(value).map_err(|_| StateError::Backend(format!("{value} is past i64")))
+}
+
+/// An integer column that holds a `u64` ([`integer`]).
+pub(super) fn unsigned(value: i64) -> Result<u64, StateError> {
+    u64::try_from(value).map_err(|_| StateError::Backend(format!("negative count {value}")))
+}
+
+/// An `api_keys` row, as both databases read and write it.
+#[derive(sqlx::FromRow)]
+pub(super) struct ApiKeyRow {
+    pub(super) name: String,
+    pub(super) key_hash: Vec<u8>,
+    pub(super) created_at: i64,
+    pub(super) revoked_at: Option<i64>,
+    /// `N/s` or `N/min`.
+    pub(super) rate: Option<String>,
+    pub(super) burst: Option<i64>,
+    pub(super) daily_quota: Option<i64>,
+}
+
+/// The columns of an [`ApiKeyRow`], to select.
+pub(super) const API_KEY_COLUMNS: &str =
+    "name, key_hash, created_at, revoked_at, rate, burst, daily_quota";
+
+impl ApiKeyRow {
+    pub(super) fn of(key: &ApiKey) -> Result<Self, StateError> {
+        Ok(Self {
+            name: key.name.clone(),
+            key_hash: key.key_hash.to_vec(),
+            created_at: integer(key.created_at)?,
+            revoked_at: key.revoked_at.map(integer).transpose()?,
+            rate: key.limits.rate.map(|rate| rate.to_string()),
+            burst: key.limits.burst.map(|burst| i64::from(burst.get())),
+            daily_quota: key.limits.daily_quota.map(integer).transpose()?,
+        })
+    }
+
+    pub(super) fn decode(self) -> Result<ApiKey, StateError> {
+        let corrupt = |column: &str, error: String| backend(format!("column {column}"), error);
+        let burst = self
+            .burst
+            .map(|burst| {
+                u32::try_from(burst)
+                    .ok()
+                    .and_then(NonZeroU32::new)
+                    .ok_or_else(|| corrupt("burst", burst.to_string()))
+            })
+            .transpose()?;
+        Ok(ApiKey {
+            key_hash: fixed(&self.key_hash, "key_hash")?,
+            name: self.name,
+            created_at: unsigned(self.created_at)?,
+            revoked_at: self.revoked_at.map(unsigned).transpose()?,
+            limits: KeyLimits {
+                rate: self
+                    .rate
+                    .map(|rate| rate.parse().map_err(|error| corrupt("rate", error)))
+                    .transpose()?,
+                burst,
+                daily_quota: self.daily_quota.map(unsigned).transpose()?,
+            },
+        })
+    }
 }

@@ -1,12 +1,12 @@
 //! [`State`] in this process's memory: gone when the server stops.
 
 use super::{
-    CallStatus, PreparedCall, SentCall, State, StateError, WireSessionId, wire_session_id,
+    ApiKey, CallStatus, PreparedCall, SentCall, State, StateError, WireSessionId, wire_session_id,
 };
 use alloy_primitives::{Address, B256};
 use leash_sdk::service::StoredSession;
 use std::{
-    collections::{HashMap, hash_map::Entry},
+    collections::{BTreeMap, HashMap, btree_map, hash_map::Entry},
     sync::{Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
@@ -19,11 +19,35 @@ pub struct MemoryState {
 
 #[derive(Debug, Default)]
 struct Maps {
-    sessions: HashMap<WireSessionId, StoredSession>,
-    prepared: HashMap<B256, PreparedCall>,
-    statuses: HashMap<B256, CallStatus>,
+    sessions: HashMap<WireSessionId, Keyed<StoredSession>>,
+    prepared: HashMap<B256, Keyed<PreparedCall>>,
+    statuses: HashMap<B256, Keyed<CallStatus>>,
     /// Sent calls in the order they were started; each has an entry in `statuses`.
     sent: Vec<SentCall>,
+    api_keys: BTreeMap<String, ApiKey>,
+    /// Sends counted by key name and day.
+    sends: HashMap<(String, u64), u64>,
+}
+
+/// A value and the API key it was created under.
+#[derive(Debug)]
+struct Keyed<T> {
+    value: T,
+    key: Option<String>,
+}
+
+impl<T> Keyed<T> {
+    fn new(value: T, key: Option<&str>) -> Self {
+        Self {
+            value,
+            key: key.map(str::to_owned),
+        }
+    }
+
+    /// The value, if it was created under `key`.
+    fn under(&self, key: Option<&str>) -> Option<&T> {
+        (self.key.as_deref() == key).then_some(&self.value)
+    }
 }
 
 impl MemoryState {
@@ -40,22 +64,43 @@ impl MemoryState {
 }
 
 impl State for MemoryState {
-    async fn put_session(&self, session: StoredSession) -> Result<(), StateError> {
-        self.maps()
+    async fn put_session(
+        &self,
+        session: StoredSession,
+        key: Option<&str>,
+    ) -> Result<(), StateError> {
+        match self
+            .maps()
             .sessions
-            .insert(wire_session_id(session.session_id), session);
+            .entry(wire_session_id(session.session_id))
+        {
+            Entry::Occupied(mut entry) => entry.get_mut().value = session,
+            Entry::Vacant(entry) => {
+                entry.insert(Keyed::new(session, key));
+            }
+        }
         Ok(())
     }
 
-    async fn session(&self, id: WireSessionId) -> Result<Option<StoredSession>, StateError> {
-        Ok(self.maps().sessions.get(&id).cloned())
+    async fn session(
+        &self,
+        id: WireSessionId,
+        key: Option<&str>,
+    ) -> Result<Option<StoredSession>, StateError> {
+        let maps = self.maps();
+        Ok(maps.sessions.get(&id).and_then(|s| s.under(key)).cloned())
     }
 
-    async fn sessions_of(&self, account: Address) -> Result<Vec<StoredSession>, StateError> {
+    async fn sessions_of(
+        &self,
+        account: Address,
+        key: Option<&str>,
+    ) -> Result<Vec<StoredSession>, StateError> {
         let maps = self.maps();
         let mut sessions: Vec<_> = maps
             .sessions
             .iter()
+            .filter_map(|(id, session)| Some((id, session.under(key)?)))
             .filter(|(_, session)| session.account == account)
             .collect();
         sessions.sort_by_key(|(id, _)| **id);
@@ -65,20 +110,30 @@ impl State for MemoryState {
             .collect())
     }
 
-    async fn put_prepared(&self, call: PreparedCall) -> Result<(), StateError> {
-        self.maps().prepared.insert(call.user_op_hash, call);
+    async fn put_prepared(&self, call: PreparedCall, key: Option<&str>) -> Result<(), StateError> {
+        let hash = call.user_op_hash;
+        self.maps().prepared.insert(hash, Keyed::new(call, key));
         Ok(())
     }
 
-    async fn prepared(&self, user_op_hash: B256) -> Result<Option<PreparedCall>, StateError> {
-        Ok(self.maps().prepared.get(&user_op_hash).cloned())
+    async fn prepared(
+        &self,
+        user_op_hash: B256,
+        key: Option<&str>,
+    ) -> Result<Option<PreparedCall>, StateError> {
+        let maps = self.maps();
+        Ok(maps
+            .prepared
+            .get(&user_op_hash)
+            .and_then(|c| c.under(key))
+            .cloned())
     }
 
-    async fn start_call(&self, call: &SentCall) -> Result<bool, StateError> {
+    async fn start_call(&self, call: &SentCall, key: Option<&str>) -> Result<bool, StateError> {
         let mut maps = self.maps();
         match maps.statuses.entry(call.operation.user_op_hash) {
             Entry::Occupied(_) => return Ok(false),
-            Entry::Vacant(entry) => entry.insert(CallStatus::Pending),
+            Entry::Vacant(entry) => entry.insert(Keyed::new(CallStatus::Pending, key)),
         };
         maps.sent.push(call.clone());
         Ok(true)
@@ -98,7 +153,7 @@ impl State for MemoryState {
         let pending = |call: &&SentCall| {
             maps.statuses
                 .get(&call.operation.user_op_hash)
-                .is_some_and(|status| *status == CallStatus::Pending)
+                .is_some_and(|status| status.value == CallStatus::Pending)
         };
         Ok(maps.sent.iter().filter(pending).cloned().collect())
     }
@@ -121,16 +176,76 @@ impl State for MemoryState {
             return Err(StateError::UnknownCall(*unknown));
         }
         for (hash, status) in statuses {
-            maps.statuses.insert(*hash, status.clone());
+            if let Some(call) = maps.statuses.get_mut(hash) {
+                call.value = status.clone();
+            }
         }
         Ok(())
     }
 
-    async fn status(&self, user_op_hash: B256) -> Result<Option<CallStatus>, StateError> {
-        Ok(self.maps().statuses.get(&user_op_hash).cloned())
+    async fn status(
+        &self,
+        user_op_hash: B256,
+        key: Option<&str>,
+    ) -> Result<Option<CallStatus>, StateError> {
+        let maps = self.maps();
+        Ok(maps
+            .statuses
+            .get(&user_op_hash)
+            .and_then(|s| s.under(key))
+            .cloned())
     }
 
     async fn ping(&self) -> Result<(), StateError> {
         Ok(())
+    }
+
+    async fn add_api_key(&self, key: &ApiKey) -> Result<bool, StateError> {
+        match self.maps().api_keys.entry(key.name.clone()) {
+            btree_map::Entry::Occupied(_) => Ok(false),
+            btree_map::Entry::Vacant(entry) => {
+                entry.insert(key.clone());
+                Ok(true)
+            }
+        }
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StateError> {
+        Ok(self.maps().api_keys.values().cloned().collect())
+    }
+
+    async fn api_key(&self, key_hash: B256) -> Result<Option<ApiKey>, StateError> {
+        let maps = self.maps();
+        Ok(maps
+            .api_keys
+            .values()
+            .find(|key| key.key_hash == key_hash)
+            .cloned())
+    }
+
+    async fn revoke_api_key(&self, name: &str, at: u64) -> Result<bool, StateError> {
+        let mut maps = self.maps();
+        match maps.api_keys.get_mut(name) {
+            Some(key) if key.revoked_at.is_none() => {
+                key.revoked_at = Some(at);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn count_send(
+        &self,
+        name: &str,
+        day: u64,
+        quota: u64,
+    ) -> Result<Option<u64>, StateError> {
+        let mut maps = self.maps();
+        let sends = maps.sends.entry((name.to_owned(), day)).or_default();
+        if *sends >= quota {
+            return Ok(None);
+        }
+        *sends += 1;
+        Ok(Some(*sends))
     }
 }

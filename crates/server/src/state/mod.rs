@@ -2,12 +2,18 @@
 //! their hash, and every call sent with its status. [`State`] is async and fallible so a database
 //! can implement it; [`MemoryState`] keeps everything in this process, [`SqliteState`] in a
 //! SQLite file that survives a restart.
+//!
+//! With API keys (docs/server.md, *Access*), what a request creates is tagged with its key and
+//! what it reads is looked up under that key: every method taking `key` finds only what was
+//! created under the same one (`None`: without a key), so one key never sees another's.
 
+mod api_keys;
 mod encoding;
 mod memory;
 mod postgres;
 mod sqlite;
 
+pub use api_keys::{ApiKey, KeyLimits, Rate, RatePeriod};
 pub use memory::MemoryState;
 pub use postgres::PostgresState;
 pub use sqlite::SqliteState;
@@ -121,41 +127,52 @@ pub enum StateError {
 /// The server's memory. Every method may fail (a database may be unreachable) and is async (a
 /// database answers later).
 pub trait State: Send + Sync + 'static {
-    /// Stores `session` under its wire id, replacing an earlier version (one that gained the
-    /// owner's signature).
+    /// Stores `session` under its wire id, created under `key`, replacing an earlier version
+    /// (one that gained the owner's signature; its key stays the one it was created under).
     fn put_session(
         &self,
         session: StoredSession,
+        key: Option<&str>,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
-    /// The session with wire id `id`.
+    /// The session with wire id `id`, if it was created under `key`.
     fn session(
         &self,
         id: WireSessionId,
+        key: Option<&str>,
     ) -> impl Future<Output = Result<Option<StoredSession>, StateError>> + Send;
 
-    /// Every session of `account`, ordered by wire id.
+    /// Every session of `account` created under `key`, ordered by wire id.
     fn sessions_of(
         &self,
         account: Address,
+        key: Option<&str>,
     ) -> impl Future<Output = Result<Vec<StoredSession>, StateError>> + Send;
 
-    /// Stores `call` under its hash (preparing the same operation twice stores it once).
+    /// Stores `call` under its hash, prepared under `key` (preparing the same operation twice
+    /// stores it once, under the key that prepared it last).
     fn put_prepared(
         &self,
         call: PreparedCall,
+        key: Option<&str>,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
-    /// The prepared operation with hash `user_op_hash`.
+    /// The prepared operation with hash `user_op_hash`, if it was prepared under `key`.
     fn prepared(
         &self,
         user_op_hash: B256,
+        key: Option<&str>,
     ) -> impl Future<Output = Result<Option<PreparedCall>, StateError>> + Send;
 
-    /// Records `call` as sent (pending), with its signed operation, unless its hash already was:
-    /// `true` when this call recorded it, so exactly one of concurrent identical sends submits it.
-    /// Once this returns, the call is acknowledged: a persistent store has it on disk.
-    fn start_call(&self, call: &SentCall) -> impl Future<Output = Result<bool, StateError>> + Send;
+    /// Records `call` as sent (pending) under `key`, with its signed operation, unless its hash
+    /// already was: `true` when this call recorded it, so exactly one of concurrent identical
+    /// sends submits it. Once this returns, the call is acknowledged: a persistent store has it
+    /// on disk.
+    fn start_call(
+        &self,
+        call: &SentCall,
+        key: Option<&str>,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
 
     /// Every call still pending, whoever holds it, in the order they were started (for counting
     /// and reporting; [`State::claim_pending_calls`] is what takes calls to submit).
@@ -197,12 +214,44 @@ pub trait State: Send + Sync + 'static {
         statuses: &[(B256, CallStatus)],
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
-    /// The status of a sent call.
+    /// The status of a call sent under `key`.
     fn status(
         &self,
         user_op_hash: B256,
+        key: Option<&str>,
     ) -> impl Future<Output = Result<Option<CallStatus>, StateError>> + Send;
 
     /// Succeeds when the store answers: what a readiness check asks.
     fn ping(&self) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Stores a new API key: `false`, and nothing stored, when a key (a revoked one too) has its
+    /// name already.
+    fn add_api_key(&self, key: &ApiKey) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Every API key, revoked ones too, by name.
+    fn api_keys(&self) -> impl Future<Output = Result<Vec<ApiKey>, StateError>> + Send;
+
+    /// The API key whose hash is `key_hash`, revoked or not.
+    fn api_key(
+        &self,
+        key_hash: B256,
+    ) -> impl Future<Output = Result<Option<ApiKey>, StateError>> + Send;
+
+    /// Revokes the key named `name` as of `at` (Unix seconds): `false` when no key has that name
+    /// or it was revoked already.
+    fn revoke_api_key(
+        &self,
+        name: &str,
+        at: u64,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Counts a send under the key named `name` on `day` (days since 1970-01-01, UTC) when fewer
+    /// than `quota` were counted that day: the day's count with it, or `None` (nothing counted)
+    /// once the quota is used up. One atomic step, so servers sharing the store share the quota.
+    fn count_send(
+        &self,
+        name: &str,
+        day: u64,
+        quota: u64,
+    ) -> impl Future<Output = Result<Option<u64>, StateError>> + Send;
 }

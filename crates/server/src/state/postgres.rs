@@ -3,10 +3,12 @@
 //! and the calls of one that stops or dies are taken over by the others once its claims lapse.
 
 use super::{
-    CallStatus, Claimant, PreparedCall, PreparedSigner, SentCall, State, StateError, WireSessionId,
+    ApiKey, CallStatus, Claimant, PreparedCall, PreparedSigner, SentCall, State, StateError,
+    WireSessionId,
     encoding::{
-        StoredCall, backend, fixed, from_json, operation_from_json, operation_json, status_columns,
-        status_from_columns, to_json,
+        API_KEY_COLUMNS, ApiKeyRow, StoredCall, backend, fixed, from_json, integer,
+        operation_from_json, operation_json, status_columns, status_from_columns, to_json,
+        unsigned,
     },
     wire_session_id,
 };
@@ -65,72 +67,101 @@ impl PostgresState {
 }
 
 impl State for PostgresState {
-    async fn put_session(&self, session: StoredSession) -> Result<(), StateError> {
+    async fn put_session(
+        &self,
+        session: StoredSession,
+        key: Option<&str>,
+    ) -> Result<(), StateError> {
         sqlx::query(
-            "INSERT INTO sessions (wire_id, session_id, account, session) VALUES ($1, $2, $3, $4)
+            "INSERT INTO sessions (wire_id, session_id, account, session, api_key)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (wire_id) DO UPDATE SET session = excluded.session",
         )
         .bind(wire_session_id(session.session_id).to_vec())
         .bind(session.session_id.to_vec())
         .bind(session.account.to_vec())
         .bind(to_json(&session)?)
+        .bind(key)
         .execute(&self.pool)
         .await
         .map_err(|error| backend("storing a session", error))?;
         Ok(())
     }
 
-    async fn session(&self, id: WireSessionId) -> Result<Option<StoredSession>, StateError> {
-        let row = sqlx::query("SELECT session FROM sessions WHERE wire_id = $1")
-            .bind(id.to_vec())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|error| backend("reading a session", error))?;
+    async fn session(
+        &self,
+        id: WireSessionId,
+        key: Option<&str>,
+    ) -> Result<Option<StoredSession>, StateError> {
+        // NOT DISTINCT: NULL (no key) matches NULL.
+        let row = sqlx::query(
+            "SELECT session FROM sessions WHERE wire_id = $1 AND api_key IS NOT DISTINCT FROM $2",
+        )
+        .bind(id.to_vec())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| backend("reading a session", error))?;
         row.map(|row| from_json(&column::<String>(&row, "session")?, "session"))
             .transpose()
     }
 
-    async fn sessions_of(&self, account: Address) -> Result<Vec<StoredSession>, StateError> {
-        let rows = sqlx::query("SELECT session FROM sessions WHERE account = $1 ORDER BY wire_id")
-            .bind(account.to_vec())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|error| backend("reading an account's sessions", error))?;
+    async fn sessions_of(
+        &self,
+        account: Address,
+        key: Option<&str>,
+    ) -> Result<Vec<StoredSession>, StateError> {
+        let rows = sqlx::query(
+            "SELECT session FROM sessions WHERE account = $1 AND api_key IS NOT DISTINCT FROM $2
+             ORDER BY wire_id",
+        )
+        .bind(account.to_vec())
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| backend("reading an account's sessions", error))?;
         rows.iter()
             .map(|row| from_json(&column::<String>(row, "session")?, "session"))
             .collect()
     }
 
-    async fn put_prepared(&self, call: PreparedCall) -> Result<(), StateError> {
+    async fn put_prepared(&self, call: PreparedCall, key: Option<&str>) -> Result<(), StateError> {
         let (session, owner) = match call.signer {
             PreparedSigner::Session(id) => (Some(id.to_vec()), None),
             PreparedSigner::Owner(owner) => (None, Some(owner.to_vec())),
         };
         let calls: Vec<StoredCall> = call.calls.iter().map(StoredCall::from).collect();
         sqlx::query(
-            "INSERT INTO prepared_calls (user_op_hash, operation, calls, session_wire_id, owner)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO prepared_calls (user_op_hash, operation, calls, session_wire_id, owner,
+                 api_key)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (user_op_hash) DO UPDATE SET operation = excluded.operation,
                  calls = excluded.calls, session_wire_id = excluded.session_wire_id,
-                 owner = excluded.owner",
+                 owner = excluded.owner, api_key = excluded.api_key",
         )
         .bind(call.user_op_hash.to_vec())
         .bind(operation_json(&call.operation)?)
         .bind(to_json(&calls)?)
         .bind(session)
         .bind(owner)
+        .bind(key)
         .execute(&self.pool)
         .await
         .map_err(|error| backend("storing a prepared operation", error))?;
         Ok(())
     }
 
-    async fn prepared(&self, user_op_hash: B256) -> Result<Option<PreparedCall>, StateError> {
+    async fn prepared(
+        &self,
+        user_op_hash: B256,
+        key: Option<&str>,
+    ) -> Result<Option<PreparedCall>, StateError> {
         let row = sqlx::query(
             "SELECT operation, calls, session_wire_id, owner FROM prepared_calls
-             WHERE user_op_hash = $1",
+             WHERE user_op_hash = $1 AND api_key IS NOT DISTINCT FROM $2",
         )
         .bind(user_op_hash.to_vec())
+        .bind(key)
         .fetch_optional(&self.pool)
         .await
         .map_err(|error| backend("reading a prepared operation", error))?;
@@ -160,14 +191,14 @@ impl State for PostgresState {
         }))
     }
 
-    async fn start_call(&self, call: &SentCall) -> Result<bool, StateError> {
+    async fn start_call(&self, call: &SentCall, key: Option<&str>) -> Result<bool, StateError> {
         // One statement: the unique hash decides which of concurrent identical sends, on any
         // replica, inserts (and so claims and submits) the call.
         let session_state = call.session_state.as_ref().map(to_json).transpose()?;
         let inserted = sqlx::query(
             "INSERT INTO calls (user_op_hash, operation, session_state, status, claimed_by,
-                 claimed_until)
-             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
+                 claimed_until, api_key)
+             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7)
              ON CONFLICT (user_op_hash) DO NOTHING",
         )
         .bind(call.operation.user_op_hash.to_vec())
@@ -176,6 +207,7 @@ impl State for PostgresState {
         .bind(status_code(&CallStatus::Pending))
         .bind(&self.claimant.id)
         .bind(self.lease_seconds())
+        .bind(key)
         .execute(&self.pool)
         .await
         .map_err(|error| backend("recording a sent call", error))?;
@@ -261,12 +293,20 @@ impl State for PostgresState {
         transaction.commit().await.map_err(failed)
     }
 
-    async fn status(&self, user_op_hash: B256) -> Result<Option<CallStatus>, StateError> {
-        let row = sqlx::query("SELECT status, receipt, failure FROM calls WHERE user_op_hash = $1")
-            .bind(user_op_hash.to_vec())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|error| backend("reading a call's status", error))?;
+    async fn status(
+        &self,
+        user_op_hash: B256,
+        key: Option<&str>,
+    ) -> Result<Option<CallStatus>, StateError> {
+        let row = sqlx::query(
+            "SELECT status, receipt, failure FROM calls
+             WHERE user_op_hash = $1 AND api_key IS NOT DISTINCT FROM $2",
+        )
+        .bind(user_op_hash.to_vec())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| backend("reading a call's status", error))?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -286,6 +326,84 @@ impl State for PostgresState {
             .await
             .map_err(|error| backend("checking the database answers", error))?;
         Ok(())
+    }
+
+    async fn add_api_key(&self, key: &ApiKey) -> Result<bool, StateError> {
+        let row = ApiKeyRow::of(key)?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (name) DO NOTHING"
+        ))
+        .bind(row.name)
+        .bind(row.key_hash)
+        .bind(row.created_at)
+        .bind(row.revoked_at)
+        .bind(row.rate)
+        .bind(row.burst)
+        .bind(row.daily_quota)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("storing an API key", error))?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StateError> {
+        sqlx::query_as::<_, ApiKeyRow>(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY name"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| backend("reading API keys", error))?
+        .into_iter()
+        .map(ApiKeyRow::decode)
+        .collect()
+    }
+
+    async fn api_key(&self, key_hash: B256) -> Result<Option<ApiKey>, StateError> {
+        sqlx::query_as::<_, ApiKeyRow>(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1"
+        ))
+        .bind(key_hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| backend("reading an API key", error))?
+        .map(ApiKeyRow::decode)
+        .transpose()
+    }
+
+    async fn revoke_api_key(&self, name: &str, at: u64) -> Result<bool, StateError> {
+        let revoked = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+        )
+        .bind(integer(at)?)
+        .bind(name)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("revoking an API key", error))?;
+        Ok(revoked.rows_affected() == 1)
+    }
+
+    async fn count_send(
+        &self,
+        name: &str,
+        day: u64,
+        quota: u64,
+    ) -> Result<Option<u64>, StateError> {
+        // One statement: the day's row is created or counted only while under the quota, so
+        // concurrent sends on every replica never count past it.
+        let count: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO api_key_usage (name, day, sends) SELECT $1, $2, 1 WHERE $3 > 0
+             ON CONFLICT (name, day) DO UPDATE SET sends = api_key_usage.sends + 1
+                 WHERE api_key_usage.sends < $3
+             RETURNING sends",
+        )
+        .bind(name)
+        .bind(integer(day)?)
+        .bind(integer(quota)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| backend("counting a send against its quota", error))?;
+        count.map(unsigned).transpose()
     }
 }
 

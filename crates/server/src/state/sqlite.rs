@@ -2,10 +2,11 @@
 //! acknowledged survives a restart.
 
 use super::{
-    CallStatus, PreparedCall, PreparedSigner, SentCall, State, StateError, WireSessionId,
+    ApiKey, CallStatus, PreparedCall, PreparedSigner, SentCall, State, StateError, WireSessionId,
     encoding::{
-        StoredCall, backend, fixed, from_json, operation_from_json, operation_json, status_columns,
-        status_from_columns, to_json,
+        API_KEY_COLUMNS, ApiKeyRow, StoredCall, backend, fixed, from_json, integer,
+        operation_from_json, operation_json, status_columns, status_from_columns, to_json,
+        unsigned,
     },
     wire_session_id,
 };
@@ -58,24 +59,36 @@ impl SqliteState {
 }
 
 impl State for SqliteState {
-    async fn put_session(&self, session: StoredSession) -> Result<(), StateError> {
+    async fn put_session(
+        &self,
+        session: StoredSession,
+        key: Option<&str>,
+    ) -> Result<(), StateError> {
         sqlx::query(
-            "INSERT INTO sessions (wire_id, session_id, account, session) VALUES (?, ?, ?, ?)
+            "INSERT INTO sessions (wire_id, session_id, account, session, api_key)
+             VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (wire_id) DO UPDATE SET session = excluded.session",
         )
         .bind(wire_session_id(session.session_id).to_vec())
         .bind(session.session_id.to_vec())
         .bind(session.account.to_vec())
         .bind(to_json(&session)?)
+        .bind(key)
         .execute(&self.pool)
         .await
         .map_err(|error| backend("storing a session", error))?;
         Ok(())
     }
 
-    async fn session(&self, id: WireSessionId) -> Result<Option<StoredSession>, StateError> {
-        let row = sqlx::query("SELECT session FROM sessions WHERE wire_id = ?")
+    async fn session(
+        &self,
+        id: WireSessionId,
+        key: Option<&str>,
+    ) -> Result<Option<StoredSession>, StateError> {
+        // `IS`: NULL (no key) matches NULL.
+        let row = sqlx::query("SELECT session FROM sessions WHERE wire_id = ? AND api_key IS ?")
             .bind(id.to_vec())
+            .bind(key)
             .fetch_optional(&self.pool)
             .await
             .map_err(|error| backend("reading a session", error))?;
@@ -83,47 +96,61 @@ impl State for SqliteState {
             .transpose()
     }
 
-    async fn sessions_of(&self, account: Address) -> Result<Vec<StoredSession>, StateError> {
-        let rows = sqlx::query("SELECT session FROM sessions WHERE account = ? ORDER BY wire_id")
-            .bind(account.to_vec())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|error| backend("reading an account's sessions", error))?;
+    async fn sessions_of(
+        &self,
+        account: Address,
+        key: Option<&str>,
+    ) -> Result<Vec<StoredSession>, StateError> {
+        let rows = sqlx::query(
+            "SELECT session FROM sessions WHERE account = ? AND api_key IS ? ORDER BY wire_id",
+        )
+        .bind(account.to_vec())
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| backend("reading an account's sessions", error))?;
         rows.iter()
             .map(|row| from_json(&column::<String>(row, "session")?, "session"))
             .collect()
     }
 
-    async fn put_prepared(&self, call: PreparedCall) -> Result<(), StateError> {
+    async fn put_prepared(&self, call: PreparedCall, key: Option<&str>) -> Result<(), StateError> {
         let (session, owner) = match call.signer {
             PreparedSigner::Session(id) => (Some(id.to_vec()), None),
             PreparedSigner::Owner(owner) => (None, Some(owner.to_vec())),
         };
         let calls: Vec<StoredCall> = call.calls.iter().map(StoredCall::from).collect();
         sqlx::query(
-            "INSERT INTO prepared_calls (user_op_hash, operation, calls, session_wire_id, owner)
-             VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO prepared_calls (user_op_hash, operation, calls, session_wire_id, owner,
+                 api_key)
+             VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (user_op_hash) DO UPDATE SET operation = excluded.operation,
                  calls = excluded.calls, session_wire_id = excluded.session_wire_id,
-                 owner = excluded.owner",
+                 owner = excluded.owner, api_key = excluded.api_key",
         )
         .bind(call.user_op_hash.to_vec())
         .bind(operation_json(&call.operation)?)
         .bind(to_json(&calls)?)
         .bind(session)
         .bind(owner)
+        .bind(key)
         .execute(&self.pool)
         .await
         .map_err(|error| backend("storing a prepared operation", error))?;
         Ok(())
     }
 
-    async fn prepared(&self, user_op_hash: B256) -> Result<Option<PreparedCall>, StateError> {
+    async fn prepared(
+        &self,
+        user_op_hash: B256,
+        key: Option<&str>,
+    ) -> Result<Option<PreparedCall>, StateError> {
         let row = sqlx::query(
             "SELECT operation, calls, session_wire_id, owner FROM prepared_calls
-             WHERE user_op_hash = ?",
+             WHERE user_op_hash = ? AND api_key IS ?",
         )
         .bind(user_op_hash.to_vec())
+        .bind(key)
         .fetch_optional(&self.pool)
         .await
         .map_err(|error| backend("reading a prepared operation", error))?;
@@ -153,17 +180,19 @@ impl State for SqliteState {
         }))
     }
 
-    async fn start_call(&self, call: &SentCall) -> Result<bool, StateError> {
+    async fn start_call(&self, call: &SentCall, key: Option<&str>) -> Result<bool, StateError> {
         // One statement: the unique hash decides which of concurrent identical sends inserts.
         let session_state = call.session_state.as_ref().map(to_json).transpose()?;
         let inserted = sqlx::query(
-            "INSERT INTO calls (user_op_hash, operation, session_state, status) VALUES (?, ?, ?, ?)
+            "INSERT INTO calls (user_op_hash, operation, session_state, status, api_key)
+             VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (user_op_hash) DO NOTHING",
         )
         .bind(call.operation.user_op_hash.to_vec())
         .bind(operation_json(&call.operation.op)?)
         .bind(session_state)
         .bind(CallStatus::Pending.code())
+        .bind(key)
         .execute(&self.pool)
         .await
         .map_err(|error| backend("recording a sent call", error))?;
@@ -245,12 +274,19 @@ impl State for SqliteState {
         Ok(())
     }
 
-    async fn status(&self, user_op_hash: B256) -> Result<Option<CallStatus>, StateError> {
-        let row = sqlx::query("SELECT status, receipt, failure FROM calls WHERE user_op_hash = ?")
-            .bind(user_op_hash.to_vec())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|error| backend("reading a call's status", error))?;
+    async fn status(
+        &self,
+        user_op_hash: B256,
+        key: Option<&str>,
+    ) -> Result<Option<CallStatus>, StateError> {
+        let row = sqlx::query(
+            "SELECT status, receipt, failure FROM calls WHERE user_op_hash = ? AND api_key IS ?",
+        )
+        .bind(user_op_hash.to_vec())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| backend("reading a call's status", error))?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -259,6 +295,82 @@ impl State for SqliteState {
             column(&row, "receipt")?,
             column(&row, "failure")?,
         )?))
+    }
+    async fn add_api_key(&self, key: &ApiKey) -> Result<bool, StateError> {
+        let row = ApiKeyRow::of(key)?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (name) DO NOTHING"
+        ))
+        .bind(row.name)
+        .bind(row.key_hash)
+        .bind(row.created_at)
+        .bind(row.revoked_at)
+        .bind(row.rate)
+        .bind(row.burst)
+        .bind(row.daily_quota)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("storing an API key", error))?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StateError> {
+        sqlx::query_as::<_, ApiKeyRow>(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY name"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| backend("reading API keys", error))?
+        .into_iter()
+        .map(ApiKeyRow::decode)
+        .collect()
+    }
+
+    async fn api_key(&self, key_hash: B256) -> Result<Option<ApiKey>, StateError> {
+        sqlx::query_as::<_, ApiKeyRow>(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?"
+        ))
+        .bind(key_hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| backend("reading an API key", error))?
+        .map(ApiKeyRow::decode)
+        .transpose()
+    }
+
+    async fn revoke_api_key(&self, name: &str, at: u64) -> Result<bool, StateError> {
+        let revoked =
+            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL")
+                .bind(integer(at)?)
+                .bind(name)
+                .execute(&self.pool)
+                .await
+                .map_err(|error| backend("revoking an API key", error))?;
+        Ok(revoked.rows_affected() == 1)
+    }
+
+    async fn count_send(
+        &self,
+        name: &str,
+        day: u64,
+        quota: u64,
+    ) -> Result<Option<u64>, StateError> {
+        // One statement: the day's row is created or counted only while under the quota, so
+        // concurrent sends never count past it (the SELECT's WHERE also lets SQLite parse the
+        // upsert).
+        let count: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO api_key_usage (name, day, sends) SELECT ?1, ?2, 1 WHERE ?3 > 0
+             ON CONFLICT (name, day) DO UPDATE SET sends = sends + 1 WHERE sends < ?3
+             RETURNING sends",
+        )
+        .bind(name)
+        .bind(integer(day)?)
+        .bind(integer(quota)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| backend("counting a send against its quota", error))?;
+        count.map(unsigned).transpose()
     }
 }
 

@@ -12,7 +12,8 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, TestToken};
 use leash_server::{
-    DEV_ACCOUNT_KEYS, EmbeddedChain, RunningServer, ServerConfig, state::MemoryState,
+    DEV_ACCOUNT_KEYS, EmbeddedChain, RunningServer, ServerConfig,
+    state::{MemoryState, State},
 };
 use leash_testkit::toolchain_binary;
 use serde_json::{Value, json};
@@ -49,6 +50,14 @@ impl Harness {
 
     /// As [`Harness::start`], with every dev account still undelegated.
     pub(crate) async fn undelegated() -> eyre::Result<Self> {
+        Self::undelegated_on(&loopback(), MemoryState::new()).await
+    }
+
+    /// As [`Harness::undelegated`], the server configured by `config` with `state`.
+    pub(crate) async fn undelegated_on(
+        config: &ServerConfig,
+        state: impl State,
+    ) -> eyre::Result<Self> {
         let chain = EmbeddedChain::dev()?;
         let token = Deployment::test_token().address();
         let mint = TestToken::mintCall {
@@ -58,7 +67,7 @@ impl Harness {
         chain.with_chain(|chain| {
             chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)
         })?;
-        let server = leash_server::start(&loopback(), chain.clone(), MemoryState::new()).await?;
+        let server = leash_server::start(config, chain.clone(), state).await?;
         Self::connect(server, Some(chain))
     }
 
