@@ -26,11 +26,8 @@ impl PendingNonces {
     /// Those of `account`'s calls pending in `state`.
     pub(crate) async fn of<S: State>(state: &S, account: Address) -> Result<Self, StateError> {
         let mut next_by_lane: HashMap<U256, U256> = HashMap::new();
-        for call in state.pending_calls().await? {
+        for call in state.pending_calls_of(account).await? {
             let op = &call.operation.op.operation;
-            if op.sender != account {
-                continue;
-            }
             let after = op.nonce.saturating_add(U256::from(1));
             let next = next_by_lane.entry(op.nonce >> 64).or_default();
             *next = (*next).max(after);

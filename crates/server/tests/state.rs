@@ -75,6 +75,7 @@ for_each_state!(
     what_a_key_creates_only_that_key_reads,
     api_keys_are_added_found_by_hash_and_revoked,
     a_days_sends_are_counted_up_to_the_quota,
+    an_accounts_pending_calls_are_found_by_its_address,
 );
 
 async fn an_open_store_answers_a_ping(state: &impl State) -> eyre::Result<()> {
@@ -117,6 +118,33 @@ async fn what_a_key_creates_only_that_key_reads(state: &impl State) -> eyre::Res
     assert_eq!(state.status(hash, a).await?, Some(CallStatus::Pending));
     // Submission sees every call, whoever sent it.
     assert_eq!(state.pending_calls().await?, vec![call]);
+    Ok(())
+}
+
+async fn an_accounts_pending_calls_are_found_by_its_address(
+    state: &impl State,
+) -> eyre::Result<()> {
+    let other = Address::repeat_byte(0xee);
+    let mut theirs = sent(2, None)?;
+    theirs.operation.op.operation.sender = other;
+    let calls = [
+        sent(3, Some(session_state()))?,
+        theirs.clone(),
+        sent(1, None)?,
+    ];
+    for call in &calls {
+        assert!(state.start_call(call, None).await?);
+    }
+    let confirmed = CallStatus::Confirmed(Box::new(receipt(true)?));
+    state
+        .set_status(calls[2].operation.user_op_hash, confirmed)
+        .await?;
+    assert_eq!(
+        state.pending_calls_of(ACCOUNT).await?,
+        vec![calls[0].clone()]
+    );
+    assert_eq!(state.pending_calls_of(other).await?, vec![theirs]);
+    assert_eq!(state.pending_calls_of(Address::ZERO).await?, vec![]);
     Ok(())
 }
 
@@ -592,5 +620,55 @@ async fn postgres_restarting_fails_requests_then_serves_them_again() -> eyre::Re
         "committed before the crash"
     );
     assert!(state.start_call(&sent(2, None)?, None).await?);
+    Ok(())
+}
+
+/// The statement of `migration` that fills `calls.sender` for calls stored before it.
+fn sender_backfill(migration: &str) -> eyre::Result<&str> {
+    migration
+        .lines()
+        .find(|line| line.starts_with("UPDATE calls SET sender"))
+        .ok_or_else(|| eyre::eyre!("no backfill in {migration}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_calls_from_before_the_sender_column_get_it_from_their_operation() -> eyre::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let state = open_sqlite(dir.path()).await?;
+    let call = sent(1, None)?;
+    state.start_call(&call, None).await?;
+    let path = dir.path().join("state.sqlite");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await?;
+    sqlx::query("UPDATE calls SET sender = NULL")
+        .execute(&pool)
+        .await?;
+    assert_eq!(state.pending_calls_of(ACCOUNT).await?, vec![]);
+    let migration = include_str!("../migrations/sqlite/0004_calls_by_sender.sql");
+    sqlx::query(sender_backfill(migration)?)
+        .execute(&pool)
+        .await?;
+    assert_eq!(state.pending_calls_of(ACCOUNT).await?, vec![call]);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_calls_from_before_the_sender_column_get_it_from_their_operation()
+-> eyre::Result<()> {
+    let cluster = leash_testkit::Postgres::start();
+    let url = cluster.database("leash");
+    let state = open_postgres(&url, "replica-a", LEASE).await?;
+    let call = sent(1, None)?;
+    state.start_call(&call, None).await?;
+    let pool = sqlx::PgPool::connect(&url).await?;
+    sqlx::query("UPDATE calls SET sender = NULL")
+        .execute(&pool)
+        .await?;
+    assert_eq!(state.pending_calls_of(ACCOUNT).await?, vec![]);
+    let migration = include_str!("../migrations/postgres/0003_calls_by_sender.sql");
+    sqlx::query(sender_backfill(migration)?)
+        .execute(&pool)
+        .await?;
+    assert_eq!(state.pending_calls_of(ACCOUNT).await?, vec![call]);
     Ok(())
 }

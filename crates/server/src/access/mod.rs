@@ -123,12 +123,7 @@ pub(crate) async fn admit_send<S: State>(
     account: Address,
     max_pending: usize,
 ) -> Result<(), RpcError> {
-    let pending = state
-        .pending_calls()
-        .await?
-        .iter()
-        .filter(|call| call.operation.op.operation.sender == account)
-        .count();
+    let pending = state.pending_calls_of(account).await?.len();
     if pending >= max_pending {
         return Err(RpcError::TooManyPending {
             account,

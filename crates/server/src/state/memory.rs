@@ -158,6 +158,12 @@ impl State for MemoryState {
         Ok(maps.sent.iter().filter(pending).cloned().collect())
     }
 
+    async fn pending_calls_of(&self, account: Address) -> Result<Vec<SentCall>, StateError> {
+        let mut pending = self.pending_calls().await?;
+        pending.retain(|call| call.operation.op.operation.sender == account);
+        Ok(pending)
+    }
+
     fn claim_lease(&self) -> Option<Duration> {
         None
     }

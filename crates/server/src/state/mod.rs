@@ -178,6 +178,14 @@ pub trait State: Send + Sync + 'static {
     /// and reporting; [`State::claim_pending_calls`] is what takes calls to submit).
     fn pending_calls(&self) -> impl Future<Output = Result<Vec<SentCall>, StateError>> + Send;
 
+    /// Every call of `account` (its operations' sender) still pending, whoever holds it, in the
+    /// order they were started: what the account's next nonces come after, and what
+    /// `--max-pending-calls` counts.
+    fn pending_calls_of(
+        &self,
+        account: Address,
+    ) -> impl Future<Output = Result<Vec<SentCall>, StateError>> + Send;
+
     /// Claims the pending calls this server is to submit and returns them, in the order they
     /// were started (an account's operations carry consecutive nonces, so they must be submitted
     /// in that order): those whose claim has lapsed (the server that started them stopped or

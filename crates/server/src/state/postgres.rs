@@ -197,8 +197,8 @@ impl State for PostgresState {
         let session_state = call.session_state.as_ref().map(to_json).transpose()?;
         let inserted = sqlx::query(
             "INSERT INTO calls (user_op_hash, operation, session_state, status, claimed_by,
-                 claimed_until, api_key)
-             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7)
+                 claimed_until, api_key, sender)
+             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7, $8)
              ON CONFLICT (user_op_hash) DO NOTHING",
         )
         .bind(call.operation.user_op_hash.to_vec())
@@ -208,6 +208,7 @@ impl State for PostgresState {
         .bind(&self.claimant.id)
         .bind(self.lease_seconds())
         .bind(key)
+        .bind(call.operation.op.operation.sender.to_vec())
         .execute(&self.pool)
         .await
         .map_err(|error| backend("recording a sent call", error))?;
@@ -248,6 +249,19 @@ impl State for PostgresState {
         .fetch_all(&self.pool)
         .await
         .map_err(|error| backend("reading pending calls", error))?;
+        rows.iter().map(sent_call).collect()
+    }
+
+    async fn pending_calls_of(&self, account: Address) -> Result<Vec<SentCall>, StateError> {
+        let rows = sqlx::query(
+            "SELECT user_op_hash, operation, session_state FROM calls
+             WHERE status = $1 AND sender = $2 ORDER BY seq",
+        )
+        .bind(status_code(&CallStatus::Pending))
+        .bind(account.to_vec())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| backend("reading an account's pending calls", error))?;
         rows.iter().map(sent_call).collect()
     }
 

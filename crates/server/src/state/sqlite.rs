@@ -184,8 +184,8 @@ impl State for SqliteState {
         // One statement: the unique hash decides which of concurrent identical sends inserts.
         let session_state = call.session_state.as_ref().map(to_json).transpose()?;
         let inserted = sqlx::query(
-            "INSERT INTO calls (user_op_hash, operation, session_state, status, api_key)
-             VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO calls (user_op_hash, operation, session_state, status, api_key, sender)
+             VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (user_op_hash) DO NOTHING",
         )
         .bind(call.operation.user_op_hash.to_vec())
@@ -193,6 +193,7 @@ impl State for SqliteState {
         .bind(session_state)
         .bind(CallStatus::Pending.code())
         .bind(key)
+        .bind(call.operation.op.operation.sender.to_vec())
         .execute(&self.pool)
         .await
         .map_err(|error| backend("recording a sent call", error))?;
@@ -217,21 +218,20 @@ impl State for SqliteState {
         .fetch_all(&self.pool)
         .await
         .map_err(|error| backend("reading pending calls", error))?;
-        rows.iter()
-            .map(|row| {
-                let hash: Vec<u8> = column(row, "user_op_hash")?;
-                let session_state: Option<String> = column(row, "session_state")?;
-                Ok(SentCall {
-                    operation: PreparedOperation {
-                        op: operation_from_json(&column::<String>(row, "operation")?)?,
-                        user_op_hash: fixed(&hash, "user_op_hash")?,
-                    },
-                    session_state: session_state
-                        .map(|state| from_json(&state, "session_state"))
-                        .transpose()?,
-                })
-            })
-            .collect()
+        rows.iter().map(sent_call).collect()
+    }
+
+    async fn pending_calls_of(&self, account: Address) -> Result<Vec<SentCall>, StateError> {
+        let rows = sqlx::query(
+            "SELECT user_op_hash, operation, session_state FROM calls
+             WHERE status = ? AND sender = ? ORDER BY seq",
+        )
+        .bind(CallStatus::Pending.code())
+        .bind(account.to_vec())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| backend("reading an account's pending calls", error))?;
+        rows.iter().map(sent_call).collect()
     }
 
     fn claim_lease(&self) -> Option<Duration> {
@@ -372,6 +372,21 @@ impl State for SqliteState {
         .map_err(|error| backend("counting a send against its quota", error))?;
         count.map(unsigned).transpose()
     }
+}
+
+/// A `calls` row with its `user_op_hash`, `operation` and `session_state`.
+fn sent_call(row: &SqliteRow) -> Result<SentCall, StateError> {
+    let hash: Vec<u8> = column(row, "user_op_hash")?;
+    let session_state: Option<String> = column(row, "session_state")?;
+    Ok(SentCall {
+        operation: PreparedOperation {
+            op: operation_from_json(&column::<String>(row, "operation")?)?,
+            user_op_hash: fixed(&hash, "user_op_hash")?,
+        },
+        session_state: session_state
+            .map(|state| from_json(&state, "session_state"))
+            .transpose()?,
+    })
 }
 
 fn column<'r, T>(row: &'r SqliteRow, name: &str) -> Result<T, StateError>
