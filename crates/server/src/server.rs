@@ -220,6 +220,13 @@ async fn listen<S: State>(
     });
     let calls = context.calls.clone();
     let access = AccessLayer::enforced(Arc::clone(&context.state), config.access).await?;
+    if access.is_none() && !config.listen.ip().is_loopback() {
+        // The default listens on loopback only; this was asked for, but is worth saying.
+        tracing::warn!(
+            listen = %config.listen,
+            "no API keys: anyone who reaches this address may use the server (docs/server.md, Access)"
+        );
+    }
     // CORS outermost, so that it answers preflights and marks every answer, the routes' too;
     // API keys innermost, so that probes and scrapes need none.
     let http = tower::ServiceBuilder::new()

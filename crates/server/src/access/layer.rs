@@ -214,29 +214,29 @@ impl Refusal {
     /// The HTTP answer: a JSON-RPC error object with `id: null` (the request is not read).
     /// Nothing in it depends on which other keys exist.
     fn answer(self) -> HttpResponse {
+        let unauthorized = |leash_code, message: &str| {
+            let message = message.to_owned();
+            (
+                StatusCode::UNAUTHORIZED,
+                codes::INVALID_REQUEST,
+                leash_code,
+                message,
+                json!({}),
+            )
+        };
+        let retry_after = match &self {
+            Self::RateLimited { retry_after_ms, .. } => Some(retry_after_ms.div_ceil(1000)),
+            _ => None,
+        };
         let (status, code, leash_code, message, mut data) = match self {
-            Self::NoKey => (
-                StatusCode::UNAUTHORIZED,
-                codes::INVALID_REQUEST,
+            Self::NoKey => unauthorized(
                 leash_codes::NO_API_KEY,
-                "an API key is required: POST to /v2/KEY or send Authorization: Bearer KEY"
-                    .to_owned(),
-                json!({}),
+                "an API key is required: POST to /v2/KEY or send Authorization: Bearer KEY",
             ),
-            Self::UnknownKey => (
-                StatusCode::UNAUTHORIZED,
-                codes::INVALID_REQUEST,
-                leash_codes::UNKNOWN_API_KEY,
-                "unknown API key".to_owned(),
-                json!({}),
-            ),
-            Self::RevokedKey => (
-                StatusCode::UNAUTHORIZED,
-                codes::INVALID_REQUEST,
-                leash_codes::REVOKED_API_KEY,
-                "this API key was revoked".to_owned(),
-                json!({}),
-            ),
+            Self::UnknownKey => unauthorized(leash_codes::UNKNOWN_API_KEY, "unknown API key"),
+            Self::RevokedKey => {
+                unauthorized(leash_codes::REVOKED_API_KEY, "this API key was revoked")
+            }
             Self::RateLimited {
                 rate,
                 burst,
@@ -272,7 +272,7 @@ impl Refusal {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let Some(seconds) = data["retryAfterMs"].as_u64().map(|ms| ms.div_ceil(1000)) {
+        if let Some(seconds) = retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
