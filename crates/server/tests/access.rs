@@ -7,10 +7,10 @@ mod support;
 use leash_server::{
     ServerConfig,
     access::{AccessConfig, hash_api_key, new_api_key, unix_now},
-    state::{ApiKey, KeyLimits, SqliteState, State},
+    state::{ApiKey, Claimant, KeyLimits, PostgresState, SqliteState, State},
 };
 use serde_json::{Value, json};
-use std::num::NonZeroU32;
+use std::{num::NonZeroU32, time::Duration};
 use support::{Harness, OWNER, Signing, loopback, session_key};
 
 /// A key named `name` with `limits`, stored in `state`: the key itself.
@@ -195,6 +195,49 @@ async fn a_key_past_its_daily_quota_cannot_send() -> eyre::Result<()> {
         "data": { "leashCode": 4011, "quota": 1, "resetsAt": resets_at },
     });
     assert!(refused.contains(&expected.to_string()), "{refused}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_quota_holds_across_replicas_sharing_a_database() -> eyre::Result<()> {
+    let cluster = leash_testkit::Postgres::start();
+    let url = cluster.database("leash");
+    let replica = |id: &str| {
+        let claimant = Claimant {
+            id: id.to_owned(),
+            lease: Duration::from_secs(30),
+        };
+        PostgresState::open(&url, claimant)
+    };
+    let (a, b) = (replica("replica-a").await?, replica("replica-b").await?);
+    let limits = KeyLimits {
+        daily_quota: Some(1),
+        ..KeyLimits::default()
+    };
+    let key = add_key(&a, "metered", limits).await?;
+    let mut on_a = Harness::undelegated_on(&loopback(), a).await?;
+    let chain = leash_server::EmbeddedChain::dev()?;
+    let server = leash_server::start(&loopback(), chain.clone(), b).await?;
+    let mut on_b = Harness::connect(server, Some(chain))?;
+    on_a.url = with_key(&on_a, &key);
+    on_b.url = with_key(&on_b, &key);
+
+    // The day's one send, on a; the next, prepared on a and sent to b, is over the quota there.
+    let (_, status) = on_a.owner_calls(json!([]), Signing::Raw).await?;
+    assert_eq!(status["status"], 200, "{status}");
+    let prepared = on_a
+        .result(
+            "wallet_prepareCalls",
+            json!([{ "calls": [{ "to": OWNER, "value": "0x1" }], "from": OWNER, "chainId": "0x7a69" }]),
+        )
+        .await?;
+    let refused = on_b
+        .send_owner(&prepared, Signing::Raw)
+        .await
+        .err()
+        .map(|error| error.to_string())
+        .unwrap_or_default();
+    assert!(refused.contains(r#""leashCode":4011"#), "{refused}");
     Ok(())
 }
 
