@@ -2,9 +2,12 @@
 //! structured values as JSON in the shapes the server already speaks (so the tables read without
 //! Rust), and call statuses as their EIP-5792 codes.
 
-use super::{ApiKey, CallStatus, KeyLimits, StateError};
+use super::{ApiKey, CallStatus, KeyLimits, SentCall, StateError};
 use alloy_primitives::{Address, Bytes, U256};
-use leash_core::{calls::Call, rpc_types::RpcUserOperation, sender::SignedUserOperation};
+use leash_core::{
+    calls::Call, prepare::PreparedOperation, rpc_types::RpcUserOperation,
+    sender::SignedUserOperation,
+};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::num::NonZeroU32;
 
@@ -167,6 +170,30 @@ impl ApiKeyRow {
                 burst,
                 daily_quota: self.daily_quota.map(unsigned).transpose()?,
             },
+        })
+    }
+}
+
+/// A sent call as both databases keep it: `calls`' `user_op_hash`, `operation` and
+/// `session_state`.
+#[derive(sqlx::FromRow)]
+pub(super) struct SentCallRow {
+    user_op_hash: Vec<u8>,
+    operation: String,
+    session_state: Option<String>,
+}
+
+impl SentCallRow {
+    pub(super) fn decode(self) -> Result<SentCall, StateError> {
+        Ok(SentCall {
+            operation: PreparedOperation {
+                op: operation_from_json(&self.operation)?,
+                user_op_hash: fixed(&self.user_op_hash, "user_op_hash")?,
+            },
+            session_state: self
+                .session_state
+                .map(|state| from_json(&state, "session_state"))
+                .transpose()?,
         })
     }
 }

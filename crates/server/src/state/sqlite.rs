@@ -4,17 +4,17 @@
 use super::{
     ApiKey, CallStatus, PreparedCall, PreparedSigner, SentCall, State, StateError, WireSessionId,
     encoding::{
-        API_KEY_COLUMNS, ApiKeyRow, StoredCall, backend, fixed, from_json, integer,
+        API_KEY_COLUMNS, ApiKeyRow, SentCallRow, StoredCall, backend, fixed, from_json, integer,
         operation_from_json, operation_json, status_columns, status_from_columns, to_json,
         unsigned,
     },
     wire_session_id,
 };
 use alloy_primitives::{Address, B256};
-use leash_core::{calls::Call, prepare::PreparedOperation};
+use leash_core::calls::Call;
 use leash_sdk::service::StoredSession;
 use sqlx::{
-    Row, SqlitePool,
+    FromRow, Row, SqlitePool,
     migrate::Migrator,
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -376,17 +376,9 @@ impl State for SqliteState {
 
 /// A `calls` row with its `user_op_hash`, `operation` and `session_state`.
 fn sent_call(row: &SqliteRow) -> Result<SentCall, StateError> {
-    let hash: Vec<u8> = column(row, "user_op_hash")?;
-    let session_state: Option<String> = column(row, "session_state")?;
-    Ok(SentCall {
-        operation: PreparedOperation {
-            op: operation_from_json(&column::<String>(row, "operation")?)?,
-            user_op_hash: fixed(&hash, "user_op_hash")?,
-        },
-        session_state: session_state
-            .map(|state| from_json(&state, "session_state"))
-            .transpose()?,
-    })
+    SentCallRow::from_row(row)
+        .map_err(|error| backend("reading a sent call", error))?
+        .decode()
 }
 
 fn column<'r, T>(row: &'r SqliteRow, name: &str) -> Result<T, StateError>
