@@ -7,7 +7,8 @@ use url::Url;
 /// Where the server listens, how much it reads, and which browser pages may call it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerConfig {
-    /// The address to listen on: loopback by default, since the server has no authentication.
+    /// The address to listen on: loopback by default, since without API keys there is no
+    /// authentication.
     pub listen: SocketAddr,
     /// The largest request body read, in bytes; larger requests are refused before parsing.
     pub max_request_body_bytes: u32,

@@ -30,7 +30,7 @@ use tracing_subscriber::{
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Where to listen. Loopback by default: the server has no authentication.
+    /// Where to listen. Loopback by default: without API keys there is no authentication.
     #[arg(long, default_value_t = SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)))]
     listen: SocketAddr,
     /// The largest request body read, in bytes.
