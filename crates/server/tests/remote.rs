@@ -11,13 +11,16 @@ use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, TestToken};
 use leash_sdk::{connect, submission::ReceiptWait};
 use leash_server::{RemoteChain, StartError, Submitter, codes, open_state_dir, state::MemoryState};
-use leash_testkit::{Alto, anvil};
+use leash_testkit::{Alto, PersistentAnvil, anvil};
 use serde_json::json;
-use std::net::{Ipv4Addr, TcpListener};
+use std::{
+    net::{Ipv4Addr, TcpListener},
+    time::Duration,
+};
 use support::{
-    Harness, MINTED, OWNER, Signing, loopback,
+    Harness, MINTED, OWNER, Signing, cast_sign, loopback,
     node::{BUNDLER_KEY, answering, deploy_leash, dev_key, remote},
-    session_key, transfer_params,
+    owner_key, send_params, session_key, transfer_call, transfer_params,
 };
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
@@ -116,6 +119,49 @@ async fn a_restart_submits_the_calls_acknowledged_before_it() -> eyre::Result<()
     let status = third.final_status(&id).await?;
     assert_eq!(status["status"], 200, "{status}");
     assert_eq!(third.token_balance(RECIPIENT).await?, U256::from(40));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_sent_while_the_node_is_down_stay_pending_then_complete() -> eyre::Result<()> {
+    let mut node = PersistentAnvil::start();
+    deploy_leash(node.instance()).await?;
+    let harness = serve(node.instance(), Submitter::Key(dev_key(BUNDLER_KEY)?)).await?;
+    let (_, status) = harness.owner_calls(json!([]), Signing::Raw).await?;
+    assert_eq!(status["status"], 200, "delegation: {status}");
+    let prepared = harness
+        .result(
+            "wallet_prepareCalls",
+            json!([{ "calls": [transfer_call(RECIPIENT, 3)], "from": OWNER, "chainId": "0x7a69" }]),
+        )
+        .await?;
+    let signature = cast_sign(
+        &owner_key(),
+        &prepared["signatureRequest"]["data"]["raw"],
+        true,
+    )?;
+
+    node.stop();
+    // The owner's signed call needs nothing of the node to be acknowledged.
+    let sent = harness
+        .result(
+            "wallet_sendPreparedCalls",
+            send_params(&prepared, &signature),
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let waiting = harness
+        .result("wallet_getCallsStatus", json!([sent["id"]]))
+        .await?;
+    assert_eq!(
+        waiting["status"], 100,
+        "pending while the node is down: {waiting}"
+    );
+
+    node.resume();
+    let status = harness.final_status(&sent["id"]).await?;
+    assert_eq!(status["status"], 200, "{status}");
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(3));
     Ok(())
 }
 

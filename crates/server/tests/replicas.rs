@@ -135,3 +135,55 @@ async fn a_replica_takes_over_the_calls_of_one_that_stopped() -> eyre::Result<()
     assert_eq!(survivor.token_balance(RECIPIENT).await?, U256::from(30));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_restarting_under_load_loses_no_call_and_runs_none_twice() -> eyre::Result<()> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let postgres = Postgres::start();
+    let url = postgres.database("leash");
+    let server = replica(&anvil, &url, ("only", 5), true).await?;
+    let (_, status) = server.owner_calls(json!([]), Signing::Raw).await?;
+    eyre::ensure!(status["status"] == 200, "delegation: {status}");
+
+    // Sessions first (each its own nonce lane), then their calls sent at once, and the database
+    // halted while they are submitted: their statuses cannot be written.
+    let mut signed = Vec::new();
+    for _ in 0..4 {
+        let (key, key_hex) = session_key();
+        let (_, permissions) = server.signed_session(key.address(), 100).await?;
+        let prepared = server
+            .result(
+                "wallet_prepareCalls",
+                transfer_params(&permissions, RECIPIENT, 5),
+            )
+            .await?;
+        let signature = cast_sign(&key_hex, &prepared["signatureRequest"]["data"]["raw"], true)?;
+        signed.push(send_params(&prepared, &signature));
+    }
+    let mut ids = Vec::new();
+    for request in &signed {
+        ids.push(
+            server
+                .result("wallet_sendPreparedCalls", request.clone())
+                .await?["id"]
+                .clone(),
+        );
+    }
+    postgres.halt();
+    // While it is down, requests that need it fail (and clients retry): nothing is acknowledged.
+    let refused = server
+        .call("wallet_getCallsStatus", json!([ids[0]]))
+        .await?;
+    assert_eq!(refused["error"]["code"], -32603, "{refused}");
+    tokio::time::sleep(LEASE * 2).await;
+    postgres.resume();
+
+    // Back up, the server takes its lapsed calls again, finds them included, and records it.
+    for id in &ids {
+        let status = server.final_status(id).await?;
+        assert_eq!(status["status"], 200, "{status}");
+    }
+    assert_eq!(server.token_balance(RECIPIENT).await?, U256::from(20));
+    Ok(())
+}

@@ -206,15 +206,19 @@ async fn an_operation_rejected_in_a_bundle_fails_alone() -> eyre::Result<()> {
     let second = serve(dir.path(), false).await?;
     let (session_a, key_a) = signed_session(&second).await?;
     let (session_b, key_b) = signed_session(&second).await?;
-    let mut acknowledged = Vec::new();
-    // Nothing is submitted, so the second call of session a is prepared on the same nonce.
+    // Both calls of session a are prepared before either is sent: they share a nonce.
+    let mut requests = Vec::new();
     for (permissions, key, amount) in [
         (&session_a, &key_a, 4),
         (&session_a, &key_a, 5),
         (&session_b, &key_b, 6),
     ] {
-        let (_, id) = send_transfer(&second, permissions, (key, Signing::Raw), amount).await?;
-        acknowledged.push(id);
+        requests.push(signed_transfer(&second, permissions, (key, Signing::Raw), amount).await?);
+    }
+    let mut acknowledged = Vec::new();
+    for request in requests {
+        let sent = second.result("wallet_sendPreparedCalls", request).await?;
+        acknowledged.push(sent["id"].clone());
     }
     drop(second);
 
