@@ -43,6 +43,15 @@ interface ISessionKeyValidator {
     /// @notice The UserOperation's maximum cost exceeds what is left of the session's `GasLimit`.
     error GasLimitExceeded(bytes32 sessionId, uint256 requested, uint256 remaining);
 
+    /// @notice The UserOperation names `paymaster` (the first 20 bytes of `paymasterAndData`; zero when
+    ///         shorter), which the session's grant does not name. `selfPaidAllowed` tells whether the
+    ///         session could pay for itself instead (it holds a `GasLimit`).
+    error PaymasterNotAllowed(bytes32 sessionId, address paymaster, bool selfPaidAllowed);
+
+    /// @notice The account would pay for the UserOperation (no paymaster) but the session holds no
+    ///         `GasLimit`: a scoped session's own gas is always bounded. `maxCost` is what it asked for.
+    error SelfPaidGasNotAllowed(bytes32 sessionId, uint256 maxCost);
+
     /// @notice The signature claims root, but the session does not hold `Root`.
     error NotRootSession(bytes32 sessionId);
 

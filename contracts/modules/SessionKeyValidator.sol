@@ -64,6 +64,10 @@ import {
 ///   even if its execution later reverts. This is conservative and keeps accounting atomic with the
 ///   checks.
 /// - Execution is only `execute` with single or batch call types: no delegatecall, no try mode.
+/// - Gas is bounded for every scoped session: a UserOperation names a paymaster the grant names, or
+///   the account pays and the session's `GasLimit` is charged the maximum cost. Root sessions keep
+///   "any call": any paymaster, or the account without a bound. What a named paymaster charges (an
+///   ERC-20 paymaster's tokens, in its `postOp`) is outside every limit (docs/permissions.md).
 contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 {
     uint256 internal constant SIG_VALIDATION_FAILED = 1;
 
@@ -160,7 +164,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
         if (lane != uint256(use.key.sessionId) >> 224) revert WrongNonceLane(use.key.sessionId, lane);
         _checkCalls(use, userOp.callData);
-        if (use.scope & ScopeLib.FLAG_GAS_LIMIT != 0 && userOp.paymasterAndData.length == 0) _spendGas(use, userOp);
+        _checkPayer(use, userOp);
         // A failed signature keeps the window (ERC-4337 allows it) so that both outcomes cost the same.
         return ScopeLib.validationData(use.scope) | _flag(use.signatureFailed);
     }
@@ -270,7 +274,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     ///      operation about 60 gas.
     function _checkOperation(Use memory use, PackedUserOperation calldata userOp) internal returns (uint256) {
         _checkCalls(use, userOp.callData);
-        if (use.scope & ScopeLib.FLAG_GAS_LIMIT != 0 && userOp.paymasterAndData.length == 0) _spendGas(use, userOp);
+        _checkPayer(use, userOp);
         return ScopeLib.validationData(use.scope);
     }
 
@@ -376,13 +380,40 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         emit SessionSpent(use.key.sessionId, address(0), value);
     }
 
-    /// @dev Spends the UserOperation's maximum cost, the prefund the EntryPoint may take without a
-    ///      paymaster: `(verificationGasLimit + callGasLimit + preVerificationGas) * maxFeePerGas`.
-    function _spendGas(Use memory use, PackedUserOperation calldata userOp) internal {
+    /// @dev Who pays for the operation. Root keeps its meaning: any payer, no bound. Any other session
+    ///      names its paymasters in its grant (none means none), and pays for itself only within its
+    ///      `GasLimit`: otherwise a key that bundles its own operation could take the account's ETH
+    ///      as fees. A session always holds a scope here, so no `_authenticate` is needed first.
+    function _checkPayer(Use memory use, PackedUserOperation calldata userOp) internal {
+        if (use.root) return;
+        bytes calldata paymasterAndData = userOp.paymasterAndData;
+        bool selfPaidAllowed = use.scope & ScopeLib.FLAG_GAS_LIMIT != 0;
+        if (paymasterAndData.length == 0) {
+            if (!selfPaidAllowed) revert SelfPaidGasNotAllowed(use.key.sessionId, _maxCost(userOp));
+            _spendGas(use, userOp);
+            return;
+        }
+        address paymaster;
+        assembly ("memory-safe") {
+            // Shorter than an address names no one (the EntryPoint rejects it anyway, AA93).
+            paymaster := mul(gt(paymasterAndData.length, 19), shr(96, calldataload(paymasterAndData.offset)))
+        }
+        if (!_has(use, ScopeLib.tag(PermissionType.Paymaster, 0, paymaster))) {
+            revert PaymasterNotAllowed(use.key.sessionId, paymaster, selfPaidAllowed);
+        }
+    }
+
+    /// @dev The prefund the EntryPoint may take from the account without a paymaster:
+    ///      `(verificationGasLimit + callGasLimit + preVerificationGas) * maxFeePerGas`.
+    function _maxCost(PackedUserOperation calldata userOp) internal pure returns (uint256) {
         uint256 gasLimits = uint256(userOp.accountGasLimits);
         uint256 maxFeePerGas = uint256(userOp.gasFees) & type(uint128).max;
-        uint256 maxCost =
-            ((gasLimits >> 128) + (gasLimits & type(uint128).max) + userOp.preVerificationGas) * maxFeePerGas;
+        return ((gasLimits >> 128) + (gasLimits & type(uint128).max) + userOp.preVerificationGas) * maxFeePerGas;
+    }
+
+    /// @dev Spends the UserOperation's maximum cost from the session's `GasLimit`.
+    function _spendGas(Use memory use, PackedUserOperation calldata userOp) internal {
+        uint256 maxCost = _maxCost(userOp);
         bytes32 slot = ScopeLib.slot(use.key, ScopeLib.tag(PermissionType.GasLimit, 0, address(0)));
         uint256 scope = ScopeLib.load(slot);
         uint256 left = ScopeLib.remaining(scope);
@@ -522,7 +553,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             kind := calldataload(p)
             // Offsets and lengths are capped at 2**32 so the sums below cannot overflow.
             bad := or(or(gt(headOffset, 0xffffffff), gt(functionsOffset, 0xffffffff)), gt(count, 0xffffffff))
-            bad := or(bad, or(gt(kind, 7), gt(add(p, 0x80), calldatasize())))
+            bad := or(bad, or(gt(kind, 8), gt(add(p, 0x80), calldatasize())))
             bad := or(bad, gt(add(add(list, 0x20), shl(5, and(count, 0xffffffff))), calldatasize()))
             target := shr(96, shl(96, calldataload(add(p, 0x20))))
             amount := calldataload(add(p, 0x40))
@@ -546,12 +577,15 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             return noTarget && amount <= MAX_ALLOWANCE && noFunctions;
         }
         if (kind == PermissionType.Erc20TokenTransfer) return validTarget && amount <= MAX_ALLOWANCE && noFunctions;
-        if (kind == PermissionType.ContractAccess) return validTarget && amount == 0 && noFunctions;
+        if (kind == PermissionType.ContractAccess || kind == PermissionType.Paymaster) {
+            return validTarget && amount == 0 && noFunctions;
+        }
         if (kind == PermissionType.FunctionsOnContract) return validTarget && amount == 0 && !noFunctions;
         return noTarget && amount == 0 && !noFunctions;
     }
 
-    /// @dev Root, a limit or a contract: one scope. Limits carry their amount and may not repeat.
+    /// @dev Root, a limit, a contract or a paymaster: one scope. Limits carry their amount and may not
+    ///      repeat.
     function _applyScope(
         ScopeLib.Key memory key,
         PermissionType kind,

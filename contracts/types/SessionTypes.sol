@@ -6,8 +6,8 @@ pragma solidity ^0.8.28;
 // runs alloy's `sol!` over it directly. Encodings, signature layouts and the session id formula are
 // specified in docs/permissions.md.
 
-/// @notice The eight permission types of the hosted Wallet API, in this order. The EIP-712 and ABI
-///         encodings carry the type as its `uint8` index.
+/// @notice The eight permission types of the hosted Wallet API, in this order, then leash's own. The
+///         EIP-712 and ABI encodings carry the type as its `uint8` index.
 enum PermissionType {
     Root, // "root": any call except the forbidden ones; must be the only permission.
     NativeTokenTransfer, // "native-token-transfer": `amount` = cumulative native value allowance.
@@ -16,7 +16,8 @@ enum PermissionType {
     ContractAccess, // "contract-access": `target` = contract, any function.
     AccountFunctions, // "account-functions": `functions` = selectors callable on the account itself.
     FunctionsOnAllContracts, // "functions-on-all-contracts": `functions` callable on any contract.
-    FunctionsOnContract // "functions-on-contract": `functions` callable on `target`.
+    FunctionsOnContract, // "functions-on-contract": `functions` callable on `target`.
+    Paymaster // "paymaster" (leash): `target` = a paymaster the session's UserOperations may name.
 }
 
 /// @notice Lifecycle of a grant on one account. An `Enabled` session enabled before the account's

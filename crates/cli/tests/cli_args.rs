@@ -254,6 +254,10 @@ fn demo_tells_the_whole_story() {
     );
     assert!(stdout.contains("AA24 signature error"), "{stdout}");
     assert!(stdout.contains("The recipient holds 60 tokens"), "{stdout}");
+    assert!(
+        stdout.contains("gas-limit: 0.010000000000000000 ETH (added by default"),
+        "the grant shows its default gas bound: {stdout}"
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! The eight session permission types, in the hosted Wallet API's JSON shape, and their on-chain
-//! encoding as `SessionKeyValidator` verifies it.
+//! The eight session permission types of the hosted Wallet API, in its JSON shape, leash's own
+//! `paymaster`, and their on-chain encoding as `SessionKeyValidator` verifies it.
 
 use alloy_primitives::{Address, Selector, U256, fixed_bytes};
 use leash_bindings::{Permission as SolPermission, PermissionType};
@@ -80,6 +80,12 @@ pub enum Permission {
         /// The selectors.
         functions: Vec<Selector>,
     },
+    /// A paymaster the session's UserOperations may name (leash's own type; the Wallet API has
+    /// none). A grant names its paymasters: none means none.
+    Paymaster {
+        /// The paymaster.
+        address: Address,
+    },
 }
 
 impl Permission {
@@ -94,6 +100,7 @@ impl Permission {
             Self::AccountFunctions { .. } => "account-functions",
             Self::FunctionsOnAllContracts { .. } => "functions-on-all-contracts",
             Self::FunctionsOnContract { .. } => "functions-on-contract",
+            Self::Paymaster { .. } => "paymaster",
         }
     }
 
@@ -140,6 +147,9 @@ impl Permission {
                 U256::ZERO,
                 functions.clone(),
             ),
+            Self::Paymaster { address } => {
+                (PermissionType::Paymaster, *address, U256::ZERO, Vec::new())
+            }
         };
         SolPermission {
             permissionType: permission_type,
@@ -170,6 +180,7 @@ impl Permission {
             PermissionType::AccountFunctions => Self::AccountFunctions { functions },
             PermissionType::FunctionsOnAllContracts => Self::FunctionsOnAllContracts { functions },
             PermissionType::FunctionsOnContract => Self::FunctionsOnContract { address, functions },
+            PermissionType::Paymaster => Self::Paymaster { address },
             PermissionType::__Invalid => return None,
         })
     }
@@ -207,6 +218,7 @@ mod tests {
                 address: token,
                 functions,
             },
+            Permission::Paymaster { address: token },
         ]
     }
 

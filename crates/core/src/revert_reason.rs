@@ -118,6 +118,22 @@ fn explain_validator_error(
             "session {}: gas-limit exceeded: this operation may cost up to {} wei, remaining {} wei",
             e.sessionId, e.requested, e.remaining
         ),
+        E::SelfPaidGasNotAllowed(e) => write!(
+            f,
+            "session {}: the account would pay this operation's gas (up to {} wei) but the session has no gas-limit; a scoped session pays its own gas only within a gas-limit, or through a paymaster its grant names",
+            e.sessionId, e.maxCost
+        ),
+        E::PaymasterNotAllowed(e) => write!(
+            f,
+            "session {}: paymaster {} is not one the grant names (a session uses only its own paymasters); {}",
+            e.sessionId,
+            e.paymaster,
+            if e.selfPaidAllowed {
+                "without a paymaster the account pays, within the session's gas-limit"
+            } else {
+                "the session has no gas-limit either, so only a named paymaster can pay"
+            }
+        ),
         E::NotRootSession(e) => write!(
             f,
             "session {}: signed as root but the session is not root",

@@ -113,6 +113,20 @@ contract SessionGasTest is SessionTestBase {
         _measure(_useOp(sessionId, _transfer(alice, AMOUNT)), "session_erc20_transfer");
     }
 
+    /// @dev Paid by a paymaster the grant names (sponsored only: no `GasLimit` to charge).
+    function test_gas_session_erc20_transfer_sponsored() public {
+        bytes32 sessionId = _enable(
+            _grantAsIs(
+                _list(
+                    _functionsOn(address(token), bytes4(0xa9059cbb)),
+                    _erc20(address(token), ALLOWANCE),
+                    _paymaster(address(sponsor))
+                )
+            )
+        );
+        _measure(_sponsored(sessionId, _transfer(alice, AMOUNT), address(sponsor)), "session_erc20_transfer_sponsored");
+    }
+
     function test_gas_session_batch3() public {
         bytes32 sessionId = _enable(_grantWithLimits());
         _measure(_useOp(sessionId, _batchCallData()), "session_batch3");

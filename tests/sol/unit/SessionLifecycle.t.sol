@@ -34,8 +34,8 @@ contract SessionLifecycleTest is SessionTestBase {
 
     function test_sessionIdIsTheEip712DigestOfTheGrant() public view {
         SessionGrant memory grant = _grantWithLimits();
-        bytes32[] memory permissionHashes = new bytes32[](3);
-        for (uint256 i; i < 3; ++i) {
+        bytes32[] memory permissionHashes = new bytes32[](grant.permissions.length);
+        for (uint256 i; i < permissionHashes.length; ++i) {
             permissionHashes[i] = keccak256(
                 abi.encode(
                     PERMISSION_TYPEHASH,
@@ -115,7 +115,15 @@ contract SessionLifecycleTest is SessionTestBase {
 
     /// @dev Both paths must write the very same validator storage: compare every written slot.
     function test_ownerAndLazyEnableEndInIdenticalState() public {
-        SessionGrant memory grant = _grantWithLimits();
+        // Sponsored, so that the lazy operation charges no `GasLimit`.
+        SessionGrant memory grant = _grant(
+            _list(
+                _erc20(address(token), ALLOWANCE),
+                _native(ALLOWANCE),
+                _functionsOn(address(target), Target.ping.selector),
+                _paymaster(address(sponsor))
+            )
+        );
         uint256 snapshot = vm.snapshotState();
         vm.record();
         _enable(grant);
@@ -127,7 +135,7 @@ contract SessionLifecycleTest is SessionTestBase {
         vm.revertToState(snapshot);
 
         // The lazy operation pings, which spends nothing, so the enable is all it writes.
-        PackedUserOperation memory userOp = _enableOp(grant, _ping());
+        PackedUserOperation memory userOp = _enableOp(grant, _ping(), address(sponsor));
         vm.record();
         handleOp(userOp);
         (, bytes32[] memory lazyWritten) = vm.accesses(address(validator));
