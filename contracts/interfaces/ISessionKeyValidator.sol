@@ -80,6 +80,10 @@ interface ISessionKeyValidator {
     ///         account or the validator, names a forbidden account selector, or exceeds 2**128-1.
     error InvalidPermission(bytes32 sessionId, uint256 index);
 
+    /// @notice Permission `index` carries rule data (`rules`), which this validator does not enforce
+    ///         yet: a grant whose rules would be ignored is refused, never enabled without them.
+    error UnsupportedRules(bytes32 sessionId, uint256 index);
+
     /// @notice Permission `index` repeats a limit (native, gas, or the same token) of the grant.
     error DuplicatePermission(bytes32 sessionId, uint256 index);
 

@@ -28,6 +28,7 @@ import {
     PermissionType,
     SessionGrant,
     SessionStatus,
+    GRANT_DOMAIN_VERSION,
     SIG_MODE_ENABLE,
     SIG_MODE_USE_ROOT
 } from "../types/SessionTypes.sol";
@@ -137,7 +138,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             // Root can only be the only permission. (A grant revoked before use may have none.)
             Permission[] calldata permissions = grant.permissions;
             if (permissions.length != 0) {
-                (PermissionType first,,,) = _permissionAt(permissions, 0);
+                (PermissionType first,,,,) = _permissionAt(permissions, 0);
                 use.root = first == PermissionType.Root;
             }
         } else if (mode <= SIG_MODE_USE_ROOT && signature.length == 98) {
@@ -509,7 +510,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         if (permissions.length == 0) revert NoPermissions(sessionId);
         uint256 flags;
         for (uint256 i; i < permissions.length; ++i) {
-            (PermissionType kind,,,) = _permissionAt(permissions, i);
+            (PermissionType kind,,,,) = _permissionAt(permissions, i);
             if (kind == PermissionType.GasLimit) flags = ScopeLib.FLAG_GAS_LIMIT;
         }
         _applyPermissions(key, permissions, ScopeLib.pack(validAfter, validUntil, flags));
@@ -522,9 +523,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     ///      way; a grant that was enabled passes again.
     function _applyPermissions(ScopeLib.Key memory key, Permission[] calldata permissions, uint256 base) internal {
         for (uint256 i; i < permissions.length; ++i) {
-            (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions) =
+            (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions, uint256 rulesLength) =
                 _permissionAt(permissions, i);
             if (kind == PermissionType.Root && permissions.length != 1) revert RootNotExclusive(key.sessionId);
+            if (rulesLength != 0) revert UnsupportedRules(key.sessionId, i);
             if (!_isWellFormed(kind, target, amount, functions.length, key.account)) {
                 revert InvalidPermission(key.sessionId, i);
             }
@@ -533,15 +535,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
     }
 
-    /// @dev Permission `i`'s fields, each read from calldata once. Reverts, as Solidity's calldata
-    ///      accessors would, when the permission or its function list reaches outside the calldata
+    /// @dev Permission `i`'s fields, each read from calldata once, and the length of its rule data.
+    ///      Reverts, as Solidity's calldata accessors would, when the permission, its function list or
+    ///      its rules reach outside the calldata
     ///      or its type is not a `PermissionType`. The target is cleaned to 160 bits, as `GrantLib.hash`
     ///      hashes it, so the rule enabled is the rule signed. Solidity's accessors cost about 3,000
     ///      gas more per enabled grant.
     function _permissionAt(Permission[] calldata permissions, uint256 i)
         internal
         pure
-        returns (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions)
+        returns (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions, uint256 rulesLength)
     {
         bool bad;
         assembly ("memory-safe") {
@@ -550,11 +553,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             let functionsOffset := calldataload(add(p, 0x60))
             let list := add(p, and(functionsOffset, 0xffffffff))
             let count := calldataload(list)
+            let rulesOffset := calldataload(add(p, 0x80))
+            let rules := add(p, and(rulesOffset, 0xffffffff))
+            rulesLength := calldataload(rules)
             kind := calldataload(p)
             // Offsets and lengths are capped at 2**32 so the sums below cannot overflow.
             bad := or(or(gt(headOffset, 0xffffffff), gt(functionsOffset, 0xffffffff)), gt(count, 0xffffffff))
-            bad := or(bad, or(gt(kind, 8), gt(add(p, 0x80), calldatasize())))
+            bad := or(bad, or(gt(rulesOffset, 0xffffffff), gt(rulesLength, 0xffffffff)))
+            bad := or(bad, or(gt(kind, 8), gt(add(p, 0xa0), calldatasize())))
             bad := or(bad, gt(add(add(list, 0x20), shl(5, and(count, 0xffffffff))), calldatasize()))
+            bad := or(bad, gt(add(add(rules, 0x20), and(rulesLength, 0xffffffff)), calldatasize()))
             target := shr(96, shl(96, calldataload(add(p, 0x20))))
             amount := calldataload(add(p, 0x40))
             functions.offset := add(list, 0x20)
@@ -699,6 +707,6 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     function _domainNameAndVersion() internal pure override returns (string memory, string memory) {
-        return ("LeashSessionKeyValidator", "1");
+        return ("LeashSessionKeyValidator", GRANT_DOMAIN_VERSION);
     }
 }

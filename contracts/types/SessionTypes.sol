@@ -28,16 +28,21 @@ enum SessionStatus {
     Revoked
 }
 
-/// @notice One permission. A field a type does not use must be zero (or empty).
+/// @notice One permission. A field a type does not use must be zero (or empty). `rules` carries
+///         the rule data of programmable permissions (argument rules, periods, usage limits,
+///         policy contracts; encoding in docs/permissions.md), so they arrive without another type
+///         hash change; this validator accepts only empty `rules` (`UnsupportedRules` otherwise).
 struct Permission {
     PermissionType permissionType;
     address target;
     uint256 amount;
     bytes4[] functions;
+    bytes rules;
 }
 
-/// @notice What the owner signs (EIP-712, domain: name "LeashSessionKeyValidator", version "1",
-///         chain id, verifyingContract = the validator).
+/// @notice What the owner signs (EIP-712, domain: name "LeashSessionKeyValidator", version "2",
+///         chain id, verifyingContract = the validator). Version "1" was the shape without
+///         `Permission.rules`.
 struct SessionGrant {
     address account;
     address sessionKey;
@@ -49,10 +54,13 @@ struct SessionGrant {
 
 /// @dev EIP-712 type hashes.
 bytes32 constant PERMISSION_TYPEHASH =
-    keccak256("Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions)");
+    keccak256("Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions,bytes rules)");
 bytes32 constant SESSION_GRANT_TYPEHASH = keccak256(
-    "SessionGrant(address account,address sessionKey,uint48 validAfter,uint48 validUntil,uint256 salt,Permission[] permissions)Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions)"
+    "SessionGrant(address account,address sessionKey,uint48 validAfter,uint48 validUntil,uint256 salt,Permission[] permissions)Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions,bytes rules)"
 );
+
+/// @dev The EIP-712 domain version of the grant shape above.
+string constant GRANT_DOMAIN_VERSION = "2";
 
 /// @dev First byte of a UserOperation signature for the validator.
 uint8 constant SIG_MODE_USE = 0x00; // 0x00 ‖ sessionId ‖ ecdsa(userOpHash) by the session key.

@@ -1,7 +1,7 @@
 //! The eight session permission types of the hosted Wallet API, in its JSON shape, leash's own
 //! `paymaster`, and their on-chain encoding as `SessionKeyValidator` verifies it.
 
-use alloy_primitives::{Address, Selector, U256, fixed_bytes};
+use alloy_primitives::{Address, Bytes, Selector, U256, fixed_bytes};
 use leash_bindings::{Permission as SolPermission, PermissionType};
 use serde::{Deserialize, Serialize};
 
@@ -156,17 +156,23 @@ impl Permission {
             target,
             amount,
             functions,
+            rules: Bytes::new(),
         }
     }
 
-    /// Reads an on-chain permission back, or `None` when its type index is out of range.
+    /// Reads an on-chain permission back, or `None` when its type index is out of range or it
+    /// carries rule data, which these types cannot express yet.
     pub fn from_sol(permission: &SolPermission) -> Option<Self> {
         let SolPermission {
             permissionType,
             target,
             amount,
             functions,
+            rules,
         } = permission;
+        if !rules.is_empty() {
+            return None;
+        }
         let (address, amount, functions) = (*target, *amount, functions.clone());
         Some(match permissionType {
             PermissionType::Root => Self::Root,
@@ -258,5 +264,12 @@ mod tests {
         for permission in every_type() {
             assert_eq!(Permission::from_sol(&permission.to_sol()), Some(permission));
         }
+    }
+
+    #[test]
+    fn rule_data_is_not_read_back_as_a_plain_permission() {
+        let mut sol = Permission::Root.to_sol();
+        sol.rules = Bytes::from_static(&[1]);
+        assert_eq!(Permission::from_sol(&sol), None);
     }
 }

@@ -192,6 +192,11 @@ fn explain_validator_error(
             "session {}: permission {} is malformed (a field its type does not use, a missing one, the account or the validator as target, a forbidden account selector, or an amount above 2^128-1)",
             e.sessionId, e.index
         ),
+        E::UnsupportedRules(e) => write!(
+            f,
+            "session {}: permission {} carries rule data, which this validator does not enforce yet; the grant is refused rather than enabled without its rules",
+            e.sessionId, e.index
+        ),
         E::DuplicatePermission(e) => write!(
             f,
             "session {}: permission {} repeats a limit of the grant",

@@ -62,7 +62,7 @@ abstract contract SessionTestBase is AccountTestBase {
         pure
         returns (Permission memory)
     {
-        return Permission(kind, to, amount, functions);
+        return Permission(kind, to, amount, functions, "");
     }
 
     function _root() internal pure returns (Permission memory) {

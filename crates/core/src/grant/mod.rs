@@ -9,7 +9,7 @@ mod error;
 mod warnings;
 
 pub use builder::SessionGrantBuilder;
-pub use domain::GrantDomain;
+pub use domain::{GRANT_DOMAIN_VERSION, GrantDomain};
 pub use error::GrantError;
 pub use warnings::{GrantWarning, PERMIT2, PERMIT2_SPEND_SELECTORS, grant_warnings};
 
