@@ -52,6 +52,19 @@ interface ISessionKeyValidator {
     ///         `GasLimit`: a scoped session's own gas is always bounded. `maxCost` is what it asked for.
     error SelfPaidGasNotAllowed(bytes32 sessionId, uint256 maxCost);
 
+    /// @notice The call to `target` (`selector`) could move an asset the session limits by a path the
+    ///         selector meter does not see (an earlier approval, Permit2, a forwarder, a callback):
+    ///         the operation must take the balance-checked form (`executeUserOp`, docs/permissions.md).
+    error OutflowCheckRequired(bytes32 sessionId, address target, bytes4 selector);
+
+    /// @notice A balance-checked operation must list every token the session limits, each once, in
+    ///         ascending order: it lists `declared`, the session limits `limited`.
+    error InvalidOutflowTokens(bytes32 sessionId, uint256 declared, uint256 limited);
+
+    /// @notice Execution moved `outflow` of `asset` (zero: native) out of the account, more than the
+    ///         `remaining` allowance: the operation's calls are undone.
+    error OutflowExceeded(bytes32 sessionId, address asset, uint256 outflow, uint256 remaining);
+
     /// @notice The signature claims root, but the session does not hold `Root`.
     error NotRootSession(bytes32 sessionId);
 
@@ -124,6 +137,12 @@ interface ISessionKeyValidator {
 
     /// @notice Revokes `grant`, enabled or not yet used. Callable by the account or the session key.
     function revokeSession(SessionGrant calldata grant) external;
+
+    /// @notice Charges what a balance-checked operation's calls moved out of the calling account:
+    ///         `outflows[i]` of `assets[i]` (zero: native), measured by the account around the calls.
+    ///         Called by the account in its execution phase (`LeashAccount.executeUserOp`), for the
+    ///         operation `userOpHash` that validation prepared; a no-op for any other.
+    function settleOutflow(bytes32 userOpHash, address[] calldata assets, uint256[] calldata outflows) external;
 
     /// @notice Revokes every session of the calling account by bumping its epoch.
     function revokeAllSessions() external;

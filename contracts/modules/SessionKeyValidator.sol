@@ -24,6 +24,8 @@ import {
     ERC20_TRANSFER,
     ERC20_TRANSFER_FROM,
     MAX_ALLOWANCE,
+    PERMIT2,
+    PERMIT2_APPROVE,
     Permission,
     PermissionType,
     SessionGrant,
@@ -61,9 +63,12 @@ import {
 /// - The key signs the UserOperation hash, which covers the nonce; the nonce lane (the low 32 bits
 ///   of the nonce key) must be the session id's first four bytes, so a relayer cannot move a
 ///   signature to another session of the same key.
-/// - Limits are accounted during validation: a UserOperation that validates has spent its amounts,
-///   even if its execution later reverts. This is conservative and keeps accounting atomic with the
-///   checks.
+/// - Limits are accounted during validation for the direct calls (ERC-20 spends on the token, plain
+///   value transfers): a UserOperation that validates has spent those amounts, even if its execution
+///   later reverts. Any other call, when the session limits an asset, needs the balance-checked form:
+///   the account measures its balances around the calls (`LeashAccount.executeUserOp`) and
+///   `settleOutflow` charges the decrease, so outflow is metered by what actually left, by any
+///   path; a reverted execution charges nothing there. See `_checkOutflow`.
 /// - Execution is only `execute` with single or batch call types: no delegatecall, no try mode.
 /// - Gas is bounded for every scoped session: a UserOperation names a paymaster the grant names, or
 ///   the account pays and the session's `GasLimit` is charged the maximum cost. Root sessions keep
@@ -103,6 +108,13 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 scope;
         // The lazy form's signatures did not verify: every check still runs, then the signature fails.
         bool signatureFailed;
+        // The operation takes the balance-checked form (`executeUserOp`): see `_checkOutflow`.
+        bool checked;
+        // A call the selector meter does not cover was found, that puts an asset the session limits
+        // at risk; the first such call, for the error.
+        bool unmetered;
+        address unmeteredTarget;
+        bytes4 unmeteredSelector;
     }
 
     // ---------------------------------------------------------------- ERC-7579
@@ -118,7 +130,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         // Not installed: the account has no live session (see `onInstall`).
         if (accountWord & _INSTALLED == 0 || signature.length == 0) return SIG_VALIDATION_FAILED;
         uint256 epoch = accountWord >> 1;
-        Use memory use = Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0, false);
+        Use memory use = Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0, false, false, false, address(0), 0);
         uint256 mode = _byteAt(signature, 0);
         if (mode == SIG_MODE_ENABLE) {
             (bool ok, SessionGrant calldata grant, bytes calldata ownerSignature, bytes calldata keySignature) =
@@ -229,6 +241,36 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     /// @inheritdoc ISessionKeyValidator
+    /// @dev Reads what `_checkOutflow` left for this operation and clears it, so it is charged once.
+    ///      A token scope that is gone (the session was revoked after validation) stops the outflow.
+    function settleOutflow(bytes32 userOpHash, address[] calldata assets, uint256[] calldata outflows) external {
+        bytes32 slot = _outflowSlot(msg.sender, userOpHash);
+        bytes32 sessionId;
+        uint256 keyEpoch;
+        assembly ("memory-safe") {
+            sessionId := tload(slot)
+            keyEpoch := tload(add(slot, 1))
+            tstore(slot, 0)
+            tstore(add(slot, 1), 0)
+        }
+        if (sessionId == 0) return;
+        ScopeLib.Key memory key = ScopeLib.Key(msg.sender, sessionId, keyEpoch, 0);
+        for (uint256 i; i < assets.length; ++i) {
+            uint256 outflow = outflows[i];
+            if (outflow == 0) continue;
+            address asset = assets[i];
+            PermissionType kind =
+                asset == address(0) ? PermissionType.NativeTokenTransfer : PermissionType.Erc20TokenTransfer;
+            bytes32 scopeSlot = ScopeLib.slot(key, ScopeLib.tag(kind, 0, asset));
+            uint256 scope = ScopeLib.load(scopeSlot);
+            uint256 left = ScopeLib.remaining(scope);
+            if (scope == 0 || outflow > left) revert OutflowExceeded(sessionId, asset, outflow, left);
+            ScopeLib.store(scopeSlot, ScopeLib.spend(scope, outflow));
+            emit SessionSpent(sessionId, asset, outflow);
+        }
+    }
+
+    /// @inheritdoc ISessionKeyValidator
     function revokeAllSessions() external {
         _revokeAll(msg.sender, _accounts[msg.sender] & _INSTALLED);
     }
@@ -280,12 +322,19 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     function _checkCalls(Use memory use, bytes calldata callData) internal {
+        bytes calldata executeCall = callData;
         bytes4 selector = _selectorOf(callData);
+        // The balance-checked form wraps the same `execute` call in `executeUserOp`.
+        if (selector == ACCOUNT_EXECUTE_USER_OP) {
+            use.checked = true;
+            executeCall = callData[4:];
+            selector = _selectorOf(executeCall);
+        }
         if (selector != ACCOUNT_EXECUTE) {
             _authenticate(use);
             revert NotAnExecuteCall(use.key.sessionId, selector);
         }
-        (bytes32 mode, bytes calldata executionCalldata) = ExecutionLib.decodeExecuteCall(callData);
+        (bytes32 mode, bytes calldata executionCalldata) = ExecutionLib.decodeExecuteCall(executeCall);
         if (use.root && !_has(use, ScopeLib.tag(PermissionType.Root, 0, address(0)))) {
             _authenticate(use);
             revert NotRootSession(use.key.sessionId);
@@ -309,6 +358,55 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             _authenticate(use);
             revert CallNotAllowed(use.key.sessionId, address(0), bytes4(0));
         }
+        _checkOutflow(use, callData);
+    }
+
+    /// @dev Outflow by what actually left. A call of the direct kind (an ERC-20 spend on the token,
+    ///      a plain value transfer) is metered here by its argument. Any other call may move a limited
+    ///      asset by a path no selector shows (Permit2, an earlier approval, a forwarder, a callback),
+    ///      so when the session limits an asset, such an operation must take the balance-checked
+    ///      form: `LeashAccount.executeUserOp` measures the account's balance of every limited asset
+    ///      around the calls and charges the decrease (`settleOutflow`). The form lists the session's
+    ///      limited tokens, all of them, ascending; the count in the scope's flags proves the list
+    ///      complete without enumerating storage. Validation may not read token balances (foreign
+    ///      storage, ERC-7562), so it leaves the session and key for the execution phase in
+    ///      transient storage at a slot associated with the account.
+    function _checkOutflow(Use memory use, bytes calldata callData) internal {
+        if (!use.checked) {
+            if (use.unmetered) {
+                revert OutflowCheckRequired(use.key.sessionId, use.unmeteredTarget, use.unmeteredSelector);
+            }
+            return;
+        }
+        bytes calldata tokens = ExecutionLib.outflowTokens(callData);
+        uint256 declared = tokens.length / 20;
+        uint256 limited = (use.scope >> ScopeLib.TOKEN_COUNT_SHIFT) & ScopeLib.MAX_TOKEN_COUNT;
+        bool complete = declared == limited;
+        address previous;
+        for (uint256 i; complete && i < declared; ++i) {
+            address token = ExecutionLib.tokenAt(tokens, i);
+            complete = token > previous && _has(use, ScopeLib.tag(PermissionType.Erc20TokenTransfer, 0, token));
+            previous = token;
+        }
+        if (!complete) revert InvalidOutflowTokens(use.key.sessionId, declared, limited);
+        if (use.scope & ScopeLib.ASSET_LIMITS == 0) return;
+        bytes32 slot = _outflowSlot(use.key.account, _userOpHashArgument());
+        bytes32 sessionId = use.key.sessionId;
+        uint256 keyEpoch = use.key.keyEpoch;
+        assembly ("memory-safe") {
+            tstore(slot, sessionId)
+            tstore(add(slot, 1), keyEpoch)
+        }
+    }
+
+    /// @dev Records a call the selector meter does not cover, when it puts at risk (`atRisk`, flags of
+    ///      `ScopeLib`) an asset the session limits. Called after the call found its scope.
+    function _unmetered(Use memory use, address target, bytes4 selector, uint256 atRisk) internal pure {
+        if (!use.unmetered && use.scope & atRisk != 0) {
+            use.unmetered = true;
+            use.unmeteredTarget = target;
+            use.unmeteredSelector = selector;
+        }
     }
 
     function _checkCall(Use memory use, address target, uint256 value, bytes calldata data) internal {
@@ -325,8 +423,13 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 _authenticate(use);
                 revert CallNotAllowed(use.key.sessionId, target, selector);
             }
+            _unmetered(use, target, selector, ScopeLib.ASSET_LIMITS);
         } else if (hasSelector && _isErc20Spend(selector)) {
             _spendErc20(use, target, selector, data);
+        } else if (target == PERMIT2 && selector == PERMIT2_APPROVE) {
+            // Permit2's own allowance of a token moves no balance now but lets the spender pull it
+            // later, outside any operation: metered like the token's `approve`, for its first argument.
+            _spendErc20(use, _addressArgument(data), selector, data);
         } else if (data.length != 0 || value == 0) {
             // A plain value transfer needs no function permission; anything else needs one.
             if (
@@ -338,8 +441,14 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 _authenticate(use);
                 revert CallNotAllowed(use.key.sessionId, target, selector);
             }
+            _unmetered(use, target, selector, ScopeLib.ASSET_LIMITS);
         }
-        if (value != 0) _spendNative(use, target, value);
+        if (value != 0) {
+            _spendNative(use, target, value);
+            // The recipient's code may pull tokens through an earlier approval: metered as value
+            // only, a plain transfer is direct for a session that limits no token.
+            if (data.length == 0) _unmetered(use, target, selector, ScopeLib.TOKEN_LIMITS);
+        }
     }
 
     function _spendErc20(Use memory use, address token, bytes4 selector, bytes calldata data) internal {
@@ -353,15 +462,19 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 amount;
         bool malformed;
         assembly ("memory-safe") {
-            // transferFrom(from, to, amount) has the amount third; the others have it second.
-            let amountOffset := add(0x24, shl(5, eq(selector, ERC20_TRANSFER_FROM)))
+            // transferFrom(from, to, amount) and Permit2's approve(token, spender, amount, expiration)
+            // have the amount third; the others have it second.
+            let third := or(eq(selector, ERC20_TRANSFER_FROM), eq(selector, PERMIT2_APPROVE))
+            let amountOffset := add(0x24, shl(5, third))
             malformed := lt(data.length, add(amountOffset, 0x20))
             amount := calldataload(add(data.offset, amountOffset))
         }
         if (malformed) revert MalformedErc20Call(use.key.sessionId, token, selector);
         uint256 left = ScopeLib.remaining(scope);
         if (amount > left) revert Erc20AllowanceExceeded(use.key.sessionId, token, amount, left);
-        if (amount != 0) {
+        // In the balance-checked form a `transfer` is charged by the balance it lowers, not twice.
+        // Approvals and `transferFrom` stay charged here: their effect is not a balance change.
+        if (amount != 0 && !(use.checked && selector == ERC20_TRANSFER)) {
             ScopeLib.store(slot, ScopeLib.spend(scope, amount));
             emit SessionSpent(use.key.sessionId, token, amount);
         }
@@ -377,6 +490,8 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         _found(use, scope);
         uint256 left = ScopeLib.remaining(scope);
         if (value > left) revert NativeAllowanceExceeded(use.key.sessionId, target, value, left);
+        // In the balance-checked form, value is charged by the balance it lowers.
+        if (use.checked) return;
         ScopeLib.store(slot, ScopeLib.spend(scope, value));
         emit SessionSpent(use.key.sessionId, address(0), value);
     }
@@ -459,10 +574,35 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
     }
 
+    /// @dev The transient slot where validation leaves a balance-checked operation's session for its
+    ///      execution phase: `keccak256(account ‖ userOpHash)`, associated with the account (ERC-7562),
+    ///      one per operation, so several operations of a bundle never share one.
+    function _outflowSlot(address account, bytes32 userOpHash) internal pure returns (bytes32 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, userOpHash)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev The `userOpHash` `validateUserOp` was called with (its second argument).
+    function _userOpHashArgument() internal pure returns (bytes32 userOpHash) {
+        assembly ("memory-safe") {
+            userOpHash := calldataload(0x24)
+        }
+    }
+
     /// @dev The UserOperation `validateUserOp` was called with (its first argument).
     function _userOp() internal pure returns (PackedUserOperation calldata userOp) {
         assembly ("memory-safe") {
             userOp := add(0x04, calldataload(0x04))
+        }
+    }
+
+    /// @dev The first argument of the call `data` as an address, or zero when it is too short.
+    function _addressArgument(bytes calldata data) internal pure returns (address result) {
+        assembly ("memory-safe") {
+            result := mul(gt(data.length, 0x23), shr(96, shl(96, calldataload(add(data.offset, 4)))))
         }
     }
 
@@ -509,10 +649,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         Permission[] calldata permissions = grant.permissions;
         if (permissions.length == 0) revert NoPermissions(sessionId);
         uint256 flags;
+        uint256 tokens;
         for (uint256 i; i < permissions.length; ++i) {
             (PermissionType kind,,,,) = _permissionAt(permissions, i);
-            if (kind == PermissionType.GasLimit) flags = ScopeLib.FLAG_GAS_LIMIT;
+            if (kind == PermissionType.GasLimit) flags |= ScopeLib.FLAG_GAS_LIMIT;
+            if (kind == PermissionType.NativeTokenTransfer) flags |= ScopeLib.FLAG_NATIVE_LIMIT;
+            if (kind == PermissionType.Erc20TokenTransfer && ++tokens > ScopeLib.MAX_TOKEN_COUNT) {
+                revert InvalidPermission(sessionId, i);
+            }
         }
+        flags |= tokens << ScopeLib.TOKEN_COUNT_SHIFT;
         _applyPermissions(key, permissions, ScopeLib.pack(validAfter, validUntil, flags));
         _records[sessionId][account] = _record(key.keyEpoch, SessionStatus.Enabled);
         emit SessionEnabled(account, sessionId, grant.sessionKey, validAfter, validUntil);

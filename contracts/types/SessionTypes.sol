@@ -77,6 +77,11 @@ bytes4 constant ERC20_TRANSFER_FROM = 0x23b872dd; // transferFrom(address,addres
 bytes4 constant ERC20_APPROVE = 0x095ea7b3; // approve(address,uint256)
 bytes4 constant ERC20_INCREASE_ALLOWANCE = 0x39509351; // increaseAllowance(address,uint256)
 
+/// @dev Uniswap's Permit2 at its canonical address, and its `approve`, which sets Permit2's own
+///      allowance of a token for a spender: the validator meters it like the token's `approve`.
+address constant PERMIT2 = 0x000000000022D473030F116dDEE9F6B43aC78BA3;
+bytes4 constant PERMIT2_APPROVE = 0x87517c45; // approve(address,address,uint160,uint48)
+
 /// @dev Account selectors no session may call, not even through `AccountFunctions`.
 bytes4 constant ACCOUNT_EXECUTE = 0xe9ae5c53; // execute(bytes32,bytes)
 bytes4 constant ACCOUNT_EXECUTE_FROM_EXECUTOR = 0xd691c964; // executeFromExecutor(bytes32,bytes)

@@ -3,7 +3,8 @@ pragma solidity ^0.8.28;
 
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {Execution} from "../../../contracts/types/Execution.sol";
-import {SessionGrant, SIG_MODE_USE} from "../../../contracts/types/SessionTypes.sol";
+import {PERMIT2, SessionGrant, SIG_MODE_USE} from "../../../contracts/types/SessionTypes.sol";
+import {MockPermit2} from "../utils/Spenders.sol";
 import {SessionTestBase} from "../utils/SessionTestBase.sol";
 import {Target} from "../../../contracts/test/Target.sol";
 
@@ -46,6 +47,12 @@ contract SessionGasTest is SessionTestBase {
         executions[1] = Execution(alice, AMOUNT, "");
         executions[2] = Execution(address(target), 0, abi.encodeCall(Target.ping, ()));
         return _batch(executions);
+    }
+
+    /// @dev The batch in the balance-checked form, as a session that limits the token must send it: its
+    ///      `ping` could move the token by a path the selector meter does not see.
+    function _checkedBatch() internal view returns (bytes memory) {
+        return _checked(_batchCallData(), _tokens(address(token)));
     }
 
     /// @dev `key`'s `personal_sign` of `userOp`'s hash in the EIP-191 form (`r ‖ s ‖ v + 4`), what the
@@ -127,9 +134,21 @@ contract SessionGasTest is SessionTestBase {
         _measure(_sponsored(sessionId, _transfer(alice, AMOUNT), address(sponsor)), "session_erc20_transfer_sponsored");
     }
 
+    /// @dev The balance-checked path alone: one token pulled through Permit2 (`executeUserOp`, the
+    ///      account's balances read around the call, the decrease settled).
+    function test_gas_session_permit2_transfer_checked() public {
+        vm.etch(PERMIT2, address(new MockPermit2()).code);
+        bytes32 sessionId = _enable(_grant(_list(_erc20(address(token), ALLOWANCE), _contractAccess(PERMIT2))));
+        bytes memory pull = abi.encodeCall(MockPermit2.transferFrom, (owner, alice, uint160(AMOUNT), address(token)));
+        _measure(
+            _useOp(sessionId, _checked(_single(PERMIT2, 0, pull), _tokens(address(token)))),
+            "session_permit2_transfer_checked"
+        );
+    }
+
     function test_gas_session_batch3() public {
         bytes32 sessionId = _enable(_grantWithLimits());
-        _measure(_useOp(sessionId, _batchCallData()), "session_batch3");
+        _measure(_useOp(sessionId, _checkedBatch()), "session_batch3");
     }
 
     // ------------------------------------------------------------ the same first operations, lazily enabled
@@ -143,6 +162,6 @@ contract SessionGasTest is SessionTestBase {
     }
 
     function test_gas_session_batch3_lazy() public {
-        _measure(_enableOp(_grantWithLimits(), _batchCallData()), "session_batch3_lazy");
+        _measure(_enableOp(_grantWithLimits(), _checkedBatch()), "session_batch3_lazy");
     }
 }

@@ -67,7 +67,8 @@ contract LimitsAndShapesTest is SessionTestBase {
         Execution[] memory executions = new Execution[](2);
         executions[0] = Execution(alice, 1, "");
         executions[1] = Execution(address(token), 0, abi.encodeCall(ERC20.transfer, (alice, 5)));
-        handleOp(_useOp(id, _batch(executions)));
+        // Balance-checked: the value's recipient could pull the limited token.
+        handleOp(_useOp(id, _checked(_batch(executions), _tokens(address(token)))));
         vm.assertEq(
             validator.getRemaining(owner, id, PermissionType.NativeTokenTransfer, address(0)),
             MAX_ALLOWANCE - 1,
@@ -85,7 +86,7 @@ contract LimitsAndShapesTest is SessionTestBase {
         );
         // The window and the flags are intact: valid now, expired after validUntil.
         vm.warp(grant.validUntil + 1);
-        _failsWindow(_useOp(id, _single(alice, 1, "")));
+        _failsWindow(_useOp(id, _transfer(alice, 1)));
     }
 
     // ------------------------------------------------------------ permission shapes

@@ -13,10 +13,6 @@ import {Target} from "../../../contracts/test/Target.sol";
 contract SessionEventsTest is SessionTestBase {
     uint48 internal constant VALID_AFTER = 1000;
 
-    function _ping() internal view returns (bytes memory) {
-        return _single(address(target), 0, abi.encodeCall(Target.ping, ()));
-    }
-
     /// @dev A grant whose window has both ends set, and different, so swapped arguments show.
     function _windowGrant() internal view returns (SessionGrant memory grant) {
         grant = _grantWithLimits();
@@ -99,8 +95,17 @@ contract SessionEventsTest is SessionTestBase {
     // ------------------------------------------------------------ spends
 
     function test_nativeSpend_emitsSessionSpent() public {
-        bytes32 id = _enable(_grantWithLimits());
+        bytes32 id = _enable(_grant(_list(_native(ALLOWANCE))));
         PackedUserOperation memory userOp = _useOp(id, _single(alice, 3 ether, ""));
+        vm.expectEmit(address(validator));
+        emit ISessionKeyValidator.SessionSpent(id, address(0), 3 ether);
+        handleOp(userOp);
+    }
+
+    /// @dev Balance-checked: the spend is reported when execution settles it, by what left.
+    function test_checkedOutflow_emitsSessionSpent() public {
+        bytes32 id = _enable(_grantWithLimits());
+        PackedUserOperation memory userOp = _useOp(id, _checked(_single(alice, 3 ether, ""), _tokens(address(token))));
         vm.expectEmit(address(validator));
         emit ISessionKeyValidator.SessionSpent(id, address(0), 3 ether);
         handleOp(userOp);

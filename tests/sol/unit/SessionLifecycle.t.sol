@@ -22,10 +22,6 @@ import {Target} from "../../../contracts/test/Target.sol";
 contract SessionLifecycleTest is SessionTestBase {
     uint256 internal constant OTHER_OWNER_KEY = 0xB0B0;
 
-    function _ping() internal view returns (bytes memory) {
-        return _single(address(target), 0, abi.encodeCall(Target.ping, ()));
-    }
-
     function _status(bytes32 id) internal view returns (SessionStatus status) {
         (status,,) = validator.getSession(owner, id);
     }

@@ -196,6 +196,18 @@ abstract contract SessionTestBase is AccountTestBase {
         return abi.encodeCall(LeashAccount.execute, (ExecutionLib.MODE_BATCH, abi.encode(executions)));
     }
 
+    function _tokens(address a) internal pure returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = a;
+    }
+
+    /// @dev `ping()` on the target, in the balance-checked form for a `_grantWithLimits` session: it
+    ///      limits the test token (and native value), which a call the selector meter does not see
+    ///      could move.
+    function _ping() internal view returns (bytes memory) {
+        return _checked(_single(address(target), 0, abi.encodeCall(Target.ping, ())), _tokens(address(token)));
+    }
+
     function _transfer(address to, uint256 amount) internal view returns (bytes memory) {
         return _single(address(token), 0, abi.encodeCall(ERC20.transfer, (to, amount)));
     }

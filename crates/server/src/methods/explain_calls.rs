@@ -14,7 +14,9 @@ use crate::{
     wire::{explain::Explanation, prepare::PrepareCallsRequest},
 };
 use jsonrpsee::types::Params;
-use leash_core::{calls::Call, denial::Denial, token_transfers::Movements};
+use leash_core::{
+    calls::Call, denial::Denial, gas_estimate::execution_call, token_transfers::Movements,
+};
 use leash_sdk::service::ServiceError;
 use std::sync::Arc;
 
@@ -37,9 +39,10 @@ pub(super) async fn handle<S: State>(
         Err(error) => return Err(error),
     };
     let op = &prepared.unsigned.op.operation;
+    let execution = execution_call(op, prepared.unsigned.user_op_hash);
     let (outcome, native) = context
         .chain
-        .with_chain(|chain| chain.dry_run_from_entry_point(op.sender, op.callData.clone()))?;
+        .with_chain(|chain| chain.dry_run_from_entry_point(op.sender, execution))?;
     if outcome.result.is_success() {
         let movements = Movements::executed(&calls, outcome.result.logs());
         Ok(Explanation::accepted(movements, &native))
