@@ -52,8 +52,14 @@ fn permission_flags_explain_their_format() {
         args.extend_from_slice(extra);
         args.into_iter().map(String::from).collect()
     };
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 12] = [
         (&[], "at least one permission"),
+        (&["--paymaster", "0x12"], "is not an address"),
+        (
+            &["--unbounded-gas", "--gas-limit", "1ether"],
+            "cannot be used with",
+        ),
+        (&["--unbounded-gas", "--root"], "cannot be used with"),
         (&["--erc20", "nonsense"], "expected TOKEN:AMOUNT"),
         (&["--erc20", "0x12:5"], "is not an address"),
         (&["--erc20", &format!("{TOKEN}:lots")], "is not an amount"),
