@@ -127,9 +127,6 @@ interface ISessionKeyValidator {
     /// @notice A session spent `amount` of its allowance for `token` (zero: native value).
     event SessionSpent(bytes32 indexed sessionId, address indexed token, uint256 amount);
 
-    /// @notice A session spent `maxCost` wei of its `GasLimit` on a self-paid UserOperation.
-    event SessionGasSpent(bytes32 indexed sessionId, uint256 maxCost);
-
     // ------------------------------------------------------------ functions
 
     /// @notice Enables `grant` for the calling account (`grant.account` must be the caller).

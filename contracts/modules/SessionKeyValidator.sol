@@ -534,8 +534,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 scope = ScopeLib.load(slot);
         uint256 left = ScopeLib.remaining(scope);
         if (maxCost > left) revert GasLimitExceeded(use.key.sessionId, maxCost, left);
+        // No event: the charge is the operation's own maximum cost, computable from the
+        // UserOperation the EntryPoint's `UserOperationEvent` names; an event would cost every
+        // self-paid operation about 1,500 gas to repeat it (`getRemaining` reads what is left).
         ScopeLib.store(slot, ScopeLib.spend(scope, maxCost));
-        emit SessionGasSpent(use.key.sessionId, maxCost);
     }
 
     function _has(Use memory use, uint256 ruleTag) internal view returns (bool) {
