@@ -30,6 +30,10 @@ import {SessionKeyValidator} from "../modules/SessionKeyValidator.sol";
 ///   keeps the "installed" flag for each account itself, in the word it reads on every validation
 ///   anyway, so this account neither stores nor reads a flag of its own for it. It is installed and
 ///   uninstalled like any other validator, and `isModuleInstalled` asks it.
+/// - A session's balance-checked operation (docs/permissions.md, *Outflow by what actually left*)
+///   executes through `executeUserOp`, which measures the listed assets around the calls and has the
+///   built-in validator settle the decrease; the validator checked the calls and the list in
+///   validation, where balances may not be read (ERC-7562).
 /// - An EOA can re-delegate at any time with a new EIP-7702 authorization; nothing here can stop that.
 contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
     /// @notice The canonical ERC-4337 v0.8 EntryPoint.
