@@ -168,6 +168,12 @@ mod tests {
             (op.callData.clone(), hash)
         );
         assert_eq!(settled_assets(&op.callData), 3, "native and two tokens");
+        // Measured apart from validation, execution settles nothing: the limit adds it.
+        let estimate = user_operation_gas(&SignedUserOperation::new(op), Address::ZERO, 0, 1_000);
+        assert_eq!(
+            estimate.call_gas_limit,
+            U256::from(1_000 + 3 * OUTFLOW_SETTLE_GAS_PER_ASSET)
+        );
     }
 
     #[test]

@@ -166,6 +166,54 @@ mod tests {
     }
 
     #[test]
+    fn an_on_chain_grant_limits_what_its_permissions_limit() {
+        let grant = SessionGrant {
+            permissions: vec![
+                Permission::Erc20TokenTransfer {
+                    address: TOKEN_A,
+                    allowance: U256::from(1),
+                }
+                .to_sol(),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            LimitedAssets::of_grant(&grant),
+            LimitedAssets {
+                native: false,
+                tokens: vec![TOKEN_A]
+            }
+        );
+    }
+
+    #[test]
+    fn native_alone_or_a_token_alone_is_a_limit() {
+        let native = LimitedAssets {
+            native: true,
+            tokens: vec![],
+        };
+        let token = LimitedAssets {
+            native: false,
+            tokens: vec![TOKEN_A],
+        };
+        assert!(native.any() && token.any());
+        assert!(!LimitedAssets::default().any());
+    }
+
+    #[test]
+    fn session_calls_build_the_form_of_their_limits() -> Result<(), OperationError> {
+        let calls = [call(TOKEN_B, &[0x5c, 0x36, 0xb1, 0x86])];
+        let limits = limits();
+        let session_calls = SessionCalls {
+            calls: &calls,
+            limits: &limits,
+        };
+        assert_eq!(session_calls.call_data()?, limits.session_calldata(&calls)?);
+        assert_ne!(session_calls.call_data()?, execute_calldata(&calls)?);
+        Ok(())
+    }
+
+    #[test]
     fn a_plain_value_transfer_is_direct_only_when_no_token_is_limited() {
         let value = Call::transfer(TOKEN_B, U256::from(1));
         assert!(!limits().is_direct(&value));
