@@ -30,6 +30,10 @@ import {SessionKeyValidator} from "../modules/SessionKeyValidator.sol";
 ///   keeps the "installed" flag for each account itself, in the word it reads on every validation
 ///   anyway, so this account neither stores nor reads a flag of its own for it. It is installed and
 ///   uninstalled like any other validator, and `isModuleInstalled` asks it.
+/// - A session's balance-checked operation (docs/permissions.md, *Outflow by what actually left*)
+///   executes through `executeUserOp`, which measures the listed assets around the calls and has the
+///   built-in validator settle the decrease; the validator checked the calls and the list in
+///   validation, where balances may not be read (ERC-7562).
 /// - An EOA can re-delegate at any time with a new EIP-7702 authorization; nothing here can stop that.
 contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
     /// @notice The canonical ERC-4337 v0.8 EntryPoint.
@@ -110,6 +114,43 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
 
     /// @inheritdoc IERC7579Account
     function execute(bytes32 mode, bytes calldata executionCalldata) external payable onlyEntryPointOrSelf {
+        _execute(mode, executionCalldata);
+    }
+
+    /// @notice ERC-4337 execution of a balance-checked UserOperation, whose `callData` is
+    ///         `executeUserOp.selector ‖ execute call ‖ token_1 ‖ … ‖ token_n ‖ uint8 n` (see
+    ///         `ExecutionLib.outflowTokens`). For a session of the built-in validator it measures the
+    ///         account's native balance and its balance of each listed token around the calls and has
+    ///         the validator charge each decrease against the session's allowances, whatever path the
+    ///         value took; an outflow beyond an allowance reverts the calls. Any other validator or
+    ///         the owner: the calls alone.
+    /// @dev The EntryPoint calls this in the execution phase, where balances may be read (validation
+    ///      may not: foreign storage, ERC-7562). Its validation checked the calls and the list.
+    function executeUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external onlyEntryPoint {
+        bytes calldata callData = userOp.callData;
+        (bytes32 mode, bytes calldata executionCalldata) = ExecutionLib.decodeExecuteCall(callData[4:]);
+        if (address(uint160(userOp.nonce >> 96)) != SESSION_KEY_VALIDATOR) {
+            _execute(mode, executionCalldata);
+            return;
+        }
+        bytes calldata tokens = ExecutionLib.outflowTokens(callData);
+        uint256 count = tokens.length / 20 + 1;
+        // Asset 0 is native value; balances hold the "before" figures, then the decreases.
+        address[] memory assets = new address[](count);
+        uint256[] memory balances = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            if (i != 0) assets[i] = ExecutionLib.tokenAt(tokens, i - 1);
+            balances[i] = _balanceOf(assets[i]);
+        }
+        _execute(mode, executionCalldata);
+        for (uint256 i; i < count; ++i) {
+            uint256 balance = _balanceOf(assets[i]);
+            balances[i] = balances[i] > balance ? balances[i] - balance : 0;
+        }
+        ISessionKeyValidator(SESSION_KEY_VALIDATOR).settleOutflow(userOpHash, assets, balances);
+    }
+
+    function _execute(bytes32 mode, bytes calldata executionCalldata) internal {
         (bytes1 callType, bytes1 execType) = ExecutionLib.decodeMode(mode);
         if (execType != ExecutionLib.EXECTYPE_DEFAULT) revert UnsupportedExecType(execType);
         if (callType == ExecutionLib.CALLTYPE_SINGLE) {
@@ -224,6 +265,21 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev The account's balance of `asset` (zero: native value). A token whose `balanceOf` fails
+    ///      or answers short reverts the operation: an allowance cannot be kept on an unreadable
+    ///      balance.
+    function _balanceOf(address asset) internal view returns (uint256 amount) {
+        if (asset == address(0)) return address(this).balance;
+        assembly ("memory-safe") {
+            mstore(0x00, 0x70a08231) // balanceOf(address)
+            mstore(0x20, address())
+            if iszero(and(gt(returndatasize(), 0x1f), staticcall(gas(), asset, 0x1c, 0x24, 0x00, 0x20))) {
+                revert(0x00, 0x00)
+            }
+            amount := mload(0x00)
+        }
+    }
 
     function _call(address target, uint256 value, bytes calldata data) internal {
         assembly ("memory-safe") {

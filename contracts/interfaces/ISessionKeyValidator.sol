@@ -43,6 +43,28 @@ interface ISessionKeyValidator {
     /// @notice The UserOperation's maximum cost exceeds what is left of the session's `GasLimit`.
     error GasLimitExceeded(bytes32 sessionId, uint256 requested, uint256 remaining);
 
+    /// @notice The UserOperation names `paymaster` (the first 20 bytes of `paymasterAndData`; zero when
+    ///         shorter), which the session's grant does not name. `selfPaidAllowed` tells whether the
+    ///         session could pay for itself instead (it holds a `GasLimit`).
+    error PaymasterNotAllowed(bytes32 sessionId, address paymaster, bool selfPaidAllowed);
+
+    /// @notice The account would pay for the UserOperation (no paymaster) but the session holds no
+    ///         `GasLimit`: a scoped session's own gas is always bounded. `maxCost` is what it asked for.
+    error SelfPaidGasNotAllowed(bytes32 sessionId, uint256 maxCost);
+
+    /// @notice The call to `target` (`selector`) could move an asset the session limits by a path the
+    ///         selector meter does not see (an earlier approval, Permit2, a forwarder, a callback):
+    ///         the operation must take the balance-checked form (`executeUserOp`, docs/permissions.md).
+    error OutflowCheckRequired(bytes32 sessionId, address target, bytes4 selector);
+
+    /// @notice A balance-checked operation must list every token the session limits, each once, in
+    ///         ascending order: it lists `declared`, the session limits `limited`.
+    error InvalidOutflowTokens(bytes32 sessionId, uint256 declared, uint256 limited);
+
+    /// @notice Execution moved `outflow` of `asset` (zero: native) out of the account, more than the
+    ///         `remaining` allowance: the operation's calls are undone.
+    error OutflowExceeded(bytes32 sessionId, address asset, uint256 outflow, uint256 remaining);
+
     /// @notice The signature claims root, but the session does not hold `Root`.
     error NotRootSession(bytes32 sessionId);
 
@@ -70,6 +92,10 @@ interface ISessionKeyValidator {
     /// @notice Permission `index` sets a field its type does not use, lacks one it needs, targets the
     ///         account or the validator, names a forbidden account selector, or exceeds 2**128-1.
     error InvalidPermission(bytes32 sessionId, uint256 index);
+
+    /// @notice Permission `index` carries rule data (`rules`), which this validator does not enforce
+    ///         yet: a grant whose rules would be ignored is refused, never enabled without them.
+    error UnsupportedRules(bytes32 sessionId, uint256 index);
 
     /// @notice Permission `index` repeats a limit (native, gas, or the same token) of the grant.
     error DuplicatePermission(bytes32 sessionId, uint256 index);
@@ -101,9 +127,6 @@ interface ISessionKeyValidator {
     /// @notice A session spent `amount` of its allowance for `token` (zero: native value).
     event SessionSpent(bytes32 indexed sessionId, address indexed token, uint256 amount);
 
-    /// @notice A session spent `maxCost` wei of its `GasLimit` on a self-paid UserOperation.
-    event SessionGasSpent(bytes32 indexed sessionId, uint256 maxCost);
-
     // ------------------------------------------------------------ functions
 
     /// @notice Enables `grant` for the calling account (`grant.account` must be the caller).
@@ -111,6 +134,12 @@ interface ISessionKeyValidator {
 
     /// @notice Revokes `grant`, enabled or not yet used. Callable by the account or the session key.
     function revokeSession(SessionGrant calldata grant) external;
+
+    /// @notice Charges what a balance-checked operation's calls moved out of the calling account:
+    ///         `outflows[i]` of `assets[i]` (zero: native), measured by the account around the calls.
+    ///         Called by the account in its execution phase (`LeashAccount.executeUserOp`), for the
+    ///         operation `userOpHash` that validation prepared; a no-op for any other.
+    function settleOutflow(bytes32 userOpHash, address[] calldata assets, uint256[] calldata outflows) external;
 
     /// @notice Revokes every session of the calling account by bumping its epoch.
     function revokeAllSessions() external;

@@ -59,6 +59,26 @@ library ExecutionLib {
         if (!valid) revert InvalidExecutionEncoding();
     }
 
+    /// @notice The tokens listed at the end of a balance-checked UserOperation's `callData`:
+    ///         `executeUserOp.selector ‖ execute call ‖ token_1 ‖ … ‖ token_n (20 bytes each) ‖ uint8 n`.
+    /// @dev Returns the packed addresses (`20 * n` bytes). Reverts with `InvalidExecutionEncoding`
+    ///      when `callData` is too short to hold them after the 4-byte selector. The validator and the
+    ///      account both read the list with this function, so they see the same tokens.
+    function outflowTokens(bytes calldata callData) internal pure returns (bytes calldata tokens) {
+        uint256 length = callData.length;
+        if (length < 5) revert InvalidExecutionEncoding();
+        uint256 size = uint256(uint8(callData[length - 1])) * 20;
+        if (length < size + 5) revert InvalidExecutionEncoding();
+        tokens = callData[length - 1 - size:length - 1];
+    }
+
+    /// @notice Token `i` of a list returned by `outflowTokens`.
+    function tokenAt(bytes calldata tokens, uint256 i) internal pure returns (address token) {
+        assembly ("memory-safe") {
+            token := shr(96, calldataload(add(tokens.offset, mul(i, 20))))
+        }
+    }
+
     /// @notice Splits single execution calldata into its target, value and call data.
     function decodeSingle(bytes calldata data)
         internal

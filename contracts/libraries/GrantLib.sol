@@ -13,8 +13,8 @@ import {SessionGrant, PERMISSION_TYPEHASH, SESSION_GRANT_TYPEHASH} from "../type
 ///   whatever bytes are hashed are the bytes that were authorized.
 library GrantLib {
     /// @notice `hashStruct(grant)` per EIP-712.
-    /// @dev In assembly, straight from calldata: a grant of n permissions costs n + 2 hashes plus one
-    ///      per function list, with no ABI re-encoding (the lazy-enable path hashes every grant it
+    /// @dev In assembly, straight from calldata: a grant of n permissions costs n + 2 hashes plus two
+    ///      per permission (its function list and its rule bytes), with no ABI re-encoding (the lazy-enable path hashes every grant it
     ///      enables). Each field is cleaned to its type's width as EIP-712 encodes it. Every array is
     ///      bounds-checked against the calldata, reverting like Solidity's own calldata accessors, so
     ///      this reads exactly the bytes that `_enable` later reads through those accessors.
@@ -23,7 +23,8 @@ library GrantLib {
         bytes32 grantTypehash = SESSION_GRANT_TYPEHASH;
         assembly ("memory-safe") {
             // Memory past the free pointer is scratch, never allocated:
-            // [m, m + 0xe0): one struct's encoding; then the permission hashes; then one function list.
+            // [m, m + 0xe0): one struct's encoding; then the permission hashes; then one function list
+            // or one permission's rule bytes.
             let m := mload(0x40)
             // Offsets and lengths are capped at 2**32 so the sums below cannot overflow.
             let permissionsOffset := calldataload(add(grant, 0xa0))
@@ -40,23 +41,36 @@ library GrantLib {
             for { let i := 0 } and(iszero(bad), lt(i, count)) { i := add(i, 1) } {
                 let pOffset := calldataload(add(heads, shl(5, i)))
                 let p := add(heads, and(pOffset, 0xffffffff))
-                let functionsOffset := calldataload(add(p, 0x60))
-                let functions := add(p, and(functionsOffset, 0xffffffff))
-                let n := calldataload(functions)
-                bad := or(or(gt(pOffset, 0xffffffff), gt(functionsOffset, 0xffffffff)), gt(n, 0xffffffff))
-                bad := or(bad, gt(add(p, 0x80), calldatasize()))
-                bad := or(bad, gt(add(add(functions, 0x20), shl(5, mul(iszero(bad), n))), calldatasize()))
-                n := mul(iszero(bad), n)
-                // bytes4[] hashes as the concatenation of its selectors, each left-aligned in a word.
-                for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                    let word := calldataload(add(functions, shl(5, add(j, 1))))
-                    mstore(add(selectors, shl(5, j)), and(word, shl(224, 0xffffffff)))
+                bad := or(gt(pOffset, 0xffffffff), gt(add(p, 0xa0), calldatasize()))
+                {
+                    let functionsOffset := calldataload(add(p, 0x60))
+                    let functions := add(p, and(functionsOffset, 0xffffffff))
+                    let n := calldataload(functions)
+                    bad := or(bad, or(gt(functionsOffset, 0xffffffff), gt(n, 0xffffffff)))
+                    bad := or(bad, gt(add(add(functions, 0x20), shl(5, mul(iszero(bad), n))), calldatasize()))
+                    n := mul(iszero(bad), n)
+                    // bytes4[] hashes as the concatenation of its selectors, each left-aligned in a word.
+                    for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                        let word := calldataload(add(functions, shl(5, add(j, 1))))
+                        mstore(add(selectors, shl(5, j)), and(word, shl(224, 0xffffffff)))
+                    }
+                    mstore(add(m, 0x80), keccak256(selectors, shl(5, n)))
+                }
+                {
+                    // `bytes` hashes as the keccak256 of its contents.
+                    let rulesOffset := calldataload(add(p, 0x80))
+                    let rules := add(p, and(rulesOffset, 0xffffffff))
+                    let rulesLength := calldataload(rules)
+                    bad := or(bad, or(gt(rulesOffset, 0xffffffff), gt(rulesLength, 0xffffffff)))
+                    bad := or(bad, gt(add(add(rules, 0x20), mul(iszero(bad), rulesLength)), calldatasize()))
+                    rulesLength := mul(iszero(bad), rulesLength)
+                    calldatacopy(selectors, add(rules, 0x20), rulesLength)
+                    mstore(add(m, 0xa0), keccak256(selectors, rulesLength))
                 }
                 mstore(add(m, 0x20), and(calldataload(p), 0xff))
                 mstore(add(m, 0x40), shr(96, shl(96, calldataload(add(p, 0x20)))))
                 mstore(add(m, 0x60), calldataload(add(p, 0x40)))
-                mstore(add(m, 0x80), keccak256(selectors, shl(5, n)))
-                mstore(add(hashes, shl(5, i)), keccak256(m, 0xa0))
+                mstore(add(hashes, shl(5, i)), keccak256(m, 0xc0))
             }
             if bad { revert(0x00, 0x00) }
             mstore(m, grantTypehash)

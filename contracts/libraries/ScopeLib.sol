@@ -18,6 +18,7 @@ import {PermissionType} from "../types/SessionTypes.sol";
 ///   current epoch, so a foreign signer, a revoked epoch or an unknown session finds an empty word.
 /// - Word layout, chosen so that `validationData` is a mask away:
 ///   `validAfter (bits 208..255) | validUntil (160..207) | flags (128..159) | remaining (0..127)`.
+///   Flags: gas limit (128), native limit (129), number of token limits (130..137).
 ///   `validUntil` is never zero, so an existing scope is never the zero word.
 library ScopeLib {
     /// @dev The preimage of a scope's slot: `keccak256` of these four words, in this order, is the
@@ -32,6 +33,18 @@ library ScopeLib {
 
     /// @dev Flag: the session holds a `GasLimit`; every self-paid UserOperation spends from it.
     uint256 internal constant FLAG_GAS_LIMIT = 1 << 128;
+
+    /// @dev Flag: the session holds a `NativeTokenTransfer` limit.
+    uint256 internal constant FLAG_NATIVE_LIMIT = 1 << 129;
+
+    /// @dev Bits 130..137: how many `Erc20TokenTransfer` limits the session holds (at most 255), so
+    ///      that validation can tell whether an operation's list of metered tokens is complete.
+    uint256 internal constant TOKEN_COUNT_SHIFT = 130;
+    uint256 internal constant MAX_TOKEN_COUNT = 0xff;
+
+    /// @dev The flags that say the session limits a token, and an asset (native, or any token).
+    uint256 internal constant TOKEN_LIMITS = MAX_TOKEN_COUNT << TOKEN_COUNT_SHIFT;
+    uint256 internal constant ASSET_LIMITS = FLAG_NATIVE_LIMIT | TOKEN_LIMITS;
 
     uint256 private constant _REMAINING_MASK = type(uint128).max;
     uint256 private constant _VALIDITY_MASK = ~uint256(type(uint160).max);

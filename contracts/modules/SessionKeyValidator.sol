@@ -24,10 +24,13 @@ import {
     ERC20_TRANSFER,
     ERC20_TRANSFER_FROM,
     MAX_ALLOWANCE,
+    PERMIT2,
+    PERMIT2_APPROVE,
     Permission,
     PermissionType,
     SessionGrant,
     SessionStatus,
+    GRANT_DOMAIN_VERSION,
     SIG_MODE_ENABLE,
     SIG_MODE_USE_ROOT
 } from "../types/SessionTypes.sol";
@@ -60,10 +63,17 @@ import {
 /// - The key signs the UserOperation hash, which covers the nonce; the nonce lane (the low 32 bits
 ///   of the nonce key) must be the session id's first four bytes, so a relayer cannot move a
 ///   signature to another session of the same key.
-/// - Limits are accounted during validation: a UserOperation that validates has spent its amounts,
-///   even if its execution later reverts. This is conservative and keeps accounting atomic with the
-///   checks.
+/// - Limits are accounted during validation for the direct calls (ERC-20 spends on the token, plain
+///   value transfers): a UserOperation that validates has spent those amounts, even if its execution
+///   later reverts. Any other call, when the session limits an asset, needs the balance-checked form:
+///   the account measures its balances around the calls (`LeashAccount.executeUserOp`) and
+///   `settleOutflow` charges the decrease, so outflow is metered by what actually left, by any
+///   path; a reverted execution charges nothing there. See `_checkOutflow`.
 /// - Execution is only `execute` with single or batch call types: no delegatecall, no try mode.
+/// - Gas is bounded for every scoped session: a UserOperation names a paymaster the grant names, or
+///   the account pays and the session's `GasLimit` is charged the maximum cost. Root sessions keep
+///   "any call": any paymaster, or the account without a bound. What a named paymaster charges (an
+///   ERC-20 paymaster's tokens, in its `postOp`) is outside every limit (docs/permissions.md).
 contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 {
     uint256 internal constant SIG_VALIDATION_FAILED = 1;
 
@@ -98,6 +108,13 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 scope;
         // The lazy form's signatures did not verify: every check still runs, then the signature fails.
         bool signatureFailed;
+        // The operation takes the balance-checked form (`executeUserOp`): see `_checkOutflow`.
+        bool checked;
+        // A call the selector meter does not cover was found, that puts an asset the session limits
+        // at risk; the first such call, for the error.
+        bool unmetered;
+        address unmeteredTarget;
+        bytes4 unmeteredSelector;
     }
 
     // ---------------------------------------------------------------- ERC-7579
@@ -113,7 +130,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         // Not installed: the account has no live session (see `onInstall`).
         if (accountWord & _INSTALLED == 0 || signature.length == 0) return SIG_VALIDATION_FAILED;
         uint256 epoch = accountWord >> 1;
-        Use memory use = Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0, false);
+        Use memory use = Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0, false, false, false, address(0), 0);
         uint256 mode = _byteAt(signature, 0);
         if (mode == SIG_MODE_ENABLE) {
             (bool ok, SessionGrant calldata grant, bytes calldata ownerSignature, bytes calldata keySignature) =
@@ -133,7 +150,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             // Root can only be the only permission. (A grant revoked before use may have none.)
             Permission[] calldata permissions = grant.permissions;
             if (permissions.length != 0) {
-                (PermissionType first,,,) = _permissionAt(permissions, 0);
+                (PermissionType first,,,,) = _permissionAt(permissions, 0);
                 use.root = first == PermissionType.Root;
             }
         } else if (mode <= SIG_MODE_USE_ROOT && signature.length == 98) {
@@ -160,7 +177,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
         if (lane != uint256(use.key.sessionId) >> 224) revert WrongNonceLane(use.key.sessionId, lane);
         _checkCalls(use, userOp.callData);
-        if (use.scope & ScopeLib.FLAG_GAS_LIMIT != 0 && userOp.paymasterAndData.length == 0) _spendGas(use, userOp);
+        _checkPayer(use, userOp);
         // A failed signature keeps the window (ERC-4337 allows it) so that both outcomes cost the same.
         return ScopeLib.validationData(use.scope) | _flag(use.signatureFailed);
     }
@@ -224,6 +241,36 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     /// @inheritdoc ISessionKeyValidator
+    /// @dev Reads what `_checkOutflow` left for this operation and clears it, so it is charged once.
+    ///      A token scope that is gone (the session was revoked after validation) stops the outflow.
+    function settleOutflow(bytes32 userOpHash, address[] calldata assets, uint256[] calldata outflows) external {
+        bytes32 slot = _outflowSlot(msg.sender, userOpHash);
+        bytes32 sessionId;
+        uint256 keyEpoch;
+        assembly ("memory-safe") {
+            sessionId := tload(slot)
+            keyEpoch := tload(add(slot, 1))
+            tstore(slot, 0)
+            tstore(add(slot, 1), 0)
+        }
+        if (sessionId == 0) return;
+        ScopeLib.Key memory key = ScopeLib.Key(msg.sender, sessionId, keyEpoch, 0);
+        for (uint256 i; i < assets.length; ++i) {
+            uint256 outflow = outflows[i];
+            if (outflow == 0) continue;
+            address asset = assets[i];
+            PermissionType kind =
+                asset == address(0) ? PermissionType.NativeTokenTransfer : PermissionType.Erc20TokenTransfer;
+            bytes32 scopeSlot = ScopeLib.slot(key, ScopeLib.tag(kind, 0, asset));
+            uint256 scope = ScopeLib.load(scopeSlot);
+            uint256 left = ScopeLib.remaining(scope);
+            if (scope == 0 || outflow > left) revert OutflowExceeded(sessionId, asset, outflow, left);
+            ScopeLib.store(scopeSlot, ScopeLib.spend(scope, outflow));
+            emit SessionSpent(sessionId, asset, outflow);
+        }
+    }
+
+    /// @inheritdoc ISessionKeyValidator
     function revokeAllSessions() external {
         _revokeAll(msg.sender, _accounts[msg.sender] & _INSTALLED);
     }
@@ -270,17 +317,24 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     ///      operation about 60 gas.
     function _checkOperation(Use memory use, PackedUserOperation calldata userOp) internal returns (uint256) {
         _checkCalls(use, userOp.callData);
-        if (use.scope & ScopeLib.FLAG_GAS_LIMIT != 0 && userOp.paymasterAndData.length == 0) _spendGas(use, userOp);
+        _checkPayer(use, userOp);
         return ScopeLib.validationData(use.scope);
     }
 
     function _checkCalls(Use memory use, bytes calldata callData) internal {
+        bytes calldata executeCall = callData;
         bytes4 selector = _selectorOf(callData);
+        // The balance-checked form wraps the same `execute` call in `executeUserOp`.
+        if (selector == ACCOUNT_EXECUTE_USER_OP) {
+            use.checked = true;
+            executeCall = callData[4:];
+            selector = _selectorOf(executeCall);
+        }
         if (selector != ACCOUNT_EXECUTE) {
             _authenticate(use);
             revert NotAnExecuteCall(use.key.sessionId, selector);
         }
-        (bytes32 mode, bytes calldata executionCalldata) = ExecutionLib.decodeExecuteCall(callData);
+        (bytes32 mode, bytes calldata executionCalldata) = ExecutionLib.decodeExecuteCall(executeCall);
         if (use.root && !_has(use, ScopeLib.tag(PermissionType.Root, 0, address(0)))) {
             _authenticate(use);
             revert NotRootSession(use.key.sessionId);
@@ -304,6 +358,55 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             _authenticate(use);
             revert CallNotAllowed(use.key.sessionId, address(0), bytes4(0));
         }
+        _checkOutflow(use, callData);
+    }
+
+    /// @dev Outflow by what actually left. A call of the direct kind (an ERC-20 spend on the token,
+    ///      a plain value transfer) is metered here by its argument. Any other call may move a limited
+    ///      asset by a path no selector shows (Permit2, an earlier approval, a forwarder, a callback),
+    ///      so when the session limits an asset, such an operation must take the balance-checked
+    ///      form: `LeashAccount.executeUserOp` measures the account's balance of every limited asset
+    ///      around the calls and charges the decrease (`settleOutflow`). The form lists the session's
+    ///      limited tokens, all of them, ascending; the count in the scope's flags proves the list
+    ///      complete without enumerating storage. Validation may not read token balances (foreign
+    ///      storage, ERC-7562), so it leaves the session and key for the execution phase in
+    ///      transient storage at a slot associated with the account.
+    function _checkOutflow(Use memory use, bytes calldata callData) internal {
+        if (!use.checked) {
+            if (use.unmetered) {
+                revert OutflowCheckRequired(use.key.sessionId, use.unmeteredTarget, use.unmeteredSelector);
+            }
+            return;
+        }
+        bytes calldata tokens = ExecutionLib.outflowTokens(callData);
+        uint256 declared = tokens.length / 20;
+        uint256 limited = (use.scope >> ScopeLib.TOKEN_COUNT_SHIFT) & ScopeLib.MAX_TOKEN_COUNT;
+        bool complete = declared == limited;
+        address previous;
+        for (uint256 i; complete && i < declared; ++i) {
+            address token = ExecutionLib.tokenAt(tokens, i);
+            complete = token > previous && _has(use, ScopeLib.tag(PermissionType.Erc20TokenTransfer, 0, token));
+            previous = token;
+        }
+        if (!complete) revert InvalidOutflowTokens(use.key.sessionId, declared, limited);
+        if (use.scope & ScopeLib.ASSET_LIMITS == 0) return;
+        bytes32 slot = _outflowSlot(use.key.account, _userOpHashArgument());
+        bytes32 sessionId = use.key.sessionId;
+        uint256 keyEpoch = use.key.keyEpoch;
+        assembly ("memory-safe") {
+            tstore(slot, sessionId)
+            tstore(add(slot, 1), keyEpoch)
+        }
+    }
+
+    /// @dev Records a call the selector meter does not cover, when it puts at risk (`atRisk`, flags of
+    ///      `ScopeLib`) an asset the session limits. Called after the call found its scope.
+    function _unmetered(Use memory use, address target, bytes4 selector, uint256 atRisk) internal pure {
+        if (!use.unmetered && use.scope & atRisk != 0) {
+            use.unmetered = true;
+            use.unmeteredTarget = target;
+            use.unmeteredSelector = selector;
+        }
     }
 
     function _checkCall(Use memory use, address target, uint256 value, bytes calldata data) internal {
@@ -320,8 +423,13 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 _authenticate(use);
                 revert CallNotAllowed(use.key.sessionId, target, selector);
             }
+            _unmetered(use, target, selector, ScopeLib.ASSET_LIMITS);
         } else if (hasSelector && _isErc20Spend(selector)) {
             _spendErc20(use, target, selector, data);
+        } else if (target == PERMIT2 && selector == PERMIT2_APPROVE) {
+            // Permit2's own allowance of a token moves no balance now but lets the spender pull it
+            // later, outside any operation: metered like the token's `approve`, for its first argument.
+            _spendErc20(use, _addressArgument(data), selector, data);
         } else if (data.length != 0 || value == 0) {
             // A plain value transfer needs no function permission; anything else needs one.
             if (
@@ -333,8 +441,14 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 _authenticate(use);
                 revert CallNotAllowed(use.key.sessionId, target, selector);
             }
+            _unmetered(use, target, selector, ScopeLib.ASSET_LIMITS);
         }
-        if (value != 0) _spendNative(use, target, value);
+        if (value != 0) {
+            _spendNative(use, target, value);
+            // The recipient's code may pull tokens through an earlier approval: metered as value
+            // only, a plain transfer is direct for a session that limits no token.
+            if (data.length == 0) _unmetered(use, target, selector, ScopeLib.TOKEN_LIMITS);
+        }
     }
 
     function _spendErc20(Use memory use, address token, bytes4 selector, bytes calldata data) internal {
@@ -348,15 +462,19 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 amount;
         bool malformed;
         assembly ("memory-safe") {
-            // transferFrom(from, to, amount) has the amount third; the others have it second.
-            let amountOffset := add(0x24, shl(5, eq(selector, ERC20_TRANSFER_FROM)))
+            // transferFrom(from, to, amount) and Permit2's approve(token, spender, amount, expiration)
+            // have the amount third; the others have it second.
+            let third := or(eq(selector, ERC20_TRANSFER_FROM), eq(selector, PERMIT2_APPROVE))
+            let amountOffset := add(0x24, shl(5, third))
             malformed := lt(data.length, add(amountOffset, 0x20))
             amount := calldataload(add(data.offset, amountOffset))
         }
         if (malformed) revert MalformedErc20Call(use.key.sessionId, token, selector);
         uint256 left = ScopeLib.remaining(scope);
         if (amount > left) revert Erc20AllowanceExceeded(use.key.sessionId, token, amount, left);
-        if (amount != 0) {
+        // In the balance-checked form a `transfer` is charged by the balance it lowers, not twice.
+        // Approvals and `transferFrom` stay charged here: their effect is not a balance change.
+        if (amount != 0 && !(use.checked && selector == ERC20_TRANSFER)) {
             ScopeLib.store(slot, ScopeLib.spend(scope, amount));
             emit SessionSpent(use.key.sessionId, token, amount);
         }
@@ -372,23 +490,54 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         _found(use, scope);
         uint256 left = ScopeLib.remaining(scope);
         if (value > left) revert NativeAllowanceExceeded(use.key.sessionId, target, value, left);
+        // In the balance-checked form, value is charged by the balance it lowers.
+        if (use.checked) return;
         ScopeLib.store(slot, ScopeLib.spend(scope, value));
         emit SessionSpent(use.key.sessionId, address(0), value);
     }
 
-    /// @dev Spends the UserOperation's maximum cost, the prefund the EntryPoint may take without a
-    ///      paymaster: `(verificationGasLimit + callGasLimit + preVerificationGas) * maxFeePerGas`.
-    function _spendGas(Use memory use, PackedUserOperation calldata userOp) internal {
+    /// @dev Who pays for the operation. Root keeps its meaning: any payer, no bound. Any other session
+    ///      names its paymasters in its grant (none means none), and pays for itself only within its
+    ///      `GasLimit`: otherwise a key that bundles its own operation could take the account's ETH
+    ///      as fees. A session always holds a scope here, so no `_authenticate` is needed first.
+    function _checkPayer(Use memory use, PackedUserOperation calldata userOp) internal {
+        if (use.root) return;
+        bytes calldata paymasterAndData = userOp.paymasterAndData;
+        bool selfPaidAllowed = use.scope & ScopeLib.FLAG_GAS_LIMIT != 0;
+        if (paymasterAndData.length == 0) {
+            if (!selfPaidAllowed) revert SelfPaidGasNotAllowed(use.key.sessionId, _maxCost(userOp));
+            _spendGas(use, userOp);
+            return;
+        }
+        address paymaster;
+        assembly ("memory-safe") {
+            // Shorter than an address names no one (the EntryPoint rejects it anyway, AA93).
+            paymaster := mul(gt(paymasterAndData.length, 19), shr(96, calldataload(paymasterAndData.offset)))
+        }
+        if (!_has(use, ScopeLib.tag(PermissionType.Paymaster, 0, paymaster))) {
+            revert PaymasterNotAllowed(use.key.sessionId, paymaster, selfPaidAllowed);
+        }
+    }
+
+    /// @dev The prefund the EntryPoint may take from the account without a paymaster:
+    ///      `(verificationGasLimit + callGasLimit + preVerificationGas) * maxFeePerGas`.
+    function _maxCost(PackedUserOperation calldata userOp) internal pure returns (uint256) {
         uint256 gasLimits = uint256(userOp.accountGasLimits);
         uint256 maxFeePerGas = uint256(userOp.gasFees) & type(uint128).max;
-        uint256 maxCost =
-            ((gasLimits >> 128) + (gasLimits & type(uint128).max) + userOp.preVerificationGas) * maxFeePerGas;
+        return ((gasLimits >> 128) + (gasLimits & type(uint128).max) + userOp.preVerificationGas) * maxFeePerGas;
+    }
+
+    /// @dev Spends the UserOperation's maximum cost from the session's `GasLimit`.
+    function _spendGas(Use memory use, PackedUserOperation calldata userOp) internal {
+        uint256 maxCost = _maxCost(userOp);
         bytes32 slot = ScopeLib.slot(use.key, ScopeLib.tag(PermissionType.GasLimit, 0, address(0)));
         uint256 scope = ScopeLib.load(slot);
         uint256 left = ScopeLib.remaining(scope);
         if (maxCost > left) revert GasLimitExceeded(use.key.sessionId, maxCost, left);
+        // No event: the charge is the operation's own maximum cost, computable from the
+        // UserOperation the EntryPoint's `UserOperationEvent` names; an event would cost every
+        // self-paid operation about 1,500 gas to repeat it (`getRemaining` reads what is left).
         ScopeLib.store(slot, ScopeLib.spend(scope, maxCost));
-        emit SessionGasSpent(use.key.sessionId, maxCost);
     }
 
     function _has(Use memory use, uint256 ruleTag) internal view returns (bool) {
@@ -427,10 +576,35 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
     }
 
+    /// @dev The transient slot where validation leaves a balance-checked operation's session for its
+    ///      execution phase: `keccak256(account ‖ userOpHash)`, associated with the account (ERC-7562),
+    ///      one per operation, so several operations of a bundle never share one.
+    function _outflowSlot(address account, bytes32 userOpHash) internal pure returns (bytes32 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, userOpHash)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev The `userOpHash` `validateUserOp` was called with (its second argument).
+    function _userOpHashArgument() internal pure returns (bytes32 userOpHash) {
+        assembly ("memory-safe") {
+            userOpHash := calldataload(0x24)
+        }
+    }
+
     /// @dev The UserOperation `validateUserOp` was called with (its first argument).
     function _userOp() internal pure returns (PackedUserOperation calldata userOp) {
         assembly ("memory-safe") {
             userOp := add(0x04, calldataload(0x04))
+        }
+    }
+
+    /// @dev The first argument of the call `data` as an address, or zero when it is too short.
+    function _addressArgument(bytes calldata data) internal pure returns (address result) {
+        assembly ("memory-safe") {
+            result := mul(gt(data.length, 0x23), shr(96, shl(96, calldataload(add(data.offset, 4)))))
         }
     }
 
@@ -477,10 +651,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         Permission[] calldata permissions = grant.permissions;
         if (permissions.length == 0) revert NoPermissions(sessionId);
         uint256 flags;
+        uint256 tokens;
         for (uint256 i; i < permissions.length; ++i) {
-            (PermissionType kind,,,) = _permissionAt(permissions, i);
-            if (kind == PermissionType.GasLimit) flags = ScopeLib.FLAG_GAS_LIMIT;
+            (PermissionType kind,,,,) = _permissionAt(permissions, i);
+            if (kind == PermissionType.GasLimit) flags |= ScopeLib.FLAG_GAS_LIMIT;
+            if (kind == PermissionType.NativeTokenTransfer) flags |= ScopeLib.FLAG_NATIVE_LIMIT;
+            if (kind == PermissionType.Erc20TokenTransfer && ++tokens > ScopeLib.MAX_TOKEN_COUNT) {
+                revert InvalidPermission(sessionId, i);
+            }
         }
+        flags |= tokens << ScopeLib.TOKEN_COUNT_SHIFT;
         _applyPermissions(key, permissions, ScopeLib.pack(validAfter, validUntil, flags));
         _records[sessionId][account] = _record(key.keyEpoch, SessionStatus.Enabled);
         emit SessionEnabled(account, sessionId, grant.sessionKey, validAfter, validUntil);
@@ -491,9 +671,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     ///      way; a grant that was enabled passes again.
     function _applyPermissions(ScopeLib.Key memory key, Permission[] calldata permissions, uint256 base) internal {
         for (uint256 i; i < permissions.length; ++i) {
-            (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions) =
+            (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions, uint256 rulesLength) =
                 _permissionAt(permissions, i);
             if (kind == PermissionType.Root && permissions.length != 1) revert RootNotExclusive(key.sessionId);
+            if (rulesLength != 0) revert UnsupportedRules(key.sessionId, i);
             if (!_isWellFormed(kind, target, amount, functions.length, key.account)) {
                 revert InvalidPermission(key.sessionId, i);
             }
@@ -502,15 +683,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
     }
 
-    /// @dev Permission `i`'s fields, each read from calldata once. Reverts, as Solidity's calldata
-    ///      accessors would, when the permission or its function list reaches outside the calldata
+    /// @dev Permission `i`'s fields, each read from calldata once, and the length of its rule data.
+    ///      Reverts, as Solidity's calldata accessors would, when the permission, its function list or
+    ///      its rules reach outside the calldata
     ///      or its type is not a `PermissionType`. The target is cleaned to 160 bits, as `GrantLib.hash`
     ///      hashes it, so the rule enabled is the rule signed. Solidity's accessors cost about 3,000
     ///      gas more per enabled grant.
     function _permissionAt(Permission[] calldata permissions, uint256 i)
         internal
         pure
-        returns (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions)
+        returns (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions, uint256 rulesLength)
     {
         bool bad;
         assembly ("memory-safe") {
@@ -519,11 +701,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             let functionsOffset := calldataload(add(p, 0x60))
             let list := add(p, and(functionsOffset, 0xffffffff))
             let count := calldataload(list)
+            let rulesOffset := calldataload(add(p, 0x80))
+            let rules := add(p, and(rulesOffset, 0xffffffff))
+            rulesLength := calldataload(rules)
             kind := calldataload(p)
             // Offsets and lengths are capped at 2**32 so the sums below cannot overflow.
             bad := or(or(gt(headOffset, 0xffffffff), gt(functionsOffset, 0xffffffff)), gt(count, 0xffffffff))
-            bad := or(bad, or(gt(kind, 7), gt(add(p, 0x80), calldatasize())))
+            bad := or(bad, or(gt(rulesOffset, 0xffffffff), gt(rulesLength, 0xffffffff)))
+            bad := or(bad, or(gt(kind, 8), gt(add(p, 0xa0), calldatasize())))
             bad := or(bad, gt(add(add(list, 0x20), shl(5, and(count, 0xffffffff))), calldatasize()))
+            bad := or(bad, gt(add(add(rules, 0x20), and(rulesLength, 0xffffffff)), calldatasize()))
             target := shr(96, shl(96, calldataload(add(p, 0x20))))
             amount := calldataload(add(p, 0x40))
             functions.offset := add(list, 0x20)
@@ -546,12 +733,15 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             return noTarget && amount <= MAX_ALLOWANCE && noFunctions;
         }
         if (kind == PermissionType.Erc20TokenTransfer) return validTarget && amount <= MAX_ALLOWANCE && noFunctions;
-        if (kind == PermissionType.ContractAccess) return validTarget && amount == 0 && noFunctions;
+        if (kind == PermissionType.ContractAccess || kind == PermissionType.Paymaster) {
+            return validTarget && amount == 0 && noFunctions;
+        }
         if (kind == PermissionType.FunctionsOnContract) return validTarget && amount == 0 && !noFunctions;
         return noTarget && amount == 0 && !noFunctions;
     }
 
-    /// @dev Root, a limit or a contract: one scope. Limits carry their amount and may not repeat.
+    /// @dev Root, a limit, a contract or a paymaster: one scope. Limits carry their amount and may not
+    ///      repeat.
     function _applyScope(
         ScopeLib.Key memory key,
         PermissionType kind,
@@ -665,6 +855,6 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     function _domainNameAndVersion() internal pure override returns (string memory, string memory) {
-        return ("LeashSessionKeyValidator", "1");
+        return ("LeashSessionKeyValidator", GRANT_DOMAIN_VERSION);
     }
 }

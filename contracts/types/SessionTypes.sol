@@ -6,8 +6,8 @@ pragma solidity ^0.8.28;
 // runs alloy's `sol!` over it directly. Encodings, signature layouts and the session id formula are
 // specified in docs/permissions.md.
 
-/// @notice The eight permission types of the hosted Wallet API, in this order. The EIP-712 and ABI
-///         encodings carry the type as its `uint8` index.
+/// @notice The eight permission types of the hosted Wallet API, in this order, then leash's own. The
+///         EIP-712 and ABI encodings carry the type as its `uint8` index.
 enum PermissionType {
     Root, // "root": any call except the forbidden ones; must be the only permission.
     NativeTokenTransfer, // "native-token-transfer": `amount` = cumulative native value allowance.
@@ -16,7 +16,8 @@ enum PermissionType {
     ContractAccess, // "contract-access": `target` = contract, any function.
     AccountFunctions, // "account-functions": `functions` = selectors callable on the account itself.
     FunctionsOnAllContracts, // "functions-on-all-contracts": `functions` callable on any contract.
-    FunctionsOnContract // "functions-on-contract": `functions` callable on `target`.
+    FunctionsOnContract, // "functions-on-contract": `functions` callable on `target`.
+    Paymaster // "paymaster" (leash): `target` = a paymaster the session's UserOperations may name.
 }
 
 /// @notice Lifecycle of a grant on one account. An `Enabled` session enabled before the account's
@@ -27,16 +28,21 @@ enum SessionStatus {
     Revoked
 }
 
-/// @notice One permission. A field a type does not use must be zero (or empty).
+/// @notice One permission. A field a type does not use must be zero (or empty). `rules` carries
+///         the rule data of programmable permissions (argument rules, periods, usage limits,
+///         policy contracts; encoding in docs/permissions.md), so they arrive without another type
+///         hash change; this validator accepts only empty `rules` (`UnsupportedRules` otherwise).
 struct Permission {
     PermissionType permissionType;
     address target;
     uint256 amount;
     bytes4[] functions;
+    bytes rules;
 }
 
-/// @notice What the owner signs (EIP-712, domain: name "LeashSessionKeyValidator", version "1",
-///         chain id, verifyingContract = the validator).
+/// @notice What the owner signs (EIP-712, domain: name "LeashSessionKeyValidator", version "2",
+///         chain id, verifyingContract = the validator). Version "1" was the shape without
+///         `Permission.rules`.
 struct SessionGrant {
     address account;
     address sessionKey;
@@ -48,10 +54,13 @@ struct SessionGrant {
 
 /// @dev EIP-712 type hashes.
 bytes32 constant PERMISSION_TYPEHASH =
-    keccak256("Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions)");
+    keccak256("Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions,bytes rules)");
 bytes32 constant SESSION_GRANT_TYPEHASH = keccak256(
-    "SessionGrant(address account,address sessionKey,uint48 validAfter,uint48 validUntil,uint256 salt,Permission[] permissions)Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions)"
+    "SessionGrant(address account,address sessionKey,uint48 validAfter,uint48 validUntil,uint256 salt,Permission[] permissions)Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions,bytes rules)"
 );
+
+/// @dev The EIP-712 domain version of the grant shape above.
+string constant GRANT_DOMAIN_VERSION = "2";
 
 /// @dev First byte of a UserOperation signature for the validator.
 uint8 constant SIG_MODE_USE = 0x00; // 0x00 ‖ sessionId ‖ ecdsa(userOpHash) by the session key.
@@ -67,6 +76,11 @@ bytes4 constant ERC20_TRANSFER = 0xa9059cbb; // transfer(address,uint256)
 bytes4 constant ERC20_TRANSFER_FROM = 0x23b872dd; // transferFrom(address,address,uint256)
 bytes4 constant ERC20_APPROVE = 0x095ea7b3; // approve(address,uint256)
 bytes4 constant ERC20_INCREASE_ALLOWANCE = 0x39509351; // increaseAllowance(address,uint256)
+
+/// @dev Uniswap's Permit2 at its canonical address, and its `approve`, which sets Permit2's own
+///      allowance of a token for a spender: the validator meters it like the token's `approve`.
+address constant PERMIT2 = 0x000000000022D473030F116dDEE9F6B43aC78BA3;
+bytes4 constant PERMIT2_APPROVE = 0x87517c45; // approve(address,address,uint160,uint48)
 
 /// @dev Account selectors no session may call, not even through `AccountFunctions`.
 bytes4 constant ACCOUNT_EXECUTE = 0xe9ae5c53; // execute(bytes32,bytes)

@@ -17,6 +17,7 @@ impl From<&Permission> for SessionKeyValidator::Permission {
             target: p.target,
             amount: p.amount,
             functions: p.functions.clone(),
+            rules: p.rules.clone(),
         }
     }
 }
@@ -53,6 +54,7 @@ mod tests {
                 target: Address::repeat_byte(6),
                 amount: U256::ZERO,
                 functions: vec![fixed_bytes!("0x12345678")],
+                rules: alloy_primitives::Bytes::from_static(&[1, 2, 3]),
             }],
         };
         let converted = SessionKeyValidator::SessionGrant::from(&grant);

@@ -53,8 +53,14 @@ fn permission_flags_explain_their_format() {
         args.extend_from_slice(extra);
         args.into_iter().map(String::from).collect()
     };
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 12] = [
         (&[], "at least one permission"),
+        (&["--paymaster", "0x12"], "is not an address"),
+        (
+            &["--unbounded-gas", "--gas-limit", "1ether"],
+            "cannot be used with",
+        ),
+        (&["--unbounded-gas", "--root"], "cannot be used with"),
         (&["--erc20", "nonsense"], "expected TOKEN:AMOUNT"),
         (&["--erc20", "0x12:5"], "is not an address"),
         (&["--erc20", &format!("{TOKEN}:lots")], "is not an amount"),
@@ -255,6 +261,10 @@ fn demo_tells_the_whole_story() {
     );
     assert!(stdout.contains("AA24 signature error"), "{stdout}");
     assert!(stdout.contains("The recipient holds 60 tokens"), "{stdout}");
+    assert!(
+        stdout.contains("gas-limit: 0.010000000000000000 ETH (added by default"),
+        "the grant shows its default gas bound: {stdout}"
+    );
 }
 
 #[test]

@@ -9,6 +9,12 @@ pub enum OperationError {
     /// An execution needs at least one call.
     #[error("no calls to execute")]
     NoCalls,
+    /// A balance-checked operation lists at most 255 tokens.
+    #[error("the grant limits {count} tokens; a balance-checked operation lists at most 255")]
+    TooManyTokens {
+        /// How many tokens the grant limits.
+        count: usize,
+    },
     /// The UserOperation's initCode carries the EIP-7702 marker, so its hash binds the account's
     /// delegate, which the caller did not supply.
     #[error("initCode is the EIP-7702 marker but no delegate address was given for {sender}")]

@@ -3,12 +3,15 @@
 //! EntryPoint. Shared by the direct sender (on a node) and the simulator (in revm), so both give
 //! the same limits for the same measurements.
 
-use crate::{rpc_types::UserOperationGasEstimate, sender::SignedUserOperation};
-use alloy_primitives::{Address, B256, U256};
+use crate::{
+    outflow::EXECUTE_USER_OP_SELECTOR, rpc_types::UserOperationGasEstimate,
+    sender::SignedUserOperation,
+};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{
     EntryPoint::handleOpsCall,
-    LeashAccount::{self, validateUserOpCall},
+    LeashAccount::{self, executeUserOpCall, validateUserOpCall},
     PackedUserOperation,
 };
 
@@ -26,6 +29,37 @@ const ENTRY_POINT_VALIDATION_GAS: u64 = 15_000;
 const FIRST_NONCE_IN_LANE_GAS: u64 = 17_100;
 /// EIP-7702's charge per authorization in a transaction (`PER_EMPTY_ACCOUNT_COST`).
 const PER_AUTHORIZATION_GAS: u64 = 25_000;
+
+/// What settling one asset of a balance-checked operation costs beyond a measurement of its
+/// execution made apart from its validation (which leaves no context, so nothing is settled
+/// there): a cold read and an update of the asset's scope word, its `SessionSpent` event, and
+/// the asset's share of the call to the validator.
+const OUTFLOW_SETTLE_GAS_PER_ASSET: u64 = 10_000;
+
+/// The call the EntryPoint makes to execute `op`: for the balance-checked form (`callData`
+/// starting with `executeUserOp`'s selector), `executeUserOp(op, userOpHash)`, as ERC-4337 v0.8
+/// does; otherwise `callData` itself.
+pub fn execution_call(op: &PackedUserOperation, user_op_hash: B256) -> Bytes {
+    if !op.callData.starts_with(EXECUTE_USER_OP_SELECTOR.as_slice()) {
+        return op.callData.clone();
+    }
+    executeUserOpCall {
+        userOp: account_user_operation(op),
+        userOpHash: user_op_hash,
+    }
+    .abi_encode()
+    .into()
+}
+
+/// The assets a balance-checked `call_data` settles (native and each listed token), or zero.
+fn settled_assets(call_data: &[u8]) -> u64 {
+    match call_data.last() {
+        Some(count) if call_data.starts_with(EXECUTE_USER_OP_SELECTOR.as_slice()) => {
+            u64::from(*count) + 1
+        }
+        _ => 0,
+    }
+}
 
 /// The `validateUserOp` call the EntryPoint makes for `op`, to be measured as the EntryPoint.
 pub fn validate_user_op_call(op: &PackedUserOperation, user_op_hash: B256) -> validateUserOpCall {
@@ -50,7 +84,8 @@ pub fn handle_ops_calldata(op: &PackedUserOperation, beneficiary: Address) -> Ve
 /// The limits for `op`, sent alone in a `handleOps` paying `beneficiary`, given the gas its
 /// `validateUserOp` and its `callData` took when each was run as the EntryPoint (each call's own
 /// transaction overhead, 21000 and calldata, stays in as margin). The EntryPoint's own validation
-/// work (nonce, deposit) is added to the validation gas; `preVerificationGas` is the
+/// work (nonce, deposit) is added to the validation gas, the settlement of a balance-checked
+/// operation's assets to the call gas (measured apart, it settles nothing); `preVerificationGas` is the
 /// transaction's base and calldata gas, the EntryPoint's per-operation overhead and the
 /// authorization's charge.
 pub fn user_operation_gas(
@@ -75,7 +110,9 @@ pub fn user_operation_gas(
     UserOperationGasEstimate {
         pre_verification_gas: U256::from(pre_verification_gas),
         verification_gas_limit: U256::from(verification_gas_limit),
-        call_gas_limit: U256::from(call_gas),
+        call_gas_limit: U256::from(
+            call_gas + settled_assets(&op.operation.callData) * OUTFLOW_SETTLE_GAS_PER_ASSET,
+        ),
         paymaster_verification_gas_limit: None,
         paymaster_post_op_gas_limit: None,
     }
@@ -110,6 +147,34 @@ fn calldata_gas(calldata: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_balance_checked_form_executes_through_execute_user_op() {
+        let mut op = PackedUserOperation {
+            callData: Bytes::from_static(&[0xe9, 0xae, 0x5c, 0x53, 0]),
+            ..Default::default()
+        };
+        let hash = B256::repeat_byte(3);
+        assert_eq!(execution_call(&op, hash), op.callData);
+        assert_eq!(settled_assets(&op.callData), 0);
+        let mut checked = EXECUTE_USER_OP_SELECTOR.to_vec();
+        checked.extend_from_slice(&op.callData);
+        checked.extend_from_slice(&[0x11; 40]);
+        checked.push(2);
+        op.callData = checked.into();
+        let call = executeUserOpCall::abi_decode(&execution_call(&op, hash)).expect("decodes");
+        assert_eq!(
+            (call.userOp.callData, call.userOpHash),
+            (op.callData.clone(), hash)
+        );
+        assert_eq!(settled_assets(&op.callData), 3, "native and two tokens");
+        // Measured apart from validation, execution settles nothing: the limit adds it.
+        let estimate = user_operation_gas(&SignedUserOperation::new(op), Address::ZERO, 0, 1_000);
+        assert_eq!(
+            estimate.call_gas_limit,
+            U256::from(1_000 + 3 * OUTFLOW_SETTLE_GAS_PER_ASSET)
+        );
+    }
 
     #[test]
     fn calldata_gas_takes_the_eip7623_floor() {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod expiry;
 pub mod gas_estimate;
 pub mod grant;
+pub mod outflow;
 pub mod permission;
 pub mod prepare;
 pub mod receipt;

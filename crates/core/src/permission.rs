@@ -1,7 +1,7 @@
-//! The eight session permission types, in the hosted Wallet API's JSON shape, and their on-chain
-//! encoding as `SessionKeyValidator` verifies it.
+//! The eight session permission types of the hosted Wallet API, in its JSON shape, leash's own
+//! `paymaster`, and their on-chain encoding as `SessionKeyValidator` verifies it.
 
-use alloy_primitives::{Address, Selector, U256, fixed_bytes};
+use alloy_primitives::{Address, Bytes, Selector, U256, fixed_bytes};
 use leash_bindings::{Permission as SolPermission, PermissionType};
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +80,12 @@ pub enum Permission {
         /// The selectors.
         functions: Vec<Selector>,
     },
+    /// A paymaster the session's UserOperations may name (leash's own type; the Wallet API has
+    /// none). A grant names its paymasters: none means none.
+    Paymaster {
+        /// The paymaster.
+        address: Address,
+    },
 }
 
 impl Permission {
@@ -94,6 +100,7 @@ impl Permission {
             Self::AccountFunctions { .. } => "account-functions",
             Self::FunctionsOnAllContracts { .. } => "functions-on-all-contracts",
             Self::FunctionsOnContract { .. } => "functions-on-contract",
+            Self::Paymaster { .. } => "paymaster",
         }
     }
 
@@ -140,23 +147,32 @@ impl Permission {
                 U256::ZERO,
                 functions.clone(),
             ),
+            Self::Paymaster { address } => {
+                (PermissionType::Paymaster, *address, U256::ZERO, Vec::new())
+            }
         };
         SolPermission {
             permissionType: permission_type,
             target,
             amount,
             functions,
+            rules: Bytes::new(),
         }
     }
 
-    /// Reads an on-chain permission back, or `None` when its type index is out of range.
+    /// Reads an on-chain permission back, or `None` when its type index is out of range or it
+    /// carries rule data, which these types cannot express yet.
     pub fn from_sol(permission: &SolPermission) -> Option<Self> {
         let SolPermission {
             permissionType,
             target,
             amount,
             functions,
+            rules,
         } = permission;
+        if !rules.is_empty() {
+            return None;
+        }
         let (address, amount, functions) = (*target, *amount, functions.clone());
         Some(match permissionType {
             PermissionType::Root => Self::Root,
@@ -170,6 +186,7 @@ impl Permission {
             PermissionType::AccountFunctions => Self::AccountFunctions { functions },
             PermissionType::FunctionsOnAllContracts => Self::FunctionsOnAllContracts { functions },
             PermissionType::FunctionsOnContract => Self::FunctionsOnContract { address, functions },
+            PermissionType::Paymaster => Self::Paymaster { address },
             PermissionType::__Invalid => return None,
         })
     }
@@ -207,6 +224,7 @@ mod tests {
                 address: token,
                 functions,
             },
+            Permission::Paymaster { address: token },
         ]
     }
 
@@ -246,5 +264,12 @@ mod tests {
         for permission in every_type() {
             assert_eq!(Permission::from_sol(&permission.to_sol()), Some(permission));
         }
+    }
+
+    #[test]
+    fn rule_data_is_not_read_back_as_a_plain_permission() {
+        let mut sol = Permission::Root.to_sol();
+        sol.rules = Bytes::from_static(&[1]);
+        assert_eq!(Permission::from_sol(&sol), None);
     }
 }

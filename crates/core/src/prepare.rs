@@ -3,8 +3,8 @@
 //! sign; the signature, made here or by another holder of the key, finalizes it.
 
 use crate::{
-    calls::Call,
     grant::GrantDomain,
+    outflow::SessionCalls,
     rpc_types::UserOperationGasEstimate,
     sender::{SenderError, SignedUserOperation, UserOperationSender},
     session_signature::{SessionAuth, session_nonce_key},
@@ -123,7 +123,9 @@ impl UnsignedOperation {
 }
 
 /// A UserOperation of `account` making `calls` under `auth`, on the session's nonce lane, with gas
-/// limits estimated by `sender` (plus [`GAS_MARGIN_PERCENT`]), unsigned.
+/// limits estimated by `sender` (plus [`GAS_MARGIN_PERCENT`]), unsigned. `calls` carry the assets
+/// the session's grant limits: calls its selectors do not meter take the balance-checked form
+/// ([`crate::outflow::LimitedAssets::session_calldata`]).
 ///
 /// The estimate runs with [`SessionAuth::dummy`], so nothing is signed before the gas is known
 /// and any bundler can estimate it: the validator does the work of the signed operation, and a
@@ -134,14 +136,14 @@ pub async fn unsigned_session_operation<S: UserOperationSender>(
     domain: &GrantDomain,
     account: Address,
     auth: &SessionAuth<'_>,
-    calls: &[Call],
+    calls: SessionCalls<'_>,
     fees: Fees,
 ) -> Result<UnsignedOperation, SenderError> {
     let nonce_key = session_nonce_key(domain.validator, auth.session_id(domain));
     let nonce = sender.nonce(account, nonce_key).await?;
     let unsigned = UserOperationBuilder::new(account)
         .nonce(nonce)
-        .calls(calls)?;
+        .call_data(calls.call_data()?);
     let mut probe = SignedUserOperation::new(unsigned.clone().gas(fees.for_estimation()).build()?);
     probe.operation.signature = auth.dummy();
     let estimate = sender.estimate(&probe).await?;
@@ -158,7 +160,7 @@ pub async fn prepare_session_operation<S: UserOperationSender>(
     account: Address,
     session_key: &impl SignerSync,
     auth: &SessionAuth<'_>,
-    calls: &[Call],
+    calls: SessionCalls<'_>,
     fees: Fees,
 ) -> Result<PreparedOperation, SenderError> {
     let unsigned = unsigned_session_operation(sender, domain, account, auth, calls, fees).await?;

@@ -118,6 +118,44 @@ fn explain_validator_error(
             "session {}: gas-limit exceeded: this operation may cost up to {} wei, remaining {} wei",
             e.sessionId, e.requested, e.remaining
         ),
+        E::SelfPaidGasNotAllowed(e) => write!(
+            f,
+            "session {}: the account would pay this operation's gas (up to {} wei) but the session has no gas-limit; a scoped session pays its own gas only within a gas-limit, or through a paymaster its grant names",
+            e.sessionId, e.maxCost
+        ),
+        E::PaymasterNotAllowed(e) => write!(
+            f,
+            "session {}: paymaster {} is not one the grant names (a session uses only its own paymasters); {}",
+            e.sessionId,
+            e.paymaster,
+            if e.selfPaidAllowed {
+                "without a paymaster the account pays, within the session's gas-limit"
+            } else {
+                "the session has no gas-limit either, so only a named paymaster can pay"
+            }
+        ),
+        E::OutflowCheckRequired(e) => write!(
+            f,
+            "session {}: calling {} on {} could move an asset the session limits by a path its selector does not show (an approval, Permit2, a forwarder, a callback), so the operation must take the balance-checked form (executeUserOp), which leash-core builds for it",
+            e.sessionId, e.selector, e.target
+        ),
+        E::InvalidOutflowTokens(e) => write!(
+            f,
+            "session {}: a balance-checked operation must list every token the session limits, once each, ascending: it lists {}, the session limits {}",
+            e.sessionId, e.declared, e.limited
+        ),
+        E::OutflowExceeded(e) => write!(
+            f,
+            "session {}: the operation's calls moved {} of {} out of the account, more than the {} remaining (what actually left, by any path; the calls were undone)",
+            e.sessionId,
+            e.outflow,
+            if e.asset.is_zero() {
+                "native value (wei)".to_owned()
+            } else {
+                format!("token {}", e.asset)
+            },
+            e.remaining
+        ),
         E::NotRootSession(e) => write!(
             f,
             "session {}: signed as root but the session is not root",
@@ -174,6 +212,11 @@ fn explain_validator_error(
         E::InvalidPermission(e) => write!(
             f,
             "session {}: permission {} is malformed (a field its type does not use, a missing one, the account or the validator as target, a forbidden account selector, or an amount above 2^128-1)",
+            e.sessionId, e.index
+        ),
+        E::UnsupportedRules(e) => write!(
+            f,
+            "session {}: permission {} carries rule data, which this validator does not enforce yet; the grant is refused rather than enabled without its rules",
             e.sessionId, e.index
         ),
         E::DuplicatePermission(e) => write!(
@@ -313,6 +356,64 @@ mod tests {
             text.contains("nonce lane 0x01020304, not the session's 0xaabbccdd"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn validator_v2_errors_name_the_session_the_rule_and_the_numbers() {
+        use leash_bindings::SessionKeyValidator as V;
+        let session = B256::repeat_byte(1);
+        let cases: [(Vec<u8>, &str); 5] = [
+            (
+                V::SelfPaidGasNotAllowed {
+                    sessionId: session,
+                    maxCost: U256::from(7),
+                }
+                .abi_encode(),
+                "(up to 7 wei) but the session has no gas-limit",
+            ),
+            (
+                V::PaymasterNotAllowed {
+                    sessionId: session,
+                    paymaster: Address::repeat_byte(9),
+                    selfPaidAllowed: false,
+                }
+                .abi_encode(),
+                "has no gas-limit either",
+            ),
+            (
+                V::OutflowCheckRequired {
+                    sessionId: session,
+                    target: Address::repeat_byte(2),
+                    selector: alloy_primitives::fixed_bytes!("0x36c78516"),
+                }
+                .abi_encode(),
+                "must take the balance-checked form",
+            ),
+            (
+                V::InvalidOutflowTokens {
+                    sessionId: session,
+                    declared: U256::from(1),
+                    limited: U256::from(2),
+                }
+                .abi_encode(),
+                "it lists 1, the session limits 2",
+            ),
+            (
+                V::OutflowExceeded {
+                    sessionId: session,
+                    asset: Address::ZERO,
+                    outflow: U256::from(5),
+                    remaining: U256::from(4),
+                }
+                .abi_encode(),
+                "moved 5 of native value (wei) out of the account, more than the 4 remaining",
+            ),
+        ];
+        for (data, expected) in cases {
+            let text = RevertReason::decode(&data).to_string();
+            assert!(text.contains(expected), "{text}");
+            assert!(text.starts_with(&format!("session {session}")), "{text}");
+        }
     }
 
     #[test]

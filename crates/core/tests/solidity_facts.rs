@@ -7,6 +7,7 @@ use alloy_sol_types::SolCall;
 use leash_bindings::LeashAccount;
 use leash_core::{
     calls::MODULE_TYPE_VALIDATOR,
+    grant::GRANT_DOMAIN_VERSION,
     permission::{ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE},
 };
 use std::collections::BTreeMap;
@@ -87,6 +88,12 @@ fn numeric_constants_match() {
         "MAX_ALLOWANCE changed in Solidity"
     );
     assert_eq!(MAX_ALLOWANCE, U256::from(u128::MAX));
+    assert!(
+        types.contains(&format!(
+            "string constant GRANT_DOMAIN_VERSION = \"{GRANT_DOMAIN_VERSION}\";"
+        )),
+        "GRANT_DOMAIN_VERSION differs between Solidity and leash-core"
+    );
     let module = source("contracts/interfaces/IERC7579Module.sol");
     let declared = module
         .lines()

@@ -19,6 +19,7 @@ use leash_core::{
     denial::Denial,
     eip7702::sign_authorization,
     grant::{GrantDomain, SessionGrantBuilder},
+    outflow::{LimitedAssets, SessionCalls},
     permission::Permission,
     prepare::{Fees, PreparedOperation, prepare_owner_operation, prepare_session_operation},
     rejection::AaCode,
@@ -86,6 +87,8 @@ struct Sessions<'a, N> {
     domain: GrantDomain,
     key: &'a PrivateKeySigner,
     node: &'a N,
+    /// The assets the grant limits: a batch with a value transfer takes the balance-checked form.
+    limits: LimitedAssets,
 }
 
 impl<N: Provider> Sessions<'_, N> {
@@ -101,7 +104,10 @@ impl<N: Provider> Sessions<'_, N> {
             account,
             self.key,
             auth,
-            calls,
+            SessionCalls {
+                calls,
+                limits: &self.limits,
+            },
             fees(self.node).await,
         )
         .await
@@ -287,6 +293,7 @@ async fn session_operations_with_the_bundlers_estimates_are_included() {
         domain,
         key: &session_key,
         node: &node,
+        limits: LimitedAssets::of_grant(&grant),
     };
     let owner_signature = domain.sign(&owner, &grant).expect("owner signs");
     let session_id = domain.session_id(&grant);

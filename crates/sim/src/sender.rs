@@ -15,7 +15,8 @@ use leash_bindings::{Deployment, EntryPoint::UserOperationEvent};
 use leash_core::{
     calls::Call,
     eip7702::{delegate_of, sign_authorization},
-    gas_estimate::{user_operation_gas, validate_user_op_call},
+    gas_estimate::{execution_call, user_operation_gas, validate_user_op_call},
+    outflow::{LimitedAssets, SessionCalls},
     prepare::{Fees, PreparedOperation, prepare_owner_operation, prepare_session_operation},
     receipt::user_operation_receipt,
     rejection::{AaCode, EntryPointRejection},
@@ -128,12 +129,14 @@ impl<'a> SimSender<'a> {
     }
 
     /// A session operation of `account` making `calls`, prepared by leash-core as `leash send`
-    /// does.
+    /// does; `limits` are the assets the session's grant limits (they decide whether the
+    /// operation takes the balance-checked form).
     pub fn prepare_session(
         &self,
         account: Address,
         session_key: &PrivateKeySigner,
         auth: &SessionAuth<'_>,
+        limits: &LimitedAssets,
         calls: &[Call],
     ) -> Result<PreparedOperation, SenderError> {
         let domain = self.lock().grant_domain();
@@ -144,7 +147,7 @@ impl<'a> SimSender<'a> {
             account,
             session_key,
             auth,
-            calls,
+            SessionCalls { calls, limits },
             fees,
         ))
     }
@@ -186,9 +189,10 @@ impl<'a> SimSender<'a> {
         account: Address,
         session_key: &PrivateKeySigner,
         auth: &SessionAuth<'_>,
+        limits: &LimitedAssets,
         calls: &[Call],
     ) -> Result<BundleOutcome, SimError> {
-        self.deliver(self.prepare_session(account, session_key, auth, calls))
+        self.deliver(self.prepare_session(account, session_key, auth, limits, calls))
     }
 
     fn deliver(
@@ -272,7 +276,7 @@ impl UserOperationSender for SimSender<'_> {
                     inner: Some(inner),
                 })
             })?;
-        let call_data = op.operation.callData.clone();
+        let call_data = execution_call(&op.operation, user_op_hash);
         let call_gas = chain
             .measure_from_entry_point(account, call_data, op.authorization.clone())
             .map_err(infrastructure)?

@@ -12,6 +12,7 @@ use leash_core::{
     calls::{Call, execute_calldata, install_validator_calldata},
     eip7702::delegate_of,
     grant::SessionGrantBuilder,
+    outflow::LimitedAssets,
     permission::Permission,
     session_signature::SessionAuth,
 };
@@ -189,6 +190,7 @@ pub fn session_story(
     let domain = chain.grant_domain();
     let session_id = domain.session_id(&grant);
     let owner_signature = domain.sign(owner, &grant)?;
+    let limits = LimitedAssets::of_grant(&grant);
 
     let spend = |chain: &mut Chain, auth: &SessionAuth<'_>, amount: U256| {
         let transfer = Call {
@@ -201,8 +203,13 @@ pub fn session_story(
             .abi_encode()
             .into(),
         };
-        let outcome =
-            SimSender::new(chain).session_operation(account, session_key, auth, &[transfer])?;
+        let outcome = SimSender::new(chain).session_operation(
+            account,
+            session_key,
+            auth,
+            &limits,
+            &[transfer],
+        )?;
         Ok::<_, SimError>(SessionSpend { amount, outcome })
     };
     let lazy = SessionAuth::Lazy {

@@ -5,7 +5,7 @@
 //! and a grant the validator refuses, the builder refuses, naming the same rule (or, when the
 //! grant has several faults, one that only the builder refuses). The builder may
 //! refuse more, but only for the grants it deliberately calls useless (a zero allowance, a selector
-//! listed twice, a spend selector in a function list, a contract listed twice), which the validator
+//! listed twice, a spend selector in a function list, a contract or paymaster listed twice), which the validator
 //! tolerates.
 
 mod support;
@@ -83,7 +83,7 @@ impl Pools {
     }
 
     fn permission(&self, rng: &mut Rng) -> Permission {
-        match rng.next() % 8 {
+        match rng.next() % 9 {
             0 => Permission::Root,
             1 => Permission::NativeTokenTransfer {
                 allowance: rng.pick(&self.amounts),
@@ -103,6 +103,9 @@ impl Pools {
             },
             6 => Permission::FunctionsOnAllContracts {
                 functions: self.functions(rng),
+            },
+            7 => Permission::Paymaster {
+                address: rng.pick(&self.targets),
             },
             _ => Permission::FunctionsOnContract {
                 address: rng.pick(&self.targets),
@@ -159,7 +162,9 @@ fn builder_and_validator_agree_on_random_grants() {
         let permissions: Vec<Permission> = (0..rng.next() % 4)
             .map(|_| pools.permission(&mut rng))
             .collect();
+        // Without the default gas-limit, the builder encodes exactly the permissions given.
         let built = SessionGrantBuilder::new(account, session_key, validator)
+            .without_default_gas_limit()
             .valid_until(now + 3_600)
             .salt(U256::from(salt))
             .permissions(permissions.clone())

@@ -5,7 +5,7 @@ mod support;
 use alloy_primitives::{I256, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{SessionKeyValidator, SessionKeyValidator::SessionKeyValidatorErrors as E};
-use leash_core::{calls::Call, permission::Permission};
+use leash_core::{calls::Call, outflow::LimitedAssets, permission::Permission};
 use leash_sim::{AaCode, BundleOutcome, SimSender};
 use support::{ETH, RECIPIENT, Setup, TOKENS, denial, executed, key, rejection_code};
 
@@ -215,6 +215,7 @@ fn two_sessions_spend_in_the_same_bundle() {
             s.account,
             &other_key,
             &auth_b,
+            &LimitedAssets::of_grant(&grant_b),
             &[Call::transfer(RECIPIENT, ETH)],
         )
         .expect("op b")

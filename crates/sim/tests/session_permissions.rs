@@ -361,3 +361,53 @@ fn functions_on_contract_allow_the_selector_on_that_contract_only() {
         })
     );
 }
+
+/// A call beyond the selector meter on a session that limits the token: leash-core sends it in the
+/// balance-checked form, the account measures what left, and the validator charges it.
+#[test]
+fn calls_beyond_the_selector_meter_are_charged_by_what_left() {
+    let mut s = Setup::new();
+    let grant = s.grant([
+        Permission::Erc20TokenTransfer {
+            address: s.token,
+            allowance: TOKENS,
+        },
+        Permission::NativeTokenTransfer { allowance: ETH },
+        Permission::FunctionsOnContract {
+            address: s.target,
+            functions: vec![Target::pingCall::SELECTOR.into()],
+        },
+    ]);
+    let id = s.enable(&grant);
+    let batch = [
+        s.ping(),
+        s.transfer_tokens(RECIPIENT, U256::from(5)),
+        Call::transfer(RECIPIENT, U256::from(7)),
+    ];
+    let outcome = s.send(&grant, &batch);
+    assert_eq!(
+        executed(&outcome).balance_changes.native_of(RECIPIENT),
+        I256::from_raw(U256::from(7))
+    );
+    let remaining = |s: &mut Setup, kind, token| {
+        s.chain
+            .call(
+                s.validator,
+                SessionKeyValidator::getRemainingCall {
+                    account: s.account,
+                    sessionId: id,
+                    permissionType: kind,
+                    token,
+                },
+            )
+            .expect("getRemaining")
+    };
+    let token = s.token;
+    let erc20 = leash_bindings::PermissionType::Erc20TokenTransfer.into();
+    let native = leash_bindings::PermissionType::NativeTokenTransfer.into();
+    assert_eq!(remaining(&mut s, erc20, token), TOKENS - U256::from(5));
+    assert_eq!(
+        remaining(&mut s, native, Address::ZERO),
+        ETH - U256::from(7)
+    );
+}

@@ -4,6 +4,7 @@ mod support;
 
 use alloy_primitives::U256;
 use leash_core::{
+    outflow::LimitedAssets,
     permission::Permission,
     rejection::AaCode,
     sender::{SenderError, UserOperationSender},
@@ -58,7 +59,8 @@ fn the_estimate_rejects_what_validation_refuses_and_reports_reverting_calls() {
     let account = s.account;
     let beyond = s.transfer_tokens(RECIPIENT, TOKENS * U256::from(2));
     let sender = SimSender::new(&mut s.chain);
-    match sender.prepare_session(account, &key, &auth, &[beyond]) {
+    let limits = LimitedAssets::of_grant(&grant);
+    match sender.prepare_session(account, &key, &auth, &limits, &[beyond]) {
         Err(SenderError::Rejected(rejection)) => {
             assert_eq!(rejection.code, AaCode::ACCOUNT_REVERTED);
             assert!(rejection.inner.is_some_and(|inner| !inner.is_empty()));
@@ -75,7 +77,13 @@ fn the_estimate_rejects_what_validation_refuses_and_reports_reverting_calls() {
     let auth = s.enabled(&grant);
     let sender = SimSender::new(&mut s.chain);
     assert!(matches!(
-        sender.prepare_session(account, &key, &auth, &[more_than_held]),
+        sender.prepare_session(
+            account,
+            &key,
+            &auth,
+            &LimitedAssets::of_grant(&grant),
+            &[more_than_held]
+        ),
         Err(SenderError::Reverted(_))
     ));
 }

@@ -43,8 +43,14 @@ contract SessionFuzzTest is SessionTestBase {
             || selector == ERC20.transferFrom.selector || selector == bytes4(0x39509351);
     }
 
-    /// @dev The error a single call must raise under this session's grant, or empty if allowed.
-    function _expected(address to, uint256 value, bytes memory data) internal view returns (bytes memory) {
+    /// @dev The error a single call must raise under this session's grant, or empty if allowed; `checked`:
+    ///      the operation takes the balance-checked form, which any call beyond the selector meter needs
+    ///      (the session limits the token and native value).
+    function _expected(address to, uint256 value, bytes memory data, bool checked)
+        internal
+        view
+        returns (bytes memory)
+    {
         bool hasSelector = data.length >= 4;
         bytes4 selector;
         if (hasSelector) {
@@ -75,15 +81,20 @@ contract SessionFuzzTest is SessionTestBase {
                     ISessionKeyValidator.Erc20AllowanceExceeded.selector, sessionId, to, amount, ALLOWANCE
                 );
             }
-        } else if (data.length != 0 || value == 0) {
-            if (!(to == address(target) && hasSelector && selector == Target.ping.selector)) {
-                return abi.encodeWithSelector(ISessionKeyValidator.CallNotAllowed.selector, sessionId, to, selector);
-            }
+        }
+        bool unmetered = !(hasSelector && _isSpend(selector)) && (data.length != 0 || value == 0);
+        if (unmetered && !(to == address(target) && hasSelector && selector == Target.ping.selector)) {
+            return abi.encodeWithSelector(ISessionKeyValidator.CallNotAllowed.selector, sessionId, to, selector);
         }
         if (value > NATIVE_ALLOWANCE) {
             return abi.encodeWithSelector(
                 ISessionKeyValidator.NativeAllowanceExceeded.selector, sessionId, to, value, NATIVE_ALLOWANCE
             );
+        }
+        // A plain value transfer's recipient could pull the limited token.
+        bool valueOnly = data.length == 0 && value != 0;
+        if ((unmetered || valueOnly) && !checked) {
+            return abi.encodeWithSelector(ISessionKeyValidator.OutflowCheckRequired.selector, sessionId, to, selector);
         }
         return "";
     }
@@ -119,9 +130,11 @@ contract SessionFuzzTest is SessionTestBase {
         assembly {
             mstore(data, length)
         }
+        bool checked = seed >> 16 & 1 == 1;
         bytes memory callData = _single(to, value, data);
+        if (checked) callData = _checked(callData, _tokens(address(token)));
         (bool ok, uint256 validationData, bytes memory revertData) = _validate(sessionId, callData);
-        bytes memory expected = _expected(to, value, data);
+        bytes memory expected = _expected(to, value, data, checked);
         if (expected.length == 0) {
             vm.assertTrue(ok, "model allows the call");
             vm.assertEq(validationData >> 160, uint256(block.timestamp + 1 days), "window, no failure");
@@ -140,12 +153,14 @@ contract SessionFuzzTest is SessionTestBase {
         bytes memory encoded = abi.encode(executions);
         encoded[position % encoded.length] = bytes1(newByte);
         bytes memory callData = abi.encodeCall(LeashAccount.execute, (ExecutionLib.MODE_BATCH, encoded));
-        (bool ok, uint256 validationData,) = _validate(sessionId, callData);
+        (bool ok, uint256 validationData,) = _validate(sessionId, _checked(callData, _tokens(address(token))));
         if (!ok || validationData == 1) return;
         Execution[] memory decoded = this.decodeBatch(encoded);
         for (uint256 i; i < decoded.length; ++i) {
             vm.assertEq(
-                _expected(decoded[i].target, decoded[i].value, decoded[i].callData), "", "accepted call is allowed"
+                _expected(decoded[i].target, decoded[i].value, decoded[i].callData, true),
+                "",
+                "accepted call is allowed"
             );
         }
     }

@@ -207,11 +207,15 @@ contract ExecutionDecodingTest is SessionTestBase {
 
     function test_validator_rejectsBatchWithCallDataOutsideTheSlice() public {
         bytes32 id = _enable(_grant(_list(_contractAccess(address(target)), _native(ALLOWANCE))));
+        // Balance-checked: the session limits native value, and contract access could move it.
+        address[] memory none;
         bytes memory callData = abi.encodeCall(LeashAccount.execute, (ExecutionLib.MODE_BATCH, _oneWordBatch()));
-        handleOp(_useOp(id, callData));
+        handleOp(_useOp(id, _checked(callData, none)));
         vm.assertEq(target.pings(), 0, "fallback ran, nothing pinged");
         callData = abi.encodeCall(LeashAccount.execute, (ExecutionLib.MODE_BATCH, _truncate(_oneWordBatch(), 1)));
-        _rejects(_useOp(id, callData), abi.encodeWithSelector(ExecutionLib.InvalidExecutionEncoding.selector));
+        _rejects(
+            _useOp(id, _checked(callData, none)), abi.encodeWithSelector(ExecutionLib.InvalidExecutionEncoding.selector)
+        );
     }
 
     function test_validator_rejectsExecutionCalldataOutsideTheCallData() public {

@@ -61,7 +61,9 @@ contract ForbiddenCallsTest is SessionTestBase {
 
     function test_accountFunctions_allowsAnOrdinarySelector() public {
         bytes32 id = _accountFunctionsSession();
-        handleOp(_useOp(id, _single(owner, 0, abi.encodeCall(LeashAccount.supportsModule, (MODULE_TYPE_VALIDATOR)))));
+        // Balance-checked: the session limits native value, and an account function could move it.
+        bytes memory call = _single(owner, 0, abi.encodeCall(LeashAccount.supportsModule, (MODULE_TYPE_VALIDATOR)));
+        handleOp(_useOp(id, _checked(call, new address[](0))));
         vm.assertEq(entryPoint.getNonce(owner, _sessionNonceKey(id)), (uint256(_sessionNonceKey(id)) << 64) | 1, "ran");
     }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {ERC20} from "solady/tokens/ERC20.sol";
 import {ISessionKeyValidator} from "../../../contracts/interfaces/ISessionKeyValidator.sol";
 import {Execution} from "../../../contracts/types/Execution.sol";
@@ -9,38 +8,11 @@ import {MAX_ALLOWANCE, Permission, PermissionType, SessionGrant} from "../../../
 import {SessionTestBase} from "../utils/SessionTestBase.sol";
 import {Target} from "../../../contracts/test/Target.sol";
 
-/// @notice A paymaster that sponsors every UserOperation.
-contract SponsorPaymaster {
-    function validatePaymasterUserOp(PackedUserOperation calldata, bytes32, uint256)
-        external
-        pure
-        returns (bytes memory context, uint256 validationData)
-    {
-        return ("", 0);
-    }
-
-    function postOp(uint8, bytes calldata, uint256, uint256) external {}
-}
-
 /// @notice The paymaster rule of `GasLimit`, the 2**128-1 cap on every amount, the exact fields of
 ///         each permission type, and the corners of the call rules that the other suites leave open.
 contract LimitsAndShapesTest is SessionTestBase {
-    SponsorPaymaster internal paymaster;
-
-    function setUp() public override {
-        super.setUp();
-        paymaster = new SponsorPaymaster();
-        entryPoint.depositTo{value: 1 ether}(address(paymaster));
-    }
-
     function _maxCost() internal pure returns (uint256) {
         return (VERIFICATION_GAS_LIMIT + CALL_GAS_LIMIT + PRE_VERIFICATION_GAS) * MAX_FEE_PER_GAS;
-    }
-
-    function _sponsored(bytes32 id, bytes memory callData) internal view returns (PackedUserOperation memory userOp) {
-        userOp = buildUserOp(owner, _sessionNonceKey(id), callData);
-        userOp.paymasterAndData = abi.encodePacked(address(paymaster), uint128(100_000), uint128(0));
-        userOp.signature = abi.encodePacked(uint8(0), id, _keySignature(userOp, SESSION_KEY));
     }
 
     function _invalidPermission(SessionGrant memory grant, uint256 index) internal {
@@ -55,9 +27,9 @@ contract LimitsAndShapesTest is SessionTestBase {
     // ------------------------------------------------------------ paymaster rule
 
     function test_gasLimit_sponsoredOperationsAreNotCharged() public {
-        bytes32 id = _enable(_grant(_list(_gasLimit(1), _native(ALLOWANCE))));
-        handleOp(_sponsored(id, _single(alice, 1, "")));
-        handleOp(_sponsored(id, _single(alice, 1, "")));
+        bytes32 id = _enable(_grant(_list(_gasLimit(1), _native(ALLOWANCE), _paymaster(address(sponsor)))));
+        handleOp(_sponsored(id, _single(alice, 1, ""), address(sponsor)));
+        handleOp(_sponsored(id, _single(alice, 1, ""), address(sponsor)));
         vm.assertEq(alice.balance, 2, "both sponsored operations ran");
         vm.assertEq(validator.getRemaining(owner, id, PermissionType.GasLimit, address(0)), 1, "nothing charged");
     }
@@ -95,7 +67,8 @@ contract LimitsAndShapesTest is SessionTestBase {
         Execution[] memory executions = new Execution[](2);
         executions[0] = Execution(alice, 1, "");
         executions[1] = Execution(address(token), 0, abi.encodeCall(ERC20.transfer, (alice, 5)));
-        handleOp(_useOp(id, _batch(executions)));
+        // Balance-checked: the value's recipient could pull the limited token.
+        handleOp(_useOp(id, _checked(_batch(executions), _tokens(address(token)))));
         vm.assertEq(
             validator.getRemaining(owner, id, PermissionType.NativeTokenTransfer, address(0)),
             MAX_ALLOWANCE - 1,
@@ -113,7 +86,7 @@ contract LimitsAndShapesTest is SessionTestBase {
         );
         // The window and the flags are intact: valid now, expired after validUntil.
         vm.warp(grant.validUntil + 1);
-        _failsWindow(_useOp(id, _single(alice, 1, "")));
+        _failsWindow(_useOp(id, _transfer(alice, 1)));
     }
 
     // ------------------------------------------------------------ permission shapes

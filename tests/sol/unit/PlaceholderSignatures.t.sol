@@ -31,10 +31,6 @@ contract PlaceholderSignaturesTest is SessionTestBase {
     /// @dev The authorizer part (low 160 bits) of `validationData` for a failed signature.
     uint256 internal constant SIG_VALIDATION_FAILED = 1;
 
-    function _ping() internal view returns (bytes memory) {
-        return _single(address(target), 0, abi.encodeCall(Target.ping, ()));
-    }
-
     /// @dev A copy of `userOp` carrying `signature` (memory structs alias on assignment).
     function _withSignature(PackedUserOperation memory userOp, bytes memory signature)
         internal
@@ -367,12 +363,13 @@ contract PlaceholderSignaturesTest is SessionTestBase {
 
     function test_rootFormIsBoundToItsLaneToo() public {
         bytes32 id = _enable(_grant(_list(_root())));
-        PackedUserOperation memory userOp = buildUserOp(owner, _sessionNonceKey(id) ^ 2, _ping());
+        bytes memory ping = _single(address(target), 0, abi.encodeCall(Target.ping, ()));
+        PackedUserOperation memory userOp = buildUserOp(owner, _sessionNonceKey(id) ^ 2, ping);
         userOp.signature = abi.encodePacked(SIG_MODE_USE_ROOT, id, _keySignature(userOp, SESSION_KEY));
         _rejects(
             userOp, abi.encodeWithSelector(ISessionKeyValidator.WrongNonceLane.selector, id, uint32(bytes4(id)) ^ 2)
         );
-        handleOp(_useOp(id, _ping(), SESSION_KEY, true));
+        handleOp(_useOp(id, ping, SESSION_KEY, true));
         vm.assertEq(target.pings(), 1, "on its lane");
     }
 }

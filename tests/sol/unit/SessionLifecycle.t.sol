@@ -22,10 +22,6 @@ import {Target} from "../../../contracts/test/Target.sol";
 contract SessionLifecycleTest is SessionTestBase {
     uint256 internal constant OTHER_OWNER_KEY = 0xB0B0;
 
-    function _ping() internal view returns (bytes memory) {
-        return _single(address(target), 0, abi.encodeCall(Target.ping, ()));
-    }
-
     function _status(bytes32 id) internal view returns (SessionStatus status) {
         (status,,) = validator.getSession(owner, id);
     }
@@ -34,15 +30,18 @@ contract SessionLifecycleTest is SessionTestBase {
 
     function test_sessionIdIsTheEip712DigestOfTheGrant() public view {
         SessionGrant memory grant = _grantWithLimits();
-        bytes32[] memory permissionHashes = new bytes32[](3);
-        for (uint256 i; i < 3; ++i) {
+        // Rule data is hashed as EIP-712 `bytes`, whether or not this validator enforces it.
+        grant.permissions[1].rules = hex"01000000000000000000000000000000000000000000000000000000000000000000deadbeef";
+        bytes32[] memory permissionHashes = new bytes32[](grant.permissions.length);
+        for (uint256 i; i < permissionHashes.length; ++i) {
             permissionHashes[i] = keccak256(
                 abi.encode(
                     PERMISSION_TYPEHASH,
                     uint8(grant.permissions[i].permissionType),
                     grant.permissions[i].target,
                     grant.permissions[i].amount,
-                    keccak256(abi.encodePacked(grant.permissions[i].functions))
+                    keccak256(abi.encodePacked(grant.permissions[i].functions)),
+                    keccak256(grant.permissions[i].rules)
                 )
             );
         }
@@ -61,7 +60,7 @@ contract SessionLifecycleTest is SessionTestBase {
             abi.encode(
                 keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
                 keccak256("LeashSessionKeyValidator"),
-                keccak256("1"),
+                keccak256("2"),
                 block.chainid,
                 address(validator)
             )
@@ -70,16 +69,32 @@ contract SessionLifecycleTest is SessionTestBase {
         vm.assertEq(validator.getSessionId(grant), digest, "session id");
     }
 
+    function test_rulesChangeTheSessionId() public view {
+        SessionGrant memory grant = _grantWithLimits();
+        bytes32 without = validator.getSessionId(grant);
+        grant.permissions[0].rules = hex"00";
+        vm.assertNotEq(validator.getSessionId(grant), without, "one byte of rules is another grant");
+    }
+
+    function test_rulesAreRefusedUntilEnforced() public {
+        SessionGrant memory grant = _grantWithLimits();
+        grant.permissions[2].rules = hex"01";
+        bytes memory refused =
+            abi.encodeWithSelector(ISessionKeyValidator.UnsupportedRules.selector, validator.getSessionId(grant), 2);
+        _enableReverts(grant, refused);
+        _rejects(_enableOp(grant, _ping()), refused);
+    }
+
     function test_typeHashesMatchTheirTypeStrings() public pure {
         vm.assertEq(
             PERMISSION_TYPEHASH,
-            keccak256("Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions)"),
+            keccak256("Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions,bytes rules)"),
             "permission"
         );
         vm.assertEq(
             SESSION_GRANT_TYPEHASH,
             keccak256(
-                "SessionGrant(address account,address sessionKey,uint48 validAfter,uint48 validUntil,uint256 salt,Permission[] permissions)Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions)"
+                "SessionGrant(address account,address sessionKey,uint48 validAfter,uint48 validUntil,uint256 salt,Permission[] permissions)Permission(uint8 permissionType,address target,uint256 amount,bytes4[] functions,bytes rules)"
             ),
             "grant"
         );
@@ -115,7 +130,15 @@ contract SessionLifecycleTest is SessionTestBase {
 
     /// @dev Both paths must write the very same validator storage: compare every written slot.
     function test_ownerAndLazyEnableEndInIdenticalState() public {
-        SessionGrant memory grant = _grantWithLimits();
+        // Sponsored, so that the lazy operation charges no `GasLimit`.
+        SessionGrant memory grant = _grant(
+            _list(
+                _erc20(address(token), ALLOWANCE),
+                _native(ALLOWANCE),
+                _functionsOn(address(target), Target.ping.selector),
+                _paymaster(address(sponsor))
+            )
+        );
         uint256 snapshot = vm.snapshotState();
         vm.record();
         _enable(grant);
@@ -127,7 +150,7 @@ contract SessionLifecycleTest is SessionTestBase {
         vm.revertToState(snapshot);
 
         // The lazy operation pings, which spends nothing, so the enable is all it writes.
-        PackedUserOperation memory userOp = _enableOp(grant, _ping());
+        PackedUserOperation memory userOp = _enableOp(grant, _ping(), address(sponsor));
         vm.record();
         handleOp(userOp);
         (, bytes32[] memory lazyWritten) = vm.accesses(address(validator));

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {LeashAccount} from "../../../contracts/account/LeashAccount.sol";
+import {ACCOUNT_EXECUTE_USER_OP} from "../../../contracts/types/SessionTypes.sol";
 import {Test} from "./Vm.sol";
 
 /// @notice Deploys the canonical ERC-4337 v0.8 contracts the way every chain has them, and builds,
@@ -88,6 +89,16 @@ abstract contract AccountTestBase is Test {
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
         ops[0] = userOp;
         entryPoint.handleOps(ops, bundler);
+    }
+
+    /// @dev `callData` in the balance-checked form: `executeUserOp.selector ‖ callData ‖ tokens ‖
+    ///      uint8(tokens.length)`, the tokens packed and ascending (`ExecutionLib.outflowTokens`).
+    function _checked(bytes memory callData, address[] memory tokens) internal pure returns (bytes memory result) {
+        result = abi.encodePacked(ACCOUNT_EXECUTE_USER_OP, callData);
+        for (uint256 i; i < tokens.length; ++i) {
+            result = abi.encodePacked(result, tokens[i]);
+        }
+        result = abi.encodePacked(result, uint8(tokens.length));
     }
 
     function _artifactBytecode(string memory name) private view returns (bytes memory) {

@@ -17,6 +17,7 @@ import {
     SIG_MODE_USE_ROOT
 } from "../../../contracts/types/SessionTypes.sol";
 import {AccountTestBase} from "./AccountTestBase.sol";
+import {SponsorPaymaster} from "./Paymasters.sol";
 import {Target} from "../../../contracts/test/Target.sol";
 import {TestToken} from "../../../contracts/test/TestToken.sol";
 
@@ -25,12 +26,16 @@ import {TestToken} from "../../../contracts/test/TestToken.sol";
 abstract contract SessionTestBase is AccountTestBase {
     uint256 internal constant SESSION_KEY = 0x5E55;
     uint256 internal constant ALLOWANCE = 10 ether;
+    /// @dev The gas bound `_grant` adds: enough for every test's operations at the test gas prices.
+    uint256 internal constant GAS_BUDGET = 1 ether;
 
     SessionKeyValidator internal validator;
     LeashAccount internal account;
     TestToken internal token;
     Target internal target;
     address internal sessionSigner;
+    /// @dev A paymaster with a deposit, sponsoring whatever names it.
+    SponsorPaymaster internal sponsor;
     address payable internal alice = payable(address(0xA1));
 
     function setUp() public virtual override {
@@ -44,6 +49,8 @@ abstract contract SessionTestBase is AccountTestBase {
         token.mint(owner, 1000 ether);
         target = new Target();
         sessionSigner = vm.addr(SESSION_KEY);
+        sponsor = new SponsorPaymaster();
+        entryPoint.depositTo{value: 1 ether}(address(sponsor));
         vm.label(address(validator), "SessionKeyValidator");
         vm.label(address(token), "TestToken");
     }
@@ -55,7 +62,7 @@ abstract contract SessionTestBase is AccountTestBase {
         pure
         returns (Permission memory)
     {
-        return Permission(kind, to, amount, functions);
+        return Permission(kind, to, amount, functions, "");
     }
 
     function _root() internal pure returns (Permission memory) {
@@ -90,6 +97,10 @@ abstract contract SessionTestBase is AccountTestBase {
         return _permission(PermissionType.FunctionsOnContract, to, 0, _selectors(selector));
     }
 
+    function _paymaster(address paymaster) internal pure returns (Permission memory) {
+        return _permission(PermissionType.Paymaster, paymaster, 0, new bytes4[](0));
+    }
+
     function _selectors(bytes4 selector) internal pure returns (bytes4[] memory selectors) {
         selectors = new bytes4[](1);
         selectors[0] = selector;
@@ -117,6 +128,18 @@ abstract contract SessionTestBase is AccountTestBase {
         list[2] = c;
     }
 
+    function _list(Permission memory a, Permission memory b, Permission memory c, Permission memory d)
+        internal
+        pure
+        returns (Permission[] memory list)
+    {
+        list = new Permission[](4);
+        list[0] = a;
+        list[1] = b;
+        list[2] = c;
+        list[3] = d;
+    }
+
     // ------------------------------------------------------------ grants
 
     /// @dev A grant with a token limit, a native limit and `ping` on the target: one rule of each
@@ -131,7 +154,25 @@ abstract contract SessionTestBase is AccountTestBase {
         );
     }
 
+    /// @dev A grant of `permissions` plus a `GasLimit` of `GAS_BUDGET`, as leash-sdk adds by default
+    ///      (a scoped session may not pay for itself without one), unless the list is empty, holds
+    ///      root or already bounds gas. `_grantAsIs` adds nothing.
     function _grant(Permission[] memory permissions) internal view returns (SessionGrant memory) {
+        bool bounded = permissions.length == 0;
+        for (uint256 i; i < permissions.length; ++i) {
+            PermissionType kind = permissions[i].permissionType;
+            bounded = bounded || kind == PermissionType.Root || kind == PermissionType.GasLimit;
+        }
+        if (bounded) return _grantAsIs(permissions);
+        Permission[] memory withGas = new Permission[](permissions.length + 1);
+        for (uint256 i; i < permissions.length; ++i) {
+            withGas[i] = permissions[i];
+        }
+        withGas[permissions.length] = _gasLimit(GAS_BUDGET);
+        return _grantAsIs(withGas);
+    }
+
+    function _grantAsIs(Permission[] memory permissions) internal view returns (SessionGrant memory) {
         return SessionGrant(owner, sessionSigner, 0, uint48(block.timestamp + 1 days), 0, permissions);
     }
 
@@ -153,6 +194,18 @@ abstract contract SessionTestBase is AccountTestBase {
 
     function _batch(Execution[] memory executions) internal pure returns (bytes memory) {
         return abi.encodeCall(LeashAccount.execute, (ExecutionLib.MODE_BATCH, abi.encode(executions)));
+    }
+
+    function _tokens(address a) internal pure returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = a;
+    }
+
+    /// @dev `ping()` on the target, in the balance-checked form for a `_grantWithLimits` session: it
+    ///      limits the test token (and native value), which a call the selector meter does not see
+    ///      could move.
+    function _ping() internal view returns (bytes memory) {
+        return _checked(_single(address(target), 0, abi.encodeCall(Target.ping, ())), _tokens(address(token)));
     }
 
     function _transfer(address to, uint256 amount) internal view returns (bytes memory) {
@@ -187,13 +240,41 @@ abstract contract SessionTestBase is AccountTestBase {
         return _useOp(sessionId, callData, SESSION_KEY, false);
     }
 
+    /// @dev `paymasterAndData` naming `paymaster`, with its verification and post-op gas limits.
+    function _paymasterAndData(address paymaster) internal pure returns (bytes memory) {
+        return abi.encodePacked(paymaster, uint128(100_000), uint128(100_000));
+    }
+
+    /// @dev A UserOperation of an enabled session that `paymaster` pays for, signed by the session key.
+    function _sponsored(bytes32 sessionId, bytes memory callData, address paymaster)
+        internal
+        view
+        returns (PackedUserOperation memory userOp)
+    {
+        userOp = buildUserOp(owner, _sessionNonceKey(sessionId), callData);
+        userOp.paymasterAndData = _paymasterAndData(paymaster);
+        userOp.signature = abi.encodePacked(SIG_MODE_USE, sessionId, _keySignature(userOp, SESSION_KEY));
+    }
+
     /// @dev The first UserOperation of `grant`, carrying the owner's grant signature (lazy enable).
     function _enableOp(SessionGrant memory grant, bytes memory callData)
         internal
         view
         returns (PackedUserOperation memory userOp)
     {
+        return _enableOp(grant, callData, address(0));
+    }
+
+    /// @dev The same, paid for by `paymaster` unless it is zero.
+    function _enableOp(SessionGrant memory grant, bytes memory callData, address paymaster)
+        internal
+        view
+        returns (PackedUserOperation memory userOp)
+    {
         userOp = buildUserOp(owner, _sessionNonceKey(validator.getSessionId(grant)), callData);
+        if (paymaster != address(0)) {
+            userOp.paymasterAndData = _paymasterAndData(paymaster);
+        }
         bytes memory keySignature = _keySignature(userOp, SESSION_KEY);
         userOp.signature = abi.encodePacked(SIG_MODE_ENABLE, abi.encode(grant, _ownerSignature(grant), keySignature));
     }

@@ -66,11 +66,16 @@ pub(crate) fn run(out: &Output) -> eyre::Result<()> {
         .iter()
         .filter_map(Permission::from_sol)
     {
-        if let Permission::Erc20TokenTransfer { address, allowance } = permission {
-            out.line(format!(
+        match permission {
+            Permission::Erc20TokenTransfer { address, allowance } => out.line(format!(
                 "   permission           erc20-token-transfer: {} tokens of {address}",
                 format_tokens(allowance)
-            ));
+            )),
+            Permission::GasLimit { limit } => out.line(format!(
+                "   permission           gas-limit: {} ETH (added by default: the account pays                  this session's gas only up to it)",
+                format_ether(limit)
+            )),
+            _ => {}
         }
     }
 

@@ -1,7 +1,7 @@
 //! The grant builder: every rule the validator enforces on a grant, and the grants it would
 //! accept but that could never be used.
 
-use super::{GrantError, MAX_VALID_UNTIL};
+use super::{DEFAULT_GAS_LIMIT, GrantError, MAX_VALID_UNTIL};
 use crate::permission::{
     ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE, Permission,
 };
@@ -20,6 +20,18 @@ pub struct SessionGrantBuilder {
     valid_until: Option<u64>,
     salt: U256,
     permissions: Vec<Permission>,
+    gas: GasBound,
+}
+
+/// The `gas-limit` a scoped grant gets when its permissions give none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GasBound {
+    /// [`DEFAULT_GAS_LIMIT`].
+    Default,
+    /// `2^128 - 1` wei: no bound in practice, chosen explicitly.
+    Unbounded,
+    /// None: the session pays for nothing itself, only its paymasters may.
+    None,
 }
 
 impl SessionGrantBuilder {
@@ -34,6 +46,7 @@ impl SessionGrantBuilder {
             valid_until: None,
             salt: U256::ZERO,
             permissions: Vec::new(),
+            gas: GasBound::Default,
         }
     }
 
@@ -67,8 +80,31 @@ impl SessionGrantBuilder {
         self
     }
 
-    /// Checks the grant against `now` (unix seconds) and builds it.
-    pub fn build(self, now: u64) -> Result<SessionGrant, GrantError> {
+    /// A scoped grant without a `gas-limit` gets one of `2^128 - 1` wei instead of
+    /// [`DEFAULT_GAS_LIMIT`]: the session may spend the account's ETH on gas without a bound.
+    /// Only ever an explicit choice.
+    pub fn unbounded_gas(mut self) -> Self {
+        self.gas = GasBound::Unbounded;
+        self
+    }
+
+    /// A scoped grant without a `gas-limit` gets none: the session may not pay gas from the
+    /// account at all, only through the paymasters it names (`paymaster` permissions).
+    pub fn without_default_gas_limit(mut self) -> Self {
+        self.gas = GasBound::None;
+        self
+    }
+
+    /// What the grant so far allows that its limits cannot meter (approval hubs, paymasters), for
+    /// the owner to see before signing.
+    pub fn warnings(&self) -> Vec<super::GrantWarning> {
+        super::grant_warnings(&self.permissions)
+    }
+
+    /// Checks the grant against `now` (unix seconds) and builds it. A scoped grant whose
+    /// permissions give no `gas-limit` gets one after them (see [`DEFAULT_GAS_LIMIT`]), so the
+    /// indices of the permissions given stay as they were.
+    pub fn build(mut self, now: u64) -> Result<SessionGrant, GrantError> {
         if self.session_key == Address::ZERO {
             return Err(GrantError::ZeroSessionKey);
         }
@@ -91,6 +127,19 @@ impl SessionGrantBuilder {
             });
         }
         self.check_permissions()?;
+        let bounded = self
+            .permissions
+            .iter()
+            .any(|p| matches!(p, Permission::Root | Permission::GasLimit { .. }));
+        let limit = match self.gas {
+            _ if bounded => None,
+            GasBound::Default => Some(DEFAULT_GAS_LIMIT),
+            GasBound::Unbounded => Some(MAX_ALLOWANCE),
+            GasBound::None => None,
+        };
+        if let Some(limit) = limit {
+            self.permissions.push(Permission::GasLimit { limit });
+        }
         Ok(SessionGrant {
             account: self.account,
             sessionKey: self.session_key,
@@ -130,6 +179,7 @@ impl SessionGrantBuilder {
             Permission::Erc20TokenTransfer { .. }
                 | Permission::ContractAccess { .. }
                 | Permission::FunctionsOnContract { .. }
+                | Permission::Paymaster { .. }
         );
         if uses_target {
             let target = sol.target;
@@ -198,8 +248,8 @@ impl SessionGrantBuilder {
     }
 }
 
-/// What may appear only once per grant: each limit (per token for ERC-20) and each contract
-/// target. Function lists on all contracts or on the account may repeat harmlessly.
+/// What may appear only once per grant: each limit (per token for ERC-20), each contract target
+/// and each paymaster. Function lists on all contracts or on the account may repeat harmlessly.
 #[derive(Debug, PartialEq, Eq)]
 enum UniqueKey {
     Native,
@@ -207,6 +257,7 @@ enum UniqueKey {
     Erc20(Address),
     Contract(Address),
     Functions(Address),
+    Paymaster(Address),
 }
 
 impl UniqueKey {
@@ -217,6 +268,7 @@ impl UniqueKey {
             Permission::Erc20TokenTransfer { address, .. } => Some(Self::Erc20(*address)),
             Permission::ContractAccess { address } => Some(Self::Contract(*address)),
             Permission::FunctionsOnContract { address, .. } => Some(Self::Functions(*address)),
+            Permission::Paymaster { address } => Some(Self::Paymaster(*address)),
             _ => None,
         }
     }

@@ -8,6 +8,10 @@ use alloy_sol_types::{Eip712Domain, SolStruct, eip712_domain};
 use leash_bindings::SessionGrant;
 use serde_json::{Value, json};
 
+/// The EIP-712 domain version of the grant shape, as `GRANT_DOMAIN_VERSION` in
+/// `contracts/types/SessionTypes.sol` (checked by `tests/solidity_facts.rs`).
+pub const GRANT_DOMAIN_VERSION: &str = "2";
+
 /// The validator and chain a grant is signed for: the EIP-712 domain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GrantDomain {
@@ -18,11 +22,12 @@ pub struct GrantDomain {
 }
 
 impl GrantDomain {
-    /// The EIP-712 domain: `LeashSessionKeyValidator`, version `1`.
+    /// The EIP-712 domain: `LeashSessionKeyValidator`, version [`GRANT_DOMAIN_VERSION`] (`2`: the
+    /// grant shape with `Permission.rules`).
     pub fn eip712(&self) -> Eip712Domain {
         eip712_domain! {
             name: "LeashSessionKeyValidator",
-            version: "1",
+            version: GRANT_DOMAIN_VERSION,
             chain_id: self.chain_id,
             verifying_contract: self.validator,
         }
@@ -45,6 +50,7 @@ impl GrantDomain {
                     "target": p.target,
                     "amount": p.amount.to_string(),
                     "functions": p.functions,
+                    "rules": p.rules,
                 })
             })
             .collect();
@@ -69,12 +75,13 @@ impl GrantDomain {
                     field("target", "address"),
                     field("amount", "uint256"),
                     field("functions", "bytes4[]"),
+                    field("rules", "bytes"),
                 ],
             },
             "primaryType": "SessionGrant",
             "domain": {
                 "name": "LeashSessionKeyValidator",
-                "version": "1",
+                "version": GRANT_DOMAIN_VERSION,
                 "chainId": self.chain_id,
                 "verifyingContract": self.validator,
             },

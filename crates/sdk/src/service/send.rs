@@ -16,6 +16,7 @@ use leash_core::{
     calls::{Call, execute_calldata},
     error::OperationError,
     grant::GrantDomain,
+    outflow::{LimitedAssets, SessionCalls},
     prepare::{
         Fees, PreparedOperation, UnsignedOperation, unsigned_owner_operation,
         unsigned_session_operation,
@@ -111,7 +112,10 @@ impl SessionSend {
             &self.domain,
             self.session.account,
             &self.auth(),
-            calls,
+            SessionCalls {
+                calls,
+                limits: &LimitedAssets::of(&self.session.grant.permissions),
+            },
             fees,
         )
         .await

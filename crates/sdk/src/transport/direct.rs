@@ -13,7 +13,9 @@ use leash_bindings::{Deployment, EntryPoint::UserOperationEvent};
 use leash_core::sender::{SenderError, UserOperationSender};
 use leash_core::{
     eip7702::{delegate_of, delegation_designator},
-    gas_estimate::{handle_ops_calldata, user_operation_gas, validate_user_op_call},
+    gas_estimate::{
+        execution_call, handle_ops_calldata, user_operation_gas, validate_user_op_call,
+    },
     receipt::user_operation_receipt,
     rpc_types::{UserOperationGasEstimate, UserOperationReceipt},
     sender::SignedUserOperation,
@@ -180,7 +182,7 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
         let call_gas = self
             .estimate_call_from_entry_point(
                 op.operation.sender,
-                op.operation.callData.clone(),
+                execution_call(&op.operation, user_op_hash),
                 overrides.as_ref(),
             )
             .await?;

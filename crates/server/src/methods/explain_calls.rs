@@ -15,7 +15,9 @@ use crate::{
     wire::{explain::Explanation, prepare::PrepareCallsRequest},
 };
 use jsonrpsee::types::Params;
-use leash_core::{calls::Call, denial::Denial, token_transfers::Movements};
+use leash_core::{
+    calls::Call, denial::Denial, gas_estimate::execution_call, token_transfers::Movements,
+};
 use leash_sdk::service::ServiceError;
 use std::sync::Arc;
 
@@ -40,10 +42,8 @@ pub(super) async fn handle<S: State>(
             Err(error) => return Err(error),
         };
     let op = &prepared.unsigned.op.operation;
-    let (outcome, native) = context
-        .chain
-        .dry_run(op.sender, op.callData.clone())
-        .await?;
+    let execution = execution_call(op, prepared.unsigned.user_op_hash);
+    let (outcome, native) = context.chain.dry_run(op.sender, execution).await?;
     if outcome.result.is_success() {
         let movements = Movements::executed(&calls, outcome.result.logs());
         Ok(Explanation::accepted(movements, &native))

@@ -13,6 +13,7 @@ use leash_bindings::{
 use leash_core::{
     calls::{Call, execute_calldata},
     grant::SessionGrantBuilder,
+    outflow::LimitedAssets,
     permission::Permission,
     sender::SignedUserOperation,
     session_signature::SessionAuth,
@@ -136,10 +137,12 @@ impl Setup {
     }
 
     /// An operation of `self.key` under `auth`, prepared (estimated and signed) but not sent.
+    /// The grant's limits are known from a lazy `auth` only: an enabled one is taken to limit no
+    /// asset (tests that need the balance-checked form use [`Setup::send`], which has the grant).
     pub fn prepare(&mut self, auth: &SessionAuth<'_>, calls: &[Call]) -> SignedUserOperation {
         let key = self.key.clone();
         SimSender::new(&mut self.chain)
-            .prepare_session(self.account, &key, auth, calls)
+            .prepare_session(self.account, &key, auth, &limits_of(auth), calls)
             .expect("session operation prepared")
             .op
     }
@@ -151,15 +154,26 @@ impl Setup {
             .expect("handleOps")
     }
 
-    /// An operation of `key` under `auth`, prepared and sent; a rejection is an outcome.
+    /// An operation of `key` under `auth`, prepared and sent; a rejection is an outcome. Limits as
+    /// in [`Setup::prepare`].
     pub fn send_as(
         &mut self,
         key: &PrivateKeySigner,
         auth: &SessionAuth<'_>,
         calls: &[Call],
     ) -> BundleOutcome {
+        self.send_limited(key, auth, &limits_of(auth), calls)
+    }
+
+    fn send_limited(
+        &mut self,
+        key: &PrivateKeySigner,
+        auth: &SessionAuth<'_>,
+        limits: &LimitedAssets,
+        calls: &[Call],
+    ) -> BundleOutcome {
         SimSender::new(&mut self.chain)
-            .session_operation(self.account, key, auth, calls)
+            .session_operation(self.account, key, auth, limits, calls)
             .expect("session operation")
     }
 
@@ -173,10 +187,15 @@ impl Setup {
         self.send_as(&self.key.clone(), &auth, calls)
     }
 
-    /// An operation by `self.key` for an enabled session.
+    /// An operation by `self.key` for an enabled session (balance-checked when its calls need it).
     pub fn send(&mut self, grant: &SessionGrant, calls: &[Call]) -> BundleOutcome {
         let auth = self.enabled(grant);
-        self.send_as(&self.key.clone(), &auth, calls)
+        self.send_limited(
+            &self.key.clone(),
+            &auth,
+            &LimitedAssets::of_grant(grant),
+            calls,
+        )
     }
 
     pub fn token_balance(&mut self, holder: Address) -> U256 {
@@ -198,6 +217,14 @@ impl Setup {
             value: U256::ZERO,
             data: Target::pingCall {}.abi_encode().into(),
         }
+    }
+}
+
+/// The limits a session's `auth` shows: a lazy one carries its grant, an enabled one nothing.
+fn limits_of(auth: &SessionAuth<'_>) -> LimitedAssets {
+    match auth {
+        SessionAuth::Lazy { grant, .. } => LimitedAssets::of_grant(grant),
+        SessionAuth::Enabled { .. } => LimitedAssets::default(),
     }
 }
 

@@ -12,6 +12,7 @@ use clap::{Args, Subcommand};
 use leash_core::{
     abi_call::parse_hex_data,
     expiry::{format_utc, parse_expiry},
+    grant::grant_warnings,
 };
 use leash_sdk::service::{
     CreatedSession, OwnerSignature, SessionRequest, StoredSession, attach_owner_signature,
@@ -248,6 +249,10 @@ fn report_created(
             describe_permission(permission)
         ));
     }
+    let warnings = grant_warnings(&session.grant.permissions);
+    for warning in &warnings {
+        out.line(format!("  warning      {warning}"));
+    }
     match enable_tx {
         Some(tx) => out.line(format!("  enabled      now, in {tx}")),
         None => out.line("  enabled      lazily, by the first `leash send`"),
@@ -258,6 +263,7 @@ fn report_created(
         "sessionKey": session.session_key,
         "expiresAt": session.expires_at,
         "permissions": session.grant.permissions,
+        "warnings": warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "enableTransaction": enable_tx,
     }));
 }

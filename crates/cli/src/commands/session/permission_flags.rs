@@ -6,7 +6,7 @@ use alloy_primitives::{Address, Selector};
 use clap::Args;
 use leash_core::{
     abi_call::{parse_amount, parse_selector_list},
-    permission::Permission,
+    permission::{MAX_ALLOWANCE, Permission},
 };
 
 #[derive(Debug, Args)]
@@ -21,9 +21,19 @@ pub(crate) struct PermissionArgs {
     /// decimals). Repeatable.
     #[arg(long, value_name = "TOKEN:AMOUNT")]
     erc20: Vec<String>,
-    /// `gas-limit`: cumulative maximum gas cost of the session's own operations, e.g. 0.01ether.
+    /// `gas-limit`: cumulative maximum gas cost of the operations the account pays for, e.g.
+    /// 0.01ether. Without it (and without --unbounded-gas), a scoped session gets the default
+    /// gas-limit of 0.01 ETH, shown in the grant.
     #[arg(long, value_name = "WEI")]
     gas_limit: Option<String>,
+    /// Let the session spend the account's ETH on gas without a bound (a gas-limit of 2^128-1
+    /// wei). Never the default.
+    #[arg(long, conflicts_with_all = ["gas_limit", "root"])]
+    unbounded_gas: bool,
+    /// `paymaster` (leash): a paymaster the session's operations may name. Repeatable; a session
+    /// may use no other.
+    #[arg(long, value_name = "ADDRESS")]
+    paymaster: Vec<String>,
     /// `contract-access`: any function on this contract. Repeatable.
     #[arg(long, value_name = "ADDRESS")]
     contract: Vec<String>,
@@ -62,6 +72,15 @@ impl PermissionArgs {
             let limit = parse_amount(amount).usage("--gas-limit")?;
             permissions.push(Permission::GasLimit { limit });
         }
+        if self.unbounded_gas {
+            permissions.push(Permission::GasLimit {
+                limit: MAX_ALLOWANCE,
+            });
+        }
+        for address in &self.paymaster {
+            let address = parse_address(address, "--paymaster")?;
+            permissions.push(Permission::Paymaster { address });
+        }
         for address in &self.contract {
             let address = parse_address(address, "--contract")?;
             permissions.push(Permission::ContractAccess { address });
@@ -88,7 +107,8 @@ impl PermissionArgs {
         if permissions.is_empty() {
             return Err(Failure::usage(
                 "a session needs at least one permission: --root, --native, --erc20, \
-                 --gas-limit, --contract, --account-functions, --functions or --call",
+                 --gas-limit, --unbounded-gas, --paymaster, --contract, --account-functions, \
+                 --functions or --call",
             ));
         }
         Ok(permissions)
@@ -104,7 +124,11 @@ pub(super) fn describe_permission(permission: &Permission) -> String {
         Permission::Erc20TokenTransfer { address, allowance } => {
             format!("erc20-token-transfer {allowance} of {address}")
         }
+        Permission::GasLimit { limit } if *limit == MAX_ALLOWANCE => {
+            "gas-limit unbounded (2^128-1 wei)".to_owned()
+        }
         Permission::GasLimit { limit } => format!("gas-limit {limit} wei"),
+        Permission::Paymaster { address } => format!("paymaster {address}"),
         Permission::ContractAccess { address } => format!("contract-access {address}"),
         Permission::AccountFunctions { functions } => {
             format!("account-functions {}", join(functions))

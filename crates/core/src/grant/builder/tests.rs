@@ -1,4 +1,5 @@
 use super::*;
+use crate::grant::DEFAULT_GAS_LIMIT;
 use alloy_primitives::{address, fixed_bytes};
 
 const ACCOUNT: Address = address!("0x00000000000000000000000000000000000000aa");
@@ -360,5 +361,99 @@ fn each_limit_and_contract_target_appears_once() {
             functions: vec![other],
         },
     ]);
-    assert_eq!(distinct.map(|grant| grant.permissions.len()), Ok(8));
+    // Eight given, and the default gas-limit after them.
+    assert_eq!(distinct.map(|grant| grant.permissions.len()), Ok(9));
+}
+
+fn gas_limits(grant: &SessionGrant) -> Vec<(usize, U256)> {
+    grant
+        .permissions
+        .iter()
+        .enumerate()
+        .filter_map(|(index, p)| match Permission::from_sol(p) {
+            Some(Permission::GasLimit { limit }) => Some((index, limit)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_scoped_grant_without_a_gas_limit_gets_the_default_last() -> Result<(), GrantError> {
+    let grant = build_with(vec![erc20(TOKEN, 5)])?;
+    assert_eq!(gas_limits(&grant), vec![(1, DEFAULT_GAS_LIMIT)]);
+    // Sponsored-only grants get it too: a default never takes a way to pay away.
+    let sponsored = build_with(vec![Permission::Paymaster { address: TOKEN }])?;
+    assert_eq!(gas_limits(&sponsored), vec![(1, DEFAULT_GAS_LIMIT)]);
+    Ok(())
+}
+
+#[test]
+fn a_given_gas_limit_and_root_get_nothing_added() -> Result<(), GrantError> {
+    let limit = U256::from(10);
+    let given = build_with(vec![erc20(TOKEN, 5), Permission::GasLimit { limit }])?;
+    assert_eq!(gas_limits(&given), vec![(1, limit)]);
+    let root = build_with(vec![Permission::Root])?;
+    assert_eq!(root.permissions.len(), 1);
+    // An explicit choice never overrides a given limit.
+    let explicit = builder()
+        .unbounded_gas()
+        .permissions([Permission::GasLimit { limit }])
+        .build(NOW)?;
+    assert_eq!(gas_limits(&explicit), vec![(0, limit)]);
+    Ok(())
+}
+
+#[test]
+fn unbounded_gas_and_no_gas_limit_are_explicit_choices() -> Result<(), GrantError> {
+    let unbounded = builder()
+        .unbounded_gas()
+        .permission(erc20(TOKEN, 5))
+        .build(NOW)?;
+    assert_eq!(gas_limits(&unbounded), vec![(1, MAX_ALLOWANCE)]);
+    let none = builder()
+        .without_default_gas_limit()
+        .permission(Permission::Paymaster { address: TOKEN })
+        .build(NOW)?;
+    assert_eq!(gas_limits(&none), vec![]);
+    assert_eq!(none.permissions.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn paymasters_are_targets_and_appear_once() {
+    let paymaster = |address| Permission::Paymaster { address };
+    assert_eq!(
+        build_with(vec![paymaster(Address::ZERO)]),
+        Err(GrantError::ZeroTarget {
+            index: 0,
+            kind: "paymaster"
+        })
+    );
+    assert_eq!(
+        build_with(vec![paymaster(ACCOUNT)]),
+        Err(GrantError::ForbiddenTarget {
+            index: 0,
+            kind: "paymaster",
+            target: ACCOUNT,
+            what: "account"
+        })
+    );
+    assert_eq!(
+        build_with(vec![paymaster(TOKEN), paymaster(TOKEN)]),
+        Err(GrantError::Duplicate {
+            index: 1,
+            first: 0,
+            kind: "paymaster"
+        })
+    );
+}
+
+#[test]
+fn the_builder_warns_of_approval_hubs() {
+    let warnings = builder()
+        .permission(Permission::ContractAccess {
+            address: crate::grant::PERMIT2,
+        })
+        .warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
 }

@@ -1,0 +1,250 @@
+//! Outflow by what actually left: which calls `SessionKeyValidator` meters by their selector, and
+//! the balance-checked form every other call of a session that limits an asset must take
+//! (docs/permissions.md, "Outflow by what actually left").
+
+use crate::{
+    calls::{Call, execute_calldata},
+    error::OperationError,
+    grant::{PERMIT2, PERMIT2_SPEND_SELECTORS},
+    permission::{ERC20_SPEND_SELECTORS, Permission},
+};
+use alloy_primitives::{Address, Bytes, Selector, fixed_bytes};
+use leash_bindings::SessionGrant;
+
+/// `executeUserOp(PackedUserOperation,bytes32)`: the selector of the balance-checked form.
+pub const EXECUTE_USER_OP_SELECTOR: Selector = fixed_bytes!("0x8dd7712f");
+
+/// The assets a session's grant limits: native value, and each token with an allowance. A
+/// balance-checked operation lists the tokens, ascending, and the account measures them all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LimitedAssets {
+    /// The grant limits native value.
+    pub native: bool,
+    /// The tokens with an `erc20-token-transfer` allowance, ascending and distinct.
+    pub tokens: Vec<Address>,
+}
+
+impl LimitedAssets {
+    /// The assets `permissions` limit.
+    pub fn of(permissions: &[Permission]) -> Self {
+        let mut tokens: Vec<Address> = permissions
+            .iter()
+            .filter_map(|permission| match permission {
+                Permission::Erc20TokenTransfer { address, .. } => Some(*address),
+                _ => None,
+            })
+            .collect();
+        tokens.sort();
+        tokens.dedup();
+        Self {
+            native: permissions
+                .iter()
+                .any(|permission| matches!(permission, Permission::NativeTokenTransfer { .. })),
+            tokens,
+        }
+    }
+
+    /// The assets an on-chain `grant` limits (permissions carrying rule data limit nothing more).
+    pub fn of_grant(grant: &SessionGrant) -> Self {
+        let permissions: Vec<Permission> = grant
+            .permissions
+            .iter()
+            .filter_map(Permission::from_sol)
+            .collect();
+        Self::of(&permissions)
+    }
+
+    /// Whether the grant limits any asset.
+    pub fn any(&self) -> bool {
+        self.native || !self.tokens.is_empty()
+    }
+
+    /// The account calldata of a session's `calls`: `execute(…)` when every call is metered by
+    /// its selector or nothing is limited (the cheap path, no balance reads), else the
+    /// balance-checked form `executeUserOp.selector ‖ execute(…) ‖ tokens ‖ uint8(count)`.
+    pub fn session_calldata(&self, calls: &[Call]) -> Result<Bytes, OperationError> {
+        let execute = execute_calldata(calls)?;
+        if !self.any() || calls.iter().all(|call| self.is_direct(call)) {
+            return Ok(execute);
+        }
+        let count = u8::try_from(self.tokens.len()).map_err(|_| OperationError::TooManyTokens {
+            count: self.tokens.len(),
+        })?;
+        let mut data = Vec::with_capacity(4 + execute.len() + 20 * self.tokens.len() + 1);
+        data.extend_from_slice(EXECUTE_USER_OP_SELECTOR.as_slice());
+        data.extend_from_slice(&execute);
+        for token in &self.tokens {
+            data.extend_from_slice(token.as_slice());
+        }
+        data.push(count);
+        Ok(data.into())
+    }
+}
+
+/// A session's calls, with the assets its grant limits, which decide their calldata form.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionCalls<'a> {
+    /// The calls.
+    pub calls: &'a [Call],
+    /// What the session's grant limits.
+    pub limits: &'a LimitedAssets,
+}
+
+impl SessionCalls<'_> {
+    /// The account calldata: see [`LimitedAssets::session_calldata`].
+    pub fn call_data(&self) -> Result<Bytes, OperationError> {
+        self.limits.session_calldata(self.calls)
+    }
+}
+
+impl LimitedAssets {
+    /// Whether the validator meters `call` by its selector alone for this grant: an ERC-20 spend
+    /// on the token, Permit2's `approve`, or a plain value transfer when no token is limited (the
+    /// recipient's code could pull tokens through an earlier approval). Any other call may move a
+    /// limited asset by a path no selector shows.
+    pub fn is_direct(&self, call: &Call) -> bool {
+        match call.data.get(..4) {
+            Some(selector) => {
+                let selector = Selector::from_slice(selector);
+                ERC20_SPEND_SELECTORS.contains(&selector)
+                    || (call.to == PERMIT2 && selector == PERMIT2_SPEND_SELECTORS[2])
+            }
+            None => call.data.is_empty() && !call.value.is_zero() && self.tokens.is_empty(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::U256;
+
+    const TOKEN_A: Address = Address::repeat_byte(0x0a);
+    const TOKEN_B: Address = Address::repeat_byte(0x0b);
+
+    fn limits() -> LimitedAssets {
+        LimitedAssets::of(&[
+            Permission::Erc20TokenTransfer {
+                address: TOKEN_B,
+                allowance: U256::from(1),
+            },
+            Permission::Erc20TokenTransfer {
+                address: TOKEN_A,
+                allowance: U256::from(1),
+            },
+            Permission::NativeTokenTransfer {
+                allowance: U256::from(1),
+            },
+        ])
+    }
+
+    fn call(to: Address, data: &[u8]) -> Call {
+        Call {
+            to,
+            value: U256::ZERO,
+            data: Bytes::copy_from_slice(data),
+        }
+    }
+
+    #[test]
+    fn the_limited_tokens_are_listed_ascending() {
+        assert_eq!(limits().tokens, vec![TOKEN_A, TOKEN_B]);
+        assert!(limits().native);
+        assert!(!LimitedAssets::of(&[Permission::Root]).any());
+    }
+
+    #[test]
+    fn metered_calls_stay_on_the_cheap_path() -> Result<(), OperationError> {
+        let transfer = call(TOKEN_A, &[0xa9, 0x05, 0x9c, 0xbb, 0, 0]);
+        let permit2_approve = call(PERMIT2, PERMIT2_SPEND_SELECTORS[2].as_slice());
+        let calls = [transfer, permit2_approve];
+        assert_eq!(
+            limits().session_calldata(&calls)?,
+            execute_calldata(&calls)?
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_on_chain_grant_limits_what_its_permissions_limit() {
+        let grant = SessionGrant {
+            permissions: vec![
+                Permission::Erc20TokenTransfer {
+                    address: TOKEN_A,
+                    allowance: U256::from(1),
+                }
+                .to_sol(),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            LimitedAssets::of_grant(&grant),
+            LimitedAssets {
+                native: false,
+                tokens: vec![TOKEN_A]
+            }
+        );
+    }
+
+    #[test]
+    fn native_alone_or_a_token_alone_is_a_limit() {
+        let native = LimitedAssets {
+            native: true,
+            tokens: vec![],
+        };
+        let token = LimitedAssets {
+            native: false,
+            tokens: vec![TOKEN_A],
+        };
+        assert!(native.any() && token.any());
+        assert!(!LimitedAssets::default().any());
+    }
+
+    #[test]
+    fn session_calls_build_the_form_of_their_limits() -> Result<(), OperationError> {
+        let calls = [call(TOKEN_B, &[0x5c, 0x36, 0xb1, 0x86])];
+        let limits = limits();
+        let session_calls = SessionCalls {
+            calls: &calls,
+            limits: &limits,
+        };
+        assert_eq!(session_calls.call_data()?, limits.session_calldata(&calls)?);
+        assert_ne!(session_calls.call_data()?, execute_calldata(&calls)?);
+        Ok(())
+    }
+
+    #[test]
+    fn a_plain_value_transfer_is_direct_only_when_no_token_is_limited() {
+        let value = Call::transfer(TOKEN_B, U256::from(1));
+        assert!(!limits().is_direct(&value));
+        let native_only = LimitedAssets {
+            native: true,
+            tokens: vec![],
+        };
+        assert!(native_only.is_direct(&value));
+    }
+
+    #[test]
+    fn any_other_call_takes_the_balance_checked_form() -> Result<(), OperationError> {
+        for other in [
+            call(TOKEN_B, &[0x5c, 0x36, 0xb1, 0x86]),
+            call(PERMIT2, PERMIT2_SPEND_SELECTORS[0].as_slice()),
+            call(TOKEN_B, &[]),
+            call(TOKEN_B, &[1, 2]),
+        ] {
+            let calls = [call(TOKEN_A, &[0xa9, 0x05, 0x9c, 0xbb]), other];
+            let data = limits().session_calldata(&calls)?;
+            let execute = execute_calldata(&calls)?;
+            assert_eq!(&data[..4], EXECUTE_USER_OP_SELECTOR.as_slice());
+            assert_eq!(&data[4..4 + execute.len()], &execute[..]);
+            let tail = &data[4 + execute.len()..];
+            assert_eq!(
+                tail,
+                [TOKEN_A.as_slice(), TOKEN_B.as_slice(), &[2]].concat()
+            );
+            // Nothing limited: nothing to measure.
+            assert_eq!(LimitedAssets::default().session_calldata(&calls)?, execute);
+        }
+        Ok(())
+    }
+}
