@@ -56,15 +56,7 @@ impl Postgres {
 
     /// The URL of a new, empty database in the cluster.
     pub fn database(&self, name: &str) -> String {
-        run(self.command("createdb").args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &self.port.to_string(),
-            "-U",
-            "postgres",
-            name,
-        ]));
+        run(self.command("createdb").args(self.connection()).arg(name));
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
@@ -72,14 +64,7 @@ impl Postgres {
     pub fn query(&self, database: &str, sql: &str) -> String {
         let output = self
             .command("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-            ])
+            .args(self.connection())
             .args(["-d", database, "-tAc", sql])
             .output()
             .expect("psql starts");
@@ -116,6 +101,19 @@ impl Postgres {
             .arg("-l")
             .arg(self.dir.path().join("log"))
             .args(["-o", &options, "-w", "start"]));
+    }
+
+    /// The client options that reach the cluster as `postgres`.
+    fn connection(&self) -> [String; 6] {
+        [
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+        ]
+        .map(str::to_owned)
     }
 
     fn data(&self) -> PathBuf {
