@@ -17,14 +17,24 @@
 //! cargo bench -p leash-server --bench load                       # in-memory state
 //! cargo bench -p leash-server --bench load -- --state sqlite     # SqliteState in a temp dir
 //! cargo bench -p leash-server --bench load -- --clients 50 --flows 40 --timeout 120
+//! cargo bench -p leash-server --bench load -- --state postgres --replicas 2
 //! ```
+//!
+//! `--state postgres` serves anvil's chain (`--rpc-url`, each replica sending `handleOps` from a
+//! dev key of its own) with the state in a PostgreSQL cluster of the run's own, shared by
+//! `--replicas` servers; clients are spread over the replicas in turn, as a load balancer would.
 
+use alloy_node_bindings::AnvilInstance;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
+use leash_bindings::Deployment;
+use leash_sdk::{connect, deploy::deploy_missing, submission::ReceiptWait};
 use leash_server::{
-    DEV_ACCOUNT_KEYS, EmbeddedChain, RunningServer, ServerConfig, state::MemoryState,
+    DEV_ACCOUNT_KEYS, EmbeddedChain, RemoteChain, RunningServer, ServerConfig, Submitter,
+    state::{Claimant, MemoryState, PostgresState},
 };
+use leash_testkit::Postgres;
 use serde_json::{Value, json};
 use std::{
     collections::BTreeMap,
@@ -54,8 +64,27 @@ const METHODS: [&str; 6] = [
 struct Options {
     clients: Vec<usize>,
     flows: usize,
-    sqlite: bool,
+    state: StateKind,
+    replicas: usize,
     timeout: Duration,
+}
+
+/// Where the servers keep their state.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StateKind {
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+impl StateKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
 }
 
 impl Options {
@@ -64,7 +93,8 @@ impl Options {
         let mut options = Self {
             clients: vec![1, 10, 50],
             flows: 20,
-            sqlite: false,
+            state: StateKind::Memory,
+            replicas: 1,
             timeout: Duration::from_secs(120),
         };
         let mut args = std::env::args().skip(1);
@@ -83,16 +113,26 @@ impl Options {
                 }
                 "--flows" => options.flows = value()?.parse()?,
                 "--timeout" => options.timeout = Duration::from_secs(value()?.parse()?),
-                "--state" => match value()?.as_str() {
-                    "memory" => options.sqlite = false,
-                    "sqlite" => options.sqlite = true,
-                    other => eyre::bail!("--state is memory or sqlite, not {other}"),
-                },
+                "--state" => {
+                    options.state = match value()?.as_str() {
+                        "memory" => StateKind::Memory,
+                        "sqlite" => StateKind::Sqlite,
+                        "postgres" => StateKind::Postgres,
+                        other => eyre::bail!("--state is memory, sqlite or postgres, not {other}"),
+                    }
+                }
+                "--replicas" => options.replicas = value()?.parse()?,
                 other => eyre::bail!(
-                    "unknown argument {other} (--clients 1,10,50 --flows N --timeout SECS --state memory|sqlite)"
+                    "unknown argument {other} (--clients 1,10,50 --flows N --timeout SECS \
+                     --state memory|sqlite|postgres --replicas N)"
                 ),
             }
         }
+        eyre::ensure!(
+            options.replicas >= 1
+                && (options.replicas == 1 || options.state == StateKind::Postgres),
+            "--replicas above 1 share a database: --state postgres"
+        );
         Ok(options)
     }
 }
@@ -104,7 +144,7 @@ fn main() -> eyre::Result<()> {
         .thread_name("client")
         .enable_all()
         .build()?;
-    let state = if options.sqlite { "sqlite" } else { "memory" };
+    let state = format!("{} ×{}", options.state.name(), options.replicas);
     println!(
         "| state | clients | flows | confirmed flows/s | lost | failed | {} |",
         METHODS
@@ -136,11 +176,10 @@ fn run(clients: &Runtime, options: &Options, count: usize) -> eyre::Result<Repor
         .thread_name("server")
         .enable_all()
         .build()?;
-    let data_dir = options.sqlite.then(TempDir::new).transpose()?;
-    let server = server_runtime.block_on(serve(data_dir.as_ref()))?;
-    let url = format!("http://{}", server.local_addr());
+    let servers = server_runtime.block_on(Servers::start(options))?;
+    let urls = servers.urls();
     let report = clients.block_on(async {
-        let wallets = set_up(&url, count).await?;
+        let wallets = set_up(&urls, count).await?;
         let deadline = Instant::now() + options.timeout;
         let started = Instant::now();
         let runs: Vec<_> = wallets
@@ -154,24 +193,88 @@ fn run(clients: &Runtime, options: &Options, count: usize) -> eyre::Result<Repor
         report.elapsed = started.elapsed();
         eyre::Ok(report)
     })?;
-    server.stop();
-    server_runtime.block_on(server.stopped());
+    for server in servers.running {
+        server.stop();
+        server_runtime.block_on(server.stopped());
+    }
     Ok(report)
 }
 
-/// What `leash serve` starts: the dev chain with in-memory state, or `--data-dir DIR`.
-async fn serve(data_dir: Option<&TempDir>) -> eyre::Result<RunningServer> {
-    let config = ServerConfig {
-        listen: (Ipv4Addr::LOCALHOST, 0).into(),
-        ..ServerConfig::default()
-    };
-    Ok(match data_dir {
-        Some(dir) => {
-            let (chain, state) = leash_server::open_data_dir(dir.path()).await?;
-            leash_server::start(&config, chain, state).await?
+/// The servers of a run, with what they stand on (kept alive until the run ends).
+struct Servers {
+    running: Vec<RunningServer>,
+    _data_dir: Option<TempDir>,
+    _chain: Option<(AnvilInstance, Postgres)>,
+}
+
+impl Servers {
+    /// What `leash serve` starts: the dev chain with in-memory state or `--data-dir DIR`, or
+    /// `--replicas` servers on anvil and one PostgreSQL database.
+    async fn start(options: &Options) -> eyre::Result<Self> {
+        let config = ServerConfig {
+            listen: (Ipv4Addr::LOCALHOST, 0).into(),
+            ..ServerConfig::default()
+        };
+        Ok(match options.state {
+            StateKind::Memory => {
+                let chain = EmbeddedChain::dev()?;
+                let server = leash_server::start(&config, chain, MemoryState::new()).await?;
+                Self::one(server, None)
+            }
+            StateKind::Sqlite => {
+                let dir = TempDir::new()?;
+                let (chain, state) = leash_server::open_data_dir(dir.path()).await?;
+                let server = leash_server::start(&config, chain, state).await?;
+                Self::one(server, Some(dir))
+            }
+            StateKind::Postgres => {
+                let anvil = leash_testkit::anvil();
+                let deployer = PrivateKeySigner::from_bytes(&DEV_ACCOUNT_KEYS[9])?;
+                let node = connect::signing(&anvil.endpoint_url(), deployer.clone());
+                deploy_missing(&node, deployer.address(), &Deployment::all()).await?;
+                let postgres = Postgres::start();
+                let database = postgres.database("leash");
+                let mut running = Vec::with_capacity(options.replicas);
+                for replica in 0..options.replicas {
+                    // Each replica its own key (dev keys 5 onward): one key's handleOps from two
+                    // servers would race for its transaction nonce.
+                    let key = PrivateKeySigner::from_bytes(&DEV_ACCOUNT_KEYS[5 + replica])?;
+                    let chain = RemoteChain::connect(
+                        anvil.endpoint_url(),
+                        Submitter::Key(key),
+                        ReceiptWait::default(),
+                    )
+                    .await?;
+                    let claimant = Claimant {
+                        id: format!("replica-{replica}"),
+                        lease: Duration::from_secs(30),
+                    };
+                    let state = PostgresState::open(&database, claimant).await?;
+                    running.push(leash_server::start(&config, chain, state).await?);
+                }
+                Self {
+                    running,
+                    _data_dir: None,
+                    _chain: Some((anvil, postgres)),
+                }
+            }
+        })
+    }
+
+    fn one(server: RunningServer, data_dir: Option<TempDir>) -> Self {
+        Self {
+            running: vec![server],
+            _data_dir: data_dir,
+            _chain: None,
         }
-        None => leash_server::start(&config, EmbeddedChain::dev()?, MemoryState::new()).await?,
-    })
+    }
+
+    fn urls(&self) -> Vec<String> {
+        self.running
+            .iter()
+            .map(|server| format!("http://{}", server.local_addr()))
+            .collect()
+    }
 }
 
 /// Awaits every task (already spawned, so they run at once), in order.
@@ -185,12 +288,16 @@ async fn join_all<T>(
     results
 }
 
-/// `count` wallets with fresh owner keys: the first dev account sends each one ether in one
-/// owner call (delegating itself on the way), then each delegates itself, all at once.
-async fn set_up(url: &str, count: usize) -> eyre::Result<Vec<Wallet>> {
-    let mut funder = Wallet::new(url, PrivateKeySigner::from_bytes(&DEV_ACCOUNT_KEYS[0])?)?;
+/// `count` wallets with fresh owner keys, each on one of the servers at `urls` in turn: the
+/// first dev account sends each one ether in one owner call (delegating itself on the way), then
+/// each delegates itself, all at once.
+async fn set_up(urls: &[String], count: usize) -> eyre::Result<Vec<Wallet>> {
+    let mut funder = Wallet::new(
+        &urls[0],
+        PrivateKeySigner::from_bytes(&DEV_ACCOUNT_KEYS[0])?,
+    )?;
     let wallets: Vec<Wallet> = (0..count)
-        .map(|_| Wallet::new(url, PrivateKeySigner::random()))
+        .map(|index| Wallet::new(&urls[index % urls.len()], PrivateKeySigner::random()))
         .collect::<eyre::Result<_>>()?;
     let funding: Vec<Value> = wallets
         .iter()
@@ -287,7 +394,7 @@ impl Wallet {
             let created = self
                 .result("wallet_createSession", json!([{
                     "chainId": "0x7a69",
-                    "expirySec": 1_796_231_753u64,
+                    "expirySec": 4_102_444_800u64,
                     "key": { "type": "secp256k1", "publicKey": key.address() },
                     "permissions": [{ "type": "native-token-transfer", "data": { "allowance": "0x3e8" } }],
                     "account": self.owner.address(),
