@@ -15,7 +15,7 @@ use leash_sdk::{connect, deploy::deploy_missing};
 use leash_testkit::{Postgres, anvil};
 use serde_json::{Value, json};
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Child, Stdio},
     time::Duration,
 };
 
@@ -36,8 +36,7 @@ impl Replica {
     /// anvil's dev key `key`, with a 3 s claim lease.
     fn start(anvil: &AnvilInstance, database: &str, id: &str, key: usize) -> Self {
         let key = format!("0x{}", hex(&anvil.keys()[key].to_bytes()));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_leash"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
+        let mut child = support::leash_serve()
             .args(["--rpc-url", &anvil.endpoint(), "--bundler-key", &key])
             .args([
                 "--database-url",
@@ -48,7 +47,6 @@ impl Replica {
                 "3",
             ])
             .args(["--log-level", "warn"])
-            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("leash serve starts");

@@ -88,12 +88,9 @@ fn serve_on_a_store_with_a_key_requires_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = stdout(&keys(dir.path(), &["add", "web"]));
     let key = key.trim();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leash"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+    let mut child = support::leash_serve()
+        .arg("--data-dir")
         .arg(dir.path())
-        .env_remove("LEASH_RPC_URL")
-        .env_remove("LEASH_DATABASE_URL")
-        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("leash serve starts");

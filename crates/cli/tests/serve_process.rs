@@ -14,12 +14,9 @@ use std::{
 #[test]
 fn sigterm_stops_serve_gracefully_and_every_request_is_logged() {
     let home = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leash"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+    let mut child = support::leash_serve()
+        .args(["--log-format", "json"])
         .env("LEASH_HOME", home.path())
-        .env_remove("RUST_LOG")
-        .env_remove("LEASH_RPC_URL")
-        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("leash serve starts");

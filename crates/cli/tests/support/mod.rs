@@ -3,11 +3,24 @@
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
-    process::Child,
+    process::{Child, Command, Stdio},
     sync::mpsc,
     thread,
     time::Duration,
 };
+
+/// `leash serve` on a free loopback port, its stdout piped for [`listening`], with none of the
+/// environment's node, database or log settings: each test passes its own.
+pub(crate) fn leash_serve() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_leash"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("LEASH_RPC_URL")
+        .env_remove("LEASH_DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped());
+    command
+}
 
 /// The `host:port` that `child`, a `leash serve` with piped stdout, says it listens on (its
 /// first stdout line), waited for at most 60 s.
