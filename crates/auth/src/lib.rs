@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+pub mod chain;
+pub mod envelope;
+pub mod grant;
+pub mod layer;
+pub mod owner;
+pub mod recap;
+pub mod verify;
+
+pub use chain::{CallError, EthCall, NodeCalls};
+pub use envelope::{SESSION_HEADER, SessionRequest, SignedCapability, UnsignedRequest};
+pub use grant::{GrantError, OnChainGrant, SessionCapability};
+pub use layer::{SessionAuth, SessionAuthLayer};
+pub use owner::{OwnerError, OwnerKind};
+pub use recap::{Recap, RecapError};
+pub use verify::{AuthError, NoChain, Received, Scope, Verified, Verifier, VerifierConfig};
