@@ -277,6 +277,21 @@ impl SessionCapability {
     /// capabilities give, and a `leash://` session must be the grant it encodes.
     pub fn parse(text: &str) -> Result<Self, GrantError> {
         let message: Message = text.parse()?;
+        let stamps = [
+            ("Issued At", Some(&message.issued_at)),
+            ("Expiration Time", message.expiration_time.as_ref()),
+            ("Not Before", message.not_before.as_ref()),
+        ];
+        for (field, stamp) in stamps {
+            if let Some(stamp) = stamp.map(ToString::to_string)
+                && !strict_rfc3339(&stamp)
+            {
+                return Err(GrantError::Field {
+                    field,
+                    value: stamp,
+                });
+            }
+        }
         let printed = message.to_string();
         if printed != text {
             let at = printed
@@ -479,6 +494,17 @@ fn parse_uri(field: &'static str, value: &str) -> Result<iri_string::types::UriS
         field,
         value: value.to_owned(),
     })
+}
+
+/// RFC 3339 as ERC-4361 writes it: `T` between date and time, `Z` or `±hh:mm` at the end. The
+/// `time` crate also reads other separators, which would make one instant print two ways.
+fn strict_rfc3339(stamp: &str) -> bool {
+    let bytes = stamp.as_bytes();
+    let offset = bytes.len() >= 6 && {
+        let tail = &bytes[bytes.len() - 6..];
+        (tail[0] == b'+' || tail[0] == b'-') && tail[3] == b':'
+    };
+    bytes.get(10) == Some(&b'T') && (stamp.ends_with('Z') || offset)
 }
 
 fn timestamp(seconds: u64) -> Result<TimeStamp, GrantError> {

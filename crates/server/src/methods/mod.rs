@@ -11,6 +11,7 @@ mod prepare_calls;
 mod prepare_revoke;
 mod request_account;
 mod send_prepared_calls;
+mod verify_session_request;
 
 use crate::{
     access::Caller,
@@ -118,6 +119,11 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
         &mut module,
         "leash_prepareRevoke",
         prepare_revoke::handle::<S>,
+    );
+    register(
+        &mut module,
+        "leash_verifySessionRequest",
+        verify_session_request::handle::<S>,
     );
     module
 }
