@@ -84,7 +84,12 @@ impl<C: EthCall + 'static> SessionAuthLayer<C> {
 
 /// `base` + the path as the resource, `http/<METHOD>` as the ability; dot segments refused.
 pub fn http_scope(base: &str, parts: &Parts) -> Result<Scope, AuthError> {
-    let path = parts.uri.path();
+    target_scope(base, parts.method.as_str(), parts.uri.path())
+}
+
+/// [`http_scope`] of a method and a target (its query, if any, is not part of the resource).
+pub fn target_scope(base: &str, method: &str, target: &str) -> Result<Scope, AuthError> {
+    let path = target.split_once('?').map_or(target, |(path, _)| path);
     if path
         .split('/')
         .any(|segment| segment == "." || segment == "..")
@@ -95,7 +100,7 @@ pub fn http_scope(base: &str, parts: &Parts) -> Result<Scope, AuthError> {
     }
     Ok(Scope {
         resource: format!("{base}{path}"),
-        ability: format!("http/{}", parts.method),
+        ability: format!("http/{method}"),
     })
 }
 

@@ -59,6 +59,11 @@ impl Failure {
         Self::report(FailureKind::Usage, message)
     }
 
+    /// A refusal by a verifier or a policy: exit code 3.
+    pub(crate) fn denied(message: impl Into<String>) -> eyre::Report {
+        Self::report(FailureKind::Denied, message)
+    }
+
     fn report(kind: FailureKind, message: impl Into<String>) -> eyre::Report {
         eyre::Report::new(Self {
             kind,

@@ -39,6 +39,10 @@ enum Command {
     Session(commands::session::SessionCommand),
     /// Send calls as a session key: a UserOperation through the EntryPoint.
     Send(commands::send::SendArgs),
+    /// Session signatures for backends: a session as a SIWE + ReCap capability the owner signs,
+    /// requests signed by the session key, and their verification.
+    #[command(subcommand)]
+    Auth(commands::auth::AuthCommand),
     /// Serve the Wallet API's session-key methods (wallet_createSession, wallet_prepareCalls,
     /// wallet_sendPreparedCalls, wallet_getCallsStatus) over JSON-RPC, on the embedded chain or
     /// on the chain behind --rpc-url.
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
             }
             Command::Send(args) => commands::send::run(&cli.global, &output, args).await,
             Command::Serve(args) => commands::serve::run(&cli.global, &output, args).await,
+            Command::Auth(command) => commands::auth::run(&cli.global, &output, command).await,
         }
     });
     match result {

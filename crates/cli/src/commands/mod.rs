@@ -1,3 +1,4 @@
+pub(crate) mod auth;
 pub(crate) mod delegate;
 pub(crate) mod demo;
 pub(crate) mod deploy;
