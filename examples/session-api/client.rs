@@ -32,20 +32,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "http/*",
         Default::default(),
     )?;
-    let capability = SessionCapability {
-        domain: DOMAIN.into(),
-        owner: owner.address(),
-        session_key: session_key.address(),
-        chain_id: 1,
-        statement: Some("Let my agent manage my orders.".into()),
-        nonce: siwe::generate_nonce(),
-        issued_at: now,
-        not_before: None,
-        expiration: now + 600,
-        on_chain: None,
+    let mut capability = SessionCapability::new(
+        DOMAIN,
+        owner.address(),
+        session_key.address(),
+        1,
         off_chain,
-        references: Vec::new(),
-    };
+        now,
+        now + 600,
+    );
+    capability.statement = Some("Let my agent manage my orders.".into());
     let message = capability.to_text()?;
     println!("The owner signs:\n\n{message}\n");
     let signature = owner.sign_message_sync(message.as_bytes())?;

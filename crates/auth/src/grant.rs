@@ -154,6 +154,34 @@ pub struct SessionCapability {
 }
 
 impl SessionCapability {
+    /// An off-chain capability of `owner` for `session_key` on `chain_id`: `off_chain`'s
+    /// resources for the backend at `domain`, from `issued_at` until `expiration` (unix seconds),
+    /// with a fresh nonce and no statement of its own.
+    pub fn new(
+        domain: &str,
+        owner: Address,
+        session_key: Address,
+        chain_id: u64,
+        off_chain: Recap,
+        issued_at: u64,
+        expiration: u64,
+    ) -> Self {
+        Self {
+            domain: domain.to_owned(),
+            owner,
+            session_key,
+            chain_id,
+            statement: None,
+            nonce: siwe::generate_nonce(),
+            issued_at,
+            not_before: None,
+            expiration,
+            on_chain: None,
+            off_chain,
+            references: Vec::new(),
+        }
+    }
+
     /// A capability for `session_key` from the on-chain grant `record` of `domain`: the same
     /// owner, key, window and permissions, with `off_chain` resources beside them.
     pub fn from_record(
@@ -163,24 +191,22 @@ impl SessionCapability {
         off_chain: Recap,
         issued_at: u64,
     ) -> Self {
-        Self {
-            domain: backend.to_owned(),
-            owner: record.account,
-            session_key: record.session_key,
-            chain_id: domain.chain_id,
-            statement: None,
-            nonce: siwe::generate_nonce(),
-            issued_at,
-            not_before: (record.valid_after > 0).then_some(record.valid_after),
-            expiration: record.valid_until,
-            on_chain: Some(OnChainGrant {
-                validator: domain.validator,
-                salt: record.salt,
-                permissions: record.permissions.clone(),
-            }),
+        let mut capability = Self::new(
+            backend,
+            record.account,
+            record.session_key,
+            domain.chain_id,
             off_chain,
-            references: Vec::new(),
-        }
+            issued_at,
+            record.valid_until,
+        );
+        capability.not_before = (record.valid_after > 0).then_some(record.valid_after);
+        capability.on_chain = Some(OnChainGrant {
+            validator: domain.validator,
+            salt: record.salt,
+            permissions: record.permissions.clone(),
+        });
+        capability
     }
 
     /// The on-chain grant as leash stores it, and its session id; `None` without one.

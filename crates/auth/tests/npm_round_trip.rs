@@ -105,13 +105,7 @@ async fn leash_reads_and_verifies_a_capability_the_npm_packages_made() {
     let verifier = Verifier::new(VerifierConfig::new(DOMAIN));
     let now = now();
     let post = request(&signed, &session, "POST", "/orders/1", b"{}", now, 1);
-    let verified = verifier
-        .verify_at(
-            &post,
-            received(&post, b"{}"),
-            &scope("POST", "/orders/1"),
-            now,
-        )
+    let verified = check(&verifier, &post, b"{}", &scope("POST", "/orders/1"), now)
         .await
         .expect("accepted");
     assert_eq!(verified.ability, "http/POST");
@@ -120,8 +114,7 @@ async fn leash_reads_and_verifies_a_capability_the_npm_packages_made() {
         ability: "pkp-signing/sign".into(),
     };
     let sign = request(&signed, &session, "POST", "/pkp", b"", now, 2);
-    let verified = verifier
-        .verify_at(&sign, received(&sign, b""), &pkp, now)
+    let verified = check(&verifier, &sign, b"", &pkp, now)
         .await
         .expect("a Lit resource, with its conditions");
     assert_eq!(verified.conditions[0]["limit"], 3);

@@ -13,6 +13,8 @@ use leash_auth::{
 use support::*;
 
 const NOW: u64 = ISSUED + 10;
+const QTY_1: &[u8] = b"{\"qty\":1}";
+const QTY_9: &[u8] = b"{\"qty\":9}";
 
 fn verifier() -> Verifier<NoChain> {
     Verifier::new(VerifierConfig::new(DOMAIN))
@@ -35,14 +37,25 @@ async fn post<C: leash_auth::EthCall>(
         now,
         nonce,
     );
-    verifier
-        .verify_at(
-            &request,
-            received(&request, b"{}"),
-            &scope("POST", "/orders/1"),
-            now,
-        )
-        .await
+    check(verifier, &request, b"{}", &scope("POST", "/orders/1"), now).await
+}
+
+/// [`post`], which must be refused: the refusal.
+async fn refusal<C: leash_auth::EthCall>(
+    verifier: &Verifier<C>,
+    capability: &leash_auth::SignedCapability,
+    session_key: &alloy_signer_local::PrivateKeySigner,
+    now: u64,
+    nonce: u8,
+) -> AuthError {
+    refusal_of(post(verifier, capability, session_key, now, nonce)).await
+}
+
+/// A verification that must be refused: the refusal.
+async fn refusal_of(
+    verification: impl std::future::Future<Output = Result<leash_auth::Verified, AuthError>>,
+) -> AuthError {
+    verification.await.expect_err("refused")
 }
 
 #[tokio::test]
@@ -71,9 +84,7 @@ async fn expiry_and_not_before_bound_the_capability() {
     post(&verifier, &signed, &session, ISSUED, 2)
         .await
         .expect("first second");
-    let expired = post(&verifier, &signed, &session, EXPIRES, 3)
-        .await
-        .expect_err("refused");
+    let expired = refusal(&verifier, &signed, &session, EXPIRES, 3).await;
     assert!(
         matches!(
             expired,
@@ -85,9 +96,7 @@ async fn expiry_and_not_before_bound_the_capability() {
         "{expired}"
     );
     assert_eq!(expired.status(), 401);
-    let early = post(&verifier, &signed, &session, ISSUED - 1, 4)
-        .await
-        .expect_err("refused");
+    let early = refusal(&verifier, &signed, &session, ISSUED - 1, 4).await;
     assert!(
         matches!(early, AuthError::NotYetValid { not_before: ISSUED, now } if now == ISSUED - 1),
         "{early}"
@@ -100,9 +109,7 @@ async fn a_capability_for_another_domain_is_refused() {
     let mut other = capability(owner.address(), session.address());
     other.domain = "evil.example.com".into();
     let signed = sign_capability(&other, &owner);
-    let refused = post(&verifier(), &signed, &session, NOW, 1)
-        .await
-        .expect_err("refused");
+    let refused = refusal(&verifier(), &signed, &session, NOW, 1).await;
     assert!(
         matches!(&refused, AuthError::WrongDomain { expected, found }
             if expected == DOMAIN && found == "evil.example.com"),
@@ -114,9 +121,7 @@ async fn a_capability_for_another_domain_is_refused() {
 async fn a_request_signed_by_a_key_other_than_the_uris_is_refused() {
     let (owner, session, other) = (key(1), key(2), key(3));
     let signed = sign_capability(&capability(owner.address(), session.address()), &owner);
-    let refused = post(&verifier(), &signed, &other, NOW, 1)
-        .await
-        .expect_err("refused");
+    let refused = refusal(&verifier(), &signed, &other, NOW, 1).await;
     assert!(
         matches!(refused, AuthError::SessionKeyMismatch { session_key, recovered }
             if session_key == session.address() && recovered == other.address()),
@@ -141,10 +146,7 @@ async fn resources_and_abilities_outside_the_capability_are_forbidden_by_name() 
     let signed = sign_capability(&capability(owner.address(), session.address()), &owner);
     let verifier = verifier();
     let admin = request(&signed, &session, "GET", "/admin", b"", NOW, 1);
-    let outside = verifier
-        .verify_at(&admin, received(&admin, b""), &scope("GET", "/admin"), NOW)
-        .await
-        .expect_err("refused");
+    let outside = refusal_of(check(&verifier, &admin, b"", &scope("GET", "/admin"), NOW)).await;
     assert!(
         matches!(&outside, AuthError::ResourceOutside { resource, .. } if resource == &format!("{BASE}/admin")),
         "{outside}"
@@ -156,15 +158,14 @@ async fn resources_and_abilities_outside_the_capability_are_forbidden_by_name() 
     );
 
     let delete = request(&signed, &session, "DELETE", "/orders/1", b"", NOW, 2);
-    let ability = verifier
-        .verify_at(
-            &delete,
-            received(&delete, b""),
-            &scope("DELETE", "/orders/1"),
-            NOW,
-        )
-        .await
-        .expect_err("refused");
+    let ability = refusal_of(check(
+        &verifier,
+        &delete,
+        b"",
+        &scope("DELETE", "/orders/1"),
+        NOW,
+    ))
+    .await;
     assert!(
         matches!(&ability, AuthError::AbilityOutside { ability, granted, .. }
             if ability == "http/DELETE" && granted == &["http/GET", "http/POST"]),
@@ -177,8 +178,7 @@ async fn resources_and_abilities_outside_the_capability_are_forbidden_by_name() 
     );
 
     let get = request(&signed, &session, "GET", "/orders/7", b"", NOW, 3);
-    verifier
-        .verify_at(&get, received(&get, b""), &scope("GET", "/orders/7"), NOW)
+    check(&verifier, &get, b"", &scope("GET", "/orders/7"), NOW)
         .await
         .expect("GET is granted");
 }
@@ -188,29 +188,14 @@ async fn a_tampered_body_method_or_target_is_refused() {
     let (owner, session) = (key(1), key(2));
     let signed = sign_capability(&capability(owner.address(), session.address()), &owner);
     let verifier = verifier();
-    let request = request(
-        &signed,
-        &session,
-        "POST",
-        "/orders/1",
-        b"{\"qty\":1}",
-        NOW,
-        1,
-    );
-    let tampered = verifier
-        .verify_at(
-            &request,
-            received(&request, b"{\"qty\":9}"),
-            &scope("POST", "/orders/1"),
-            NOW,
-        )
-        .await
-        .expect_err("refused");
+    let orders = scope("POST", "/orders/1");
+    let request = request(&signed, &session, "POST", "/orders/1", QTY_1, NOW, 1);
+    let tampered = refusal_of(check(&verifier, &request, QTY_9, &orders, NOW)).await;
     assert!(
         matches!(tampered, AuthError::BodyMismatch { .. }),
         "{tampered}"
     );
-    let mut moved = received(&request, b"{\"qty\":1}");
+    let mut moved = received(&request, QTY_1);
     moved.target = "/orders/2";
     let moved = verifier
         .verify_at(&request, moved, &scope("POST", "/orders/2"), NOW)
@@ -223,27 +208,13 @@ async fn a_tampered_body_method_or_target_is_refused() {
     );
     // The signed hash itself changed: the signature no longer recovers to the session key.
     let mut forged = request.clone();
-    forged.body_hash = alloy_primitives::keccak256(b"{\"qty\":9}");
-    let forged_err = verifier
-        .verify_at(
-            &forged,
-            received(&forged, b"{\"qty\":9}"),
-            &scope("POST", "/orders/1"),
-            NOW,
-        )
-        .await
-        .expect_err("refused");
+    forged.body_hash = alloy_primitives::keccak256(QTY_9);
+    let forged_err = refusal_of(check(&verifier, &forged, QTY_9, &orders, NOW)).await;
     assert!(
         matches!(forged_err, AuthError::SessionKeyMismatch { .. }),
         "{forged_err}"
     );
-    verifier
-        .verify_at(
-            &request,
-            received(&request, b"{\"qty\":1}"),
-            &scope("POST", "/orders/1"),
-            NOW,
-        )
+    check(&verifier, &request, QTY_1, &orders, NOW)
         .await
         .expect("the untouched request");
 }
@@ -256,9 +227,7 @@ async fn a_replayed_nonce_is_refused_within_the_window_and_stale_after_it() {
     post(&verifier, &signed, &session, NOW, 1)
         .await
         .expect("first use");
-    let replayed = post(&verifier, &signed, &session, NOW, 1)
-        .await
-        .expect_err("refused");
+    let replayed = refusal(&verifier, &signed, &session, NOW, 1).await;
     assert!(
         matches!(replayed, AuthError::Replayed { session_key, .. } if session_key == session.address()),
         "{replayed}"
@@ -269,15 +238,14 @@ async fn a_replayed_nonce_is_refused_within_the_window_and_stale_after_it() {
     // The same signed request a window later is stale, so forgetting its nonce is safe.
     let request = request(&signed, &session, "POST", "/orders/1", b"{}", NOW, 1);
     let later = NOW + 61;
-    let stale = verifier
-        .verify_at(
-            &request,
-            received(&request, b"{}"),
-            &scope("POST", "/orders/1"),
-            later,
-        )
-        .await
-        .expect_err("refused");
+    let stale = refusal_of(check(
+        &verifier,
+        &request,
+        b"{}",
+        &scope("POST", "/orders/1"),
+        later,
+    ))
+    .await;
     assert!(
         matches!(
             stale,
@@ -315,9 +283,7 @@ async fn a_revoked_on_chain_session_is_refused_once_the_cached_answer_lapses() {
     post(&verifier, &signed, &session, NOW + 29, 2)
         .await
         .expect("the cached answer, within its 30 seconds");
-    let revoked = post(&verifier, &signed, &session, NOW + 30, 3)
-        .await
-        .expect_err("refused");
+    let revoked = refusal(&verifier, &signed, &session, NOW + 30, 3).await;
     assert!(
         matches!(&revoked, AuthError::SessionNotLive { session_id: id, status }
             if *id == session_id && status == "revoked"),
@@ -342,18 +308,14 @@ async fn an_erc1271_owner_is_asked_and_its_refusal_is_final() {
     assert_eq!(verified.owner_kind, OwnerKind::Erc1271);
 
     let refused = sign_capability(&capability(smart_owner, session.address()), &stranger);
-    let error = post(&with_chain, &refused, &session, NOW, 2)
-        .await
-        .expect_err("refused");
+    let error = refusal(&with_chain, &refused, &session, NOW, 2).await;
     assert!(
         matches!(&error, AuthError::Owner(OwnerError::Erc1271Refused { owner, answer })
             if *owner == smart_owner && answer.starts_with("0xffffffff")),
         "{error}"
     );
     // Without a chain, a contract owner cannot be checked at all.
-    let error = post(&verifier(), &accepted, &session, NOW, 3)
-        .await
-        .expect_err("refused");
+    let error = refusal(&verifier(), &accepted, &session, NOW, 3).await;
     assert!(
         matches!(error, AuthError::Owner(OwnerError::Recovered { recovered, .. }) if recovered == owner_key.address()),
         "{error}"
@@ -404,9 +366,7 @@ async fn an_erc6492_counterfactual_owner_is_checked_through_its_factory() {
         .sign_message_sync(by_stranger.message.as_bytes())
         .expect("signs");
     by_stranger.signature = wrap(&stranger_signature.as_bytes());
-    let error = post(&verifier, &by_stranger, &session, NOW, 2)
-        .await
-        .expect_err("refused");
+    let error = refusal(&verifier, &by_stranger, &session, NOW, 2).await;
     assert!(
         matches!(&error, AuthError::Owner(OwnerError::Erc6492Refused { owner, .. }) if *owner == smart_owner),
         "{error}"
@@ -417,9 +377,7 @@ async fn an_erc6492_counterfactual_owner_is_checked_through_its_factory() {
 async fn a_capability_the_owner_did_not_sign_is_refused() {
     let (owner, session, stranger) = (key(1), key(2), key(3));
     let signed = sign_capability(&capability(owner.address(), session.address()), &stranger);
-    let error = post(&verifier(), &signed, &session, NOW, 1)
-        .await
-        .expect_err("refused");
+    let error = refusal(&verifier(), &signed, &session, NOW, 1).await;
     assert!(
         matches!(error, AuthError::Owner(OwnerError::Recovered { owner: o, recovered })
             if o == owner.address() && recovered == stranger.address()),

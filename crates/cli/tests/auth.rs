@@ -34,11 +34,13 @@ fn leash(home: &Path, args: &[&str]) -> Output {
         .expect("leash runs")
 }
 
+/// What a successful run printed.
 fn stdout(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        "exit {:?}: {stderr}",
+        output.status.code()
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -22,20 +22,15 @@ fn signed_capability(
     off_chain
         .grant("https://api.example.com/orders/*", "http/POST", Map::new())
         .expect("a valid entry");
-    let capability = SessionCapability {
-        domain: DOMAIN.into(),
-        owner: owner.address(),
-        session_key: session.address(),
-        chain_id: 31337,
-        statement: None,
-        nonce: "servertest1".into(),
-        issued_at: now,
-        not_before: None,
-        expiration: now + 600,
-        on_chain: None,
+    let capability = SessionCapability::new(
+        DOMAIN,
+        owner.address(),
+        session.address(),
+        31337,
         off_chain,
-        references: Vec::new(),
-    };
+        now,
+        now + 600,
+    );
     let message = capability.to_text().expect("renders");
     let signature = owner.sign_message_sync(message.as_bytes()).expect("signs");
     SignedCapability {

@@ -7,7 +7,8 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
 use leash_auth::{
-    Recap, Received, Scope, SessionCapability, SessionRequest, SignedCapability, UnsignedRequest,
+    AuthError, EthCall, Recap, Received, Scope, SessionCapability, SessionRequest,
+    SignedCapability, UnsignedRequest, Verified, Verifier,
 };
 use leash_bindings::{Deployment, SessionKeyValidator};
 use leash_core::{
@@ -56,20 +57,18 @@ pub fn off_chain() -> Recap {
 
 /// A capability of `owner` for `session_key`, off-chain resources only.
 pub fn capability(owner: Address, session_key: Address) -> SessionCapability {
-    SessionCapability {
-        domain: DOMAIN.into(),
+    let mut capability = SessionCapability::new(
+        DOMAIN,
         owner,
         session_key,
-        chain_id: 31337,
-        statement: Some("Let my agent place orders.".into()),
-        nonce: "leashtest1".into(),
-        issued_at: ISSUED,
-        not_before: Some(ISSUED),
-        expiration: EXPIRES,
-        on_chain: None,
-        off_chain: off_chain(),
-        references: Vec::new(),
-    }
+        31337,
+        off_chain(),
+        ISSUED,
+        EXPIRES,
+    );
+    capability.statement = Some("Let my agent place orders.".into());
+    capability.not_before = Some(ISSUED);
+    capability
 }
 
 /// `capability` signed by `signer` with `personal_sign`.
@@ -114,6 +113,19 @@ pub fn received<'a>(request: &'a SessionRequest, body: &[u8]) -> Received<'a> {
         target: &request.target,
         body_hash: keccak256(body),
     }
+}
+
+/// `verifier`'s answer to `request` arriving with `body`, asking for `scope`, at `now`.
+pub async fn check<C: EthCall>(
+    verifier: &Verifier<C>,
+    request: &SessionRequest,
+    body: &[u8],
+    scope: &Scope,
+    now: u64,
+) -> Result<Verified, AuthError> {
+    verifier
+        .verify_at(request, received(request, body), scope, now)
+        .await
 }
 
 /// The scope of an HTTP request to `path` with `method`.
