@@ -224,4 +224,10 @@ fn the_owner_may_sign_the_printed_text_elsewhere() {
     // The session's grant is on-chain only: no off-chain resource is granted.
     assert_eq!(output.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&output.stderr).contains("403 resource-outside-capability"));
+
+    // Clearing the stored key ends the session here, its capability with it.
+    let capability = home.path().join(format!("sessions/{id}.capability.json"));
+    assert!(capability.exists());
+    stdout(&leash(home.path(), &["session", "clear", &id]));
+    assert!(!capability.exists());
 }

@@ -7,7 +7,7 @@ use crate::{
     failure::{Failure, UsageContext},
     output::Output,
 };
-use alloy_primitives::{B128, Bytes, keccak256};
+use alloy_primitives::{B128, B256, Bytes, keccak256};
 use alloy_signer::SignerSync;
 use clap::{Args, Subcommand};
 use leash_auth::{
@@ -17,11 +17,11 @@ use leash_auth::{
 use leash_core::grant::GrantDomain;
 use leash_sdk::{
     connect,
-    service::{StoredSession, resolve_session, session_key},
+    service::{resolve_session, session_key},
 };
 use serde_json::json;
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -122,10 +122,17 @@ fn now() -> u64 {
 }
 
 /// The signed capability beside the session key: `<id>.capability.json` in the store.
-fn capability_path(session: &StoredSession) -> eyre::Result<PathBuf> {
-    Ok(open_store()?
-        .dir()
-        .join(format!("{}.capability.json", session.session_id)))
+fn capability_path(store: &Path, session: B256) -> PathBuf {
+    store.join(format!("{session}.capability.json"))
+}
+
+/// Deletes the capability kept beside session `id`'s key, if there is one: without its key it
+/// can sign nothing, and `leash session clear` ends the session on this machine.
+pub(crate) fn forget_capability(store: &Path, id: B256) -> eyre::Result<()> {
+    match std::fs::remove_file(capability_path(store, id)) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error.into()),
+        _ => Ok(()),
+    }
 }
 
 fn off_chain(resources: &[String]) -> eyre::Result<Recap> {
@@ -146,7 +153,7 @@ fn off_chain(resources: &[String]) -> eyre::Result<Recap> {
 fn grant(out: &Output, args: GrantArgs) -> eyre::Result<()> {
     let store = open_store()?;
     let session = resolve_session(&store, &args.session)?;
-    let path = capability_path(&session)?;
+    let path = capability_path(store.dir(), session.session_id);
     let message = match (&args.signature, std::fs::read_to_string(&path)) {
         // Attaching: the text printed before, as it is.
         (Some(_), Ok(kept)) => serde_json::from_str::<SignedCapability>(&kept)?.message,
@@ -212,7 +219,7 @@ fn grant(out: &Output, args: GrantArgs) -> eyre::Result<()> {
 fn sign(out: &Output, args: SignArgs) -> eyre::Result<()> {
     let store = open_store()?;
     let session = resolve_session(&store, &args.session)?;
-    let path = capability_path(&session)?;
+    let path = capability_path(store.dir(), session.session_id);
     let kept: SignedCapability =
         serde_json::from_str(&std::fs::read_to_string(&path).usage(format_args!(
             "no capability for session {}: run `leash auth grant` first",

@@ -371,6 +371,7 @@ fn clear(out: &Output, session: Option<&str>, all: bool) -> eyre::Result<()> {
     };
     for id in &ids {
         store.delete(*id)?;
+        crate::commands::auth::forget_capability(store.dir(), *id)?;
         out.line(format!("Deleted session key {id}"));
     }
     out.document(json!({ "deleted": ids }));
