@@ -250,8 +250,9 @@ impl AuthError {
 pub struct VerifierConfig {
     /// This backend's domain: capabilities for any other are refused.
     pub domain: String,
-    /// The chain capabilities must name; `None` accepts any (and checks contract owners on the
-    /// verifier's chain, whatever it is).
+    /// The chain capabilities must name. Set it whenever the verifier has a chain: contract
+    /// owners and on-chain sessions are read on the verifier's chain, whatever the capability
+    /// names; `None` accepts any chain id.
     pub chain_id: Option<u64>,
     /// How far, in seconds, a request's timestamp may be from now either way; nonces are
     /// remembered this long after their timestamp, so a replay within it is caught and one after

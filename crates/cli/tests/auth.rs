@@ -231,3 +231,51 @@ fn the_owner_may_sign_the_printed_text_elsewhere() {
     stdout(&leash(home.path(), &["session", "clear", &id]));
     assert!(!capability.exists());
 }
+
+#[test]
+fn verify_reads_the_node_it_is_given() {
+    let anvil = leash_testkit::anvil();
+    let url = anvil.endpoint();
+    let home = tempfile::tempdir().expect("tempdir");
+    let owner: PrivateKeySigner = OWNER_KEY.parse().expect("a key");
+    let id = stored_session(home.path(), owner.address()).to_string();
+    let grant = [
+        "auth",
+        "grant",
+        "--session",
+        &id,
+        "--domain",
+        DOMAIN,
+        "--resource",
+        "https://api.example.com/*=http/GET",
+        "--private-key",
+        OWNER_KEY,
+    ];
+    stdout(&leash(home.path(), &grant));
+    let header = stdout(&leash(
+        home.path(),
+        &["auth", "sign", "--session", &id, "--target", "/x"],
+    ));
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "auth",
+            "verify",
+            "--rpc-url",
+            &url,
+            "--domain",
+            DOMAIN,
+            "--header",
+            header.trim(),
+            "--base",
+            "https://api.example.com",
+        ];
+        args.extend_from_slice(extra);
+        leash(home.path(), &args)
+    };
+    assert!(stdout(&verify(&[])).starts_with("valid: "));
+    // A bare anvil has no SessionKeyValidator to ask: the check fails closed.
+    let output = verify(&["--check-session"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("503 session-check-failed"), "{stderr}");
+}

@@ -5,6 +5,7 @@
 use crate::{
     args::{GlobalArgs, OwnerArgs, StoreArgs, open_store},
     failure::{Failure, UsageContext},
+    node::chain_id,
     output::Output,
 };
 use alloy_primitives::{B128, B256, Bytes, keccak256};
@@ -276,7 +277,14 @@ async fn verify(global: &GlobalArgs, out: &Output, args: VerifyArgs) -> eyre::Re
     };
     let verified = match global.optional_rpc_url()? {
         Some(url) => {
-            Verifier::with_chain(config, NodeCalls(connect::reader(&url)))
+            let node = connect::reader(&url);
+            // Contract owners and the session are read on this node: capabilities for another
+            // chain are refused rather than checked against the wrong one.
+            let config = VerifierConfig {
+                chain_id: Some(chain_id(&node, &url).await?),
+                ..config
+            };
+            Verifier::with_chain(config, NodeCalls(node))
                 .verify(&request, received, &scope)
                 .await
         }
