@@ -11,7 +11,7 @@ use alloy_primitives::keccak256;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header::CONTENT_TYPE, request::Parts};
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::{
     fmt,
     future::Future,
@@ -186,8 +186,16 @@ where
     let body = Limited::new(body, layer.body_limit)
         .collect()
         .await
-        .map_err(|_| AuthError::BodyTooLarge {
-            limit: layer.body_limit,
+        .map_err(|error| {
+            if error.is::<LengthLimitError>() {
+                AuthError::BodyTooLarge {
+                    limit: layer.body_limit,
+                }
+            } else {
+                AuthError::BodyUnreadable {
+                    reason: error.to_string(),
+                }
+            }
         })?
         .to_bytes();
     let target = parts

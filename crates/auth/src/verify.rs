@@ -16,8 +16,9 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-/// Capabilities kept verified at once; past it, expired ones are dropped first.
-const CAPABILITY_CACHE_LIMIT: usize = 10_000;
+/// Capabilities (and on-chain session statuses) kept at once; past it, lapsed ones are dropped
+/// first, and a capability that still finds no room is checked afresh every time.
+const CACHE_LIMIT: usize = 10_000;
 
 /// Why a request was refused. [`status`](Self::status) is its HTTP status, [`code`](Self::code)
 /// a stable name for clients.
@@ -168,6 +169,12 @@ pub enum AuthError {
         /// The limit.
         limit: usize,
     },
+    /// The body could not be read.
+    #[error("the body could not be read: {reason}")]
+    BodyUnreadable {
+        /// Why.
+        reason: String,
+    },
     /// The on-chain session's status could not be read.
     #[error("the on-chain session {session_id} could not be checked: {reason}")]
     SessionCheck {
@@ -184,7 +191,7 @@ impl AuthError {
     pub fn status(&self) -> u16 {
         match self {
             Self::ResourceOutside { .. } | Self::AbilityOutside { .. } => 403,
-            Self::DotSegments { .. } => 400,
+            Self::DotSegments { .. } | Self::BodyUnreadable { .. } => 400,
             Self::BodyTooLarge { .. } => 413,
             Self::SessionCheck { .. } | Self::Owner(OwnerError::Chain { .. }) => 503,
             _ => 401,
@@ -214,6 +221,7 @@ impl AuthError {
             Self::SessionNotLive { .. } => "session-not-live",
             Self::DotSegments { .. } => "dot-segments",
             Self::BodyTooLarge { .. } => "body-too-large",
+            Self::BodyUnreadable { .. } => "body-unreadable",
             Self::SessionCheck { .. } => "session-check-failed",
         }
     }
@@ -502,10 +510,10 @@ impl<C: EthCall> Verifier<C> {
             session_id,
         });
         let mut cache = lock(&self.capabilities);
-        if cache.len() >= CAPABILITY_CACHE_LIMIT {
+        if cache.len() >= CACHE_LIMIT {
             cache.retain(|_, c| c.capability.expiration > now);
         }
-        if cache.len() < CAPABILITY_CACHE_LIMIT {
+        if cache.len() < CACHE_LIMIT {
             cache.insert(key, checked.clone());
         }
         Ok(checked)
@@ -528,7 +536,11 @@ impl<C: EthCall> Verifier<C> {
             Some(refusal) => refusal,
             None => {
                 let refusal = self.read_session(capability, session_id).await?;
-                lock(&self.sessions).insert(session_id, (now, refusal.clone()));
+                let mut sessions = lock(&self.sessions);
+                if sessions.len() >= CACHE_LIMIT {
+                    sessions.retain(|_, (checked_at, _)| now.saturating_sub(*checked_at) < ttl);
+                }
+                sessions.insert(session_id, (now, refusal.clone()));
                 refusal
             }
         };

@@ -100,6 +100,14 @@ async fn the_layer_admits_the_capability_and_refuses_the_rest_with_json() {
         format!("{BASE}/admin")
     );
 
+    let large = "x".repeat(leash_auth::layer::DEFAULT_BODY_LIMIT + 1);
+    let too_large = sign("POST", "/orders/9", &large, 5);
+    let (status, body) = send(address, "POST", "/orders/9", &large, Some(&too_large)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("body-too-large"))
+    );
+
     // HTTP clients resolve dot segments before sending; a hostile one need not.
     let escape = sign("GET", "/orders/../admin", "", 4);
     let raw = format!(
