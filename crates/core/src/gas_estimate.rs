@@ -72,13 +72,36 @@ pub fn validate_user_op_call(op: &PackedUserOperation, user_op_hash: B256) -> va
     }
 }
 
-/// The `handleOps` calldata that carries `op` alone, paying `beneficiary`.
-pub fn handle_ops_calldata(op: &PackedUserOperation, beneficiary: Address) -> Vec<u8> {
+/// The `handleOps` calldata that carries `ops` in one bundle, in order, paying `beneficiary`.
+pub fn handle_ops_calldata(ops: &[PackedUserOperation], beneficiary: Address) -> Vec<u8> {
     handleOpsCall {
-        ops: vec![op.clone()],
+        ops: ops.to_vec(),
         beneficiary,
     }
     .abi_encode()
+}
+
+/// The most gas `op` may use in a bundle, as the EntryPoint bounds it: its verification and call
+/// limits (packed high and low in `accountGasLimits`), its `preVerificationGas` and, when a
+/// paymaster sponsors it, the paymaster's verification and post-operation limits (the 16-byte
+/// words after its address in `paymasterAndData`). A bundle's transaction given the sum over its
+/// operations cannot run out of gas before they do (each operation's `preVerificationGas` pays
+/// the transaction's base cost once more).
+pub fn operation_gas_bound(op: &PackedUserOperation) -> u128 {
+    let word = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .fold(0u128, |n, byte| n << 8 | u128::from(*byte))
+    };
+    let limits = op.accountGasLimits.0;
+    let paymaster = match op.paymasterAndData.get(20..52) {
+        Some(limits) => word(&limits[..16]).saturating_add(word(&limits[16..])),
+        None => 0,
+    };
+    word(&limits[..16])
+        .saturating_add(word(&limits[16..]))
+        .saturating_add(op.preVerificationGas.saturating_to())
+        .saturating_add(paymaster)
 }
 
 /// The limits for `op`, sent alone in a `handleOps` paying `beneficiary`, given the gas its
@@ -101,7 +124,7 @@ pub fn user_operation_gas(
         0
     };
     let verification_gas_limit = validation_gas + ENTRY_POINT_VALIDATION_GAS + lane_gas;
-    let calldata = handle_ops_calldata(&op.operation, beneficiary);
+    let calldata = handle_ops_calldata(std::slice::from_ref(&op.operation), beneficiary);
     let authorizations = u64::from(op.authorization.is_some());
     let pre_verification_gas = TX_BASE_GAS
         + calldata_gas(&calldata)
@@ -174,6 +197,30 @@ mod tests {
             estimate.call_gas_limit,
             U256::from(1_000 + 3 * OUTFLOW_SETTLE_GAS_PER_ASSET)
         );
+    }
+
+    #[test]
+    fn a_bundle_bound_counts_every_limit_and_the_paymaster_s() {
+        let mut limits = [0u8; 32];
+        limits[15] = 7; // verificationGasLimit
+        limits[31] = 11; // callGasLimit
+        let mut op = PackedUserOperation {
+            accountGasLimits: limits.into(),
+            preVerificationGas: U256::from(13),
+            ..Default::default()
+        };
+        assert_eq!(operation_gas_bound(&op), 31);
+        // A paymaster address without its limits is not a valid sponsorship: nothing to add.
+        op.paymasterAndData = vec![0x22; 20].into();
+        assert_eq!(operation_gas_bound(&op), 31);
+        let mut sponsored = vec![0x22; 20];
+        sponsored.extend_from_slice(&U256::from(17).to_be_bytes::<32>()[16..]);
+        sponsored.extend_from_slice(&U256::from(19).to_be_bytes::<32>()[16..]);
+        sponsored.extend_from_slice(b"paymaster data");
+        op.paymasterAndData = sponsored.into();
+        assert_eq!(operation_gas_bound(&op), 31 + 17 + 19);
+        op.preVerificationGas = U256::MAX;
+        assert_eq!(operation_gas_bound(&op), u128::MAX, "saturates");
     }
 
     #[test]

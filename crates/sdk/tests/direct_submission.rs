@@ -217,3 +217,77 @@ async fn nonce_keys_wider_than_192_bits_are_refused() {
         .expect_err("too wide");
     assert!(matches!(error, SenderError::NonceKeyTooWide(_)));
 }
+
+/// `owner`'s transfer of 1 wei signed by `signer`, its gas estimated with a placeholder signature.
+async fn estimated_transfer(
+    sender: &DirectSender<impl Provider>,
+    owner: &PrivateKeySigner,
+    signer: &PrivateKeySigner,
+) -> (SignedUserOperation, B256) {
+    let (mut draft, _) =
+        transfer_operation(sender, owner, owner, U256::from(1), GasSettings::default()).await;
+    draft.operation.signature = Bytes::from(vec![0xff; 65]);
+    let estimate = sender.estimate(&draft).await.expect("estimates");
+    transfer_operation(sender, owner, signer, U256::from(1), gas_from(&estimate)).await
+}
+
+#[tokio::test]
+async fn a_bundle_carries_several_operations_and_a_refused_one_is_named_by_index() {
+    let anvil = anvil();
+    let bundler = dev_key(&anvil, 0);
+    let (first, second, third) = (dev_key(&anvil, 1), dev_key(&anvil, 2), dev_key(&anvil, 3));
+    let stranger = dev_key(&anvil, 4);
+    let provider = wallet_provider(&anvil, bundler.clone());
+    deploy(&provider, bundler.address()).await;
+    let sender = DirectSender::new(provider.clone(), bundler.address());
+    let (op_first, hash_first) = estimated_transfer(&sender, &first, &first).await;
+    let (op_refused, _) = estimated_transfer(&sender, &second, &stranger).await;
+    let (op_third, hash_third) = estimated_transfer(&sender, &third, &third).await;
+
+    let bundle = [op_first.clone(), op_refused, op_third.clone()];
+    let error = sender
+        .send_bundle(&bundle, tokio::time::sleep)
+        .await
+        .expect_err("one is signed by another key");
+    let SenderError::Rejected(rejection) = error else {
+        panic!("expected an EntryPoint rejection, got {error:?}");
+    };
+    assert_eq!(
+        (rejection.op_index, rejection.reason.as_str()),
+        (1, "AA24 signature error")
+    );
+    // Refused before anything was sent.
+    assert_eq!(
+        delegate_at(&provider, first.address()).await.expect("code"),
+        None
+    );
+
+    let receipts = sender
+        .send_bundle(&[op_first, op_third], tokio::time::sleep)
+        .await
+        .expect("included");
+    assert_eq!(receipts.len(), 2);
+    let (a, b) = (&receipts[&hash_first], &receipts[&hash_third]);
+    assert!(a.success && b.success);
+    assert_eq!((a.sender, b.sender), (first.address(), third.address()));
+    assert_eq!(
+        a.receipt.transaction_hash, b.receipt.transaction_hash,
+        "one handleOps"
+    );
+    // Both authorizations applied in that one type-4 transaction.
+    for owner in [&first, &third] {
+        assert_eq!(
+            delegate_at(&provider, owner.address()).await.expect("code"),
+            Some(Deployment::leash_account().address())
+        );
+    }
+    let found = sender
+        .receipts(&[hash_first, B256::repeat_byte(7), hash_third])
+        .await
+        .expect("lookup");
+    assert_eq!(found.len(), 2, "the unknown hash is not found");
+    assert_eq!(
+        found[&hash_first].receipt.transaction_hash,
+        a.receipt.transaction_hash
+    );
+}

@@ -48,7 +48,7 @@ use tokio::runtime::Runtime;
 const RECIPIENT: Address = Address::repeat_byte(0x77);
 /// What the funding call sends each client's owner: far more than its flows' gas.
 const FUNDING_WEI: u128 = 100_000_000_000_000_000_000;
-/// How often a client asks for the status of a call it sent.
+/// How often a client asks for the status of a call it sent, unless `--poll-ms` says otherwise.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
 /// The methods of a flow, in its order, as reported; `send→final` is the wait for the status,
 /// `flow` the whole of it.
@@ -67,6 +67,8 @@ struct Options {
     state: StateKind,
     replicas: usize,
     timeout: Duration,
+    poll: Duration,
+    calls_per_session: usize,
 }
 
 /// Where the servers keep their state.
@@ -96,6 +98,8 @@ impl Options {
             state: StateKind::Memory,
             replicas: 1,
             timeout: Duration::from_secs(120),
+            poll: POLL_INTERVAL,
+            calls_per_session: 1,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -122,12 +126,19 @@ impl Options {
                     }
                 }
                 "--replicas" => options.replicas = value()?.parse()?,
+                "--poll-ms" => options.poll = Duration::from_millis(value()?.parse()?),
+                "--calls-per-session" => options.calls_per_session = value()?.parse()?,
                 other => eyre::bail!(
                     "unknown argument {other} (--clients 1,10,50 --flows N --timeout SECS \
-                     --state memory|sqlite|postgres --replicas N)"
+                     --state memory|sqlite|postgres --replicas N --poll-ms MS \
+                     --calls-per-session N)"
                 ),
             }
         }
+        eyre::ensure!(
+            options.calls_per_session >= 1 && options.calls_per_session <= 1_000,
+            "--calls-per-session is 1 to 1000 (a session's allowance is 1000 wei, 1 per call)"
+        );
         eyre::ensure!(
             options.replicas >= 1
                 && (options.replicas == 1 || options.state == StateKind::Postgres),
@@ -146,13 +157,14 @@ fn main() -> eyre::Result<()> {
         .build()?;
     let state = format!("{} ×{}", options.state.name(), options.replicas);
     println!(
-        "| state | clients | flows | confirmed flows/s | lost | failed | {} |",
+        "| state | clients | flows | confirmed flows/s | lost | failed | {} | CPU ms per flow: {} |",
         METHODS
             .map(|method| format!("{method} p50 / p99 ms"))
-            .join(" | ")
+            .join(" | "),
+        PROCESSES.join(" / ")
     );
     println!(
-        "|---|---:|---:|---:|---:|---:|{}",
+        "|---|---:|---:|---:|---:|---:|{}---:|",
         "---:|".repeat(METHODS.len())
     );
     let mut clean = true;
@@ -179,8 +191,9 @@ fn run(clients: &Runtime, options: &Options, count: usize) -> eyre::Result<Repor
     let servers = server_runtime.block_on(Servers::start(options))?;
     let urls = servers.urls();
     let report = clients.block_on(async {
-        let wallets = set_up(&urls, count).await?;
+        let wallets = set_up(&urls, count, options).await?;
         let deadline = Instant::now() + options.timeout;
+        let cpu_before = cpu_times()?;
         let started = Instant::now();
         let runs: Vec<_> = wallets
             .into_iter()
@@ -191,6 +204,8 @@ fn run(clients: &Runtime, options: &Options, count: usize) -> eyre::Result<Repor
             report.add(finished?);
         }
         report.elapsed = started.elapsed();
+        let cpu_after = cpu_times()?;
+        report.cpu = PROCESSES.map(|name| cpu_after[name].saturating_sub(cpu_before[name]));
         eyre::Ok(report)
     })?;
     for server in servers.running {
@@ -291,13 +306,20 @@ async fn join_all<T>(
 /// `count` wallets with fresh owner keys, each on one of the servers at `urls` in turn: the
 /// first dev account sends each one ether in one owner call (delegating itself on the way), then
 /// each delegates itself, all at once.
-async fn set_up(urls: &[String], count: usize) -> eyre::Result<Vec<Wallet>> {
+async fn set_up(urls: &[String], count: usize, options: &Options) -> eyre::Result<Vec<Wallet>> {
     let mut funder = Wallet::new(
         &urls[0],
         PrivateKeySigner::from_bytes(&DEV_ACCOUNT_KEYS[0])?,
+        options,
     )?;
     let wallets: Vec<Wallet> = (0..count)
-        .map(|index| Wallet::new(&urls[index % urls.len()], PrivateKeySigner::random()))
+        .map(|index| {
+            Wallet::new(
+                &urls[index % urls.len()],
+                PrivateKeySigner::random(),
+                options,
+            )
+        })
         .collect::<eyre::Result<_>>()?;
     let funding: Vec<Value> = wallets
         .iter()
@@ -326,9 +348,21 @@ async fn set_up(urls: &[String], count: usize) -> eyre::Result<Vec<Wallet>> {
 /// One client: its owner key, its own HTTP connection, what it measured.
 struct Wallet {
     owner: PrivateKeySigner,
+    /// How often it asks for the status of a call it sent.
+    poll: Duration,
+    /// How many calls it sends with one session before creating the next.
+    calls_per_session: usize,
+    session: Option<Session>,
     http: reqwest::Client,
     url: String,
     latencies: BTreeMap<&'static str, Vec<Duration>>,
+}
+
+/// A client's session: its key, the `permissions` capability that names it, the calls sent.
+struct Session {
+    key: PrivateKeySigner,
+    permissions: Value,
+    calls: usize,
 }
 
 /// How one flow ended.
@@ -349,9 +383,12 @@ struct ClientReport {
 }
 
 impl Wallet {
-    fn new(url: &str, owner: PrivateKeySigner) -> eyre::Result<Self> {
+    fn new(url: &str, owner: PrivateKeySigner, options: &Options) -> eyre::Result<Self> {
         Ok(Self {
             owner,
+            poll: options.poll,
+            calls_per_session: options.calls_per_session,
+            session: None,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()?,
@@ -387,47 +424,11 @@ impl Wallet {
         report
     }
 
-    /// One session flow: a new session key, granted a native-token allowance, sends 1 wei.
+    /// One flow: a call of 1 wei, sent with the client's session (a new session key, granted a
+    /// native-token allowance, every `calls_per_session` calls), followed until final.
     async fn flow(&mut self, deadline: Instant) -> Outcome {
-        let key = PrivateKeySigner::random();
-        let sent = async {
-            let created = self
-                .result("wallet_createSession", json!([{
-                    "chainId": "0x7a69",
-                    "expirySec": 4_102_444_800u64,
-                    "key": { "type": "secp256k1", "publicKey": key.address() },
-                    "permissions": [{ "type": "native-token-transfer", "data": { "allowance": "0x3e8" } }],
-                    "account": self.owner.address(),
-                }]))
-                .await?;
-            let grant = sign_raw(&self.owner, &created["signatureRequest"]["rawPayload"])?;
-            let permissions = json!({ "sessionId": created["sessionId"], "signature": grant });
-            let prepared = self
-                .result(
-                    "wallet_prepareCalls",
-                    json!([{
-                        "calls": [{ "to": RECIPIENT, "value": "0x1" }],
-                        "from": self.owner.address(),
-                        "chainId": "0x7a69",
-                        "capabilities": { "permissions": permissions },
-                    }]),
-                )
-                .await?;
-            let signature = sign_raw(&key, &prepared["signatureRequest"]["data"]["raw"])?;
-            self.result(
-                "wallet_sendPreparedCalls",
-                json!([{
-                    "type": prepared["type"],
-                    "data": prepared["data"],
-                    "chainId": prepared["chainId"],
-                    "capabilities": { "permissions": permissions },
-                    "signature": { "type": "secp256k1", "data": signature },
-                }]),
-            )
-            .await
-        };
-        let id = match sent.await {
-            Ok(sent) => sent["id"].clone(),
+        let id = match self.send_call().await {
+            Ok(id) => id,
             Err(error) => return Outcome::Failed(error.to_string()),
         };
         match self.final_status(&id, deadline).await {
@@ -435,6 +436,63 @@ impl Wallet {
             Ok(status) => Outcome::Lost(format!("{id}: final status {status}")),
             Err(error) => Outcome::Lost(format!("{id}: {error}")),
         }
+    }
+
+    /// Prepares, signs and sends the call: returns its id.
+    async fn send_call(&mut self) -> eyre::Result<Value> {
+        let session = match self.session.take() {
+            Some(session) if session.calls < self.calls_per_session => session,
+            _ => self.create_session().await?,
+        };
+        let prepared = self
+            .result(
+                "wallet_prepareCalls",
+                json!([{
+                    "calls": [{ "to": RECIPIENT, "value": "0x1" }],
+                    "from": self.owner.address(),
+                    "chainId": "0x7a69",
+                    "capabilities": { "permissions": session.permissions },
+                }]),
+            )
+            .await?;
+        let signature = sign_raw(&session.key, &prepared["signatureRequest"]["data"]["raw"])?;
+        let sent = self
+            .result(
+                "wallet_sendPreparedCalls",
+                json!([{
+                    "type": prepared["type"],
+                    "data": prepared["data"],
+                    "chainId": prepared["chainId"],
+                    "capabilities": { "permissions": session.permissions },
+                    "signature": { "type": "secp256k1", "data": signature },
+                }]),
+            )
+            .await?;
+        self.session = Some(Session {
+            calls: session.calls + 1,
+            ..session
+        });
+        Ok(sent["id"].clone())
+    }
+
+    /// A new session key, granted 1000 wei, and the grant signed by the owner.
+    async fn create_session(&mut self) -> eyre::Result<Session> {
+        let key = PrivateKeySigner::random();
+        let created = self
+            .result("wallet_createSession", json!([{
+                "chainId": "0x7a69",
+                "expirySec": 4_102_444_800u64,
+                "key": { "type": "secp256k1", "publicKey": key.address() },
+                "permissions": [{ "type": "native-token-transfer", "data": { "allowance": "0x3e8" } }],
+                "account": self.owner.address(),
+            }]))
+            .await?;
+        let grant = sign_raw(&self.owner, &created["signatureRequest"]["rawPayload"])?;
+        Ok(Session {
+            key,
+            permissions: json!({ "sessionId": created["sessionId"], "signature": grant }),
+            calls: 0,
+        })
     }
 
     /// The owner's own calls, prepared, signed (the authorization too in the array form), sent
@@ -496,7 +554,7 @@ impl Wallet {
                 return Ok(status);
             }
             eyre::ensure!(Instant::now() < deadline, "still pending at the deadline");
-            tokio::time::sleep(POLL_INTERVAL).await;
+            tokio::time::sleep(self.poll).await;
         }
     }
 
@@ -538,6 +596,8 @@ struct Report {
     failures: Vec<String>,
     latencies: BTreeMap<&'static str, Vec<Duration>>,
     elapsed: Duration,
+    /// The CPU time of each of [`PROCESSES`] over the measured phase.
+    cpu: [Duration; 3],
 }
 
 impl Report {
@@ -550,6 +610,7 @@ impl Report {
             failures: Vec::new(),
             latencies: BTreeMap::new(),
             elapsed: Duration::ZERO,
+            cpu: [Duration::ZERO; 3],
         }
     }
 
@@ -572,15 +633,67 @@ impl Report {
             taken.sort_unstable();
             format!("{} / {}", percentile(taken, 50), percentile(taken, 99))
         });
+        let per_flow = self.cpu.map(|cpu| {
+            let ms = cpu.as_secs_f64() * 1000.0 / self.confirmed.max(1) as f64;
+            format!("{ms:.1}")
+        });
         format!(
-            "{} | {} | {rate:.0} | {} | {} | {} |",
+            "{} | {} | {rate:.0} | {} | {} | {} | {} |",
             self.clients,
             self.clients * self.flows_per_client,
             self.lost,
             self.failures.len() - self.lost,
-            latencies.join(" | ")
+            latencies.join(" | "),
+            per_flow.join(" / ")
         )
     }
+}
+
+/// Whose CPU time a run reports: this process (the servers and the clients), the node, the
+/// database (every process of each name: PostgreSQL runs one per connection).
+const PROCESSES: [&str; 3] = ["leash", "anvil", "postgres"];
+/// The unit of `/proc/PID/stat`'s CPU times (`USER_HZ`, 100 on every Linux architecture).
+const CLOCK_TICKS_PER_SECOND: u32 = 100;
+
+/// The CPU time (user and system) used so far by each of [`PROCESSES`].
+fn cpu_times() -> eyre::Result<BTreeMap<&'static str, Duration>> {
+    let mut times = BTreeMap::from(PROCESSES.map(|name| (name, Duration::ZERO)));
+    *times.entry("leash").or_default() =
+        process_cpu(&std::fs::read_to_string("/proc/self/stat")?)?.1;
+    for entry in std::fs::read_dir("/proc")? {
+        let path = entry?.path().join("stat");
+        // Processes come and go while the directory is read: one that is gone used no more.
+        let Ok(stat) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let (name, cpu) = process_cpu(&stat)?;
+        // This process is counted above: a `leash` elsewhere on the machine is not part of the run.
+        if name != "leash"
+            && let Some(total) = times.get_mut(name)
+        {
+            *total += cpu;
+        }
+    }
+    Ok(times)
+}
+
+/// The name and the CPU time of a process from its `/proc/PID/stat`: `PID (NAME) STATE …`, the
+/// user and system ticks being the 14th and 15th fields.
+fn process_cpu(stat: &str) -> eyre::Result<(&str, Duration)> {
+    let (open, close) = stat
+        .find('(')
+        .zip(stat.rfind(')'))
+        .ok_or_else(|| eyre::eyre!("unexpected /proc stat: {stat}"))?;
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    let ticks = |field: usize| -> eyre::Result<u64> {
+        Ok(fields
+            .get(field - 3)
+            .ok_or_else(|| eyre::eyre!("short /proc stat: {stat}"))?
+            .parse()?)
+    };
+    let ticks = ticks(14)? + ticks(15)?;
+    let cpu = Duration::from_millis(ticks * 1000 / u64::from(CLOCK_TICKS_PER_SECOND));
+    Ok((&stat[open + 1..close], cpu))
 }
 
 /// The `p`th percentile of sorted `taken` (nearest rank), in milliseconds.

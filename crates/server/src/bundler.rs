@@ -14,8 +14,8 @@ use crate::{
     telemetry::CallTracker,
 };
 use alloy_primitives::B256;
-use leash_bindings::PackedUserOperation;
 use leash_core::{
+    gas_estimate::operation_gas_bound,
     rpc_types::UserOperationReceipt,
     sender::{SignedUserOperation, UserOperationSender},
 };
@@ -40,59 +40,56 @@ pub(crate) fn spawn<S: State>(
     tracker: CallTracker,
 ) -> (UnboundedSender<SentCall>, JoinHandle<()>) {
     let (submissions, queue) = unbounded_channel();
-    let task = tokio::spawn(run(chain, state, resumed, queue, tracker));
+    let task = tokio::spawn(async move {
+        let mut bundles = Bundles::new(resumed, queue);
+        while let Some(calls) = bundles.next().await {
+            bundle(&chain, state.as_ref(), &tracker, calls).await;
+        }
+    });
     (submissions, task)
 }
 
-async fn run<S: State>(
-    chain: EmbeddedChain,
-    state: Arc<S>,
-    resumed: Vec<SentCall>,
-    mut queue: UnboundedReceiver<SentCall>,
-    tracker: CallTracker,
-) {
-    let mut waiting = VecDeque::from(resumed);
-    loop {
-        if waiting.is_empty() {
-            match queue.recv().await {
-                Some(call) => waiting.push_back(call),
-                None => return,
-            }
+/// The calls sent, `resumed` first, in bundles: each bundle is every call that arrived while the
+/// previous one was submitted, as much of it as [`BUNDLE_GAS`] allows.
+#[derive(Debug)]
+pub(crate) struct Bundles {
+    waiting: VecDeque<SentCall>,
+    queue: UnboundedReceiver<SentCall>,
+}
+
+impl Bundles {
+    pub(crate) fn new(resumed: Vec<SentCall>, queue: UnboundedReceiver<SentCall>) -> Self {
+        Self {
+            waiting: VecDeque::from(resumed),
+            queue,
         }
-        while let Ok(call) = queue.try_recv() {
-            waiting.push_back(call);
+    }
+
+    /// The next bundle, once there is a call; `None` when every sender of the queue is dropped
+    /// and every call sent has been bundled.
+    pub(crate) async fn next(&mut self) -> Option<Vec<SentCall>> {
+        if self.waiting.is_empty() {
+            self.waiting.push_back(self.queue.recv().await?);
         }
-        let calls = next_bundle(&mut waiting);
-        bundle(&chain, state.as_ref(), &tracker, calls).await;
+        while let Ok(call) = self.queue.try_recv() {
+            self.waiting.push_back(call);
+        }
+        Some(next_bundle(&mut self.waiting))
     }
 }
 
 /// The oldest waiting calls whose gas fits in one bundle (always at least one).
 fn next_bundle(waiting: &mut VecDeque<SentCall>) -> Vec<SentCall> {
-    let mut gas = 0;
+    let mut gas = 0u128;
     let mut calls = Vec::new();
     while let Some(call) = waiting.front() {
-        gas += gas_limit(&call.operation.op.operation);
+        gas = gas.saturating_add(operation_gas_bound(&call.operation.op.operation));
         if !calls.is_empty() && gas > BUNDLE_GAS {
             break;
         }
         calls.extend(waiting.pop_front());
     }
     calls
-}
-
-/// The gas `op` may use: its verification and call limits (packed high and low in
-/// `accountGasLimits`) and its pre-verification gas.
-fn gas_limit(op: &PackedUserOperation) -> u128 {
-    let limits = op.accountGasLimits.0;
-    let half = |bytes: &[u8]| {
-        bytes
-            .iter()
-            .fold(0u128, |n, byte| n << 8 | u128::from(*byte))
-    };
-    half(&limits[..16])
-        .saturating_add(half(&limits[16..]))
-        .saturating_add(op.preVerificationGas.saturating_to())
 }
 
 /// Submits `calls` in one bundle (less those the EntryPoint rejects, sent alone after it) and

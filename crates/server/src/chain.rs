@@ -126,6 +126,11 @@ impl EmbeddedChain {
 
     /// `account`'s delegation: its EIP-7702 delegate and whether `SessionKeyValidator` is
     /// installed.
+    /// The contract `account` delegates to, if any.
+    pub(crate) fn delegate(&self, account: Address) -> Result<Option<Address>, SimError> {
+        Ok(delegate_of(&self.lock().code(account)?))
+    }
+
     pub(crate) fn delegation(&self, account: Address) -> Result<Delegation, SimError> {
         let validator = Deployment::session_key_validator().address();
         let mut chain = self.lock();

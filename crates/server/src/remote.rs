@@ -13,6 +13,7 @@ use leash_core::{
 };
 use leash_sdk::{
     connect,
+    delegation::delegate_at,
     service::{Delegation, ServiceError, chain_time, fees, grant_domain, require_deployments},
     session_reads::read_session_state,
     submission::ReceiptWait,
@@ -74,7 +75,8 @@ impl RemoteChain {
         let (sender, bundler) = match submitter {
             Submitter::Key(key) => {
                 let address = key.address();
-                let direct = DirectSender::new(connect::signing(&url, key), address);
+                let direct =
+                    DirectSender::new(connect::signing(&url, key), address).with_chain_id(chain_id);
                 (RemoteSender::Direct(direct), Some(address))
             }
             Submitter::Bundlers(first, rest) => {
@@ -109,6 +111,14 @@ impl RemoteChain {
         }
     }
 
+    /// The sender of `handleOps` transactions from `--bundler-key`, when that submits.
+    pub(crate) fn direct_sender(&self) -> Option<DirectSender<DynProvider>> {
+        match &self.sender {
+            RemoteSender::Direct(sender) => Some(sender.clone()),
+            RemoteSender::Bundler(_) => None,
+        }
+    }
+
     pub(crate) fn receipt_wait(&self) -> ReceiptWait {
         self.receipt_wait
     }
@@ -131,6 +141,10 @@ impl RemoteChain {
         record: &GrantRecord,
     ) -> Result<SessionState, ServiceError> {
         Ok(read_session_state(&self.node, &self.domain, record).await?)
+    }
+
+    pub(crate) async fn delegate(&self, account: Address) -> Result<Option<Address>, ServiceError> {
+        Ok(delegate_at(&self.node, account).await?)
     }
 
     pub(crate) async fn delegation(&self, account: Address) -> Result<Delegation, ServiceError> {

@@ -1,21 +1,27 @@
-//! Submission on a node's chain (`--rpc-url`): each call sent goes to the bundler, or in a
-//! `handleOps` transaction from the key, in the order it was sent; its status follows from its
-//! receipt, waited for (bounded) beside the next submissions.
+//! Submission on a node's chain (`--rpc-url`).
 //!
-//! Unlike the embedded chain's bundling task, nothing is batched here: a bundler batches what
-//! it receives itself, and `handleOps` from one key goes out one transaction at a time so its
-//! transaction nonces never race.
+//! With `--bundler-key` the server is its own bundler: every call sent while the previous bundle
+//! ran goes into the next `handleOps` transaction, as on the embedded chain, and the calls'
+//! statuses follow from that transaction's receipt. One transaction at a time, so the key's
+//! transaction nonces never race. With `--bundler-url` each call goes to the bundler as it comes
+//! (the bundler batches what it receives), and its status follows from its receipt, waited for
+//! (bounded) beside the next submissions.
 
 use crate::{
-    bundler::included,
+    bundler::{Bundles, included},
     chain_sender::ChainSender,
     remote::RemoteChain,
     state::{CallStatus, SentCall, State},
     telemetry::CallTracker,
 };
+use alloy_primitives::B256;
+use alloy_provider::DynProvider;
 use leash_bindings::PackedUserOperation;
-use leash_core::sender::{SenderError, UserOperationSender};
-use leash_sdk::service::{ServiceError, submit, wait_included};
+use leash_core::sender::{SenderError, SignedUserOperation, UserOperationSender};
+use leash_sdk::{
+    service::{ServiceError, submit, wait_included},
+    transport::DirectSender,
+};
 use std::{sync::Arc, time::Duration};
 use tokio::{
     sync::mpsc::{UnboundedSender, unbounded_channel},
@@ -28,8 +34,8 @@ const RETRY_FIRST: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(15);
 
 /// Starts the task on the current runtime, `resumed` (calls a stopped server acknowledged) first;
-/// it ends when every sender of the channel is dropped and the calls sent are submitted (their
-/// receipts are waited for by tasks of their own).
+/// it ends when every sender of the channel is dropped and the calls sent are submitted (the
+/// receipts of calls sent to a bundler are waited for by tasks of their own).
 pub(crate) fn spawn<S: State>(
     chain: RemoteChain,
     state: Arc<S>,
@@ -38,18 +44,103 @@ pub(crate) fn spawn<S: State>(
 ) -> (UnboundedSender<SentCall>, JoinHandle<()>) {
     let (submissions, mut queue) = unbounded_channel();
     let task = tokio::spawn(async move {
-        for call in resumed {
-            send(&chain, &state, &tracker, call).await;
-        }
-        while let Some(call) = queue.recv().await {
-            send(&chain, &state, &tracker, call).await;
+        match chain.direct_sender() {
+            Some(direct) => {
+                let mut bundles = Bundles::new(resumed, queue);
+                while let Some(calls) = bundles.next().await {
+                    bundle(&chain, &direct, &state, &tracker, calls).await;
+                }
+            }
+            None => {
+                for call in resumed {
+                    send(&chain, &state, &tracker, call).await;
+                }
+                while let Some(call) = queue.recv().await {
+                    send(&chain, &state, &tracker, call).await;
+                }
+            }
         }
     });
     (submissions, task)
 }
 
-/// Submits `call`, unless it is included already (a server that stopped after submitting it),
-/// and leaves a task waiting for its receipt.
+/// Submits `calls` in one `handleOps` from the key, less those included already (taken over
+/// from a server that stopped after submitting them) and those the EntryPoint refuses, which
+/// are sent alone after it for their own statuses; records the bundle's statuses in one write.
+async fn bundle<S: State>(
+    chain: &RemoteChain,
+    direct: &DirectSender<DynProvider>,
+    state: &Arc<S>,
+    tracker: &CallTracker,
+    calls: Vec<SentCall>,
+) {
+    let hashes: Vec<B256> = calls
+        .iter()
+        .map(|call| call.operation.user_op_hash)
+        .collect();
+    // When the lookup fails the calls are bundled anyway: one included already is refused for
+    // its nonce, and sent alone, which looks its receipt up again.
+    let mut found = direct.receipts(&hashes).await.unwrap_or_default();
+    let mut statuses = Vec::with_capacity(calls.len());
+    let mut bundled = Vec::with_capacity(calls.len());
+    for call in calls {
+        match found.remove(&call.operation.user_op_hash) {
+            Some(receipt) => statuses.push((call.operation.user_op_hash, included(receipt))),
+            None => bundled.push(call),
+        }
+    }
+    let mut alone = Vec::new();
+    let mut unconfirmed = Vec::new();
+    let mut retry = RETRY_FIRST;
+    while !bundled.is_empty() {
+        let ops: Vec<SignedUserOperation> = bundled
+            .iter()
+            .map(|call| call.operation.op.clone())
+            .collect();
+        match direct.send_bundle(&ops, tokio::time::sleep).await {
+            Ok(mut receipts) => {
+                for call in bundled.drain(..) {
+                    let hash = call.operation.user_op_hash;
+                    match receipts.remove(&hash) {
+                        Some(receipt) => statuses.push((hash, included(receipt))),
+                        None => unconfirmed.push(call),
+                    }
+                }
+            }
+            Err(SenderError::Rejected(rejection))
+                if bundled.len() > 1 && rejection.op_index < bundled.len() =>
+            {
+                alone.push(bundled.remove(rejection.op_index));
+            }
+            Err(error) if error.is_unreachable() => {
+                tracing::warn!(
+                    calls = bundled.len(),
+                    retry_in = ?retry,
+                    %error,
+                    "the chain cannot be reached: the calls stay pending"
+                );
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(RETRY_MAX);
+            }
+            // The transaction went out but its receipt could not be read: each call's own
+            // receipt is waited for.
+            Err(SenderError::Pending(_)) => unconfirmed.append(&mut bundled),
+            // A lone rejected operation, or a bundle that failed some other way: each is sent by
+            // itself, which names its own error.
+            Err(_) => alone.append(&mut bundled),
+        }
+    }
+    tracker.record(state.as_ref(), &statuses).await;
+    for call in unconfirmed {
+        wait_for_receipt(chain, state, tracker, call);
+    }
+    for call in alone {
+        send(chain, state, tracker, call).await;
+    }
+}
+
+/// Submits `call` alone, unless it is included already (a server that stopped after submitting
+/// it), and leaves a task waiting for its receipt.
 async fn send<S: State>(
     chain: &RemoteChain,
     state: &Arc<S>,
@@ -64,10 +155,22 @@ async fn send<S: State>(
         tracker.record(state.as_ref(), &[(hash, failed)]).await;
         return;
     }
+    wait_for_receipt(chain, state, tracker, call);
+}
+
+/// Leaves a task waiting (bounded) for the receipt of `call`, submitted, and recording its status.
+fn wait_for_receipt<S: State>(
+    chain: &RemoteChain,
+    state: &Arc<S>,
+    tracker: &CallTracker,
+    call: SentCall,
+) {
+    let sender = chain.sender();
     let state = Arc::clone(state);
     let tracker = tracker.clone();
     let wait = chain.receipt_wait();
     tokio::spawn(async move {
+        let hash = call.operation.user_op_hash;
         let explain = call.session_state.as_ref();
         let no_progress = |_| {};
         let status = match wait_included(

@@ -124,6 +124,15 @@ impl ServedChain {
     }
 
     /// `account`'s delegation: its EIP-7702 delegate and whether the validator is installed.
+    /// The contract `account` delegates to, if any (one read, where [`Self::delegation`] makes
+    /// two).
+    pub(crate) async fn delegate(&self, account: Address) -> Result<Option<Address>, RpcError> {
+        Ok(match self {
+            Self::Embedded(chain) => chain.delegate(account)?,
+            Self::Remote(chain) => chain.delegate(account).await?,
+        })
+    }
+
     pub(crate) async fn delegation(&self, account: Address) -> Result<Delegation, RpcError> {
         Ok(match self {
             Self::Embedded(chain) => chain.delegation(account)?,

@@ -122,6 +122,67 @@ async fn a_restart_submits_the_calls_acknowledged_before_it() -> eyre::Result<()
     Ok(())
 }
 
+/// Waits (bounded) until anvil's pool holds `count` pending transactions.
+async fn pool_holds(node: &impl Provider, count: u64) -> eyre::Result<()> {
+    for _ in 0..200 {
+        let status: serde_json::Value = node.raw_request("txpool_status".into(), ()).await?;
+        if status["pending"].as_str() == Some(&format!("{count:#x}")) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    eyre::bail!("anvil's pool never held {count} pending transactions")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_sent_while_a_bundle_is_mined_go_out_together_in_the_next() -> eyre::Result<()> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let harness = serve(&anvil, Submitter::Key(dev_key(BUNDLER_KEY)?)).await?;
+    let (_, status) = harness.owner_calls(json!([]), Signing::Raw).await?;
+    assert_eq!(status["status"], 200, "delegation: {status}");
+    let (key, key_hex) = session_key();
+    let (_, permissions) = harness.signed_session(key.address(), 100).await?;
+    // Blocks are mined on demand from here: the first bundle waits in the pool for its block.
+    let node = connect::reader(&anvil.endpoint_url());
+    node.raw_request::<_, serde_json::Value>("evm_setAutomine".into(), (false,))
+        .await?;
+    let first = harness
+        .send_session_transfer(&permissions, &key_hex, RECIPIENT, 10)
+        .await?;
+    pool_holds(&node, 1).await?;
+    let mut rest = Vec::new();
+    for amount in [11, 12, 13] {
+        rest.push(
+            harness
+                .send_session_transfer(&permissions, &key_hex, RECIPIENT, amount)
+                .await?,
+        );
+    }
+    node.raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+        .await?;
+    pool_holds(&node, 1).await?;
+    node.raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+        .await?;
+
+    let transaction = |status: &serde_json::Value| status["receipts"][0]["transactionHash"].clone();
+    let first = harness.final_status(&first).await?;
+    assert_eq!(first["status"], 200, "{first}");
+    let mut next = Vec::new();
+    for id in &rest {
+        let status = harness.final_status(id).await?;
+        assert_eq!(status["status"], 200, "{status}");
+        next.push(transaction(&status));
+    }
+    assert_ne!(transaction(&first), next[0]);
+    assert!(
+        next.iter().all(|hash| *hash == next[0]),
+        "the three calls sent while the first bundle waited share one handleOps: {next:?}"
+    );
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(46));
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_sent_while_the_node_is_down_stay_pending_then_complete() -> eyre::Result<()> {
     let mut node = PersistentAnvil::start();

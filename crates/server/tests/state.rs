@@ -282,6 +282,7 @@ fn operation(nonce: u64) -> eyre::Result<SignedUserOperation> {
 }
 
 fn prepared(nonce: u64, signer: PreparedSigner) -> eyre::Result<PreparedCall> {
+    let session_state = matches!(signer, PreparedSigner::Session(_)).then(session_state);
     Ok(PreparedCall {
         user_op_hash: B256::with_last_byte(u8::try_from(nonce)?),
         operation: operation(nonce)?,
@@ -294,6 +295,7 @@ fn prepared(nonce: u64, signer: PreparedSigner) -> eyre::Result<PreparedCall> {
             },
         ],
         signer,
+        session_state,
     })
 }
 
@@ -367,6 +369,7 @@ async fn sessions_are_listed_by_account(state: &impl State) -> eyre::Result<()> 
     Ok(())
 }
 
+/// With the session's state when it was prepared, for a session's operation.
 async fn prepared_calls_round_trip_with_their_signer(state: &impl State) -> eyre::Result<()> {
     let by_session = prepared(
         1,

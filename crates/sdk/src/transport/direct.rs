@@ -5,7 +5,7 @@ use alloy_network::{TransactionBuilder, TransactionBuilder7702};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::{
-    Filter, TransactionRequest,
+    Filter, Log, TransactionReceipt, TransactionRequest,
     state::{AccountOverride, StateOverride},
 };
 use alloy_sol_types::{SolCall, SolEvent};
@@ -14,13 +14,25 @@ use leash_core::sender::{SenderError, UserOperationSender};
 use leash_core::{
     eip7702::{delegate_of, delegation_designator},
     gas_estimate::{
-        execution_call, handle_ops_calldata, user_operation_gas, validate_user_op_call,
+        execution_call, handle_ops_calldata, operation_gas_bound, user_operation_gas,
+        validate_user_op_call,
     },
     receipt::user_operation_receipt,
     rpc_types::{UserOperationGasEstimate, UserOperationReceipt},
     sender::SignedUserOperation,
     user_operation::user_operation_hash,
 };
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+/// How long [`DirectSender::send_bundle`] waits for its transaction to be mined.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The first pause between reads of a sent transaction's receipt, doubled up to
+/// [`RECEIPT_POLL_MAX`].
+const RECEIPT_POLL_FIRST: Duration = Duration::from_millis(2);
+const RECEIPT_POLL_MAX: Duration = Duration::from_secs(1);
 
 /// Sends each UserOperation in its own `handleOps` transaction from `bundler`, over any alloy
 /// provider that can send from that address (a wallet provider holding its key, or a node with
@@ -37,6 +49,7 @@ pub struct DirectSender<P> {
     beneficiary: Address,
     entry_point: Address,
     receipt_lookback: Option<u64>,
+    chain_id: Option<u64>,
 }
 
 impl<P: Provider> DirectSender<P> {
@@ -49,7 +62,15 @@ impl<P: Provider> DirectSender<P> {
             beneficiary: bundler,
             entry_point: Deployment::entry_point().address(),
             receipt_lookback: None,
+            chain_id: None,
         }
+    }
+
+    /// Takes the node's chain id as `chain_id` (a caller that checked it already), saving a
+    /// request per estimate; by default the node is asked each time.
+    pub fn with_chain_id(mut self, chain_id: u64) -> Self {
+        self.chain_id = Some(chain_id);
+        self
     }
 
     /// Pays the operations' gas to `beneficiary` instead of the bundler.
@@ -76,15 +97,166 @@ impl<P: Provider> DirectSender<P> {
         &self.provider
     }
 
-    fn handle_ops_request(&self, op: &SignedUserOperation) -> TransactionRequest {
+    /// `handleOps` of `ops`, in order, with every authorization they carry: a type-4 transaction
+    /// when there is one, so each sender is delegated in the transaction that runs its first
+    /// operation.
+    fn handle_ops_request(&self, ops: &[SignedUserOperation]) -> TransactionRequest {
+        let operations: Vec<_> = ops.iter().map(|op| op.operation.clone()).collect();
+        let authorizations: Vec<_> = ops
+            .iter()
+            .filter_map(|op| op.authorization.clone())
+            .collect();
         let request = TransactionRequest::default()
             .with_from(self.bundler)
             .with_to(self.entry_point)
-            .with_input(handle_ops_calldata(&op.operation, self.beneficiary));
-        match &op.authorization {
-            Some(authorization) => request.with_authorization_list(vec![authorization.clone()]),
-            None => request,
+            .with_input(handle_ops_calldata(&operations, self.beneficiary));
+        if authorizations.is_empty() {
+            request
+        } else {
+            request.with_authorization_list(authorizations)
         }
+    }
+
+    /// Sends `ops` in one `handleOps` transaction, as a bundler does, and waits for it (sleeping
+    /// with the caller's `sleep`, such as `tokio::time::sleep`): returns the receipt of each
+    /// operation it included, by hash.
+    ///
+    /// The bundle is run first with `eth_call`, so an operation the EntryPoint would refuse costs
+    /// nothing: it is [`SenderError::Rejected`], naming the operation by its index in `ops`, and
+    /// the caller drops it and sends the rest again. The transaction's gas limit is the sum of
+    /// the operations' own bounds ([`operation_gas_bound`]), which the EntryPoint enforces, rather
+    /// than a node's estimate (a search over many runs of the whole bundle).
+    pub async fn send_bundle<F, Fut>(
+        &self,
+        ops: &[SignedUserOperation],
+        sleep: F,
+    ) -> Result<HashMap<B256, UserOperationReceipt>, SenderError>
+    where
+        F: FnMut(Duration) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let request = self.handle_ops_request(ops);
+        self.provider
+            .call(request.clone())
+            .await
+            .map_err(SenderError::from_node)?;
+        let gas = ops
+            .iter()
+            .map(|op| operation_gas_bound(&op.operation))
+            .fold(0u128, u128::saturating_add);
+        let sent = self
+            .provider
+            .send_transaction(request.with_gas_limit(u64::try_from(gas).unwrap_or(u64::MAX)))
+            .await
+            .map_err(SenderError::from_node)?;
+        let receipt = self.transaction_receipt(*sent.tx_hash(), sleep).await?;
+        if !receipt.status() {
+            return Err(SenderError::BundleReverted(receipt.transaction_hash));
+        }
+        let events: Vec<Log> = receipt
+            .logs()
+            .iter()
+            .filter(|log| self.is_operation_event(log))
+            .cloned()
+            .collect();
+        events
+            .iter()
+            .map(|event| {
+                let included = user_operation_receipt(receipt.clone(), event, self.entry_point)?;
+                Ok((included.user_op_hash, included))
+            })
+            .collect()
+    }
+
+    /// The receipt of the sent transaction `tx_hash`, read again and again, the pause doubling
+    /// from [`RECEIPT_POLL_FIRST`] to [`RECEIPT_POLL_MAX`], for [`RECEIPT_TIMEOUT`] at most. A
+    /// local chain mines the transaction moments after taking it, so the first reads find it;
+    /// alloy's own wait would watch new blocks at the client's poll interval instead (250 ms on
+    /// loopback), which is the whole time a bundle takes there.
+    async fn transaction_receipt<F, Fut>(
+        &self,
+        tx_hash: B256,
+        mut sleep: F,
+    ) -> Result<TransactionReceipt, SenderError>
+    where
+        F: FnMut(Duration) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let started = Instant::now();
+        let mut pause = RECEIPT_POLL_FIRST;
+        loop {
+            match self.provider.get_transaction_receipt(tx_hash).await {
+                Ok(Some(receipt)) => return Ok(receipt),
+                Ok(None) if started.elapsed() < RECEIPT_TIMEOUT => {}
+                Ok(None) => {
+                    let waited = RECEIPT_TIMEOUT.as_secs();
+                    let error = format!("transaction {tx_hash} not mined within {waited}s");
+                    return Err(SenderError::Pending(error.into()));
+                }
+                Err(error) => return Err(SenderError::Pending(Box::new(error))),
+            }
+            sleep(pause).await;
+            pause = (pause * 2).min(RECEIPT_POLL_MAX);
+        }
+    }
+
+    fn is_operation_event(&self, log: &Log) -> bool {
+        log.address() == self.entry_point
+            && log.topic0() == Some(&UserOperationEvent::SIGNATURE_HASH)
+    }
+
+    /// The receipts of those of `user_op_hashes` that are included, by hash: one log query for
+    /// all of them, then each bundle transaction's receipt, as bundlers answer
+    /// `eth_getUserOperationReceipt`.
+    pub async fn receipts(
+        &self,
+        user_op_hashes: &[B256],
+    ) -> Result<HashMap<B256, UserOperationReceipt>, SenderError> {
+        let mut filter = Filter::new()
+            .address(self.entry_point)
+            .event_signature(UserOperationEvent::SIGNATURE_HASH)
+            .topic1(user_op_hashes.to_vec());
+        filter = match self.receipt_lookback {
+            Some(blocks) => {
+                let latest = self
+                    .provider
+                    .get_block_number()
+                    .await
+                    .map_err(SenderError::from_node)?;
+                filter.from_block(latest.saturating_sub(blocks))
+            }
+            None => filter.from_block(0),
+        };
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(SenderError::from_node)?;
+        let mut receipts = HashMap::with_capacity(logs.len());
+        // The latest event of a hash wins, as it would for a single lookup.
+        for event_log in logs.iter().rev() {
+            let (Some(&hash), Some(tx_hash)) =
+                (event_log.topics().get(1), event_log.transaction_hash)
+            else {
+                continue;
+            };
+            if receipts.contains_key(&hash) {
+                continue;
+            }
+            let Some(receipt) = self
+                .provider
+                .get_transaction_receipt(tx_hash)
+                .await
+                .map_err(SenderError::from_node)?
+            else {
+                continue;
+            };
+            receipts.insert(
+                hash,
+                user_operation_receipt(receipt, event_log, self.entry_point)?,
+            );
+        }
+        Ok(receipts)
     }
 
     /// Runs `handleOps` with `op` in `eth_estimateGas` without sending it: the EntryPoint's whole
@@ -92,7 +264,7 @@ impl<P: Provider> DirectSender<P> {
     /// Returns the bundle transaction's gas, or [`SenderError::Rejected`] with the `AAxx` code.
     pub async fn preflight(&self, op: &SignedUserOperation) -> Result<u64, SenderError> {
         self.provider
-            .estimate_gas(self.handle_ops_request(op))
+            .estimate_gas(self.handle_ops_request(std::slice::from_ref(op)))
             .await
             .map_err(SenderError::from_node)
     }
@@ -147,6 +319,9 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
     }
 
     async fn chain_id(&self) -> Result<u64, SenderError> {
+        if let Some(chain_id) = self.chain_id {
+            return Ok(chain_id);
+        }
         self.provider
             .get_chain_id()
             .await
@@ -199,7 +374,7 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
         // Estimating first turns a validation failure into a typed rejection before any gas is
         // spent, whichever fillers the provider has.
         let gas = self.preflight(op).await?;
-        let request = self.handle_ops_request(op);
+        let request = self.handle_ops_request(std::slice::from_ref(op));
         let receipt = self
             .provider
             .send_transaction(request.with_gas_limit(gas))
@@ -215,10 +390,7 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
         receipt
             .logs()
             .iter()
-            .find(|log| {
-                log.address() == self.entry_point
-                    && log.topic0() == Some(&UserOperationEvent::SIGNATURE_HASH)
-            })
+            .find(|log| self.is_operation_event(log))
             .and_then(|log| log.topics().get(1).copied())
             .ok_or(SenderError::MissingUserOperationEvent(tx_hash))
     }
@@ -229,40 +401,6 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
         &self,
         user_op_hash: B256,
     ) -> Result<Option<UserOperationReceipt>, SenderError> {
-        let mut filter = Filter::new()
-            .address(self.entry_point)
-            .event_signature(UserOperationEvent::SIGNATURE_HASH)
-            .topic1(user_op_hash);
-        filter = match self.receipt_lookback {
-            Some(blocks) => {
-                let latest = self
-                    .provider
-                    .get_block_number()
-                    .await
-                    .map_err(SenderError::from_node)?;
-                filter.from_block(latest.saturating_sub(blocks))
-            }
-            None => filter.from_block(0),
-        };
-        let logs = self
-            .provider
-            .get_logs(&filter)
-            .await
-            .map_err(SenderError::from_node)?;
-        let Some(event_log) = logs.into_iter().next_back() else {
-            return Ok(None);
-        };
-        let Some(tx_hash) = event_log.transaction_hash else {
-            return Ok(None);
-        };
-        let Some(receipt) = self
-            .provider
-            .get_transaction_receipt(tx_hash)
-            .await
-            .map_err(SenderError::from_node)?
-        else {
-            return Ok(None);
-        };
-        user_operation_receipt(receipt, &event_log, self.entry_point).map(Some)
+        Ok(self.receipts(&[user_op_hash]).await?.remove(&user_op_hash))
     }
 }

@@ -24,8 +24,12 @@ use crate::{
 use alloy_eips::eip7702::Authorization;
 use alloy_primitives::{Address, U64};
 use jsonrpsee::types::Params;
+use leash_bindings::Deployment;
 use leash_core::{
-    calls::Call, denial::Denial, prepare::UnsignedOperation, session_state::OnChainStatus,
+    calls::Call,
+    denial::Denial,
+    prepare::UnsignedOperation,
+    session_state::{OnChainStatus, SessionState},
 };
 use leash_sdk::service::{ServiceError, SessionSend, StoredSession, with_owner_signature};
 use std::sync::Arc;
@@ -44,8 +48,14 @@ pub(super) async fn handle<S: State>(
             let prepared =
                 prepare_session_calls(&context, &caller, permissions, from, &calls).await?;
             let signer = PreparedSigner::Session(prepared.session);
-            let unsigned = prepared.unsigned;
-            answer(&context, &caller, chain_id, unsigned, calls, signer, None).await
+            let prepared_call = PreparedCall {
+                user_op_hash: prepared.unsigned.user_op_hash,
+                operation: prepared.unsigned.op,
+                calls,
+                signer,
+                session_state: Some(prepared.state),
+            };
+            answer(&context, &caller, chain_id, prepared_call, None).await
         }
         None => prepare_owner(&context, &caller, chain_id, from, calls).await,
     }
@@ -56,6 +66,7 @@ pub(super) async fn handle<S: State>(
 pub(super) struct SessionPrepared {
     pub(super) unsigned: UnsignedOperation,
     pub(super) session: WireSessionId,
+    pub(super) state: SessionState,
 }
 
 /// The session `permissions` names makes `calls` from `from`: its operation estimated with the
@@ -68,21 +79,24 @@ pub(super) async fn prepare_session_calls<S: State>(
     from: Address,
     calls: &[Call],
 ) -> Result<SessionPrepared, RpcError> {
-    if !context.chain.delegation(from).await?.is_complete() {
-        return Err(RpcError::NotDelegated { account: from });
-    }
     require_calls(calls)?;
     let reference = permissions.session()?;
     let id = reference.id;
     let session = signed_session(context, caller, reference, from).await?;
+    // The session's state says whether the validator is installed: with the delegate, whether
+    // sessions can work on the account at all.
     let state = context.chain.session_state(&session.grant).await?;
+    let delegate = context.chain.delegate(from).await?;
+    if delegate != Some(Deployment::leash_account().address()) || !state.validator_installed {
+        return Err(RpcError::NotDelegated { account: from });
+    }
     // A revoked session's estimate passes (validation only returns a failed signature, which an
     // estimate does not check), yet its operation can never be included: refuse it here.
     if state.status == OnChainStatus::Revoked {
         let reason = format!("session {id} is revoked: its operations fail validation (AA24)");
         return Err(ServiceError::Denied(Denial::Validation(reason)).into());
     }
-    let send = SessionSend::with_state(session, context.chain.domain(), state)?;
+    let send = SessionSend::with_state(session, context.chain.domain(), state.clone())?;
     let fees = context.chain.fees().await?;
     let pending = PendingNonces::of(context.state.as_ref(), from).await?;
     let unsigned = send
@@ -91,6 +105,7 @@ pub(super) async fn prepare_session_calls<S: State>(
     Ok(SessionPrepared {
         unsigned,
         session: id,
+        state,
     })
 }
 
@@ -115,17 +130,14 @@ pub(super) async fn prepare_owner<S: State>(
         .chain
         .prepare_owner_calls(from, &delegation, authorization.as_ref(), &calls, pending)
         .await?;
-    let signer = PreparedSigner::Owner(from);
-    answer(
-        context,
-        caller,
-        chain_id,
-        unsigned,
+    let prepared_call = PreparedCall {
+        user_op_hash: unsigned.user_op_hash,
+        operation: unsigned.op,
         calls,
-        signer,
-        authorization,
-    )
-    .await
+        signer: PreparedSigner::Owner(from),
+        session_state: None,
+    };
+    answer(context, caller, chain_id, prepared_call, authorization).await
 }
 
 /// Stores `unsigned` for `wallet_sendPreparedCalls` and answers with it: the operation, or the
@@ -134,26 +146,13 @@ async fn answer<S: State>(
     context: &Context<S>,
     caller: &Caller,
     chain_id: u64,
-    unsigned: UnsignedOperation,
-    calls: Vec<Call>,
-    signer: PreparedSigner,
+    prepared: PreparedCall,
     authorization: Option<Authorization>,
 ) -> Result<PrepareCallsAnswer, RpcError> {
-    let UnsignedOperation { op, user_op_hash } = unsigned;
-    let wire = to_wire(&op)?;
-    let details = Details::user_operation(user_op_hash, Some(&calls));
-    context
-        .state
-        .put_prepared(
-            PreparedCall {
-                user_op_hash,
-                operation: op,
-                calls,
-                signer,
-            },
-            caller.key(),
-        )
-        .await?;
+    let user_op_hash = prepared.user_op_hash;
+    let wire = to_wire(&prepared.operation)?;
+    let details = Details::user_operation(user_op_hash, Some(&prepared.calls));
+    context.state.put_prepared(prepared, caller.key()).await?;
     let operation = PreparedCallsResponse {
         kind: USER_OPERATION_TYPE,
         data: wire.data,

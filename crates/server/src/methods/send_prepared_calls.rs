@@ -135,7 +135,12 @@ async fn signed<S: State>(
         PreparedSigner::Session(id) => {
             let session = context.session(id, caller).await?;
             let checked = verify_operation_signature(hash, signature, session.session_key)?;
-            let state = context.chain.session_state(&session.grant).await?;
+            // The form its gas was estimated with; the chain is read only for an operation
+            // prepared before servers kept the state.
+            let state = match &prepared.session_state {
+                Some(state) => state.clone(),
+                None => context.chain.session_state(&session.grant).await?,
+            };
             let send = SessionSend::with_state(session, context.chain.domain(), state.clone())?;
             Ok(SentCall {
                 operation: send.attach(unsigned, &checked.contract_form)?,

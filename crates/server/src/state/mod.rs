@@ -46,6 +46,10 @@ pub struct PreparedCall {
     pub calls: Vec<Call>,
     /// Who must sign it.
     pub signer: PreparedSigner,
+    /// For a session's operation, the session's state on chain when it was prepared: the
+    /// signature form its gas was estimated with (lazy until enabled), and what explains a
+    /// refusal. `None` for the owner's, and for one prepared before servers kept it.
+    pub session_state: Option<SessionState>,
 }
 
 /// Who signs a prepared operation.

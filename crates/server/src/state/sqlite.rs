@@ -120,13 +120,15 @@ impl State for SqliteState {
             PreparedSigner::Owner(owner) => (None, Some(owner.to_vec())),
         };
         let calls: Vec<StoredCall> = call.calls.iter().map(StoredCall::from).collect();
+        let session_state = call.session_state.as_ref().map(to_json).transpose()?;
         sqlx::query(
             "INSERT INTO prepared_calls (user_op_hash, operation, calls, session_wire_id, owner,
-                 api_key)
-             VALUES (?, ?, ?, ?, ?, ?)
+                 api_key, session_state)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (user_op_hash) DO UPDATE SET operation = excluded.operation,
                  calls = excluded.calls, session_wire_id = excluded.session_wire_id,
-                 owner = excluded.owner, api_key = excluded.api_key",
+                 owner = excluded.owner, api_key = excluded.api_key,
+                 session_state = excluded.session_state",
         )
         .bind(call.user_op_hash.to_vec())
         .bind(operation_json(&call.operation)?)
@@ -134,6 +136,7 @@ impl State for SqliteState {
         .bind(session)
         .bind(owner)
         .bind(key)
+        .bind(session_state)
         .execute(&self.pool)
         .await
         .map_err(|error| backend("storing a prepared operation", error))?;
@@ -146,7 +149,7 @@ impl State for SqliteState {
         key: Option<&str>,
     ) -> Result<Option<PreparedCall>, StateError> {
         let row = sqlx::query(
-            "SELECT operation, calls, session_wire_id, owner FROM prepared_calls
+            "SELECT operation, calls, session_wire_id, owner, session_state FROM prepared_calls
              WHERE user_op_hash = ? AND api_key IS ?",
         )
         .bind(user_op_hash.to_vec())
@@ -177,6 +180,9 @@ impl State for SqliteState {
             operation: operation_from_json(&column::<String>(&row, "operation")?)?,
             calls: calls.into_iter().map(Call::from).collect(),
             signer,
+            session_state: column::<Option<String>>(&row, "session_state")?
+                .map(|state| from_json(&state, "session_state"))
+                .transpose()?,
         }))
     }
 
