@@ -3,9 +3,9 @@
 //!
 //! Artifacts are committed so that a backend depending on `leash-bindings` builds with plain
 //! `cargo build`, with no solc and no node. Every contract under `contracts/account`,
-//! `contracts/modules` and `contracts/test` with deployable bytecode gets one; the canonical
-//! ERC-4337 contracts are taken verbatim from the official npm artifacts, never recompiled, so
-//! that their CREATE2 addresses match every other chain.
+//! `contracts/modules`, `contracts/offchain` and `contracts/test` with deployable bytecode gets
+//! one; the canonical ERC-4337 contracts are taken verbatim from the official npm artifacts, never
+//! recompiled, so that their CREATE2 addresses match every other chain.
 
 mod foundry_toml;
 
@@ -22,8 +22,9 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// Folders below `contracts/` whose contracts are deployed and therefore get an artifact.
-const DEPLOYABLE_DIRS: [&str; 3] = ["account", "modules", "test"];
+/// Folders below `contracts/` whose contracts are deployed, or run as creation code by a
+/// deployless `eth_call` (`offchain`), and therefore get an artifact.
+const DEPLOYABLE_DIRS: [&str; 4] = ["account", "modules", "offchain", "test"];
 
 /// Official ERC-4337 v0.8 artifacts shipped as they are.
 const CANONICAL_ARTIFACTS: [&str; 2] = ["EntryPoint", "Simple7702Account"];

@@ -1,6 +1,7 @@
 //! The verifier over a node's `eth_call` (`NodeCalls`, any alloy provider) on anvil: a deployed
 //! ERC-1271 owner accepts its key's capability and refuses a stranger's, and an ERC-6492 owner
-//! is checked through its factory with a deployless call, nothing deployed.
+//! is checked through its factory with a deployless call of leash-bindings' `Erc6492Verifier`,
+//! nothing deployed.
 
 mod support;
 
@@ -106,4 +107,23 @@ async fn smart_account_owners_are_asked_through_a_node() {
     assert_eq!(verified.owner_kind, OwnerKind::Erc6492);
     let code = provider.get_code_at(counterfactual).await.expect("code");
     assert!(code.is_empty(), "the check deployed nothing");
+
+    // A factory call that reverts: the verifier's revert comes back through the node, in words.
+    let mut wrapped = (
+        factory,
+        Bytes::from_static(&[0xde, 0xad]),
+        Bytes::from(inner.as_bytes().to_vec()),
+    )
+        .abi_encode_params();
+    wrapped.extend_from_slice(ERC6492_MAGIC.as_slice());
+    signed.signature = wrapped.into();
+    let fourth = request(&signed, &session, "POST", "/orders/1", b"", ISSUED + 1, 4);
+    let error = check(&verifier, &fourth, b"", &scope, ISSUED + 1)
+        .await
+        .expect_err("the factory reverted");
+    let expected = format!("the factory {factory} reverted with 0x");
+    assert!(
+        matches!(&error, AuthError::Owner(OwnerError::Erc6492Refused { answer, .. }) if *answer == expected),
+        "{error}"
+    );
 }

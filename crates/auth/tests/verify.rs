@@ -371,6 +371,33 @@ async fn an_erc6492_counterfactual_owner_is_checked_through_its_factory() {
         matches!(&error, AuthError::Owner(OwnerError::Erc6492Refused { owner, .. }) if *owner == smart_owner),
         "{error}"
     );
+
+    // A factory call that reverts, and one that deploys another account: the verifier's errors,
+    // read back in words.
+    let owner_signature = sign_capability(&capability, &owner_key).signature;
+    let (deploy_other, _) = support::smart_owner(&chain, factory, stranger.address());
+    for (calldata, expected, nonce) in [
+        (
+            Bytes::from_static(&[0xde, 0xad]),
+            format!("the factory {factory} reverted with 0x"),
+            3,
+        ),
+        (
+            deploy_other,
+            format!("the factory {factory} did not deploy the owner"),
+            4,
+        ),
+    ] {
+        let mut wrapped = (factory, calldata, owner_signature.clone()).abi_encode_params();
+        wrapped.extend_from_slice(ERC6492_MAGIC.as_slice());
+        let mut failing = sign_capability(&capability, &owner_key);
+        failing.signature = wrapped.into();
+        let error = refusal(&verifier, &failing, &session, NOW, nonce).await;
+        assert!(
+            matches!(&error, AuthError::Owner(OwnerError::Erc6492Refused { answer, .. }) if *answer == expected),
+            "{error}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -43,6 +43,16 @@ sol!(
 );
 
 sol!(
+    /// ERC-6492's off-chain signature check (contracts/offchain): never deployed, its creation
+    /// code with the constructor arguments `(signer, hash, signature)` is the input of an
+    /// `eth_call` with no `to`, which returns one byte, `0x01` when the signature is valid.
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    Erc6492Verifier,
+    "artifacts/Erc6492Verifier.json"
+);
+
+sol!(
     /// A plain ERC-20 with open minting, for tests and demos (contracts/test).
     #[allow(missing_docs)]
     #[sol(all_derives)]
