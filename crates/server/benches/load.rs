@@ -69,6 +69,9 @@ struct Options {
     timeout: Duration,
     poll: Duration,
     calls_per_session: usize,
+    /// Flows per second offered by all clients together, each starting its flows on a schedule
+    /// (`--rate`); without it every client starts its next flow as soon as one ends.
+    rate: Option<f64>,
 }
 
 /// Where the servers keep their state.
@@ -100,6 +103,7 @@ impl Options {
             timeout: Duration::from_secs(120),
             poll: POLL_INTERVAL,
             calls_per_session: 1,
+            rate: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -128,13 +132,20 @@ impl Options {
                 "--replicas" => options.replicas = value()?.parse()?,
                 "--poll-ms" => options.poll = Duration::from_millis(value()?.parse()?),
                 "--calls-per-session" => options.calls_per_session = value()?.parse()?,
+                "--rate" => options.rate = Some(value()?.parse()?),
                 other => eyre::bail!(
                     "unknown argument {other} (--clients 1,10,50 --flows N --timeout SECS \
                      --state memory|sqlite|postgres --replicas N --poll-ms MS \
-                     --calls-per-session N)"
+                     --calls-per-session N --rate FLOWS_PER_SECOND)"
                 ),
             }
         }
+        eyre::ensure!(
+            options
+                .rate
+                .is_none_or(|rate| rate > 0.0 && rate.is_finite()),
+            "--rate is a positive number of flows per second"
+        );
         eyre::ensure!(
             options.calls_per_session >= 1 && options.calls_per_session <= 1_000,
             "--calls-per-session is 1 to 1000 (a session's allowance is 1000 wei, 1 per call)"
@@ -197,7 +208,13 @@ fn run(clients: &Runtime, options: &Options, count: usize) -> eyre::Result<Repor
         let started = Instant::now();
         let runs: Vec<_> = wallets
             .into_iter()
-            .map(|wallet| tokio::spawn(wallet.run_flows(options.flows, deadline)))
+            .enumerate()
+            .map(|(index, wallet)| {
+                let schedule = options
+                    .rate
+                    .map(|rate| Schedule::of(index, count, rate, started));
+                tokio::spawn(wallet.run_flows(options.flows, schedule, deadline))
+            })
             .collect();
         let mut report = Report::new(count, options.flows);
         for finished in join_all(runs).await {
@@ -358,6 +375,28 @@ struct Wallet {
     latencies: BTreeMap<&'static str, Vec<Duration>>,
 }
 
+/// When a client starts its flows at a fixed rate: the clients' flows interleave evenly, so that
+/// together they offer `rate` flows per second. A flow that starts late (the previous one ran
+/// past its slot) starts at once; the next keeps its own slot.
+struct Schedule {
+    first: Instant,
+    interval: Duration,
+}
+
+impl Schedule {
+    fn of(index: usize, clients: usize, rate: f64, started: Instant) -> Self {
+        let interval = Duration::from_secs_f64(clients as f64 / rate);
+        Self {
+            first: started + interval.mul_f64(index as f64 / clients as f64),
+            interval,
+        }
+    }
+
+    fn start(&self, flow: usize) -> Instant {
+        self.first + self.interval.mul_f64(flow as f64)
+    }
+}
+
 /// A client's session: its key, the `permissions` capability that names it, the calls sent.
 struct Session {
     key: PrivateKeySigner,
@@ -397,14 +436,22 @@ impl Wallet {
         })
     }
 
-    async fn run_flows(mut self, flows: usize, deadline: Instant) -> ClientReport {
+    async fn run_flows(
+        mut self,
+        flows: usize,
+        schedule: Option<Schedule>,
+        deadline: Instant,
+    ) -> ClientReport {
         let mut report = ClientReport {
             confirmed: 0,
             lost: Vec::new(),
             failures: Vec::new(),
             latencies: BTreeMap::new(),
         };
-        for _ in 0..flows {
+        for flow in 0..flows {
+            if let Some(schedule) = &schedule {
+                tokio::time::sleep_until(schedule.start(flow).into()).await;
+            }
             if Instant::now() >= deadline {
                 report
                     .failures

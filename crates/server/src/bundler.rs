@@ -38,7 +38,7 @@ pub(crate) fn spawn<S: State>(
     state: Arc<S>,
     resumed: Vec<SentCall>,
     tracker: CallTracker,
-) -> (UnboundedSender<SentCall>, JoinHandle<()>) {
+) -> (UnboundedSender<QueuedCall>, JoinHandle<()>) {
     let (submissions, queue) = unbounded_channel();
     let task = tokio::spawn(async move {
         let mut bundles = Bundles::new(resumed, queue);
@@ -49,25 +49,53 @@ pub(crate) fn spawn<S: State>(
     (submissions, task)
 }
 
+/// A call for the submission task.
+#[derive(Debug)]
+pub(crate) struct QueuedCall {
+    pub(crate) call: SentCall,
+    /// Read back from the store (resumed at start, or taken over from a server that stopped):
+    /// a server before this one may have submitted it, so its receipt is looked up first. A
+    /// call sent to this server has never been submitted.
+    pub(crate) from_store: bool,
+}
+
+impl QueuedCall {
+    /// A call `wallet_sendPreparedCalls` just acknowledged here.
+    pub(crate) fn sent(call: SentCall) -> Self {
+        Self {
+            call,
+            from_store: false,
+        }
+    }
+
+    /// A call read back from the store.
+    pub(crate) fn from_store(call: SentCall) -> Self {
+        Self {
+            call,
+            from_store: true,
+        }
+    }
+}
+
 /// The calls sent, `resumed` first, in bundles: each bundle is every call that arrived while the
 /// previous one was submitted, as much of it as [`BUNDLE_GAS`] allows.
 #[derive(Debug)]
 pub(crate) struct Bundles {
-    waiting: VecDeque<SentCall>,
-    queue: UnboundedReceiver<SentCall>,
+    waiting: VecDeque<QueuedCall>,
+    queue: UnboundedReceiver<QueuedCall>,
 }
 
 impl Bundles {
-    pub(crate) fn new(resumed: Vec<SentCall>, queue: UnboundedReceiver<SentCall>) -> Self {
+    pub(crate) fn new(resumed: Vec<SentCall>, queue: UnboundedReceiver<QueuedCall>) -> Self {
         Self {
-            waiting: VecDeque::from(resumed),
+            waiting: resumed.into_iter().map(QueuedCall::from_store).collect(),
             queue,
         }
     }
 
     /// The next bundle, once there is a call; `None` when every sender of the queue is dropped
     /// and every call sent has been bundled.
-    pub(crate) async fn next(&mut self) -> Option<Vec<SentCall>> {
+    pub(crate) async fn next(&mut self) -> Option<Vec<QueuedCall>> {
         if self.waiting.is_empty() {
             self.waiting.push_back(self.queue.recv().await?);
         }
@@ -79,11 +107,11 @@ impl Bundles {
 }
 
 /// The oldest waiting calls whose gas fits in one bundle (always at least one).
-fn next_bundle(waiting: &mut VecDeque<SentCall>) -> Vec<SentCall> {
+fn next_bundle(waiting: &mut VecDeque<QueuedCall>) -> Vec<QueuedCall> {
     let mut gas = 0u128;
     let mut calls = Vec::new();
     while let Some(call) = waiting.front() {
-        gas = gas.saturating_add(operation_gas_bound(&call.operation.op.operation));
+        gas = gas.saturating_add(operation_gas_bound(&call.call.operation.op.operation));
         if !calls.is_empty() && gas > BUNDLE_GAS {
             break;
         }
@@ -98,14 +126,18 @@ async fn bundle<S: State>(
     chain: &EmbeddedChain,
     state: &S,
     tracker: &CallTracker,
-    calls: Vec<SentCall>,
+    calls: Vec<QueuedCall>,
 ) {
     let sender = chain.sender();
     let mut statuses = Vec::with_capacity(calls.len());
     let mut bundled = Vec::with_capacity(calls.len());
-    for call in calls {
+    for QueuedCall { call, from_store } in calls {
         let hash = call.operation.user_op_hash;
-        match sender.receipt(hash).await {
+        let receipt = match from_store {
+            true => sender.receipt(hash).await,
+            false => Ok(None),
+        };
+        match receipt {
             // Included before a restart that came before its status was stored: sending it
             // again would only be refused for its nonce.
             Ok(Some(receipt)) => statuses.push((hash, included(receipt))),

@@ -6,7 +6,7 @@
 //! tasks look up its receipt before sending it, and an operation's nonce lets the EntryPoint run
 //! it once at most, however often it is sent.
 
-use crate::state::{SentCall, State};
+use crate::{bundler::QueuedCall, state::State};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc::WeakUnboundedSender;
 
@@ -16,7 +16,7 @@ use tokio::sync::mpsc::WeakUnboundedSender;
 /// shutdown waits for it).
 pub(crate) fn spawn<S: State>(
     state: Arc<S>,
-    submissions: WeakUnboundedSender<SentCall>,
+    submissions: WeakUnboundedSender<QueuedCall>,
     lease: Duration,
 ) {
     tokio::spawn(async move {
@@ -42,7 +42,7 @@ pub(crate) fn spawn<S: State>(
                             user_op_hash = %call.operation.user_op_hash,
                             "taking over a call whose server stopped"
                         );
-                        if submissions.send(call).is_err() {
+                        if submissions.send(QueuedCall::from_store(call)).is_err() {
                             return;
                         }
                     }

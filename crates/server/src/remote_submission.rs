@@ -8,7 +8,7 @@
 //! (bounded) beside the next submissions.
 
 use crate::{
-    bundler::{Bundles, included},
+    bundler::{Bundles, QueuedCall, included},
     chain_sender::ChainSender,
     remote::RemoteChain,
     state::{CallStatus, SentCall, State},
@@ -22,7 +22,7 @@ use leash_sdk::{
     service::{ServiceError, submit, wait_included},
     transport::DirectSender,
 };
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 use tokio::{
     sync::mpsc::{UnboundedSender, unbounded_channel},
     task::JoinHandle,
@@ -41,7 +41,7 @@ pub(crate) fn spawn<S: State>(
     state: Arc<S>,
     resumed: Vec<SentCall>,
     tracker: CallTracker,
-) -> (UnboundedSender<SentCall>, JoinHandle<()>) {
+) -> (UnboundedSender<QueuedCall>, JoinHandle<()>) {
     let (submissions, mut queue) = unbounded_channel();
     let task = tokio::spawn(async move {
         match chain.direct_sender() {
@@ -53,10 +53,10 @@ pub(crate) fn spawn<S: State>(
             }
             None => {
                 for call in resumed {
-                    send(&chain, &state, &tracker, call).await;
+                    send(&chain, &state, &tracker, QueuedCall::from_store(call)).await;
                 }
-                while let Some(call) = queue.recv().await {
-                    send(&chain, &state, &tracker, call).await;
+                while let Some(queued) = queue.recv().await {
+                    send(&chain, &state, &tracker, queued).await;
                 }
             }
         }
@@ -72,18 +72,22 @@ async fn bundle<S: State>(
     direct: &DirectSender<DynProvider>,
     state: &Arc<S>,
     tracker: &CallTracker,
-    calls: Vec<SentCall>,
+    calls: Vec<QueuedCall>,
 ) {
-    let hashes: Vec<B256> = calls
+    let from_store: Vec<B256> = calls
         .iter()
-        .map(|call| call.operation.user_op_hash)
+        .filter(|queued| queued.from_store)
+        .map(|queued| queued.call.operation.user_op_hash)
         .collect();
     // When the lookup fails the calls are bundled anyway: one included already is refused for
     // its nonce, and sent alone, which looks its receipt up again.
-    let mut found = direct.receipts(&hashes).await.unwrap_or_default();
+    let mut found = match from_store.is_empty() {
+        true => HashMap::new(),
+        false => direct.receipts(&from_store).await.unwrap_or_default(),
+    };
     let mut statuses = Vec::with_capacity(calls.len());
     let mut bundled = Vec::with_capacity(calls.len());
-    for call in calls {
+    for QueuedCall { call, .. } in calls {
         match found.remove(&call.operation.user_op_hash) {
             Some(receipt) => statuses.push((call.operation.user_op_hash, included(receipt))),
             None => bundled.push(call),
@@ -134,22 +138,25 @@ async fn bundle<S: State>(
     for call in unconfirmed {
         wait_for_receipt(chain, state, tracker, call);
     }
+    // A call refused in the bundle is looked up again before it is sent alone: it may have been
+    // included by the time it is.
     for call in alone {
-        send(chain, state, tracker, call).await;
+        send(chain, state, tracker, QueuedCall::from_store(call)).await;
     }
 }
 
-/// Submits `call` alone, unless it is included already (a server that stopped after submitting
-/// it), and leaves a task waiting for its receipt.
+/// Submits `queued` alone, unless it is included already (read back from the store, it may have
+/// been submitted by a server that stopped), and leaves a task waiting for its receipt.
 async fn send<S: State>(
     chain: &RemoteChain,
     state: &Arc<S>,
     tracker: &CallTracker,
-    call: SentCall,
+    queued: QueuedCall,
 ) {
     let sender = chain.sender();
+    let QueuedCall { call, from_store } = queued;
     let hash = call.operation.user_op_hash;
-    let included_before = matches!(sender.receipt(hash).await, Ok(Some(_)));
+    let included_before = from_store && matches!(sender.receipt(hash).await, Ok(Some(_)));
     if !included_before && let Err(error) = submit_when_reachable(&sender, &call).await {
         let failed = CallStatus::Failed(error.to_string());
         tracker.record(state.as_ref(), &[(hash, failed)]).await;

@@ -2,7 +2,7 @@
 
 use crate::{
     access::AccessLayer,
-    bundler,
+    bundler::{self, QueuedCall},
     chain::EmbeddedChain,
     claims,
     config::ServerConfig,
@@ -12,7 +12,7 @@ use crate::{
     remote_submission,
     routes::{self, Probes, RoutesLayer},
     served_chain::ServedChain,
-    state::{SentCall, SqliteState, State},
+    state::{SqliteState, State},
     telemetry::{CallTracker, Metrics, Observed},
 };
 use jsonrpsee::server::{
@@ -51,7 +51,9 @@ enum Submission {
     Task(JoinHandle<()>),
     /// Nothing ([`start_without_submitting`]): the queue, held open so sends are acknowledged
     /// and stay pending.
-    Held { _queue: UnboundedReceiver<SentCall> },
+    Held {
+        _queue: UnboundedReceiver<QueuedCall>,
+    },
 }
 
 impl RunningServer {

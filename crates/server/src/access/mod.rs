@@ -115,16 +115,25 @@ impl Caller {
     }
 }
 
-/// Checks that `caller` may send another call for `account`: the account has fewer than
-/// `max_pending` calls pending, and the caller's key has a send left today, which this counts.
+/// Checks that `caller` may send the call `user_op_hash` for `account`: the account has fewer
+/// than `max_pending` calls pending, and the caller's key has a send left today, which this
+/// counts. A replay of a call sent already passes whatever the limits (it is answered as before);
+/// the store is asked whether it is one only when a limit would refuse or count it.
 pub(crate) async fn admit_send<S: State>(
     state: &S,
     caller: &Caller,
     account: Address,
+    user_op_hash: B256,
     max_pending: usize,
 ) -> Result<(), RpcError> {
+    let replay = async || -> Result<bool, RpcError> {
+        Ok(state.status(user_op_hash, caller.key()).await?.is_some())
+    };
     let pending = state.pending_calls_of(account).await?.len();
     if pending >= max_pending {
+        if replay().await? {
+            return Ok(());
+        }
         return Err(RpcError::TooManyPending {
             account,
             pending,
@@ -138,6 +147,9 @@ pub(crate) async fn admit_send<S: State>(
     else {
         return Ok(());
     };
+    if replay().await? {
+        return Ok(());
+    }
     let day = unix_now() / DAY;
     match state.count_send(name, day, *quota).await? {
         Some(_) => Ok(()),

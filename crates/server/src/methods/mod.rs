@@ -15,9 +15,10 @@ mod verify_session_request;
 
 use crate::{
     access::Caller,
+    bundler::QueuedCall,
     error::RpcError,
     served_chain::ServedChain,
-    state::{SentCall, State, WireSessionId},
+    state::{State, WireSessionId},
     telemetry::CallTracker,
 };
 use alloy_primitives::U64;
@@ -31,7 +32,7 @@ use tokio::sync::mpsc::UnboundedSender;
 pub(crate) struct Context<S> {
     pub(crate) chain: ServedChain,
     pub(crate) state: Arc<S>,
-    pub(crate) submissions: UnboundedSender<SentCall>,
+    pub(crate) submissions: UnboundedSender<QueuedCall>,
     /// The calls acknowledged here and not final yet (the pending gauge, and a shutdown's count).
     pub(crate) calls: CallTracker,
     /// The calls an account may have pending.

@@ -8,6 +8,7 @@
 use super::Context;
 use crate::{
     access::{self, Caller},
+    bundler::QueuedCall,
     error::RpcError,
     params::{parse, positional},
     state::{CallStatus, PreparedCall, PreparedSigner, SentCall, State},
@@ -90,27 +91,23 @@ pub(super) async fn handle<S: State>(
         prepared_call_ids: vec![id],
         details: Details::user_operation(user_op_hash, Some(&prepared.calls)),
     };
-    // A replay of a call sent already is answered as before, whatever the limits.
-    if context
-        .state
-        .status(user_op_hash, caller.key())
-        .await?
-        .is_none()
-    {
-        let account = op.operation.sender;
-        access::admit_send(
-            context.state.as_ref(),
-            &caller,
-            account,
-            context.max_pending_calls,
-        )
-        .await?;
-    }
+    access::admit_send(
+        context.state.as_ref(),
+        &caller,
+        op.operation.sender,
+        user_op_hash,
+        context.max_pending_calls,
+    )
+    .await?;
     // Stored before the answer, signed operation included: an acknowledged call survives a
     // restart.
     if context.state.start_call(&submission, caller.key()).await? {
         context.calls.acknowledged(user_op_hash);
-        if context.submissions.send(submission).is_err() {
+        if context
+            .submissions
+            .send(QueuedCall::sent(submission))
+            .is_err()
+        {
             let stopped = CallStatus::Failed("the server is stopping".to_owned());
             context.state.set_status(user_op_hash, stopped).await?;
         }
