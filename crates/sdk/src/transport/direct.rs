@@ -12,7 +12,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use leash_bindings::{Deployment, EntryPoint::UserOperationEvent};
 use leash_core::sender::{SenderError, UserOperationSender};
 use leash_core::{
-    eip7702::{delegate_of, delegation_designator},
+    eip7702::{EIP7702_INIT_CODE_MARKER, delegate_of, delegation_designator},
     gas_estimate::{
         execution_call, handle_ops_calldata, operation_gas_bound, user_operation_gas,
         validate_user_op_call,
@@ -269,12 +269,20 @@ impl<P: Provider> DirectSender<P> {
             .map_err(SenderError::from_node)
     }
 
-    /// The code the sender has once `op`'s authorization (if any) is applied, as a state override
-    /// for simulating the operation's calls before it is.
+    /// The delegate `op`'s hash names and, when `op`'s authorization is still to be applied, the
+    /// code the sender has once it is, as a state override for simulating the operation's calls
+    /// before it is.
     async fn pending_delegation(
         &self,
         op: &SignedUserOperation,
     ) -> Result<(Option<Address>, Option<StateOverride>), SenderError> {
+        // Without an authorization nothing is pending, and without the EIP-7702 marker in
+        // `initCode` the hash does not name the delegate: the code need not be read.
+        if op.authorization.is_none()
+            && !op.operation.initCode.starts_with(&EIP7702_INIT_CODE_MARKER)
+        {
+            return Ok((None, None));
+        }
         let sender = op.operation.sender;
         let code = self
             .provider
