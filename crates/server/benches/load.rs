@@ -18,7 +18,15 @@
 //! cargo bench -p leash-server --bench load -- --state sqlite     # SqliteState in a temp dir
 //! cargo bench -p leash-server --bench load -- --clients 50 --flows 40 --timeout 120
 //! cargo bench -p leash-server --bench load -- --state postgres --replicas 2
+//! cargo bench -p leash-server --bench load -- --clients 50 --rate 200 --poll-ms 50 --calls-per-session 40
 //! ```
+//!
+//! `--rate` has the clients start their flows on a schedule that offers that many flows per
+//! second in all (latency at a given load) instead of back to back (latency at saturation, which
+//! is the queue). `--poll-ms` is how often a client asks for a sent call's status (5 ms by
+//! default; the official client asks every 4 s). `--calls-per-session N` has each client send N
+//! calls with one session before creating the next. Each row ends with the CPU time per confirmed
+//! flow of this process (servers and clients), anvil and PostgreSQL, read from `/proc`.
 //!
 //! `--state postgres` serves anvil's chain (`--rpc-url`, each replica sending `handleOps` from a
 //! dev key of its own) with the state in a PostgreSQL cluster of the run's own, shared by
