@@ -5,6 +5,7 @@
 use crate::{
     chain::EthCall,
     envelope::{SESSION_HEADER, SessionRequest},
+    nonces::{MemoryNonces, NonceStore},
     verify::{AuthError, Received, Scope, Verified, Verifier},
 };
 use alloy_primitives::keccak256;
@@ -30,13 +31,13 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type ScopeFn = dyn Fn(&Parts) -> Result<Scope, AuthError> + Send + Sync;
 
 /// Protects a service with session signatures.
-pub struct SessionAuthLayer<C> {
-    verifier: Arc<Verifier<C>>,
+pub struct SessionAuthLayer<C, N = MemoryNonces> {
+    verifier: Arc<Verifier<C, N>>,
     scope: Arc<ScopeFn>,
     body_limit: usize,
 }
 
-impl<C> Clone for SessionAuthLayer<C> {
+impl<C, N> Clone for SessionAuthLayer<C, N> {
     fn clone(&self) -> Self {
         Self {
             verifier: self.verifier.clone(),
@@ -46,7 +47,7 @@ impl<C> Clone for SessionAuthLayer<C> {
     }
 }
 
-impl<C> fmt::Debug for SessionAuthLayer<C> {
+impl<C, N> fmt::Debug for SessionAuthLayer<C, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionAuthLayer")
             .field("body_limit", &self.body_limit)
@@ -54,10 +55,10 @@ impl<C> fmt::Debug for SessionAuthLayer<C> {
     }
 }
 
-impl<C: EthCall + 'static> SessionAuthLayer<C> {
+impl<C: EthCall + 'static, N: NonceStore + 'static> SessionAuthLayer<C, N> {
     /// Each request's resource is `resource_base` followed by its path (`https://api.example.com`
     /// + `/orders/42`), its ability `http/<METHOD>`.
-    pub fn new(verifier: Arc<Verifier<C>>, resource_base: impl Into<String>) -> Self {
+    pub fn new(verifier: Arc<Verifier<C, N>>, resource_base: impl Into<String>) -> Self {
         let base = resource_base.into();
         Self {
             verifier,
@@ -104,8 +105,8 @@ pub fn target_scope(base: &str, method: &str, target: &str) -> Result<Scope, Aut
     })
 }
 
-impl<S, C> Layer<S> for SessionAuthLayer<C> {
-    type Service = SessionAuth<S, C>;
+impl<S, C, N> Layer<S> for SessionAuthLayer<C, N> {
+    type Service = SessionAuth<S, C, N>;
 
     fn layer(&self, inner: S) -> Self::Service {
         SessionAuth {
@@ -116,12 +117,12 @@ impl<S, C> Layer<S> for SessionAuthLayer<C> {
 }
 
 /// The service [`SessionAuthLayer`] wraps around another.
-pub struct SessionAuth<S, C> {
+pub struct SessionAuth<S, C, N = MemoryNonces> {
     inner: S,
-    layer: SessionAuthLayer<C>,
+    layer: SessionAuthLayer<C, N>,
 }
 
-impl<S: Clone, C> Clone for SessionAuth<S, C> {
+impl<S: Clone, C, N> Clone for SessionAuth<S, C, N> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
@@ -130,17 +131,18 @@ impl<S: Clone, C> Clone for SessionAuth<S, C> {
     }
 }
 
-impl<S, C> fmt::Debug for SessionAuth<S, C> {
+impl<S, C, N> fmt::Debug for SessionAuth<S, C, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionAuth").finish_non_exhaustive()
     }
 }
 
-impl<S, C, ReqBody, ResBody> Service<Request<ReqBody>> for SessionAuth<S, C>
+impl<S, C, N, ReqBody, ResBody> Service<Request<ReqBody>> for SessionAuth<S, C, N>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
     C: EthCall + 'static,
+    N: NonceStore + 'static,
     ReqBody: Body + From<Bytes> + Send + 'static,
     ReqBody::Data: Send,
     ReqBody::Error: Into<BoxError>,
@@ -168,8 +170,8 @@ where
     }
 }
 
-async fn authorize<C: EthCall, B>(
-    layer: &SessionAuthLayer<C>,
+async fn authorize<C: EthCall, N: NonceStore, B>(
+    layer: &SessionAuthLayer<C, N>,
     request: Request<B>,
 ) -> Result<Request<B>, AuthError>
 where

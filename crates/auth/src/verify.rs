@@ -5,6 +5,7 @@ use crate::{
     chain::{EthCall, Reads},
     envelope::{EnvelopeError, SessionRequest},
     grant::{GrantError, SessionCapability},
+    nonces::{MemoryNonces, NonceStore},
     owner::{OwnerError, OwnerKind, verify_owner},
     recap::NotaBene,
 };
@@ -128,6 +129,17 @@ pub enum AuthError {
         /// The nonce.
         nonce: B128,
     },
+    /// The nonce store could not say whether the nonce was used: the request is refused, since
+    /// accepting it could accept a replay.
+    #[error("nonce {nonce} of session key {session_key} could not be checked for replay: {reason}")]
+    NonceStore {
+        /// The session key.
+        session_key: Address,
+        /// The nonce.
+        nonce: B128,
+        /// Why.
+        reason: String,
+    },
     /// The request's resource is not in the capability.
     #[error("resource `{resource}` is outside the capability, which grants {granted:?}")]
     ResourceOutside {
@@ -187,13 +199,15 @@ pub enum AuthError {
 
 impl AuthError {
     /// The HTTP status: 403 when the session is authenticated but the request is outside its
-    /// capability, 503 when the chain could not answer, 401 otherwise.
+    /// capability, 503 when the chain or the nonce store could not answer, 401 otherwise.
     pub fn status(&self) -> u16 {
         match self {
             Self::ResourceOutside { .. } | Self::AbilityOutside { .. } => 403,
             Self::DotSegments { .. } | Self::BodyUnreadable { .. } => 400,
             Self::BodyTooLarge { .. } => 413,
-            Self::SessionCheck { .. } | Self::Owner(OwnerError::Chain { .. }) => 503,
+            Self::SessionCheck { .. }
+            | Self::NonceStore { .. }
+            | Self::Owner(OwnerError::Chain { .. }) => 503,
             _ => 401,
         }
     }
@@ -216,6 +230,7 @@ impl AuthError {
             Self::SessionSignature => "session-signature",
             Self::Stale { .. } => "stale-request",
             Self::Replayed { .. } => "replayed-nonce",
+            Self::NonceStore { .. } => "nonce-check-failed",
             Self::ResourceOutside { .. } => "resource-outside-capability",
             Self::AbilityOutside { .. } => "ability-outside-capability",
             Self::SessionNotLive { .. } => "session-not-live",
@@ -349,13 +364,14 @@ impl EthCall for NoChain {
 }
 
 /// The verifier. Share one per backend: it caches checked capabilities (so a request costs one
-/// signature recovery), the nonces of the request window, and on-chain session statuses.
+/// signature recovery) and on-chain session statuses, and spends nonces in its [`NonceStore`]
+/// (this process's memory unless [`with_nonces`](Self::with_nonces) gives it another).
 #[derive(Debug)]
-pub struct Verifier<C = NoChain> {
+pub struct Verifier<C = NoChain, N = MemoryNonces> {
     config: VerifierConfig,
     chain: Option<C>,
     capabilities: Mutex<HashMap<B256, Arc<Checked>>>,
-    nonces: Mutex<HashMap<(Address, B128), u64>>,
+    nonces: N,
     sessions: Mutex<HashMap<B256, (u64, Option<String>)>>,
 }
 
@@ -379,14 +395,33 @@ impl<C: EthCall> Verifier<C> {
             config,
             chain,
             capabilities: Mutex::default(),
-            nonces: Mutex::default(),
+            nonces: MemoryNonces::default(),
             sessions: Mutex::default(),
         }
     }
 
+    /// This verifier spending nonces in `nonces` instead: a store the backend's replicas share,
+    /// so a request replayed to another replica within the window is refused there too.
+    pub fn with_nonces<N: NonceStore>(self, nonces: N) -> Verifier<C, N> {
+        Verifier {
+            config: self.config,
+            chain: self.chain,
+            capabilities: self.capabilities,
+            nonces,
+            sessions: self.sessions,
+        }
+    }
+}
+
+impl<C: EthCall, N: NonceStore> Verifier<C, N> {
     /// Its configuration.
     pub fn config(&self) -> &VerifierConfig {
         &self.config
+    }
+
+    /// Where it spends nonces.
+    pub fn nonces(&self) -> &N {
+        &self.nonces
     }
 
     /// Verifies `request` as it arrived (`received`) for `scope`, now.
@@ -451,7 +486,8 @@ impl<C: EthCall> Verifier<C> {
         if let (Some(session_id), Some(ttl)) = (checked.session_id, self.config.session_check_ttl) {
             self.check_session(capability, session_id, ttl, now).await?;
         }
-        self.spend_nonce(recovered, request.nonce, request.timestamp + window, now)?;
+        self.spend_nonce(recovered, request.nonce, request.timestamp + window, now)
+            .await?;
         Ok(Verified {
             owner: capability.owner,
             owner_kind: checked.owner_kind,
@@ -576,26 +612,26 @@ impl<C: EthCall> Verifier<C> {
         })
     }
 
-    fn spend_nonce(
+    async fn spend_nonce(
         &self,
-        key: Address,
+        session_key: Address,
         nonce: B128,
         remember_until: u64,
         now: u64,
     ) -> Result<(), AuthError> {
-        let mut nonces = lock(&self.nonces);
-        // Amortised pruning: a sweep whenever the map has grown since the last one.
-        if nonces.len() >= 1024 && nonces.len().is_power_of_two() {
-            nonces.retain(|_, until| *until >= now);
-        }
-        if nonces.get(&(key, nonce)).is_some_and(|until| *until >= now) {
-            return Err(AuthError::Replayed {
-                session_key: key,
+        match self
+            .nonces
+            .spend(session_key, nonce, remember_until, now)
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(AuthError::Replayed { session_key, nonce }),
+            Err(error) => Err(AuthError::NonceStore {
+                session_key,
                 nonce,
-            });
+                reason: error.to_string(),
+            }),
         }
-        nonces.insert((key, nonce), remember_until);
-        Ok(())
     }
 }
 

@@ -7,8 +7,8 @@ use alloy_primitives::Bytes;
 use alloy_signer::SignerSync;
 use alloy_sol_types::SolValue;
 use leash_auth::{
-    AuthError, NoChain, OwnerError, OwnerKind, SessionCapability, Verifier, VerifierConfig,
-    owner::ERC6492_MAGIC,
+    AuthError, NoChain, NonceStore, OwnerError, OwnerKind, SessionCapability, Verifier,
+    VerifierConfig, owner::ERC6492_MAGIC,
 };
 use support::*;
 
@@ -21,8 +21,8 @@ fn verifier() -> Verifier<NoChain> {
 }
 
 /// Verifies a `POST /orders/1` with body `{}` under `capability`, signed by `session_key`.
-async fn post<C: leash_auth::EthCall>(
-    verifier: &Verifier<C>,
+async fn post<C: leash_auth::EthCall, N: NonceStore>(
+    verifier: &Verifier<C, N>,
     capability: &leash_auth::SignedCapability,
     session_key: &alloy_signer_local::PrivateKeySigner,
     now: u64,
@@ -41,8 +41,8 @@ async fn post<C: leash_auth::EthCall>(
 }
 
 /// [`post`], which must be refused: the refusal.
-async fn refusal<C: leash_auth::EthCall>(
-    verifier: &Verifier<C>,
+async fn refusal<C: leash_auth::EthCall, N: NonceStore>(
+    verifier: &Verifier<C, N>,
     capability: &leash_auth::SignedCapability,
     session_key: &alloy_signer_local::PrivateKeySigner,
     now: u64,
@@ -257,6 +257,122 @@ async fn a_replayed_nonce_is_refused_within_the_window_and_stale_after_it() {
         ),
         "{stale}"
     );
+}
+
+/// A nonce store that answers every spend with `answer` (an error as `Err(reason)`), recording
+/// what it was asked.
+#[derive(Debug)]
+struct ScriptedNonces {
+    answer: Result<bool, &'static str>,
+    asked: std::sync::Mutex<Vec<(alloy_primitives::Address, alloy_primitives::B128, u64, u64)>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("nonce store unreachable: {0}")]
+struct Unreachable(&'static str);
+
+impl ScriptedNonces {
+    fn answering(answer: Result<bool, &'static str>) -> Self {
+        Self {
+            answer,
+            asked: std::sync::Mutex::default(),
+        }
+    }
+}
+
+/// What `verifier`'s store was asked: session key, nonce, remember until, now.
+fn asked(
+    verifier: &Verifier<NoChain, ScriptedNonces>,
+) -> Vec<(alloy_primitives::Address, alloy_primitives::B128, u64, u64)> {
+    verifier
+        .nonces()
+        .asked
+        .lock()
+        .expect("not poisoned")
+        .clone()
+}
+
+impl NonceStore for ScriptedNonces {
+    type Error = Unreachable;
+
+    async fn spend(
+        &self,
+        session_key: alloy_primitives::Address,
+        nonce: alloy_primitives::B128,
+        remember_until: u64,
+        now: u64,
+    ) -> Result<bool, Unreachable> {
+        self.asked
+            .lock()
+            .expect("not poisoned")
+            .push((session_key, nonce, remember_until, now));
+        self.answer.map_err(Unreachable)
+    }
+}
+
+#[tokio::test]
+async fn a_custom_nonce_store_decides_replay_and_its_failure_refuses() {
+    let (owner, session) = (key(1), key(2));
+    let signed = sign_capability(&capability(owner.address(), session.address()), &owner);
+    let with = |answer| {
+        Verifier::new(VerifierConfig::new(DOMAIN)).with_nonces(ScriptedNonces::answering(answer))
+    };
+
+    let fresh = with(Ok(true));
+    post(&fresh, &signed, &session, NOW, 1)
+        .await
+        .expect("a fresh nonce");
+    post(&fresh, &signed, &session, NOW, 1)
+        .await
+        .expect("the store, not the verifier, remembers nonces");
+    let nonce = request(&signed, &session, "POST", "/orders/1", b"{}", NOW, 1).nonce;
+    // Remembered until the request is stale: its timestamp plus the window.
+    assert_eq!(
+        asked(&fresh),
+        vec![(session.address(), nonce, NOW + 60, NOW); 2]
+    );
+
+    let replayed = refusal(&with(Ok(false)), &signed, &session, NOW, 1).await;
+    assert!(
+        matches!(replayed, AuthError::Replayed { session_key, nonce: n } if session_key == session.address() && n == nonce),
+        "{replayed}"
+    );
+    assert_eq!(
+        (replayed.status(), replayed.code()),
+        (401, "replayed-nonce")
+    );
+
+    let failed = refusal(&with(Err("connection refused")), &signed, &session, NOW, 1).await;
+    assert!(
+        matches!(&failed, AuthError::NonceStore { session_key, reason, .. }
+            if *session_key == session.address() && reason == "nonce store unreachable: connection refused"),
+        "{failed}"
+    );
+    assert_eq!(
+        (failed.status(), failed.code()),
+        (503, "nonce-check-failed")
+    );
+    assert_eq!(failed.to_json()["error"]["code"], "nonce-check-failed");
+}
+
+#[tokio::test]
+async fn a_refusal_before_the_nonce_check_spends_nothing() {
+    let (owner, session) = (key(1), key(2));
+    let signed = sign_capability(&capability(owner.address(), session.address()), &owner);
+    let verifier =
+        Verifier::new(VerifierConfig::new(DOMAIN)).with_nonces(ScriptedNonces::answering(Ok(true)));
+    // Stale, so refused before the store is asked.
+    let request = request(&signed, &session, "POST", "/orders/1", b"{}", NOW, 1);
+    let stale = refusal_of(check(
+        &verifier,
+        &request,
+        b"{}",
+        &scope("POST", "/orders/1"),
+        NOW + 61,
+    ))
+    .await;
+    assert_eq!(stale.code(), "stale-request");
+    assert_eq!(asked(&verifier), vec![]);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use crate::{
     config::ServerConfig,
     error::StartError,
     eth::NodeMethods,
-    methods::{Context, rpc_module},
+    methods::{Context, SessionVerifiers, rpc_module},
     remote_submission,
     routes::{self, Probes, RoutesLayer},
     served_chain::ServedChain,
@@ -163,6 +163,7 @@ pub async fn start<S: State>(
         claims::spawn(Arc::clone(&state), submissions.downgrade(), lease);
     }
     let context = Context {
+        verifiers: SessionVerifiers::new(chain.clone(), Arc::clone(&state)),
         chain,
         state,
         submissions,
@@ -182,9 +183,11 @@ pub async fn start_without_submitting<S: State>(
 ) -> Result<RunningServer, StartError> {
     let (submissions, held) = unbounded_channel();
     let metrics = Arc::new(Metrics::new());
+    let (chain, state) = (chain.into(), Arc::new(state));
     let context = Context {
-        chain: chain.into(),
-        state: Arc::new(state),
+        verifiers: SessionVerifiers::new(chain.clone(), Arc::clone(&state)),
+        chain,
+        state,
         submissions,
         calls: metrics.calls(),
         max_pending_calls: config.access.max_pending_calls,

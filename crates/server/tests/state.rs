@@ -4,7 +4,7 @@
 //! reopen, and what only a shared database does, claims between replicas and surviving a
 //! database restart, are tested beneath.
 
-use alloy_primitives::{Address, B256, Bytes, U256, address};
+use alloy_primitives::{Address, B128, B256, Bytes, U256, address};
 use alloy_signer_local::PrivateKeySigner;
 use leash_bindings::{Deployment, PackedUserOperation};
 use leash_core::{
@@ -76,6 +76,8 @@ for_each_state!(
     api_keys_are_added_found_by_hash_and_revoked,
     a_days_sends_are_counted_up_to_the_quota,
     an_accounts_pending_calls_are_found_by_its_address,
+    a_nonce_is_fresh_once_until_it_expires,
+    expired_nonces_are_pruned_a_batch_at_a_time,
 );
 
 async fn an_open_store_answers_a_ping(state: &impl State) -> eyre::Result<()> {
@@ -218,6 +220,71 @@ async fn a_days_sends_are_counted_up_to_the_quota(state: &impl State) -> eyre::R
     assert_eq!(state.count_send("none", DAY, 0).await?, None);
     // A larger quota (the key's changed) counts on from the day's count.
     assert_eq!(state.count_send("web", DAY, 4).await?, Some(4));
+    Ok(())
+}
+
+async fn a_nonce_is_fresh_once_until_it_expires(state: &impl State) -> eyre::Result<()> {
+    let (key, nonce) = (Address::repeat_byte(0x5e), B128::repeat_byte(1));
+    let until = NOW + 60;
+    let spent = tokio::join!(
+        state.spend_nonce(key, nonce, until, NOW),
+        state.spend_nonce(key, nonce, until, NOW),
+        state.spend_nonce(key, nonce, until, NOW),
+    );
+    let mut spent = [spent.0?, spent.1?, spent.2?];
+    spent.sort();
+    assert_eq!(
+        spent,
+        [false, false, true],
+        "one of concurrent spends is fresh"
+    );
+    assert!(!state.spend_nonce(key, nonce, until + 5, NOW + 5).await?);
+    // Live through its expiry (the request it guards is stale only after it).
+    assert!(!state.spend_nonce(key, nonce, until + 60, until).await?);
+    // Another key's nonce, another nonce of the key: fresh.
+    let other_key = Address::repeat_byte(0x5f);
+    assert!(state.spend_nonce(other_key, nonce, until, NOW).await?);
+    assert!(
+        state
+            .spend_nonce(key, B128::repeat_byte(2), until, NOW)
+            .await?
+    );
+    // Expired: fresh again, and remembered anew.
+    assert!(state.spend_nonce(key, nonce, until + 61, until + 1).await?);
+    assert!(!state.spend_nonce(key, nonce, until + 62, until + 2).await?);
+    Ok(())
+}
+
+async fn expired_nonces_are_pruned_a_batch_at_a_time(state: &impl State) -> eyre::Result<()> {
+    let key = Address::repeat_byte(0x5e);
+    for byte in 1..=5 {
+        // Nonce n expires at NOW + n.
+        let nonce = B128::repeat_byte(byte);
+        assert!(
+            state
+                .spend_nonce(key, nonce, NOW + u64::from(byte), NOW)
+                .await?
+        );
+    }
+    assert_eq!(state.prune_nonces(NOW + 4, 2).await?, 2);
+    assert_eq!(state.prune_nonces(NOW + 4, 2).await?, 1);
+    assert_eq!(state.prune_nonces(NOW + 4, 2).await?, 0);
+    // The live ones stay spent; the pruned ones are fresh again.
+    assert!(
+        !state
+            .spend_nonce(key, B128::repeat_byte(4), NOW + 9, NOW + 4)
+            .await?
+    );
+    assert!(
+        !state
+            .spend_nonce(key, B128::repeat_byte(5), NOW + 9, NOW + 4)
+            .await?
+    );
+    assert!(
+        state
+            .spend_nonce(key, B128::repeat_byte(1), NOW + 9, NOW + 4)
+            .await?
+    );
     Ok(())
 }
 

@@ -6,10 +6,10 @@ mod support;
 use alloy_primitives::B128;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use leash_auth::{Recap, SessionCapability, SignedCapability, UnsignedRequest};
+use leash_auth::{Recap, SessionCapability, SessionRequest, SignedCapability, UnsignedRequest};
 use serde_json::{Map, Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
-use support::{Harness, session_key};
+use support::{Harness, loopback, session_key};
 
 const DOMAIN: &str = "api.example.com";
 
@@ -39,9 +39,9 @@ fn signed_capability(
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn verifies_allows_and_names_what_a_refused_request_lacked() -> eyre::Result<()> {
-    let harness = Harness::undelegated().await?;
+/// `POST /orders/1` with body `{"qty":1}`, signed now by a fresh session key under a fresh
+/// owner's capability: the owner, the session key and the request.
+fn signed_order() -> eyre::Result<(PrivateKeySigner, PrivateKeySigner, SessionRequest)> {
     let (owner, (session, _)) = (PrivateKeySigner::random(), session_key());
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let capability = signed_capability(&owner, &session, now);
@@ -54,15 +54,25 @@ async fn verifies_allows_and_names_what_a_refused_request_lacked() -> eyre::Resu
         nonce: B128::repeat_byte(1),
     }
     .sign(&session)?;
-    let params = |resource: &str, body: &str| -> Value {
-        json!([{
-            "request": request,
-            "domain": DOMAIN,
-            "resource": resource,
-            "ability": "http/POST",
-            "body": format!("0x{}", alloy_primitives::hex::encode(body)),
-        }])
-    };
+    Ok((owner, session, request))
+}
+
+/// `leash_verifySessionRequest`'s parameters: `request` received for `resource` with `body`.
+fn verify_params(request: &SessionRequest, resource: &str, body: &str) -> Value {
+    json!([{
+        "request": request,
+        "domain": DOMAIN,
+        "resource": resource,
+        "ability": "http/POST",
+        "body": format!("0x{}", alloy_primitives::hex::encode(body)),
+    }])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verifies_allows_and_names_what_a_refused_request_lacked() -> eyre::Result<()> {
+    let harness = Harness::undelegated().await?;
+    let (owner, session, request) = signed_order()?;
+    let params = |resource: &str, body: &str| verify_params(&request, resource, body);
 
     let outside = harness
         .result(
@@ -97,5 +107,41 @@ async fn verifies_allows_and_names_what_a_refused_request_lacked() -> eyre::Resu
         .await?;
     assert_eq!(replayed["error"]["code"], "replayed-nonce", "{replayed}");
     assert_eq!(replayed["error"]["status"], 401);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_accepted_by_one_server_is_a_replay_to_another_on_its_state() -> eyre::Result<()>
+{
+    // Two servers on one data directory's state, each its own chain and process-local caches:
+    // only the state can tell the second that the first accepted the request.
+    let dir = tempfile::tempdir()?;
+    let first =
+        Harness::undelegated_on(&loopback(), leash_server::open_state_dir(dir.path()).await?)
+            .await?;
+    let second =
+        Harness::undelegated_on(&loopback(), leash_server::open_state_dir(dir.path()).await?)
+            .await?;
+    let (_, session, request) = signed_order()?;
+    let params = verify_params(&request, "https://api.example.com/orders/1", "{\"qty\":1}");
+
+    let accepted = first
+        .result("leash_verifySessionRequest", params.clone())
+        .await?;
+    assert_eq!(accepted["valid"], true, "{accepted}");
+    assert_eq!(accepted["verified"]["sessionKey"], json!(session.address()));
+
+    let replayed = second.result("leash_verifySessionRequest", params).await?;
+    assert_eq!(replayed["valid"], false, "{replayed}");
+    assert_eq!(replayed["error"]["status"], 401);
+    assert_eq!(replayed["error"]["code"], "replayed-nonce");
+    assert_eq!(
+        replayed["error"]["message"],
+        format!(
+            "nonce {} of session key {} was used already (replay)",
+            request.nonce,
+            session.address()
+        )
+    );
     Ok(())
 }

@@ -7,7 +7,7 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
 use leash_auth::{
-    AuthError, EthCall, Recap, Received, Scope, SessionCapability, SessionRequest,
+    AuthError, EthCall, NonceStore, Recap, Received, Scope, SessionCapability, SessionRequest,
     SignedCapability, UnsignedRequest, Verified, Verifier,
 };
 use leash_bindings::{Deployment, SessionKeyValidator};
@@ -116,8 +116,8 @@ pub fn received<'a>(request: &'a SessionRequest, body: &[u8]) -> Received<'a> {
 }
 
 /// `verifier`'s answer to `request` arriving with `body`, asking for `scope`, at `now`.
-pub async fn check<C: EthCall>(
-    verifier: &Verifier<C>,
+pub async fn check<C: EthCall, N: NonceStore>(
+    verifier: &Verifier<C, N>,
     request: &SessionRequest,
     body: &[u8],
     scope: &Scope,

@@ -13,6 +13,8 @@ mod request_account;
 mod send_prepared_calls;
 mod verify_session_request;
 
+pub(crate) use verify_session_request::SessionVerifiers;
+
 use crate::{
     access::Caller,
     bundler::QueuedCall,
@@ -37,6 +39,8 @@ pub(crate) struct Context<S> {
     pub(crate) calls: CallTracker,
     /// The calls an account may have pending.
     pub(crate) max_pending_calls: usize,
+    /// `leash_verifySessionRequest`'s verifiers, on this server's chain and state.
+    pub(crate) verifiers: SessionVerifiers<S>,
 }
 
 impl<S: State> Context<S> {

@@ -3,24 +3,42 @@
 //! ERC-6492 on the served chain), its window, the scope, the session signature, replay, and,
 //! when asked, that the on-chain session is live. A refusal is an answer (`valid: false` with the
 //! status, code and what was missing), not a JSON-RPC error.
+//!
+//! Nonces are spent in the server's state, so servers sharing one (replicas on one PostgreSQL
+//! database) refuse a request any of them accepted within its window; a state that cannot answer
+//! refuses the request (503, `nonce-check-failed`) rather than risk accepting a replay.
 
 use super::Context;
-use crate::{error::RpcError, params::positional, served_chain::ServedChain, state::State};
-use alloy_primitives::{Address, B256, Bytes, keccak256};
+use crate::{
+    error::RpcError,
+    params::positional,
+    served_chain::ServedChain,
+    state::{State, StateError},
+};
+use alloy_primitives::{Address, B128, B256, Bytes, keccak256};
 use jsonrpsee::types::Params;
 use leash_auth::{
-    CallError, EthCall, NodeCalls, Received, Scope, SessionRequest, Verified, Verifier,
+    CallError, EthCall, NodeCalls, NonceStore, Received, Scope, SessionRequest, Verified, Verifier,
     VerifierConfig, chain::sim_call,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, OnceLock, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 /// Seconds an on-chain session's status is reused when `checkSession` is set.
 const SESSION_CHECK_TTL: u64 = 10;
+
+/// Expired nonces are deleted once every this many spends, up to [`PRUNE_LIMIT`] at a time:
+/// more than the spends since the last pruning, so the table stays about one window's nonces
+/// however long the servers run.
+const PRUNE_EVERY: u64 = 256;
+const PRUNE_LIMIT: u64 = 4 * PRUNE_EVERY;
 
 /// The method's one parameter.
 #[derive(Debug, Deserialize)]
@@ -68,28 +86,92 @@ impl EthCall for ServedCalls {
     }
 }
 
-/// One verifier per domain and on-chain check, for the life of the process: the nonces of its
-/// window and its caches outlive a call. (Replicas do not share them: a request replayed to
-/// another replica within the window is caught only by one holding its nonce.)
-type Verifiers = Mutex<HashMap<(String, bool), Arc<Verifier<ServedCalls>>>>;
+/// The server's state as the verifiers' nonce store: every server on one store shares the
+/// nonces, whichever verifier (domain, on-chain check) spent them.
+#[derive(Debug)]
+pub(crate) struct StateNonces<S> {
+    state: Arc<S>,
+    /// Spends on this server, to prune every [`PRUNE_EVERY`]th.
+    spends: Arc<AtomicU64>,
+}
 
-fn verifier(chain: &ServedChain, domain: &str, check_session: bool) -> Arc<Verifier<ServedCalls>> {
-    static VERIFIERS: OnceLock<Verifiers> = OnceLock::new();
-    let mut verifiers = VERIFIERS
-        .get_or_init(Verifiers::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    verifiers
-        .entry((domain.to_owned(), check_session))
-        .or_insert_with(|| {
-            let config = VerifierConfig {
-                chain_id: Some(chain.chain_id()),
-                session_check_ttl: check_session.then_some(SESSION_CHECK_TTL),
-                ..VerifierConfig::new(domain)
-            };
-            Arc::new(Verifier::with_chain(config, ServedCalls(chain.clone())))
-        })
-        .clone()
+impl<S> Clone for StateNonces<S> {
+    // A derive would require `S: Clone`; only the `Arc`s are cloned.
+    fn clone(&self) -> Self {
+        Self {
+            state: Arc::clone(&self.state),
+            spends: Arc::clone(&self.spends),
+        }
+    }
+}
+
+impl<S: State> NonceStore for StateNonces<S> {
+    type Error = StateError;
+
+    async fn spend(
+        &self,
+        session_key: Address,
+        nonce: B128,
+        remember_until: u64,
+        now: u64,
+    ) -> Result<bool, StateError> {
+        if self.spends.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            // In the background: the request that happens to count to it does not wait on it.
+            let state = Arc::clone(&self.state);
+            tokio::spawn(async move {
+                if let Err(error) = state.prune_nonces(now, PRUNE_LIMIT).await {
+                    tracing::warn!(%error, "deleting expired request nonces");
+                }
+            });
+        }
+        self.state
+            .spend_nonce(session_key, nonce, remember_until, now)
+            .await
+    }
+}
+
+/// A verifier of this server's, shared by the calls it verifies.
+type ServerVerifier<S> = Arc<Verifier<ServedCalls, StateNonces<S>>>;
+
+/// A server's verifiers, one per domain and on-chain check, for the life of the server: their
+/// caches outlive a call. Each server has its own, on its own chain; their nonces are in its
+/// state.
+#[derive(Debug)]
+pub(crate) struct SessionVerifiers<S> {
+    chain: ServedChain,
+    nonces: StateNonces<S>,
+    by_scope: Mutex<HashMap<(String, bool), ServerVerifier<S>>>,
+}
+
+impl<S: State> SessionVerifiers<S> {
+    /// Verifiers of capabilities on `chain`, spending nonces in `state`.
+    pub(crate) fn new(chain: ServedChain, state: Arc<S>) -> Self {
+        Self {
+            chain,
+            nonces: StateNonces {
+                state,
+                spends: Arc::default(),
+            },
+            by_scope: Mutex::default(),
+        }
+    }
+
+    fn get(&self, domain: &str, check_session: bool) -> ServerVerifier<S> {
+        // Each critical section is one lookup or insert: a panic cannot leave the map half done.
+        let mut verifiers = self.by_scope.lock().unwrap_or_else(PoisonError::into_inner);
+        verifiers
+            .entry((domain.to_owned(), check_session))
+            .or_insert_with(|| {
+                let config = VerifierConfig {
+                    chain_id: Some(self.chain.chain_id()),
+                    session_check_ttl: check_session.then_some(SESSION_CHECK_TTL),
+                    ..VerifierConfig::new(domain)
+                };
+                let verifier = Verifier::with_chain(config, ServedCalls(self.chain.clone()));
+                Arc::new(verifier.with_nonces(self.nonces.clone()))
+            })
+            .clone()
+    }
 }
 
 pub(super) async fn handle<S: State>(
@@ -97,7 +179,9 @@ pub(super) async fn handle<S: State>(
     context: Arc<Context<S>>,
 ) -> Result<VerifyResponse, RpcError> {
     let request: VerifyRequest = positional(&params, 0)?;
-    let verifier = verifier(&context.chain, &request.domain, request.check_session);
+    let verifier = context
+        .verifiers
+        .get(&request.domain, request.check_session);
     let body_hash: B256 = request
         .body
         .as_ref()

@@ -3,7 +3,7 @@
 use super::{
     ApiKey, CallStatus, PreparedCall, SentCall, State, StateError, WireSessionId, wire_session_id,
 };
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B128, B256};
 use leash_sdk::service::StoredSession;
 use std::{
     collections::{BTreeMap, HashMap, btree_map, hash_map::Entry},
@@ -27,6 +27,8 @@ struct Maps {
     api_keys: BTreeMap<String, ApiKey>,
     /// Sends counted by key name and day.
     sends: HashMap<(String, u64), u64>,
+    /// Spent request nonces by session key and nonce, with their expiry.
+    nonces: HashMap<(Address, B128), u64>,
 }
 
 /// A value and the API key it was created under.
@@ -253,5 +255,45 @@ impl State for MemoryState {
         }
         *sends += 1;
         Ok(Some(*sends))
+    }
+
+    async fn spend_nonce(
+        &self,
+        session_key: Address,
+        nonce: B128,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<bool, StateError> {
+        match self.maps().nonces.entry((session_key, nonce)) {
+            Entry::Occupied(entry) if *entry.get() >= now => Ok(false),
+            Entry::Occupied(mut entry) => {
+                entry.insert(expires_at);
+                Ok(true)
+            }
+            Entry::Vacant(entry) => {
+                entry.insert(expires_at);
+                Ok(true)
+            }
+        }
+    }
+
+    async fn prune_nonces(&self, now: u64, limit: u64) -> Result<u64, StateError> {
+        let mut maps = self.maps();
+        let mut expired: Vec<_> = maps
+            .nonces
+            .iter()
+            .filter(|(_, expires_at)| **expires_at < now)
+            .map(|(key, expires_at)| (*expires_at, *key))
+            .collect();
+        expired.sort_unstable();
+        let mut deleted = 0;
+        for (_, key) in expired
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        {
+            maps.nonces.remove(&key);
+            deleted += 1;
+        }
+        Ok(deleted)
     }
 }

@@ -18,7 +18,7 @@ pub use memory::MemoryState;
 pub use postgres::PostgresState;
 pub use sqlite::SqliteState;
 
-use alloy_primitives::{Address, B256, FixedBytes};
+use alloy_primitives::{Address, B128, B256, FixedBytes};
 use leash_core::{
     calls::Call, prepare::PreparedOperation, rpc_types::UserOperationReceipt,
     sender::SignedUserOperation, session_state::SessionState,
@@ -266,4 +266,25 @@ pub trait State: Send + Sync + 'static {
         day: u64,
         quota: u64,
     ) -> impl Future<Output = Result<Option<u64>, StateError>> + Send;
+
+    /// Records request nonce `nonce` of session key `session_key` as spent until `expires_at`
+    /// (Unix seconds), unless it is recorded already with an expiry at or after `now`: `true`
+    /// when this call recorded it (the nonce was fresh). One atomic step, so of concurrent spends
+    /// of one nonce on every server sharing the store exactly one is fresh: the replay check of
+    /// `leash_verifySessionRequest`.
+    fn spend_nonce(
+        &self,
+        session_key: Address,
+        nonce: B128,
+        expires_at: u64,
+        now: u64,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Deletes up to `limit` nonces that expired before `now`, soonest expired first: how many.
+    /// Bounded, so one call never holds the store long however many have piled up.
+    fn prune_nonces(
+        &self,
+        now: u64,
+        limit: u64,
+    ) -> impl Future<Output = Result<u64, StateError>> + Send;
 }

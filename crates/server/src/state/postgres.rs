@@ -12,7 +12,7 @@ use super::{
     },
     wire_session_id,
 };
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B128, B256};
 use leash_core::calls::Call;
 use leash_sdk::service::StoredSession;
 use sqlx::{
@@ -429,6 +429,47 @@ impl State for PostgresState {
         .await
         .map_err(|error| backend("counting a send against its quota", error))?;
         count.map(unsigned).transpose()
+    }
+
+    async fn spend_nonce(
+        &self,
+        session_key: Address,
+        nonce: B128,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<bool, StateError> {
+        // One statement: the primary key decides which of concurrent spends on every replica
+        // records the nonce; a row that expired is taken over (its request would be stale by now).
+        let spent = sqlx::query(
+            "INSERT INTO request_nonces (session_key, nonce, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (session_key, nonce) DO UPDATE SET expires_at = excluded.expires_at
+                 WHERE request_nonces.expires_at < $4",
+        )
+        .bind(session_key.to_vec())
+        .bind(nonce.to_vec())
+        .bind(integer(expires_at)?)
+        .bind(integer(now)?)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("spending a request nonce", error))?;
+        Ok(spent.rows_affected() == 1)
+    }
+
+    async fn prune_nonces(&self, now: u64, limit: u64) -> Result<u64, StateError> {
+        // The outer `expires_at` test too: a row taken over by a spend since the inner SELECT
+        // read it is live again and stays.
+        let deleted = sqlx::query(
+            "DELETE FROM request_nonces WHERE expires_at < $1 AND (session_key, nonce) IN (
+                 SELECT session_key, nonce FROM request_nonces WHERE expires_at < $1
+                 ORDER BY expires_at LIMIT $2
+             )",
+        )
+        .bind(integer(now)?)
+        .bind(integer(limit)?)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("deleting expired request nonces", error))?;
+        Ok(deleted.rows_affected())
     }
 }
 
