@@ -130,6 +130,9 @@ impl<S: State> NonceStore for StateNonces<S> {
     }
 }
 
+/// The most verifiers a server keeps (domain and on-chain check pairs).
+const MAX_VERIFIERS: usize = 256;
+
 /// A verifier of this server's, shared by the calls it verifies.
 type ServerVerifier<S> = Arc<Verifier<ServedCalls, StateNonces<S>>>;
 
@@ -159,8 +162,14 @@ impl<S: State> SessionVerifiers<S> {
     fn get(&self, domain: &str, check_session: bool) -> ServerVerifier<S> {
         // Each critical section is one lookup or insert: a panic cannot leave the map half done.
         let mut verifiers = self.by_scope.lock().unwrap_or_else(PoisonError::into_inner);
+        let scope = (domain.to_owned(), check_session);
+        // The domain is the caller's to name: a full map is emptied rather than grown. Verifiers
+        // hold only caches (the nonces are in the state), so that costs a refill, not a check.
+        if verifiers.len() >= MAX_VERIFIERS && !verifiers.contains_key(&scope) {
+            verifiers.clear();
+        }
         verifiers
-            .entry((domain.to_owned(), check_session))
+            .entry(scope)
             .or_insert_with(|| {
                 let config = VerifierConfig {
                     chain_id: Some(self.chain.chain_id()),
@@ -209,4 +218,30 @@ pub(super) async fn handle<S: State>(
             },
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{chain::EmbeddedChain, state::MemoryState};
+
+    #[test]
+    fn a_server_keeps_at_most_max_verifiers_however_many_domains_are_named() {
+        let chain = ServedChain::Embedded(EmbeddedChain::dev().expect("the dev chain"));
+        let verifiers = SessionVerifiers::new(chain, Arc::new(MemoryState::new()));
+        let first = verifiers.get("domain-0.example", false);
+        assert!(
+            Arc::ptr_eq(&first, &verifiers.get("domain-0.example", false)),
+            "reused"
+        );
+        for index in 1..=MAX_VERIFIERS {
+            verifiers.get(&format!("domain-{index}.example"), false);
+        }
+        let kept = verifiers.by_scope.lock().expect("not poisoned").len();
+        assert_eq!(kept, 1, "emptied when full, then the new one kept");
+        assert!(!Arc::ptr_eq(
+            &first,
+            &verifiers.get("domain-0.example", false)
+        ));
+    }
 }
