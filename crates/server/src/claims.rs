@@ -6,7 +6,7 @@
 //! tasks look up its receipt before sending it, and an operation's nonce lets the EntryPoint run
 //! it once at most, however often it is sent.
 
-use crate::{bundler::QueuedCall, state::State};
+use crate::{bundler::QueuedCall, state::State, telemetry::CallTracker};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc::WeakUnboundedSender;
 
@@ -17,6 +17,7 @@ use tokio::sync::mpsc::WeakUnboundedSender;
 pub(crate) fn spawn<S: State>(
     state: Arc<S>,
     submissions: WeakUnboundedSender<QueuedCall>,
+    tracker: CallTracker,
     lease: Duration,
 ) {
     tokio::spawn(async move {
@@ -42,6 +43,7 @@ pub(crate) fn spawn<S: State>(
                             user_op_hash = %call.operation.user_op_hash,
                             "taking over a call whose server stopped"
                         );
+                        tracker.taken_over(call.operation.user_op_hash);
                         if submissions.send(QueuedCall::from_store(call)).is_err() {
                             return;
                         }

@@ -160,7 +160,12 @@ pub async fn start<S: State>(
         }
     };
     if let Some(lease) = state.claim_lease() {
-        claims::spawn(Arc::clone(&state), submissions.downgrade(), lease);
+        claims::spawn(
+            Arc::clone(&state),
+            submissions.downgrade(),
+            calls.clone(),
+            lease,
+        );
     }
     let context = Context {
         verifiers: SessionVerifiers::new(chain.clone(), Arc::clone(&state)),

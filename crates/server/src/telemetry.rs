@@ -57,6 +57,7 @@ pub(crate) struct Metrics {
     latencies: Family<MethodLabel, Histogram, fn() -> Histogram>,
     pending: Gauge,
     submission_failures: Counter,
+    taken_over: Counter,
 }
 
 impl Metrics {
@@ -88,12 +89,19 @@ impl Metrics {
             "Calls that were never included (status 400)",
             submission_failures.clone(),
         );
+        let taken_over = Counter::default();
+        registry.register(
+            "calls_taken_over",
+            "Calls of a stopped replica whose claims lapsed, taken over by this server",
+            taken_over.clone(),
+        );
         Self {
             registry,
             requests,
             latencies,
             pending,
             submission_failures,
+            taken_over,
         }
     }
 
@@ -111,6 +119,7 @@ impl Metrics {
             pending: Arc::default(),
             gauge: self.pending.clone(),
             failures: self.submission_failures.clone(),
+            taken_over: self.taken_over.clone(),
         }
     }
 
@@ -217,12 +226,20 @@ pub(crate) struct CallTracker {
     pending: Arc<Mutex<HashSet<B256>>>,
     gauge: Gauge,
     failures: Counter,
+    taken_over: Counter,
 }
 
 impl CallTracker {
     /// `hash` is pending here.
     pub(crate) fn acknowledged(&self, hash: B256) {
         self.update(|pending| pending.insert(hash));
+    }
+
+    /// `hash`, a call of a stopped replica, is pending here now: counted as pending (so a
+    /// graceful shutdown waits for it too) and as taken over.
+    pub(crate) fn taken_over(&self, hash: B256) {
+        self.taken_over.inc();
+        self.acknowledged(hash);
     }
 
     /// How many calls are pending here.

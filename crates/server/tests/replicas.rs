@@ -133,6 +133,10 @@ async fn a_replica_takes_over_the_calls_of_one_that_stopped() -> eyre::Result<()
         assert_eq!(status["status"], 200, "{status}");
     }
     assert_eq!(survivor.token_balance(RECIPIENT).await?, U256::from(30));
+    let taken_over = survivor.metric("leash_calls_taken_over_total").await?;
+    assert_eq!(taken_over, Some(2.0), "counted as taken over");
+    let pending = survivor.metric("leash_calls_pending").await?;
+    assert_eq!(pending, Some(0.0), "and pending until final");
     Ok(())
 }
 
