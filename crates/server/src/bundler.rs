@@ -133,9 +133,10 @@ async fn bundle<S: State>(
     let mut bundled = Vec::with_capacity(calls.len());
     for QueuedCall { call, from_store } in calls {
         let hash = call.operation.user_op_hash;
-        let receipt = match from_store {
-            true => sender.receipt(hash).await,
-            false => Ok(None),
+        let receipt = if from_store {
+            sender.receipt(hash).await
+        } else {
+            Ok(None)
         };
         match receipt {
             // Included before a restart that came before its status was stored: sending it

@@ -81,9 +81,10 @@ async fn bundle<S: State>(
         .collect();
     // When the lookup fails the calls are bundled anyway: one included already is refused for
     // its nonce, and sent alone, which looks its receipt up again.
-    let mut found = match from_store.is_empty() {
-        true => HashMap::new(),
-        false => direct.receipts(&from_store).await.unwrap_or_default(),
+    let mut found = if from_store.is_empty() {
+        HashMap::new()
+    } else {
+        direct.receipts(&from_store).await.unwrap_or_default()
     };
     let mut statuses = Vec::with_capacity(calls.len());
     let mut bundled = Vec::with_capacity(calls.len());

@@ -24,14 +24,15 @@ use crate::{
 use alloy_eips::eip7702::Authorization;
 use alloy_primitives::{Address, U64};
 use jsonrpsee::types::Params;
-use leash_bindings::Deployment;
 use leash_core::{
     calls::Call,
     denial::Denial,
     prepare::UnsignedOperation,
     session_state::{OnChainStatus, SessionState},
 };
-use leash_sdk::service::{ServiceError, SessionSend, StoredSession, with_owner_signature};
+use leash_sdk::service::{
+    Delegation, ServiceError, SessionSend, StoredSession, with_owner_signature,
+};
 use std::sync::Arc;
 
 pub(super) async fn handle<S: State>(
@@ -86,8 +87,11 @@ pub(super) async fn prepare_session_calls<S: State>(
     // The session's state says whether the validator is installed: with the delegate, whether
     // sessions can work on the account at all.
     let state = context.chain.session_state(&session.grant).await?;
-    let delegate = context.chain.delegate(from).await?;
-    if delegate != Some(Deployment::leash_account().address()) || !state.validator_installed {
+    let delegation = Delegation {
+        delegate: context.chain.delegate(from).await?,
+        validator_installed: state.validator_installed,
+    };
+    if !delegation.is_complete() {
         return Err(RpcError::NotDelegated { account: from });
     }
     // A revoked session's estimate passes (validation only returns a failed signature, which an

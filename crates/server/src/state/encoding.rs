@@ -6,7 +6,7 @@ use super::{ApiKey, CallStatus, KeyLimits, SentCall, StateError};
 use alloy_primitives::{Address, Bytes, U256};
 use leash_core::{
     calls::Call, prepare::PreparedOperation, rpc_types::RpcUserOperation,
-    sender::SignedUserOperation,
+    sender::SignedUserOperation, session_state::SessionState,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::num::NonZeroU32;
@@ -59,6 +59,19 @@ pub(super) fn to_json<T: Serialize>(value: &T) -> Result<String, StateError> {
 pub(super) fn from_json<T: DeserializeOwned>(json: &str, column: &str) -> Result<T, StateError> {
     serde_json::from_str(json)
         .map_err(|error| StateError::Backend(format!("column {column}: {error}")))
+}
+
+/// A `session_state` column (in `calls` and `prepared_calls`) as stored: JSON, or NULL.
+pub(super) fn session_state_json(
+    state: Option<&SessionState>,
+) -> Result<Option<String>, StateError> {
+    state.map(to_json).transpose()
+}
+
+/// A `session_state` column as read back.
+pub(super) fn session_state_from(json: Option<String>) -> Result<Option<SessionState>, StateError> {
+    json.map(|state| from_json(&state, "session_state"))
+        .transpose()
 }
 
 /// `bytes` as a fixed-size value; the schema checks lengths, so a mismatch is corruption.
@@ -190,10 +203,7 @@ impl SentCallRow {
                 op: operation_from_json(&self.operation)?,
                 user_op_hash: fixed(&self.user_op_hash, "user_op_hash")?,
             },
-            session_state: self
-                .session_state
-                .map(|state| from_json(&state, "session_state"))
-                .transpose()?,
+            session_state: session_state_from(self.session_state)?,
         })
     }
 }

@@ -7,8 +7,8 @@ use super::{
     WireSessionId,
     encoding::{
         API_KEY_COLUMNS, ApiKeyRow, SentCallRow, StoredCall, backend, fixed, from_json, integer,
-        operation_from_json, operation_json, status_columns, status_from_columns, to_json,
-        unsigned,
+        operation_from_json, operation_json, session_state_from, session_state_json,
+        status_columns, status_from_columns, to_json, unsigned,
     },
     wire_session_id,
 };
@@ -136,7 +136,7 @@ impl State for PostgresState {
             PreparedSigner::Owner(owner) => (None, Some(owner.to_vec())),
         };
         let calls: Vec<StoredCall> = call.calls.iter().map(StoredCall::from).collect();
-        let session_state = call.session_state.as_ref().map(to_json).transpose()?;
+        let session_state = session_state_json(call.session_state.as_ref())?;
         sqlx::query(
             "INSERT INTO prepared_calls (user_op_hash, operation, calls, session_wire_id, owner,
                  api_key, session_state)
@@ -196,16 +196,14 @@ impl State for PostgresState {
             operation: operation_from_json(&column::<String>(&row, "operation")?)?,
             calls: calls.into_iter().map(Call::from).collect(),
             signer,
-            session_state: column::<Option<String>>(&row, "session_state")?
-                .map(|state| from_json(&state, "session_state"))
-                .transpose()?,
+            session_state: session_state_from(column(&row, "session_state")?)?,
         }))
     }
 
     async fn start_call(&self, call: &SentCall, key: Option<&str>) -> Result<bool, StateError> {
         // One statement: the unique hash decides which of concurrent identical sends, on any
         // replica, inserts (and so claims and submits) the call.
-        let session_state = call.session_state.as_ref().map(to_json).transpose()?;
+        let session_state = session_state_json(call.session_state.as_ref())?;
         let inserted = sqlx::query(
             "INSERT INTO calls (user_op_hash, operation, session_state, status, claimed_by,
                  claimed_until, api_key, sender)
