@@ -68,6 +68,18 @@ interface ISessionKeyValidator {
     /// @notice The signature claims root, but the session does not hold `Root`.
     error NotRootSession(bytes32 sessionId);
 
+    /// @notice Rule `ruleIndex` of the permission the call's rules named does not hold: `actual` is
+    ///         the argument word (or the call's value, for a value limit) it read.
+    error CallRuleFailed(bytes32 sessionId, address target, bytes4 selector, uint256 ruleIndex, uint256 actual);
+
+    /// @notice Rule `ruleIndex` reads a word that is not entirely inside the call's data
+    ///         (`dataLength` bytes): short calldata, or a dynamic argument's offset out of range.
+    error ArgumentOutOfRange(bytes32 sessionId, address target, bytes4 selector, uint256 ruleIndex, uint256 dataLength);
+
+    /// @notice The signature's rule attachment for call `callIndex` was not used: no such call, out
+    ///         of order, or a call no function permission governs (an ERC-20 spend).
+    error UnusedRuleAttachment(bytes32 sessionId, uint256 callIndex);
+
     /// @notice The UserOperation's nonce lane (the low 32 bits of its nonce key) is not the session's
     ///         (the first four bytes of its id), which binds the key's signature to one session.
     error WrongNonceLane(bytes32 sessionId, uint256 lane);
@@ -93,9 +105,14 @@ interface ISessionKeyValidator {
     ///         account or the validator, names a forbidden account selector, or exceeds 2**128-1.
     error InvalidPermission(bytes32 sessionId, uint256 index);
 
-    /// @notice Permission `index` carries rule data (`rules`), which this validator does not enforce
-    ///         yet: a grant whose rules would be ignored is refused, never enabled without them.
+    /// @notice Permission `index` carries rule data this validator does not enforce (an unknown
+    ///         version or kind, a kind not built yet, or rules on a type that takes none): a grant
+    ///         whose rules would be ignored is refused, never enabled without them.
     error UnsupportedRules(bytes32 sessionId, uint256 index);
+
+    /// @notice Permission `index`'s rules break their encoding: no rule, an unknown operator, a
+    ///         wrong number of values, or a range whose bounds are reversed (docs/permissions.md).
+    error InvalidRules(bytes32 sessionId, uint256 index);
 
     /// @notice Permission `index` repeats a limit (native, gas, or the same token) of the grant.
     error DuplicatePermission(bytes32 sessionId, uint256 index);

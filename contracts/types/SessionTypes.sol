@@ -43,6 +43,12 @@ struct Permission {
 /// @notice What the owner signs (EIP-712, domain: name "LeashSessionKeyValidator", version "2",
 ///         chain id, verifyingContract = the validator). Version "1" was the shape without
 ///         `Permission.rules`.
+/// One rule of a permission's `rules` (after the version byte): `kind` says how to read `data`.
+struct Rule {
+    uint8 kind;
+    bytes data;
+}
+
 struct SessionGrant {
     address account;
     address sessionKey;
@@ -66,6 +72,23 @@ string constant GRANT_DOMAIN_VERSION = "2";
 uint8 constant SIG_MODE_USE = 0x00; // 0x00 ‖ sessionId ‖ ecdsa(userOpHash) by the session key.
 uint8 constant SIG_MODE_USE_ROOT = 0x01; // Same layout, for a session holding `Root`.
 uint8 constant SIG_MODE_ENABLE = 0x02; // 0x02 ‖ abi.encode(SessionGrant, ownerSignature, sessionKeySignature).
+// Set in the use or enable mode byte: the signature ends with `attachments ‖ uint16 attachmentsLength`,
+// the compact rules of the ruled calls (docs/permissions.md, "How validation gets the rules").
+uint8 constant SIG_FLAG_RULES = 0x80;
+
+uint8 constant RULES_VERSION = 0x01; // `rules = RULES_VERSION ‖ abi.encode(Rule[])`.
+uint8 constant RULE_ARGUMENT = 1; // abi.encode(uint16 index, uint8 op, bytes32[] values)
+uint8 constant RULE_DYNAMIC_ARGUMENT = 5; // abi.encode(uint16 index, uint32 offset, uint8 op, bytes32[] values)
+uint8 constant RULE_CALL_VALUE = 6; // abi.encode(uint256 maxValue)
+uint8 constant RULE_OP_EQ = 0;
+uint8 constant RULE_OP_NE = 1;
+uint8 constant RULE_OP_GT = 2;
+uint8 constant RULE_OP_GTE = 3;
+uint8 constant RULE_OP_LT = 4;
+uint8 constant RULE_OP_LTE = 5;
+uint8 constant RULE_OP_ONE_OF = 6;
+uint8 constant RULE_OP_IN_RANGE = 7;
+uint256 constant MAX_ONE_OF_VALUES = 32;
 
 /// @dev Allowances and limits are stored in 128 bits; larger amounts are rejected at enable time.
 uint256 constant MAX_ALLOWANCE = type(uint128).max;
