@@ -34,6 +34,7 @@ fn record() -> GrantRecord {
             Permission::FunctionsOnContract {
                 address: address!("0x00000000000000000000000000000000000000ee"),
                 functions: vec![[0xa9, 0x05, 0x9c, 0xbb].into()],
+                rules: vec![],
             },
         ],
         owner_signature: None,

@@ -53,7 +53,8 @@ fn permission_flags_explain_their_format() {
         args.extend_from_slice(extra);
         args.into_iter().map(String::from).collect()
     };
-    let cases: [(&[&str], &str); 12] = [
+    let ruled_call = format!("{TOKEN}:pay(address,uint256);arg0:approx:1");
+    let cases: [(&[&str], &str); 15] = [
         (&[], "at least one permission"),
         (&["--paymaster", "0x12"], "is not an address"),
         (
@@ -72,6 +73,12 @@ fn permission_flags_explain_their_format() {
         ),
         (&["--account-functions", "f(uint7)"], "not an ABI type"),
         (&["--gas-limit", "1.5"], "is not an amount"),
+        (&["--call", &ruled_call], "is not a rule operator"),
+        (
+            &["--functions", "ping();value:gte:1"],
+            "a value limit is value:lte:AMOUNT",
+        ),
+        (&["--functions", "ping();arg0"], "expected argI:OP:VALUE"),
     ];
     for (extra, needle) in cases {
         let args = create(extra);

@@ -35,6 +35,7 @@ fn signing(c: &mut Criterion) {
         .permission(Permission::FunctionsOnContract {
             address: TOKEN,
             functions: vec![IERC20::balanceOfCall::SELECTOR.into()],
+            rules: vec![],
         })
         .build(1_000_000_000)
         .expect("grant");

@@ -73,6 +73,33 @@ pub fn execute_calldata(calls: &[Call]) -> Result<Bytes, OperationError> {
     .into())
 }
 
+/// The calls of account calldata `execute(mode, executionCalldata)` in the single or batch mode
+/// [`execute_calldata`] writes; `None` for anything else.
+pub fn decode_execute_calldata(data: &[u8]) -> Option<Vec<Call>> {
+    let execute = LeashAccount::executeCall::abi_decode(data).ok()?;
+    let execution = &execute.executionCalldata;
+    if execute.mode == MODE_SINGLE {
+        let to = Address::from_slice(execution.get(..20)?);
+        let value = U256::from_be_slice(execution.get(20..52)?);
+        let data = Bytes::copy_from_slice(&execution[52..]);
+        return Some(vec![Call { to, value, data }]);
+    }
+    if execute.mode != MODE_BATCH {
+        return None;
+    }
+    let executions = <Vec<Execution> as SolValue>::abi_decode(execution).ok()?;
+    Some(
+        executions
+            .into_iter()
+            .map(|execution| Call {
+                to: execution.target,
+                value: execution.value,
+                data: execution.callData,
+            })
+            .collect(),
+    )
+}
+
 /// The account calldata `installModule(validator type, SessionKeyValidator, "")`: what an owner
 /// sends (as a UserOperation, or a transaction to itself) before sessions can validate.
 pub fn install_validator_calldata() -> Bytes {

@@ -3,6 +3,7 @@
 use crate::{
     rejection::{AaCode, EntryPointRejection},
     revert_reason::RevertReason,
+    rules::AttachmentError,
     sender::SenderError,
     session_state::{OnChainStatus, SessionState},
 };
@@ -27,6 +28,9 @@ impl Denial {
                 Some(Self::Validation(explain_rejection(rejection, state)))
             }
             SenderError::Reverted(data) => Some(Self::from_revert_data(data)),
+            SenderError::Rules(AttachmentError::Denied(denial)) => {
+                Some(Self::Validation(denial.to_string()))
+            }
             _ => None,
         }
     }

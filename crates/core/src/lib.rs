@@ -16,6 +16,7 @@ pub mod receipt;
 pub mod rejection;
 pub mod revert_reason;
 pub mod rpc_types;
+pub mod rules;
 pub mod sender;
 pub mod session_signature;
 pub mod session_state;

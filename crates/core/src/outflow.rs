@@ -3,12 +3,13 @@
 //! (docs/permissions.md, "Outflow by what actually left").
 
 use crate::{
-    calls::{Call, execute_calldata},
+    calls::{Call, decode_execute_calldata, execute_calldata},
     error::OperationError,
-    grant::{PERMIT2, PERMIT2_SPEND_SELECTORS},
+    grant::is_permit2_approve,
     permission::{ERC20_SPEND_SELECTORS, Permission},
+    rules::{AttachmentError, RuleAttachments},
 };
-use alloy_primitives::{Address, Bytes, Selector, fixed_bytes};
+use alloy_primitives::{Address, B256, Bytes, Selector, fixed_bytes};
 use leash_bindings::SessionGrant;
 
 /// `executeUserOp(PackedUserOperation,bytes32)`: the selector of the balance-checked form.
@@ -81,13 +82,17 @@ impl LimitedAssets {
     }
 }
 
-/// A session's calls, with the assets its grant limits, which decide their calldata form.
+/// A session's calls, with the assets its grant limits, which decide their calldata form, and its
+/// grant's permissions, which decide the rules each call carries.
 #[derive(Clone, Copy, Debug)]
 pub struct SessionCalls<'a> {
     /// The calls.
     pub calls: &'a [Call],
     /// What the session's grant limits.
     pub limits: &'a LimitedAssets,
+    /// The grant's permissions (only their argument rules are read here; none for a caller that
+    /// knows its grant has no ruled permission).
+    pub permissions: &'a [Permission],
 }
 
 impl SessionCalls<'_> {
@@ -95,6 +100,27 @@ impl SessionCalls<'_> {
     pub fn call_data(&self) -> Result<Bytes, OperationError> {
         self.limits.session_calldata(self.calls)
     }
+
+    /// The rules the calls carry in the signature of `account`'s operation under `session_id`:
+    /// see [`RuleAttachments::choose`].
+    pub fn rule_attachments(
+        &self,
+        session_id: B256,
+        account: Address,
+    ) -> Result<RuleAttachments, AttachmentError> {
+        RuleAttachments::choose(session_id, account, self.permissions, self.calls)
+    }
+}
+
+/// The calls of a session operation's account calldata, either form
+/// ([`LimitedAssets::session_calldata`]); `None` when it is neither.
+pub fn calls_of_session_calldata(call_data: &[u8]) -> Option<Vec<Call>> {
+    let Some(checked) = call_data.strip_prefix(EXECUTE_USER_OP_SELECTOR.as_slice()) else {
+        return decode_execute_calldata(call_data);
+    };
+    let (&count, rest) = checked.split_last()?;
+    let execute_len = rest.len().checked_sub(20 * usize::from(count))?;
+    decode_execute_calldata(&rest[..execute_len])
 }
 
 impl LimitedAssets {
@@ -106,8 +132,7 @@ impl LimitedAssets {
         match call.data.get(..4) {
             Some(selector) => {
                 let selector = Selector::from_slice(selector);
-                ERC20_SPEND_SELECTORS.contains(&selector)
-                    || (call.to == PERMIT2 && selector == PERMIT2_SPEND_SELECTORS[2])
+                ERC20_SPEND_SELECTORS.contains(&selector) || is_permit2_approve(call.to, selector)
             }
             None => call.data.is_empty() && !call.value.is_zero() && self.tokens.is_empty(),
         }
@@ -117,6 +142,7 @@ impl LimitedAssets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grant::{PERMIT2, PERMIT2_SPEND_SELECTORS};
     use alloy_primitives::U256;
 
     const TOKEN_A: Address = Address::repeat_byte(0x0a);
@@ -207,6 +233,7 @@ mod tests {
         let session_calls = SessionCalls {
             calls: &calls,
             limits: &limits,
+            permissions: &[],
         };
         assert_eq!(session_calls.call_data()?, limits.session_calldata(&calls)?);
         assert_ne!(session_calls.call_data()?, execute_calldata(&calls)?);
@@ -244,7 +271,13 @@ mod tests {
             );
             // Nothing limited: nothing to measure.
             assert_eq!(LimitedAssets::default().session_calldata(&calls)?, execute);
+            assert_eq!(calls_of_session_calldata(&data), Some(calls.to_vec()));
+            assert_eq!(calls_of_session_calldata(&execute), Some(calls.to_vec()));
         }
+        let single = [call(TOKEN_B, &[0x5c, 0x36, 0xb1, 0x86])];
+        let data = limits().session_calldata(&single)?;
+        assert_eq!(calls_of_session_calldata(&data), Some(single.to_vec()));
+        assert_eq!(calls_of_session_calldata(&[0x8d, 0xd7, 0x71, 0x2f]), None);
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! The eight session permission types of the hosted Wallet API, in its JSON shape, leash's own
 //! `paymaster`, and their on-chain encoding as `SessionKeyValidator` verifies it.
 
-use alloy_primitives::{Address, Bytes, Selector, U256, fixed_bytes};
+use crate::rules::{Rule, decode_rules, encode_rules};
+use alloy_primitives::{Address, Selector, U256, fixed_bytes};
 use leash_bindings::{Permission as SolPermission, PermissionType};
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +29,9 @@ pub const FORBIDDEN_ACCOUNT_SELECTORS: [Selector; 6] = [
 ];
 
 /// One permission of a session, serialized exactly as the hosted Wallet API writes it:
-/// `{"type": "erc20-token-transfer", "data": {"address": "0x…", "allowance": "0x…"}}`.
+/// `{"type": "erc20-token-transfer", "data": {"address": "0x…", "allowance": "0x…"}}`. The two
+/// function types may carry argument rules (`"rules": [...]`, see [`Rule`]); without rules they
+/// have no `rules` key, as in the Wallet API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
@@ -72,6 +75,9 @@ pub enum Permission {
     FunctionsOnAllContracts {
         /// The selectors.
         functions: Vec<Selector>,
+        /// Rules every call must satisfy; none allows the functions outright.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rules: Vec<Rule>,
     },
     /// These functions on one contract.
     FunctionsOnContract {
@@ -79,6 +85,9 @@ pub enum Permission {
         address: Address,
         /// The selectors.
         functions: Vec<Selector>,
+        /// Rules every call must satisfy; none allows the functions outright.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rules: Vec<Rule>,
     },
     /// A paymaster the session's UserOperations may name (leash's own type; the Wallet API has
     /// none). A grant names its paymasters: none means none.
@@ -101,6 +110,15 @@ impl Permission {
             Self::FunctionsOnAllContracts { .. } => "functions-on-all-contracts",
             Self::FunctionsOnContract { .. } => "functions-on-contract",
             Self::Paymaster { .. } => "paymaster",
+        }
+    }
+
+    /// The permission's rules: empty for every type but the two function types.
+    pub fn rules(&self) -> &[Rule] {
+        match self {
+            Self::FunctionsOnAllContracts { rules, .. }
+            | Self::FunctionsOnContract { rules, .. } => rules,
+            _ => &[],
         }
     }
 
@@ -135,13 +153,15 @@ impl Permission {
                 U256::ZERO,
                 functions.clone(),
             ),
-            Self::FunctionsOnAllContracts { functions } => (
+            Self::FunctionsOnAllContracts { functions, .. } => (
                 PermissionType::FunctionsOnAllContracts,
                 Address::ZERO,
                 U256::ZERO,
                 functions.clone(),
             ),
-            Self::FunctionsOnContract { address, functions } => (
+            Self::FunctionsOnContract {
+                address, functions, ..
+            } => (
                 PermissionType::FunctionsOnContract,
                 *address,
                 U256::ZERO,
@@ -156,12 +176,14 @@ impl Permission {
             target,
             amount,
             functions,
-            rules: Bytes::new(),
+            rules: encode_rules(self.rules()),
         }
     }
 
     /// Reads an on-chain permission back, or `None` when its type index is out of range or it
-    /// carries rule data, which these types cannot express yet.
+    /// carries rule data leash cannot represent: rules on a type that takes none, a kind or
+    /// version it does not know, or bytes other than its own encoding of them (see
+    /// [`decode_rules`]).
     pub fn from_sol(permission: &SolPermission) -> Option<Self> {
         let SolPermission {
             permissionType,
@@ -170,7 +192,12 @@ impl Permission {
             functions,
             rules,
         } = permission;
-        if !rules.is_empty() {
+        let rules = decode_rules(rules).ok()?;
+        let takes_rules = matches!(
+            permissionType,
+            PermissionType::FunctionsOnAllContracts | PermissionType::FunctionsOnContract
+        );
+        if !rules.is_empty() && !takes_rules {
             return None;
         }
         let (address, amount, functions) = (*target, *amount, functions.clone());
@@ -184,8 +211,14 @@ impl Permission {
             PermissionType::GasLimit => Self::GasLimit { limit: amount },
             PermissionType::ContractAccess => Self::ContractAccess { address },
             PermissionType::AccountFunctions => Self::AccountFunctions { functions },
-            PermissionType::FunctionsOnAllContracts => Self::FunctionsOnAllContracts { functions },
-            PermissionType::FunctionsOnContract => Self::FunctionsOnContract { address, functions },
+            PermissionType::FunctionsOnAllContracts => {
+                Self::FunctionsOnAllContracts { functions, rules }
+            }
+            PermissionType::FunctionsOnContract => Self::FunctionsOnContract {
+                address,
+                functions,
+                rules,
+            },
             PermissionType::Paymaster => Self::Paymaster { address },
             PermissionType::__Invalid => return None,
         })
@@ -195,7 +228,8 @@ impl Permission {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy_primitives::address;
+    use crate::rules::tests::sample_rules;
+    use alloy_primitives::{Bytes, address};
     use serde_json::json;
 
     fn every_type() -> Vec<Permission> {
@@ -219,10 +253,17 @@ mod tests {
             },
             Permission::FunctionsOnAllContracts {
                 functions: functions.clone(),
+                rules: vec![],
+            },
+            Permission::FunctionsOnContract {
+                address: token,
+                functions: functions.clone(),
+                rules: vec![],
             },
             Permission::FunctionsOnContract {
                 address: token,
                 functions,
+                rules: sample_rules(),
             },
             Permission::Paymaster { address: token },
         ]
@@ -267,9 +308,82 @@ mod tests {
     }
 
     #[test]
-    fn rule_data_is_not_read_back_as_a_plain_permission() {
+    fn rules_are_json_in_the_wallet_api_style() -> serde_json::Result<()> {
+        let permission = Permission::FunctionsOnContract {
+            address: address!("0x1111111111111111111111111111111111111111"),
+            functions: vec![fixed_bytes!("0x12345678")],
+            rules: sample_rules(),
+        };
+        let word = |tail: &str| format!("0x{tail:0>64}");
+        let expected = json!({"type": "functions-on-contract", "data": {
+        "address": "0x1111111111111111111111111111111111111111",
+        "functions": ["0x12345678"],
+        "rules": [
+            {"type": "argument", "data": {"index": 0, "op": "eq", "values": [word("be")]}},
+            {"type": "dynamic-argument", "data": {
+                "index": 1, "offset": 32, "op": "one-of", "values": [word("1"), word("2")]}},
+            {"type": "call-value", "data": {"max": "0x3e8"}},
+        ]}});
+        assert_eq!(serde_json::to_value(&permission)?, expected);
+        assert_eq!(serde_json::from_value::<Permission>(expected)?, permission);
+        // An address, a short quantity and a full word are all the same padded word.
+        let written = json!({"type": "functions-on-all-contracts", "data": {
+            "functions": ["0x12345678"],
+            "rules": [{"type": "argument", "data": {"index": 0, "op": "one-of", "values": [
+                "0x00000000000000000000000000000000000000be", "0xbe", word("be")]}}]}});
+        let read: Permission = serde_json::from_value(written)?;
+        let value = json!(word("be"));
+        assert_eq!(
+            serde_json::to_value(&read)?["data"]["rules"][0]["data"]["values"],
+            json!([value, value, value])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_function_permission_without_rules_has_no_rules_key() -> serde_json::Result<()> {
+        let plain = json!({"type": "functions-on-contract", "data": {
+            "address": "0x1111111111111111111111111111111111111111", "functions": ["0x12345678"]}});
+        let read: Permission = serde_json::from_value(plain.clone())?;
+        assert_eq!(serde_json::to_value(&read)?, plain);
+        let empty = json!({"type": "functions-on-all-contracts", "data": {
+            "functions": ["0x12345678"], "rules": []}});
+        assert_eq!(
+            serde_json::to_value(serde_json::from_value::<Permission>(empty)?)?,
+            json!({"type": "functions-on-all-contracts", "data": {"functions": ["0x12345678"]}})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_rules_are_refused_in_json() {
+        for rule in [
+            json!({"type": "argument", "data": {"index": 0, "op": "approx", "values": ["0x1"]}}),
+            json!({"type": "argument", "data": {"index": 0, "op": "eq", "values": ["1"]}}),
+            json!({"type": "argument", "data": {"index": 0, "op": "eq", "values": [format!("0x{}", "1".repeat(65))]}}),
+            json!({"type": "argument", "data": {"index": 70000, "op": "eq", "values": ["0x1"]}}),
+            json!({"type": "argument", "data": {"index": 0, "op": "eq", "values": ["0x1"], "offset": 0}}),
+            json!({"type": "period", "data": {"seconds": 60}}),
+        ] {
+            let permission = json!({"type": "functions-on-all-contracts", "data": {
+                "functions": ["0x12345678"], "rules": [rule]}});
+            assert!(
+                serde_json::from_value::<Permission>(permission.clone()).is_err(),
+                "{permission}"
+            );
+        }
+        let on_root = json!({"type": "contract-access", "data": {
+            "address": "0x1111111111111111111111111111111111111111", "rules": []}});
+        assert!(serde_json::from_value::<Permission>(on_root).is_err());
+    }
+
+    #[test]
+    fn rule_data_on_a_type_that_takes_none_is_not_read_back() {
         let mut sol = Permission::Root.to_sol();
-        sol.rules = Bytes::from_static(&[1]);
+        sol.rules = encode_rules(&sample_rules());
         assert_eq!(Permission::from_sol(&sol), None);
+        let mut unreadable = every_type()[6].to_sol();
+        unreadable.rules = Bytes::from_static(&[1]);
+        assert_eq!(Permission::from_sol(&unreadable), None);
     }
 }

@@ -6,9 +6,10 @@ use crate::{
     grant::GrantDomain,
     outflow::SessionCalls,
     rpc_types::UserOperationGasEstimate,
+    rules::RuleAttachments,
     sender::{SenderError, SignedUserOperation, UserOperationSender},
     session_signature::{SessionAuth, session_nonce_key},
-    signing::{EIP191_PLACEHOLDER_SIGNATURE, PLACEHOLDER_SIGNATURE, sign_owner},
+    signing::{EIP191_PLACEHOLDER_SIGNATURE, PLACEHOLDER_SIGNATURE, sign_hash_raw, sign_owner},
     user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
 use alloy_eips::eip7702::SignedAuthorization;
@@ -107,18 +108,20 @@ impl UnsignedOperation {
     }
 
     /// The operation signed by a session key: its raw 65-byte signature of
-    /// [`Self::user_op_hash`], wrapped in `auth`'s encoding (the same form it was estimated with).
+    /// [`Self::user_op_hash`], wrapped in `auth`'s encoding with the calls' `rules` (the same
+    /// form it was estimated with).
     pub fn with_session_signature(
         self,
         auth: &SessionAuth<'_>,
         key_signature: &[u8],
+        rules: &RuleAttachments,
     ) -> Result<PreparedOperation, FinalizeError> {
         if key_signature.len() != PLACEHOLDER_SIGNATURE.len() {
             return Err(FinalizeError::SignatureLength {
                 len: key_signature.len(),
             });
         }
-        Ok(self.with_signature(auth.encode(key_signature)))
+        Ok(self.with_signature(auth.encode_with_rules(key_signature, rules)))
     }
 }
 
@@ -127,10 +130,15 @@ impl UnsignedOperation {
 /// the session's grant limits: calls its selectors do not meter take the balance-checked form
 /// ([`crate::outflow::LimitedAssets::session_calldata`]).
 ///
-/// The estimate runs with [`SessionAuth::dummy`], so nothing is signed before the gas is known
-/// and any bundler can estimate it: the validator does the work of the signed operation, and a
-/// call out of scope fails here already, as [`SenderError::Rejected`] or [`SenderError::Reverted`]
-/// carrying the validator's error (see [`crate::denial::Denial::from_sender_error`]).
+/// Each call carries the rules of the permission that allows it ([`SessionCalls::rule_attachments`]),
+/// and a call that breaks the rules of every ruled permission that could allow it is refused
+/// first, as [`SenderError::Rules`], with the sentence the validator's error decodes to. The
+/// estimate runs with [`SessionAuth::dummy_with_rules`], so nothing is signed before the gas is
+/// known and any bundler can estimate it: the validator does the work of the signed operation,
+/// and a call out of scope fails here already, as [`SenderError::Rejected`] or
+/// [`SenderError::Reverted`] carrying the validator's error (see
+/// [`crate::denial::Denial::from_sender_error`]). The signature must carry the same rules:
+/// [`UnsignedOperation::with_session_signature`].
 pub async fn unsigned_session_operation<S: UserOperationSender>(
     sender: &S,
     domain: &GrantDomain,
@@ -139,13 +147,15 @@ pub async fn unsigned_session_operation<S: UserOperationSender>(
     calls: SessionCalls<'_>,
     fees: Fees,
 ) -> Result<UnsignedOperation, SenderError> {
-    let nonce_key = session_nonce_key(domain.validator, auth.session_id(domain));
+    let session_id = auth.session_id(domain);
+    let rules = calls.rule_attachments(session_id, account)?;
+    let nonce_key = session_nonce_key(domain.validator, session_id);
     let nonce = sender.nonce(account, nonce_key).await?;
     let unsigned = UserOperationBuilder::new(account)
         .nonce(nonce)
         .call_data(calls.call_data()?);
     let mut probe = SignedUserOperation::new(unsigned.clone().gas(fees.for_estimation()).build()?);
-    probe.operation.signature = auth.dummy();
+    probe.operation.signature = auth.dummy_with_rules(&rules);
     let estimate = sender.estimate(&probe).await?;
     let op = SignedUserOperation::new(unsigned.gas(fees.with_limits(&estimate)).build()?);
     let user_op_hash =
@@ -164,8 +174,10 @@ pub async fn prepare_session_operation<S: UserOperationSender>(
     fees: Fees,
 ) -> Result<PreparedOperation, SenderError> {
     let unsigned = unsigned_session_operation(sender, domain, account, auth, calls, fees).await?;
-    let signature = auth.sign(session_key, unsigned.user_op_hash)?;
-    Ok(unsigned.with_signature(signature))
+    // The choice depends on the calls and the grant only: the same attachments as the estimate.
+    let rules = calls.rule_attachments(auth.session_id(domain), account)?;
+    let key_signature = sign_hash_raw(session_key, unsigned.user_op_hash)?;
+    Ok(unsigned.with_signature(auth.encode_with_rules(&key_signature, &rules)))
 }
 
 /// An owner's UserOperation of `account` with raw account calldata (such as `installModule`),

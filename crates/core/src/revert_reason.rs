@@ -1,7 +1,7 @@
 //! Revert data decoded into the contracts' own errors, with a sentence that says which rule said
 //! no and why.
 
-use crate::rejection::EntryPointRejection;
+use crate::{rejection::EntryPointRejection, rules::Rule};
 use alloy_primitives::{Bytes, U256};
 use alloy_sol_types::{Panic, Revert, SolError, SolInterface};
 use leash_bindings::{
@@ -216,8 +216,19 @@ fn explain_validator_error(
         ),
         E::UnsupportedRules(e) => write!(
             f,
-            "session {}: permission {} carries rule data, which this validator does not enforce yet; the grant is refused rather than enabled without its rules",
+            "session {}: permission {} carries rule data this validator does not enforce (an unknown version or kind, a kind not built yet, or rules on a type that takes none); the grant is refused rather than enabled without its rules",
             e.sessionId, e.index
+        ),
+        E::InvalidRules(e) => write!(
+            f,
+            "session {}: permission {}'s rules break their encoding (no rule, an unknown operator, a wrong number of values, or in-range bounds reversed)",
+            e.sessionId, e.index
+        ),
+        E::CallRuleFailed(_) | E::ArgumentOutOfRange(_) => explain_rule_error(error, None, f),
+        E::UnusedRuleAttachment(e) => write!(
+            f,
+            "session {}: the signature's rules for call {} were not used (no such call, out of order, or a call no function permission governs, such as an ERC-20 spend)",
+            e.sessionId, e.callIndex
         ),
         E::DuplicatePermission(e) => write!(
             f,
@@ -244,6 +255,49 @@ fn explain_validator_error(
             "session {}: {} may not revoke it (only the account or the session key)",
             e.sessionId, e.caller
         ),
+    }
+}
+
+/// The sentence of a broken argument rule (`CallRuleFailed`, `ArgumentOutOfRange`; any other error
+/// as [`RevertReason`] says it), naming the rule's condition when the grant it comes from is
+/// known (`rule`): otherwise the error says only the rule's index in the permission its call's
+/// rules named.
+pub(crate) fn explain_rule_error(
+    error: &SessionKeyValidatorErrors,
+    rule: Option<&Rule>,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    use SessionKeyValidatorErrors as E;
+    let (session, target, selector, index) = match error {
+        E::CallRuleFailed(e) => (e.sessionId, e.target, e.selector, e.ruleIndex),
+        E::ArgumentOutOfRange(e) => (e.sessionId, e.target, e.selector, e.ruleIndex),
+        other => return explain_validator_error(other, f),
+    };
+    write!(
+        f,
+        "session {session}: calling {selector} on {target} breaks rule {index} of its permission"
+    )?;
+    if let Some(rule) = rule {
+        write!(f, " ({rule})")?;
+    }
+    match (error, rule) {
+        (E::CallRuleFailed(e), Some(Rule::CallValue { .. })) => {
+            write!(f, ": the call sends {} wei", e.actual)
+        }
+        (E::CallRuleFailed(e), Some(_)) => {
+            write!(
+                f,
+                ": the word is {}",
+                alloy_primitives::B256::from(e.actual)
+            )
+        }
+        (E::CallRuleFailed(e), None) => write!(f, ": it read {:#x}", e.actual),
+        (E::ArgumentOutOfRange(e), _) => write!(
+            f,
+            ": the word it reads is not inside the call's {} bytes of data (short calldata, or a dynamic argument's offset out of range)",
+            e.dataLength
+        ),
+        _ => Ok(()),
     }
 }
 
@@ -413,6 +467,65 @@ mod tests {
             let text = RevertReason::decode(&data).to_string();
             assert!(text.contains(expected), "{text}");
             assert!(text.starts_with(&format!("session {session}")), "{text}");
+        }
+    }
+
+    #[test]
+    fn rule_errors_name_the_session_the_call_and_the_numbers() {
+        use leash_bindings::SessionKeyValidator as V;
+        let session = B256::repeat_byte(1);
+        let target = Address::repeat_byte(2);
+        let selector = alloy_primitives::fixed_bytes!("0xc4076876");
+        let cases: [(Vec<u8>, String); 4] = [
+            (
+                V::ArgumentOutOfRange {
+                    sessionId: session,
+                    target,
+                    selector,
+                    ruleIndex: U256::from(1),
+                    dataLength: U256::from(36),
+                }
+                .abi_encode(),
+                format!(
+                    "calling {selector} on {target} breaks rule 1 of its permission: the word it reads is not inside the call's 36 bytes of data"
+                ),
+            ),
+            (
+                V::CallRuleFailed {
+                    sessionId: session,
+                    target,
+                    selector,
+                    ruleIndex: U256::ZERO,
+                    actual: U256::from(0xbf),
+                }
+                .abi_encode(),
+                format!(
+                    "calling {selector} on {target} breaks rule 0 of its permission: it read 0xbf"
+                ),
+            ),
+            (
+                V::UnusedRuleAttachment {
+                    sessionId: session,
+                    callIndex: U256::from(3),
+                }
+                .abi_encode(),
+                "the signature's rules for call 3 were not used".to_owned(),
+            ),
+            (
+                V::InvalidRules {
+                    sessionId: session,
+                    index: U256::from(2),
+                }
+                .abi_encode(),
+                "permission 2's rules break their encoding".to_owned(),
+            ),
+        ];
+        for (data, expected) in cases {
+            let text = RevertReason::decode(&data).to_string();
+            assert!(
+                text.starts_with(&format!("session {session}: {expected}")),
+                "{text}"
+            );
         }
     }
 

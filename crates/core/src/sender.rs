@@ -5,6 +5,7 @@ use crate::{
     error::OperationError,
     rejection::EntryPointRejection,
     rpc_types::{UserOperationConversionError, UserOperationGasEstimate, UserOperationReceipt},
+    rules::AttachmentError,
 };
 use alloy_eips::eip7702::SignedAuthorization;
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -102,6 +103,10 @@ pub enum SenderError {
     /// unknown, a signer that failed).
     #[error(transparent)]
     Operation(#[from] OperationError),
+    /// A call breaks the rules of every ruled permission that could allow it, found before
+    /// anything was signed or sent (or its rules cannot be framed in a signature).
+    #[error(transparent)]
+    Rules(#[from] AttachmentError),
     /// A nonce key wider than the EntryPoint's 192 bits.
     #[error("nonce key {0} is wider than 192 bits")]
     NonceKeyTooWide(U256),

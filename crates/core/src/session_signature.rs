@@ -2,6 +2,7 @@
 
 use crate::{
     error::OperationError,
+    rules::RuleAttachments,
     signing::{EIP191_PLACEHOLDER_SIGNATURE, sign_hash_raw},
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -16,6 +17,10 @@ pub const SIG_MODE_USE_ROOT: u8 = 0x01;
 /// Signature mode: the grant and the owner's signature travel along, enabling the session in the
 /// same validation (lazy enable).
 pub const SIG_MODE_ENABLE: u8 = 0x02;
+
+/// Set in the use or lazy mode byte when the signature ends with rule attachments
+/// ([`RuleAttachments::trailer`]): the compact rules of the calls only a ruled permission allows.
+pub const SIG_FLAG_RULES: u8 = 0x80;
 
 /// Length of a use-mode signature: mode, session id, `r ‖ s ‖ v`.
 pub const USE_SIGNATURE_LEN: usize = 1 + 32 + 65;
@@ -48,7 +53,8 @@ pub enum SessionAuth<'a> {
 }
 
 impl SessionAuth<'_> {
-    /// Signs `user_op_hash` with the session key and encodes the validator's signature.
+    /// Signs `user_op_hash` with the session key and encodes the validator's signature, for calls
+    /// that need no rule attachments.
     pub fn sign(
         &self,
         session_key: &impl SignerSync,
@@ -63,11 +69,27 @@ impl SessionAuth<'_> {
     /// `SIG_VALIDATION_FAILED`. The EIP-191 form costs at least what either form of a real key
     /// signature costs, so one estimate serves a raw signer and a `personal_sign` one alike.
     pub fn dummy(&self) -> Bytes {
-        self.encode(&EIP191_PLACEHOLDER_SIGNATURE)
+        self.dummy_with_rules(&RuleAttachments::none())
     }
 
-    /// The encoding around a session key's `r ‖ s ‖ v` signature.
+    /// [`Self::dummy`] carrying `rules`, as the signed operation will: the validator's work on
+    /// them (finding the ruled scopes, evaluating the rules) is part of the estimate.
+    pub fn dummy_with_rules(&self, rules: &RuleAttachments) -> Bytes {
+        self.encode_with_rules(&EIP191_PLACEHOLDER_SIGNATURE, rules)
+    }
+
+    /// The encoding around a session key's `r ‖ s ‖ v` signature, without rule attachments.
     pub fn encode(&self, key_signature: &[u8]) -> Bytes {
+        self.encode_with_rules(key_signature, &RuleAttachments::none())
+    }
+
+    /// The encoding around a session key's `r ‖ s ‖ v` signature, followed by `rules` when there
+    /// are any: the mode then has [`SIG_FLAG_RULES`] set and the signature ends with
+    /// `attachments ‖ uint16 attachmentsLength`. (A root session has no ruled permission, so its
+    /// mode never takes the flag.)
+    pub fn encode_with_rules(&self, key_signature: &[u8], rules: &RuleAttachments) -> Bytes {
+        let flag = if rules.is_empty() { 0 } else { SIG_FLAG_RULES };
+        let trailer = rules.trailer();
         match self {
             Self::Enabled { session_id, root } => {
                 let mode = if *root {
@@ -75,9 +97,14 @@ impl SessionAuth<'_> {
                 } else {
                     SIG_MODE_USE
                 };
-                [&[mode], session_id.as_slice(), key_signature]
-                    .concat()
-                    .into()
+                [
+                    &[mode | flag],
+                    session_id.as_slice(),
+                    key_signature,
+                    &trailer,
+                ]
+                .concat()
+                .into()
             }
             Self::Lazy {
                 grant,
@@ -89,7 +116,9 @@ impl SessionAuth<'_> {
                     Bytes::copy_from_slice(key_signature),
                 )
                     .abi_encode_params();
-                [&[SIG_MODE_ENABLE], envelope.as_slice()].concat().into()
+                [&[SIG_MODE_ENABLE | flag], envelope.as_slice(), &trailer]
+                    .concat()
+                    .into()
             }
         }
     }
@@ -120,6 +149,13 @@ mod tests {
     const SESSION_ID: B256 =
         b256!("0xaabbccdd00000000000000000000000000000000000000000000000000000001");
 
+    fn root_grant(key: &PrivateKeySigner) -> Result<SessionGrant, crate::grant::GrantError> {
+        SessionGrantBuilder::new(Address::with_last_byte(0xaa), key.address(), VALIDATOR)
+            .valid_until(2_000)
+            .permission(Permission::Root)
+            .build(1_000)
+    }
+
     #[test]
     fn the_nonce_key_is_the_validator_then_the_ids_first_four_bytes() {
         assert_eq!(
@@ -147,14 +183,61 @@ mod tests {
     }
 
     #[test]
+    fn rule_attachments_set_the_flag_and_end_the_signature()
+    -> Result<(), Box<dyn std::error::Error>> {
+        use crate::{
+            calls::Call,
+            rules::{Rule, RuleAttachments, compact_rules},
+        };
+        let rules = vec![Rule::CallValue { max: U256::from(9) }];
+        let permission = Permission::FunctionsOnAllContracts {
+            functions: vec![[0x12, 0x34, 0x56, 0x78].into()],
+            rules: rules.clone(),
+        };
+        let call = Call {
+            to: VALIDATOR,
+            value: U256::from(9),
+            data: alloy_primitives::Bytes::from_static(&[0x12, 0x34, 0x56, 0x78]),
+        };
+        let attachments =
+            RuleAttachments::choose(SESSION_ID, Address::ZERO, &[permission], &[call])?;
+        let trailer = attachments.trailer();
+        assert_eq!(trailer.len(), 3 + compact_rules(&rules).len() + 2);
+        let key_signature = [0x11; 65];
+        let enabled = SessionAuth::Enabled {
+            session_id: SESSION_ID,
+            root: false,
+        };
+        let signed = enabled.encode_with_rules(&key_signature, &attachments);
+        assert_eq!(signed[0], SIG_MODE_USE | SIG_FLAG_RULES);
+        assert_eq!(
+            &signed[1..USE_SIGNATURE_LEN],
+            &enabled.encode(&key_signature)[1..]
+        );
+        assert_eq!(&signed[USE_SIGNATURE_LEN..], trailer.as_slice());
+        let dummy = enabled.dummy_with_rules(&attachments);
+        assert_eq!(dummy.len(), signed.len());
+        assert!(dummy.ends_with(&trailer));
+
+        let key = PrivateKeySigner::random();
+        let grant = root_grant(&key)?;
+        let lazy = SessionAuth::Lazy {
+            grant: &grant,
+            owner_signature: &[0x22; 65],
+        };
+        let plain = lazy.encode(&key_signature);
+        let ruled = lazy.encode_with_rules(&key_signature, &attachments);
+        assert_eq!(ruled[0], SIG_MODE_ENABLE | SIG_FLAG_RULES);
+        assert_eq!(&ruled[1..plain.len()], &plain[1..]);
+        assert_eq!(&ruled[plain.len()..], trailer.as_slice());
+        Ok(())
+    }
+
+    #[test]
     fn the_lazy_form_carries_grant_owner_signature_and_key_signature()
     -> Result<(), Box<dyn std::error::Error>> {
         let key = PrivateKeySigner::random();
-        let grant =
-            SessionGrantBuilder::new(Address::with_last_byte(0xaa), key.address(), VALIDATOR)
-                .valid_until(2_000)
-                .permission(Permission::Root)
-                .build(1_000)?;
+        let grant = root_grant(&key)?;
         let owner_signature = [0x22; 65];
         let auth = SessionAuth::Lazy {
             grant: &grant,

@@ -4,9 +4,11 @@
 //!
 //! - `solidity_vectors.json` is written by `tests/sol/fixtures/GoldenVectors.t.sol`; here every
 //!   vector is recomputed and must match byte for byte.
-//! - `rust_vectors.json` is written here (`LEASH_WRITE_FIXTURES=1 cargo test -p leash-sdk --test
+//! - `rust_vectors.json` is written here (`LEASH_WRITE_FIXTURES=1 cargo test -p leash-core --test
 //!   golden_vectors`); by default this test fails when the committed file differs from what the SDK
 //!   computes now, and the forge test checks the file against the contracts.
+//! - `rule_vectors.json` is written here the same way: ruled permissions with their `rules` bytes,
+//!   compact form, rules hash and ruled tag, for the validator's enable to reproduce.
 
 use alloy_primitives::{Address, Bytes, U256, address, keccak256};
 use alloy_signer::SignerSync;
@@ -19,6 +21,7 @@ use leash_core::{
     calls::Call,
     grant::{GrantDomain, SessionGrantBuilder},
     permission::{MAX_ALLOWANCE, Permission},
+    rules::{Rule, RuleOp, compact_rules, ruled_tag, rules_hash, scope_tag},
     session_signature::{SessionAuth, session_nonce_key},
     user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
@@ -204,6 +207,7 @@ fn scenario(seed: u64) -> (Vec<Permission>, Vec<Call>) {
         4 => (
             vec![Permission::FunctionsOnAllContracts {
                 functions: vec![ping, [0xde, 0xad, 0xbe, 0xef].into()],
+                rules: vec![],
             }],
             vec![ping_call],
         ),
@@ -211,6 +215,7 @@ fn scenario(seed: u64) -> (Vec<Permission>, Vec<Call>) {
             vec![Permission::FunctionsOnContract {
                 address: CONTRACT,
                 functions: vec![ping],
+                rules: vec![],
             }],
             vec![ping_call.clone(), ping_call],
         ),
@@ -286,17 +291,144 @@ fn rust_vectors_are_committed_and_current() {
         entry_point: hex(Deployment::entry_point().address()),
         vectors: (1..=16).map(rust_vector).collect(),
     };
-    let mut text = serde_json::to_string_pretty(&fixture).expect("json");
+    write_or_check("rust_vectors.json", &fixture);
+}
+
+/// Writes `fixture` as `name` under `LEASH_WRITE_FIXTURES`; otherwise fails when the committed
+/// file is not what the SDK computes now.
+fn write_or_check(name: &str, fixture: &impl Serialize) {
+    let mut text = serde_json::to_string_pretty(fixture).expect("json");
     text.push('\n');
-    let path = fixture_path("rust_vectors.json");
+    let path = fixture_path(name);
     if std::env::var_os("LEASH_WRITE_FIXTURES").is_some() {
-        std::fs::write(&path, text).expect("write rust_vectors.json");
+        std::fs::write(&path, text).expect("write the fixture");
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == text,
-        "{} is stale or missing: regenerate with LEASH_WRITE_FIXTURES=1 cargo test -p leash-sdk --test golden_vectors, then run the forge check",
+        "{} is stale or missing: regenerate with LEASH_WRITE_FIXTURES=1 cargo test -p leash-core --test golden_vectors, then run the forge check",
         path.display()
     );
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleVector {
+    name: String,
+    /// The permission in its Wallet API JSON.
+    permission_json: serde_json::Value,
+    /// `abi.encode(Permission)`.
+    permission: String,
+    /// `Permission.rules`: `0x01 ‖ abi.encode(Rule[])`.
+    rules: String,
+    /// The compact form of the rules.
+    compact: String,
+    /// `keccak256(compact)`.
+    rules_hash: String,
+    /// The selector and the scope's target (zero for all contracts) the tags are for.
+    selector: String,
+    target: String,
+    /// `ScopeLib.tag(FunctionsOnContract, selector, target)`, as a 32-byte word.
+    tag: String,
+    /// `uint256(keccak256(abi.encode(tag, rulesHash)))`, as a 32-byte word.
+    ruled_tag: String,
+}
+
+alloy_sol_types::sol! {
+    /// contracts/test/Target.sol's functions for argument rules.
+    interface ArgumentTarget {
+        function pay(address to, uint256 amount) external payable;
+        function route(uint256 amount, address[] calldata path) external payable;
+    }
+}
+
+fn rule_vector(name: &str, permission: Permission) -> RuleVector {
+    let (target, functions, rules): (Address, &[alloy_primitives::Selector], &[Rule]) =
+        match &permission {
+            Permission::FunctionsOnContract {
+                address,
+                functions,
+                rules,
+            } => (*address, functions, rules),
+            Permission::FunctionsOnAllContracts { functions, rules } => {
+                (Address::ZERO, functions, rules)
+            }
+            _ => panic!("rules are on function permissions"),
+        };
+    let selector = functions[0];
+    let sol = permission.to_sol();
+    RuleVector {
+        name: name.to_owned(),
+        permission_json: serde_json::to_value(&permission).expect("json"),
+        permission: hex(sol.abi_encode()),
+        rules: hex(&sol.rules),
+        compact: hex(compact_rules(rules)),
+        rules_hash: hex(rules_hash(rules)),
+        selector: hex(selector),
+        target: hex(target),
+        tag: hex(scope_tag(selector, target).to_be_bytes::<32>()),
+        ruled_tag: hex(ruled_tag(selector, target, rules).to_be_bytes::<32>()),
+    }
+}
+
+fn rule_vectors() -> Vec<RuleVector> {
+    let word = |n: u64| U256::from(n).into();
+    vec![
+        rule_vector(
+            "pay on one contract: recipient eq, amount in-range, value lte",
+            Permission::FunctionsOnContract {
+                address: CONTRACT,
+                functions: vec![ArgumentTarget::payCall::SELECTOR.into()],
+                rules: vec![
+                    Rule::Argument {
+                        index: 0,
+                        op: RuleOp::Eq,
+                        values: vec![address!("0x00000000000000000000000000000000000000be").into()],
+                    },
+                    Rule::Argument {
+                        index: 1,
+                        op: RuleOp::InRange,
+                        values: vec![word(1), word(1000)],
+                    },
+                    Rule::CallValue {
+                        max: U256::from(10).pow(U256::from(18)),
+                    },
+                ],
+            },
+        ),
+        rule_vector(
+            "route on all contracts: first path element one-of, path length lte",
+            Permission::FunctionsOnAllContracts {
+                functions: vec![ArgumentTarget::routeCall::SELECTOR.into()],
+                rules: vec![
+                    Rule::DynamicArgument {
+                        index: 1,
+                        offset: 32,
+                        op: RuleOp::OneOf,
+                        values: vec![TOKEN.into(), OTHER_TOKEN.into()],
+                    },
+                    Rule::DynamicArgument {
+                        index: 1,
+                        offset: 0,
+                        op: RuleOp::Lte,
+                        values: vec![word(3)],
+                    },
+                ],
+            },
+        ),
+    ]
+}
+
+#[test]
+fn rule_vectors_are_committed_and_current() {
+    let vectors = rule_vectors();
+    for vector in &vectors {
+        let read: Permission =
+            serde_json::from_value(vector.permission_json.clone()).expect("JSON reads back");
+        let sol = leash_bindings::Permission::abi_decode(&unhex(&vector.permission))
+            .expect("Permission decodes");
+        assert_eq!(Permission::from_sol(&sol), Some(read), "{}", vector.name);
+    }
+    write_or_check("rule_vectors.json", &vectors);
 }

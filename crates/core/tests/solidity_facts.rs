@@ -9,6 +9,11 @@ use leash_core::{
     calls::MODULE_TYPE_VALIDATOR,
     grant::GRANT_DOMAIN_VERSION,
     permission::{ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE},
+    rules::{
+        MAX_ONE_OF_VALUES, RULE_ARGUMENT, RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULES_VERSION,
+        RuleOp,
+    },
+    session_signature::{SIG_FLAG_RULES, SIG_MODE_ENABLE, SIG_MODE_USE, SIG_MODE_USE_ROOT},
 };
 use std::collections::BTreeMap;
 
@@ -103,5 +108,57 @@ fn numeric_constants_match() {
     assert_eq!(
         MODULE_TYPE_VALIDATOR,
         declared.parse::<U256>().expect("a number")
+    );
+}
+
+/// `uint8 constant NAME = value;` and `uint256 constant NAME = value;` lines with a number.
+fn numeric_constants(text: &str) -> BTreeMap<String, u64> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line
+                .strip_prefix("uint8 constant ")
+                .or_else(|| line.strip_prefix("uint256 constant "))?;
+            let (name, rest) = rest.split_once(" = ")?;
+            let (value, _) = rest.split_once(';')?;
+            let value = value.trim();
+            let number = match value.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16).ok()?,
+                None => value.parse().ok()?,
+            };
+            Some((name.to_owned(), number))
+        })
+        .collect()
+}
+
+#[test]
+fn rule_and_signature_constants_match() {
+    let constants = numeric_constants(&source("contracts/types/SessionTypes.sol"));
+    let mut expected: Vec<(String, u64)> = vec![
+        ("RULES_VERSION".into(), RULES_VERSION.into()),
+        ("RULE_ARGUMENT".into(), RULE_ARGUMENT.into()),
+        ("RULE_DYNAMIC_ARGUMENT".into(), RULE_DYNAMIC_ARGUMENT.into()),
+        ("RULE_CALL_VALUE".into(), RULE_CALL_VALUE.into()),
+        ("MAX_ONE_OF_VALUES".into(), MAX_ONE_OF_VALUES as u64),
+        ("SIG_FLAG_RULES".into(), SIG_FLAG_RULES.into()),
+        ("SIG_MODE_USE".into(), SIG_MODE_USE.into()),
+        ("SIG_MODE_USE_ROOT".into(), SIG_MODE_USE_ROOT.into()),
+        ("SIG_MODE_ENABLE".into(), SIG_MODE_ENABLE.into()),
+    ];
+    expected.extend(RuleOp::ALL.into_iter().map(|op| {
+        let name = format!("RULE_OP_{}", op.name().replace('-', "_").to_uppercase());
+        (name, op.code().into())
+    }));
+    for (name, value) in expected {
+        assert_eq!(
+            constants.get(&name),
+            Some(&value),
+            "{name} differs between contracts/types/SessionTypes.sol and leash-core"
+        );
+    }
+    let ops = constants.keys().filter(|name| name.starts_with("RULE_OP_"));
+    assert_eq!(
+        ops.count(),
+        RuleOp::ALL.len(),
+        "an operator leash-core does not know"
     );
 }

@@ -107,6 +107,7 @@ impl<N: Provider> Sessions<'_, N> {
             SessionCalls {
                 calls,
                 limits: &self.limits,
+                permissions: &[],
             },
             fees(self.node).await,
         )

@@ -130,7 +130,8 @@ impl<'a> SimSender<'a> {
 
     /// A session operation of `account` making `calls`, prepared by leash-core as `leash send`
     /// does; `limits` are the assets the session's grant limits (they decide whether the
-    /// operation takes the balance-checked form).
+    /// operation takes the balance-checked form). The calls carry no argument rules: a session
+    /// with ruled permissions is prepared through leash-sdk's `SessionSend`, which has its grant.
     pub fn prepare_session(
         &self,
         account: Address,
@@ -147,7 +148,11 @@ impl<'a> SimSender<'a> {
             account,
             session_key,
             auth,
-            SessionCalls { calls, limits },
+            SessionCalls {
+                calls,
+                limits,
+                permissions: &[],
+            },
             fees,
         ))
     }

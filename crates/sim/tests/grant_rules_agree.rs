@@ -103,6 +103,7 @@ impl Pools {
             },
             6 => Permission::FunctionsOnAllContracts {
                 functions: self.functions(rng),
+                rules: vec![],
             },
             7 => Permission::Paymaster {
                 address: rng.pick(&self.targets),
@@ -110,6 +111,7 @@ impl Pools {
             _ => Permission::FunctionsOnContract {
                 address: rng.pick(&self.targets),
                 functions: self.functions(rng),
+                rules: vec![],
             },
         }
     }

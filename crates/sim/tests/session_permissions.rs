@@ -316,6 +316,7 @@ fn functions_on_all_contracts_allow_the_selector_anywhere_but_nothing_else() {
     let ping = Target::pingCall::SELECTOR.into();
     let grant = s.grant([Permission::FunctionsOnAllContracts {
         functions: vec![ping],
+        rules: vec![],
     }]);
     let id = s.enable(&grant);
     executed(&s.send(&grant, &[s.ping()]));
@@ -348,6 +349,7 @@ fn functions_on_contract_allow_the_selector_on_that_contract_only() {
     let grant = s.grant([Permission::FunctionsOnContract {
         address: s.target,
         functions: vec![ping],
+        rules: vec![],
     }]);
     let id = s.enable(&grant);
     executed(&s.send(&grant, &[s.ping()]));
@@ -376,6 +378,7 @@ fn calls_beyond_the_selector_meter_are_charged_by_what_left() {
         Permission::FunctionsOnContract {
             address: s.target,
             functions: vec![Target::pingCall::SELECTOR.into()],
+            rules: vec![],
         },
     ]);
     let id = s.enable(&grant);

@@ -2,8 +2,9 @@
 //! accept but that could never be used.
 
 use super::{DEFAULT_GAS_LIMIT, GrantError, MAX_VALID_UNTIL};
-use crate::permission::{
-    ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE, Permission,
+use crate::{
+    permission::{ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE, Permission},
+    rules::{Rule, check_rules},
 };
 use alloy_primitives::{Address, U256, aliases::U48};
 use leash_bindings::SessionGrant;
@@ -154,7 +155,7 @@ impl SessionGrantBuilder {
         if self.permissions.is_empty() {
             return Err(GrantError::NoPermissions);
         }
-        let mut seen: Vec<(UniqueKey, usize)> = Vec::new();
+        let mut seen: Vec<(UniqueKey<'_>, usize)> = Vec::new();
         for (index, permission) in self.permissions.iter().enumerate() {
             let kind = permission.type_name();
             if matches!(permission, Permission::Root) && self.permissions.len() > 1 {
@@ -223,6 +224,11 @@ impl SessionGrantBuilder {
         if is_function_list && sol.functions.is_empty() {
             return Err(GrantError::EmptyFunctions { index, kind });
         }
+        check_rules(permission.rules()).map_err(|source| GrantError::InvalidRules {
+            index,
+            kind,
+            source,
+        })?;
         let mut listed = HashSet::new();
         for selector in sol.functions.iter().copied() {
             if !listed.insert(selector) {
@@ -249,25 +255,28 @@ impl SessionGrantBuilder {
 }
 
 /// What may appear only once per grant: each limit (per token for ERC-20), each contract target
+/// (per rule set for function lists: differently ruled lists on one contract are alternatives)
 /// and each paymaster. Function lists on all contracts or on the account may repeat harmlessly.
 #[derive(Debug, PartialEq, Eq)]
-enum UniqueKey {
+enum UniqueKey<'a> {
     Native,
     Gas,
     Erc20(Address),
     Contract(Address),
-    Functions(Address),
+    Functions(Address, &'a [Rule]),
     Paymaster(Address),
 }
 
-impl UniqueKey {
-    fn of(permission: &Permission) -> Option<Self> {
+impl<'a> UniqueKey<'a> {
+    fn of(permission: &'a Permission) -> Option<Self> {
         match permission {
             Permission::NativeTokenTransfer { .. } => Some(Self::Native),
             Permission::GasLimit { .. } => Some(Self::Gas),
             Permission::Erc20TokenTransfer { address, .. } => Some(Self::Erc20(*address)),
             Permission::ContractAccess { address } => Some(Self::Contract(*address)),
-            Permission::FunctionsOnContract { address, .. } => Some(Self::Functions(*address)),
+            Permission::FunctionsOnContract { address, rules, .. } => {
+                Some(Self::Functions(*address, rules))
+            }
             Permission::Paymaster { address } => Some(Self::Paymaster(*address)),
             _ => None,
         }

@@ -1,6 +1,7 @@
 //! Why a grant cannot be built.
 
 use super::MAX_VALID_UNTIL;
+use crate::rules::RuleError;
 use alloy_primitives::{Address, Selector, U256};
 
 /// Why a grant cannot be built. Each names the offending permission by its index in the order
@@ -134,5 +135,15 @@ pub enum GrantError {
         kind: &'static str,
         /// The selector.
         selector: Selector,
+    },
+    /// Argument rules the validator would refuse (`InvalidRules`).
+    #[error("permission {index} ({kind}): {source}")]
+    InvalidRules {
+        /// Index of the permission.
+        index: usize,
+        /// Its Wallet API type.
+        kind: &'static str,
+        /// What is wrong with its rules.
+        source: RuleError,
     },
 }

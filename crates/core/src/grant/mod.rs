@@ -11,7 +11,9 @@ mod warnings;
 pub use builder::SessionGrantBuilder;
 pub use domain::{GRANT_DOMAIN_VERSION, GrantDomain};
 pub use error::GrantError;
-pub use warnings::{GrantWarning, PERMIT2, PERMIT2_SPEND_SELECTORS, grant_warnings};
+pub use warnings::{
+    GrantWarning, PERMIT2, PERMIT2_SPEND_SELECTORS, grant_warnings, is_permit2_approve,
+};
 
 /// The `gas-limit` a grant gets when it gives none and does not opt out (0.01 ETH, in wei): a
 /// scoped session pays its own gas only within a limit, so a grant without one could only use

@@ -19,6 +19,13 @@ pub const PERMIT2_SPEND_SELECTORS: [Selector; 3] = [
     fixed_bytes!("0x87517c45"), // approve(address,address,uint160,uint48)
 ];
 
+/// Whether calling `selector` on `target` is Permit2's `approve`, which the validator meters like
+/// the token's own `approve` (under the `erc20-token-transfer` of its first argument), never
+/// under a function permission.
+pub fn is_permit2_approve(target: Address, selector: Selector) -> bool {
+    target == PERMIT2 && selector == PERMIT2_SPEND_SELECTORS[2]
+}
+
 /// Something a grant allows that its limits do not meter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GrantWarning {
@@ -91,7 +98,7 @@ pub fn grant_warnings(permissions: &[Permission]) -> Vec<GrantWarning> {
                     });
                 }
             }
-            Permission::FunctionsOnAllContracts { functions }
+            Permission::FunctionsOnAllContracts { functions, .. }
                 if functions
                     .iter()
                     .any(|selector| PERMIT2_SPEND_SELECTORS.contains(selector)) =>
@@ -125,9 +132,11 @@ mod tests {
             Permission::FunctionsOnContract {
                 address: PERMIT2,
                 functions: vec![transfer_from],
+                rules: vec![],
             },
             Permission::FunctionsOnAllContracts {
                 functions: vec![transfer_from],
+                rules: vec![],
             },
         ] {
             let warnings = grant_warnings(std::slice::from_ref(&permission));
@@ -178,6 +187,7 @@ mod tests {
                 Permission::ContractAccess { address: other },
                 Permission::FunctionsOnAllContracts {
                     functions: vec![fixed_bytes!("0x5c36b186")],
+                    rules: vec![],
                 },
                 Permission::NativeTokenTransfer {
                     allowance: U256::from(1),

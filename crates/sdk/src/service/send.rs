@@ -16,11 +16,12 @@ use leash_core::{
     calls::{Call, execute_calldata},
     error::OperationError,
     grant::GrantDomain,
-    outflow::{LimitedAssets, SessionCalls},
+    outflow::{LimitedAssets, SessionCalls, calls_of_session_calldata},
     prepare::{
         Fees, PreparedOperation, UnsignedOperation, unsigned_owner_operation,
         unsigned_session_operation,
     },
+    rules::RuleAttachments,
     sender::{SenderError, UserOperationSender},
     session_signature::SessionAuth,
     session_state::{OnChainStatus, SessionState},
@@ -115,6 +116,7 @@ impl SessionSend {
             SessionCalls {
                 calls,
                 limits: &LimitedAssets::of(&self.session.grant.permissions),
+                permissions: &self.session.grant.permissions,
             },
             fees,
         )
@@ -123,14 +125,24 @@ impl SessionSend {
     }
 
     /// Attaches the session key's raw 65-byte signature of `unsigned.user_op_hash`, in the form
-    /// the operation was estimated with.
+    /// the operation was estimated with: the same rule attachments, chosen again from its calls
+    /// (the choice depends on the calls and the grant only, so an operation prepared elsewhere,
+    /// or stored, needs nothing beside it).
     pub fn attach(
         &self,
         unsigned: UnsignedOperation,
         key_signature: &[u8],
     ) -> Result<PreparedOperation, ServiceError> {
+        let calls = calls_of_session_calldata(&unsigned.op.operation.callData).unwrap_or_default();
+        let rules = RuleAttachments::choose(
+            self.session.session_id,
+            self.session.account,
+            &self.session.grant.permissions,
+            &calls,
+        )
+        .map_err(|error| self.refusal(error.into()))?;
         unsigned
-            .with_session_signature(&self.auth(), key_signature)
+            .with_session_signature(&self.auth(), key_signature, &rules)
             .map_err(ServiceError::MalformedSignature)
     }
 

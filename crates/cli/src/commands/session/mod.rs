@@ -24,6 +24,7 @@ use permission_flags::{PermissionArgs, describe_permission};
 use serde_json::json;
 
 mod permission_flags;
+mod rule_flags;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SessionCommand {

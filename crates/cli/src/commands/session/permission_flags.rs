@@ -1,12 +1,14 @@
 //! The permission flags of `leash session create`, one per Wallet API permission type, and the
 //! line each permission prints as.
 
+use super::rule_flags::split_rules;
 use crate::failure::{Failure, UsageContext};
 use alloy_primitives::{Address, Selector};
 use clap::Args;
 use leash_core::{
     abi_call::{parse_amount, parse_selector_list},
     permission::{MAX_ALLOWANCE, Permission},
+    rules::Rule,
 };
 
 #[derive(Debug, Args)]
@@ -40,12 +42,16 @@ pub(crate) struct PermissionArgs {
     /// `account-functions`: these functions on the account itself.
     #[arg(long, value_name = "SIG_OR_SELECTOR[,…]")]
     account_functions: Option<String>,
-    /// `functions-on-all-contracts`: these functions on any contract.
-    #[arg(long, value_name = "SIG_OR_SELECTOR[,…]")]
-    functions: Option<String>,
+    /// `functions-on-all-contracts`: these functions on any contract, optionally with argument
+    /// rules after `;` (as for --call). Repeatable: permissions on one function are alternatives.
+    #[arg(long, value_name = "SIG_OR_SELECTOR[,…][;RULE…]")]
+    functions: Vec<String>,
     /// `functions-on-contract`: these functions on this contract, e.g.
-    /// 0xAbc…:ping(),setValue(uint256). Repeatable.
-    #[arg(long, value_name = "ADDRESS:SIG_OR_SELECTOR[,…]")]
+    /// 0xAbc…:ping(),setValue(uint256), optionally with argument rules after `;`, all of which a
+    /// call must satisfy: argI:OP:VALUE[,…] (static argument word I), argI+OFFSET:OP:VALUE[,…] (the
+    /// word OFFSET bytes into dynamic argument I), value:lte:AMOUNT; OP is eq, ne, gt, gte, lt,
+    /// lte, one-of or in-range. Repeatable.
+    #[arg(long, value_name = "ADDRESS:SIG_OR_SELECTOR[,…][;RULE…]")]
     call: Vec<String>,
 }
 
@@ -89,19 +95,22 @@ impl PermissionArgs {
             let functions = parse_selector_list(list).usage("--account-functions")?;
             permissions.push(Permission::AccountFunctions { functions });
         }
-        if let Some(list) = &self.functions {
+        for spec in &self.functions {
+            let (list, rules) = split_rules(spec).usage("--functions")?;
             let functions = parse_selector_list(list).usage("--functions")?;
-            permissions.push(Permission::FunctionsOnAllContracts { functions });
+            permissions.push(Permission::FunctionsOnAllContracts { functions, rules });
         }
         for spec in &self.call {
             let (address, list) = spec.split_once(':').ok_or_else(|| {
                 Failure::usage(format!(
-                    "--call {spec:?}: expected ADDRESS:SIG_OR_SELECTOR[,…]"
+                    "--call {spec:?}: expected ADDRESS:SIG_OR_SELECTOR[,…][;RULE…]"
                 ))
             })?;
+            let (list, rules) = split_rules(list).usage(format_args!("--call {spec:?}"))?;
             permissions.push(Permission::FunctionsOnContract {
                 address: parse_address(address, "--call")?,
                 functions: parse_selector_list(list).usage(format_args!("--call {spec:?}"))?,
+                rules,
             });
         }
         if permissions.is_empty() {
@@ -133,13 +142,32 @@ pub(super) fn describe_permission(permission: &Permission) -> String {
         Permission::AccountFunctions { functions } => {
             format!("account-functions {}", join(functions))
         }
-        Permission::FunctionsOnAllContracts { functions } => {
-            format!("functions-on-all-contracts {}", join(functions))
+        Permission::FunctionsOnAllContracts { functions, rules } => {
+            format!(
+                "functions-on-all-contracts {}{}",
+                join(functions),
+                describe_rules(rules)
+            )
         }
-        Permission::FunctionsOnContract { address, functions } => {
-            format!("functions-on-contract {address} {}", join(functions))
-        }
+        Permission::FunctionsOnContract {
+            address,
+            functions,
+            rules,
+        } => format!(
+            "functions-on-contract {address} {}{}",
+            join(functions),
+            describe_rules(rules)
+        ),
     }
+}
+
+/// ` where RULE; RULE` for a ruled permission, nothing for a plain one.
+fn describe_rules(rules: &[Rule]) -> String {
+    if rules.is_empty() {
+        return String::new();
+    }
+    let described: Vec<String> = rules.iter().map(ToString::to_string).collect();
+    format!(" where {}", described.join("; "))
 }
 
 fn join(selectors: &[Selector]) -> String {

@@ -70,7 +70,10 @@ fn each_invalid_input_has_its_own_error() {
             },
         ),
         (
-            vec![Permission::FunctionsOnAllContracts { functions: vec![] }],
+            vec![Permission::FunctionsOnAllContracts {
+                functions: vec![],
+                rules: vec![],
+            }],
             GrantError::EmptyFunctions {
                 index: 0,
                 kind: "functions-on-all-contracts",
@@ -116,6 +119,7 @@ fn each_invalid_input_has_its_own_error() {
             vec![Permission::FunctionsOnContract {
                 address: TOKEN,
                 functions: vec![ERC20_SPEND_SELECTORS[0]],
+                rules: vec![],
             }],
             GrantError::SpendSelectorInFunctions {
                 index: 0,
@@ -149,6 +153,7 @@ fn each_invalid_input_has_its_own_error() {
         (
             vec![Permission::FunctionsOnAllContracts {
                 functions: vec![selector, selector],
+                rules: vec![],
             }],
             GrantError::DuplicateSelector {
                 index: 0,
@@ -318,10 +323,12 @@ fn each_limit_and_contract_target_appears_once() {
                 Permission::FunctionsOnContract {
                     address: TOKEN,
                     functions: vec![selector],
+                    rules: vec![],
                 },
                 Permission::FunctionsOnContract {
                     address: TOKEN,
                     functions: vec![other],
+                    rules: vec![],
                 },
             ],
             "functions-on-contract",
@@ -347,12 +354,15 @@ fn each_limit_and_contract_target_appears_once() {
         Permission::FunctionsOnContract {
             address: TOKEN,
             functions: vec![selector],
+            rules: vec![],
         },
         Permission::FunctionsOnAllContracts {
             functions: vec![selector],
+            rules: vec![],
         },
         Permission::FunctionsOnAllContracts {
             functions: vec![other],
+            rules: vec![],
         },
         Permission::AccountFunctions {
             functions: vec![selector],
@@ -456,4 +466,57 @@ fn the_builder_warns_of_approval_hubs() {
         })
         .warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
+}
+
+#[test]
+fn ruled_function_permissions_are_checked_and_may_be_alternatives() -> Result<(), GrantError> {
+    use crate::rules::{Rule, RuleError, RuleOp, encode_rules};
+    let selector = fixed_bytes!("0x12345678");
+    let at_most = |n: u64| Rule::Argument {
+        index: 0,
+        op: RuleOp::Lte,
+        values: vec![U256::from(n).into()],
+    };
+    let on_token = |rules: Vec<Rule>| Permission::FunctionsOnContract {
+        address: TOKEN,
+        functions: vec![selector],
+        rules,
+    };
+    // Differently ruled (or plain and ruled) lists on one contract are alternatives.
+    let grant = build_with(vec![
+        on_token(vec![at_most(1)]),
+        on_token(vec![at_most(2)]),
+        on_token(vec![]),
+    ])?;
+    assert_eq!(grant.permissions[0].rules, encode_rules(&[at_most(1)]));
+    assert!(grant.permissions[2].rules.is_empty());
+    assert_eq!(
+        build_with(vec![on_token(vec![at_most(1)]), on_token(vec![at_most(1)])]),
+        Err(GrantError::Duplicate {
+            index: 1,
+            first: 0,
+            kind: "functions-on-contract"
+        })
+    );
+    let reversed = Rule::Argument {
+        index: 0,
+        op: RuleOp::InRange,
+        values: vec![U256::from(2).into(), U256::from(1).into()],
+    };
+    let error = build_with(vec![
+        erc20(TOKEN, 1),
+        Permission::FunctionsOnAllContracts {
+            functions: vec![selector],
+            rules: vec![at_most(1), reversed],
+        },
+    ]);
+    assert!(matches!(
+        error,
+        Err(GrantError::InvalidRules {
+            index: 1,
+            kind: "functions-on-all-contracts",
+            source: RuleError::ReversedRange { rule: 1, .. }
+        })
+    ));
+    Ok(())
 }

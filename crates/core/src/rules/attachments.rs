@@ -1,0 +1,249 @@
+//! Which rules each call of a session operation carries in its signature: a call a plain
+//! permission allows carries none; otherwise it carries the compact rules of the first ruled
+//! permission whose rules it satisfies; a call that satisfies none is refused before it is signed.
+
+use super::{Rule, RuleBreach, RuleFailure, compact_rules, evaluate};
+use crate::{
+    calls::Call,
+    grant::is_permit2_approve,
+    permission::{ERC20_SPEND_SELECTORS, Permission},
+    revert_reason::explain_rule_error,
+};
+use alloy_primitives::{Address, B256, Bytes, Selector, U256};
+use leash_bindings::SessionKeyValidator::{
+    ArgumentOutOfRange, CallRuleFailed, SessionKeyValidatorErrors,
+};
+use std::fmt;
+
+/// The compact rules one call of an operation carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleAttachment {
+    /// The call's index in the operation's `execute` batch (0 for a single call).
+    pub call_index: u8,
+    /// The compact form of the rules of the permission that allows it.
+    pub compact: Bytes,
+}
+
+/// The rule attachments of an operation's signature, in strictly ascending call order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleAttachments(Vec<RuleAttachment>);
+
+/// Why an operation's calls cannot carry their rules.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttachmentError {
+    /// A call breaks every ruled permission that could allow it: the validator would revert.
+    #[error("{0}")]
+    Denied(Box<RuleDenial>),
+    /// A ruled call past index 255: an attachment names its call in one byte.
+    #[error("call {index} needs rules, but only calls 0 to 255 can carry them")]
+    CallIndex {
+        /// The call's index.
+        index: usize,
+    },
+    /// The attachments (or one permission's compact rules) exceed the 65,535 bytes their
+    /// `uint16` length can frame.
+    #[error("the calls' rules take {length} bytes; a signature frames at most 65535")]
+    TooLong {
+        /// Their length.
+        length: usize,
+    },
+}
+
+/// A call refused before it is signed because it breaks a rule, with the error the validator
+/// would revert with; its sentence is the one that error decodes to, naming the rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleDenial {
+    /// The session.
+    pub session_id: B256,
+    /// The call's target.
+    pub target: Address,
+    /// The call's selector.
+    pub selector: Selector,
+    /// The rule that failed.
+    pub rule: Rule,
+    /// Its index and how it failed.
+    pub breach: RuleBreach,
+}
+
+impl RuleDenial {
+    /// The validator's error for this breach: `CallRuleFailed` or `ArgumentOutOfRange`.
+    pub fn validator_error(&self) -> SessionKeyValidatorErrors {
+        let (session_id, target, selector) = (self.session_id, self.target, self.selector);
+        let rule_index = U256::from(self.breach.rule_index);
+        match self.breach.failure {
+            RuleFailure::Failed { actual } => {
+                SessionKeyValidatorErrors::CallRuleFailed(CallRuleFailed {
+                    sessionId: session_id,
+                    target,
+                    selector,
+                    ruleIndex: rule_index,
+                    actual,
+                })
+            }
+            RuleFailure::OutOfRange { data_length } => {
+                SessionKeyValidatorErrors::ArgumentOutOfRange(ArgumentOutOfRange {
+                    sessionId: session_id,
+                    target,
+                    selector,
+                    ruleIndex: rule_index,
+                    dataLength: U256::from(data_length),
+                })
+            }
+        }
+    }
+}
+
+impl fmt::Display for RuleDenial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        explain_rule_error(&self.validator_error(), Some(&self.rule), f)
+    }
+}
+
+/// What a function permission reaches: its target (`None` for all contracts), its selectors and
+/// its rules; `None` for the other types.
+fn function_scope(permission: &Permission) -> Option<(Option<Address>, &[Selector], &[Rule])> {
+    match permission {
+        Permission::FunctionsOnContract {
+            address,
+            functions,
+            rules,
+        } => Some((Some(*address), functions, rules)),
+        Permission::FunctionsOnAllContracts { functions, rules } => Some((None, functions, rules)),
+        _ => None,
+    }
+}
+
+/// Whether a rule-free permission allows calling `selector` on `target` (which is not the account).
+fn plainly_allowed(permissions: &[Permission], target: Address, selector: Selector) -> bool {
+    permissions.iter().any(|permission| match permission {
+        Permission::Root => true,
+        Permission::ContractAccess { address } => *address == target,
+        _ => function_scope(permission).is_some_and(|(scope, functions, rules)| {
+            rules.is_empty()
+                && scope.is_none_or(|address| address == target)
+                && functions.contains(&selector)
+        }),
+    })
+}
+
+/// The rules of the permissions that would allow calling `selector` on `target` if they hold,
+/// in grant order.
+fn ruled_candidates(
+    permissions: &[Permission],
+    target: Address,
+    selector: Selector,
+) -> impl Iterator<Item = &[Rule]> {
+    permissions
+        .iter()
+        .filter_map(function_scope)
+        .filter(move |(scope, functions, rules)| {
+            !rules.is_empty()
+                && scope.is_none_or(|address| address == target)
+                && functions.contains(&selector)
+        })
+        .map(|(_, _, rules)| rules)
+}
+
+impl RuleAttachments {
+    /// No attachments: the signature takes no rules flag.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// The attachments of `calls` made by `account` under session `session_id`, whose grant has
+    /// `permissions`. Only calls the validator checks against function permissions may carry
+    /// rules: calls with a selector, to another address than the account, that are not ERC-20
+    /// spends or Permit2's `approve`. Of those, one a plain permission allows carries nothing;
+    /// one with ruled permissions carries the first whose rules hold, and if it breaks them all
+    /// it is [`AttachmentError::Denied`] by the first one's first failing rule. A call nothing
+    /// allows carries nothing, and validation refuses it as `CallNotAllowed`.
+    pub fn choose(
+        session_id: B256,
+        account: Address,
+        permissions: &[Permission],
+        calls: &[Call],
+    ) -> Result<Self, AttachmentError> {
+        let mut attachments = Vec::new();
+        for (index, call) in calls.iter().enumerate() {
+            let Some(selector) = call.data.get(..4).map(Selector::from_slice) else {
+                continue;
+            };
+            if call.to == account
+                || ERC20_SPEND_SELECTORS.contains(&selector)
+                || is_permit2_approve(call.to, selector)
+                || plainly_allowed(permissions, call.to, selector)
+            {
+                continue;
+            }
+            let mut first_breach = None;
+            let mut chosen = None;
+            for rules in ruled_candidates(permissions, call.to, selector) {
+                match evaluate(rules, call) {
+                    Ok(()) => {
+                        chosen = Some(rules);
+                        break;
+                    }
+                    Err(breach) => {
+                        first_breach.get_or_insert((rules, breach));
+                    }
+                }
+            }
+            match (chosen, first_breach) {
+                (Some(rules), _) => attachments.push(RuleAttachment {
+                    call_index: u8::try_from(index)
+                        .map_err(|_| AttachmentError::CallIndex { index })?,
+                    compact: compact_rules(rules),
+                }),
+                (None, Some((rules, breach))) => {
+                    return Err(AttachmentError::Denied(Box::new(RuleDenial {
+                        session_id,
+                        target: call.to,
+                        selector,
+                        rule: rules[breach.rule_index].clone(),
+                        breach,
+                    })));
+                }
+                (None, None) => {}
+            }
+        }
+        let chosen = Self(attachments);
+        let length = chosen.framed_len();
+        if length > usize::from(u16::MAX) + 2 {
+            return Err(AttachmentError::TooLong { length: length - 2 });
+        }
+        Ok(chosen)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The attachments, in call order.
+    pub fn as_slice(&self) -> &[RuleAttachment] {
+        &self.0
+    }
+
+    fn framed_len(&self) -> usize {
+        self.0.iter().map(|a| 3 + a.compact.len()).sum::<usize>() + 2
+    }
+
+    /// The signature's trailer: `attachments ‖ uint16 attachmentsLength` (big-endian), each
+    /// attachment `uint8 callIndex ‖ uint16 length ‖ compact`. Empty when there are none.
+    /// [`Self::choose`] keeps every length within its `uint16`.
+    pub fn trailer(&self) -> Vec<u8> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(self.framed_len());
+        for attachment in &self.0 {
+            out.push(attachment.call_index);
+            out.extend_from_slice(&(attachment.compact.len() as u16).to_be_bytes());
+            out.extend_from_slice(&attachment.compact);
+        }
+        let length = out.len() as u16;
+        out.extend_from_slice(&length.to_be_bytes());
+        out
+    }
+}

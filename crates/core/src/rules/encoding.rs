@@ -1,0 +1,302 @@
+//! The bytes of rules: `Permission.rules = 0x01 ‖ abi.encode(Rule[])`, the compact form the
+//! validator hashes into the ruled scope's tag, and the tags themselves (docs/permissions.md,
+//! "How validation gets the rules").
+
+use super::{
+    RULE_ARGUMENT, RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULES_VERSION, Rule, RuleOp, RuleValue,
+};
+use alloy_primitives::{Address, B256, Bytes, Selector, U256, keccak256};
+use alloy_sol_types::{
+    SolType, SolValue,
+    sol_data::{Array, FixedBytes, Uint},
+};
+use leash_bindings::{PermissionType, Rule as SolRule};
+
+/// Why `Permission.rules` bytes are not rules leash can represent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesDecodeError {
+    /// The first byte is not [`RULES_VERSION`].
+    #[error("rule data version {0:#04x} is not {RULES_VERSION:#04x}")]
+    Version(u8),
+    /// The bytes after the version are not `abi.encode(Rule[])`, or one rule's `data` is not its
+    /// kind's encoding.
+    #[error("rule data does not decode: {0}")]
+    Abi(String),
+    /// A kind the validator refuses (2 to 4, or unknown).
+    #[error("rule {rule}: kind {kind} is not an argument, dynamic-argument or call-value rule")]
+    Kind {
+        /// Index of the rule.
+        rule: usize,
+        /// Its kind.
+        kind: u8,
+    },
+    /// An operator code above `in-range` (7).
+    #[error("rule {rule}: operator {code} is unknown")]
+    Op {
+        /// Index of the rule.
+        rule: usize,
+        /// The code.
+        code: u8,
+    },
+    /// The bytes decode, but not as leash encodes them (a different ABI layout, an empty list):
+    /// a permission read back from them would not encode to the same grant.
+    #[error("rule data is not in its canonical encoding")]
+    NotCanonical,
+}
+
+/// `abi.encode(uint16 index, uint8 op, bytes32[] values)`.
+type ArgumentData = (Uint<16>, Uint<8>, Array<FixedBytes<32>>);
+/// `abi.encode(uint16 index, uint32 offset, uint8 op, bytes32[] values)`.
+type DynamicArgumentData = (Uint<16>, Uint<32>, Uint<8>, Array<FixedBytes<32>>);
+
+fn words(values: &[RuleValue]) -> Vec<B256> {
+    values.iter().map(|value| value.0).collect()
+}
+
+fn values(words: Vec<B256>) -> Vec<RuleValue> {
+    words.into_iter().map(RuleValue).collect()
+}
+
+impl Rule {
+    /// The on-chain `Rule { kind, data }`, `data` as the table in docs/permissions.md gives it.
+    pub fn to_sol(&self) -> SolRule {
+        let data = match self {
+            Self::Argument { index, op, values } => {
+                ArgumentData::abi_encode_params(&(*index, op.code(), words(values)))
+            }
+            Self::DynamicArgument {
+                index,
+                offset,
+                op,
+                values,
+            } => {
+                DynamicArgumentData::abi_encode_params(&(*index, *offset, op.code(), words(values)))
+            }
+            Self::CallValue { max } => max.abi_encode(),
+        };
+        SolRule {
+            kind: self.kind(),
+            data: data.into(),
+        }
+    }
+
+    /// Reads rule `rule` (its index, for errors) back from its on-chain form.
+    pub fn from_sol(rule: usize, sol: &SolRule) -> Result<Self, RulesDecodeError> {
+        let abi = |error: alloy_sol_types::Error| RulesDecodeError::Abi(error.to_string());
+        let op = |code: u8| RuleOp::from_code(code).ok_or(RulesDecodeError::Op { rule, code });
+        match sol.kind {
+            RULE_ARGUMENT => {
+                let (index, code, words) =
+                    ArgumentData::abi_decode_params(&sol.data).map_err(abi)?;
+                Ok(Self::Argument {
+                    index,
+                    op: op(code)?,
+                    values: values(words),
+                })
+            }
+            RULE_DYNAMIC_ARGUMENT => {
+                let (index, offset, code, words) =
+                    DynamicArgumentData::abi_decode_params(&sol.data).map_err(abi)?;
+                Ok(Self::DynamicArgument {
+                    index,
+                    offset,
+                    op: op(code)?,
+                    values: values(words),
+                })
+            }
+            RULE_CALL_VALUE => Ok(Self::CallValue {
+                max: U256::abi_decode(&sol.data).map_err(abi)?,
+            }),
+            kind => Err(RulesDecodeError::Kind { rule, kind }),
+        }
+    }
+
+    /// The compact form: `uint8 kind ‖ uint8 op ‖ uint16 index ‖ uint32 offset ‖ uint8 count ‖
+    /// bytes32 values[count]` (a value limit is `lte` of `max`, index and offset 0). `count`
+    /// is a byte: [`super::check_rules`] keeps every well-formed rule within it.
+    fn compact_into(&self, out: &mut Vec<u8>) {
+        let (index, offset) = match self {
+            Self::Argument { index, .. } => (*index, 0),
+            Self::DynamicArgument { index, offset, .. } => (*index, *offset),
+            Self::CallValue { .. } => (0, 0),
+        };
+        let (op, values) = self.condition();
+        out.push(self.kind());
+        out.push(op.code());
+        out.extend_from_slice(&index.to_be_bytes());
+        out.extend_from_slice(&offset.to_be_bytes());
+        out.push(values.len() as u8);
+        for value in &values {
+            out.extend_from_slice(value.0.as_slice());
+        }
+    }
+}
+
+/// `Permission.rules` for `rules`: empty for none, else `0x01 ‖ abi.encode(Rule[])`.
+pub fn encode_rules(rules: &[Rule]) -> Bytes {
+    if rules.is_empty() {
+        return Bytes::new();
+    }
+    let list: Vec<SolRule> = rules.iter().map(Rule::to_sol).collect();
+    [&[RULES_VERSION][..], &list.abi_encode()].concat().into()
+}
+
+/// The rules in `Permission.rules` (none for empty bytes). Only what [`encode_rules`] writes is
+/// read: any other bytes, even ones the validator would accept, are refused as
+/// [`RulesDecodeError::NotCanonical`], so a permission read back always encodes to the same grant.
+pub fn decode_rules(data: &[u8]) -> Result<Vec<Rule>, RulesDecodeError> {
+    let Some((&version, list)) = data.split_first() else {
+        return Ok(Vec::new());
+    };
+    if version != RULES_VERSION {
+        return Err(RulesDecodeError::Version(version));
+    }
+    let list = <Vec<SolRule> as SolValue>::abi_decode(list)
+        .map_err(|error| RulesDecodeError::Abi(error.to_string()))?;
+    let rules = list
+        .iter()
+        .enumerate()
+        .map(|(rule, sol)| Rule::from_sol(rule, sol))
+        .collect::<Result<Vec<_>, _>>()?;
+    if encode_rules(&rules) != *data {
+        return Err(RulesDecodeError::NotCanonical);
+    }
+    Ok(rules)
+}
+
+/// The compact form of a permission's rules, in grant order: what a ruled call's signature
+/// attachment carries and what the validator hashes into the ruled tag.
+pub fn compact_rules(rules: &[Rule]) -> Bytes {
+    let mut out = Vec::new();
+    for rule in rules {
+        rule.compact_into(&mut out);
+    }
+    out.into()
+}
+
+/// `keccak256(compact)`.
+pub fn rules_hash(rules: &[Rule]) -> B256 {
+    keccak256(compact_rules(rules))
+}
+
+/// The tag of a plain function scope (ScopeLib.tag): `FunctionsOnContract << 192 | selector << 160
+/// | target`, `target` zero for all contracts.
+pub fn scope_tag(selector: Selector, target: Address) -> U256 {
+    let kind = U256::from(PermissionType::FunctionsOnContract as u8);
+    let selector = U256::from(u32::from_be_bytes(selector.0));
+    (kind << 192) | (selector << 160) | U256::from_be_slice(target.as_slice())
+}
+
+/// The tag of the ruled scope of `rules` on `selector` at `target` (zero for all contracts):
+/// `uint256(keccak256(abi.encode(tag, keccak256(compact))))`.
+pub fn ruled_tag(selector: Selector, target: Address, rules: &[Rule]) -> U256 {
+    let tag = scope_tag(selector, target);
+    U256::from_be_bytes(keccak256((tag, rules_hash(rules)).abi_encode_params()).0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{RuleOp, tests::sample_rules};
+    use alloy_primitives::{address, fixed_bytes, hex};
+
+    #[test]
+    fn rules_round_trip_through_their_encoding() -> Result<(), RulesDecodeError> {
+        let encoded = encode_rules(&sample_rules());
+        assert_eq!(encoded[0], RULES_VERSION);
+        assert_eq!(decode_rules(&encoded)?, sample_rules());
+        assert!(encode_rules(&[]).is_empty());
+        assert_eq!(decode_rules(&[])?, vec![]);
+        Ok(())
+    }
+
+    #[test]
+    fn each_kind_has_the_data_of_the_table() {
+        let rules = sample_rules();
+        let argument = rules[0].to_sol();
+        assert_eq!(argument.kind, RULE_ARGUMENT);
+        // uint16 0, uint8 EQ, offset of the array, its length 1, the address word.
+        assert_eq!(argument.data.len(), 5 * 32);
+        assert_eq!(argument.data[32 * 2 + 31], 0x60);
+        let dynamic = rules[1].to_sol();
+        assert_eq!(dynamic.kind, RULE_DYNAMIC_ARGUMENT);
+        assert_eq!(U256::from_be_slice(&dynamic.data[32..64]), U256::from(32));
+        assert_eq!(dynamic.data[2 * 32 + 31], RuleOp::OneOf.code());
+        let value = rules[2].to_sol();
+        assert_eq!(value.kind, RULE_CALL_VALUE);
+        assert_eq!(value.data, U256::from(1000).abi_encode());
+    }
+
+    #[test]
+    fn the_compact_form_is_nine_bytes_and_the_values_per_rule() {
+        let compact = compact_rules(&sample_rules());
+        assert_eq!(compact.len(), (9 + 32) + (9 + 64) + (9 + 32));
+        assert_eq!(
+            &compact[..9],
+            &hex!("01 00 0000 00000000 01"),
+            "argument: kind 1, eq, index 0, offset 0, one value"
+        );
+        assert_eq!(&compact[41..50], &hex!("05 06 0001 00000020 02"));
+        assert_eq!(
+            &compact[114..123],
+            &hex!("06 05 0000 00000000 01"),
+            "a value limit is lte"
+        );
+        assert_eq!(rules_hash(&sample_rules()), keccak256(&compact));
+    }
+
+    #[test]
+    fn what_leash_cannot_represent_is_refused() {
+        let versioned = |list: Vec<SolRule>| [&[RULES_VERSION][..], &list.abi_encode()].concat();
+        let period = versioned(vec![SolRule {
+            kind: 2,
+            data: U256::from(60).abi_encode().into(),
+        }]);
+        assert_eq!(
+            decode_rules(&period),
+            Err(RulesDecodeError::Kind { rule: 0, kind: 2 })
+        );
+        let mut version = encode_rules(&sample_rules()).to_vec();
+        version[0] = 2;
+        assert_eq!(decode_rules(&version), Err(RulesDecodeError::Version(2)));
+        let no_rules = versioned(vec![]);
+        assert_eq!(decode_rules(&no_rules), Err(RulesDecodeError::NotCanonical));
+        let bad_op = versioned(vec![SolRule {
+            kind: RULE_ARGUMENT,
+            data: ArgumentData::abi_encode_params(&(0, 8, vec![B256::ZERO])).into(),
+        }]);
+        assert_eq!(
+            decode_rules(&bad_op),
+            Err(RulesDecodeError::Op { rule: 0, code: 8 })
+        );
+        let mut trailing = encode_rules(&sample_rules()).to_vec();
+        trailing.extend_from_slice(&[0; 32]);
+        assert!(decode_rules(&trailing).is_err());
+    }
+
+    #[test]
+    fn the_ruled_tag_hashes_the_plain_tag_with_the_rules() {
+        let selector = fixed_bytes!("0x12345678");
+        let target = address!("0x00000000000000000000000000000000000000cc");
+        let tag = scope_tag(selector, target);
+        assert_eq!(tag >> 192, U256::from(7));
+        assert_eq!((tag >> 160) & U256::from(u32::MAX), U256::from(0x1234_5678));
+        assert_eq!(tag & U256::from(0xff), U256::from(0xcc));
+        let expected = keccak256(
+            [
+                tag.to_be_bytes::<32>().as_slice(),
+                rules_hash(&sample_rules()).as_slice(),
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            ruled_tag(selector, target, &sample_rules()),
+            U256::from_be_bytes(expected.0)
+        );
+        assert_ne!(
+            ruled_tag(selector, Address::ZERO, &sample_rules()),
+            ruled_tag(selector, target, &sample_rules())
+        );
+    }
+}

@@ -1,0 +1,391 @@
+//! Argument rules of function permissions (docs/permissions.md, "Rule data"): their JSON, the
+//! `Permission.rules` encoding and the compact form the validator keys their scope by
+//! ([`encoding`]), the checks it makes when a grant is enabled ([`check_rules`]), an evaluator
+//! with the validator's semantics ([`evaluate`]), and the choice of the rules each call of an
+//! operation carries in its signature ([`attachments`]).
+
+pub mod attachments;
+pub mod encoding;
+pub mod evaluate;
+
+pub use attachments::{AttachmentError, RuleAttachment, RuleAttachments, RuleDenial};
+pub use encoding::{
+    RulesDecodeError, compact_rules, decode_rules, encode_rules, ruled_tag, rules_hash, scope_tag,
+};
+pub use evaluate::{RuleBreach, RuleFailure, evaluate};
+
+use alloy_primitives::{Address, B256, U256, hex};
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+// The constants of contracts/types/SessionTypes.sol. `sol!` does not carry file-level constants,
+// so they are stated here and tests/solidity_facts.rs checks each against the Solidity source.
+
+/// The version byte that starts a non-empty `Permission.rules`.
+pub const RULES_VERSION: u8 = 0x01;
+/// Rule kind: a condition on a static ABI word of the call.
+pub const RULE_ARGUMENT: u8 = 1;
+/// Rule kind: a condition on a word inside a dynamic argument.
+pub const RULE_DYNAMIC_ARGUMENT: u8 = 5;
+/// Rule kind: a limit on the call's native value.
+pub const RULE_CALL_VALUE: u8 = 6;
+/// The most values a `one-of` condition may list.
+pub const MAX_ONE_OF_VALUES: usize = 32;
+
+/// A 32-byte word a condition compares with, as `uint256`.
+///
+/// In JSON it is a `0x`-prefixed hex number of 1 to 64 digits, left-padded with zeros to 32 bytes:
+/// an address (40 digits), a full 32-byte word (64 digits) and a quantity (`0x2a`) all read as the
+/// `uint256` they are, which is how the ABI puts each in its word. It is written back as the full
+/// word (64 digits, lowercase), so equal values have one JSON form.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleValue(pub B256);
+
+impl RuleValue {
+    /// The word as the number the validator compares.
+    pub fn to_u256(self) -> U256 {
+        U256::from_be_bytes(self.0.0)
+    }
+}
+
+impl From<Address> for RuleValue {
+    fn from(address: Address) -> Self {
+        Self(address.into_word())
+    }
+}
+
+impl From<U256> for RuleValue {
+    fn from(value: U256) -> Self {
+        Self(B256::from(value))
+    }
+}
+
+impl From<B256> for RuleValue {
+    fn from(word: B256) -> Self {
+        Self(word)
+    }
+}
+
+/// Why text is not a [`RuleValue`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{input:?} is not a rule value: write 0x and 1 to 64 hex digits (an address, a 32-byte word \
+     or a hex quantity)"
+)]
+pub struct RuleValueError {
+    /// The text.
+    pub input: String,
+}
+
+impl FromStr for RuleValue {
+    type Err = RuleValueError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let error = || RuleValueError {
+            input: input.to_owned(),
+        };
+        let digits = input.strip_prefix("0x").ok_or_else(error)?;
+        if digits.is_empty() || digits.len() > 64 {
+            return Err(error());
+        }
+        let padded = format!("{digits:0>64}");
+        let word = hex::decode(padded).map_err(|_| error())?;
+        Ok(Self(B256::from_slice(&word)))
+    }
+}
+
+impl fmt::Display for RuleValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for RuleValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// How a condition compares the word `w` it reads with its values `v0, v1, …`, all as `uint256`.
+/// The discriminants are the validator's `RULE_OP_*` codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[repr(u8)]
+pub enum RuleOp {
+    /// `w == v0`.
+    Eq = 0,
+    /// `w != v0`.
+    Ne = 1,
+    /// `w > v0`.
+    Gt = 2,
+    /// `w >= v0`.
+    Gte = 3,
+    /// `w < v0`.
+    Lt = 4,
+    /// `w <= v0`.
+    Lte = 5,
+    /// `w` is one of the 1 to [`MAX_ONE_OF_VALUES`] values.
+    OneOf = 6,
+    /// `v0 <= w <= v1`.
+    InRange = 7,
+}
+
+impl RuleOp {
+    /// Every operator, in code order.
+    pub const ALL: [Self; 8] = [
+        Self::Eq,
+        Self::Ne,
+        Self::Gt,
+        Self::Gte,
+        Self::Lt,
+        Self::Lte,
+        Self::OneOf,
+        Self::InRange,
+    ];
+
+    /// The validator's code of this operator.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The operator with the validator's `code`, if there is one.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(code)).copied()
+    }
+
+    /// Its JSON (and CLI) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Eq => "eq",
+            Self::Ne => "ne",
+            Self::Gt => "gt",
+            Self::Gte => "gte",
+            Self::Lt => "lt",
+            Self::Lte => "lte",
+            Self::OneOf => "one-of",
+            Self::InRange => "in-range",
+        }
+    }
+
+    /// Whether `word` satisfies this operator against `values`. Values a well-formed rule has
+    /// (see [`check_rules`]) are all read; a missing one makes the condition fail, never panic.
+    pub fn holds(self, word: U256, values: &[RuleValue]) -> bool {
+        let value = |i: usize| values.get(i).map(|v| v.to_u256());
+        let first = value(0);
+        match self {
+            Self::Eq => first == Some(word),
+            Self::Ne => first.is_some_and(|v| word != v),
+            Self::Gt => first.is_some_and(|v| word > v),
+            Self::Gte => first.is_some_and(|v| word >= v),
+            Self::Lt => first.is_some_and(|v| word < v),
+            Self::Lte => first.is_some_and(|v| word <= v),
+            Self::OneOf => values.iter().any(|v| v.to_u256() == word),
+            Self::InRange => match (first, value(1)) {
+                (Some(low), Some(high)) => low <= word && word <= high,
+                _ => false,
+            },
+        }
+    }
+}
+
+impl fmt::Display for RuleOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for RuleOp {
+    type Err = RuleOpError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|op| op.name() == input)
+            .ok_or_else(|| RuleOpError {
+                input: input.to_owned(),
+            })
+    }
+}
+
+/// Why text is not a [`RuleOp`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{input:?} is not a rule operator: use eq, ne, gt, gte, lt, lte, one-of or in-range")]
+pub struct RuleOpError {
+    /// The text.
+    pub input: String,
+}
+
+/// One rule of a function permission, in the Wallet API's style:
+/// `{"type": "argument", "data": {"index": 0, "op": "eq", "values": ["0x…"]}}`. All rules of a
+/// permission must hold; several permissions on one function are alternatives.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    content = "data",
+    rename_all = "kebab-case",
+    deny_unknown_fields
+)]
+pub enum Rule {
+    /// A condition on the static ABI word `index` of the call (0 = the first argument): the word
+    /// at byte `4 + 32·index` of its data.
+    Argument {
+        /// Which argument word.
+        index: u16,
+        /// How it compares.
+        op: RuleOp,
+        /// What it compares with.
+        values: Vec<RuleValue>,
+    },
+    /// A condition on a word inside a dynamic argument: the head word `h` at `index` is the
+    /// argument's ABI offset, and the word read is at byte `4 + h + offset` (for `bytes` and
+    /// arrays, offset 0 is the length and 32 the first element).
+    DynamicArgument {
+        /// Which argument's head word.
+        index: u16,
+        /// Where in the argument, in bytes from its first byte.
+        offset: u32,
+        /// How it compares.
+        op: RuleOp,
+        /// What it compares with.
+        values: Vec<RuleValue>,
+    },
+    /// The call's native value is at most `max` wei.
+    CallValue {
+        /// The largest value, in wei.
+        max: U256,
+    },
+}
+
+impl Rule {
+    /// The validator's kind code of this rule.
+    pub fn kind(&self) -> u8 {
+        match self {
+            Self::Argument { .. } => RULE_ARGUMENT,
+            Self::DynamicArgument { .. } => RULE_DYNAMIC_ARGUMENT,
+            Self::CallValue { .. } => RULE_CALL_VALUE,
+        }
+    }
+
+    /// The rule as the validator evaluates it: a value limit is `value <= max`, i.e. `lte` with
+    /// one value (this is also its compact form).
+    pub fn condition(&self) -> (RuleOp, Vec<RuleValue>) {
+        match self {
+            Self::Argument { op, values, .. } | Self::DynamicArgument { op, values, .. } => {
+                (*op, values.clone())
+            }
+            Self::CallValue { max } => (RuleOp::Lte, vec![(*max).into()]),
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    /// What the rule requires, in words: `argument 0 eq 0x…`, `word 32 of dynamic argument 1
+    /// one-of [0x…, 0x…]`, `call value lte 100 wei`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Argument { index, .. } => write!(f, "argument {index} ")?,
+            Self::DynamicArgument { index, offset, .. } => {
+                write!(f, "word {offset} of dynamic argument {index} ")?
+            }
+            Self::CallValue { max } => return write!(f, "call value lte {max} wei"),
+        }
+        let (op, values) = self.condition();
+        match values.as_slice() {
+            [value] if op != RuleOp::OneOf => write!(f, "{op} {value}"),
+            values => {
+                let listed: Vec<String> = values.iter().map(ToString::to_string).collect();
+                write!(f, "{op} [{}]", listed.join(", "))
+            }
+        }
+    }
+}
+
+/// Why a permission's rules are not what the validator accepts (it refuses them at enable with
+/// `InvalidRules`). `rule` is the rule's index in the permission.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleError {
+    /// An operator that takes one value (or two, for `in-range`) was given another number.
+    #[error("rule {rule}: {op} takes {expected} value(s), {given} given")]
+    ValueCount {
+        /// Index of the rule.
+        rule: usize,
+        /// Its operator.
+        op: RuleOp,
+        /// How many it takes.
+        expected: usize,
+        /// How many were given.
+        given: usize,
+    },
+    /// `one-of` with no value or more than [`MAX_ONE_OF_VALUES`].
+    #[error("rule {rule}: one-of takes 1 to {MAX_ONE_OF_VALUES} values, {given} given")]
+    OneOfCount {
+        /// Index of the rule.
+        rule: usize,
+        /// How many were given.
+        given: usize,
+    },
+    /// `in-range` whose lower bound is above its upper bound, which no word satisfies.
+    #[error("rule {rule}: in-range bounds are reversed ({low} > {high})")]
+    ReversedRange {
+        /// Index of the rule.
+        rule: usize,
+        /// The first value.
+        low: RuleValue,
+        /// The second value.
+        high: RuleValue,
+    },
+}
+
+/// Checks `rules` as the validator does when it enables a grant: each operator with its number of
+/// values, `one-of` with at most [`MAX_ONE_OF_VALUES`], `in-range` with `v0 <= v1`. (The
+/// validator's other condition, at least one rule, holds by construction: no rules encode as
+/// empty `Permission.rules`, a plain permission.)
+pub fn check_rules(rules: &[Rule]) -> Result<(), RuleError> {
+    for (rule, checked) in rules.iter().enumerate() {
+        let (op, values) = checked.condition();
+        let given = values.len();
+        match op {
+            RuleOp::OneOf if given == 0 || given > MAX_ONE_OF_VALUES => {
+                return Err(RuleError::OneOfCount { rule, given });
+            }
+            RuleOp::OneOf => {}
+            RuleOp::InRange if given != 2 => {
+                return Err(RuleError::ValueCount {
+                    rule,
+                    op,
+                    expected: 2,
+                    given,
+                });
+            }
+            RuleOp::InRange if values[0] > values[1] => {
+                return Err(RuleError::ReversedRange {
+                    rule,
+                    low: values[0],
+                    high: values[1],
+                });
+            }
+            RuleOp::InRange => {}
+            _ if given != 1 => {
+                return Err(RuleError::ValueCount {
+                    rule,
+                    op,
+                    expected: 1,
+                    given,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

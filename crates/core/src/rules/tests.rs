@@ -1,0 +1,597 @@
+use super::*;
+use crate::{calls::Call, permission::Permission};
+use alloy_primitives::{Bytes, Selector, address, fixed_bytes};
+use proptest::prelude::*;
+
+const TARGET: Address = address!("0x00000000000000000000000000000000000000cc");
+const ACCOUNT: Address = address!("0x00000000000000000000000000000000000000aa");
+const SESSION: B256 = B256::repeat_byte(0x5e);
+const SELECTOR: Selector = fixed_bytes!("0x12345678");
+
+/// One rule of each kind: an address `eq`, a `one-of` inside a dynamic argument, a value limit.
+pub(crate) fn sample_rules() -> Vec<Rule> {
+    vec![
+        Rule::Argument {
+            index: 0,
+            op: RuleOp::Eq,
+            values: vec![address!("0x00000000000000000000000000000000000000be").into()],
+        },
+        Rule::DynamicArgument {
+            index: 1,
+            offset: 32,
+            op: RuleOp::OneOf,
+            values: vec![U256::from(1).into(), U256::from(2).into()],
+        },
+        Rule::CallValue {
+            max: U256::from(1000),
+        },
+    ]
+}
+
+fn word(n: u64) -> [u8; 32] {
+    U256::from(n).to_be_bytes()
+}
+
+fn call_with(words: &[[u8; 32]], value: u64) -> Call {
+    let data: Vec<u8> = SELECTOR
+        .iter()
+        .copied()
+        .chain(words.iter().flatten().copied())
+        .collect();
+    Call {
+        to: TARGET,
+        value: U256::from(value),
+        data: data.into(),
+    }
+}
+
+fn argument(op: RuleOp, values: &[u64]) -> Rule {
+    Rule::Argument {
+        index: 0,
+        op,
+        values: values.iter().map(|v| U256::from(*v).into()).collect(),
+    }
+}
+
+fn failed(rule_index: usize, actual: u64) -> Result<(), RuleBreach> {
+    Err(RuleBreach {
+        rule_index,
+        failure: RuleFailure::Failed {
+            actual: U256::from(actual),
+        },
+    })
+}
+
+fn out_of_range(rule_index: usize, data_length: usize) -> Result<(), RuleBreach> {
+    Err(RuleBreach {
+        rule_index,
+        failure: RuleFailure::OutOfRange { data_length },
+    })
+}
+
+#[test]
+fn each_operator_passes_at_its_boundary_and_fails_one_past_it() {
+    // (op, values, a word that just holds, the next word that does not)
+    let cases = [
+        (RuleOp::Eq, vec![10], 10, 11),
+        (RuleOp::Ne, vec![10], 11, 10),
+        (RuleOp::Gt, vec![10], 11, 10),
+        (RuleOp::Gte, vec![10], 10, 9),
+        (RuleOp::Lt, vec![10], 9, 10),
+        (RuleOp::Lte, vec![10], 10, 11),
+        (RuleOp::OneOf, vec![3, 7, 10], 10, 11),
+        (RuleOp::InRange, vec![5, 10], 10, 11),
+        (RuleOp::InRange, vec![5, 10], 5, 4),
+    ];
+    for (op, values, holds, breaks) in cases {
+        let rules = [argument(op, &values)];
+        assert_eq!(
+            evaluate(&rules, &call_with(&[word(holds)], 0)),
+            Ok(()),
+            "{op} {holds}"
+        );
+        assert_eq!(
+            evaluate(&rules, &call_with(&[word(breaks)], 0)),
+            failed(0, breaks),
+            "{op} {breaks}"
+        );
+    }
+}
+
+#[test]
+fn an_address_with_dirty_upper_bits_is_another_word() {
+    let recipient = address!("0x00000000000000000000000000000000000000be");
+    let mut dirty = recipient.into_word().0;
+    dirty[0] = 1;
+    for op in [RuleOp::Eq, RuleOp::OneOf] {
+        let rules = [Rule::Argument {
+            index: 0,
+            op,
+            values: vec![recipient.into()],
+        }];
+        assert_eq!(
+            evaluate(&rules, &call_with(&[recipient.into_word().0], 0)),
+            Ok(())
+        );
+        let breach = evaluate(&rules, &call_with(&[dirty], 0));
+        assert_eq!(
+            breach,
+            Err(RuleBreach {
+                rule_index: 0,
+                failure: RuleFailure::Failed {
+                    actual: U256::from_be_bytes(dirty)
+                },
+            })
+        );
+    }
+    // NE passes against the clean address: only the target's own decoder protects there.
+    let ne = [Rule::Argument {
+        index: 0,
+        op: RuleOp::Ne,
+        values: vec![recipient.into()],
+    }];
+    assert_eq!(evaluate(&ne, &call_with(&[dirty], 0)), Ok(()));
+}
+
+#[test]
+fn a_word_not_entirely_inside_the_data_is_out_of_range_never_zero() {
+    let rules = [Rule::Argument {
+        index: 1,
+        op: RuleOp::Eq,
+        values: vec![RuleValue::default()],
+    }];
+    let short = call_with(&[word(0)], 0);
+    let mut one_byte_short = call_with(&[word(0), word(0)], 0);
+    one_byte_short.data = Bytes::copy_from_slice(&one_byte_short.data[..67]);
+    assert_eq!(evaluate(&rules, &short), out_of_range(0, 36));
+    assert_eq!(evaluate(&rules, &one_byte_short), out_of_range(0, 67));
+    assert_eq!(evaluate(&rules, &call_with(&[word(0), word(0)], 0)), Ok(()));
+}
+
+/// `route(uint256 amount, address[] path)` with `path` of `len` addresses 1, 2, …
+fn route_call(len: u64) -> Call {
+    let mut words = vec![word(7), word(64), word(len)];
+    words.extend((1..=len).map(word));
+    call_with(&words, 0)
+}
+
+fn path_word(offset: u32, op: RuleOp, values: &[u64]) -> Rule {
+    Rule::DynamicArgument {
+        index: 1,
+        offset,
+        op,
+        values: values.iter().map(|v| U256::from(*v).into()).collect(),
+    }
+}
+
+#[test]
+fn a_dynamic_argument_is_read_through_its_head_word() {
+    let call = route_call(2);
+    // Offset 0 is the length, 32 the first element, 64 the second.
+    assert_eq!(evaluate(&[path_word(0, RuleOp::Eq, &[2])], &call), Ok(()));
+    assert_eq!(evaluate(&[path_word(32, RuleOp::Eq, &[1])], &call), Ok(()));
+    assert_eq!(
+        evaluate(&[path_word(64, RuleOp::OneOf, &[3, 4])], &call),
+        failed(0, 2)
+    );
+    // Past the end of the array's data.
+    assert_eq!(
+        evaluate(&[path_word(96, RuleOp::Eq, &[0])], &call),
+        out_of_range(0, call.data.len())
+    );
+}
+
+#[test]
+fn a_head_word_out_of_range_fails_the_rule() {
+    let rule = [path_word(0, RuleOp::Eq, &[0])];
+    let mut huge = [0u8; 32];
+    huge[27] = 1; // 2**32
+    let call = call_with(&[word(7), huge, word(0)], 0);
+    assert_eq!(evaluate(&rule, &call), out_of_range(0, call.data.len()));
+    // The largest head below 2**32 is read, and out of range.
+    let call = call_with(&[word(7), word(u64::from(u32::MAX)), word(0)], 0);
+    assert_eq!(evaluate(&rule, &call), out_of_range(0, call.data.len()));
+    // No head word at all.
+    let call = call_with(&[word(7)], 0);
+    assert_eq!(evaluate(&rule, &call), out_of_range(0, 36));
+}
+
+#[test]
+fn a_value_limit_compares_the_calls_value() {
+    let rules = [Rule::CallValue {
+        max: U256::from(100),
+    }];
+    assert_eq!(evaluate(&rules, &call_with(&[], 100)), Ok(()));
+    assert_eq!(evaluate(&rules, &call_with(&[], 101)), failed(0, 101));
+}
+
+#[test]
+fn all_rules_of_a_permission_must_hold_and_the_first_failing_one_is_reported() {
+    let rules = [
+        argument(RuleOp::Gte, &[5]),
+        Rule::Argument {
+            index: 1,
+            op: RuleOp::Lt,
+            values: vec![U256::from(3).into()],
+        },
+        Rule::CallValue { max: U256::ZERO },
+    ];
+    assert_eq!(evaluate(&rules, &call_with(&[word(5), word(2)], 0)), Ok(()));
+    assert_eq!(
+        evaluate(&rules, &call_with(&[word(4), word(9)], 1)),
+        failed(0, 4)
+    );
+    assert_eq!(
+        evaluate(&rules, &call_with(&[word(5), word(9)], 1)),
+        failed(1, 9)
+    );
+    assert_eq!(
+        evaluate(&rules, &call_with(&[word(5), word(2)], 1)),
+        failed(2, 1)
+    );
+}
+
+fn on_target(rules: Vec<Rule>) -> Permission {
+    Permission::FunctionsOnContract {
+        address: TARGET,
+        functions: vec![SELECTOR],
+        rules,
+    }
+}
+
+fn choose(permissions: &[Permission], calls: &[Call]) -> Result<RuleAttachments, AttachmentError> {
+    RuleAttachments::choose(SESSION, ACCOUNT, permissions, calls)
+}
+
+#[test]
+fn permissions_on_one_function_are_alternatives() -> Result<(), AttachmentError> {
+    let low = vec![argument(RuleOp::Lte, &[10])];
+    let high = vec![argument(RuleOp::Gte, &[100])];
+    let permissions = [on_target(low.clone()), on_target(high.clone())];
+    let chosen = choose(&permissions, &[call_with(&[word(5)], 0)])?;
+    assert_eq!(
+        chosen.as_slice(),
+        [RuleAttachment {
+            call_index: 0,
+            compact: compact_rules(&low)
+        }]
+    );
+    let chosen = choose(&permissions, &[call_with(&[word(200)], 0)])?;
+    assert_eq!(chosen.as_slice()[0].compact, compact_rules(&high));
+    // Neither holds: the first ruled permission's breach, as its validator error would say.
+    let Err(AttachmentError::Denied(denial)) = choose(&permissions, &[call_with(&[word(50)], 0)])
+    else {
+        panic!("a call that breaks every rule set is refused");
+    };
+    assert_eq!(denial.rule, low[0]);
+    assert_eq!(Err(denial.breach), failed(0, 50));
+    Ok(())
+}
+
+#[test]
+fn a_plain_permission_needs_no_attachment() -> Result<(), AttachmentError> {
+    let ruled = on_target(vec![argument(RuleOp::Eq, &[1])]);
+    let call = call_with(&[word(2)], 0);
+    for plain in [
+        on_target(vec![]),
+        Permission::FunctionsOnAllContracts {
+            functions: vec![SELECTOR],
+            rules: vec![],
+        },
+        Permission::ContractAccess { address: TARGET },
+    ] {
+        let chosen = choose(&[ruled.clone(), plain], std::slice::from_ref(&call))?;
+        assert!(chosen.is_empty());
+        assert!(chosen.trailer().is_empty());
+    }
+    Ok(())
+}
+
+#[test]
+fn only_calls_the_validator_checks_against_function_permissions_carry_rules()
+-> Result<(), AttachmentError> {
+    let on_all = Permission::FunctionsOnAllContracts {
+        functions: vec![SELECTOR, crate::permission::ERC20_SPEND_SELECTORS[0]],
+        rules: vec![argument(RuleOp::Eq, &[1])],
+    };
+    let mut to_account = call_with(&[word(1)], 0);
+    to_account.to = ACCOUNT;
+    let mut transfer = call_with(&[word(1)], 0);
+    let mut spend = transfer.data.to_vec();
+    spend[..4].copy_from_slice(crate::permission::ERC20_SPEND_SELECTORS[0].as_slice());
+    transfer.data = spend.into();
+    let plain_value = Call::transfer(TARGET, U256::from(1));
+    let unrelated = Call {
+        data: Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]),
+        ..call_with(&[], 0)
+    };
+    let ruled = call_with(&[word(1)], 0);
+    let calls = [to_account, transfer, plain_value, unrelated, ruled];
+    let chosen = choose(&[on_all], &calls)?;
+    assert_eq!(chosen.as_slice().len(), 1);
+    assert_eq!(chosen.as_slice()[0].call_index, 4);
+    Ok(())
+}
+
+#[test]
+fn the_trailer_frames_each_attachment_and_their_length() -> Result<(), AttachmentError> {
+    let first = vec![argument(RuleOp::Eq, &[1])];
+    let second = vec![Rule::CallValue { max: U256::from(5) }];
+    let other = Selector::from([0xab; 4]);
+    let permissions = [
+        on_target(first.clone()),
+        Permission::FunctionsOnAllContracts {
+            functions: vec![other],
+            rules: second.clone(),
+        },
+    ];
+    let mut second_call = call_with(&[], 5);
+    second_call.data = Bytes::from(other.to_vec());
+    let calls = [
+        call_with(&[word(1)], 0),
+        Call::transfer(TARGET, U256::ONE),
+        second_call,
+    ];
+    let trailer = choose(&permissions, &calls)?.trailer();
+    let (a, b) = (compact_rules(&first), compact_rules(&second));
+    let expected_len = 3 + a.len() + 3 + b.len();
+    assert_eq!(trailer.len(), expected_len + 2);
+    assert_eq!(trailer[0], 0);
+    assert_eq!(&trailer[1..3], &(a.len() as u16).to_be_bytes());
+    assert_eq!(&trailer[3..3 + a.len()], &a[..]);
+    assert_eq!(trailer[3 + a.len()], 2, "the second ruled call is call 2");
+    assert_eq!(
+        &trailer[trailer.len() - 2..],
+        &(expected_len as u16).to_be_bytes()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_denial_reads_as_the_validators_error_naming_the_rule() {
+    let recipient = address!("0x00000000000000000000000000000000000000be");
+    let rules = vec![
+        Rule::Argument {
+            index: 0,
+            op: RuleOp::Eq,
+            values: vec![recipient.into()],
+        },
+        Rule::CallValue {
+            max: U256::from(100),
+        },
+    ];
+    let permission = on_target(rules);
+    let Err(AttachmentError::Denied(denial)) = choose(
+        std::slice::from_ref(&permission),
+        &[call_with(&[recipient.into_word().0], 101)],
+    ) else {
+        panic!("over the value limit");
+    };
+    assert_eq!(
+        denial.to_string(),
+        format!(
+            "session {SESSION}: calling {SELECTOR} on {TARGET} breaks rule 1 of its permission \
+             (call value lte 100 wei): the call sends 101 wei"
+        )
+    );
+    let Err(AttachmentError::Denied(denial)) = choose(&[permission], &[call_with(&[word(1)], 0)])
+    else {
+        panic!("another recipient");
+    };
+    assert_eq!(
+        denial.to_string(),
+        format!(
+            "session {SESSION}: calling {SELECTOR} on {TARGET} breaks rule 0 of its permission \
+             (argument 0 eq {}): the word is {}",
+            recipient.into_word(),
+            B256::from(word(1))
+        )
+    );
+    // Without the grant, the validator's error says what it can.
+    let decoded = crate::revert_reason::RevertReason::decode(
+        &alloy_sol_types::SolInterface::abi_encode(&denial.validator_error()),
+    );
+    assert_eq!(
+        decoded.to_string(),
+        format!(
+            "session {SESSION}: calling {SELECTOR} on {TARGET} breaks rule 0 of its permission: it read 0x1"
+        )
+    );
+}
+
+#[test]
+fn the_grant_checks_mirror_invalid_rules() {
+    let values = |n: u64| {
+        (0..n)
+            .map(|v| U256::from(v).into())
+            .collect::<Vec<RuleValue>>()
+    };
+    let rule = |op, n| Rule::Argument {
+        index: 0,
+        op,
+        values: values(n),
+    };
+    assert_eq!(check_rules(&[rule(RuleOp::OneOf, 32)]), Ok(()));
+    assert_eq!(
+        check_rules(&[rule(RuleOp::OneOf, 33)]),
+        Err(RuleError::OneOfCount { rule: 0, given: 33 })
+    );
+    assert_eq!(
+        check_rules(&[rule(RuleOp::Eq, 1), rule(RuleOp::OneOf, 0)]),
+        Err(RuleError::OneOfCount { rule: 1, given: 0 })
+    );
+    for op in [
+        RuleOp::Eq,
+        RuleOp::Ne,
+        RuleOp::Gt,
+        RuleOp::Gte,
+        RuleOp::Lt,
+        RuleOp::Lte,
+    ] {
+        assert_eq!(check_rules(&[rule(op, 1)]), Ok(()));
+        for given in [0, 2] {
+            assert_eq!(
+                check_rules(&[rule(op, given)]),
+                Err(RuleError::ValueCount {
+                    rule: 0,
+                    op,
+                    expected: 1,
+                    given: given as usize
+                })
+            );
+        }
+    }
+    assert_eq!(
+        check_rules(&[rule(RuleOp::InRange, 3)]),
+        Err(RuleError::ValueCount {
+            rule: 0,
+            op: RuleOp::InRange,
+            expected: 2,
+            given: 3
+        })
+    );
+    let equal_bounds = Rule::Argument {
+        index: 0,
+        op: RuleOp::InRange,
+        values: vec![U256::from(4).into(), U256::from(4).into()],
+    };
+    assert_eq!(check_rules(&[equal_bounds]), Ok(()));
+    let reversed = Rule::Argument {
+        index: 0,
+        op: RuleOp::InRange,
+        values: vec![U256::from(5).into(), U256::from(4).into()],
+    };
+    assert_eq!(
+        check_rules(&[reversed]).map_err(|e| e.to_string()),
+        Err(format!(
+            "rule 0: in-range bounds are reversed ({} > {})",
+            RuleValue::from(U256::from(5)),
+            RuleValue::from(U256::from(4))
+        ))
+    );
+}
+
+#[test]
+fn values_read_as_padded_words_and_operators_by_name() {
+    let address = address!("0x00000000000000000000000000000000000000be");
+    for text in [
+        "0xbe",
+        "0x00be",
+        "0x00000000000000000000000000000000000000be",
+        &format!("0x{:0>64}", "be"),
+    ] {
+        assert_eq!(text.parse::<RuleValue>(), Ok(address.into()), "{text}");
+    }
+    for bad in ["be", "0x", "0xg1", &format!("0x{}", "1".repeat(65)), "0X1"] {
+        assert!(bad.parse::<RuleValue>().is_err(), "{bad}");
+    }
+    for op in RuleOp::ALL {
+        assert_eq!(op.name().parse::<RuleOp>(), Ok(op));
+        assert_eq!(RuleOp::from_code(op.code()), Some(op));
+    }
+    assert_eq!(RuleOp::from_code(8), None);
+    assert!("approx".parse::<RuleOp>().is_err());
+}
+
+/// The definition in docs/permissions.md, written independently of the evaluator: bytes are
+/// sliced by hand, words compared as numbers, ops by their table.
+fn reference(rules: &[(u8, u8, u16, u32, Vec<U256>)], data: &[u8], value: U256) -> Option<usize> {
+    let word = |at: usize| -> Option<U256> {
+        (at + 32 <= data.len()).then(|| U256::from_be_slice(&data[at..at + 32]))
+    };
+    for (i, (kind, op, index, offset, values)) in rules.iter().enumerate() {
+        let read = match kind {
+            1 => word(4 + 32 * usize::from(*index)),
+            5 => word(4 + 32 * usize::from(*index)).and_then(|head| {
+                if head >= U256::from(1u64 << 32) {
+                    None
+                } else {
+                    word(4 + head.to::<usize>() + *offset as usize)
+                }
+            }),
+            _ => Some(value),
+        };
+        let Some(w) = read else { return Some(i) };
+        let holds = match op {
+            0 => w == values[0],
+            1 => w != values[0],
+            2 => w > values[0],
+            3 => w >= values[0],
+            4 => w < values[0],
+            5 => w <= values[0],
+            6 => values.contains(&w),
+            _ => values[0] <= w && w <= values[1],
+        };
+        if !holds {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn small_word() -> impl Strategy<Value = U256> {
+    prop_oneof![
+        (0u64..8).prop_map(U256::from),
+        (0u64..200).prop_map(U256::from),
+        any::<[u8; 32]>().prop_map(U256::from_be_bytes),
+    ]
+}
+
+fn arb_rule() -> impl Strategy<Value = Rule> {
+    let op = (0u8..8).prop_map(|code| RuleOp::from_code(code).unwrap_or(RuleOp::Eq));
+    let values = |op: RuleOp| {
+        let count = match op {
+            RuleOp::OneOf => 1..4usize,
+            RuleOp::InRange => 2..3,
+            _ => 1..2,
+        };
+        proptest::collection::vec(small_word().prop_map(RuleValue::from), count)
+    };
+    prop_oneof![
+        (0u16..4, op.clone()).prop_flat_map(move |(index, op)| values(op)
+            .prop_map(move |values| Rule::Argument { index, op, values })),
+        (0u16..4, 0u32..160, op).prop_flat_map(move |(index, offset, op)| values(op).prop_map(
+            move |values| Rule::DynamicArgument {
+                index,
+                offset,
+                op,
+                values
+            }
+        )),
+        small_word().prop_map(|max| Rule::CallValue { max }),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn the_evaluator_agrees_with_the_reference_model(
+        rules in proptest::collection::vec(arb_rule(), 1..4),
+        words in proptest::collection::vec(small_word(), 0..8),
+        tail in 0usize..32,
+        value in small_word(),
+    ) {
+        let mut data: Vec<u8> = SELECTOR.to_vec();
+        for w in &words {
+            data.extend_from_slice(&w.to_be_bytes::<32>());
+        }
+        data.extend(std::iter::repeat_n(0xee, tail));
+        let call = Call { to: TARGET, value, data: data.clone().into() };
+        let model: Vec<_> = rules
+            .iter()
+            .map(|rule| {
+                let (op, values) = rule.condition();
+                let (index, offset) = match rule {
+                    Rule::Argument { index, .. } => (*index, 0),
+                    Rule::DynamicArgument { index, offset, .. } => (*index, *offset),
+                    Rule::CallValue { .. } => (0, 0),
+                };
+                (rule.kind(), op.code(), index, offset, values.iter().map(|v| v.to_u256()).collect())
+            })
+            .collect();
+        let expected = reference(&model, &data, value);
+        prop_assert_eq!(evaluate(&rules, &call).err().map(|b| b.rule_index), expected);
+        prop_assert_eq!(decode_rules(&encode_rules(&rules)), Ok(rules.clone()));
+        let json = serde_json::to_string(&rules).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(serde_json::from_str::<Vec<Rule>>(&json).ok(), Some(rules));
+    }
+}
