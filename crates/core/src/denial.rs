@@ -1,6 +1,7 @@
 //! Why the chain said no to a UserOperation, in a sentence.
 
 use crate::{
+    permission::Permission,
     rejection::{AaCode, EntryPointRejection},
     revert_reason::RevertReason,
     rules::AttachmentError,
@@ -23,11 +24,23 @@ impl Denial {
     /// refusing the operation (an unreachable node, say). `state` sharpens the explanation of a
     /// signature failure (a revoked or never-enabled session fails as a signature).
     pub fn from_sender_error(error: &SenderError, state: Option<&SessionState>) -> Option<Self> {
+        Self::from_session_error(error, state, &[])
+    }
+
+    /// [`Self::from_sender_error`] for a session whose grant's `permissions` are known: a broken
+    /// argument rule is explained with its condition (see [`RevertReason::explain`]).
+    pub fn from_session_error(
+        error: &SenderError,
+        state: Option<&SessionState>,
+        permissions: &[Permission],
+    ) -> Option<Self> {
         match error {
-            SenderError::Rejected(rejection) => {
-                Some(Self::Validation(explain_rejection(rejection, state)))
-            }
-            SenderError::Reverted(data) => Some(Self::from_revert_data(data)),
+            SenderError::Rejected(rejection) => Some(Self::Validation(explain_session_rejection(
+                rejection,
+                state,
+                permissions,
+            ))),
+            SenderError::Reverted(data) => Some(Self::from_session_revert(data, permissions)),
             SenderError::Rules(AttachmentError::Denied(denial)) => {
                 Some(Self::Validation(denial.to_string()))
             }
@@ -38,12 +51,15 @@ impl Denial {
     /// A revert seen while simulating the account directly: a validator or account error is
     /// validation refusing the operation; anything else is its calls reverting.
     pub fn from_revert_data(data: &[u8]) -> Self {
+        Self::from_session_revert(data, &[])
+    }
+
+    fn from_session_revert(data: &[u8], permissions: &[Permission]) -> Self {
         let reason = RevertReason::decode(data);
+        let sentence = reason.explain(permissions);
         match reason {
-            RevertReason::Validator(_) | RevertReason::Account(_) => {
-                Self::Validation(reason.to_string())
-            }
-            _ => Self::Execution(reason.to_string()),
+            RevertReason::Validator(_) | RevertReason::Account(_) => Self::Validation(sentence),
+            _ => Self::Execution(sentence),
         }
     }
 
@@ -67,10 +83,18 @@ impl fmt::Display for Denial {
 /// The EntryPoint's rejection in a sentence: the validator's own error when it passed one on,
 /// otherwise what the `AAxx` code means for a session, sharpened by the session's `state`.
 pub fn explain_rejection(rejection: &EntryPointRejection, state: Option<&SessionState>) -> String {
+    explain_session_rejection(rejection, state, &[])
+}
+
+fn explain_session_rejection(
+    rejection: &EntryPointRejection,
+    state: Option<&SessionState>,
+    permissions: &[Permission],
+) -> String {
     if let Some(inner) = rejection.inner_reason()
         && !matches!(inner, RevertReason::Unknown(ref data) if data.is_empty())
     {
-        return format!("{} ({inner})", rejection.reason);
+        return format!("{} ({})", rejection.reason, inner.explain(permissions));
     }
     let why = match (rejection.code, state) {
         (AaCode::SIGNATURE_ERROR, Some(state)) if !state.validator_installed => {

@@ -1,7 +1,11 @@
 //! Revert data decoded into the contracts' own errors, with a sentence that says which rule said
 //! no and why.
 
-use crate::{rejection::EntryPointRejection, rules::Rule};
+use crate::{
+    permission::Permission,
+    rejection::EntryPointRejection,
+    rules::{Rule, attachments::ruled_candidates},
+};
 use alloy_primitives::{Bytes, U256};
 use alloy_sol_types::{Panic, Revert, SolError, SolInterface};
 use leash_bindings::{
@@ -48,6 +52,50 @@ impl RevertReason {
             return Self::EntryPoint(error);
         }
         Self::Unknown(Bytes::copy_from_slice(data))
+    }
+}
+
+impl RevertReason {
+    /// This reason explained against a session's grant (its `permissions`): as its [`Display`]
+    /// sentence, but a broken argument rule names its condition when the grant shows which rule
+    /// it is (all of the grant's ruled permissions on the call's function have the same rules),
+    /// as leash's own denial before signing does.
+    ///
+    /// [`Display`]: fmt::Display
+    pub fn explain(&self, permissions: &[Permission]) -> String {
+        Explained {
+            reason: self,
+            permissions,
+        }
+        .to_string()
+    }
+}
+
+struct Explained<'a> {
+    reason: &'a RevertReason,
+    permissions: &'a [Permission],
+}
+
+impl fmt::Display for Explained<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use SessionKeyValidatorErrors as E;
+        let RevertReason::Validator(error) = self.reason else {
+            return self.reason.fmt(f);
+        };
+        let (target, selector, index) = match error {
+            E::CallRuleFailed(e) => (e.target, e.selector, e.ruleIndex),
+            E::ArgumentOutOfRange(e) => (e.target, e.selector, e.ruleIndex),
+            _ => return self.reason.fmt(f),
+        };
+        let mut candidates = ruled_candidates(self.permissions, target, selector);
+        let first = candidates.next();
+        let rule = match first {
+            Some(rules) if candidates.all(|other| other == rules) => usize::try_from(index)
+                .ok()
+                .and_then(|index| rules.get(index)),
+            _ => None,
+        };
+        explain_rule_error(error, rule, f)
     }
 }
 

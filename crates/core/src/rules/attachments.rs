@@ -129,7 +129,7 @@ fn plainly_allowed(permissions: &[Permission], target: Address, selector: Select
 
 /// The rules of the permissions that would allow calling `selector` on `target` if they hold,
 /// in grant order.
-fn ruled_candidates(
+pub(crate) fn ruled_candidates(
     permissions: &[Permission],
     target: Address,
     selector: Selector,

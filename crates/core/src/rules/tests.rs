@@ -361,28 +361,21 @@ fn a_denial_reads_as_the_validators_error_naming_the_rule() {
         },
     ];
     let permission = on_target(rules);
-    let Err(AttachmentError::Denied(denial)) = choose(
-        std::slice::from_ref(&permission),
-        &[call_with(&[recipient.into_word().0], 101)],
-    ) else {
-        panic!("over the value limit");
+    let denied = |call: Call| match choose(std::slice::from_ref(&permission), &[call]) {
+        Err(AttachmentError::Denied(denial)) => denial,
+        other => panic!("expected a denial, got {other:?}"),
     };
+    let broken = format!("session {SESSION}: calling {SELECTOR} on {TARGET} breaks rule");
+    let over_the_limit = denied(call_with(&[recipient.into_word().0], 101));
     assert_eq!(
-        denial.to_string(),
-        format!(
-            "session {SESSION}: calling {SELECTOR} on {TARGET} breaks rule 1 of its permission \
-             (call value lte 100 wei): the call sends 101 wei"
-        )
+        over_the_limit.to_string(),
+        format!("{broken} 1 of its permission (call value lte 100 wei): the call sends 101 wei")
     );
-    let Err(AttachmentError::Denied(denial)) = choose(&[permission], &[call_with(&[word(1)], 0)])
-    else {
-        panic!("another recipient");
-    };
+    let denial = denied(call_with(&[word(1)], 0));
     assert_eq!(
         denial.to_string(),
         format!(
-            "session {SESSION}: calling {SELECTOR} on {TARGET} breaks rule 0 of its permission \
-             (argument 0 eq {}): the word is {}",
+            "{broken} 0 of its permission (argument 0 eq {}): the word is {}",
             recipient.into_word(),
             B256::from(word(1))
         )
@@ -393,10 +386,16 @@ fn a_denial_reads_as_the_validators_error_naming_the_rule() {
     );
     assert_eq!(
         decoded.to_string(),
-        format!(
-            "session {SESSION}: calling {SELECTOR} on {TARGET} breaks rule 0 of its permission: it read 0x1"
-        )
+        format!("{broken} 0 of its permission: it read 0x1")
     );
+    // With the grant, the same sentence as before signing.
+    assert_eq!(
+        decoded.explain(std::slice::from_ref(&permission)),
+        denial.to_string()
+    );
+    // Unless the grant has differently ruled permissions on the function: then by index only.
+    let other = on_target(vec![argument(RuleOp::Gt, &[7])]);
+    assert_eq!(decoded.explain(&[permission, other]), decoded.to_string());
 }
 
 #[test]

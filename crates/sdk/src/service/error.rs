@@ -271,7 +271,17 @@ impl ServiceError {
         error: SenderError,
         state: Option<&leash_core::session_state::SessionState>,
     ) -> Self {
-        match Denial::from_sender_error(&error, state) {
+        Self::from_session_sender(error, state, &[])
+    }
+
+    /// [`Self::from_sender`] for a session whose grant's `permissions` are known: a broken
+    /// argument rule is explained with its condition.
+    pub fn from_session_sender(
+        error: SenderError,
+        state: Option<&leash_core::session_state::SessionState>,
+        permissions: &[leash_core::permission::Permission],
+    ) -> Self {
+        match Denial::from_session_error(&error, state, permissions) {
             Some(denial) => Self::Denied(denial),
             None => Self::Sender(error),
         }

@@ -191,9 +191,9 @@ impl SessionSend {
     }
 
     /// A sender's error explained with this session's state (a revoked session fails as a
-    /// signature, say).
+    /// signature, say) and its grant (a broken argument rule names its condition).
     pub fn refusal(&self, error: SenderError) -> ServiceError {
-        ServiceError::from_sender(error, Some(&self.state))
+        ServiceError::from_session_sender(error, Some(&self.state), &self.session.grant.permissions)
     }
 }
 
