@@ -185,3 +185,44 @@ fn parse_address(text: &str, flag: &str) -> eyre::Result<Address> {
         ))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{U256, fixed_bytes};
+    use leash_core::rules::RuleOp;
+
+    #[test]
+    fn a_ruled_permission_prints_its_rules_after_its_functions() {
+        let address = Address::repeat_byte(0xcc);
+        let rules = vec![
+            Rule::Argument {
+                index: 1,
+                op: RuleOp::Lte,
+                values: vec![U256::from(1000).into()],
+            },
+            Rule::CallValue { max: U256::from(5) },
+        ];
+        let ruled = Permission::FunctionsOnContract {
+            address,
+            functions: vec![fixed_bytes!("0x12345678")],
+            rules,
+        };
+        assert_eq!(
+            describe_permission(&ruled),
+            format!(
+                "functions-on-contract {address} 0x12345678 where argument 1 lte {}; call value \
+                 lte 5 wei",
+                alloy_primitives::B256::from(U256::from(1000))
+            )
+        );
+        let plain = Permission::FunctionsOnAllContracts {
+            functions: vec![fixed_bytes!("0x12345678")],
+            rules: vec![],
+        };
+        assert_eq!(
+            describe_permission(&plain),
+            "functions-on-all-contracts 0x12345678"
+        );
+    }
+}
