@@ -68,9 +68,15 @@ interface ISessionKeyValidator {
     /// @notice The signature claims root, but the session does not hold `Root`.
     error NotRootSession(bytes32 sessionId);
 
-    /// @notice Rule `ruleIndex` of the permission the call's rules named does not hold: `actual` is
-    ///         the argument word (or the call's value, for a value limit) it read.
+    /// @notice Rule `ruleIndex` (NE, GT, GTE, LT, LTE, IN_RANGE or a value limit) of the permission the
+    ///         call's rules named does not hold: `actual` is the argument word (or the call's value) it
+    ///         read.
     error CallRuleFailed(bytes32 sessionId, address target, bytes4 selector, uint256 ruleIndex, uint256 actual);
+
+    /// @notice The words the call's set rules (EQ and ONE_OF) read, in rule order, are no combination
+    ///         of values a permission of the session allows for this function (or the rules the
+    ///         operation attached are not granted).
+    error ArgumentsNotAllowed(bytes32 sessionId, address target, bytes4 selector, uint256[] words);
 
     /// @notice Rule `ruleIndex` reads a word that is not entirely inside the call's data
     ///         (`dataLength` bytes): short calldata, or a dynamic argument's offset out of range.

@@ -9,6 +9,7 @@ import {IERC7579Validator, MODULE_TYPE_VALIDATOR} from "../interfaces/IERC7579Mo
 import {ISessionKeyValidator} from "../interfaces/ISessionKeyValidator.sol";
 import {ExecutionLib} from "../libraries/ExecutionLib.sol";
 import {GrantLib} from "../libraries/GrantLib.sol";
+import {RuleLib} from "../libraries/RuleLib.sol";
 import {ScopeLib} from "../libraries/ScopeLib.sol";
 import {SignatureLib} from "../libraries/SignatureLib.sol";
 import {Execution} from "../types/Execution.sol";
@@ -31,6 +32,7 @@ import {
     SessionGrant,
     SessionStatus,
     GRANT_DOMAIN_VERSION,
+    SIG_FLAG_RULES,
     SIG_MODE_ENABLE,
     SIG_MODE_USE_ROOT
 } from "../types/SessionTypes.sol";
@@ -69,6 +71,10 @@ import {
 ///   the account measures its balances around the calls (`LeashAccount.executeUserOp`) and
 ///   `settleOutflow` charges the decrease, so outflow is metered by what actually left, by any
 ///   path; a reverted execution charges nothing there. See `_checkOutflow`.
+/// - Argument rules (`RuleLib`): a call under a ruled function permission carries the permission's
+///   compact rules in the signature (the rules flag). They are authenticated by the scope they find,
+///   written at enable under the binding of the rules and each combination of their set rules'
+///   values, never by the key's signature; evaluating them reads only the call's calldata.
 /// - Execution is only `execute` with single or batch call types: no delegatecall, no try mode.
 /// - Gas is bounded for every scoped session: a UserOperation names a paymaster the grant names, or
 ///   the account pays and the session's `GasLimit` is charged the maximum cost. Root sessions keep
@@ -115,6 +121,11 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         bool unmetered;
         address unmeteredTarget;
         bytes4 unmeteredSelector;
+        // The signature's rule attachments, as calldata positions: where they start and end, and the
+        // next one to use (see `_ruledScope`).
+        uint256 rulesStart;
+        uint256 rulesCursor;
+        uint256 rulesEnd;
     }
 
     // ---------------------------------------------------------------- ERC-7579
@@ -130,8 +141,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         // Not installed: the account has no live session (see `onInstall`).
         if (accountWord & _INSTALLED == 0 || signature.length == 0) return SIG_VALIDATION_FAILED;
         uint256 epoch = accountWord >> 1;
-        Use memory use = Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0, false, false, false, address(0), 0);
+        Use memory use =
+            Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0, false, false, false, address(0), 0, 0, 0, 0);
         uint256 mode = _byteAt(signature, 0);
+        if (mode & SIG_FLAG_RULES != 0) {
+            bool framed;
+            (signature, framed) = _splitAttachments(use, signature);
+            mode ^= SIG_FLAG_RULES;
+            // Root sessions take no rules.
+            if (!framed || mode == SIG_MODE_USE_ROOT) return SIG_VALIDATION_FAILED;
+        }
         if (mode == SIG_MODE_ENABLE) {
             (bool ok, SessionGrant calldata grant, bytes calldata ownerSignature, bytes calldata keySignature) =
                 GrantLib.decodeEnable(signature[1:]);
@@ -322,6 +341,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     function _checkCalls(Use memory use, bytes calldata callData) internal {
+        use.rulesCursor = use.rulesStart;
         bytes calldata executeCall = callData;
         bytes4 selector = _selectorOf(callData);
         // The balance-checked form wraps the same `execute` call in `executeUserOp`.
@@ -343,11 +363,11 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 callAndExecType = uint256(mode) >> 240;
         if (callAndExecType == _SINGLE_DEFAULT) {
             (address target, uint256 value, bytes calldata data) = ExecutionLib.decodeSingle(executionCalldata);
-            _checkCall(use, target, value, data);
+            _checkCall(use, 0, target, value, data);
         } else if (callAndExecType == _BATCH_DEFAULT) {
             Execution[] calldata executions = ExecutionLib.decodeBatch(executionCalldata);
             for (uint256 i; i < executions.length; ++i) {
-                _checkCall(use, executions[i].target, executions[i].value, executions[i].callData);
+                _checkCall(use, i, executions[i].target, executions[i].value, executions[i].callData);
             }
         } else {
             _authenticate(use);
@@ -357,6 +377,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         if (!use.authenticated) {
             _authenticate(use);
             revert CallNotAllowed(use.key.sessionId, address(0), bytes4(0));
+        }
+        if (use.rulesCursor != use.rulesEnd) {
+            revert UnusedRuleAttachment(use.key.sessionId, _byteAt(_calldataFrom(use.rulesCursor), 0));
         }
         _checkOutflow(use, callData);
     }
@@ -409,7 +432,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
     }
 
-    function _checkCall(Use memory use, address target, uint256 value, bytes calldata data) internal {
+    function _checkCall(Use memory use, uint256 callIndex, address target, uint256 value, bytes calldata data)
+        internal
+    {
         bool hasSelector = data.length >= 4;
         bytes4 selector = _selectorOf(data);
         address account = use.key.account;
@@ -430,6 +455,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             // Permit2's own allowance of a token moves no balance now but lets the spender pull it
             // later, outside any operation: metered like the token's `approve`, for its first argument.
             _spendErc20(use, _addressArgument(data), selector, data);
+        } else if (_hasAttachment(use, callIndex)) {
+            _checkRuledCall(use, target, value, data, selector);
+            _unmetered(use, target, selector, ScopeLib.ASSET_LIMITS);
         } else if (data.length != 0 || value == 0) {
             // A plain value transfer needs no function permission; anything else needs one.
             if (
@@ -448,6 +476,102 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             // The recipient's code may pull tokens through an earlier approval: metered as value
             // only, a plain transfer is direct for a session that limits no token.
             if (data.length == 0) _unmetered(use, target, selector, ScopeLib.TOKEN_LIMITS);
+        }
+    }
+
+    /// @dev A call that carries rules: allowed only by a ruled scope of those rules and of the words
+    ///      its set rules read, on the call's target or on all contracts, and only if every other rule
+    ///      holds. The lookup comes before a rule's error, so that errors speak of granted rules (a word
+    ///      out of range leaves nothing to look up). Its value is still metered by the caller.
+    function _checkRuledCall(Use memory use, address target, uint256 value, bytes calldata data, bytes4 selector)
+        internal
+    {
+        // The next attachment: `uint8 callIndex ‖ uint16 length ‖ rules`, framed by `_splitAttachments`.
+        bytes calldata rules;
+        {
+            uint256 cursor = use.rulesCursor;
+            assembly ("memory-safe") {
+                rules.offset := add(cursor, 3)
+                rules.length := shr(240, shl(8, calldataload(cursor)))
+            }
+            use.rulesCursor = cursor + 3 + rules.length;
+        }
+        (bool failed, uint256 ruleIndex, uint256 actual, bool outOfRange, uint256[] memory setWords) =
+            RuleLib.evaluate(rules, value, data);
+        if (outOfRange) {
+            _authenticate(use);
+            revert ArgumentOutOfRange(use.key.sessionId, target, selector, ruleIndex, actual);
+        }
+        if (!_hasRuledScope(use, target, selector, RuleLib.bind(rules, setWords))) {
+            _authenticate(use);
+            if (setWords.length == 0) revert CallNotAllowed(use.key.sessionId, target, selector);
+            revert ArgumentsNotAllowed(use.key.sessionId, target, selector, setWords);
+        }
+        if (failed) revert CallRuleFailed(use.key.sessionId, target, selector, ruleIndex, actual);
+    }
+
+    /// @dev Whether the session holds the ruled scope `binding` for `selector`, on `target` or on all
+    ///      contracts.
+    function _hasRuledScope(Use memory use, address target, bytes4 selector, bytes32 binding)
+        internal
+        view
+        returns (bool)
+    {
+        uint256 onTarget = ScopeLib.tag(PermissionType.FunctionsOnContract, selector, target);
+        if (_has(use, _ruledTag(onTarget, binding))) return true;
+        return _has(use, _ruledTag(ScopeLib.tag(PermissionType.FunctionsOnContract, selector, address(0)), binding));
+    }
+
+    /// @dev Whether the next rule attachment is for call `callIndex`.
+    function _hasAttachment(Use memory use, uint256 callIndex) internal pure returns (bool) {
+        uint256 cursor = use.rulesCursor;
+        return cursor != use.rulesEnd && _byteAt(_calldataFrom(cursor), 0) == callIndex;
+    }
+
+    /// @dev Splits a signature with the rules flag into its body and its attachments (recorded in
+    ///      `use`): `body ‖ attachments ‖ uint16 attachmentsLength`, the attachments a sequence of
+    ///      `uint8 callIndex ‖ uint16 length ‖ rules`. `framed` is false when they do not parse.
+    function _splitAttachments(Use memory use, bytes calldata signature)
+        internal
+        pure
+        returns (bytes calldata body, bool framed)
+    {
+        uint256 start;
+        uint256 end;
+        assembly ("memory-safe") {
+            let length := signature.length
+            let attachmentsLength := shr(240, calldataload(sub(add(signature.offset, length), 2)))
+            framed := and(gt(length, 2), iszero(gt(add(attachmentsLength, 3), length)))
+            body.offset := signature.offset
+            body.length := mul(framed, sub(sub(length, 2), attachmentsLength))
+            start := add(signature.offset, body.length)
+            end := add(start, attachmentsLength)
+            let cursor := start
+            for {} and(framed, iszero(gt(add(cursor, 3), end))) {} {
+                cursor := add(cursor, add(3, and(shr(232, calldataload(cursor)), 0xffff)))
+            }
+            framed := and(framed, eq(cursor, end))
+        }
+        use.rulesStart = start;
+        use.rulesCursor = start;
+        use.rulesEnd = end;
+    }
+
+    /// @dev The tag of a ruled scope: the plain scope's tag bound to its rules and one combination of
+    ///      its set rules' words (`RuleLib.bind`).
+    function _ruledTag(uint256 plainTag, bytes32 binding) internal pure returns (uint256 result) {
+        assembly ("memory-safe") {
+            mstore(0x00, plainTag)
+            mstore(0x20, binding)
+            result := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev An empty calldata slice at absolute position `position`, for `_byteAt`.
+    function _calldataFrom(uint256 position) internal pure returns (bytes calldata data) {
+        assembly ("memory-safe") {
+            data.offset := position
+            data.length := 0
         }
     }
 
@@ -674,13 +798,31 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             (PermissionType kind, address target, uint256 amount, bytes4[] calldata functions, uint256 rulesLength) =
                 _permissionAt(permissions, i);
             if (kind == PermissionType.Root && permissions.length != 1) revert RootNotExclusive(key.sessionId);
-            if (rulesLength != 0) revert UnsupportedRules(key.sessionId, i);
             if (!_isWellFormed(kind, target, amount, functions.length, key.account)) {
                 revert InvalidPermission(key.sessionId, i);
             }
-            if (functions.length == 0) _applyScope(key, kind, target, amount, i, base);
-            else _applyFunctions(key, kind, target, functions, i, base);
+            if (functions.length != 0) {
+                _applyFunctions(key, permissions, i, base);
+            } else {
+                // Only function permissions take rules.
+                if (rulesLength != 0) revert UnsupportedRules(key.sessionId, i);
+                _applyScope(key, kind, target, amount, i, base);
+            }
         }
+    }
+
+    /// @dev The bindings of permission `index`'s ruled scopes (`RuleLib.bindings`), none when it has no
+    ///      rules.
+    function _bindingsOf(bytes32 sessionId, Permission[] calldata permissions, uint256 index, uint256 rulesLength)
+        internal
+        pure
+        returns (bytes32[] memory result)
+    {
+        if (rulesLength == 0) return result;
+        RuleLib.Refusal refusal;
+        (result, refusal) = RuleLib.bindings(_rulesAt(permissions, index));
+        if (refusal == RuleLib.Refusal.Unsupported) revert UnsupportedRules(sessionId, index);
+        if (refusal == RuleLib.Refusal.Invalid) revert InvalidRules(sessionId, index);
     }
 
     /// @dev Permission `i`'s fields, each read from calldata once, and the length of its rule data.
@@ -717,6 +859,16 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             functions.length := count
         }
         if (bad || i >= permissions.length) revert();
+    }
+
+    /// @dev Permission `i`'s rule data; `_permissionAt(permissions, i)` checked its bounds.
+    function _rulesAt(Permission[] calldata permissions, uint256 i) internal pure returns (bytes calldata rules) {
+        assembly ("memory-safe") {
+            let p := add(permissions.offset, and(calldataload(add(permissions.offset, shl(5, i))), 0xffffffff))
+            let at := add(p, and(calldataload(add(p, 0x80)), 0xffffffff))
+            rules.offset := add(at, 0x20)
+            rules.length := calldataload(at)
+        }
     }
 
     /// @dev Whether a permission sets exactly the fields its type uses, to allowed values.
@@ -763,18 +915,20 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
     }
 
-    /// @dev Function permissions of all three types become one scope per selector. ERC-20 spend
-    ///      selectors on other contracts are skipped: only `Erc20TokenTransfer` governs them.
-    function _applyFunctions(
-        ScopeLib.Key memory key,
-        PermissionType kind,
-        address target,
-        bytes4[] calldata functions,
-        uint256 index,
-        uint256 base
-    ) internal {
+    /// @dev Function permissions of all three types become one scope per selector; with rules
+    ///      (`rulesHash`), one per selector and combination of set values, at the ruled tags. ERC-20
+    ///      spend selectors on other contracts are skipped: only `Erc20TokenTransfer` governs them.
+    function _applyFunctions(ScopeLib.Key memory key, Permission[] calldata permissions, uint256 index, uint256 base)
+        internal
+    {
+        (PermissionType kind, address target,, bytes4[] calldata functions, uint256 rulesLength) =
+            _permissionAt(permissions, index);
+        bytes32[] memory bindings = _bindingsOf(key.sessionId, permissions, index, rulesLength);
         bool onAccount = kind == PermissionType.AccountFunctions;
-        if (onAccount) target = key.account;
+        if (onAccount) {
+            if (rulesLength != 0) revert UnsupportedRules(key.sessionId, index);
+            target = key.account;
+        }
         for (uint256 j; j < functions.length; ++j) {
             bytes4 selector;
             assembly ("memory-safe") {
@@ -785,7 +939,20 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 if (onAccount) revert InvalidPermission(key.sessionId, index);
                 continue;
             }
-            ScopeLib.store(ScopeLib.slot(key, ScopeLib.tag(PermissionType.FunctionsOnContract, selector, target)), base);
+            _applyFunctionScope(key, ScopeLib.tag(PermissionType.FunctionsOnContract, selector, target), bindings, base);
+        }
+    }
+
+    /// @dev One function's scope: at its plain tag, or with rules at one ruled tag per binding.
+    function _applyFunctionScope(ScopeLib.Key memory key, uint256 tag, bytes32[] memory bindings, uint256 base)
+        internal
+    {
+        if (bindings.length == 0) {
+            ScopeLib.store(ScopeLib.slot(key, tag), base);
+            return;
+        }
+        for (uint256 n; n < bindings.length; ++n) {
+            ScopeLib.store(ScopeLib.slot(key, _ruledTag(tag, bindings[n])), base);
         }
     }
 

@@ -13,6 +13,16 @@ contract Target {
         ++pings;
     }
 
+    /// @dev Arguments for argument rules: a static address and amount.
+    function pay(address, uint256) external payable {
+        ++pings;
+    }
+
+    /// @dev A dynamic argument for argument rules on a word inside it.
+    function route(uint256, address[] calldata) external payable {
+        ++pings;
+    }
+
     receive() external payable {}
 
     fallback() external payable {}

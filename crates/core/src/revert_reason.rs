@@ -273,6 +273,21 @@ fn explain_validator_error(
             e.sessionId, e.index
         ),
         E::CallRuleFailed(_) | E::ArgumentOutOfRange(_) => explain_rule_error(error, None, f),
+        E::ArgumentsNotAllowed(e) => {
+            let words: Vec<String> = e
+                .words
+                .iter()
+                .map(|word| alloy_primitives::B256::from(*word).to_string())
+                .collect();
+            write!(
+                f,
+                "session {}: calling {} on {} reads [{}] where its EQ and ONE_OF rules look, which is no combination of values a permission of the session allows",
+                e.sessionId,
+                e.selector,
+                e.target,
+                words.join(", ")
+            )
+        }
         E::UnusedRuleAttachment(e) => write!(
             f,
             "session {}: the signature's rules for call {} were not used (no such call, out of order, or a call no function permission governs, such as an ERC-20 spend)",

@@ -3,9 +3,15 @@ pragma solidity ^0.8.28;
 
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {Execution} from "../../../contracts/types/Execution.sol";
-import {PERMIT2, SessionGrant, SIG_MODE_USE} from "../../../contracts/types/SessionTypes.sol";
+import {
+    PERMIT2,
+    RULE_OP_EQ,
+    RULE_OP_ONE_OF,
+    SessionGrant,
+    SIG_MODE_USE
+} from "../../../contracts/types/SessionTypes.sol";
 import {MockPermit2} from "../utils/Spenders.sol";
-import {SessionTestBase} from "../utils/SessionTestBase.sol";
+import {RuleBuilders} from "../utils/RuleBuilders.sol";
 import {Target} from "../../../contracts/test/Target.sol";
 
 interface ISimpleAccount {
@@ -16,7 +22,7 @@ interface ISimpleAccount {
 ///         test so each `handleOps` runs as its own cold transaction under `--isolate` (set inline
 ///         below). Results land in snapshots/session_gas.json; docs/benchmarks.md explains them.
 /// forge-config: default.isolate = true
-contract SessionGasTest is SessionTestBase {
+contract SessionGasTest is RuleBuilders {
     string internal constant GROUP = "session_gas";
     uint256 internal constant SIMPLE_7702_KEY = 0x5171;
     uint256 internal constant AMOUNT = 1 ether;
@@ -149,6 +155,28 @@ contract SessionGasTest is SessionTestBase {
     function test_gas_session_batch3() public {
         bytes32 sessionId = _enable(_grantWithLimits());
         _measure(_useOp(sessionId, _checkedBatch()), "session_batch3");
+    }
+
+    /// @dev `pay(alice, 7)` on the target under a plain function permission: the baseline of the ruled call.
+    function test_gas_session_call_no_rule() public {
+        bytes32 sessionId = _enable(_grant(_list(_functionsOn(address(target), Target.pay.selector))));
+        _measure(
+            _useOp(sessionId, _single(address(target), 0, abi.encodeCall(Target.pay, (alice, 7)))),
+            "session_call_no_rule"
+        );
+    }
+
+    /// @dev The same call under one EQ (the amount) and one ONE_OF of three (the recipient).
+    function test_gas_session_call_argument_rule() public {
+        TestRule[] memory rules = _rules(
+            _argument(
+                0, RULE_OP_ONE_OF, _words(uint160(address(0xB0B)), uint160(address(alice)), uint160(address(0xDA7E)))
+            ),
+            _argument(1, RULE_OP_EQ, _words(7))
+        );
+        bytes32 sessionId = _enable(_grant(_list(_ruledOn(address(target), Target.pay.selector, rules))));
+        bytes memory callData = _single(address(target), 0, abi.encodeCall(Target.pay, (alice, 7)));
+        _measure(_ruledOp(sessionId, callData, _attachment(0, rules)), "session_call_argument_rule");
     }
 
     // ------------------------------------------------------------ the same first operations, lazily enabled

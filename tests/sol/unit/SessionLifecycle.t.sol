@@ -76,15 +76,6 @@ contract SessionLifecycleTest is SessionTestBase {
         vm.assertNotEq(validator.getSessionId(grant), without, "one byte of rules is another grant");
     }
 
-    function test_rulesAreRefusedUntilEnforced() public {
-        SessionGrant memory grant = _grantWithLimits();
-        grant.permissions[2].rules = hex"01";
-        bytes memory refused =
-            abi.encodeWithSelector(ISessionKeyValidator.UnsupportedRules.selector, validator.getSessionId(grant), 2);
-        _enableReverts(grant, refused);
-        _rejects(_enableOp(grant, _ping()), refused);
-    }
-
     function test_typeHashesMatchTheirTypeStrings() public pure {
         vm.assertEq(
             PERMISSION_TYPEHASH,

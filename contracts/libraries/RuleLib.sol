@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {
+    MAX_ONE_OF_VALUES,
+    Rule,
+    RULE_ARGUMENT,
+    RULE_CALL_VALUE,
+    RULE_DYNAMIC_ARGUMENT,
+    RULE_OP_EQ,
+    RULE_OP_IN_RANGE,
+    RULE_OP_LTE,
+    RULE_OP_ONE_OF,
+    RULES_VERSION
+} from "../types/SessionTypes.sol";
+
+/// @title RuleLib
+/// @notice Argument rules of function permissions: the owner signs them in the grant's ABI form;
+///         the validator keeps only hashes in the ruled scopes' slots and checks the compact form a
+///         UserOperation carries against the calls (docs/permissions.md, "Rule data").
+/// @dev Compact rule: `uint8 kind ‖ uint8 op ‖ uint16 index ‖ uint32 offset ‖ uint8 count ‖
+///      bytes32 values[count]`. Set rules (EQ and ONE_OF on an argument) carry no values (count 0):
+///      the words they read are hashed into the ruled scope's slot, and the enable wrote one scope
+///      per combination of their values, so a lookup is the check and the values never travel.
+///      Evaluation reads only calldata and never a clock or storage (ERC-7562).
+library RuleLib {
+    /// @dev What `compact` found wrong with a permission's rule data.
+    enum Refusal {
+        None,
+        Unsupported,
+        Invalid
+    }
+
+    /// @dev At most this many rules per permission, so that every compact form fits the uint16 length
+    ///      of a signature attachment.
+    uint256 internal constant MAX_RULES = 16;
+
+    /// @dev At most this many combinations of set values per permission: each is a scope written at
+    ///      enable (22,100 gas apiece).
+    uint256 internal constant MAX_SET_COMBINATIONS = 32;
+
+    /// @dev The bindings of `rules` (a permission's `rules` field, non-empty): for each combination of
+    ///      its set rules' values (one empty combination without set rules), `bind` of those words and
+    ///      the compact form. Or why the rules are refused. Malformed ABI inside a known kind reverts,
+    ///      as Solidity's decoder does.
+    function bindings(bytes calldata rules) internal pure returns (bytes32[] memory result, Refusal refusal) {
+        if (uint8(rules[0]) != RULES_VERSION) return (result, Refusal.Unsupported);
+        if (rules.length == 1) return (result, Refusal.Invalid);
+        Rule[] memory list = abi.decode(rules[1:], (Rule[]));
+        bytes memory compactForm;
+        if (list.length == 0 || list.length > MAX_RULES) return (result, Refusal.Invalid);
+        bytes32[][] memory sets = new bytes32[][](list.length);
+        uint256 setCount;
+        uint256 product = 1;
+        for (uint256 i; i < list.length; ++i) {
+            (uint256 kind, uint256 op, uint256 index, uint256 offset, bytes32[] memory values, bool known) =
+                _decode(list[i]);
+            if (!known) return (result, Refusal.Unsupported);
+            if (!_isWellFormed(op, values)) return (result, Refusal.Invalid);
+            bool isSet = kind != RULE_CALL_VALUE && (op == RULE_OP_EQ || op == RULE_OP_ONE_OF);
+            if (isSet) {
+                sets[setCount++] = values;
+                product *= values.length;
+                if (product > MAX_SET_COMBINATIONS) return (result, Refusal.Invalid);
+                values = new bytes32[](0);
+            }
+            compactForm = abi.encodePacked(
+                compactForm, uint8(kind), uint8(op), uint16(index), uint32(offset), uint8(values.length), values
+            );
+        }
+        result = _bindings(sets, setCount, product, compactForm);
+    }
+
+    /// @dev One rule's fields; `known` is false for a kind this library does not enforce.
+    function _decode(Rule memory rule)
+        private
+        pure
+        returns (uint256 kind, uint256 op, uint256 index, uint256 offset, bytes32[] memory values, bool known)
+    {
+        kind = rule.kind;
+        known = true;
+        if (kind == RULE_ARGUMENT) {
+            (index, op, values) = abi.decode(rule.data, (uint16, uint8, bytes32[]));
+        } else if (kind == RULE_DYNAMIC_ARGUMENT) {
+            (index, offset, op, values) = abi.decode(rule.data, (uint16, uint32, uint8, bytes32[]));
+        } else if (kind == RULE_CALL_VALUE) {
+            values = new bytes32[](1);
+            values[0] = abi.decode(rule.data, (bytes32));
+            op = RULE_OP_LTE;
+        } else {
+            known = false;
+        }
+    }
+
+    /// @dev `keccak256(w_1 ‖ … ‖ w_k ‖ compactForm)` for every choice of one value from each of the
+    ///      first `count` sets, `product` of them (mixed-radix counting, the last set fastest).
+    function _bindings(bytes32[][] memory sets, uint256 count, uint256 product, bytes memory compactForm)
+        private
+        pure
+        returns (bytes32[] memory hashes)
+    {
+        hashes = new bytes32[](product);
+        bytes32[] memory words = new bytes32[](count);
+        for (uint256 n; n < product; ++n) {
+            uint256 rest = n;
+            for (uint256 k = count; k != 0; --k) {
+                bytes32[] memory set = sets[k - 1];
+                words[k - 1] = set[rest % set.length];
+                rest /= set.length;
+            }
+            hashes[n] = keccak256(abi.encodePacked(words, compactForm));
+        }
+    }
+
+    /// @dev Checks the compact `rules` against one call. `setWords` are the words the set rules read,
+    ///      in rule order: the combination the caller's lookup checks (see `bind`), complete
+    ///      unless `outOfRange`. `failed` names the first rule that carries values and does not hold,
+    ///      with the value it read; `outOfRange` the first rule whose word is not entirely inside the
+    ///      data (`actual` is then the data's length), where evaluation stops. The compact form is one
+    ///      the validator built (its hash found a scope), so a rule with values has op NE, GT, GTE,
+    ///      LT, LTE or IN_RANGE, and one without is a set rule.
+    function evaluate(bytes calldata rules, uint256 value, bytes calldata data)
+        internal
+        pure
+        returns (bool failed, uint256 ruleIndex, uint256 actual, bool outOfRange, uint256[] memory setWords)
+    {
+        assembly ("memory-safe") {
+            // Whether `word` meets the rule at `p`, by its operator's number in docs/permissions.md:
+            // NE 1, GT 2, GTE 3, LT 4, LTE 5 (also the value limit), IN_RANGE 7.
+            function holds(p, word) -> result {
+                let first := calldataload(add(p, 9))
+                switch byte(1, calldataload(p))
+                case 1 { result := iszero(eq(word, first)) }
+                case 2 { result := gt(word, first) }
+                case 3 { result := iszero(lt(word, first)) }
+                case 4 { result := lt(word, first) }
+                case 5 { result := iszero(gt(word, first)) }
+                default { result := and(iszero(lt(word, first)), iszero(gt(word, calldataload(add(p, 41))))) }
+            }
+            // Grown in place at the free memory pointer, then closed below.
+            setWords := mload(0x40)
+            mstore(setWords, 0)
+            let i := 0
+            for { let p := rules.offset } lt(p, add(rules.offset, rules.length)) { i := add(i, 1) } {
+                let header := calldataload(p)
+                // The word the rule reads: the call's value (kind 6), the head word `index` (kind 1),
+                // or the word `offset` bytes into the tail of the dynamic argument at `index` (kind
+                // 5). Every position stays below 2**34, so no sum wraps; a word not entirely inside
+                // the data stops the evaluation.
+                let word := value
+                if iszero(eq(byte(0, header), 6)) {
+                    let position := add(4, shl(5, shr(240, shl(16, header))))
+                    if and(eq(byte(0, header), 5), iszero(gt(add(position, 32), data.length))) {
+                        let head := calldataload(add(data.offset, position))
+                        position := add(add(4, and(head, 0xffffffff)), shr(224, shl(32, header)))
+                        if gt(head, 0xffffffff) { position := data.length }
+                    }
+                    if gt(add(position, 32), data.length) {
+                        failed := 1
+                        ruleIndex := i
+                        actual := data.length
+                        outOfRange := 1
+                        break
+                    }
+                    word := calldataload(add(data.offset, position))
+                }
+                switch byte(8, header)
+                case 0 {
+                    let words := add(mload(setWords), 1)
+                    mstore(setWords, words)
+                    mstore(add(setWords, shl(5, words)), word)
+                }
+                default {
+                    if and(iszero(failed), iszero(holds(p, word))) {
+                        failed := 1
+                        ruleIndex := i
+                        actual := word
+                    }
+                }
+                p := add(p, add(9, shl(5, byte(8, header))))
+            }
+            mstore(0x40, add(add(setWords, 0x20), shl(5, mload(setWords))))
+        }
+    }
+
+    /// @dev `keccak256(w_1 ‖ … ‖ w_k ‖ rules)`: what binds a ruled scope to the compact `rules` and to
+    ///      the words `evaluate` just read for its set rules (the last memory it allocated, so the rules
+    ///      are copied right behind them, as scratch).
+    function bind(bytes calldata rules, uint256[] memory setWords) internal pure returns (bytes32 result) {
+        assembly ("memory-safe") {
+            let wordsLength := shl(5, mload(setWords))
+            let start := add(setWords, 0x20)
+            calldatacopy(add(start, wordsLength), rules.offset, rules.length)
+            result := keccak256(start, add(wordsLength, rules.length))
+        }
+    }
+
+    function _isWellFormed(uint256 op, bytes32[] memory values) private pure returns (bool) {
+        uint256 count = values.length;
+        if (op < RULE_OP_ONE_OF) return count == 1;
+        if (op == RULE_OP_ONE_OF) return count != 0 && count <= MAX_ONE_OF_VALUES;
+        return op == RULE_OP_IN_RANGE && count == 2 && uint256(values[0]) <= uint256(values[1]);
+    }
+}
