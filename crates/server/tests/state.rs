@@ -323,6 +323,7 @@ fn session() -> eyre::Result<StoredSession> {
             address: Address::repeat_byte(0x70),
             allowance: U256::from(100),
         }],
+        valid_after: 0,
         valid_until: NOW + 3_600,
         label: String::new(),
     };
