@@ -60,6 +60,8 @@ pub mod leash_codes {
     pub const QUOTA_EXCEEDED: u32 = 4011;
     /// The account has as many calls pending as the server accepts.
     pub const TOO_MANY_PENDING: u32 = 4012;
+    /// An ERC-7715 permission or rule type leash does not enforce.
+    pub const UNSUPPORTED_PERMISSION: u32 = 4013;
 }
 
 /// Why a request failed.
@@ -119,6 +121,16 @@ pub enum RpcError {
         /// The most accepted.
         max: usize,
     },
+    /// An ERC-7715 permission or rule leash does not enforce: refused, never granted without it.
+    #[error("{field}: {kind} is not supported: {reason}")]
+    UnsupportedPermission {
+        /// Where the type is (`params[0].permission.type`).
+        field: String,
+        /// The permission or rule type.
+        kind: String,
+        /// Why leash refuses it.
+        reason: &'static str,
+    },
     /// No calls have this id.
     #[error("unknown calls id {id}")]
     UnknownCall {
@@ -152,7 +164,9 @@ impl RpcError {
                 3000.. => codes::INTERNAL,
                 _ => codes::INVALID_INPUT,
             },
-            Self::NotPrepared { .. } | Self::NotDelegated { .. } => codes::INVALID_INPUT,
+            Self::NotPrepared { .. }
+            | Self::NotDelegated { .. }
+            | Self::UnsupportedPermission { .. } => codes::INVALID_INPUT,
             Self::UnknownCall { .. } => codes::UNKNOWN_BUNDLE_ID,
             Self::QuotaExceeded { .. } | Self::TooManyPending { .. } => codes::LIMIT_EXCEEDED,
             Self::Chain(_) | Self::State(_) => codes::INTERNAL,
@@ -166,6 +180,7 @@ impl RpcError {
             Self::Service(error) => error.code(),
             Self::NotPrepared { .. } => leash_codes::NOT_PREPARED,
             Self::NotDelegated { .. } => leash_codes::NOT_DELEGATED,
+            Self::UnsupportedPermission { .. } => leash_codes::UNSUPPORTED_PERMISSION,
             Self::UnknownCall { .. } => leash_codes::UNKNOWN_CALL,
             Self::QuotaExceeded { .. } => leash_codes::QUOTA_EXCEEDED,
             Self::TooManyPending { .. } => leash_codes::TOO_MANY_PENDING,
@@ -197,6 +212,15 @@ impl RpcError {
                 data["recovered"] = json!(recovered.map(Address::from));
             }
             Self::NotPrepared { user_op_hash } => data["userOpHash"] = json!(user_op_hash),
+            Self::UnsupportedPermission {
+                field,
+                kind,
+                reason,
+            } => {
+                data["field"] = json!(field);
+                data["type"] = json!(kind);
+                data["reason"] = json!(reason);
+            }
             Self::QuotaExceeded { quota, resets_at } => {
                 data["quota"] = json!(quota);
                 data["resetsAt"] = json!(resets_at);

@@ -10,17 +10,40 @@ pub(crate) fn positional<T: DeserializeOwned>(
     params: &Params<'_>,
     index: usize,
 ) -> Result<T, RpcError> {
-    let field = format!("params[{index}]");
-    let value = match params.as_str() {
-        None => Value::Null,
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Array(mut items)) if index < items.len() => items.swap_remove(index),
-            Ok(Value::Array(_)) => Value::Null,
-            Ok(_) => return Err(RpcError::invalid("params", "expected an array")),
-            Err(error) => return Err(RpcError::invalid("params", error.to_string())),
-        },
+    let mut items = positional_list(params)?;
+    let value = if index < items.len() {
+        items.swap_remove(index)
+    } else {
+        Value::Null
     };
-    parse(value, &field)
+    parse(value, &format!("params[{index}]"))
+}
+
+/// Every positional parameter of `params` (none when it has none).
+pub(crate) fn positional_list(params: &Params<'_>) -> Result<Vec<Value>, RpcError> {
+    match value_of(params)? {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => Ok(items),
+        _ => Err(RpcError::invalid("params", "expected an array")),
+    }
+}
+
+/// The by-name parameters of `params` as `T`; an array holding that object alone is read the
+/// same way, as some clients send every method's parameters positionally.
+pub(crate) fn by_name<T: DeserializeOwned>(params: &Params<'_>) -> Result<T, RpcError> {
+    match value_of(params)? {
+        Value::Array(mut items) if items.len() == 1 => parse(items.swap_remove(0), "params[0]"),
+        value => parse(value, "params"),
+    }
+}
+
+/// `params` as JSON: `null` when absent.
+fn value_of(params: &Params<'_>) -> Result<Value, RpcError> {
+    match params.as_str() {
+        None => Ok(Value::Null),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|error| RpcError::invalid("params", error.to_string())),
+    }
 }
 
 /// `value` as `T`, the malformed field named under `field`.

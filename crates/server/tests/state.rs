@@ -78,6 +78,7 @@ for_each_state!(
     an_accounts_pending_calls_are_found_by_its_address,
     a_nonce_is_fresh_once_until_it_expires,
     expired_nonces_are_pruned_a_batch_at_a_time,
+    execution_permissions_are_listed_with_their_session_under_its_key,
 );
 
 async fn an_open_store_answers_a_ping(state: &impl State) -> eyre::Result<()> {
@@ -323,6 +324,7 @@ fn session() -> eyre::Result<StoredSession> {
             address: Address::repeat_byte(0x70),
             allowance: U256::from(100),
         }],
+        valid_after: 0,
         valid_until: NOW + 3_600,
         label: String::new(),
     };
@@ -433,6 +435,38 @@ async fn sessions_are_listed_by_account(state: &impl State) -> eyre::Result<()> 
         state.sessions_of(elsewhere.account, None).await?,
         vec![elsewhere]
     );
+    Ok(())
+}
+
+async fn execution_permissions_are_listed_with_their_session_under_its_key(
+    state: &impl State,
+) -> eyre::Result<()> {
+    let key = Some("app-a");
+    let (granted, plain, unknown) = (session()?, session()?, session()?);
+    let id = wire_session_id(granted.session_id);
+    let permission =
+        json!({ "context": "0x00", "permission": { "type": "native-token-allowance" } });
+    state.put_session(granted.clone(), key).await?;
+    state.put_session(plain, key).await?;
+    // A session never stored, or stored under another key, gets no permission.
+    state
+        .put_execution_permission(wire_session_id(unknown.session_id), &permission, key)
+        .await?;
+    state
+        .put_execution_permission(id, &permission, None)
+        .await?;
+    assert_eq!(state.execution_permissions(key).await?, vec![]);
+
+    state.put_execution_permission(id, &permission, key).await?;
+    let mut signed = granted;
+    signed.grant.owner_signature = Some(Bytes::from(vec![7; 65]));
+    state.put_session(signed.clone(), key).await?;
+    assert_eq!(
+        state.execution_permissions(key).await?,
+        vec![(signed, permission)],
+        "the session as it is now, and only the one granted a permission"
+    );
+    assert_eq!(state.execution_permissions(None).await?, vec![]);
     Ok(())
 }
 

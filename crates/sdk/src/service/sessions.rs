@@ -79,6 +79,7 @@ pub async fn create_session<P: Provider, S: SignerSync + alloy_signer::Signer>(
             account,
             session_key: session_key.address(),
             permissions: request.permissions,
+            valid_after: 0,
             valid_until,
             label: request.label,
         },
@@ -107,6 +108,8 @@ pub struct GrantTerms {
     pub session_key: Address,
     /// The Wallet API permissions.
     pub permissions: Vec<Permission>,
+    /// When it starts, in unix seconds (0: at once).
+    pub valid_after: u64,
     /// When it ends, in unix seconds.
     pub valid_until: u64,
     /// A name for people.
@@ -122,6 +125,7 @@ pub fn grant_session(
     terms: GrantTerms,
 ) -> Result<StoredSession, ServiceError> {
     let grant = SessionGrantBuilder::new(terms.account, terms.session_key, domain.validator)
+        .valid_after(terms.valid_after)
         .valid_until(terms.valid_until)
         .salt(B256::random().into())
         .permissions(terms.permissions)

@@ -1,7 +1,12 @@
 //! `wallet_getCapabilities`: what this server supports, keyed by its chain id.
 
 use super::Context;
-use crate::{error::RpcError, params::positional, state::State};
+use crate::{
+    error::RpcError,
+    params::positional,
+    state::State,
+    wire::execution_permissions::{SUPPORTED_PERMISSION_TYPES, SUPPORTED_RULE_TYPES},
+};
 use alloy_primitives::Address;
 use jsonrpsee::types::Params;
 use serde_json::{Value, json};
@@ -35,6 +40,13 @@ pub(super) async fn handle<S: State>(
                 "keyTypes": ["secp256k1"],
                 "signerTypes": ["keys"],
                 "permissionTypes": PERMISSION_TYPES,
+            },
+            // ERC-7715's types apart: the Wallet API client checks `permissions` against its
+            // own eight.
+            "executionPermissions": {
+                "supported": true,
+                "permissionTypes": SUPPORTED_PERMISSION_TYPES,
+                "ruleTypes": SUPPORTED_RULE_TYPES,
             },
         }
     }))

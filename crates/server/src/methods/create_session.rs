@@ -31,6 +31,7 @@ pub(super) async fn handle<S: State>(
         account: request.account,
         session_key: request.key.public_key,
         permissions: request.permissions,
+        valid_after: 0,
         valid_until,
         label: String::new(),
     };

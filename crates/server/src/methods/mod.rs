@@ -4,12 +4,14 @@
 mod calls_status;
 mod capabilities;
 mod create_session;
+mod execution_permissions;
 mod explain_calls;
 mod get_session;
 mod list_sessions;
 mod prepare_calls;
 mod prepare_revoke;
 mod request_account;
+mod request_execution_permissions;
 mod send_prepared_calls;
 mod verify_session_request;
 
@@ -103,6 +105,26 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
         &mut module,
         "wallet_getCapabilities",
         capabilities::handle::<S>,
+    );
+    register_with_caller(
+        &mut module,
+        "wallet_requestExecutionPermissions",
+        request_execution_permissions::handle::<S>,
+    );
+    register_with_caller(
+        &mut module,
+        "wallet_revokeExecutionPermission",
+        execution_permissions::revoke::<S>,
+    );
+    register(
+        &mut module,
+        "wallet_getSupportedExecutionPermissions",
+        execution_permissions::get_supported::<S>,
+    );
+    register_with_caller(
+        &mut module,
+        "wallet_getGrantedExecutionPermissions",
+        execution_permissions::get_granted::<S>,
     );
     register(
         &mut module,

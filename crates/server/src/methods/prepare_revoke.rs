@@ -12,13 +12,17 @@ use crate::{
     error::RpcError,
     params::positional,
     state::State,
-    wire::revoke::{PrepareRevokeAnswer, PrepareRevokeRequest, Revocation, TransactionAnswer},
+    wire::{
+        delegation::PrepareCallsAnswer,
+        revoke::{PrepareRevokeAnswer, PrepareRevokeRequest, Revocation, TransactionAnswer},
+    },
 };
-use alloy_primitives::{Bytes, U256};
+use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolCall;
 use jsonrpsee::types::Params;
 use leash_bindings::SessionKeyValidator::{revokeAllSessionsCall, revokeSessionCall};
 use leash_core::calls::Call;
+use leash_sdk::service::StoredSession;
 use std::sync::Arc;
 
 pub(super) async fn handle<S: State>(
@@ -36,25 +40,53 @@ pub(super) async fn handle<S: State>(
     let (account, data) = match revocation {
         Revocation::Session(id) | Revocation::BySessionKey(id) => {
             let session = context.session(id, &caller).await?;
-            let call = revokeSessionCall {
-                grant: (&session.grant.grant()).into(),
-            };
-            let data = Bytes::from(call.abi_encode());
             if let Revocation::BySessionKey(_) = revocation {
                 let from = session.session_key;
+                let data = revoke_session_data(&session);
                 return Ok(PrepareRevokeAnswer::Transaction(TransactionAnswer::new(
                     from, validator, data, chain_id,
                 )));
             }
-            (session.account, data)
+            (session.account, revoke_session_data(&session))
         }
         Revocation::All(account) => (account, Bytes::from(revokeAllSessionsCall {}.abi_encode())),
     };
+    let prepared = prepare_validator_call(&context, &caller, chain_id, account, data).await?;
+    Ok(PrepareRevokeAnswer::Prepared(prepared))
+}
+
+/// The owner's revocation of `session`: the account's operation calling `revokeSession(grant)`
+/// on the validator, prepared and answered as `wallet_prepareCalls` answers.
+pub(super) async fn prepare_owner_revocation<S: State>(
+    context: &Context<S>,
+    caller: &Caller,
+    chain_id: u64,
+    session: &StoredSession,
+) -> Result<PrepareCallsAnswer, RpcError> {
+    let data = revoke_session_data(session);
+    prepare_validator_call(context, caller, chain_id, session.account, data).await
+}
+
+/// `revokeSession(grant)` of `session`'s grant, ABI-encoded.
+fn revoke_session_data(session: &StoredSession) -> Bytes {
+    let call = revokeSessionCall {
+        grant: (&session.grant.grant()).into(),
+    };
+    Bytes::from(call.abi_encode())
+}
+
+/// `account`'s owner calls the validator with `data`.
+async fn prepare_validator_call<S: State>(
+    context: &Context<S>,
+    caller: &Caller,
+    chain_id: u64,
+    account: Address,
+    data: Bytes,
+) -> Result<PrepareCallsAnswer, RpcError> {
     let calls = vec![Call {
-        to: validator,
+        to: context.chain.domain().validator,
         value: U256::ZERO,
         data,
     }];
-    let prepared = prepare_owner(&context, &caller, chain_id, account, calls).await?;
-    Ok(PrepareRevokeAnswer::Prepared(prepared))
+    prepare_owner(context, caller, chain_id, account, calls).await
 }

@@ -8,7 +8,9 @@ use leash_core::{
     calls::Call, prepare::PreparedOperation, rpc_types::RpcUserOperation,
     sender::SignedUserOperation, session_state::SessionState,
 };
+use leash_sdk::service::StoredSession;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value;
 use std::num::NonZeroU32;
 
 /// A [`Call`] as JSON.
@@ -59,6 +61,17 @@ pub(super) fn to_json<T: Serialize>(value: &T) -> Result<String, StateError> {
 pub(super) fn from_json<T: DeserializeOwned>(json: &str, column: &str) -> Result<T, StateError> {
     serde_json::from_str(json)
         .map_err(|error| StateError::Backend(format!("column {column}: {error}")))
+}
+
+/// A row of `sessions` with an ERC-7715 permission: the session and the permission as granted.
+pub(super) fn granted_from(
+    session: &str,
+    permission: &str,
+) -> Result<(StoredSession, Value), StateError> {
+    Ok((
+        from_json(session, "session")?,
+        from_json(permission, "execution_permission")?,
+    ))
 }
 
 /// A `session_state` column (in `calls` and `prepared_calls`) as stored: JSON, or NULL.

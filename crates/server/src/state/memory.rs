@@ -5,6 +5,7 @@ use super::{
 };
 use alloy_primitives::{Address, B128, B256};
 use leash_sdk::service::StoredSession;
+use serde_json::Value;
 use std::{
     collections::{BTreeMap, HashMap, btree_map, hash_map::Entry},
     sync::{Mutex, MutexGuard, PoisonError},
@@ -20,6 +21,8 @@ pub struct MemoryState {
 #[derive(Debug, Default)]
 struct Maps {
     sessions: HashMap<WireSessionId, Keyed<StoredSession>>,
+    /// ERC-7715 permissions granted, by the wire id of their session (whose key they share).
+    execution_permissions: HashMap<WireSessionId, Value>,
     prepared: HashMap<B256, Keyed<PreparedCall>>,
     statuses: HashMap<B256, Keyed<CallStatus>>,
     /// Sent calls in the order they were started; each has an entry in `statuses`.
@@ -110,6 +113,36 @@ impl State for MemoryState {
             .into_iter()
             .map(|(_, session)| session.clone())
             .collect())
+    }
+
+    async fn put_execution_permission(
+        &self,
+        id: WireSessionId,
+        granted: &Value,
+        key: Option<&str>,
+    ) -> Result<(), StateError> {
+        let mut maps = self.maps();
+        if maps.sessions.get(&id).and_then(|s| s.under(key)).is_some() {
+            maps.execution_permissions.insert(id, granted.clone());
+        }
+        Ok(())
+    }
+
+    async fn execution_permissions(
+        &self,
+        key: Option<&str>,
+    ) -> Result<Vec<(StoredSession, Value)>, StateError> {
+        let maps = self.maps();
+        let mut granted: Vec<_> = maps
+            .execution_permissions
+            .iter()
+            .filter_map(|(id, permission)| {
+                let session = maps.sessions.get(id)?.under(key)?;
+                Some((*id, (session.clone(), permission.clone())))
+            })
+            .collect();
+        granted.sort_by_key(|(id, _)| *id);
+        Ok(granted.into_iter().map(|(_, granted)| granted).collect())
     }
 
     async fn put_prepared(&self, call: PreparedCall, key: Option<&str>) -> Result<(), StateError> {

@@ -24,6 +24,7 @@ use leash_core::{
     sender::SignedUserOperation, session_state::SessionState,
 };
 use leash_sdk::service::StoredSession;
+use serde_json::Value;
 use std::{future::Future, time::Duration};
 
 /// A session id on the wire: the first 16 bytes of leash's 32-byte session id (the grant's
@@ -152,6 +153,23 @@ pub trait State: Send + Sync + 'static {
         account: Address,
         key: Option<&str>,
     ) -> impl Future<Output = Result<Vec<StoredSession>, StateError>> + Send;
+
+    /// Records `granted`, the ERC-7715 permission `wallet_requestExecutionPermissions` answered
+    /// with, beside the session with wire id `id` created under `key` (replacing an earlier
+    /// record); nothing when there is no such session.
+    fn put_execution_permission(
+        &self,
+        id: WireSessionId,
+        granted: &Value,
+        key: Option<&str>,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Every session created under `key` that an ERC-7715 permission was granted for, with that
+    /// permission, ordered by wire id.
+    fn execution_permissions(
+        &self,
+        key: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<(StoredSession, Value)>, StateError>> + Send;
 
     /// Stores `call` under its hash, prepared under `key` (preparing the same operation twice
     /// stores it once, under the key that prepared it last).

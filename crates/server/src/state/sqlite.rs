@@ -4,15 +4,16 @@
 use super::{
     ApiKey, CallStatus, PreparedCall, PreparedSigner, SentCall, State, StateError, WireSessionId,
     encoding::{
-        API_KEY_COLUMNS, ApiKeyRow, SentCallRow, StoredCall, backend, fixed, from_json, integer,
-        operation_from_json, operation_json, session_state_from, session_state_json,
-        status_columns, status_from_columns, to_json, unsigned,
+        API_KEY_COLUMNS, ApiKeyRow, SentCallRow, StoredCall, backend, fixed, from_json,
+        granted_from, integer, operation_from_json, operation_json, session_state_from,
+        session_state_json, status_columns, status_from_columns, to_json, unsigned,
     },
     wire_session_id,
 };
 use alloy_primitives::{Address, B128, B256};
 use leash_core::calls::Call;
 use leash_sdk::service::StoredSession;
+use serde_json::Value;
 use sqlx::{
     FromRow, Row, SqlitePool,
     migrate::Migrator,
@@ -111,6 +112,46 @@ impl State for SqliteState {
         .map_err(|error| backend("reading an account's sessions", error))?;
         rows.iter()
             .map(|row| from_json(&column::<String>(row, "session")?, "session"))
+            .collect()
+    }
+
+    async fn put_execution_permission(
+        &self,
+        id: WireSessionId,
+        granted: &Value,
+        key: Option<&str>,
+    ) -> Result<(), StateError> {
+        sqlx::query(
+            "UPDATE sessions SET execution_permission = ? WHERE wire_id = ? AND api_key IS ?",
+        )
+        .bind(to_json(granted)?)
+        .bind(id.to_vec())
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| backend("storing an execution permission", error))?;
+        Ok(())
+    }
+
+    async fn execution_permissions(
+        &self,
+        key: Option<&str>,
+    ) -> Result<Vec<(StoredSession, Value)>, StateError> {
+        let rows = sqlx::query(
+            "SELECT session, execution_permission FROM sessions
+             WHERE execution_permission IS NOT NULL AND api_key IS ? ORDER BY wire_id",
+        )
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| backend("reading execution permissions", error))?;
+        rows.iter()
+            .map(|row| {
+                granted_from(
+                    &column::<String>(row, "session")?,
+                    &column::<String>(row, "execution_permission")?,
+                )
+            })
             .collect()
     }
 

@@ -4,6 +4,7 @@
 
 pub(crate) mod calls;
 pub(crate) mod delegation;
+pub(crate) mod execution_permissions;
 pub(crate) mod explain;
 pub(crate) mod prepare;
 pub(crate) mod revoke;

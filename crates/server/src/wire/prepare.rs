@@ -46,30 +46,46 @@ pub(crate) struct SessionReference {
 }
 
 /// `context` = mode ‖ session id ‖ owner signature; mode 0x00 is the remote mode, where the
-/// server holds the session (0x01 and 0x02 are client-side forms leash does not serve).
+/// server holds the session (0x01 and 0x02 are client-side forms leash does not serve). The
+/// permissions context of an ERC-7715 grant is the same bytes.
 const REMOTE_MODE: u8 = 0x00;
 const SIGNATURE_LEN: usize = 65;
 const FIELD: &str = "params[0].capabilities.permissions";
+
+impl SessionReference {
+    /// The session `context` names, with the owner's signature it carries; `field` names the
+    /// context in an error.
+    pub(crate) fn from_context(context: &Bytes, field: &str) -> Result<Self, RpcError> {
+        let id_end = 1 + WireSessionId::len_bytes();
+        if context.len() != id_end + SIGNATURE_LEN || context[0] != REMOTE_MODE {
+            return Err(RpcError::invalid(
+                field,
+                format!(
+                    "expected 0x00 ‖ sessionId (16 bytes) ‖ signature (65 bytes), got {} bytes",
+                    context.len()
+                ),
+            ));
+        }
+        Ok(Self {
+            id: WireSessionId::from_slice(&context[1..id_end]),
+            owner_signature: Some(context.slice(id_end..)),
+        })
+    }
+
+    /// The context that names session `id` signed with `owner_signature`: what a client builds
+    /// after `wallet_createSession`, and what an ERC-7715 grant answers.
+    pub(crate) fn context(id: WireSessionId, owner_signature: &Bytes) -> Bytes {
+        [&[REMOTE_MODE], id.as_slice(), owner_signature.as_ref()]
+            .concat()
+            .into()
+    }
+}
 
 impl PermissionsCapability {
     pub(crate) fn session(self) -> Result<SessionReference, RpcError> {
         match (self.context, self.session_id) {
             (Some(context), None) => {
-                let id_end = 1 + WireSessionId::len_bytes();
-                if context.len() != id_end + SIGNATURE_LEN || context[0] != REMOTE_MODE {
-                    return Err(RpcError::invalid(
-                        format!("{FIELD}.context"),
-                        format!(
-                            "expected 0x00 ‖ sessionId (16 bytes) ‖ signature (65 bytes), got {} \
-                             bytes",
-                            context.len()
-                        ),
-                    ));
-                }
-                Ok(SessionReference {
-                    id: WireSessionId::from_slice(&context[1..id_end]),
-                    owner_signature: Some(context.slice(id_end..)),
-                })
+                SessionReference::from_context(&context, &format!("{FIELD}.context"))
             }
             (None, Some(id)) => {
                 if id.len() != WireSessionId::len_bytes() {
