@@ -4,9 +4,9 @@
 use crate::{
     permission::Permission,
     rejection::EntryPointRejection,
-    rules::{Rule, attachments::ruled_candidates},
+    rules::{Rule, RuleBreach, attachments::ruled_candidates},
 };
-use alloy_primitives::{Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, Selector, U256};
 use alloy_sol_types::{Panic, Revert, SolError, SolInterface};
 use leash_bindings::{
     EntryPoint::EntryPointErrors, LeashAccount::LeashAccountErrors,
@@ -78,24 +78,130 @@ struct Explained<'a> {
 
 impl fmt::Display for Explained<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use SessionKeyValidatorErrors as E;
-        let RevertReason::Validator(error) = self.reason else {
-            return self.reason.fmt(f);
-        };
-        let (target, selector, index) = match error {
-            E::CallRuleFailed(e) => (e.target, e.selector, e.ruleIndex),
-            E::ArgumentOutOfRange(e) => (e.target, e.selector, e.ruleIndex),
-            _ => return self.reason.fmt(f),
-        };
-        let mut candidates = ruled_candidates(self.permissions, target, selector);
-        let first = candidates.next();
-        let rule = match first {
-            Some(rules) if candidates.all(|other| other == rules) => usize::try_from(index)
-                .ok()
-                .and_then(|index| rules.get(index)),
+        let broken = match self.reason {
+            RevertReason::Validator(error) => BrokenRule::of(error),
             _ => None,
         };
-        explain_rule_error(error, rule, f)
+        let Some(mut broken) = broken else {
+            return self.reason.fmt(f);
+        };
+        let mut candidates = ruled_candidates(self.permissions, broken.target, broken.selector);
+        if let Some(rules) = candidates.next()
+            && candidates.all(|other| other == rules)
+        {
+            broken.rules = Some(rules);
+        }
+        fmt::Display::fmt(&broken, f)
+    }
+}
+
+/// The sentence of a call that breaks an argument rule, shared by the validator's errors
+/// (`ArgumentOutOfRange`, `ArgumentsNotAllowed`, `CallRuleFailed`) and leash's denial before
+/// signing, so both read alike. `rules`, the permission's rules when the grant shows them, name the
+/// rule's condition; without them the sentence names the rule by its index.
+pub(crate) struct BrokenRule<'a> {
+    pub(crate) session_id: B256,
+    pub(crate) target: Address,
+    pub(crate) selector: Selector,
+    pub(crate) breach: RuleBreach,
+    pub(crate) rules: Option<&'a [Rule]>,
+}
+
+impl BrokenRule<'_> {
+    /// The broken rule a validator error reports, if it is one.
+    fn of(error: &SessionKeyValidatorErrors) -> Option<Self> {
+        use SessionKeyValidatorErrors as E;
+        let (session_id, target, selector, breach) = match error {
+            E::ArgumentOutOfRange(e) => (
+                e.sessionId,
+                e.target,
+                e.selector,
+                RuleBreach::OutOfRange {
+                    rule_index: e.ruleIndex.saturating_to(),
+                    data_length: e.dataLength.saturating_to(),
+                },
+            ),
+            E::ArgumentsNotAllowed(e) => (
+                e.sessionId,
+                e.target,
+                e.selector,
+                RuleBreach::NotAllowed {
+                    words: e.words.clone(),
+                },
+            ),
+            E::CallRuleFailed(e) => (
+                e.sessionId,
+                e.target,
+                e.selector,
+                RuleBreach::Failed {
+                    rule_index: e.ruleIndex.saturating_to(),
+                    actual: e.actual,
+                },
+            ),
+            _ => return None,
+        };
+        Some(Self {
+            session_id,
+            target,
+            selector,
+            breach,
+            rules: None,
+        })
+    }
+}
+
+impl fmt::Display for BrokenRule<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            session_id,
+            target,
+            selector,
+            ..
+        } = self;
+        write!(f, "session {session_id}: calling {selector} on {target}")?;
+        let rule_at = |index: usize| self.rules.and_then(|rules| rules.get(index));
+        let (rule_index, rule) = match &self.breach {
+            RuleBreach::NotAllowed { words } => {
+                let words: Vec<String> = words.iter().map(|w| B256::from(*w).to_string()).collect();
+                write!(
+                    f,
+                    " with argument words [{}] (what its eq and one-of rules read) is not a \
+                     combination of values its permissions allow",
+                    words.join(", ")
+                )?;
+                if let Some(rules) = self.rules {
+                    let set: Vec<String> = rules
+                        .iter()
+                        .filter(|rule| rule.is_set())
+                        .map(ToString::to_string)
+                        .collect();
+                    write!(f, " ({})", set.join("; "))?;
+                }
+                return Ok(());
+            }
+            RuleBreach::OutOfRange { rule_index, .. } | RuleBreach::Failed { rule_index, .. } => {
+                (*rule_index, rule_at(*rule_index))
+            }
+        };
+        write!(f, " breaks rule {rule_index} of its permission")?;
+        if let Some(rule) = rule {
+            write!(f, " ({rule})")?;
+        }
+        match (&self.breach, rule) {
+            (RuleBreach::Failed { actual, .. }, Some(Rule::CallValue { .. })) => {
+                write!(f, ": the call sends {actual} wei")
+            }
+            (RuleBreach::Failed { actual, .. }, Some(_)) => {
+                write!(f, ": the word is {}", B256::from(*actual))
+            }
+            (RuleBreach::Failed { actual, .. }, None) => write!(f, ": it read {actual:#x}"),
+            (RuleBreach::OutOfRange { data_length, .. }, _) => write!(
+                f,
+                ": the word it reads is not inside the call's {data_length} bytes of data (short \
+                 calldata, or a dynamic argument's offset out of range)"
+            ),
+            (RuleBreach::NotAllowed { .. }, _) => Ok(()),
+        }
     }
 }
 
@@ -272,21 +378,8 @@ fn explain_validator_error(
             "session {}: permission {}'s rules break their encoding (no rule, an unknown operator, a wrong number of values, or in-range bounds reversed)",
             e.sessionId, e.index
         ),
-        E::CallRuleFailed(_) | E::ArgumentOutOfRange(_) => explain_rule_error(error, None, f),
-        E::ArgumentsNotAllowed(e) => {
-            let words: Vec<String> = e
-                .words
-                .iter()
-                .map(|word| alloy_primitives::B256::from(*word).to_string())
-                .collect();
-            write!(
-                f,
-                "session {}: calling {} on {} reads [{}] where its EQ and ONE_OF rules look, which is no combination of values a permission of the session allows",
-                e.sessionId,
-                e.selector,
-                e.target,
-                words.join(", ")
-            )
+        E::CallRuleFailed(_) | E::ArgumentOutOfRange(_) | E::ArgumentsNotAllowed(_) => {
+            BrokenRule::of(error).map_or(Ok(()), |broken| fmt::Display::fmt(&broken, f))
         }
         E::UnusedRuleAttachment(e) => write!(
             f,
@@ -318,49 +411,6 @@ fn explain_validator_error(
             "session {}: {} may not revoke it (only the account or the session key)",
             e.sessionId, e.caller
         ),
-    }
-}
-
-/// The sentence of a broken argument rule (`CallRuleFailed`, `ArgumentOutOfRange`; any other error
-/// as [`RevertReason`] says it), naming the rule's condition when the grant it comes from is
-/// known (`rule`): otherwise the error says only the rule's index in the permission its call's
-/// rules named.
-pub(crate) fn explain_rule_error(
-    error: &SessionKeyValidatorErrors,
-    rule: Option<&Rule>,
-    f: &mut fmt::Formatter<'_>,
-) -> fmt::Result {
-    use SessionKeyValidatorErrors as E;
-    let (session, target, selector, index) = match error {
-        E::CallRuleFailed(e) => (e.sessionId, e.target, e.selector, e.ruleIndex),
-        E::ArgumentOutOfRange(e) => (e.sessionId, e.target, e.selector, e.ruleIndex),
-        other => return explain_validator_error(other, f),
-    };
-    write!(
-        f,
-        "session {session}: calling {selector} on {target} breaks rule {index} of its permission"
-    )?;
-    if let Some(rule) = rule {
-        write!(f, " ({rule})")?;
-    }
-    match (error, rule) {
-        (E::CallRuleFailed(e), Some(Rule::CallValue { .. })) => {
-            write!(f, ": the call sends {} wei", e.actual)
-        }
-        (E::CallRuleFailed(e), Some(_)) => {
-            write!(
-                f,
-                ": the word is {}",
-                alloy_primitives::B256::from(e.actual)
-            )
-        }
-        (E::CallRuleFailed(e), None) => write!(f, ": it read {:#x}", e.actual),
-        (E::ArgumentOutOfRange(e), _) => write!(
-            f,
-            ": the word it reads is not inside the call's {} bytes of data (short calldata, or a dynamic argument's offset out of range)",
-            e.dataLength
-        ),
-        _ => Ok(()),
     }
 }
 

@@ -8,7 +8,8 @@
 //!   golden_vectors`); by default this test fails when the committed file differs from what the SDK
 //!   computes now, and the forge test checks the file against the contracts.
 //! - `rule_vectors.json` is written here the same way: ruled permissions with their `rules` bytes,
-//!   compact form, rules hash and ruled tag, for the validator's enable to reproduce.
+//!   compact form, and the binding and ruled tag of each combination of set rule values, for the
+//!   validator's enable to reproduce.
 
 use alloy_primitives::{Address, Bytes, U256, address, keccak256};
 use alloy_signer::SignerSync;
@@ -21,7 +22,7 @@ use leash_core::{
     calls::Call,
     grant::{GrantDomain, SessionGrantBuilder},
     permission::{MAX_ALLOWANCE, Permission},
-    rules::{Rule, RuleOp, compact_rules, ruled_tag, rules_hash, scope_tag},
+    rules::{Rule, RuleOp, bindings, combinations, compact_rules, ruled_tag, scope_tag},
     session_signature::{SessionAuth, session_nonce_key},
     user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
@@ -322,25 +323,26 @@ struct RuleVector {
     permission: String,
     /// `Permission.rules`: `0x01 ‖ abi.encode(Rule[])`.
     rules: String,
-    /// The compact form of the rules.
+    /// The compact form of the rules (set rules without their values).
     compact: String,
-    /// `keccak256(compact)`.
-    rules_hash: String,
     /// The selector and the scope's target (zero for all contracts) the tags are for.
     selector: String,
     target: String,
     /// `ScopeLib.tag(FunctionsOnContract, selector, target)`, as a 32-byte word.
     tag: String,
-    /// `uint256(keccak256(abi.encode(tag, rulesHash)))`, as a 32-byte word.
-    ruled_tag: String,
+    /// One per combination of set rule values, in the validator's order (the last set fastest).
+    scopes: Vec<RuledScope>,
 }
 
-alloy_sol_types::sol! {
-    /// contracts/test/Target.sol's functions for argument rules.
-    interface ArgumentTarget {
-        function pay(address to, uint256 amount) external payable;
-        function route(uint256 amount, address[] calldata path) external payable;
-    }
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RuledScope {
+    /// The combination: one value of each set rule, in rule order.
+    words: Vec<String>,
+    /// `keccak256(w_1 ‖ … ‖ w_k ‖ compact)`.
+    binding: String,
+    /// `uint256(keccak256(abi.encode(tag, binding)))`, as a 32-byte word.
+    ruled_tag: String,
 }
 
 fn rule_vector(name: &str, permission: Permission) -> RuleVector {
@@ -364,11 +366,18 @@ fn rule_vector(name: &str, permission: Permission) -> RuleVector {
         permission: hex(sol.abi_encode()),
         rules: hex(&sol.rules),
         compact: hex(compact_rules(rules)),
-        rules_hash: hex(rules_hash(rules)),
         selector: hex(selector),
         target: hex(target),
         tag: hex(scope_tag(selector, target).to_be_bytes::<32>()),
-        ruled_tag: hex(ruled_tag(selector, target, rules).to_be_bytes::<32>()),
+        scopes: combinations(rules)
+            .iter()
+            .zip(bindings(rules))
+            .map(|(words, binding)| RuledScope {
+                words: words.iter().map(hex).collect(),
+                binding: hex(binding),
+                ruled_tag: hex(ruled_tag(selector, target, binding).to_be_bytes::<32>()),
+            })
+            .collect(),
     }
 }
 
@@ -376,15 +385,18 @@ fn rule_vectors() -> Vec<RuleVector> {
     let word = |n: u64| U256::from(n).into();
     vec![
         rule_vector(
-            "pay on one contract: recipient eq, amount in-range, value lte",
+            "pay on one contract: recipient one-of (a set rule), amount in-range, value lte",
             Permission::FunctionsOnContract {
                 address: CONTRACT,
-                functions: vec![ArgumentTarget::payCall::SELECTOR.into()],
+                functions: vec![Target::payCall::SELECTOR.into()],
                 rules: vec![
                     Rule::Argument {
                         index: 0,
-                        op: RuleOp::Eq,
-                        values: vec![address!("0x00000000000000000000000000000000000000be").into()],
+                        op: RuleOp::OneOf,
+                        values: vec![
+                            address!("0x00000000000000000000000000000000000000be").into(),
+                            address!("0x00000000000000000000000000000000000000bf").into(),
+                        ],
                     },
                     Rule::Argument {
                         index: 1,
@@ -398,9 +410,9 @@ fn rule_vectors() -> Vec<RuleVector> {
             },
         ),
         rule_vector(
-            "route on all contracts: first path element one-of, path length lte",
+            "route on all contracts: first path element one-of, path length lte, amount eq",
             Permission::FunctionsOnAllContracts {
-                functions: vec![ArgumentTarget::routeCall::SELECTOR.into()],
+                functions: vec![Target::routeCall::SELECTOR.into()],
                 rules: vec![
                     Rule::DynamicArgument {
                         index: 1,
@@ -413,6 +425,11 @@ fn rule_vectors() -> Vec<RuleVector> {
                         offset: 0,
                         op: RuleOp::Lte,
                         values: vec![word(3)],
+                    },
+                    Rule::Argument {
+                        index: 0,
+                        op: RuleOp::Eq,
+                        values: vec![word(500)],
                     },
                 ],
             },

@@ -10,8 +10,8 @@ use leash_core::{
     grant::GRANT_DOMAIN_VERSION,
     permission::{ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE},
     rules::{
-        MAX_ONE_OF_VALUES, RULE_ARGUMENT, RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULES_VERSION,
-        RuleOp,
+        MAX_ONE_OF_VALUES, MAX_RULES, MAX_SET_COMBINATIONS, RULE_ARGUMENT, RULE_CALL_VALUE,
+        RULE_DYNAMIC_ARGUMENT, RULES_VERSION, RuleOp,
     },
     session_signature::{SIG_FLAG_RULES, SIG_MODE_ENABLE, SIG_MODE_USE, SIG_MODE_USE_ROOT},
 };
@@ -111,13 +111,16 @@ fn numeric_constants_match() {
     );
 }
 
-/// `uint8 constant NAME = value;` and `uint256 constant NAME = value;` lines with a number.
+/// `uint8 constant NAME = value;` and `uint256 [internal] constant NAME = value;` lines with a
+/// number.
 fn numeric_constants(text: &str) -> BTreeMap<String, u64> {
     text.lines()
         .filter_map(|line| {
+            let line = line.trim();
             let rest = line
                 .strip_prefix("uint8 constant ")
-                .or_else(|| line.strip_prefix("uint256 constant "))?;
+                .or_else(|| line.strip_prefix("uint256 constant "))
+                .or_else(|| line.strip_prefix("uint256 internal constant "))?;
             let (name, rest) = rest.split_once(" = ")?;
             let (value, _) = rest.split_once(';')?;
             let value = value.trim();
@@ -161,4 +164,15 @@ fn rule_and_signature_constants_match() {
         RuleOp::ALL.len(),
         "an operator leash-core does not know"
     );
+    let rule_lib = numeric_constants(&source("contracts/libraries/RuleLib.sol"));
+    for (name, value) in [
+        ("MAX_RULES", MAX_RULES),
+        ("MAX_SET_COMBINATIONS", MAX_SET_COMBINATIONS),
+    ] {
+        assert_eq!(
+            rule_lib.get(name),
+            Some(&(value as u64)),
+            "{name} differs between contracts/libraries/RuleLib.sol and leash-core"
+        );
+    }
 }

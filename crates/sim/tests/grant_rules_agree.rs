@@ -6,7 +6,8 @@
 //! grant has several faults, one that only the builder refuses). The builder may
 //! refuse more, but only for the grants it deliberately calls useless (a zero allowance, a selector
 //! listed twice, a spend selector in a function list, a contract or paymaster listed twice), which the validator
-//! tolerates.
+//! tolerates. Function permissions carry argument rules, well-formed or breaking the encoding's
+//! table (the validator's `InvalidRules`).
 
 mod support;
 
@@ -19,6 +20,7 @@ use leash_bindings::{
 use leash_core::{
     grant::{GrantError, SessionGrantBuilder},
     permission::{MAX_ALLOWANCE, Permission},
+    rules::{Rule, RuleOp, RuleValue},
 };
 use leash_sim::Chain;
 use revm::context::result::ExecutionResult;
@@ -47,6 +49,46 @@ struct Pools {
     targets: Vec<Address>,
     amounts: Vec<U256>,
     selectors: Vec<Selector>,
+    rule_sets: Vec<Vec<Rule>>,
+}
+
+/// Rule sets for function permissions: none (twice as likely), well-formed ones, and one of
+/// each way to break the encoding's table.
+fn rule_sets() -> Vec<Vec<Rule>> {
+    let values = |n: u64| {
+        (0..n)
+            .map(|v| U256::from(v).into())
+            .collect::<Vec<RuleValue>>()
+    };
+    let argument = |op, n| Rule::Argument {
+        index: 0,
+        op,
+        values: values(n),
+    };
+    let reversed = Rule::Argument {
+        index: 1,
+        op: RuleOp::InRange,
+        values: vec![U256::from(2).into(), U256::from(1).into()],
+    };
+    vec![
+        vec![],
+        vec![],
+        vec![argument(RuleOp::Eq, 1)],
+        vec![
+            Rule::DynamicArgument {
+                index: 1,
+                offset: 32,
+                op: RuleOp::OneOf,
+                values: values(32),
+            },
+            Rule::CallValue { max: U256::from(5) },
+        ],
+        vec![argument(RuleOp::InRange, 2)],
+        vec![argument(RuleOp::Eq, 0)],
+        vec![argument(RuleOp::Lt, 2)],
+        vec![argument(RuleOp::OneOf, 33)],
+        vec![argument(RuleOp::Gte, 1), reversed],
+    ]
 }
 
 impl Pools {
@@ -73,6 +115,7 @@ impl Pools {
                 fixed_bytes!("0xe9ae5c53"), // execute: forbidden on the account
                 fixed_bytes!("0x9517e29f"), // installModule: forbidden on the account
             ],
+            rule_sets: rule_sets(),
         }
     }
 
@@ -103,7 +146,7 @@ impl Pools {
             },
             6 => Permission::FunctionsOnAllContracts {
                 functions: self.functions(rng),
-                rules: vec![],
+                rules: rng.pick(&self.rule_sets),
             },
             7 => Permission::Paymaster {
                 address: rng.pick(&self.targets),
@@ -111,7 +154,7 @@ impl Pools {
             _ => Permission::FunctionsOnContract {
                 address: rng.pick(&self.targets),
                 functions: self.functions(rng),
-                rules: vec![],
+                rules: rng.pick(&self.rule_sets),
             },
         }
     }
@@ -132,6 +175,7 @@ fn same_rule(error: &GrantError, revert: &V) -> bool {
                     | GrantError::ForbiddenSelector { .. },
                 V::InvalidPermission(_)
             )
+            | (GrantError::InvalidRules { .. }, V::InvalidRules(_))
     )
 }
 

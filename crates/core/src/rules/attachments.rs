@@ -2,17 +2,14 @@
 //! permission allows carries none; otherwise it carries the compact rules of the first ruled
 //! permission whose rules it satisfies; a call that satisfies none is refused before it is signed.
 
-use super::{Rule, RuleBreach, RuleFailure, compact_rules, evaluate};
+use super::{Rule, RuleBreach, compact_rules, evaluate};
 use crate::{
     calls::Call,
     grant::is_permit2_approve,
     permission::{ERC20_SPEND_SELECTORS, Permission},
-    revert_reason::explain_rule_error,
+    revert_reason::BrokenRule,
 };
-use alloy_primitives::{Address, B256, Bytes, Selector, U256};
-use leash_bindings::SessionKeyValidator::{
-    ArgumentOutOfRange, CallRuleFailed, SessionKeyValidatorErrors,
-};
+use alloy_primitives::{Address, B256, Bytes, Selector};
 use std::fmt;
 
 /// The compact rules one call of an operation carries.
@@ -50,8 +47,9 @@ pub enum AttachmentError {
     },
 }
 
-/// A call refused before it is signed because it breaks a rule, with the error the validator
-/// would revert with; its sentence is the one that error decodes to, naming the rule.
+/// A call refused before it is signed because it breaks the rules of the permissions that could
+/// allow it; its sentence is the one the validator's error for the same breach decodes to, with
+/// the permission's rules named.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleDenial {
     /// The session.
@@ -60,43 +58,22 @@ pub struct RuleDenial {
     pub target: Address,
     /// The call's selector.
     pub selector: Selector,
-    /// The rule that failed.
-    pub rule: Rule,
-    /// Its index and how it failed.
+    /// The rules of the permission whose breach is reported (the first that could allow the call).
+    pub rules: Vec<Rule>,
+    /// How the call breaks them.
     pub breach: RuleBreach,
-}
-
-impl RuleDenial {
-    /// The validator's error for this breach: `CallRuleFailed` or `ArgumentOutOfRange`.
-    pub fn validator_error(&self) -> SessionKeyValidatorErrors {
-        let (session_id, target, selector) = (self.session_id, self.target, self.selector);
-        let rule_index = U256::from(self.breach.rule_index);
-        match self.breach.failure {
-            RuleFailure::Failed { actual } => {
-                SessionKeyValidatorErrors::CallRuleFailed(CallRuleFailed {
-                    sessionId: session_id,
-                    target,
-                    selector,
-                    ruleIndex: rule_index,
-                    actual,
-                })
-            }
-            RuleFailure::OutOfRange { data_length } => {
-                SessionKeyValidatorErrors::ArgumentOutOfRange(ArgumentOutOfRange {
-                    sessionId: session_id,
-                    target,
-                    selector,
-                    ruleIndex: rule_index,
-                    dataLength: U256::from(data_length),
-                })
-            }
-        }
-    }
 }
 
 impl fmt::Display for RuleDenial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        explain_rule_error(&self.validator_error(), Some(&self.rule), f)
+        let broken = BrokenRule {
+            session_id: self.session_id,
+            target: self.target,
+            selector: self.selector,
+            breach: self.breach.clone(),
+            rules: Some(&self.rules),
+        };
+        fmt::Display::fmt(&broken, f)
     }
 }
 
@@ -156,7 +133,7 @@ impl RuleAttachments {
     /// rules: calls with a selector, to another address than the account, that are not ERC-20
     /// spends or Permit2's `approve`. Of those, one a plain permission allows carries nothing;
     /// one with ruled permissions carries the first whose rules hold, and if it breaks them all
-    /// it is [`AttachmentError::Denied`] by the first one's first failing rule. A call nothing
+    /// it is [`AttachmentError::Denied`] by the first one's breach. A call nothing
     /// allows carries nothing, and validation refuses it as `CallNotAllowed`.
     pub fn choose(
         session_id: B256,
@@ -200,7 +177,7 @@ impl RuleAttachments {
                         session_id,
                         target: call.to,
                         selector,
-                        rule: rules[breach.rule_index].clone(),
+                        rules: rules.to_vec(),
                         breach,
                     })));
                 }

@@ -1,6 +1,6 @@
-//! The bytes of rules: `Permission.rules = 0x01 ‖ abi.encode(Rule[])`, the compact form the
-//! validator hashes into the ruled scope's tag, and the tags themselves (docs/permissions.md,
-//! "How validation gets the rules").
+//! The bytes of rules: `Permission.rules = 0x01 ‖ abi.encode(Rule[])`, the compact form a ruled
+//! call's signature carries, and the bindings and tags of the ruled scopes the validator writes
+//! (docs/permissions.md, "How validation gets the rules").
 
 use super::{
     RULE_ARGUMENT, RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULES_VERSION, Rule, RuleOp, RuleValue,
@@ -113,15 +113,19 @@ impl Rule {
     }
 
     /// The compact form: `uint8 kind ‖ uint8 op ‖ uint16 index ‖ uint32 offset ‖ uint8 count ‖
-    /// bytes32 values[count]` (a value limit is `lte` of `max`, index and offset 0). `count`
-    /// is a byte: [`super::check_rules`] keeps every well-formed rule within it.
+    /// bytes32 values[count]` (a value limit is `lte` of `max`, index and offset 0; a set rule
+    /// has no values, count 0). `count` is a byte: [`super::check_rules`] keeps every well-formed
+    /// rule within it.
     fn compact_into(&self, out: &mut Vec<u8>) {
         let (index, offset) = match self {
             Self::Argument { index, .. } => (*index, 0),
             Self::DynamicArgument { index, offset, .. } => (*index, *offset),
             Self::CallValue { .. } => (0, 0),
         };
-        let (op, values) = self.condition();
+        let (op, mut values) = self.condition();
+        if self.is_set() {
+            values.clear();
+        }
         out.push(self.kind());
         out.push(op.code());
         out.extend_from_slice(&index.to_be_bytes());
@@ -166,7 +170,7 @@ pub fn decode_rules(data: &[u8]) -> Result<Vec<Rule>, RulesDecodeError> {
 }
 
 /// The compact form of a permission's rules, in grant order: what a ruled call's signature
-/// attachment carries and what the validator hashes into the ruled tag.
+/// attachment carries and what the validator hashes into the ruled tags.
 pub fn compact_rules(rules: &[Rule]) -> Bytes {
     let mut out = Vec::new();
     for rule in rules {
@@ -175,9 +179,45 @@ pub fn compact_rules(rules: &[Rule]) -> Bytes {
     out.into()
 }
 
-/// `keccak256(compact)`.
-pub fn rules_hash(rules: &[Rule]) -> B256 {
-    keccak256(compact_rules(rules))
+/// Every combination of one value from each set rule, in rule order, as the validator counts
+/// them (mixed radix, the last set rule's value changing fastest); one empty combination when
+/// there is no set rule.
+pub fn combinations(rules: &[Rule]) -> Vec<Vec<B256>> {
+    let sets: Vec<Vec<RuleValue>> = rules
+        .iter()
+        .filter(|rule| rule.is_set())
+        .map(|rule| rule.condition().1)
+        .collect();
+    let count = sets.iter().map(Vec::len).product::<usize>();
+    (0..count)
+        .map(|n| {
+            let mut rest = n;
+            let mut words = vec![B256::ZERO; sets.len()];
+            for (word, set) in words.iter_mut().zip(&sets).rev() {
+                *word = set[rest % set.len()].0;
+                rest /= set.len();
+            }
+            words
+        })
+        .collect()
+}
+
+/// `keccak256(w_1 ‖ … ‖ w_k ‖ compact)`: what binds a ruled scope to the compact rules and to one
+/// combination of the words their set rules read.
+pub fn binding(words: &[B256], compact: &[u8]) -> B256 {
+    let mut preimage: Vec<u8> = words.iter().flat_map(|word| word.0).collect();
+    preimage.extend_from_slice(compact);
+    keccak256(preimage)
+}
+
+/// The bindings of the ruled scopes the validator writes for `rules`, one per combination
+/// ([`combinations`]), in its order.
+pub fn bindings(rules: &[Rule]) -> Vec<B256> {
+    let compact = compact_rules(rules);
+    combinations(rules)
+        .iter()
+        .map(|words| binding(words, &compact))
+        .collect()
 }
 
 /// The tag of a plain function scope (ScopeLib.tag): `FunctionsOnContract << 192 | selector << 160
@@ -188,11 +228,11 @@ pub fn scope_tag(selector: Selector, target: Address) -> U256 {
     (kind << 192) | (selector << 160) | U256::from_be_slice(target.as_slice())
 }
 
-/// The tag of the ruled scope of `rules` on `selector` at `target` (zero for all contracts):
-/// `uint256(keccak256(abi.encode(tag, keccak256(compact))))`.
-pub fn ruled_tag(selector: Selector, target: Address, rules: &[Rule]) -> U256 {
+/// The tag of the ruled scope of `binding` on `selector` at `target` (zero for all contracts):
+/// `uint256(keccak256(abi.encode(tag, binding)))`.
+pub fn ruled_tag(selector: Selector, target: Address, binding: B256) -> U256 {
     let tag = scope_tag(selector, target);
-    U256::from_be_bytes(keccak256((tag, rules_hash(rules)).abi_encode_params()).0)
+    U256::from_be_bytes(keccak256((tag, binding).abi_encode_params()).0)
 }
 
 #[cfg(test)]
@@ -229,21 +269,43 @@ mod tests {
     }
 
     #[test]
-    fn the_compact_form_is_nine_bytes_and_the_values_per_rule() {
+    fn the_compact_form_is_nine_bytes_and_the_values_of_other_than_set_rules() {
         let compact = compact_rules(&sample_rules());
-        assert_eq!(compact.len(), (9 + 32) + (9 + 64) + (9 + 32));
+        assert_eq!(compact.len(), 9 + 9 + (9 + 32));
         assert_eq!(
             &compact[..9],
-            &hex!("01 00 0000 00000000 01"),
-            "argument: kind 1, eq, index 0, offset 0, one value"
+            &hex!("01 00 0000 00000000 00"),
+            "argument: kind 1, eq, index 0, offset 0, a set rule without values"
         );
-        assert_eq!(&compact[41..50], &hex!("05 06 0001 00000020 02"));
+        assert_eq!(&compact[9..18], &hex!("05 06 0001 00000020 00"));
         assert_eq!(
-            &compact[114..123],
+            &compact[18..27],
             &hex!("06 05 0000 00000000 01"),
-            "a value limit is lte"
+            "a value limit is lte, with its value"
         );
-        assert_eq!(rules_hash(&sample_rules()), keccak256(&compact));
+        assert_eq!(U256::from_be_slice(&compact[27..]), U256::from(1000));
+    }
+
+    #[test]
+    fn each_combination_of_set_values_has_its_binding() {
+        // eq 0xbe, then one-of [1, 2]: two combinations, the last set changing fastest.
+        let rules = sample_rules();
+        let recipient = address!("0x00000000000000000000000000000000000000be").into_word();
+        let (one, two) = (B256::from(U256::from(1)), B256::from(U256::from(2)));
+        assert_eq!(
+            combinations(&rules),
+            vec![vec![recipient, one], vec![recipient, two]]
+        );
+        let compact = compact_rules(&rules);
+        let expected = keccak256([recipient.as_slice(), one.as_slice(), &compact].concat());
+        assert_eq!(bindings(&rules)[0], expected);
+        assert_eq!(bindings(&rules).len(), 2);
+        let value_only = [Rule::CallValue { max: U256::ONE }];
+        assert_eq!(combinations(&value_only), vec![Vec::<B256>::new()]);
+        assert_eq!(
+            bindings(&value_only),
+            vec![keccak256(compact_rules(&value_only))]
+        );
     }
 
     #[test]
@@ -283,20 +345,15 @@ mod tests {
         assert_eq!(tag >> 192, U256::from(7));
         assert_eq!((tag >> 160) & U256::from(u32::MAX), U256::from(0x1234_5678));
         assert_eq!(tag & U256::from(0xff), U256::from(0xcc));
-        let expected = keccak256(
-            [
-                tag.to_be_bytes::<32>().as_slice(),
-                rules_hash(&sample_rules()).as_slice(),
-            ]
-            .concat(),
-        );
+        let binding = bindings(&sample_rules())[0];
+        let expected = keccak256([tag.to_be_bytes::<32>().as_slice(), binding.as_slice()].concat());
         assert_eq!(
-            ruled_tag(selector, target, &sample_rules()),
+            ruled_tag(selector, target, binding),
             U256::from_be_bytes(expected.0)
         );
         assert_ne!(
-            ruled_tag(selector, Address::ZERO, &sample_rules()),
-            ruled_tag(selector, target, &sample_rules())
+            ruled_tag(selector, Address::ZERO, binding),
+            ruled_tag(selector, target, binding)
         );
     }
 }

@@ -5,31 +5,34 @@ use super::Rule;
 use crate::calls::Call;
 use alloy_primitives::U256;
 
-/// How a rule failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RuleFailure {
-    /// The condition does not hold: `actual` is the word (or the call's value) it read; the
-    /// validator's `CallRuleFailed`.
-    Failed {
-        /// The word or value read.
-        actual: U256,
-    },
-    /// The word is not entirely inside the call's `data_length` bytes of data (short calldata, a
-    /// dynamic argument's offset out of range, a head word of `2**32` or more); the validator's
-    /// `ArgumentOutOfRange`. It is never read as zero.
+/// How a call breaks a permission's rules, in the order the validator finds it: a word out of
+/// range stops the evaluation; then the set rules' words must be a granted combination (the
+/// validator's scope lookup); then every other rule must hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleBreach {
+    /// Rule `rule_index` reads a word that is not entirely inside the call's `data_length` bytes
+    /// of data (short calldata, a dynamic argument's offset out of range, a head word of `2**32`
+    /// or more); the validator's `ArgumentOutOfRange`. It is never read as zero.
     OutOfRange {
+        /// Index of the rule.
+        rule_index: usize,
         /// The length of the call's data, selector included.
         data_length: usize,
     },
-}
-
-/// The first rule of a permission that a call breaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RuleBreach {
-    /// Index of the rule in its permission.
-    pub rule_index: usize,
-    /// How it failed.
-    pub failure: RuleFailure,
+    /// The words the set rules (`eq`, `one-of`) read, in rule order, are not one of the
+    /// combinations of their values; the validator's `ArgumentsNotAllowed`.
+    NotAllowed {
+        /// The words read.
+        words: Vec<U256>,
+    },
+    /// Rule `rule_index`, not a set rule, does not hold: `actual` is the word (or the call's
+    /// value) it read; the validator's `CallRuleFailed`.
+    Failed {
+        /// Index of the rule.
+        rule_index: usize,
+        /// The word or value read.
+        actual: U256,
+    },
 }
 
 /// The 32-byte word at byte `at` of `data`, if all of it is inside.
@@ -58,26 +61,33 @@ fn read(rule: &Rule, call: &Call) -> Option<U256> {
     }
 }
 
-/// Evaluates `rules` (all of which must hold) against `call`; the first that fails is the breach,
-/// as in the validator.
+/// Evaluates `rules` (all of which must hold) against `call`, reporting the breach the validator
+/// would revert with.
 pub fn evaluate(rules: &[Rule], call: &Call) -> Result<(), RuleBreach> {
+    let mut set_words = Vec::new();
+    let mut set_holds = true;
+    let mut failed = None;
     for (rule_index, rule) in rules.iter().enumerate() {
-        let failure = match read(rule, call) {
-            None => RuleFailure::OutOfRange {
+        let Some(word) = read(rule, call) else {
+            return Err(RuleBreach::OutOfRange {
+                rule_index,
                 data_length: call.data.len(),
-            },
-            Some(actual) => {
-                let (op, values) = rule.condition();
-                if op.holds(actual, &values) {
-                    continue;
-                }
-                RuleFailure::Failed { actual }
-            }
+            });
         };
-        return Err(RuleBreach {
-            rule_index,
-            failure,
-        });
+        let (op, values) = rule.condition();
+        let holds = op.holds(word, &values);
+        if rule.is_set() {
+            set_words.push(word);
+            set_holds &= holds;
+        } else if !holds && failed.is_none() {
+            failed = Some(RuleBreach::Failed {
+                rule_index,
+                actual: word,
+            });
+        }
     }
-    Ok(())
+    if !set_holds {
+        return Err(RuleBreach::NotAllowed { words: set_words });
+    }
+    failed.map_or(Ok(()), Err)
 }

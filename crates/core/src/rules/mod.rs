@@ -10,9 +10,10 @@ pub mod evaluate;
 
 pub use attachments::{AttachmentError, RuleAttachment, RuleAttachments, RuleDenial};
 pub use encoding::{
-    RulesDecodeError, compact_rules, decode_rules, encode_rules, ruled_tag, rules_hash, scope_tag,
+    RulesDecodeError, binding, bindings, combinations, compact_rules, decode_rules, encode_rules,
+    ruled_tag, scope_tag,
 };
-pub use evaluate::{RuleBreach, RuleFailure, evaluate};
+pub use evaluate::{RuleBreach, evaluate};
 
 use alloy_primitives::{Address, B256, U256, hex};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,11 @@ pub const RULE_DYNAMIC_ARGUMENT: u8 = 5;
 pub const RULE_CALL_VALUE: u8 = 6;
 /// The most values a `one-of` condition may list.
 pub const MAX_ONE_OF_VALUES: usize = 32;
+/// The most rules one permission may hold (every compact form then fits an attachment's length).
+pub const MAX_RULES: usize = 16;
+/// The most combinations of set rule values one permission may have: the validator writes a scope
+/// for each when it enables the grant.
+pub const MAX_SET_COMBINATIONS: usize = 32;
 
 /// A 32-byte word a condition compares with, as `uint256`.
 ///
@@ -273,6 +279,13 @@ impl Rule {
         }
     }
 
+    /// Whether this is a **set rule** (`eq` or `one-of` on an argument word): its values are
+    /// checked by the validator's scope lookup, so they stay out of the compact form.
+    pub fn is_set(&self) -> bool {
+        !matches!(self, Self::CallValue { .. })
+            && matches!(self.condition().0, RuleOp::Eq | RuleOp::OneOf)
+    }
+
     /// The rule as the validator evaluates it: a value limit is `value <= max`, i.e. `lte` with
     /// one value (this is also its compact form).
     pub fn condition(&self) -> (RuleOp, Vec<RuleValue>) {
@@ -332,6 +345,24 @@ pub enum RuleError {
         /// How many were given.
         given: usize,
     },
+    /// More than [`MAX_RULES`] rules.
+    #[error("{count} rules; a permission holds at most {MAX_RULES}")]
+    TooManyRules {
+        /// How many there are.
+        count: usize,
+    },
+    /// The set rules up to `rule` allow more than [`MAX_SET_COMBINATIONS`] combinations of
+    /// values (the product of their value counts).
+    #[error(
+        "rule {rule}: the eq and one-of rules allow {combinations} combinations of values; at most \
+         {MAX_SET_COMBINATIONS}"
+    )]
+    TooManyCombinations {
+        /// Index of the set rule that went past the bound.
+        rule: usize,
+        /// The product of the set rules' value counts so far.
+        combinations: usize,
+    },
     /// `in-range` whose lower bound is above its upper bound, which no word satisfies.
     #[error("rule {rule}: in-range bounds are reversed ({low} > {high})")]
     ReversedRange {
@@ -344,11 +375,16 @@ pub enum RuleError {
     },
 }
 
-/// Checks `rules` as the validator does when it enables a grant: each operator with its number of
-/// values, `one-of` with at most [`MAX_ONE_OF_VALUES`], `in-range` with `v0 <= v1`. (The
+/// Checks `rules` as the validator does when it enables a grant: at most [`MAX_RULES`], each
+/// operator with its number of values, `one-of` with at most [`MAX_ONE_OF_VALUES`], `in-range`
+/// with `v0 <= v1`, and at most [`MAX_SET_COMBINATIONS`] combinations of set rule values. (The
 /// validator's other condition, at least one rule, holds by construction: no rules encode as
 /// empty `Permission.rules`, a plain permission.)
 pub fn check_rules(rules: &[Rule]) -> Result<(), RuleError> {
+    if rules.len() > MAX_RULES {
+        return Err(RuleError::TooManyRules { count: rules.len() });
+    }
+    let mut combinations: usize = 1;
     for (rule, checked) in rules.iter().enumerate() {
         let (op, values) = checked.condition();
         let given = values.len();
@@ -382,6 +418,12 @@ pub fn check_rules(rules: &[Rule]) -> Result<(), RuleError> {
                 });
             }
             _ => {}
+        }
+        if checked.is_set() {
+            combinations = combinations.saturating_mul(given);
+            if combinations > MAX_SET_COMBINATIONS {
+                return Err(RuleError::TooManyCombinations { rule, combinations });
+            }
         }
     }
     Ok(())

@@ -1,6 +1,10 @@
 use super::*;
-use crate::{calls::Call, permission::Permission};
+use crate::{calls::Call, permission::Permission, revert_reason::RevertReason};
 use alloy_primitives::{Bytes, Selector, address, fixed_bytes};
+use alloy_sol_types::SolInterface;
+use leash_bindings::SessionKeyValidator::{
+    ArgumentsNotAllowed, CallRuleFailed, SessionKeyValidatorErrors,
+};
 use proptest::prelude::*;
 
 const TARGET: Address = address!("0x00000000000000000000000000000000000000cc");
@@ -54,18 +58,22 @@ fn argument(op: RuleOp, values: &[u64]) -> Rule {
 }
 
 fn failed(rule_index: usize, actual: u64) -> Result<(), RuleBreach> {
-    Err(RuleBreach {
+    Err(RuleBreach::Failed {
         rule_index,
-        failure: RuleFailure::Failed {
-            actual: U256::from(actual),
-        },
+        actual: U256::from(actual),
+    })
+}
+
+fn not_allowed(words: &[u64]) -> Result<(), RuleBreach> {
+    Err(RuleBreach::NotAllowed {
+        words: words.iter().map(|w| U256::from(*w)).collect(),
     })
 }
 
 fn out_of_range(rule_index: usize, data_length: usize) -> Result<(), RuleBreach> {
-    Err(RuleBreach {
+    Err(RuleBreach::OutOfRange {
         rule_index,
-        failure: RuleFailure::OutOfRange { data_length },
+        data_length,
     })
 }
 
@@ -90,9 +98,15 @@ fn each_operator_passes_at_its_boundary_and_fails_one_past_it() {
             Ok(()),
             "{op} {holds}"
         );
+        // Set rules (eq, one-of) fail the validator's lookup, the others their own check.
+        let breach = if rules[0].is_set() {
+            not_allowed(&[breaks])
+        } else {
+            failed(0, breaks)
+        };
         assert_eq!(
             evaluate(&rules, &call_with(&[word(breaks)], 0)),
-            failed(0, breaks),
+            breach,
             "{op} {breaks}"
         );
     }
@@ -116,11 +130,8 @@ fn an_address_with_dirty_upper_bits_is_another_word() {
         let breach = evaluate(&rules, &call_with(&[dirty], 0));
         assert_eq!(
             breach,
-            Err(RuleBreach {
-                rule_index: 0,
-                failure: RuleFailure::Failed {
-                    actual: U256::from_be_bytes(dirty)
-                },
+            Err(RuleBreach::NotAllowed {
+                words: vec![U256::from_be_bytes(dirty)]
             })
         );
     }
@@ -172,7 +183,7 @@ fn a_dynamic_argument_is_read_through_its_head_word() {
     assert_eq!(evaluate(&[path_word(32, RuleOp::Eq, &[1])], &call), Ok(()));
     assert_eq!(
         evaluate(&[path_word(64, RuleOp::OneOf, &[3, 4])], &call),
-        failed(0, 2)
+        not_allowed(&[2])
     );
     // Past the end of the array's data.
     assert_eq!(
@@ -231,6 +242,32 @@ fn all_rules_of_a_permission_must_hold_and_the_first_failing_one_is_reported() {
     );
 }
 
+#[test]
+fn a_word_out_of_range_comes_first_then_the_set_rules_then_the_others() {
+    let at = |index: u16, op: RuleOp, values: &[u64]| Rule::Argument {
+        index,
+        op,
+        values: values.iter().map(|v| U256::from(*v).into()).collect(),
+    };
+    let rules = [
+        at(2, RuleOp::Lt, &[6]),
+        at(0, RuleOp::OneOf, &[7, 8]),
+        at(1, RuleOp::Eq, &[3]),
+        at(3, RuleOp::Gt, &[5]),
+    ];
+    // Rule 0 fails and rule 3 is out of range: the evaluation stops at rule 3.
+    let short = call_with(&[word(9), word(3), word(9)], 0);
+    assert_eq!(evaluate(&rules, &short), out_of_range(3, 100));
+    // Rule 0 fails, and the set rules read 9 and 3: the lookup fails first, with both words.
+    let call = call_with(&[word(9), word(3), word(9), word(6)], 0);
+    assert_eq!(evaluate(&rules, &call), not_allowed(&[9, 3]));
+    // The set rules hold: the first other rule that fails.
+    let call = call_with(&[word(8), word(3), word(9), word(5)], 0);
+    assert_eq!(evaluate(&rules, &call), failed(0, 9));
+    let call = call_with(&[word(8), word(3), word(0), word(6)], 0);
+    assert_eq!(evaluate(&rules, &call), Ok(()));
+}
+
 fn on_target(rules: Vec<Rule>) -> Permission {
     Permission::FunctionsOnContract {
         address: TARGET,
@@ -263,7 +300,7 @@ fn permissions_on_one_function_are_alternatives() -> Result<(), AttachmentError>
     else {
         panic!("a call that breaks every rule set is refused");
     };
-    assert_eq!(denial.rule, low[0]);
+    assert_eq!(denial.rules, low);
     assert_eq!(Err(denial.breach), failed(0, 50));
     Ok(())
 }
@@ -371,31 +408,49 @@ fn a_denial_reads_as_the_validators_error_naming_the_rule() {
         over_the_limit.to_string(),
         format!("{broken} 1 of its permission (call value lte 100 wei): the call sends 101 wei")
     );
-    let denial = denied(call_with(&[word(1)], 0));
-    assert_eq!(
-        denial.to_string(),
-        format!(
-            "{broken} 0 of its permission (argument 0 eq {}): the word is {}",
-            recipient.into_word(),
-            B256::from(word(1))
-        )
-    );
-    // Without the grant, the validator's error says what it can.
-    let decoded = crate::revert_reason::RevertReason::decode(
-        &alloy_sol_types::SolInterface::abi_encode(&denial.validator_error()),
+    let elsewhere = denied(call_with(&[word(1)], 0));
+    let words = format!(
+        "session {SESSION}: calling {SELECTOR} on {TARGET} with argument words [{}] (what its eq \
+         and one-of rules read) is not a combination of values its permissions allow",
+        B256::from(word(1))
     );
     assert_eq!(
-        decoded.to_string(),
-        format!("{broken} 0 of its permission: it read 0x1")
+        elsewhere.to_string(),
+        format!("{words} (argument 0 eq {})", recipient.into_word())
     );
-    // With the grant, the same sentence as before signing.
+    // The validator's errors for the same breaches: without the grant they say what they can;
+    // with it, the same sentences as before signing.
+    let not_allowed = SessionKeyValidatorErrors::ArgumentsNotAllowed(ArgumentsNotAllowed {
+        sessionId: SESSION,
+        target: TARGET,
+        selector: SELECTOR,
+        words: vec![U256::from(1)],
+    });
+    let value_failed = SessionKeyValidatorErrors::CallRuleFailed(CallRuleFailed {
+        sessionId: SESSION,
+        target: TARGET,
+        selector: SELECTOR,
+        ruleIndex: U256::from(1),
+        actual: U256::from(101),
+    });
+    let decode = |error: &SessionKeyValidatorErrors| RevertReason::decode(&error.abi_encode());
+    let grant = std::slice::from_ref(&permission);
+    assert_eq!(decode(&not_allowed).to_string(), words);
+    assert_eq!(decode(&not_allowed).explain(grant), elsewhere.to_string());
     assert_eq!(
-        decoded.explain(std::slice::from_ref(&permission)),
-        denial.to_string()
+        decode(&value_failed).to_string(),
+        format!("{broken} 1 of its permission: it read 0x65")
+    );
+    assert_eq!(
+        decode(&value_failed).explain(grant),
+        over_the_limit.to_string()
     );
     // Unless the grant has differently ruled permissions on the function: then by index only.
     let other = on_target(vec![argument(RuleOp::Gt, &[7])]);
-    assert_eq!(decoded.explain(&[permission, other]), decoded.to_string());
+    assert_eq!(
+        decode(&value_failed).explain(&[permission, other]),
+        decode(&value_failed).to_string()
+    );
 }
 
 #[test]
@@ -411,6 +466,29 @@ fn the_grant_checks_mirror_invalid_rules() {
         values: values(n),
     };
     assert_eq!(check_rules(&[rule(RuleOp::OneOf, 32)]), Ok(()));
+    // At most 16 rules, and their eq and one-of values at most 32 combinations.
+    assert_eq!(check_rules(&vec![rule(RuleOp::Lte, 1); MAX_RULES]), Ok(()));
+    assert_eq!(
+        check_rules(&vec![rule(RuleOp::Lte, 1); MAX_RULES + 1]),
+        Err(RuleError::TooManyRules { count: 17 })
+    );
+    let sets = [
+        rule(RuleOp::OneOf, 4),
+        rule(RuleOp::Eq, 1),
+        rule(RuleOp::OneOf, 8),
+    ];
+    assert_eq!(check_rules(&sets), Ok(()));
+    assert_eq!(
+        check_rules(&[
+            rule(RuleOp::OneOf, 8),
+            rule(RuleOp::Lt, 1),
+            rule(RuleOp::OneOf, 5)
+        ]),
+        Err(RuleError::TooManyCombinations {
+            rule: 2,
+            combinations: 40
+        })
+    );
     assert_eq!(
         check_rules(&[rule(RuleOp::OneOf, 33)]),
         Err(RuleError::OneOfCount { rule: 0, given: 33 })
@@ -493,11 +571,18 @@ fn values_read_as_padded_words_and_operators_by_name() {
 }
 
 /// The definition in docs/permissions.md, written independently of the evaluator: bytes are
-/// sliced by hand, words compared as numbers, ops by their table.
-fn reference(rules: &[(u8, u8, u16, u32, Vec<U256>)], data: &[u8], value: U256) -> Option<usize> {
+/// sliced by hand, words compared as numbers, ops by their codes; a word out of range stops at
+/// once, then the set rules' words (kinds 1 and 5 with EQ or ONE_OF) must all be allowed, then
+/// the first other rule that fails is reported.
+fn reference(
+    rules: &[(u8, u8, u16, u32, Vec<U256>)],
+    data: &[u8],
+    value: U256,
+) -> Result<(), RuleBreach> {
     let word = |at: usize| -> Option<U256> {
         (at + 32 <= data.len()).then(|| U256::from_be_slice(&data[at..at + 32]))
     };
+    let (mut set_words, mut set_allowed, mut failed) = (Vec::new(), true, None);
     for (i, (kind, op, index, offset, values)) in rules.iter().enumerate() {
         let read = match kind {
             1 => word(4 + 32 * usize::from(*index)),
@@ -510,7 +595,12 @@ fn reference(rules: &[(u8, u8, u16, u32, Vec<U256>)], data: &[u8], value: U256) 
             }),
             _ => Some(value),
         };
-        let Some(w) = read else { return Some(i) };
+        let Some(w) = read else {
+            return Err(RuleBreach::OutOfRange {
+                rule_index: i,
+                data_length: data.len(),
+            });
+        };
         let holds = match op {
             0 => w == values[0],
             1 => w != values[0],
@@ -521,11 +611,20 @@ fn reference(rules: &[(u8, u8, u16, u32, Vec<U256>)], data: &[u8], value: U256) 
             6 => values.contains(&w),
             _ => values[0] <= w && w <= values[1],
         };
-        if !holds {
-            return Some(i);
+        if *kind != 6 && (*op == 0 || *op == 6) {
+            set_words.push(w);
+            set_allowed = set_allowed && holds;
+        } else if !holds && failed.is_none() {
+            failed = Some(RuleBreach::Failed {
+                rule_index: i,
+                actual: w,
+            });
         }
     }
-    None
+    if !set_allowed {
+        return Err(RuleBreach::NotAllowed { words: set_words });
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 fn small_word() -> impl Strategy<Value = U256> {
@@ -588,7 +687,7 @@ proptest! {
             })
             .collect();
         let expected = reference(&model, &data, value);
-        prop_assert_eq!(evaluate(&rules, &call).err().map(|b| b.rule_index), expected);
+        prop_assert_eq!(evaluate(&rules, &call), expected);
         prop_assert_eq!(decode_rules(&encode_rules(&rules)), Ok(rules.clone()));
         let json = serde_json::to_string(&rules).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(serde_json::from_str::<Vec<Rule>>(&json).ok(), Some(rules));
