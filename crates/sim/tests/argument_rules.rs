@@ -23,7 +23,9 @@ use leash_core::{
     revert_reason::RevertReason,
     rules::{Rule, RuleAttachments, RuleOp},
     sender::{SignedUserOperation, UserOperationSender},
-    session_signature::{SIG_FLAG_RULES, SIG_MODE_USE, SessionAuth, session_nonce_key},
+    session_signature::{
+        SIG_FLAG_RULES, SIG_MODE_ENABLE, SIG_MODE_USE, SessionAuth, session_nonce_key,
+    },
     session_state::{GrantRecord, OnChainStatus, SessionState},
     user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
@@ -65,8 +67,9 @@ fn ruled_pay(s: &Setup) -> Permission {
     }
 }
 
-/// The enabled session of `grant`, opened for sending as leash-sdk opens a stored one.
-fn session_send(s: &Setup, grant: &SessionGrant) -> SessionSend {
+/// `grant`'s session in `status` on chain, opened for sending as leash-sdk opens a stored one (an
+/// `Unused` one sends the lazy form, grant and owner signature along).
+fn session_send(s: &Setup, grant: &SessionGrant, status: OnChainStatus) -> SessionSend {
     let domain = s.chain.grant_domain();
     let session = StoredSession {
         session_id: domain.session_id(grant),
@@ -80,7 +83,7 @@ fn session_send(s: &Setup, grant: &SessionGrant) -> SessionSend {
         label: "rules".into(),
     };
     let state = SessionState {
-        status: OnChainStatus::Enabled,
+        status,
         validator_installed: true,
         budgets: vec![],
     };
@@ -136,28 +139,40 @@ fn refused_with_rules(
     denial(&outcome)
 }
 
+/// Prepares `calls` through `send`, signs them elsewhere (the key's raw signature of the hash),
+/// attaches the signature, and checks the operation, in `mode` with the rules flag, executes.
+fn send_allowed(s: &mut Setup, send: &SessionSend, calls: &[Call], mode: u8) {
+    let unsigned = prepare(s, send, calls).expect("an allowed call prepares");
+    let signature = s.key.sign_hash_sync(&unsigned.user_op_hash).expect("signs");
+    let prepared = send
+        .attach(unsigned, &signature.as_bytes())
+        .expect("attaches");
+    assert_eq!(prepared.op.operation.signature[0], mode | SIG_FLAG_RULES);
+    let outcome = SimSender::new(&mut s.chain)
+        .send_operation(&prepared.op)
+        .expect("handleOps");
+    executed(&outcome);
+}
+
+#[test]
+fn a_first_use_enables_the_grant_and_carries_the_rules() {
+    let mut s = Setup::new();
+    let grant = s.grant([ruled_pay(&s)]);
+    let send = session_send(&s, &grant, OnChainStatus::Unused);
+    let first = [pay(&s, RECIPIENT, 10), pay(&s, RECIPIENT, 20)];
+    send_allowed(&mut s, &send, &first, SIG_MODE_ENABLE);
+}
+
 #[test]
 fn an_allowed_call_executes_and_a_disallowed_one_is_denied_with_the_validators_sentence() {
     let mut s = Setup::new();
     let grant = s.grant([ruled_pay(&s)]);
     let session_id = s.enable(&grant);
-    let send = session_send(&s, &grant);
+    let send = session_send(&s, &grant, OnChainStatus::Enabled);
 
     // Allowed: the rules ride in the signature, and the validator finds their scope.
     let allowed = [pay(&s, RECIPIENT, 20)];
-    let unsigned = prepare(&mut s, &send, &allowed).expect("an allowed call prepares");
-    let signature = s.key.sign_hash_sync(&unsigned.user_op_hash).expect("signs");
-    let prepared = send
-        .attach(unsigned, &signature.as_bytes())
-        .expect("attaches");
-    assert_eq!(
-        prepared.op.operation.signature[0],
-        SIG_MODE_USE | SIG_FLAG_RULES
-    );
-    let outcome = SimSender::new(&mut s.chain)
-        .send_operation(&prepared.op)
-        .expect("handleOps");
-    executed(&outcome);
+    send_allowed(&mut s, &send, &allowed, SIG_MODE_USE);
 
     // Disallowed: 30 is not one of 10 and 20. Refused before anything is signed.
     let disallowed = [pay(&s, RECIPIENT, 30)];
