@@ -77,18 +77,24 @@ impl fmt::Display for RuleDenial {
     }
 }
 
-/// What a function permission reaches: its target (`None` for all contracts), its selectors and
-/// its rules; `None` for the other types.
-fn function_scope(permission: &Permission) -> Option<(Option<Address>, &[Selector], &[Rule])> {
-    match permission {
-        Permission::FunctionsOnContract {
-            address,
-            functions,
-            rules,
-        } => Some((Some(*address), functions, rules)),
-        Permission::FunctionsOnAllContracts { functions, rules } => Some((None, functions, rules)),
-        _ => None,
-    }
+/// The rules of the function permissions that reach calling `selector` on `target` (empty for a
+/// plain one), in grant order.
+fn reaching(
+    permissions: &[Permission],
+    target: Address,
+    selector: Selector,
+) -> impl Iterator<Item = &[Rule]> {
+    permissions.iter().filter_map(move |permission| {
+        let (scope, functions) = match permission {
+            Permission::FunctionsOnContract {
+                address, functions, ..
+            } => (Some(*address), functions),
+            Permission::FunctionsOnAllContracts { functions, .. } => (None, functions),
+            _ => return None,
+        };
+        (scope.is_none_or(|address| address == target) && functions.contains(&selector))
+            .then(|| permission.rules())
+    })
 }
 
 /// Whether a rule-free permission allows calling `selector` on `target` (which is not the account).
@@ -96,30 +102,18 @@ fn plainly_allowed(permissions: &[Permission], target: Address, selector: Select
     permissions.iter().any(|permission| match permission {
         Permission::Root => true,
         Permission::ContractAccess { address } => *address == target,
-        _ => function_scope(permission).is_some_and(|(scope, functions, rules)| {
-            rules.is_empty()
-                && scope.is_none_or(|address| address == target)
-                && functions.contains(&selector)
-        }),
-    })
+        _ => false,
+    }) || reaching(permissions, target, selector).any(<[Rule]>::is_empty)
 }
 
-/// The rules of the permissions that would allow calling `selector` on `target` if they hold,
-/// in grant order.
+/// The rules of the ruled permissions that would allow calling `selector` on `target` if they
+/// hold, in grant order.
 pub(crate) fn ruled_candidates(
     permissions: &[Permission],
     target: Address,
     selector: Selector,
 ) -> impl Iterator<Item = &[Rule]> {
-    permissions
-        .iter()
-        .filter_map(function_scope)
-        .filter(move |(scope, functions, rules)| {
-            !rules.is_empty()
-                && scope.is_none_or(|address| address == target)
-                && functions.contains(&selector)
-        })
-        .map(|(_, _, rules)| rules)
+    reaching(permissions, target, selector).filter(|rules| !rules.is_empty())
 }
 
 impl RuleAttachments {
