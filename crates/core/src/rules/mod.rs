@@ -1,6 +1,6 @@
 //! Argument rules of function permissions (docs/permissions.md, "Rule data"): their JSON, the
-//! `Permission.rules` encoding and the compact form the validator keys their scope by
-//! ([`encoding`]), the checks it makes when a grant is enabled ([`check_rules`]), an evaluator
+//! `Permission.rules` encoding, the compact form a call carries and the bindings the validator
+//! keys their scopes by ([`encoding`]), the checks it makes when a grant is enabled ([`check_rules`]), an evaluator
 //! with the validator's semantics ([`evaluate`]), and the choice of the rules each call of an
 //! operation carries in its signature ([`attachments`]).
 
