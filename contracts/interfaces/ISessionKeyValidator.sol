@@ -78,6 +78,13 @@ interface ISessionKeyValidator {
     ///         operation attached are not granted).
     error ArgumentsNotAllowed(bytes32 sessionId, address target, bytes4 selector, uint256[] words);
 
+    /// @notice The operation's outflow of `asset` (zero: native value) exceeds what its recurring
+    ///         allowance has left in the current period, which ends at `resetsAt` (or, not started
+    ///         yet, starts then).
+    error RecurringAllowanceExceeded(
+        bytes32 sessionId, address asset, uint256 requested, uint256 remaining, uint256 resetsAt
+    );
+
     /// @notice Rule `ruleIndex` reads a word that is not entirely inside the call's data
     ///         (`dataLength` bytes): short calldata, or a dynamic argument's offset out of range.
     error ArgumentOutOfRange(bytes32 sessionId, address target, bytes4 selector, uint256 ruleIndex, uint256 dataLength);
@@ -187,6 +194,14 @@ interface ISessionKeyValidator {
     /// @notice Whether `account` has installed this validator (ERC-7579 `onInstall`, not yet
     ///         `onUninstall`). While it has not, every session signature of the account fails.
     function isInitialized(address account) external view returns (bool);
+
+    /// @notice A limit's allowance now: what is left, and for a recurring allowance the amount per
+    ///         period and when the current period ends (or, not started, when it starts).
+    ///         `token` is ignored for native value.
+    function getAllowance(address account, bytes32 sessionId, PermissionType permissionType, address token)
+        external
+        view
+        returns (uint256 remaining, bool recurring, uint256 amountPerPeriod, uint256 resetsAt);
 
     /// @notice The revocation epoch of `account`.
     function epochOf(address account) external view returns (uint256);

@@ -44,6 +44,13 @@ library ScopeLib {
 
     /// @dev The flags that say the session limits a token, and an asset (native, or any token).
     uint256 internal constant TOKEN_LIMITS = MAX_TOKEN_COUNT << TOKEN_COUNT_SHIFT;
+
+    /// @dev Flag, on a limit's own scope: the limit is a recurring allowance (`PeriodLib`); its
+    ///      remaining field holds the amount per period, and its state word what the period spent.
+    uint256 internal constant FLAG_RECURRING = 1 << 138;
+
+    /// @dev The selector field of a recurring limit's state word tag (limits use no selector).
+    bytes4 internal constant RECURRING_STATE = 0xffffffff;
     uint256 internal constant ASSET_LIMITS = FLAG_NATIVE_LIMIT | TOKEN_LIMITS;
 
     uint256 private constant _REMAINING_MASK = type(uint128).max;

@@ -9,6 +9,7 @@ import {IERC7579Validator, MODULE_TYPE_VALIDATOR} from "../interfaces/IERC7579Mo
 import {ISessionKeyValidator} from "../interfaces/ISessionKeyValidator.sol";
 import {ExecutionLib} from "../libraries/ExecutionLib.sol";
 import {GrantLib} from "../libraries/GrantLib.sol";
+import {PeriodLib} from "../libraries/PeriodLib.sol";
 import {RuleLib} from "../libraries/RuleLib.sol";
 import {ScopeLib} from "../libraries/ScopeLib.sol";
 import {SignatureLib} from "../libraries/SignatureLib.sol";
@@ -282,11 +283,34 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 asset == address(0) ? PermissionType.NativeTokenTransfer : PermissionType.Erc20TokenTransfer;
             bytes32 scopeSlot = ScopeLib.slot(key, ScopeLib.tag(kind, 0, asset));
             uint256 scope = ScopeLib.load(scopeSlot);
-            uint256 left = ScopeLib.remaining(scope);
-            if (scope == 0 || outflow > left) revert OutflowExceeded(sessionId, asset, outflow, left);
-            ScopeLib.store(scopeSlot, ScopeLib.spend(scope, outflow));
+            if (scope & ScopeLib.FLAG_RECURRING != 0) {
+                _settleRecurring(key, kind, asset, scope, outflow);
+            } else {
+                uint256 left = ScopeLib.remaining(scope);
+                if (scope == 0 || outflow > left) revert OutflowExceeded(sessionId, asset, outflow, left);
+                ScopeLib.store(scopeSlot, ScopeLib.spend(scope, outflow));
+            }
             emit SessionSpent(sessionId, asset, outflow);
         }
+    }
+
+    /// @dev Charges `outflow` to the current period of a recurring allowance: the clock is read here,
+    ///      in the execution phase.
+    function _settleRecurring(
+        ScopeLib.Key memory key,
+        PermissionType kind,
+        address asset,
+        uint256 scope,
+        uint256 outflow
+    ) internal {
+        bytes32 stateSlot = ScopeLib.slot(key, ScopeLib.tag(kind, ScopeLib.RECURRING_STATE, asset));
+        uint256 state = ScopeLib.load(stateSlot);
+        (bool started, uint256 left, uint256 endsAt, uint256 number) =
+            PeriodLib.remaining(state, ScopeLib.remaining(scope), block.timestamp);
+        if (!started || outflow > left) {
+            revert RecurringAllowanceExceeded(key.sessionId, asset, outflow, left, endsAt);
+        }
+        ScopeLib.store(stateSlot, PeriodLib.spend(state, number, outflow));
     }
 
     /// @inheritdoc ISessionKeyValidator
@@ -314,13 +338,44 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     function getRemaining(address account, bytes32 sessionId, PermissionType permissionType, address token)
         external
         view
-        returns (uint256)
+        returns (uint256 remaining)
+    {
+        (remaining,,,) = _liveAllowance(account, sessionId, permissionType, token);
+    }
+
+    /// @inheritdoc ISessionKeyValidator
+    function getAllowance(address account, bytes32 sessionId, PermissionType permissionType, address token)
+        external
+        view
+        returns (uint256 remaining, bool recurring, uint256 amountPerPeriod, uint256 resetsAt)
+    {
+        return _liveAllowance(account, sessionId, permissionType, token);
+    }
+
+    /// @dev A live session's allowance (`getAllowance`); all zero for a session that is not live.
+    function _liveAllowance(address account, bytes32 sessionId, PermissionType permissionType, address token)
+        internal
+        view
+        returns (uint256, bool, uint256, uint256)
     {
         (SessionStatus status, address sessionKey, uint256 epoch) = _session(account, sessionId);
-        if (status != SessionStatus.Enabled) return 0;
+        if (status != SessionStatus.Enabled) return (0, false, 0, 0);
         if (permissionType != PermissionType.Erc20TokenTransfer) token = address(0);
-        ScopeLib.Key memory key = ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0);
-        return ScopeLib.remaining(ScopeLib.load(ScopeLib.slot(key, ScopeLib.tag(permissionType, 0, token))));
+        return
+            _allowance(ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0), permissionType, token);
+    }
+
+    function _allowance(ScopeLib.Key memory key, PermissionType permissionType, address token)
+        internal
+        view
+        returns (uint256 remaining, bool recurring, uint256 amountPerPeriod, uint256 resetsAt)
+    {
+        uint256 scope = ScopeLib.load(ScopeLib.slot(key, ScopeLib.tag(permissionType, 0, token)));
+        remaining = ScopeLib.remaining(scope);
+        if (scope & ScopeLib.FLAG_RECURRING == 0) return (remaining, false, 0, 0);
+        uint256 state = ScopeLib.load(ScopeLib.slot(key, ScopeLib.tag(permissionType, ScopeLib.RECURRING_STATE, token)));
+        (, uint256 left, uint256 endsAt,) = PeriodLib.remaining(state, remaining, block.timestamp);
+        return (left, true, remaining, endsAt);
     }
 
     /// @inheritdoc ISessionKeyValidator
@@ -594,6 +649,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             amount := calldataload(add(data.offset, amountOffset))
         }
         if (malformed) revert MalformedErc20Call(use.key.sessionId, token, selector);
+        if (scope & ScopeLib.FLAG_RECURRING != 0) _checkRecurringSpend(use, token, selector);
         uint256 left = ScopeLib.remaining(scope);
         if (amount > left) revert Erc20AllowanceExceeded(use.key.sessionId, token, amount, left);
         // In the balance-checked form a `transfer` is charged by the balance it lowers, not twice.
@@ -612,12 +668,23 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             revert NativeTransferNotAllowed(use.key.sessionId, target, value);
         }
         _found(use, scope);
+        if (scope & ScopeLib.FLAG_RECURRING != 0) _checkRecurringSpend(use, target, 0);
         uint256 left = ScopeLib.remaining(scope);
         if (value > left) revert NativeAllowanceExceeded(use.key.sessionId, target, value, left);
         // In the balance-checked form, value is charged by the balance it lowers.
         if (use.checked) return;
         ScopeLib.store(slot, ScopeLib.spend(scope, value));
         emit SessionSpent(use.key.sessionId, address(0), value);
+    }
+
+    /// @dev A spend under a recurring allowance is charged by the execution phase, the only one that
+    ///      may read the clock: it needs the balance-checked form, and approvals, which promise future
+    ///      pulls outside any period, are refused.
+    function _checkRecurringSpend(Use memory use, address target, bytes4 selector) internal pure {
+        if (selector == ERC20_APPROVE || selector == ERC20_INCREASE_ALLOWANCE || selector == PERMIT2_APPROVE) {
+            revert Erc20NotAllowed(use.key.sessionId, target, selector);
+        }
+        if (!use.checked) revert OutflowCheckRequired(use.key.sessionId, target, selector);
     }
 
     /// @dev Who pays for the operation. Root keeps its meaning: any payer, no bound. Any other session
@@ -803,10 +870,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             }
             if (functions.length != 0) {
                 _applyFunctions(key, permissions, i, base);
-            } else {
-                // Only function permissions take rules.
-                if (rulesLength != 0) revert UnsupportedRules(key.sessionId, i);
+            } else if (rulesLength == 0) {
                 _applyScope(key, kind, target, amount, i, base);
+            } else {
+                _applyRecurringLimit(key, permissions, i, base);
             }
         }
     }
@@ -890,6 +957,26 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
         if (kind == PermissionType.FunctionsOnContract) return validTarget && amount == 0 && !noFunctions;
         return noTarget && amount == 0 && !noFunctions;
+    }
+
+    /// @dev A limit with rules: only native and token limits take one, a recurring allowance. Its scope
+    ///      carries `FLAG_RECURRING` and its state word (`PeriodLib`) the period's spending.
+    function _applyRecurringLimit(
+        ScopeLib.Key memory key,
+        Permission[] calldata permissions,
+        uint256 index,
+        uint256 base
+    ) internal {
+        (PermissionType kind, address target, uint256 amount,,) = _permissionAt(permissions, index);
+        if (kind != PermissionType.NativeTokenTransfer && kind != PermissionType.Erc20TokenTransfer) {
+            revert UnsupportedRules(key.sessionId, index);
+        }
+        (uint256 period, uint256 start, RuleLib.Refusal refusal) = PeriodLib.decode(_rulesAt(permissions, index));
+        if (refusal == RuleLib.Refusal.Unsupported) revert UnsupportedRules(key.sessionId, index);
+        if (refusal == RuleLib.Refusal.Invalid) revert InvalidRules(key.sessionId, index);
+        _applyScope(key, kind, target, amount, index, base == 0 ? 0 : base | ScopeLib.FLAG_RECURRING);
+        uint256 state = base == 0 ? 0 : PeriodLib.initialState(period, start);
+        ScopeLib.store(ScopeLib.slot(key, ScopeLib.tag(kind, ScopeLib.RECURRING_STATE, target)), state);
     }
 
     /// @dev Root, a limit, a contract or a paymaster: one scope. Limits carry their amount and may not

@@ -298,6 +298,19 @@ fn explain_validator_error(
             "session {}: a balance-checked operation must list every token the session limits, once each, ascending: it lists {}, the session limits {}",
             e.sessionId, e.declared, e.limited
         ),
+        E::RecurringAllowanceExceeded(e) => write!(
+            f,
+            "session {}: the operation's calls moved {} of {} out of the account, more than the {} its recurring allowance has left in this period, which ends at {} (unix seconds; the calls were undone)",
+            e.sessionId,
+            e.requested,
+            if e.asset.is_zero() {
+                "native value (wei)".to_owned()
+            } else {
+                format!("token {}", e.asset)
+            },
+            e.remaining,
+            e.resetsAt
+        ),
         E::OutflowExceeded(e) => write!(
             f,
             "session {}: the operation's calls moved {} of {} out of the account, more than the {} remaining (what actually left, by any path; the calls were undone)",

@@ -4,9 +4,13 @@ pragma solidity ^0.8.28;
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {Execution} from "../../../contracts/types/Execution.sol";
 import {
+    Permission,
     PERMIT2,
+    Rule,
     RULE_OP_EQ,
     RULE_OP_ONE_OF,
+    RULE_RECURRING,
+    RULES_VERSION,
     SessionGrant,
     SIG_MODE_USE
 } from "../../../contracts/types/SessionTypes.sol";
@@ -155,6 +159,20 @@ contract SessionGasTest is RuleBuilders {
     function test_gas_session_batch3() public {
         bytes32 sessionId = _enable(_grantWithLimits());
         _measure(_useOp(sessionId, _checkedBatch()), "session_batch3");
+    }
+
+    /// @dev A token transfer under a daily recurring allowance: the balance-checked form, charged to
+    ///      the day's period in the execution phase.
+    function test_gas_session_erc20_transfer_periodic() public {
+        Rule[] memory daily = new Rule[](1);
+        daily[0] = Rule(RULE_RECURRING, abi.encode(uint48(1 days), uint48(0)));
+        Permission memory limit = _erc20(address(token), ALLOWANCE);
+        limit.rules = abi.encodePacked(RULES_VERSION, abi.encode(daily));
+        bytes32 sessionId = _enable(_grant(_list(limit)));
+        _measure(
+            _useOp(sessionId, _checked(_transfer(alice, AMOUNT), _tokens(address(token)))),
+            "session_erc20_transfer_periodic"
+        );
     }
 
     /// @dev `pay(alice, 7)` on the target under a plain function permission: the baseline of the ruled call.

@@ -14,7 +14,6 @@ import {
 } from "../../../contracts/types/SessionTypes.sol";
 import {Target} from "../../../contracts/test/Target.sol";
 import {SessionTestBase} from "../utils/SessionTestBase.sol";
-import {Vm} from "../utils/Vm.sol";
 import {CallbackToken, Forwarder, MockPermit2, Puller} from "../utils/Spenders.sol";
 
 /// @notice Outflow by what actually left: every path by which a session's calls can move a limited
@@ -24,8 +23,6 @@ import {CallbackToken, Forwarder, MockPermit2, Puller} from "../utils/Spenders.s
 ///         within the allowance and undone beyond it; and what a reverted execution costs.
 contract OutflowTest is SessionTestBase {
     uint256 internal constant PULL = 3 ether;
-    bytes32 internal constant REVERT_REASON_EVENT =
-        keccak256("UserOperationRevertReason(bytes32,address,uint256,bytes)");
 
     Forwarder internal forwarder;
     Puller internal puller;
@@ -62,17 +59,6 @@ contract OutflowTest is SessionTestBase {
             _single(
                 PERMIT2, 0, abi.encodeCall(MockPermit2.transferFrom, (owner, alice, uint160(amount), address(token)))
             );
-    }
-
-    /// @dev Sends `userOp` and returns the revert data of its execution (empty if it succeeded): the
-    ///      bundle goes through, the calls are undone, the EntryPoint reports the reason.
-    function _executionRevert(PackedUserOperation memory userOp) internal returns (bytes memory reason) {
-        vm.recordLogs();
-        handleOp(userOp);
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-        for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].topics[0] == REVERT_REASON_EVENT) (, reason) = abi.decode(logs[i].data, (uint256, bytes));
-        }
     }
 
     function _outflowExceeded(bytes32 id, address asset, uint256 outflow, uint256 remaining)

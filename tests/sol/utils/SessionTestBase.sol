@@ -20,6 +20,7 @@ import {AccountTestBase} from "./AccountTestBase.sol";
 import {SponsorPaymaster} from "./Paymasters.sol";
 import {Target} from "../../../contracts/test/Target.sol";
 import {TestToken} from "../../../contracts/test/TestToken.sol";
+import {Vm} from "./Vm.sol";
 
 /// @notice A `LeashAccount` with the `SessionKeyValidator` installed, plus builders for grants,
 ///         calls and session-signed UserOperations.
@@ -280,6 +281,20 @@ abstract contract SessionTestBase is AccountTestBase {
     }
 
     // ------------------------------------------------------------ expectations
+
+    bytes32 internal constant REVERT_REASON_EVENT =
+        keccak256("UserOperationRevertReason(bytes32,address,uint256,bytes)");
+
+    /// @dev Sends `userOp` and returns the revert data of its execution (empty if it succeeded): the
+    ///      bundle goes through, the calls are undone, the EntryPoint reports the reason.
+    function _executionRevert(PackedUserOperation memory userOp) internal returns (bytes memory reason) {
+        vm.recordLogs();
+        handleOp(userOp);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] == REVERT_REASON_EVENT) (, reason) = abi.decode(logs[i].data, (uint256, bytes));
+        }
+    }
 
     /// @dev Submits `userOp` and expects its validation to revert with `inner`, which the EntryPoint
     ///      wraps as `FailedOpWithRevert(0, "AA23 reverted", inner)`.

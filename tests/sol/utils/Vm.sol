@@ -35,6 +35,7 @@ interface Vm {
     function stopPrank() external;
     function deal(address account, uint256 newBalance) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function mockCallRevert(address callee, bytes calldata data, bytes calldata revertData) external;
     function warp(uint256 newTimestamp) external;
     function chainId(uint256 newChainId) external;
     function label(address account, string calldata newLabel) external;
