@@ -85,6 +85,9 @@ interface ISessionKeyValidator {
         bytes32 sessionId, address asset, uint256 requested, uint256 remaining, uint256 resetsAt
     );
 
+    /// @notice The permission the call's rules named has made its `limit` calls (its usage limit).
+    error UsageLimitReached(bytes32 sessionId, address target, bytes4 selector, uint256 limit);
+
     /// @notice Rule `ruleIndex` reads a word that is not entirely inside the call's data
     ///         (`dataLength` bytes): short calldata, or a dynamic argument's offset out of range.
     error ArgumentOutOfRange(bytes32 sessionId, address target, bytes4 selector, uint256 ruleIndex, uint256 dataLength);
@@ -194,6 +197,14 @@ interface ISessionKeyValidator {
     /// @notice Whether `account` has installed this validator (ERC-7579 `onInstall`, not yet
     ///         `onUninstall`). While it has not, every session signature of the account fails.
     function isInitialized(address account) external view returns (bool);
+
+    /// @notice How many more calls a live session's permission with a usage limit may make: the
+    ///         permission is named by its compact rules, as a UserOperation attaches them (docs/
+    ///         permissions.md). Zero when the session is not live or has no such permission.
+    function getUsesLeft(address account, bytes32 sessionId, bytes calldata compactRules)
+        external
+        view
+        returns (uint256);
 
     /// @notice A limit's allowance now: what is left, and for a recurring allowance the amount per
     ///         period and when the current period ends (or, not started, when it starts).

@@ -11,6 +11,7 @@ import {
     RULE_OP_IN_RANGE,
     RULE_OP_LTE,
     RULE_OP_ONE_OF,
+    RULE_USAGE,
     RULES_VERSION
 } from "../types/SessionTypes.sol";
 
@@ -39,36 +40,82 @@ library RuleLib {
     ///      enable (22,100 gas apiece).
     uint256 internal constant MAX_SET_COMBINATIONS = 32;
 
-    /// @dev The bindings of `rules` (a permission's `rules` field, non-empty): for each combination of
-    ///      its set rules' values (one empty combination without set rules), `bind` of those words and
-    ///      the compact form. Or why the rules are refused. Malformed ABI inside a known kind reverts,
-    ///      as Solidity's decoder does.
-    function bindings(bytes calldata rules) internal pure returns (bytes32[] memory result, Refusal refusal) {
-        if (uint8(rules[0]) != RULES_VERSION) return (result, Refusal.Unsupported);
-        if (rules.length == 1) return (result, Refusal.Invalid);
+    /// @dev The bindings of `rules` (the `rules` field of permission `permissionIndex`, non-empty): for
+    ///      each combination of its set rules' values (one empty combination without set rules),
+    ///      `bind` of those words and the compact form. With a usage limit, its count (`uses`, else 0)
+    ///      and the compact form's hash, which names the permission's use counter (the compact usage
+    ///      rule holds the permission's index, so no two permissions share one). Or why the rules are
+    ///      refused. Malformed ABI inside a known kind reverts, as Solidity's decoder does.
+    function bindings(bytes calldata rules, uint256 permissionIndex)
+        internal
+        pure
+        returns (bytes32[] memory result, uint256 uses, bytes32 compactHash, Refusal refusal)
+    {
+        if (uint8(rules[0]) != RULES_VERSION) return (result, 0, 0, Refusal.Unsupported);
+        if (rules.length == 1) return (result, 0, 0, Refusal.Invalid);
         Rule[] memory list = abi.decode(rules[1:], (Rule[]));
-        bytes memory compactForm;
-        if (list.length == 0 || list.length > MAX_RULES) return (result, Refusal.Invalid);
-        bytes32[][] memory sets = new bytes32[][](list.length);
-        uint256 setCount;
-        uint256 product = 1;
+        if (list.length == 0 || list.length > MAX_RULES) return (result, 0, 0, Refusal.Invalid);
+        Compiled memory compiled = Compiled("", new bytes32[][](list.length), 0, 1, 0);
         for (uint256 i; i < list.length; ++i) {
-            (uint256 kind, uint256 op, uint256 index, uint256 offset, bytes32[] memory values, bool known) =
-                _decode(list[i]);
-            if (!known) return (result, Refusal.Unsupported);
-            if (!_isWellFormed(op, values)) return (result, Refusal.Invalid);
-            bool isSet = kind != RULE_CALL_VALUE && (op == RULE_OP_EQ || op == RULE_OP_ONE_OF);
-            if (isSet) {
-                sets[setCount++] = values;
-                product *= values.length;
-                if (product > MAX_SET_COMBINATIONS) return (result, Refusal.Invalid);
-                values = new bytes32[](0);
-            }
-            compactForm = abi.encodePacked(
-                compactForm, uint8(kind), uint8(op), uint16(index), uint32(offset), uint8(values.length), values
-            );
+            refusal = _compile(compiled, list[i], permissionIndex);
+            if (refusal != Refusal.None) return (result, 0, 0, refusal);
         }
-        result = _bindings(sets, setCount, product, compactForm);
+        result = _bindings(compiled.sets, compiled.setCount, compiled.product, compiled.compactForm);
+        uses = compiled.uses;
+        if (uses != 0) compactHash = keccak256(compiled.compactForm);
+    }
+
+    /// @dev The rules of one permission as `bindings` compiles them, rule by rule.
+    struct Compiled {
+        bytes compactForm;
+        bytes32[][] sets;
+        uint256 setCount;
+        uint256 product;
+        uint256 uses;
+    }
+
+    /// @dev Appends `rule` to `compiled`: its compact form, and its values to the sets (a set rule) or
+    ///      its count (a usage limit); or why it is refused.
+    function _compile(Compiled memory compiled, Rule memory rule, uint256 permissionIndex)
+        private
+        pure
+        returns (Refusal)
+    {
+        if (rule.kind == RULE_USAGE) {
+            uint256 uses = abi.decode(rule.data, (uint32));
+            if (uses == 0 || compiled.uses != 0) return Refusal.Invalid;
+            compiled.uses = uses;
+            compiled.compactForm = abi.encodePacked(
+                compiled.compactForm, RULE_USAGE, uint8(0), uint16(0), uint32(permissionIndex), uint8(1), uses
+            );
+            return Refusal.None;
+        }
+        (uint256 kind, uint256 op, uint256 index, uint256 offset, bytes32[] memory values, bool known) = _decode(rule);
+        if (!known) return Refusal.Unsupported;
+        if (!_isWellFormed(op, values)) return Refusal.Invalid;
+        if (kind != RULE_CALL_VALUE && (op == RULE_OP_EQ || op == RULE_OP_ONE_OF)) {
+            compiled.sets[compiled.setCount++] = values;
+            compiled.product *= values.length;
+            if (compiled.product > MAX_SET_COMBINATIONS) return Refusal.Invalid;
+            values = new bytes32[](0);
+        }
+        compiled.compactForm = abi.encodePacked(
+            compiled.compactForm, uint8(kind), uint8(op), uint16(index), uint32(offset), uint8(values.length), values
+        );
+        return Refusal.None;
+    }
+
+    /// @dev The count of the compact `rules`' usage limit, or 0 when they have none.
+    function usageLimit(bytes calldata rules) internal pure returns (uint256 uses) {
+        assembly ("memory-safe") {
+            let end := add(rules.offset, rules.length)
+            for { let p := rules.offset } lt(p, end) { p := add(p, add(9, shl(5, byte(8, calldataload(p))))) } {
+                if eq(byte(0, calldataload(p)), RULE_USAGE) {
+                    uses := calldataload(add(p, 9))
+                    break
+                }
+            }
+        }
     }
 
     /// @dev One rule's fields; `known` is false for a kind this library does not enforce.
@@ -143,6 +190,11 @@ library RuleLib {
             let i := 0
             for { let p := rules.offset } lt(p, add(rules.offset, rules.length)) { i := add(i, 1) } {
                 let header := calldataload(p)
+                // A usage limit reads nothing: the validator counts it after the lookup.
+                if eq(byte(0, header), RULE_USAGE) {
+                    p := add(p, 41)
+                    continue
+                }
                 // The word the rule reads: the call's value (kind 6), the head word `index` (kind 1),
                 // or the word `offset` bytes into the tail of the dynamic argument at `index` (kind
                 // 5). Every position stays below 2**34, so no sum wraps; a word not entirely inside

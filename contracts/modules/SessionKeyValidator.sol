@@ -94,6 +94,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     ///      single per-account read answers both "installed?" and "which epoch?".
     uint256 private constant _INSTALLED = 1;
 
+    /// @dev Marks a use counter's tag (`_counterTag`) apart from a ruled scope's (`_ruledTag`), whose
+    ///      first word is a scope tag, below 2**200.
+    uint256 private constant _COUNTER = type(uint256).max;
+
     /// @dev The ERC-7579 call type and exec type bytes, `callType << 8 | execType`, that sessions
     ///      may use: a single call or a batch, reverting on failure (what `LeashAccount` executes).
     uint256 private constant _SINGLE_DEFAULT = uint256(uint8(ExecutionLib.CALLTYPE_SINGLE)) << 8;
@@ -344,6 +348,18 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     /// @inheritdoc ISessionKeyValidator
+    function getUsesLeft(address account, bytes32 sessionId, bytes calldata compactRules)
+        external
+        view
+        returns (uint256)
+    {
+        (SessionStatus status, address sessionKey, uint256 epoch) = _session(account, sessionId);
+        if (status != SessionStatus.Enabled) return 0;
+        ScopeLib.Key memory key = ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0);
+        return ScopeLib.load(ScopeLib.slot(key, _counterTag(keccak256(compactRules))));
+    }
+
+    /// @inheritdoc ISessionKeyValidator
     function getAllowance(address account, bytes32 sessionId, PermissionType permissionType, address token)
         external
         view
@@ -563,6 +579,23 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             revert ArgumentsNotAllowed(use.key.sessionId, target, selector, setWords);
         }
         if (failed) revert CallRuleFailed(use.key.sessionId, target, selector, ruleIndex, actual);
+        _countUse(use, target, selector, rules);
+    }
+
+    /// @dev One more call under a permission with a usage limit: its counter, written at enable with
+    ///      the limit, goes down by one and may not go below zero.
+    function _countUse(Use memory use, address target, bytes4 selector, bytes calldata rules) internal {
+        uint256 limit = RuleLib.usageLimit(rules);
+        if (limit == 0) return;
+        bytes32 counterSlot = ScopeLib.slot(use.key, _counterTag(keccak256(rules)));
+        uint256 left = ScopeLib.load(counterSlot);
+        if (left == 0) revert UsageLimitReached(use.key.sessionId, target, selector, limit);
+        ScopeLib.store(counterSlot, left - 1);
+    }
+
+    /// @dev The tag of the use counter of the permission whose compact rules hash to `compactHash`.
+    function _counterTag(bytes32 compactHash) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(_COUNTER, compactHash)));
     }
 
     /// @dev Whether the session holds the ruled scope `binding` for `selector`, on `target` or on all
@@ -879,17 +912,22 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     }
 
     /// @dev The bindings of permission `index`'s ruled scopes (`RuleLib.bindings`), none when it has no
-    ///      rules.
-    function _bindingsOf(bytes32 sessionId, Permission[] calldata permissions, uint256 index, uint256 rulesLength)
-        internal
-        pure
-        returns (bytes32[] memory result)
-    {
+    ///      rules; writes (or with `base` zero clears) its use counter when it has a usage limit.
+    function _applyRules(
+        ScopeLib.Key memory key,
+        Permission[] calldata permissions,
+        uint256 index,
+        uint256 rulesLength,
+        uint256 base
+    ) internal returns (bytes32[] memory result) {
         if (rulesLength == 0) return result;
         RuleLib.Refusal refusal;
-        (result, refusal) = RuleLib.bindings(_rulesAt(permissions, index));
-        if (refusal == RuleLib.Refusal.Unsupported) revert UnsupportedRules(sessionId, index);
-        if (refusal == RuleLib.Refusal.Invalid) revert InvalidRules(sessionId, index);
+        uint256 uses;
+        bytes32 compactHash;
+        (result, uses, compactHash, refusal) = RuleLib.bindings(_rulesAt(permissions, index), index);
+        if (refusal == RuleLib.Refusal.Unsupported) revert UnsupportedRules(key.sessionId, index);
+        if (refusal == RuleLib.Refusal.Invalid) revert InvalidRules(key.sessionId, index);
+        if (uses != 0) ScopeLib.store(ScopeLib.slot(key, _counterTag(compactHash)), base == 0 ? 0 : uses);
     }
 
     /// @dev Permission `i`'s fields, each read from calldata once, and the length of its rule data.
@@ -1010,7 +1048,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     {
         (PermissionType kind, address target,, bytes4[] calldata functions, uint256 rulesLength) =
             _permissionAt(permissions, index);
-        bytes32[] memory bindings = _bindingsOf(key.sessionId, permissions, index, rulesLength);
+        bytes32[] memory bindings = _applyRules(key, permissions, index, rulesLength, base);
         bool onAccount = kind == PermissionType.AccountFunctions;
         if (onAccount) {
             if (rulesLength != 0) revert UnsupportedRules(key.sessionId, index);

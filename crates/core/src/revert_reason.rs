@@ -298,6 +298,11 @@ fn explain_validator_error(
             "session {}: a balance-checked operation must list every token the session limits, once each, ascending: it lists {}, the session limits {}",
             e.sessionId, e.declared, e.limited
         ),
+        E::UsageLimitReached(e) => write!(
+            f,
+            "session {}: calling {} on {} is refused: its permission has made the {} calls its usage limit allows",
+            e.sessionId, e.selector, e.target, e.limit
+        ),
         E::RecurringAllowanceExceeded(e) => write!(
             f,
             "session {}: the operation's calls moved {} of {} out of the account, more than the {} its recurring allowance has left in this period, which ends at {} (unix seconds; the calls were undone)",

@@ -11,6 +11,7 @@ import {
     RULE_OP_EQ,
     RULE_OP_LTE,
     RULE_OP_ONE_OF,
+    RULE_USAGE,
     RULES_VERSION,
     SIG_FLAG_RULES,
     SIG_MODE_USE
@@ -52,6 +53,15 @@ abstract contract RuleBuilders is SessionTestBase {
         return TestRule(
             Rule(RULE_DYNAMIC_ARGUMENT, abi.encode(index, offset, op, values)),
             _compactRule(RULE_DYNAMIC_ARGUMENT, op, index, offset, values)
+        );
+    }
+
+    /// @dev At most `count` calls under the permission at `permissionIndex` of its grant (which the
+    ///      compact form names, so that each permission counts its own calls).
+    function _usage(uint32 count, uint32 permissionIndex) internal pure returns (TestRule memory) {
+        return TestRule(
+            Rule(RULE_USAGE, abi.encode(count)),
+            abi.encodePacked(RULE_USAGE, uint8(0), uint16(0), permissionIndex, uint8(1), uint256(count))
         );
     }
 
