@@ -22,14 +22,17 @@ fn record() -> GrantRecord {
             Permission::Erc20TokenTransfer {
                 address: address!("0x00000000000000000000000000000000000000cc"),
                 allowance: U256::from(100),
+                period: None,
             },
             Permission::NativeTokenTransfer {
                 allowance: U256::from(5),
+                period: None,
             },
             // A second token after another type: the order is part of the session id.
             Permission::Erc20TokenTransfer {
                 address: address!("0x00000000000000000000000000000000000000dd"),
                 allowance: U256::from(7),
+                period: None,
             },
             Permission::FunctionsOnContract {
                 address: address!("0x00000000000000000000000000000000000000ee"),

@@ -56,6 +56,7 @@ fn stored_session(home: &Path, owner: Address) -> B256 {
         .valid_until(now + 3600)
         .permission(Permission::NativeTokenTransfer {
             allowance: U256::from(1000),
+            period: None,
         })
         .build(now)
         .expect("a valid grant");

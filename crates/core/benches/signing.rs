@@ -31,6 +31,7 @@ fn signing(c: &mut Criterion) {
         .permission(Permission::Erc20TokenTransfer {
             address: TOKEN,
             allowance: U256::from(1_000_000),
+            period: None,
         })
         .permission(Permission::FunctionsOnContract {
             address: TOKEN,

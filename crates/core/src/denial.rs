@@ -44,6 +44,7 @@ impl Denial {
             SenderError::Rules(AttachmentError::Denied(denial)) => {
                 Some(Self::Validation(denial.to_string()))
             }
+            SenderError::Recurring(denial) => Some(Self::Validation(denial.to_string())),
             _ => None,
         }
     }

@@ -40,7 +40,7 @@ pub enum ExpiryError {
 pub fn parse_expiry(input: &str, now: u64) -> Result<u64, ExpiryError> {
     let text = input.trim();
     if text.contains('T') || text.contains('-') {
-        return parse_utc(text).ok_or_else(|| classify_date_error(input, text));
+        return parse_utc_time(input);
     }
     let (number, scale) = split_duration(text).ok_or_else(|| ExpiryError::Unrecognized {
         input: input.to_owned(),
@@ -60,6 +60,13 @@ pub fn parse_expiry(input: &str, now: u64) -> Result<u64, ExpiryError> {
         });
     }
     now.checked_add(seconds).ok_or_else(overflow)
+}
+
+/// A UTC date and time, `2026-12-01T00:00Z` or `2026-12-01T00:00:00Z` (or `+00:00` instead of
+/// `Z`), as unix seconds: a moment, never a duration from now.
+pub fn parse_utc_time(input: &str) -> Result<u64, ExpiryError> {
+    let text = input.trim();
+    parse_utc(text).ok_or_else(|| classify_date_error(input, text))
 }
 
 /// The digits and the unit's seconds of `90s`, `30m`, `1h`, `7d`, `2w`; `None` for anything else.

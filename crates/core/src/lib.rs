@@ -13,6 +13,7 @@ pub mod outflow;
 pub mod permission;
 pub mod prepare;
 pub mod receipt;
+pub mod recurring;
 pub mod rejection;
 pub mod revert_reason;
 pub mod rpc_types;

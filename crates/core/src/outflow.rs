@@ -7,6 +7,7 @@ use crate::{
     error::OperationError,
     grant::is_permit2_approve,
     permission::{ERC20_SPEND_SELECTORS, Permission},
+    recurring::{RecurringDenial, check_recurring_spends},
     rules::{AttachmentError, RuleAttachments},
 };
 use alloy_primitives::{Address, B256, Bytes, Selector, fixed_bytes};
@@ -23,6 +24,10 @@ pub struct LimitedAssets {
     pub native: bool,
     /// The tokens with an `erc20-token-transfer` allowance, ascending and distinct.
     pub tokens: Vec<Address>,
+    /// The assets whose allowance recurs, named as the validator names assets (a token, or the
+    /// zero address for native value): only the execution phase can charge them, so every spend of
+    /// one takes the balance-checked form.
+    pub recurring: Vec<Address>,
 }
 
 impl LimitedAssets {
@@ -37,11 +42,26 @@ impl LimitedAssets {
             .collect();
         tokens.sort();
         tokens.dedup();
+        let recurring = permissions
+            .iter()
+            .filter_map(|permission| match permission {
+                Permission::NativeTokenTransfer {
+                    period: Some(_), ..
+                } => Some(Address::ZERO),
+                Permission::Erc20TokenTransfer {
+                    address,
+                    period: Some(_),
+                    ..
+                } => Some(*address),
+                _ => None,
+            })
+            .collect();
         Self {
             native: permissions
                 .iter()
                 .any(|permission| matches!(permission, Permission::NativeTokenTransfer { .. })),
             tokens,
+            recurring,
         }
     }
 
@@ -90,8 +110,8 @@ pub struct SessionCalls<'a> {
     pub calls: &'a [Call],
     /// What the session's grant limits.
     pub limits: &'a LimitedAssets,
-    /// The grant's permissions (only their argument rules are read here; none for a caller that
-    /// knows its grant has no ruled permission).
+    /// The grant's permissions (only their argument rules and recurring allowances are read here;
+    /// none for a caller that leaves both to the validator).
     pub permissions: &'a [Permission],
 }
 
@@ -110,6 +130,12 @@ impl SessionCalls<'_> {
     ) -> Result<RuleAttachments, AttachmentError> {
         RuleAttachments::choose(session_id, account, self.permissions, self.calls)
     }
+
+    /// Refuses the spends the grant's recurring allowances can never allow, with the validator's
+    /// error for each: see [`check_recurring_spends`].
+    pub fn check_recurring(&self, session_id: B256) -> Result<(), RecurringDenial> {
+        check_recurring_spends(session_id, self.permissions, self.calls)
+    }
 }
 
 /// The calls of a session operation's account calldata, either form
@@ -127,12 +153,18 @@ impl LimitedAssets {
     /// Whether the validator meters `call` by its selector alone for this grant: an ERC-20 spend
     /// on the token, Permit2's `approve`, or a plain value transfer when no token is limited (the
     /// recipient's code could pull tokens through an earlier approval). Any other call may move a
-    /// limited asset by a path no selector shows.
+    /// limited asset by a path no selector shows. A spend of an asset whose allowance recurs is
+    /// never direct: only the execution phase reads the clock that says which period it is in.
     pub fn is_direct(&self, call: &Call) -> bool {
+        if !call.value.is_zero() && self.recurring.contains(&Address::ZERO) {
+            return false;
+        }
         match call.data.get(..4) {
             Some(selector) => {
                 let selector = Selector::from_slice(selector);
-                ERC20_SPEND_SELECTORS.contains(&selector) || is_permit2_approve(call.to, selector)
+                let token_spend =
+                    ERC20_SPEND_SELECTORS.contains(&selector) && !self.recurring.contains(&call.to);
+                token_spend || is_permit2_approve(call.to, selector)
             }
             None => call.data.is_empty() && !call.value.is_zero() && self.tokens.is_empty(),
         }
@@ -153,13 +185,16 @@ mod tests {
             Permission::Erc20TokenTransfer {
                 address: TOKEN_B,
                 allowance: U256::from(1),
+                period: None,
             },
             Permission::Erc20TokenTransfer {
                 address: TOKEN_A,
                 allowance: U256::from(1),
+                period: None,
             },
             Permission::NativeTokenTransfer {
                 allowance: U256::from(1),
+                period: None,
             },
         ])
     }
@@ -198,6 +233,7 @@ mod tests {
                 Permission::Erc20TokenTransfer {
                     address: TOKEN_A,
                     allowance: U256::from(1),
+                    period: None,
                 }
                 .to_sol(),
             ],
@@ -207,7 +243,8 @@ mod tests {
             LimitedAssets::of_grant(&grant),
             LimitedAssets {
                 native: false,
-                tokens: vec![TOKEN_A]
+                tokens: vec![TOKEN_A],
+                recurring: vec![],
             }
         );
     }
@@ -216,11 +253,11 @@ mod tests {
     fn native_alone_or_a_token_alone_is_a_limit() {
         let native = LimitedAssets {
             native: true,
-            tokens: vec![],
+            ..LimitedAssets::default()
         };
         let token = LimitedAssets {
-            native: false,
             tokens: vec![TOKEN_A],
+            ..LimitedAssets::default()
         };
         assert!(native.any() && token.any());
         assert!(!LimitedAssets::default().any());
@@ -246,7 +283,7 @@ mod tests {
         assert!(!limits().is_direct(&value));
         let native_only = LimitedAssets {
             native: true,
-            tokens: vec![],
+            ..LimitedAssets::default()
         };
         assert!(native_only.is_direct(&value));
     }

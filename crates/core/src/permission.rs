@@ -1,7 +1,10 @@
 //! The eight session permission types of the hosted Wallet API, in its JSON shape, leash's own
 //! `paymaster`, and their on-chain encoding as `SessionKeyValidator` verifies it.
 
-use crate::rules::{Rule, decode_rules, encode_rules};
+use crate::{
+    recurring::RecurringPeriod,
+    rules::{Rule, decode_rules, encode_rules},
+};
 use alloy_primitives::{Address, Selector, U256, fixed_bytes};
 use leash_bindings::{Permission as SolPermission, PermissionType};
 use serde::{Deserialize, Serialize};
@@ -30,8 +33,9 @@ pub const FORBIDDEN_ACCOUNT_SELECTORS: [Selector; 6] = [
 
 /// One permission of a session, serialized exactly as the hosted Wallet API writes it:
 /// `{"type": "erc20-token-transfer", "data": {"address": "0x…", "allowance": "0x…"}}`. The two
-/// function types may carry argument rules (`"rules": [...]`, see [`Rule`]); without rules they
-/// have no `rules` key, as in the Wallet API.
+/// function types may carry argument rules (`"rules": [...]`, see [`Rule`]), and the native and
+/// token limits a recurring period (`"period": {...}`, see [`RecurringPeriod`]); without them
+/// there is no `rules` or `period` key, as in the Wallet API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
@@ -42,19 +46,26 @@ pub const FORBIDDEN_ACCOUNT_SELECTORS: [Selector; 6] = [
 pub enum Permission {
     /// Any call, except those no session may make. Must be the only permission.
     Root,
-    /// Cumulative native value the session may send, in wei.
+    /// Cumulative native value the session may send, in wei (per period, when it has one).
     NativeTokenTransfer {
         /// The allowance, in wei.
         allowance: U256,
+        /// When the allowance renews; none: it is for the session's life.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period: Option<RecurringPeriod>,
     },
     /// Cumulative amount of one ERC-20 the session may `transfer`, `transferFrom`, `approve` or
-    /// `increaseAllowance`.
+    /// `increaseAllowance` (per period, when it has one: then it may only `transfer` and
+    /// `transferFrom`).
     #[serde(rename = "erc20-token-transfer")]
     Erc20TokenTransfer {
         /// The token.
         address: Address,
         /// The allowance, in token units.
         allowance: U256,
+        /// When the allowance renews; none: it is for the session's life.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period: Option<RecurringPeriod>,
     },
     /// Cumulative maximum cost, in wei, of UserOperations the account pays for itself.
     GasLimit {
@@ -122,17 +133,29 @@ impl Permission {
         }
     }
 
+    /// The recurring period of a native or token limit; `None` for every other permission.
+    pub fn period(&self) -> Option<&RecurringPeriod> {
+        match self {
+            Self::NativeTokenTransfer { period, .. } | Self::Erc20TokenTransfer { period, .. } => {
+                period.as_ref()
+            }
+            _ => None,
+        }
+    }
+
     /// The on-chain encoding: one `Permission` struct, unused fields zero.
     pub fn to_sol(&self) -> SolPermission {
         let (permission_type, target, amount, functions) = match self {
             Self::Root => (PermissionType::Root, Address::ZERO, U256::ZERO, Vec::new()),
-            Self::NativeTokenTransfer { allowance } => (
+            Self::NativeTokenTransfer { allowance, .. } => (
                 PermissionType::NativeTokenTransfer,
                 Address::ZERO,
                 *allowance,
                 Vec::new(),
             ),
-            Self::Erc20TokenTransfer { address, allowance } => (
+            Self::Erc20TokenTransfer {
+                address, allowance, ..
+            } => (
                 PermissionType::Erc20TokenTransfer,
                 *address,
                 *allowance,
@@ -176,14 +199,17 @@ impl Permission {
             target,
             amount,
             functions,
-            rules: encode_rules(self.rules()),
+            rules: match self.period() {
+                Some(period) => period.encode_rules(),
+                None => encode_rules(self.rules()),
+            },
         }
     }
 
     /// Reads an on-chain permission back, or `None` when its type index is out of range or it
     /// carries rule data leash cannot represent: rules on a type that takes none, a kind or
     /// version it does not know, or bytes other than its own encoding of them (see
-    /// [`decode_rules`]).
+    /// [`decode_rules`] and [`RecurringPeriod::decode_rules`]).
     pub fn from_sol(permission: &SolPermission) -> Option<Self> {
         let SolPermission {
             permissionType,
@@ -192,7 +218,19 @@ impl Permission {
             functions,
             rules,
         } = permission;
-        let rules = decode_rules(rules).ok()?;
+        let is_limit = matches!(
+            permissionType,
+            PermissionType::NativeTokenTransfer | PermissionType::Erc20TokenTransfer
+        );
+        let period = if is_limit && !rules.is_empty() {
+            Some(RecurringPeriod::decode_rules(rules).ok()?)
+        } else {
+            None
+        };
+        let rules = match period {
+            Some(_) => Vec::new(),
+            None => decode_rules(rules).ok()?,
+        };
         let takes_rules = matches!(
             permissionType,
             PermissionType::FunctionsOnAllContracts | PermissionType::FunctionsOnContract
@@ -203,10 +241,14 @@ impl Permission {
         let (address, amount, functions) = (*target, *amount, functions.clone());
         Some(match permissionType {
             PermissionType::Root => Self::Root,
-            PermissionType::NativeTokenTransfer => Self::NativeTokenTransfer { allowance: amount },
+            PermissionType::NativeTokenTransfer => Self::NativeTokenTransfer {
+                allowance: amount,
+                period,
+            },
             PermissionType::Erc20TokenTransfer => Self::Erc20TokenTransfer {
                 address,
                 allowance: amount,
+                period,
             },
             PermissionType::GasLimit => Self::GasLimit { limit: amount },
             PermissionType::ContractAccess => Self::ContractAccess { address },
@@ -239,10 +281,12 @@ mod tests {
             Permission::Root,
             Permission::NativeTokenTransfer {
                 allowance: U256::from(1),
+                period: None,
             },
             Permission::Erc20TokenTransfer {
                 address: token,
                 allowance: U256::from(2),
+                period: None,
             },
             Permission::GasLimit {
                 limit: U256::from(3),
@@ -274,6 +318,7 @@ mod tests {
         let erc20 = Permission::Erc20TokenTransfer {
             address: address!("0x1111111111111111111111111111111111111111"),
             allowance: U256::from(1_000_000),
+            period: None,
         };
         assert_eq!(
             serde_json::to_value(&erc20)?,

@@ -138,7 +138,8 @@ impl UnsignedOperation {
 /// and a call out of scope fails here already, as [`SenderError::Rejected`] or
 /// [`SenderError::Reverted`] carrying the validator's error (see
 /// [`crate::denial::Denial::from_sender_error`]). The signature must carry the same rules:
-/// [`UnsignedOperation::with_session_signature`].
+/// [`UnsignedOperation::with_session_signature`]. A spend a recurring allowance can never allow
+/// is refused first too, as [`SenderError::Recurring`] ([`SessionCalls::check_recurring`]).
 pub async fn unsigned_session_operation<S: UserOperationSender>(
     sender: &S,
     domain: &GrantDomain,
@@ -149,6 +150,7 @@ pub async fn unsigned_session_operation<S: UserOperationSender>(
 ) -> Result<UnsignedOperation, SenderError> {
     let session_id = auth.session_id(domain);
     let rules = calls.rule_attachments(session_id, account)?;
+    calls.check_recurring(session_id)?;
     let nonce_key = session_nonce_key(domain.validator, session_id);
     let nonce = sender.nonce(account, nonce_key).await?;
     let unsigned = UserOperationBuilder::new(account)

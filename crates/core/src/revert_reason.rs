@@ -305,7 +305,7 @@ fn explain_validator_error(
         ),
         E::RecurringAllowanceExceeded(e) => write!(
             f,
-            "session {}: the operation's calls moved {} of {} out of the account, more than the {} its recurring allowance has left in this period, which ends at {} (unix seconds; the calls were undone)",
+            "session {}: the operation's calls moved {} of {} out of the account, more than the {} its recurring allowance has left in this period, which ends at {} (the calls were undone)",
             e.sessionId,
             e.requested,
             if e.asset.is_zero() {
@@ -314,7 +314,7 @@ fn explain_validator_error(
                 format!("token {}", e.asset)
             },
             e.remaining,
-            e.resetsAt
+            crate::recurring::describe_reset(e.resetsAt.saturating_to())
         ),
         E::OutflowExceeded(e) => write!(
             f,

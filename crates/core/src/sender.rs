@@ -3,6 +3,7 @@
 
 use crate::{
     error::OperationError,
+    recurring::RecurringDenial,
     rejection::EntryPointRejection,
     rpc_types::{UserOperationConversionError, UserOperationGasEstimate, UserOperationReceipt},
     rules::AttachmentError,
@@ -107,6 +108,10 @@ pub enum SenderError {
     /// anything was signed or sent (or its rules cannot be framed in a signature).
     #[error(transparent)]
     Rules(#[from] AttachmentError),
+    /// A spend the session's recurring allowance can never allow (an approval of the asset, more
+    /// than its amount per period), found before anything was signed or sent.
+    #[error(transparent)]
+    Recurring(#[from] RecurringDenial),
     /// A nonce key wider than the EntryPoint's 192 bits.
     #[error("nonce key {0} is wider than 192 bits")]
     NonceKeyTooWide(U256),

@@ -1,7 +1,10 @@
 //! A session as it is kept and as the chain sees it: the grant record stored next to its key,
 //! the grant's limits, what is left of each, and the session's status.
 
-use crate::permission::Permission;
+use crate::{
+    permission::Permission,
+    recurring::{RecurringPeriod, describe_reset},
+};
 use alloy_primitives::{Address, Bytes, U256, aliases::U48};
 use leash_bindings::{PermissionType, SessionGrant, SessionStatus};
 use serde::{Deserialize, Serialize};
@@ -71,17 +74,24 @@ impl GrantRecord {
         self.permissions
             .iter()
             .filter_map(|permission| match permission {
-                Permission::NativeTokenTransfer { allowance } => Some(Limit {
+                Permission::NativeTokenTransfer { allowance, period } => Some(Limit {
                     kind: LimitKind::Native,
                     allowance: *allowance,
+                    period: *period,
                 }),
-                Permission::Erc20TokenTransfer { address, allowance } => Some(Limit {
+                Permission::Erc20TokenTransfer {
+                    address,
+                    allowance,
+                    period,
+                } => Some(Limit {
                     kind: LimitKind::Erc20(*address),
                     allowance: *allowance,
+                    period: *period,
                 }),
                 Permission::GasLimit { limit } => Some(Limit {
                     kind: LimitKind::Gas,
                     allowance: *limit,
+                    period: None,
                 }),
                 _ => None,
             })
@@ -102,7 +112,8 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
-    /// The `(permissionType, token)` arguments of the validator's `getRemaining` for this limit.
+    /// The `(permissionType, token)` arguments of the validator's `getAllowance` (and
+    /// `getRemaining`) for this limit.
     pub fn query(self) -> (PermissionType, Address) {
         match self {
             Self::Native => (PermissionType::NativeTokenTransfer, Address::ZERO),
@@ -122,13 +133,16 @@ impl fmt::Display for LimitKind {
     }
 }
 
-/// One limit of a grant and its full allowance.
+/// One limit of a grant and its full allowance (per period, for a recurring one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limit {
     /// What it counts.
     pub kind: LimitKind,
     /// The full allowance.
     pub allowance: U256,
+    /// When the allowance renews; none: it is for the session's life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<RecurringPeriod>,
 }
 
 /// A limit and what is left of it on chain.
@@ -137,9 +151,14 @@ pub struct Budget {
     /// The limit.
     #[serde(flatten)]
     pub limit: Limit,
-    /// What the validator says is left (`getRemaining`); for a session that is not enabled yet,
-    /// the grant's full allowance.
+    /// What the validator says is left (`getAllowance`; of the current period, for a recurring
+    /// limit); for a session that is not enabled yet, the grant's full allowance.
     pub remaining: U256,
+    /// When the current period of a recurring limit ends (or, before its start, when it opens),
+    /// unix seconds, as `getAllowance` reports it; `None` for a limit that does not recur or a
+    /// session that is not enabled.
+    #[serde(rename = "resetsAt", default, skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<u64>,
     /// The session is not enabled on chain yet (a lazy grant never used): the validator holds no
     /// record of the limit, and `remaining` is the full allowance the first operation enables.
     #[serde(rename = "notEnabledYet", default)]
@@ -147,11 +166,13 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// A limit of an enabled (or revoked) session, with what `getRemaining` says is left.
-    pub fn on_chain(limit: Limit, remaining: U256) -> Self {
+    /// A limit of an enabled (or revoked) session, with what `getAllowance` says is left and,
+    /// for a recurring limit, when its period ends.
+    pub fn on_chain(limit: Limit, remaining: U256, resets_at: Option<u64>) -> Self {
         Self {
             limit,
             remaining,
+            resets_at,
             not_enabled_yet: false,
         }
     }
@@ -162,15 +183,24 @@ impl Budget {
         Self {
             limit,
             remaining: limit.allowance,
+            resets_at: None,
             not_enabled_yet: true,
         }
     }
 }
 
 impl fmt::Display for Budget {
-    /// `"3 of 10 left"`, in base units; `"10 of 10 left (not enabled yet)"` before first use.
+    /// `"3 of 10 left"`, in base units; `"10 of 10 left (not enabled yet)"` before first use; for
+    /// a recurring limit `"3 of 10 left this period (every day), resets at
+    /// 2026-12-04T00:00:00Z (unix 1796342400)"`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} of {} left", self.remaining, self.limit.allowance)?;
+        if let Some(period) = &self.limit.period {
+            write!(f, " this period ({period})")?;
+        }
+        if let Some(resets_at) = self.resets_at {
+            write!(f, ", resets at {}", describe_reset(resets_at))?;
+        }
         if self.not_enabled_yet {
             f.write_str(" (not enabled yet)")?;
         }
@@ -244,6 +274,7 @@ mod tests {
             .permission(Permission::Erc20TokenTransfer {
                 address: TOKEN,
                 allowance: U256::from(10),
+                period: None,
             })
             .permission(Permission::GasLimit {
                 limit: U256::from(7),
@@ -267,11 +298,13 @@ mod tests {
             vec![
                 Limit {
                     kind: LimitKind::Erc20(TOKEN),
-                    allowance: U256::from(10)
+                    allowance: U256::from(10),
+                    period: None,
                 },
                 Limit {
                     kind: LimitKind::Gas,
-                    allowance: U256::from(7)
+                    allowance: U256::from(7),
+                    period: None,
                 },
             ]
         );
@@ -283,8 +316,9 @@ mod tests {
         let limit = Limit {
             kind: LimitKind::Native,
             allowance: U256::from(10),
+            period: None,
         };
-        let budget = Budget::on_chain(limit, U256::from(3));
+        let budget = Budget::on_chain(limit, U256::from(3), None);
         assert_eq!(budget.to_string(), "3 of 10 left");
         let json = serde_json::to_value(budget)?;
         assert_eq!(json["notEnabledYet"], false);

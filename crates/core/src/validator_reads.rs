@@ -50,8 +50,9 @@ pub enum SessionReadError<E> {
 }
 
 /// Reads `record`'s session from the validator of `domain`: its status, whether the account has
-/// installed the validator, and what is left of each limit. A session that is not enabled yet
-/// has its grant's full allowances (the validator's `getRemaining` says 0 until the enable).
+/// installed the validator, and what is left of each limit (`getAllowance`: of the current period,
+/// with when it ends, for a recurring one). A session that is not enabled yet has its grant's full
+/// allowances (the validator says 0 until the enable).
 pub async fn read_session_state<R: ValidatorReader>(
     reader: &mut R,
     domain: &GrantDomain,
@@ -74,14 +75,17 @@ pub async fn read_session_state<R: ValidatorReader>(
             continue;
         }
         let (permission_type, token) = limit.kind.query();
-        let call = SessionKeyValidator::getRemainingCall {
+        let call = SessionKeyValidator::getAllowanceCall {
             account,
             sessionId: session_id,
             permissionType: permission_type.into(),
             token,
         };
-        let remaining = view(reader, domain.validator, call, "getRemaining").await?;
-        budgets.push(Budget::on_chain(limit, remaining));
+        let allowance = view(reader, domain.validator, call, "getAllowance").await?;
+        let resets_at = allowance
+            .recurring
+            .then(|| allowance.resetsAt.saturating_to());
+        budgets.push(Budget::on_chain(limit, allowance.remaining, resets_at));
     }
     Ok(SessionState {
         status,

@@ -186,6 +186,7 @@ fn scenario(seed: u64) -> (Vec<Permission>, Vec<Call>) {
         1 => (
             vec![Permission::NativeTokenTransfer {
                 allowance: U256::from(10).pow(U256::from(18)),
+                period: None,
             }],
             vec![value_call],
         ),
@@ -193,6 +194,7 @@ fn scenario(seed: u64) -> (Vec<Permission>, Vec<Call>) {
             vec![Permission::Erc20TokenTransfer {
                 address: TOKEN,
                 allowance: MAX_ALLOWANCE,
+                period: None,
             }],
             vec![transfer(TOKEN)],
         ),
@@ -234,13 +236,16 @@ fn scenario(seed: u64) -> (Vec<Permission>, Vec<Call>) {
                 Permission::Erc20TokenTransfer {
                     address: TOKEN,
                     allowance: U256::from(2),
+                    period: None,
                 },
                 Permission::Erc20TokenTransfer {
                     address: OTHER_TOKEN,
                     allowance: U256::from(seed),
+                    period: None,
                 },
                 Permission::NativeTokenTransfer {
                     allowance: U256::from(seed),
+                    period: None,
                 },
             ],
             vec![transfer(OTHER_TOKEN), value_call],

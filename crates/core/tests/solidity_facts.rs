@@ -9,6 +9,7 @@ use leash_core::{
     calls::MODULE_TYPE_VALIDATOR,
     grant::GRANT_DOMAIN_VERSION,
     permission::{ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE},
+    recurring::RULE_RECURRING,
     rules::{
         MAX_ONE_OF_VALUES, MAX_RULES, MAX_SET_COMBINATIONS, RULE_ARGUMENT, RULE_CALL_VALUE,
         RULE_DYNAMIC_ARGUMENT, RULES_VERSION, RuleOp,
@@ -141,6 +142,7 @@ fn rule_and_signature_constants_match() {
         ("RULE_ARGUMENT".into(), RULE_ARGUMENT.into()),
         ("RULE_DYNAMIC_ARGUMENT".into(), RULE_DYNAMIC_ARGUMENT.into()),
         ("RULE_CALL_VALUE".into(), RULE_CALL_VALUE.into()),
+        ("RULE_RECURRING".into(), RULE_RECURRING.into()),
         ("MAX_ONE_OF_VALUES".into(), MAX_ONE_OF_VALUES as u64),
         ("SIG_FLAG_RULES".into(), SIG_FLAG_RULES.into()),
         ("SIG_MODE_USE".into(), SIG_MODE_USE.into()),

@@ -283,9 +283,11 @@ async fn session_operations_with_the_bundlers_estimates_are_included() {
         .permission(Permission::Erc20TokenTransfer {
             address: token,
             allowance: U256::from(ALLOWANCE),
+            period: None,
         })
         .permission(Permission::NativeTokenTransfer {
             allowance: parse_ether("1").expect("ether"),
+            period: None,
         })
         .build(now)
         .expect("grant");

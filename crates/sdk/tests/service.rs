@@ -41,6 +41,7 @@ fn native_session(allowance: &str) -> SessionRequest {
     SessionRequest {
         permissions: vec![Permission::NativeTokenTransfer {
             allowance: parse_ether(allowance).expect("ether"),
+            period: None,
         }],
         expires: "1h".into(),
         label: "test".into(),

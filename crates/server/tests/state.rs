@@ -323,6 +323,7 @@ fn session() -> eyre::Result<StoredSession> {
         permissions: vec![Permission::Erc20TokenTransfer {
             address: Address::repeat_byte(0x70),
             allowance: U256::from(100),
+            period: None,
         }],
         valid_after: 0,
         valid_until: NOW + 3_600,

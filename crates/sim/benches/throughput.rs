@@ -87,6 +87,7 @@ impl Session {
                 .permission(Permission::Erc20TokenTransfer {
                     address: Deployment::test_token().address(),
                     allowance: MAX_ALLOWANCE,
+                    period: None,
                 })
                 .build(now)?,
         )

@@ -185,6 +185,7 @@ pub fn session_story(
         .permission(Permission::Erc20TokenTransfer {
             address: token,
             allowance: STORY_ALLOWANCE,
+            period: None,
         })
         .build(now)?;
     let domain = chain.grant_domain();

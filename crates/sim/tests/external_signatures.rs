@@ -41,6 +41,7 @@ fn cast_signatures_of_the_digest_and_of_the_typed_data_enable_the_session() {
         [Permission::Erc20TokenTransfer {
             address: token,
             allowance: TOKENS * U256::from(allowance),
+            period: None,
         }]
     };
 

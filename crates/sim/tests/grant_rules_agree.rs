@@ -130,10 +130,12 @@ impl Pools {
             0 => Permission::Root,
             1 => Permission::NativeTokenTransfer {
                 allowance: rng.pick(&self.amounts),
+                period: None,
             },
             2 => Permission::Erc20TokenTransfer {
                 address: rng.pick(&self.targets),
                 allowance: rng.pick(&self.amounts),
+                period: None,
             },
             3 => Permission::GasLimit {
                 limit: rng.pick(&self.amounts),

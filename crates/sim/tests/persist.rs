@@ -15,6 +15,7 @@ fn a_loaded_chain_is_the_saved_one_and_goes_on_alike() -> eyre::Result<()> {
     let grant = setup.grant([leash_core::permission::Permission::Erc20TokenTransfer {
         address: setup.token,
         allowance: U256::from(100),
+        period: None,
     }]);
     let transfer = setup.transfer_tokens(RECIPIENT, U256::from(30));
     let first = setup.send_lazily(&grant, std::slice::from_ref(&transfer));

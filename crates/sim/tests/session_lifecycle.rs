@@ -13,6 +13,7 @@ fn erc20_grant(s: &Setup) -> leash_bindings::SessionGrant {
     s.grant([Permission::Erc20TokenTransfer {
         address: s.token,
         allowance: TOKENS * U256::from(10),
+        period: None,
     }])
 }
 
@@ -165,6 +166,7 @@ fn a_batch_with_one_bad_call_is_rejected_whole() {
         Permission::Erc20TokenTransfer {
             address: s.token,
             allowance: TOKENS * U256::from(10),
+            period: None,
         },
         Permission::ContractAccess { address: s.target },
     ]);
@@ -197,7 +199,10 @@ fn two_sessions_spend_in_the_same_bundle() {
     let other_key = key(0x33);
     let grant_b = s.grant_to(
         other_key.address(),
-        [Permission::NativeTokenTransfer { allowance: ETH }],
+        [Permission::NativeTokenTransfer {
+            allowance: ETH,
+            period: None,
+        }],
     );
     s.enable(&grant_a);
     let id_b = s.enable(&grant_b);

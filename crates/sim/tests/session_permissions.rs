@@ -98,6 +98,7 @@ fn native_allowance_is_exact_at_the_boundary() {
     let mut s = Setup::new();
     let grant = s.grant([Permission::NativeTokenTransfer {
         allowance: ETH * U256::from(2),
+        period: None,
     }]);
     let id = s.enable(&grant);
     let outcome = s.send(&grant, &[Call::transfer(RECIPIENT, ETH)]);
@@ -147,6 +148,7 @@ fn erc20_allowance_covers_transfer_and_approve_and_is_exact() {
     let grant = s.grant([Permission::Erc20TokenTransfer {
         address: s.token,
         allowance: TOKENS * U256::from(10),
+        period: None,
     }]);
     let id = s.enable(&grant);
     let outcome = s.send(
@@ -373,8 +375,12 @@ fn calls_beyond_the_selector_meter_are_charged_by_what_left() {
         Permission::Erc20TokenTransfer {
             address: s.token,
             allowance: TOKENS,
+            period: None,
         },
-        Permission::NativeTokenTransfer { allowance: ETH },
+        Permission::NativeTokenTransfer {
+            allowance: ETH,
+            period: None,
+        },
         Permission::FunctionsOnContract {
             address: s.target,
             functions: vec![Target::pingCall::SELECTOR.into()],

@@ -18,6 +18,7 @@ fn a_sent_operation_has_a_receipt_with_its_own_logs() {
     let grant = s.grant([Permission::Erc20TokenTransfer {
         address: s.token,
         allowance: TOKENS * U256::from(10),
+        period: None,
     }]);
     s.enable(&grant);
     let auth = s.enabled(&grant);
@@ -52,6 +53,7 @@ fn the_estimate_rejects_what_validation_refuses_and_reports_reverting_calls() {
     let grant = s.grant([Permission::Erc20TokenTransfer {
         address: s.token,
         allowance: TOKENS,
+        period: None,
     }]);
     s.enable(&grant);
     let auth = s.enabled(&grant);
@@ -72,6 +74,7 @@ fn the_estimate_rejects_what_validation_refuses_and_reports_reverting_calls() {
     let grant = s.grant([Permission::Erc20TokenTransfer {
         address: s.token,
         allowance: TOKENS * U256::from(1_000_000),
+        period: None,
     }]);
     s.enable(&grant);
     let auth = s.enabled(&grant);

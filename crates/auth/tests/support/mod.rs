@@ -162,6 +162,7 @@ pub fn on_chain_session(
         .valid_until(EXPIRES)
         .permission(Permission::NativeTokenTransfer {
             allowance: U256::from(1000),
+            period: None,
         })
         .build(chain.timestamp())
         .expect("a valid grant");

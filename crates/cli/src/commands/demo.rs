@@ -67,7 +67,9 @@ pub(crate) fn run(out: &Output) -> eyre::Result<()> {
         .filter_map(Permission::from_sol)
     {
         match permission {
-            Permission::Erc20TokenTransfer { address, allowance } => out.line(format!(
+            Permission::Erc20TokenTransfer {
+                address, allowance, ..
+            } => out.line(format!(
                 "   permission           erc20-token-transfer: {} tokens of {address}",
                 format_tokens(allowance)
             )),

@@ -198,7 +198,9 @@ impl SessionGrantBuilder {
                 }
             }
         }
-        if let Permission::NativeTokenTransfer { allowance: amount }
+        if let Permission::NativeTokenTransfer {
+            allowance: amount, ..
+        }
         | Permission::Erc20TokenTransfer {
             allowance: amount, ..
         }
@@ -212,6 +214,23 @@ impl SessionGrantBuilder {
                     index,
                     kind,
                     amount: *amount,
+                });
+            }
+        }
+        if let Some(period) = permission.period() {
+            period.check().map_err(|source| GrantError::InvalidPeriod {
+                index,
+                kind,
+                source,
+            })?;
+            if let Some(valid_until) = self.valid_until
+                && period.start >= valid_until
+            {
+                return Err(GrantError::PeriodAfterExpiry {
+                    index,
+                    kind,
+                    start: period.start,
+                    valid_until,
                 });
             }
         }

@@ -144,6 +144,7 @@ mod tests {
             .permission(Permission::Erc20TokenTransfer {
                 address: TOKEN,
                 allowance: U256::from(5),
+                period: None,
             })
             .build(NOW)
     }

@@ -1,7 +1,7 @@
 //! Why a grant cannot be built.
 
 use super::MAX_VALID_UNTIL;
-use crate::rules::RuleError;
+use crate::{recurring::PeriodError, rules::RuleError};
 use alloy_primitives::{Address, Selector, U256};
 
 /// Why a grant cannot be built. Each names the offending permission by its index in the order
@@ -135,6 +135,31 @@ pub enum GrantError {
         kind: &'static str,
         /// The selector.
         selector: Selector,
+    },
+    /// A recurring period the validator's `uint48` fields cannot hold.
+    #[error("permission {index} ({kind}): {source}")]
+    InvalidPeriod {
+        /// Index of the permission.
+        index: usize,
+        /// Its Wallet API type.
+        kind: &'static str,
+        /// What is wrong with its period.
+        source: PeriodError,
+    },
+    /// A recurring allowance that opens only when the session has ended: nothing could be spent.
+    #[error(
+        "permission {index} ({kind}): its period starts at {start}, not before the session ends \
+         (validUntil {valid_until}), so nothing could ever be spent"
+    )]
+    PeriodAfterExpiry {
+        /// Index of the permission.
+        index: usize,
+        /// Its Wallet API type.
+        kind: &'static str,
+        /// The period's start.
+        start: u64,
+        /// The session's end.
+        valid_until: u64,
     },
     /// Argument rules the validator would refuse (`InvalidRules`).
     #[error("permission {index} ({kind}): {source}")]

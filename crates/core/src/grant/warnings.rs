@@ -191,6 +191,7 @@ mod tests {
                 },
                 Permission::NativeTokenTransfer {
                     allowance: U256::from(1),
+                    period: None,
                 },
             ])
             .is_empty()

@@ -205,7 +205,10 @@ fn permission(
             let data: NativeTokenAllowance = parse(permission.data, &data_field)?;
             let allowance = data.allowance_amount;
             Ok((
-                Permission::NativeTokenTransfer { allowance },
+                Permission::NativeTokenTransfer {
+                    allowance,
+                    period: None,
+                },
                 data.start_time,
             ))
         }
@@ -214,6 +217,7 @@ fn permission(
             let permission = Permission::Erc20TokenTransfer {
                 address: data.token_address,
                 allowance: data.allowance_amount,
+                period: None,
             };
             Ok((permission, data.start_time))
         }

@@ -23,6 +23,7 @@ use leash_store::keystore::ScryptParams;
 use permission_flags::{PermissionArgs, describe_permission};
 use serde_json::json;
 
+mod period_flags;
 mod permission_flags;
 mod rule_flags;
 

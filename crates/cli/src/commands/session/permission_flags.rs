@@ -1,13 +1,14 @@
 //! The permission flags of `leash session create`, one per Wallet API permission type, and the
 //! line each permission prints as.
 
-use super::rule_flags::split_rules;
+use super::{period_flags::parse_limit, rule_flags::split_rules};
 use crate::failure::{Failure, UsageContext};
 use alloy_primitives::{Address, Selector};
 use clap::Args;
 use leash_core::{
     abi_call::{parse_amount, parse_selector_list},
     permission::{MAX_ALLOWANCE, Permission},
+    recurring::RecurringPeriod,
     rules::Rule,
 };
 
@@ -16,12 +17,14 @@ pub(crate) struct PermissionArgs {
     /// `root`: any call (except on the account and the validator); cannot be combined.
     #[arg(long)]
     root: bool,
-    /// `native-token-transfer`: cumulative native value, e.g. 0.5ether or 1000 (wei).
-    #[arg(long, value_name = "AMOUNT")]
+    /// `native-token-transfer`: cumulative native value, e.g. 0.5ether or 1000 (wei); or per
+    /// period, renewed every hour, day, week or (calendar, UTC) month: 0.1ether/day, optionally
+    /// from a start, 1ether/month@2026-12-01T00:00Z.
+    #[arg(long, value_name = "AMOUNT[/PERIOD[@START]]")]
     native: Option<String>,
     /// `erc20-token-transfer`: cumulative amount of one token (base units, or 10ether for 18
-    /// decimals). Repeatable.
-    #[arg(long, value_name = "TOKEN:AMOUNT")]
+    /// decimals); or per period, as for --native: 0xToken:100ether/day. Repeatable.
+    #[arg(long, value_name = "TOKEN:AMOUNT[/PERIOD[@START]]")]
     erc20: Vec<String>,
     /// `gas-limit`: cumulative maximum gas cost of the operations the account pays for, e.g.
     /// 0.01ether. Without it (and without --unbounded-gas), a scoped session gets the default
@@ -62,16 +65,21 @@ impl PermissionArgs {
             permissions.push(Permission::Root);
         }
         if let Some(amount) = &self.native {
-            let allowance = parse_amount(amount).usage("--native")?;
-            permissions.push(Permission::NativeTokenTransfer { allowance });
+            let (allowance, period) = parse_limit(amount).usage("--native")?;
+            permissions.push(Permission::NativeTokenTransfer { allowance, period });
         }
         for spec in &self.erc20 {
             let (token, amount) = spec.split_once(':').ok_or_else(|| {
-                Failure::usage(format!("--erc20 {spec:?}: expected TOKEN:AMOUNT"))
+                Failure::usage(format!(
+                    "--erc20 {spec:?}: expected TOKEN:AMOUNT[/PERIOD[@START]]"
+                ))
             })?;
+            let (allowance, period) =
+                parse_limit(amount).usage(format_args!("--erc20 {spec:?}"))?;
             permissions.push(Permission::Erc20TokenTransfer {
                 address: parse_address(token, "--erc20")?,
-                allowance: parse_amount(amount).usage(format_args!("--erc20 {spec:?}"))?,
+                allowance,
+                period,
             });
         }
         if let Some(amount) = &self.gas_limit {
@@ -127,12 +135,20 @@ impl PermissionArgs {
 pub(super) fn describe_permission(permission: &Permission) -> String {
     match permission {
         Permission::Root => "root".to_owned(),
-        Permission::NativeTokenTransfer { allowance } => {
-            format!("native-token-transfer {allowance} wei")
+        Permission::NativeTokenTransfer { allowance, period } => {
+            format!(
+                "native-token-transfer {allowance} wei{}",
+                describe_period(period)
+            )
         }
-        Permission::Erc20TokenTransfer { address, allowance } => {
-            format!("erc20-token-transfer {allowance} of {address}")
-        }
+        Permission::Erc20TokenTransfer {
+            address,
+            allowance,
+            period,
+        } => format!(
+            "erc20-token-transfer {allowance} of {address}{}",
+            describe_period(period)
+        ),
         Permission::GasLimit { limit } if *limit == MAX_ALLOWANCE => {
             "gas-limit unbounded (2^128-1 wei)".to_owned()
         }
@@ -159,6 +175,13 @@ pub(super) fn describe_permission(permission: &Permission) -> String {
             describe_rules(rules)
         ),
     }
+}
+
+/// ` every day` for a recurring limit, nothing for a limit for the session's life.
+fn describe_period(period: &Option<RecurringPeriod>) -> String {
+    period
+        .map(|period| format!(" {period}"))
+        .unwrap_or_default()
 }
 
 /// ` where RULE; RULE` for a ruled permission, nothing for a plain one.
@@ -191,6 +214,28 @@ mod tests {
     use super::*;
     use alloy_primitives::{U256, fixed_bytes};
     use leash_core::rules::RuleOp;
+
+    #[test]
+    fn a_recurring_limit_prints_its_period_after_its_amount() {
+        let token = Address::repeat_byte(0xcc);
+        let daily = Permission::Erc20TokenTransfer {
+            address: token,
+            allowance: U256::from(100),
+            period: Some(RecurringPeriod::every(86_400)),
+        };
+        assert_eq!(
+            describe_permission(&daily),
+            format!("erc20-token-transfer 100 of {token} every day")
+        );
+        let monthly = Permission::NativeTokenTransfer {
+            allowance: U256::from(5),
+            period: Some(RecurringPeriod::monthly()),
+        };
+        assert_eq!(
+            describe_permission(&monthly),
+            "native-token-transfer 5 wei every calendar month (UTC)"
+        );
+    }
 
     #[test]
     fn a_ruled_permission_prints_its_rules_after_its_functions() {

@@ -20,6 +20,7 @@ fn erc20(token: Address, allowance: u64) -> Permission {
     Permission::Erc20TokenTransfer {
         address: token,
         allowance: U256::from(allowance),
+        period: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn each_invalid_input_has_its_own_error() {
         (
             vec![Permission::NativeTokenTransfer {
                 allowance: MAX_ALLOWANCE + U256::from(1),
+                period: None,
             }],
             GrantError::AllowanceTooLarge {
                 index: 0,
@@ -288,6 +290,7 @@ fn allowances_up_to_2_pow_128_minus_1_are_accepted() -> Result<(), GrantError> {
         },
         Permission::NativeTokenTransfer {
             allowance: U256::from(1),
+            period: None,
         },
     ])?;
     assert_eq!(grant.permissions[0].amount, MAX_ALLOWANCE);
@@ -306,6 +309,7 @@ fn allowances_up_to_2_pow_128_minus_1_are_accepted() -> Result<(), GrantError> {
 fn each_limit_and_contract_target_appears_once() {
     let native = |allowance: u64| Permission::NativeTokenTransfer {
         allowance: U256::from(allowance),
+        period: None,
     };
     let selector = fixed_bytes!("0x12345678");
     let other = fixed_bytes!("0x87654321");
