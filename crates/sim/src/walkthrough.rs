@@ -14,6 +14,7 @@ use leash_core::{
     grant::SessionGrantBuilder,
     outflow::LimitedAssets,
     permission::Permission,
+    recurring::{DAY, RecurringPeriod},
     session_signature::SessionAuth,
 };
 
@@ -191,28 +192,7 @@ pub fn session_story(
     let domain = chain.grant_domain();
     let session_id = domain.session_id(&grant);
     let owner_signature = domain.sign(owner, &grant)?;
-    let limits = LimitedAssets::of_grant(&grant);
-
-    let spend = |chain: &mut Chain, auth: &SessionAuth<'_>, amount: U256| {
-        let transfer = Call {
-            to: token,
-            value: U256::ZERO,
-            data: IERC20::transferCall {
-                to: recipient,
-                amount,
-            }
-            .abi_encode()
-            .into(),
-        };
-        let outcome = SimSender::new(chain).session_operation(
-            account,
-            session_key,
-            auth,
-            &limits,
-            &[transfer],
-        )?;
-        Ok::<_, SimError>(SessionSpend { amount, outcome })
-    };
+    let spender = TokenSpender::new(account, session_key, token, recipient, &grant);
     let lazy = SessionAuth::Lazy {
         grant: &grant,
         owner_signature: &owner_signature,
@@ -221,7 +201,7 @@ pub fn session_story(
         session_id,
         root: false,
     };
-    let within = spend(chain, &lazy, STORY_WITHIN)?;
+    let within = spender.spend(chain, &lazy, STORY_WITHIN)?;
     let remaining_after_within = chain.call(
         validator,
         SessionKeyValidator::getRemainingCall {
@@ -231,7 +211,7 @@ pub fn session_story(
             token,
         },
     )?;
-    let beyond = spend(chain, &enabled, STORY_BEYOND)?;
+    let beyond = spender.spend(chain, &enabled, STORY_BEYOND)?;
     let revoke = Call {
         to: validator,
         value: U256::ZERO,
@@ -243,7 +223,7 @@ pub fn session_story(
     };
     let revocation =
         SimSender::new(chain).owner_operation(owner, execute_calldata(&[revoke])?, None)?;
-    let after_revocation = spend(chain, &enabled, STORY_AFTER_REVOKE)?;
+    let after_revocation = spender.spend(chain, &enabled, STORY_AFTER_REVOKE)?;
     let recipient_tokens = chain.erc20_balance(token, recipient)?;
     Ok(SessionStory {
         account,
@@ -259,5 +239,153 @@ pub fn session_story(
         revocation,
         after_revocation,
         recipient_tokens,
+    })
+}
+
+/// The session key of a flow sending test tokens to one recipient, as `leash send` does.
+struct TokenSpender<'a> {
+    account: Address,
+    session_key: &'a PrivateKeySigner,
+    token: Address,
+    recipient: Address,
+    /// What the session's grant limits, which decides the calldata form.
+    limits: LimitedAssets,
+}
+
+impl<'a> TokenSpender<'a> {
+    fn new(
+        account: Address,
+        session_key: &'a PrivateKeySigner,
+        token: Address,
+        recipient: Address,
+        grant: &SessionGrant,
+    ) -> Self {
+        Self {
+            account,
+            session_key,
+            token,
+            recipient,
+            limits: LimitedAssets::of_grant(grant),
+        }
+    }
+
+    /// A `transfer` of `amount` tokens under `auth`, prepared and sent; a rejection is an outcome.
+    fn spend(
+        &self,
+        chain: &mut Chain,
+        auth: &SessionAuth<'_>,
+        amount: U256,
+    ) -> Result<SessionSpend, SimError> {
+        let transfer = Call {
+            to: self.token,
+            value: U256::ZERO,
+            data: IERC20::transferCall {
+                to: self.recipient,
+                amount,
+            }
+            .abi_encode()
+            .into(),
+        };
+        let outcome = SimSender::new(chain).session_operation(
+            self.account,
+            self.session_key,
+            auth,
+            &self.limits,
+            &[transfer],
+        )?;
+        Ok(SessionSpend { amount, outcome })
+    }
+}
+
+/// How long the session of [`recurring_story`] lasts: long enough to see a day turn.
+pub const RECURRING_SESSION_SECONDS: u64 = 3 * DAY;
+
+/// A daily allowance's two days, as [`recurring_story`] played them.
+#[derive(Debug)]
+pub struct RecurringStory {
+    /// The grant the owner signed: [`STORY_ALLOWANCE`] tokens a day.
+    pub grant: SessionGrant,
+    /// Its session id.
+    pub session_id: B256,
+    /// A spend within the day's amount, which also enables the session (lazy form).
+    pub within: SessionSpend,
+    /// What is left of the day's amount after it (`getAllowance`).
+    pub remaining_after_within: U256,
+    /// When the day ends, unix seconds (`getAllowance`).
+    pub resets_at: u64,
+    /// A spend beyond the day's rest: included, its execution reverted with
+    /// `RecurringAllowanceExceeded`.
+    pub beyond: SessionSpend,
+    /// The same spend once the chain's clock has passed `resets_at`.
+    pub after_reset: SessionSpend,
+    /// What is left of the new day's amount after it.
+    pub remaining_after_reset: U256,
+    /// The recipient's token balance at the end.
+    pub recipient_tokens: U256,
+}
+
+/// After [`session_story`] (the account delegated, with test tokens): grants `session_key`
+/// [`STORY_ALLOWANCE`] tokens a day (a recurring allowance, resetting at 00:00 UTC) for
+/// [`RECURRING_SESSION_SECONDS`]; spends [`STORY_WITHIN`] (lazy enable); tries [`STORY_BEYOND`],
+/// which validation passes (it is within the day's amount) but the execution phase, which reads
+/// the clock, refuses; warps the chain's clock to the reset; spends [`STORY_BEYOND`] again.
+pub fn recurring_story(
+    chain: &mut Chain,
+    owner: &PrivateKeySigner,
+    session_key: &PrivateKeySigner,
+    recipient: Address,
+) -> Result<RecurringStory, SimError> {
+    let account = owner.address();
+    let token = Deployment::test_token().address();
+    let validator = Deployment::session_key_validator().address();
+    let now = chain.timestamp();
+    let grant = SessionGrantBuilder::new(account, session_key.address(), validator)
+        .valid_until(now + RECURRING_SESSION_SECONDS)
+        .permission(Permission::Erc20TokenTransfer {
+            address: token,
+            allowance: STORY_ALLOWANCE,
+            period: Some(RecurringPeriod::every(DAY)),
+        })
+        .build(now)?;
+    let domain = chain.grant_domain();
+    let session_id = domain.session_id(&grant);
+    let owner_signature = domain.sign(owner, &grant)?;
+    let spender = TokenSpender::new(account, session_key, token, recipient, &grant);
+    let lazy = SessionAuth::Lazy {
+        grant: &grant,
+        owner_signature: &owner_signature,
+    };
+    let enabled = SessionAuth::Enabled {
+        session_id,
+        root: false,
+    };
+    let allowance = |chain: &mut Chain| {
+        chain.call(
+            validator,
+            SessionKeyValidator::getAllowanceCall {
+                account,
+                sessionId: session_id,
+                permissionType: leash_bindings::PermissionType::Erc20TokenTransfer.into(),
+                token,
+            },
+        )
+    };
+    let within = spender.spend(chain, &lazy, STORY_WITHIN)?;
+    let today = allowance(chain)?;
+    let beyond = spender.spend(chain, &enabled, STORY_BEYOND)?;
+    let resets_at: u64 = today.resetsAt.saturating_to();
+    chain.advance_time(resets_at.saturating_sub(chain.timestamp()));
+    let after_reset = spender.spend(chain, &enabled, STORY_BEYOND)?;
+    let remaining_after_reset = allowance(chain)?.remaining;
+    Ok(RecurringStory {
+        grant,
+        session_id,
+        within,
+        remaining_after_within: today.remaining,
+        resets_at,
+        beyond,
+        after_reset,
+        remaining_after_reset,
+        recipient_tokens: chain.erc20_balance(token, recipient)?,
     })
 }

@@ -61,3 +61,47 @@ fn spend_within_then_denied_beyond_then_revoked() {
     assert_eq!(after.code, AaCode::SIGNATURE_ERROR);
     assert_eq!(story.recipient_tokens, walkthrough::STORY_WITHIN);
 }
+
+#[test]
+fn a_daily_allowance_is_refused_beyond_the_days_rest_then_renews() {
+    let mut chain = Chain::new().expect("chain");
+    let owner = key(0x11);
+    chain
+        .set_balance(owner.address(), U256::from(10u128.pow(19)))
+        .expect("chain state");
+    let recipient = Address::repeat_byte(0xbe);
+    walkthrough::session_story(&mut chain, &owner, &key(0x22), recipient).expect("story runs");
+    let before = chain.timestamp();
+    let daily = walkthrough::recurring_story(&mut chain, &owner, &key(0x22), recipient)
+        .expect("the daily story runs");
+
+    let execution = |spend: &walkthrough::SessionSpend| {
+        spend.outcome.ops().expect("included")[0].execution.clone()
+    };
+    assert_eq!(execution(&daily.within), Execution::Succeeded);
+    assert_eq!(
+        daily.remaining_after_within,
+        walkthrough::STORY_ALLOWANCE - walkthrough::STORY_WITHIN
+    );
+    // The embedded chain starts at midnight UTC, so its day ends a day later.
+    assert_eq!(daily.resets_at, before - before % 86_400 + 86_400);
+    match execution(&daily.beyond) {
+        Execution::Reverted(RevertReason::Validator(E::RecurringAllowanceExceeded(e))) => {
+            assert_eq!(e.sessionId, daily.session_id);
+            assert_eq!(e.requested, walkthrough::STORY_BEYOND);
+            assert_eq!(e.remaining, daily.remaining_after_within);
+            assert_eq!(e.resetsAt, U256::from(daily.resets_at));
+        }
+        other => panic!("not a recurring allowance refusal: {other:?}"),
+    }
+    assert_eq!(chain.timestamp(), daily.resets_at);
+    assert_eq!(execution(&daily.after_reset), Execution::Succeeded);
+    assert_eq!(
+        daily.remaining_after_reset,
+        walkthrough::STORY_ALLOWANCE - walkthrough::STORY_BEYOND
+    );
+    assert_eq!(
+        daily.recipient_tokens,
+        walkthrough::STORY_WITHIN * U256::from(2) + walkthrough::STORY_BEYOND
+    );
+}

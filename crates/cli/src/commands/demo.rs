@@ -114,6 +114,47 @@ pub(crate) fn run(out: &Output) -> eyre::Result<()> {
          it was revoked.",
         format_tokens(story.recipient_tokens)
     ));
+
+    let daily = walkthrough::recurring_story(&mut chain, &owner, &session_key, DEMO_RECIPIENT)?;
+    out.line(format!(
+        "\n8. A recurring allowance: the owner grants the same key {} tokens a day (the amount \
+         renews at 00:00 UTC; what a day leaves unspent is gone)",
+        format_tokens(walkthrough::STORY_ALLOWANCE)
+    ));
+    out.line(format!("   session id           {}", daily.session_id));
+    out.line(format!(
+        "\n9. Spend {} tokens today: the account measures what left it and the validator \
+         charges today's allowance (the balance-checked form, executeUserOp)",
+        format_tokens(daily.within.amount)
+    ));
+    expect_executed(out, &daily.within.outcome, "spend within the day's amount")?;
+    out.line(format!(
+        "   remaining today      {} of {} tokens, until {}",
+        format_tokens(daily.remaining_after_within),
+        format_tokens(walkthrough::STORY_ALLOWANCE),
+        format_utc(daily.resets_at)
+    ));
+
+    out.line(format!(
+        "\n10. Spend {} more the same day: within the day's amount, so validation passes; the \
+         execution phase, which reads the clock, refuses it (the operation is included and pays \
+         its gas, nothing moves)",
+        format_tokens(daily.beyond.amount)
+    ));
+    let refused = expect_execution_reverted(out, &daily.beyond)?;
+
+    out.line(format!(
+        "\n11. The embedded chain's clock moves to {}: a new day, a whole allowance; the same {} \
+         tokens go through",
+        format_utc(daily.resets_at),
+        format_tokens(daily.after_reset.amount)
+    ));
+    expect_executed(out, &daily.after_reset.outcome, "spend after the reset")?;
+    out.line(format!(
+        "   remaining today      {} of {} tokens",
+        format_tokens(daily.remaining_after_reset),
+        format_tokens(walkthrough::STORY_ALLOWANCE)
+    ));
     out.document(json!({
         "account": story.account,
         "sessionKey": story.session_key,
@@ -123,6 +164,14 @@ pub(crate) fn run(out: &Output) -> eyre::Result<()> {
         "beyondDenied": denial_text(&story.beyond),
         "afterRevocationDenied": denial_text(&story.after_revocation),
         "recipientTokens": story.recipient_tokens,
+        "recurring": {
+            "sessionId": daily.session_id,
+            "remainingAfterWithin": daily.remaining_after_within,
+            "resetsAt": daily.resets_at,
+            "beyondReverted": refused,
+            "remainingAfterReset": daily.remaining_after_reset,
+            "recipientTokens": daily.recipient_tokens,
+        },
     }));
     Ok(())
 }
@@ -170,6 +219,21 @@ fn expect_denied(out: &Output, spend: &SessionSpend) -> eyre::Result<()> {
         }
         None => Err(eyre::eyre!(
             "the demo expected a denial, but the operation went through"
+        )),
+    }
+}
+
+/// Prints why `spend`'s execution reverted, which the demo expects, and returns the sentence.
+fn expect_execution_reverted(out: &Output, spend: &SessionSpend) -> eyre::Result<String> {
+    match spend.outcome.ops().map(|ops| &ops[0].execution) {
+        Some(Execution::Reverted(reason)) => {
+            let sentence = reason.to_string();
+            out.line(format!("   execution reverted   {sentence}"));
+            Ok(sentence)
+        }
+        _ => Err(eyre::eyre!(
+            "the demo expected the execution to revert, but the operation {:?}",
+            spend.outcome
         )),
     }
 }

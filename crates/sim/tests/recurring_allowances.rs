@@ -1,0 +1,218 @@
+//! Recurring allowances end to end through the real EntryPoint v0.8, prepared as `leash send` and
+//! `leash serve` prepare (leash-sdk's `SessionSend`): a daily token allowance spends in the
+//! balance-checked form, a spend beyond the day's rest is included but its execution reverts
+//! with `RecurringAllowanceExceeded` (the reset time named), and after the clock passes the reset
+//! the same spend goes through. Spends the allowance can never allow are refused before signing.
+
+mod support;
+
+use alloy_primitives::{Address, U256};
+use alloy_signer::SignerSync;
+use alloy_sol_types::SolCall;
+use leash_bindings::{IERC20, SessionGrant};
+use leash_core::{
+    calls::Call,
+    denial::Denial,
+    grant::SessionGrantBuilder,
+    outflow::EXECUTE_USER_OP_SELECTOR,
+    permission::Permission,
+    recurring::{DAY, RecurringPeriod},
+    sender::UserOperationSender,
+    session_state::{GrantRecord, OnChainStatus, SessionState},
+};
+use leash_sdk::service::{Included, ServiceError, SessionSend, StoredSession, submit};
+use leash_sim::{SimSender, ready};
+use support::{RECIPIENT, Setup, TOKENS};
+
+/// 2026-01-02T00:00:00Z: the first daily reset after the embedded chain's genesis.
+const FIRST_RESET: u64 = 1_767_312_000;
+
+fn daily_grant(s: &Setup) -> SessionGrant {
+    let now = s.chain.timestamp();
+    SessionGrantBuilder::new(s.account, s.key.address(), s.validator)
+        .valid_until(now + 3 * DAY)
+        .permission(Permission::Erc20TokenTransfer {
+            address: s.token,
+            allowance: TOKENS * U256::from(100),
+            period: Some(RecurringPeriod::every(DAY)),
+        })
+        .build(now)
+        .expect("valid grant")
+}
+
+fn session_send(s: &mut Setup, grant: &SessionGrant) -> SessionSend {
+    let domain = s.chain.grant_domain();
+    let record = GrantRecord::new(grant, Some(s.owner_signature(grant))).expect("a known grant");
+    let state: SessionState = s.chain.session_state(&domain, &record).expect("reads");
+    let session = StoredSession {
+        session_id: domain.session_id(grant),
+        session_key: s.key.address(),
+        account: s.account,
+        chain_id: domain.chain_id,
+        validator: domain.validator,
+        grant: record,
+        created_at: 0,
+        expires_at: grant.validUntil.to(),
+        label: "daily".into(),
+    };
+    SessionSend::with_state(session, domain, state).expect("opens")
+}
+
+fn token_call(s: &Setup, data: Vec<u8>) -> Call {
+    Call {
+        to: s.token,
+        value: U256::ZERO,
+        data: data.into(),
+    }
+}
+
+fn transfer(s: &Setup, tokens: u64) -> Call {
+    let amount = TOKENS * U256::from(tokens);
+    token_call(
+        s,
+        IERC20::transferCall {
+            to: RECIPIENT,
+            amount,
+        }
+        .abi_encode(),
+    )
+}
+
+/// Prepares `calls` through `send`, signs them with the session key, submits them and reads what
+/// the included operation did, as `leash send` reports it.
+fn send(s: &mut Setup, send: &SessionSend, calls: &[Call]) -> Result<Included, ServiceError> {
+    let sender = SimSender::new(&mut s.chain);
+    let fees = sender.fees();
+    let unsigned = ready(send.prepare(&sender, calls, fees))?;
+    assert_eq!(
+        &unsigned.op.operation.callData[..4],
+        EXECUTE_USER_OP_SELECTOR.as_slice(),
+        "a recurring spend takes the balance-checked form"
+    );
+    let signature = s.key.sign_hash_sync(&unsigned.user_op_hash).expect("signs");
+    let prepared = send.attach(unsigned, &signature.as_bytes())?;
+    let hash = ready(submit(&sender, &prepared, Some(&send.state)))?;
+    let receipt = ready(sender.receipt(hash))
+        .expect("receipt")
+        .expect("included");
+    Ok(Included::new(receipt, calls))
+}
+
+fn tokens_of(s: &mut Setup, holder: Address) -> U256 {
+    s.token_balance(holder) / TOKENS
+}
+
+#[test]
+fn a_daily_allowance_is_refused_beyond_the_days_rest_and_renews_at_midnight() {
+    let mut s = Setup::new();
+    let grant = daily_grant(&s);
+    let session_id = s.session_id(&grant);
+
+    // The first spend enables the session lazily.
+    let first = session_send(&mut s, &grant);
+    assert_eq!(first.state.status, OnChainStatus::Unused);
+    let sixty = [transfer(&s, 60)];
+    send(&mut s, &first, &sixty)
+        .expect("sent")
+        .check()
+        .expect("within the day's amount");
+    assert_eq!(tokens_of(&mut s, RECIPIENT), U256::from(60));
+
+    let enabled = session_send(&mut s, &grant);
+    let budget = enabled.state.budgets[0];
+    assert_eq!(budget.remaining, TOKENS * U256::from(40));
+    assert_eq!(budget.resets_at, Some(FIRST_RESET));
+    assert_eq!(
+        budget.to_string(),
+        format!(
+            "{} of {} left this period (every day), resets at 2026-01-02T00:00:00Z (unix \
+             {FIRST_RESET})",
+            TOKENS * U256::from(40),
+            TOKENS * U256::from(100)
+        )
+    );
+
+    // 50 is within the day's amount, so validation passes; the execution phase, which reads the
+    // clock, finds 40 left: the operation is included, its calls are undone.
+    let fifty = [transfer(&s, 50)];
+    let beyond = send(&mut s, &enabled, &fifty).expect("included");
+    let expected = format!(
+        "session {session_id}: the operation's calls moved {} of token {} out of the account, \
+         more than the {} its recurring allowance has left in this period, which ends at \
+         2026-01-02T00:00:00Z (unix {FIRST_RESET}) (the calls were undone)",
+        TOKENS * U256::from(50),
+        s.token,
+        TOKENS * U256::from(40)
+    );
+    assert_eq!(beyond.revert_reason.as_deref(), Some(expected.as_str()));
+    match beyond.check() {
+        Err(ServiceError::Reverted { reason, .. }) => assert_eq!(reason, Some(expected)),
+        other => panic!("expected a reverted execution, got {other:?}"),
+    }
+    assert_eq!(tokens_of(&mut s, RECIPIENT), U256::from(60));
+
+    // Past midnight the day's amount is whole again: the same spend goes through.
+    let now = s.chain.timestamp();
+    s.chain.advance_time(FIRST_RESET - now);
+    let next_day = session_send(&mut s, &grant);
+    assert_eq!(
+        next_day.state.budgets[0].remaining,
+        TOKENS * U256::from(100)
+    );
+    assert_eq!(next_day.state.budgets[0].resets_at, Some(FIRST_RESET + DAY));
+    send(&mut s, &next_day, &fifty)
+        .expect("sent")
+        .check()
+        .expect("the next day's amount");
+    assert_eq!(tokens_of(&mut s, RECIPIENT), U256::from(110));
+    let after = session_send(&mut s, &grant);
+    assert_eq!(after.state.budgets[0].remaining, TOKENS * U256::from(50));
+}
+
+#[test]
+fn spends_the_allowance_can_never_allow_are_refused_before_signing() {
+    let mut s = Setup::new();
+    let grant = daily_grant(&s);
+    let session_id = s.session_id(&grant);
+    let send = session_send(&mut s, &grant);
+    let prepare = |s: &mut Setup, calls: &[Call]| {
+        let sender = SimSender::new(&mut s.chain);
+        let fees = sender.fees();
+        ready(send.prepare(&sender, calls, fees))
+    };
+
+    let approve = token_call(
+        &s,
+        IERC20::approveCall {
+            spender: RECIPIENT,
+            amount: U256::ONE,
+        }
+        .abi_encode(),
+    );
+    match prepare(&mut s, &[approve]) {
+        Err(ServiceError::Denied(Denial::Validation(sentence))) => assert_eq!(
+            sentence,
+            format!(
+                "session {session_id}: 0x095ea7b3 on token {} needs an erc20-token-transfer \
+                 permission for that token",
+                s.token
+            )
+        ),
+        other => panic!("expected a denial, got {other:?}"),
+    }
+    let too_much = [transfer(&s, 101)];
+    match prepare(&mut s, &too_much) {
+        Err(ServiceError::Denied(Denial::Validation(sentence))) => assert_eq!(
+            sentence,
+            format!(
+                "session {session_id}: erc20-token-transfer allowance of token {} exceeded: \
+                 requested {}, remaining {}",
+                s.token,
+                TOKENS * U256::from(101),
+                TOKENS * U256::from(100)
+            )
+        ),
+        other => panic!("expected a denial, got {other:?}"),
+    }
+    assert_eq!(tokens_of(&mut s, RECIPIENT), U256::ZERO);
+}
