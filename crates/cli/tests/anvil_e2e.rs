@@ -97,6 +97,19 @@ fn forge_deploy(env: &Env, deployer_key: &str, scratch: &Path) {
 /// Mints 1000 test tokens to `owner` (sent by `minter_key`) and creates, lazily, a session of
 /// `owner` with a 100-token ERC-20 allowance; returns its id.
 fn mint_and_create_session(env: &Env, minter_key: &str, owner: &str, owner_key: &str) -> String {
+    mint_and_create_limited_session(env, minter_key, owner, owner_key, "100", "1h")
+}
+
+/// [`mint_and_create_session`] with the allowance `limit` (`AMOUNT[/PERIOD]`, as `--erc20` takes
+/// it after the token) for `expires`.
+fn mint_and_create_limited_session(
+    env: &Env,
+    minter_key: &str,
+    owner: &str,
+    owner_key: &str,
+    limit: &str,
+    expires: &str,
+) -> String {
     env.cast(&[
         "send",
         "--private-key",
@@ -112,9 +125,9 @@ fn mint_and_create_session(env: &Env, minter_key: &str, owner: &str, owner_key: 
         "--private-key",
         owner_key,
         "--erc20",
-        &format!("{TOKEN}:100"),
+        &format!("{TOKEN}:{limit}"),
         "--expires",
-        "1h",
+        expires,
         "--light-kdf",
         "--json",
     ]));
@@ -224,6 +237,81 @@ fn session_lifecycle_through_the_cli_on_anvil() {
     succeed(&mut env.leash(&["session", "clear", &session]));
     let listed = succeed(&mut env.leash(&["session", "list"]));
     assert!(listed.contains("No sessions"), "{listed}");
+}
+
+#[test]
+fn a_daily_allowance_through_the_cli_on_anvil() {
+    let env = Env {
+        anvil: anvil(),
+        home: tempfile::tempdir().expect("tempdir"),
+    };
+    let bundler_key = hex_key(&env.anvil, 0);
+    let owner_key = hex_key(&env.anvil, 1);
+    let owner = format!("{:?}", env.anvil.addresses()[1]);
+    succeed(&mut env.leash(&["deploy", "--private-key", &bundler_key]));
+    succeed(&mut env.leash(&["delegate", "--private-key", &owner_key]));
+    let session =
+        mint_and_create_limited_session(&env, &bundler_key, &owner, &owner_key, "100/day", "3d");
+    let transfer = |amount: &str| {
+        run(&mut env.leash(&[
+            "send",
+            "--session",
+            &session,
+            "--bundler-key",
+            &bundler_key,
+            "--to",
+            TOKEN,
+            "--sig",
+            "transfer(address,uint256)",
+            RECIPIENT,
+            amount,
+        ]))
+    };
+    let sent = |amount: &str| {
+        let output = transfer(amount);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+
+    sent("60");
+    let shown = succeed(&mut env.leash(&["session", "show", &session]));
+    assert!(
+        shown.contains("permission   erc20-token-transfer 100 of"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("40 of 100 left this period (every day), resets at "),
+        "{shown}"
+    );
+    let shown = succeed(&mut env.leash(&["session", "show", &session, "--json"]));
+    let shown: serde_json::Value = serde_json::from_str(&shown).expect("JSON");
+    let budget = &shown["state"]["budgets"][0];
+    assert_eq!(
+        budget["period"],
+        serde_json::json!({"seconds": 86400, "start": 0})
+    );
+    let resets_at = budget["resetsAt"].as_u64().expect("resetsAt");
+    assert_eq!(resets_at % 86_400, 0, "a day ends at midnight UTC");
+
+    // Within the day's amount, beyond its rest: included, and the calls reverted (exit 4).
+    let beyond = transfer("50");
+    let stderr = String::from_utf8_lossy(&beyond.stderr);
+    assert_eq!(beyond.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("more than the 40 its recurring allowance has left in this period"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("(unix {resets_at})")), "{stderr}");
+    assert_eq!(env.token_balance(RECIPIENT), "60");
+
+    // The next day the amount is whole again.
+    env.cast(&["rpc", "evm_setNextBlockTimestamp", &resets_at.to_string()]);
+    env.cast(&["rpc", "evm_mine"]);
+    sent("50");
+    assert_eq!(env.token_balance(RECIPIENT), "110");
 }
 
 /// `cast rpc` against `url` until `done` accepts the answer, for at most `timeout`.

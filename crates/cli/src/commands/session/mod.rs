@@ -13,6 +13,7 @@ use leash_core::{
     abi_call::parse_hex_data,
     expiry::{format_utc, parse_expiry},
     grant::grant_warnings,
+    session_state::Budget,
 };
 use leash_sdk::service::{
     CreatedSession, OwnerSignature, SessionRequest, StoredSession, attach_owner_signature,
@@ -326,13 +327,19 @@ async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<
         ));
     }
     for budget in &state.budgets {
-        out.line(format!("  remaining    {}: {budget}", budget.limit.kind));
+        out.line(budget_line(budget));
     }
     out.document(json!({
         "session": session,
         "state": state,
     }));
     Ok(())
+}
+
+/// What is left of one limit: of the current period, with its length and when it ends, for a
+/// recurring one.
+fn budget_line(budget: &Budget) -> String {
+    format!("  remaining    {}: {budget}", budget.limit.kind)
 }
 
 async fn revoke(global: &GlobalArgs, out: &Output, args: RevokeArgs) -> eyre::Result<()> {
@@ -378,4 +385,44 @@ fn clear(out: &Output, session: Option<&str>, all: bool) -> eyre::Result<()> {
     }
     out.document(json!({ "deleted": ids }));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::U256;
+    use leash_core::{
+        recurring::RecurringPeriod,
+        session_state::{Limit, LimitKind},
+    };
+
+    #[test]
+    fn a_recurring_limit_shows_the_period_left_its_length_and_its_reset() {
+        let token = Address::repeat_byte(0xcc);
+        let daily = Limit {
+            kind: LimitKind::Erc20(token),
+            allowance: U256::from(100),
+            period: Some(RecurringPeriod::every(86_400)),
+        };
+        assert_eq!(
+            budget_line(&Budget::on_chain(
+                daily,
+                U256::from(40),
+                Some(1_767_312_000)
+            )),
+            format!(
+                "  remaining    erc20-token-transfer {token}: 40 of 100 left this period (every \
+                 day), resets at 2026-01-02T00:00:00Z (unix 1767312000)"
+            )
+        );
+        let lifetime = Limit {
+            kind: LimitKind::Native,
+            allowance: U256::from(10),
+            period: None,
+        };
+        assert_eq!(
+            budget_line(&Budget::on_chain(lifetime, U256::from(3), None)),
+            "  remaining    native-token-transfer (wei): 3 of 10 left"
+        );
+    }
 }
