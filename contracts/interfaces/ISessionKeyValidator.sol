@@ -85,6 +85,12 @@ interface ISessionKeyValidator {
         bytes32 sessionId, address asset, uint256 requested, uint256 remaining, uint256 resetsAt
     );
 
+    /// @notice Policy rule `ruleIndex` refused the call: `policy` reverted (with `reason`), ran out of
+    ///         its gas, or did not return `IPolicy.checkCall.selector`.
+    error PolicyRefused(
+        bytes32 sessionId, address target, bytes4 selector, uint256 ruleIndex, address policy, bytes reason
+    );
+
     /// @notice The permission the call's rules named has made its `limit` calls (its usage limit).
     error UsageLimitReached(bytes32 sessionId, address target, bytes4 selector, uint256 limit);
 

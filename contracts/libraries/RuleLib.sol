@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {
     MAX_ONE_OF_VALUES,
+    MAX_POLICY_CONFIG_BYTES,
     Rule,
     RULE_ARGUMENT,
     RULE_CALL_VALUE,
@@ -11,6 +12,7 @@ import {
     RULE_OP_IN_RANGE,
     RULE_OP_LTE,
     RULE_OP_ONE_OF,
+    RULE_POLICY,
     RULE_USAGE,
     RULES_VERSION
 } from "../types/SessionTypes.sol";
@@ -90,6 +92,7 @@ library RuleLib {
             );
             return Refusal.None;
         }
+        if (rule.kind == RULE_POLICY) return _compilePolicy(compiled, rule);
         (uint256 kind, uint256 op, uint256 index, uint256 offset, bytes32[] memory values, bool known) = _decode(rule);
         if (!known) return Refusal.Unsupported;
         if (!_isWellFormed(op, values)) return Refusal.Invalid;
@@ -115,6 +118,46 @@ library RuleLib {
                     break
                 }
             }
+        }
+    }
+
+    /// @dev A policy rule's compact form: its config's length in `offset`, the policy's address as the
+    ///      first value, then the config padded to whole words.
+    function _compilePolicy(Compiled memory compiled, Rule memory rule) private pure returns (Refusal) {
+        (address policy, bytes memory config) = abi.decode(rule.data, (address, bytes));
+        if (policy == address(0) || config.length > MAX_POLICY_CONFIG_BYTES) return Refusal.Invalid;
+        uint256 words = (config.length + 31) / 32;
+        compiled.compactForm = abi.encodePacked(
+            compiled.compactForm,
+            RULE_POLICY,
+            uint8(0),
+            uint16(0),
+            uint32(config.length),
+            uint8(1 + words),
+            uint256(uint160(policy)),
+            config,
+            new bytes(words * 32 - config.length)
+        );
+        return Refusal.None;
+    }
+
+    /// @dev The kind of the compact rule at position `p` of `rules`, and the position of the next one.
+    function kindAt(bytes calldata rules, uint256 p) internal pure returns (uint256 kind, uint256 next) {
+        uint256 header;
+        assembly ("memory-safe") {
+            header := calldataload(add(rules.offset, p))
+        }
+        return (header >> 248, p + 9 + ((header >> 184) & 0xff) * 32);
+    }
+
+    /// @dev The policy and config of the compact policy rule at position `p` of `rules`.
+    function policyAt(bytes calldata rules, uint256 p) internal pure returns (address policy, bytes calldata config) {
+        uint256 length;
+        assembly ("memory-safe") {
+            length := shr(224, calldataload(add(rules.offset, add(p, 4))))
+            policy := calldataload(add(rules.offset, add(p, 9)))
+            config.offset := add(rules.offset, add(p, 41))
+            config.length := length
         }
     }
 
@@ -159,17 +202,24 @@ library RuleLib {
         }
     }
 
-    /// @dev Checks the compact `rules` against one call. `setWords` are the words the set rules read,
-    ///      in rule order: the combination the caller's lookup checks (see `bind`), complete
-    ///      unless `outOfRange`. `failed` names the first rule that carries values and does not hold,
-    ///      with the value it read; `outOfRange` the first rule whose word is not entirely inside the
-    ///      data (`actual` is then the data's length), where evaluation stops. The compact form is one
-    ///      the validator built (its hash found a scope), so a rule with values has op NE, GT, GTE,
-    ///      LT, LTE or IN_RANGE, and one without is a set rule.
+    /// @dev `evaluate`'s outcome, as flags: a rule that carries values does not hold (`ruleIndex` and
+    ///      the value it read in `actual`); a word is not entirely inside the data (`ruleIndex`, and the
+    ///      data's length in `actual`; evaluation stops there); the rules hold a usage limit; they name
+    ///      a policy.
+    uint256 internal constant FAILED = 1;
+    uint256 internal constant OUT_OF_RANGE = 2;
+    uint256 internal constant COUNTS_USES = 4;
+    uint256 internal constant ASKS_POLICY = 8;
+
+    /// @dev Checks the compact `rules` against one call (see the flags above). `setWords` are the words
+    ///      the set rules read, in rule order: the combination the caller's lookup checks (see `bind`),
+    ///      complete unless `OUT_OF_RANGE`. The compact form is one the validator built (its hash found a
+    ///      scope), so a rule with values has op NE, GT, GTE, LT, LTE or IN_RANGE, and one without is a
+    ///      set rule.
     function evaluate(bytes calldata rules, uint256 value, bytes calldata data)
         internal
         pure
-        returns (bool failed, uint256 ruleIndex, uint256 actual, bool outOfRange, uint256[] memory setWords)
+        returns (uint256 outcome, uint256 ruleIndex, uint256 actual, uint256[] memory setWords)
     {
         assembly ("memory-safe") {
             // Whether `word` meets the rule at `p`, by its operator's number in docs/permissions.md:
@@ -190,9 +240,11 @@ library RuleLib {
             let i := 0
             for { let p := rules.offset } lt(p, add(rules.offset, rules.length)) { i := add(i, 1) } {
                 let header := calldataload(p)
-                // A usage limit reads nothing: the validator counts it after the lookup.
-                if eq(byte(0, header), RULE_USAGE) {
-                    p := add(p, 41)
+                // A usage limit (kind 3) and a policy (kind 4) read nothing here: flagged (COUNTS_USES,
+                // ASKS_POLICY), the validator counts the one and asks the other after the lookup.
+                if or(eq(byte(0, header), RULE_USAGE), eq(byte(0, header), RULE_POLICY)) {
+                    outcome := or(outcome, shl(sub(byte(0, header), 1), 1))
+                    p := add(p, add(9, shl(5, byte(8, header))))
                     continue
                 }
                 // The word the rule reads: the call's value (kind 6), the head word `index` (kind 1),
@@ -208,10 +260,9 @@ library RuleLib {
                         if gt(head, 0xffffffff) { position := data.length }
                     }
                     if gt(add(position, 32), data.length) {
-                        failed := 1
+                        outcome := or(outcome, 3)
                         ruleIndex := i
                         actual := data.length
-                        outOfRange := 1
                         break
                     }
                     word := calldataload(add(data.offset, position))
@@ -223,8 +274,8 @@ library RuleLib {
                     mstore(add(setWords, shl(5, words)), word)
                 }
                 default {
-                    if and(iszero(failed), iszero(holds(p, word))) {
-                        failed := 1
+                    if and(iszero(and(outcome, 1)), iszero(holds(p, word))) {
+                        outcome := or(outcome, 1)
                         ruleIndex := i
                         actual := word
                     }

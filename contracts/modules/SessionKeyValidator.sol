@@ -6,6 +6,7 @@ import {ECDSA} from "solady/utils/ECDSA.sol";
 import {EIP712} from "solady/utils/EIP712.sol";
 import {SignatureCheckerLib} from "solady/utils/SignatureCheckerLib.sol";
 import {IERC7579Validator, MODULE_TYPE_VALIDATOR} from "../interfaces/IERC7579Module.sol";
+import {IPolicy} from "../interfaces/IPolicy.sol";
 import {ISessionKeyValidator} from "../interfaces/ISessionKeyValidator.sol";
 import {ExecutionLib} from "../libraries/ExecutionLib.sol";
 import {GrantLib} from "../libraries/GrantLib.sol";
@@ -29,6 +30,7 @@ import {
     PERMIT2,
     PERMIT2_APPROVE,
     Permission,
+    RULE_POLICY,
     PermissionType,
     SessionGrant,
     SessionStatus,
@@ -93,6 +95,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     /// @dev Account word: `epoch (bits 1..32) | installed (bit 0)`. One word, so that validation's
     ///      single per-account read answers both "installed?" and "which epoch?".
     uint256 private constant _INSTALLED = 1;
+
+    /// @notice The gas a policy contract gets for one `checkCall`: a policy that needs more refuses.
+    uint256 public constant POLICY_GAS = 100_000;
 
     /// @dev Marks a use counter's tag (`_counterTag`) apart from a ruled scope's (`_ruledTag`), whose
     ///      first word is a scope tag, below 2**200.
@@ -567,9 +572,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             }
             use.rulesCursor = cursor + 3 + rules.length;
         }
-        (bool failed, uint256 ruleIndex, uint256 actual, bool outOfRange, uint256[] memory setWords) =
+        (uint256 outcome, uint256 ruleIndex, uint256 actual, uint256[] memory setWords) =
             RuleLib.evaluate(rules, value, data);
-        if (outOfRange) {
+        if (outcome & RuleLib.OUT_OF_RANGE != 0) {
             _authenticate(use);
             revert ArgumentOutOfRange(use.key.sessionId, target, selector, ruleIndex, actual);
         }
@@ -578,8 +583,45 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             if (setWords.length == 0) revert CallNotAllowed(use.key.sessionId, target, selector);
             revert ArgumentsNotAllowed(use.key.sessionId, target, selector, setWords);
         }
-        if (failed) revert CallRuleFailed(use.key.sessionId, target, selector, ruleIndex, actual);
-        _countUse(use, target, selector, rules);
+        if (outcome & RuleLib.FAILED != 0) {
+            revert CallRuleFailed(use.key.sessionId, target, selector, ruleIndex, actual);
+        }
+        if (outcome & RuleLib.COUNTS_USES != 0) _countUse(use, target, selector, rules);
+        if (outcome & RuleLib.ASKS_POLICY != 0) _askPolicies(use, target, value, data, rules);
+    }
+
+    /// @dev Every policy rule of the call's rules, in order: the policy's `checkCall` must allow it.
+    function _askPolicies(Use memory use, address target, uint256 value, bytes calldata data, bytes calldata rules)
+        internal
+        view
+    {
+        uint256 ruleIndex;
+        for (uint256 p; p < rules.length; ++ruleIndex) {
+            (uint256 kind, uint256 next) = RuleLib.kindAt(rules, p);
+            if (kind == RULE_POLICY) {
+                (address policy, bytes calldata config) = RuleLib.policyAt(rules, p);
+                _askPolicy(use, target, value, data, ruleIndex, policy, config);
+            }
+            p = next;
+        }
+    }
+
+    /// @dev One policy's answer, with at most `POLICY_GAS`: anything but its selector refuses the call.
+    function _askPolicy(
+        Use memory use,
+        address target,
+        uint256 value,
+        bytes calldata data,
+        uint256 ruleIndex,
+        address policy,
+        bytes calldata config
+    ) internal view {
+        bytes memory request = abi.encodeCall(
+            IPolicy.checkCall, (use.key.account, use.key.sessionId, target, value, data, config)
+        );
+        (bool ok, bytes memory answer) = policy.staticcall{gas: POLICY_GAS}(request);
+        if (ok && answer.length >= 32 && bytes4(bytes32(answer)) == IPolicy.checkCall.selector) return;
+        revert PolicyRefused(use.key.sessionId, target, _selectorOf(data), ruleIndex, policy, ok ? bytes("") : answer);
     }
 
     /// @dev One more call under a permission with a usage limit: its counter, written at enable with

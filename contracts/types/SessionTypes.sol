@@ -80,6 +80,8 @@ uint8 constant RULES_VERSION = 0x01; // `rules = RULES_VERSION ‖ abi.encode(Ru
 uint8 constant RULE_ARGUMENT = 1; // abi.encode(uint16 index, uint8 op, bytes32[] values)
 uint8 constant RULE_RECURRING = 2; // abi.encode(uint48 period, uint48 start); period 0 = calendar months (UTC)
 uint8 constant RULE_USAGE = 3; // abi.encode(uint32 count): at most `count` calls under the permission
+uint8 constant RULE_POLICY = 4; // abi.encode(address policy, bytes config): the policy's IPolicy.checkCall decides
+uint256 constant MAX_POLICY_CONFIG_BYTES = 1024;
 uint8 constant RULE_DYNAMIC_ARGUMENT = 5; // abi.encode(uint16 index, uint32 offset, uint8 op, bytes32[] values)
 uint8 constant RULE_CALL_VALUE = 6; // abi.encode(uint256 maxValue)
 uint8 constant RULE_OP_EQ = 0;

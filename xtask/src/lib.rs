@@ -24,7 +24,7 @@ use std::{
 
 /// Folders below `contracts/` whose contracts are deployed, or run as creation code by a
 /// deployless `eth_call` (`offchain`), and therefore get an artifact.
-const DEPLOYABLE_DIRS: [&str; 4] = ["account", "modules", "offchain", "test"];
+const DEPLOYABLE_DIRS: [&str; 5] = ["account", "modules", "offchain", "policies", "test"];
 
 /// Official ERC-4337 v0.8 artifacts shipped as they are.
 const CANONICAL_ARTIFACTS: [&str; 2] = ["EntryPoint", "Simple7702Account"];

@@ -298,6 +298,21 @@ fn explain_validator_error(
             "session {}: a balance-checked operation must list every token the session limits, once each, ascending: it lists {}, the session limits {}",
             e.sessionId, e.declared, e.limited
         ),
+        E::PolicyRefused(e) => {
+            write!(
+                f,
+                "session {}: policy {} (rule {} of the permission) refused calling {} on {}",
+                e.sessionId, e.policy, e.ruleIndex, e.selector, e.target
+            )?;
+            if e.reason.is_empty() {
+                write!(
+                    f,
+                    " (no answer: it ran out of its gas, has no code, or did not return its selector)"
+                )
+            } else {
+                write!(f, ": it reverted with {}", e.reason)
+            }
+        }
         E::UsageLimitReached(e) => write!(
             f,
             "session {}: calling {} on {} is refused: its permission has made the {} calls its usage limit allows",

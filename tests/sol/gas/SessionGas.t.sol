@@ -14,6 +14,7 @@ import {
     SessionGrant,
     SIG_MODE_USE
 } from "../../../contracts/types/SessionTypes.sol";
+import {RecipientBlocklistPolicy} from "../../../contracts/policies/RecipientBlocklistPolicy.sol";
 import {MockPermit2} from "../utils/Spenders.sol";
 import {RuleBuilders} from "../utils/RuleBuilders.sol";
 import {Target} from "../../../contracts/test/Target.sol";
@@ -195,6 +196,15 @@ contract SessionGasTest is RuleBuilders {
         bytes32 sessionId = _enable(_grant(_list(_ruledOn(address(target), Target.pay.selector, rules))));
         bytes memory callData = _single(address(target), 0, abi.encodeCall(Target.pay, (alice, 7)));
         _measure(_ruledOp(sessionId, callData, _attachment(0, rules)), "session_call_argument_rule");
+    }
+
+    /// @dev The same call asking the example policy (`RecipientBlocklistPolicy`, recipient not blocked).
+    function test_gas_session_call_policy() public {
+        RecipientBlocklistPolicy blocklist = new RecipientBlocklistPolicy();
+        TestRule[] memory rules = _rules(_policy(address(blocklist), abi.encode(uint256(0))));
+        bytes32 sessionId = _enable(_grant(_list(_ruledOn(address(target), Target.pay.selector, rules))));
+        bytes memory callData = _single(address(target), 0, abi.encodeCall(Target.pay, (alice, 7)));
+        _measure(_ruledOp(sessionId, callData, _attachment(0, rules)), "session_call_policy");
     }
 
     // ------------------------------------------------------------ the same first operations, lazily enabled

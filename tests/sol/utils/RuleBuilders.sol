@@ -11,6 +11,7 @@ import {
     RULE_OP_EQ,
     RULE_OP_LTE,
     RULE_OP_ONE_OF,
+    RULE_POLICY,
     RULE_USAGE,
     RULES_VERSION,
     SIG_FLAG_RULES,
@@ -62,6 +63,25 @@ abstract contract RuleBuilders is SessionTestBase {
         return TestRule(
             Rule(RULE_USAGE, abi.encode(count)),
             abi.encodePacked(RULE_USAGE, uint8(0), uint16(0), permissionIndex, uint8(1), uint256(count))
+        );
+    }
+
+    /// @dev Ask `policy` with `config`: in the compact form, the config's length, the policy as a word,
+    ///      then the config padded to whole words.
+    function _policy(address policy, bytes memory config) internal pure returns (TestRule memory) {
+        uint256 words = (config.length + 31) / 32;
+        return TestRule(
+            Rule(RULE_POLICY, abi.encode(policy, config)),
+            abi.encodePacked(
+                RULE_POLICY,
+                uint8(0),
+                uint16(0),
+                uint32(config.length),
+                uint8(1 + words),
+                uint256(uint160(policy)),
+                config,
+                new bytes(words * 32 - config.length)
+            )
         );
     }
 
