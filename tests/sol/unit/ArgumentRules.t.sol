@@ -334,9 +334,9 @@ contract ArgumentRulesTest is RuleBuilders {
 
     // ------------------------------------------------------------ attachments
 
-    function test_batchesAttachRulesByCallIndex() public {
-        TestRule[] memory rules = _recipientAndAmount();
-        bytes32 id = _enable(
+    /// @dev `pay` under `rules`, and `ping` under a plain permission.
+    function _enableRuledWithPing(TestRule[] memory rules) internal returns (bytes32) {
+        return _enable(
             _grant(
                 _list(
                     _ruledOn(address(target), Target.pay.selector, rules),
@@ -344,6 +344,11 @@ contract ArgumentRulesTest is RuleBuilders {
                 )
             )
         );
+    }
+
+    function test_batchesAttachRulesByCallIndex() public {
+        TestRule[] memory rules = _recipientAndAmount();
+        bytes32 id = _enableRuledWithPing(rules);
         Execution[] memory executions = new Execution[](3);
         executions[0] = Execution(address(target), 0, abi.encodeCall(Target.ping, ()));
         executions[1] = Execution(address(target), 0, _pay(BOB, 7));
@@ -361,14 +366,7 @@ contract ArgumentRulesTest is RuleBuilders {
 
     function test_attachmentsOutOfOrderAreLeftOver() public {
         TestRule[] memory rules = _recipientAndAmount();
-        bytes32 id = _enable(
-            _grant(
-                _list(
-                    _ruledOn(address(target), Target.pay.selector, rules),
-                    _functionsOn(address(target), Target.ping.selector)
-                )
-            )
-        );
+        bytes32 id = _enableRuledWithPing(rules);
         Execution[] memory executions = new Execution[](2);
         executions[0] = Execution(address(target), 0, abi.encodeCall(Target.ping, ()));
         executions[1] = Execution(address(target), 0, _pay(BOB, 7));
