@@ -85,7 +85,8 @@ impl fmt::Display for Explained<'_> {
         let Some(mut broken) = broken else {
             return self.reason.fmt(f);
         };
-        let mut candidates = ruled_candidates(self.permissions, broken.target, broken.selector);
+        let mut candidates = ruled_candidates(self.permissions, broken.target, broken.selector)
+            .map(|(_, rules)| rules);
         if let Some(rules) = candidates.next()
             && candidates.all(|other| other == rules)
         {
