@@ -227,6 +227,15 @@ impl fmt::Display for RevertReason {
     }
 }
 
+/// How a denial names an asset the validator meters: native value (address zero) or a token.
+fn asset_name(asset: alloy_primitives::Address) -> String {
+    if asset.is_zero() {
+        "native value (wei)".to_owned()
+    } else {
+        format!("token {asset}")
+    }
+}
+
 fn explain_validator_error(
     error: &SessionKeyValidatorErrors,
     f: &mut fmt::Formatter<'_>,
@@ -324,11 +333,7 @@ fn explain_validator_error(
             "session {}: the operation's calls moved {} of {} out of the account, more than the {} its recurring allowance has left in this period, which ends at {} (the calls were undone)",
             e.sessionId,
             e.requested,
-            if e.asset.is_zero() {
-                "native value (wei)".to_owned()
-            } else {
-                format!("token {}", e.asset)
-            },
+            asset_name(e.asset),
             e.remaining,
             crate::recurring::describe_reset(e.resetsAt.saturating_to())
         ),
@@ -337,11 +342,7 @@ fn explain_validator_error(
             "session {}: the operation's calls moved {} of {} out of the account, more than the {} remaining (what actually left, by any path; the calls were undone)",
             e.sessionId,
             e.outflow,
-            if e.asset.is_zero() {
-                "native value (wei)".to_owned()
-            } else {
-                format!("token {}", e.asset)
-            },
+            asset_name(e.asset),
             e.remaining
         ),
         E::NotRootSession(e) => write!(
