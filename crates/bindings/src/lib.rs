@@ -53,6 +53,16 @@ sol!(
 );
 
 sol!(
+    /// The example policy contract (contracts/policies): each account blocks recipients there, and
+    /// a session's calls whose recipient argument (the word its config names) is blocked are
+    /// refused.
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    RecipientBlocklistPolicy,
+    "artifacts/RecipientBlocklistPolicy.json"
+);
+
+sol!(
     /// A plain ERC-20 with open minting, for tests and demos (contracts/test).
     #[allow(missing_docs)]
     #[sol(all_derives)]

@@ -10,6 +10,7 @@ use alloy_primitives::{Address, B256, Bytes, Selector, U256};
 use alloy_sol_types::{Panic, Revert, SolError, SolInterface};
 use leash_bindings::{
     EntryPoint::EntryPointErrors, LeashAccount::LeashAccountErrors,
+    RecipientBlocklistPolicy::RecipientBlocklistPolicyErrors,
     SessionKeyValidator::SessionKeyValidatorErrors,
 };
 use std::fmt;
@@ -315,12 +316,26 @@ fn explain_validator_error(
                 e.sessionId, e.policy, e.ruleIndex, e.selector, e.target
             )?;
             if e.reason.is_empty() {
-                write!(
+                return write!(
                     f,
                     " (no answer: it ran out of its gas, has no code, or did not return its selector)"
-                )
-            } else {
-                write!(f, ": it reverted with {}", e.reason)
+                );
+            }
+            // leash knows the errors of its example policy; another policy's are its own.
+            use RecipientBlocklistPolicyErrors as P;
+            match P::abi_decode(&e.reason) {
+                Ok(P::RecipientIsBlocked(blocked)) => write!(
+                    f,
+                    ": account {} has blocked recipient {} (RecipientBlocklistPolicy)",
+                    blocked.account, blocked.recipient
+                ),
+                Ok(P::RecipientArgumentMissing(missing)) => write!(
+                    f,
+                    ": the call's {} bytes of data hold no argument word {}, where its config \
+                     says the recipient is (RecipientBlocklistPolicy)",
+                    missing.dataLength, missing.index
+                ),
+                Err(_) => write!(f, ": it reverted with {}", e.reason),
             }
         }
         E::UsageLimitReached(e) => write!(
@@ -410,7 +425,7 @@ fn explain_validator_error(
         ),
         E::InvalidRules(e) => write!(
             f,
-            "session {}: permission {}'s rules break their encoding (no rule, an unknown operator, a wrong number of values, or in-range bounds reversed)",
+            "session {}: permission {}'s rules break their encoding (no rule, an unknown operator, a wrong number of values, in-range bounds reversed, a usage limit of 0 calls or a second one, or a policy at address zero or with more than 1024 bytes of config)",
             e.sessionId, e.index
         ),
         E::CallRuleFailed(_) | E::ArgumentOutOfRange(_) | E::ArgumentsNotAllowed(_) => {

@@ -202,7 +202,7 @@ mod tests {
         let attachments =
             RuleAttachments::choose(SESSION_ID, Address::ZERO, &[permission], &[call])?;
         let trailer = attachments.trailer();
-        assert_eq!(trailer.len(), 3 + compact_rules(&rules).len() + 2);
+        assert_eq!(trailer.len(), 3 + compact_rules(&rules, 0).len() + 2);
         let key_signature = [0x11; 65];
         let enabled = SessionAuth::Enabled {
             session_id: SESSION_ID,

@@ -328,6 +328,8 @@ struct RuleVector {
     permission: String,
     /// `Permission.rules`: `0x01 ‖ abi.encode(Rule[])`.
     rules: String,
+    /// The permission's index in its grant, which a usage limit's compact form holds.
+    permission_index: u32,
     /// The compact form of the rules (set rules without their values).
     compact: String,
     /// The selector and the scope's target (zero for all contracts) the tags are for.
@@ -350,7 +352,7 @@ struct RuledScope {
     ruled_tag: String,
 }
 
-fn rule_vector(name: &str, permission: Permission) -> RuleVector {
+fn rule_vector(name: &str, permission_index: u32, permission: Permission) -> RuleVector {
     let (target, functions, rules): (Address, &[alloy_primitives::Selector], &[Rule]) =
         match &permission {
             Permission::FunctionsOnContract {
@@ -370,13 +372,14 @@ fn rule_vector(name: &str, permission: Permission) -> RuleVector {
         permission_json: serde_json::to_value(&permission).expect("json"),
         permission: hex(sol.abi_encode()),
         rules: hex(&sol.rules),
-        compact: hex(compact_rules(rules)),
+        permission_index,
+        compact: hex(compact_rules(rules, permission_index)),
         selector: hex(selector),
         target: hex(target),
         tag: hex(scope_tag(selector, target).to_be_bytes::<32>()),
         scopes: combinations(rules)
             .iter()
-            .zip(bindings(rules))
+            .zip(bindings(rules, permission_index))
             .map(|(words, binding)| RuledScope {
                 words: words.iter().map(hex).collect(),
                 binding: hex(binding),
@@ -391,6 +394,7 @@ fn rule_vectors() -> Vec<RuleVector> {
     vec![
         rule_vector(
             "pay on one contract: recipient one-of (a set rule), amount in-range, value lte",
+            0,
             Permission::FunctionsOnContract {
                 address: CONTRACT,
                 functions: vec![Target::payCall::SELECTOR.into()],
@@ -416,6 +420,7 @@ fn rule_vectors() -> Vec<RuleVector> {
         ),
         rule_vector(
             "route on all contracts: first path element one-of, path length lte, amount eq",
+            0,
             Permission::FunctionsOnAllContracts {
                 functions: vec![Target::routeCall::SELECTOR.into()],
                 rules: vec![
@@ -435,6 +440,22 @@ fn rule_vectors() -> Vec<RuleVector> {
                         index: 0,
                         op: RuleOp::Eq,
                         values: vec![word(500)],
+                    },
+                ],
+            },
+        ),
+        rule_vector(
+            "pay as permission 2 of its grant: at most 3 calls, and a recipient blocklist policy \
+             reading argument 0",
+            2,
+            Permission::FunctionsOnContract {
+                address: CONTRACT,
+                functions: vec![Target::payCall::SELECTOR.into()],
+                rules: vec![
+                    Rule::UsageLimit { calls: 3 },
+                    Rule::Policy {
+                        address: address!("0x00000000000000000000000000000000000000b1"),
+                        config: U256::ZERO.abi_encode().into(),
                     },
                 ],
             },

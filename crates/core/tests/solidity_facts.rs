@@ -11,8 +11,8 @@ use leash_core::{
     permission::{ERC20_SPEND_SELECTORS, FORBIDDEN_ACCOUNT_SELECTORS, MAX_ALLOWANCE},
     recurring::RULE_RECURRING,
     rules::{
-        MAX_ONE_OF_VALUES, MAX_RULES, MAX_SET_COMBINATIONS, RULE_ARGUMENT, RULE_CALL_VALUE,
-        RULE_DYNAMIC_ARGUMENT, RULES_VERSION, RuleOp,
+        MAX_ONE_OF_VALUES, MAX_POLICY_CONFIG_BYTES, MAX_RULES, MAX_SET_COMBINATIONS, RULE_ARGUMENT,
+        RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULE_POLICY, RULE_USAGE, RULES_VERSION, RuleOp,
     },
     session_signature::{SIG_FLAG_RULES, SIG_MODE_ENABLE, SIG_MODE_USE, SIG_MODE_USE_ROOT},
 };
@@ -142,6 +142,12 @@ fn rule_and_signature_constants_match() {
         ("RULE_ARGUMENT".into(), RULE_ARGUMENT.into()),
         ("RULE_DYNAMIC_ARGUMENT".into(), RULE_DYNAMIC_ARGUMENT.into()),
         ("RULE_CALL_VALUE".into(), RULE_CALL_VALUE.into()),
+        ("RULE_USAGE".into(), RULE_USAGE.into()),
+        ("RULE_POLICY".into(), RULE_POLICY.into()),
+        (
+            "MAX_POLICY_CONFIG_BYTES".into(),
+            MAX_POLICY_CONFIG_BYTES as u64,
+        ),
         ("RULE_RECURRING".into(), RULE_RECURRING.into()),
         ("MAX_ONE_OF_VALUES".into(), MAX_ONE_OF_VALUES as u64),
         ("SIG_FLAG_RULES".into(), SIG_FLAG_RULES.into()),

@@ -77,24 +77,28 @@ impl fmt::Display for RuleDenial {
     }
 }
 
-/// The rules of the function permissions that reach calling `selector` on `target` (empty for a
-/// plain one), in grant order.
+/// The function permissions that reach calling `selector` on `target`, each as its index in the
+/// grant (which a usage limit's compact form holds) and its rules (empty for a plain one), in
+/// grant order.
 fn reaching(
     permissions: &[Permission],
     target: Address,
     selector: Selector,
-) -> impl Iterator<Item = &[Rule]> {
-    permissions.iter().filter_map(move |permission| {
-        let (scope, functions) = match permission {
-            Permission::FunctionsOnContract {
-                address, functions, ..
-            } => (Some(*address), functions),
-            Permission::FunctionsOnAllContracts { functions, .. } => (None, functions),
-            _ => return None,
-        };
-        (scope.is_none_or(|address| address == target) && functions.contains(&selector))
-            .then(|| permission.rules())
-    })
+) -> impl Iterator<Item = (u32, &[Rule])> {
+    permissions
+        .iter()
+        .zip(0..)
+        .filter_map(move |(permission, index)| {
+            let (scope, functions) = match permission {
+                Permission::FunctionsOnContract {
+                    address, functions, ..
+                } => (Some(*address), functions),
+                Permission::FunctionsOnAllContracts { functions, .. } => (None, functions),
+                _ => return None,
+            };
+            (scope.is_none_or(|address| address == target) && functions.contains(&selector))
+                .then(|| (index, permission.rules()))
+        })
 }
 
 /// Whether a rule-free permission allows calling `selector` on `target` (which is not the account).
@@ -103,17 +107,17 @@ fn plainly_allowed(permissions: &[Permission], target: Address, selector: Select
         Permission::Root => true,
         Permission::ContractAccess { address } => *address == target,
         _ => false,
-    }) || reaching(permissions, target, selector).any(<[Rule]>::is_empty)
+    }) || reaching(permissions, target, selector).any(|(_, rules)| rules.is_empty())
 }
 
-/// The rules of the ruled permissions that would allow calling `selector` on `target` if they
-/// hold, in grant order.
+/// The ruled permissions that would allow calling `selector` on `target` if their rules hold, as
+/// their index in the grant and their rules, in grant order.
 pub(crate) fn ruled_candidates(
     permissions: &[Permission],
     target: Address,
     selector: Selector,
-) -> impl Iterator<Item = &[Rule]> {
-    reaching(permissions, target, selector).filter(|rules| !rules.is_empty())
+) -> impl Iterator<Item = (u32, &[Rule])> {
+    reaching(permissions, target, selector).filter(|(_, rules)| !rules.is_empty())
 }
 
 impl RuleAttachments {
@@ -149,10 +153,10 @@ impl RuleAttachments {
             }
             let mut first_breach = None;
             let mut chosen = None;
-            for rules in ruled_candidates(permissions, call.to, selector) {
+            for (permission_index, rules) in ruled_candidates(permissions, call.to, selector) {
                 match evaluate(rules, call) {
                     Ok(()) => {
-                        chosen = Some(rules);
+                        chosen = Some((permission_index, rules));
                         break;
                     }
                     Err(breach) => {
@@ -161,10 +165,10 @@ impl RuleAttachments {
                 }
             }
             match (chosen, first_breach) {
-                (Some(rules), _) => attachments.push(RuleAttachment {
+                (Some((permission_index, rules)), _) => attachments.push(RuleAttachment {
                     call_index: u8::try_from(index)
                         .map_err(|_| AttachmentError::CallIndex { index })?,
-                    compact: compact_rules(rules),
+                    compact: compact_rules(rules, permission_index),
                 }),
                 (None, Some((rules, breach))) => {
                     return Err(AttachmentError::Denied(Box::new(RuleDenial {

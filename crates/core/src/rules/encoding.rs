@@ -3,12 +3,13 @@
 //! (docs/permissions.md, "How validation gets the rules").
 
 use super::{
-    RULE_ARGUMENT, RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULES_VERSION, Rule, RuleOp, RuleValue,
+    RULE_ARGUMENT, RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULE_POLICY, RULE_USAGE, RULES_VERSION,
+    Rule, RuleOp, RuleValue,
 };
 use alloy_primitives::{Address, B256, Bytes, Selector, U256, keccak256};
 use alloy_sol_types::{
     SolType, SolValue,
-    sol_data::{Array, FixedBytes, Uint},
+    sol_data::{self, Array, FixedBytes, Uint},
 };
 use leash_bindings::{PermissionType, Rule as SolRule};
 
@@ -23,8 +24,11 @@ pub enum RulesDecodeError {
     /// kind's encoding.
     #[error("rule data does not decode: {0}")]
     Abi(String),
-    /// A kind the validator refuses (2 to 4, or unknown).
-    #[error("rule {rule}: kind {kind} is not an argument, dynamic-argument or call-value rule")]
+    /// A kind function permissions do not take (2, a recurring period, or unknown).
+    #[error(
+        "rule {rule}: kind {kind} is not an argument, dynamic-argument, call-value, usage-limit or \
+         policy rule"
+    )]
     Kind {
         /// Index of the rule.
         rule: usize,
@@ -49,6 +53,10 @@ pub enum RulesDecodeError {
 type ArgumentData = (Uint<16>, Uint<8>, Array<FixedBytes<32>>);
 /// `abi.encode(uint16 index, uint32 offset, uint8 op, bytes32[] values)`.
 type DynamicArgumentData = (Uint<16>, Uint<32>, Uint<8>, Array<FixedBytes<32>>);
+/// `abi.encode(uint32 count)`.
+type UsageData = Uint<32>;
+/// `abi.encode(address policy, bytes config)`.
+type PolicyData = (sol_data::Address, sol_data::Bytes);
 
 fn words(values: &[RuleValue]) -> Vec<B256> {
     values.iter().map(|value| value.0).collect()
@@ -74,6 +82,10 @@ impl Rule {
                 DynamicArgumentData::abi_encode_params(&(*index, *offset, op.code(), words(values)))
             }
             Self::CallValue { max } => max.abi_encode(),
+            Self::UsageLimit { calls } => UsageData::abi_encode(calls),
+            Self::Policy { address, config } => {
+                PolicyData::abi_encode_params(&(*address, config.clone()))
+            }
         };
         SolRule {
             kind: self.kind(),
@@ -108,33 +120,64 @@ impl Rule {
             RULE_CALL_VALUE => Ok(Self::CallValue {
                 max: U256::abi_decode(&sol.data).map_err(abi)?,
             }),
+            RULE_USAGE => Ok(Self::UsageLimit {
+                calls: UsageData::abi_decode(&sol.data).map_err(abi)?,
+            }),
+            RULE_POLICY => {
+                let (address, config) = PolicyData::abi_decode_params(&sol.data).map_err(abi)?;
+                Ok(Self::Policy { address, config })
+            }
             kind => Err(RulesDecodeError::Kind { rule, kind }),
         }
     }
 
     /// The compact form: `uint8 kind ‖ uint8 op ‖ uint16 index ‖ uint32 offset ‖ uint8 count ‖
     /// bytes32 values[count]` (a value limit is `lte` of `max`, index and offset 0; a set rule
-    /// has no values, count 0). `count` is a byte: [`super::check_rules`] keeps every well-formed
-    /// rule within it.
-    fn compact_into(&self, out: &mut Vec<u8>) {
-        let (index, offset) = match self {
-            Self::Argument { index, .. } => (*index, 0),
-            Self::DynamicArgument { index, offset, .. } => (*index, *offset),
-            Self::CallValue { .. } => (0, 0),
+    /// has no values, count 0). A usage limit is op and index 0, `offset` the permission's index
+    /// in the grant (so each permission has its own counter), and its count as the one value; a
+    /// policy is op and index 0, `offset` the config's length, and the policy's address as a word
+    /// followed by the config padded to whole words as its values. `count` is a byte:
+    /// [`super::check_rules`] keeps every well-formed rule within it.
+    fn compact_into(&self, permission_index: u32, out: &mut Vec<u8>) {
+        let (op, index, offset, values): (RuleOp, u16, u32, Vec<u8>) = match self {
+            Self::Argument { index, op, values } => (*op, *index, 0, set_or_words(self, values)),
+            Self::DynamicArgument {
+                index,
+                offset,
+                op,
+                values,
+            } => (*op, *index, *offset, set_or_words(self, values)),
+            Self::CallValue { max } => (RuleOp::Lte, 0, 0, max.to_be_bytes::<32>().to_vec()),
+            Self::UsageLimit { calls } => (
+                RuleOp::Eq,
+                0,
+                permission_index,
+                U256::from(*calls).to_be_bytes::<32>().to_vec(),
+            ),
+            Self::Policy { address, config } => {
+                let mut words = address.into_word().to_vec();
+                words.extend_from_slice(config);
+                words.resize(32 + config.len().div_ceil(32) * 32, 0);
+                // check_rules keeps the config within MAX_POLICY_CONFIG_BYTES, far below u32.
+                (RuleOp::Eq, 0, config.len() as u32, words)
+            }
         };
-        let (op, mut values) = self.condition();
-        if self.is_set() {
-            values.clear();
-        }
         out.push(self.kind());
         out.push(op.code());
         out.extend_from_slice(&index.to_be_bytes());
         out.extend_from_slice(&offset.to_be_bytes());
-        out.push(values.len() as u8);
-        for value in &values {
-            out.extend_from_slice(value.0.as_slice());
-        }
+        out.push((values.len() / 32) as u8);
+        out.extend_from_slice(&values);
     }
+}
+
+/// The value words an argument condition carries in the compact form: none for a set rule (the
+/// validator's lookup checks them), else all of them.
+fn set_or_words(rule: &Rule, values: &[RuleValue]) -> Vec<u8> {
+    if rule.is_set() {
+        return Vec::new();
+    }
+    values.iter().flat_map(|value| value.0.0).collect()
 }
 
 /// `Permission.rules` for `rules`: empty for none, else `0x01 ‖ abi.encode(Rule[])`.
@@ -169,12 +212,13 @@ pub fn decode_rules(data: &[u8]) -> Result<Vec<Rule>, RulesDecodeError> {
     Ok(rules)
 }
 
-/// The compact form of a permission's rules, in grant order: what a ruled call's signature
-/// attachment carries and what the validator hashes into the ruled tags.
-pub fn compact_rules(rules: &[Rule]) -> Bytes {
+/// The compact form of the rules of permission `permission_index` of its grant, in grant order:
+/// what a ruled call's signature attachment carries and what the validator hashes into the ruled
+/// tags (a usage limit names the permission by its index, so the index is part of it).
+pub fn compact_rules(rules: &[Rule], permission_index: u32) -> Bytes {
     let mut out = Vec::new();
     for rule in rules {
-        rule.compact_into(&mut out);
+        rule.compact_into(permission_index, &mut out);
     }
     out.into()
 }
@@ -186,7 +230,7 @@ pub fn combinations(rules: &[Rule]) -> Vec<Vec<B256>> {
     let sets: Vec<Vec<RuleValue>> = rules
         .iter()
         .filter(|rule| rule.is_set())
-        .map(|rule| rule.condition().1)
+        .filter_map(|rule| rule.condition().map(|(_, values)| values))
         .collect();
     let count = sets.iter().map(Vec::len).product::<usize>();
     (0..count)
@@ -210,10 +254,10 @@ pub fn binding(words: &[B256], compact: &[u8]) -> B256 {
     keccak256(preimage)
 }
 
-/// The bindings of the ruled scopes the validator writes for `rules`, one per combination
-/// ([`combinations`]), in its order.
-pub fn bindings(rules: &[Rule]) -> Vec<B256> {
-    let compact = compact_rules(rules);
+/// The bindings of the ruled scopes the validator writes for `rules`, those of permission
+/// `permission_index` of the grant, one per combination ([`combinations`]), in its order.
+pub fn bindings(rules: &[Rule], permission_index: u32) -> Vec<B256> {
+    let compact = compact_rules(rules, permission_index);
     combinations(rules)
         .iter()
         .map(|words| binding(words, &compact))
@@ -270,7 +314,7 @@ mod tests {
 
     #[test]
     fn the_compact_form_is_nine_bytes_and_the_values_of_other_than_set_rules() {
-        let compact = compact_rules(&sample_rules());
+        let compact = compact_rules(&sample_rules(), 0);
         assert_eq!(compact.len(), 9 + 9 + (9 + 32));
         assert_eq!(
             &compact[..9],
@@ -296,15 +340,15 @@ mod tests {
             combinations(&rules),
             vec![vec![recipient, one], vec![recipient, two]]
         );
-        let compact = compact_rules(&rules);
+        let compact = compact_rules(&rules, 0);
         let expected = keccak256([recipient.as_slice(), one.as_slice(), &compact].concat());
-        assert_eq!(bindings(&rules)[0], expected);
-        assert_eq!(bindings(&rules).len(), 2);
+        assert_eq!(bindings(&rules, 0)[0], expected);
+        assert_eq!(bindings(&rules, 0).len(), 2);
         let value_only = [Rule::CallValue { max: U256::ONE }];
         assert_eq!(combinations(&value_only), vec![Vec::<B256>::new()]);
         assert_eq!(
-            bindings(&value_only),
-            vec![keccak256(compact_rules(&value_only))]
+            bindings(&value_only, 0),
+            vec![keccak256(compact_rules(&value_only, 0))]
         );
     }
 
@@ -345,7 +389,7 @@ mod tests {
         assert_eq!(tag >> 192, U256::from(7));
         assert_eq!((tag >> 160) & U256::from(u32::MAX), U256::from(0x1234_5678));
         assert_eq!(tag & U256::from(0xff), U256::from(0xcc));
-        let binding = bindings(&sample_rules())[0];
+        let binding = bindings(&sample_rules(), 0)[0];
         let expected = keccak256([tag.to_be_bytes::<32>().as_slice(), binding.as_slice()].concat());
         assert_eq!(
             ruled_tag(selector, target, binding),

@@ -1,5 +1,7 @@
 //! Rules evaluated against a call off-chain, by the validator's definition, so a call that breaks
-//! them is refused before it is signed, with the error the validator would revert with.
+//! them is refused before it is signed, with the error the validator would revert with. Usage
+//! limits and policies always hold here: the validator keeps the count, and a policy is a contract
+//! only the chain runs, so their refusals (`UsageLimitReached`, `PolicyRefused`) come from it.
 
 use super::Rule;
 use crate::calls::Call;
@@ -47,17 +49,19 @@ fn argument_position(index: u16) -> u64 {
     4 + 32 * u64::from(index)
 }
 
-/// What `rule` reads from `call`: a word, the value, or `None` when it is out of range.
-fn read(rule: &Rule, call: &Call) -> Option<U256> {
+/// What `rule` reads from `call`: a word or the value, `Some(None)` when it is out of range, and
+/// `None` for a rule that reads nothing (a usage limit, a policy).
+fn read(rule: &Rule, call: &Call) -> Option<Option<U256>> {
     match rule {
-        Rule::Argument { index, .. } => word_at(&call.data, argument_position(*index)),
-        Rule::DynamicArgument { index, offset, .. } => {
-            let head = word_at(&call.data, argument_position(*index))?;
-            // The validator refuses heads of 2**32 and more rather than wrap the sum below.
-            let head = u32::try_from(head).ok()?;
-            word_at(&call.data, 4 + u64::from(head) + u64::from(*offset))
-        }
-        Rule::CallValue { .. } => Some(call.value),
+        Rule::Argument { index, .. } => Some(word_at(&call.data, argument_position(*index))),
+        Rule::DynamicArgument { index, offset, .. } => Some(
+            word_at(&call.data, argument_position(*index))
+                // The validator refuses heads of 2**32 and more rather than wrap the sum below.
+                .and_then(|head| u32::try_from(head).ok())
+                .and_then(|head| word_at(&call.data, 4 + u64::from(head) + u64::from(*offset))),
+        ),
+        Rule::CallValue { .. } => Some(Some(call.value)),
+        Rule::UsageLimit { .. } | Rule::Policy { .. } => None,
     }
 }
 
@@ -68,13 +72,15 @@ pub fn evaluate(rules: &[Rule], call: &Call) -> Result<(), RuleBreach> {
     let mut set_holds = true;
     let mut failed = None;
     for (rule_index, rule) in rules.iter().enumerate() {
-        let Some(word) = read(rule, call) else {
+        let (Some(read), Some((op, values))) = (read(rule, call), rule.condition()) else {
+            continue;
+        };
+        let Some(word) = read else {
             return Err(RuleBreach::OutOfRange {
                 rule_index,
                 data_length: call.data.len(),
             });
         };
-        let (op, values) = rule.condition();
         let holds = op.holds(word, &values);
         if rule.is_set() {
             set_words.push(word);

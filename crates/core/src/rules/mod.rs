@@ -1,4 +1,5 @@
-//! Argument rules of function permissions (docs/permissions.md, "Rule data"): their JSON, the
+//! Rules of function permissions (docs/permissions.md, "Rule data"): argument conditions, usage
+//! limits and policy contracts. Their JSON, the
 //! `Permission.rules` encoding, the compact form a call carries and the bindings the validator
 //! keys their scopes by ([`encoding`]), the checks it makes when a grant is enabled ([`check_rules`]), an evaluator
 //! with the validator's semantics ([`evaluate`]), and the choice of the rules each call of an
@@ -15,7 +16,7 @@ pub use encoding::{
 };
 pub use evaluate::{RuleBreach, evaluate};
 
-use alloy_primitives::{Address, B256, U256, hex};
+use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
@@ -26,6 +27,12 @@ use std::{fmt, str::FromStr};
 pub const RULES_VERSION: u8 = 0x01;
 /// Rule kind: a condition on a static ABI word of the call.
 pub const RULE_ARGUMENT: u8 = 1;
+/// Rule kind: at most a number of calls under the permission over the session's life.
+pub const RULE_USAGE: u8 = 3;
+/// Rule kind: a policy contract (`IPolicy`) decides each call.
+pub const RULE_POLICY: u8 = 4;
+/// The longest config a policy rule may hand its policy, in bytes.
+pub const MAX_POLICY_CONFIG_BYTES: usize = 1024;
 /// Rule kind: a condition on a word inside a dynamic argument.
 pub const RULE_DYNAMIC_ARGUMENT: u8 = 5;
 /// Rule kind: a limit on the call's native value.
@@ -229,7 +236,9 @@ pub struct RuleOpError {
 }
 
 /// One rule of a function permission, in the Wallet API's style:
-/// `{"type": "argument", "data": {"index": 0, "op": "eq", "values": ["0x…"]}}`. All rules of a
+/// `{"type": "argument", "data": {"index": 0, "op": "eq", "values": ["0x…"]}}`,
+/// `{"type": "usage-limit", "data": {"calls": 3}}`,
+/// `{"type": "policy", "data": {"address": "0x…", "config": "0x…"}}`. All rules of a
 /// permission must hold; several permissions on one function are alternatives.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(
@@ -267,6 +276,21 @@ pub enum Rule {
         /// The largest value, in wei.
         max: U256,
     },
+    /// At most `calls` calls under this permission over the session's life, whichever of its
+    /// functions: the validator keeps the count, so off-chain it always holds.
+    UsageLimit {
+        /// How many calls, at least 1.
+        calls: u32,
+    },
+    /// The policy contract at `address` (an `IPolicy`) decides each call, given `config`. leash
+    /// cannot run it off-chain, so here it always holds and the chain decides.
+    Policy {
+        /// The policy contract.
+        address: Address,
+        /// What the policy is handed with each call (at most [`MAX_POLICY_CONFIG_BYTES`]).
+        #[serde(default)]
+        config: Bytes,
+    },
 }
 
 impl Rule {
@@ -276,42 +300,70 @@ impl Rule {
             Self::Argument { .. } => RULE_ARGUMENT,
             Self::DynamicArgument { .. } => RULE_DYNAMIC_ARGUMENT,
             Self::CallValue { .. } => RULE_CALL_VALUE,
+            Self::UsageLimit { .. } => RULE_USAGE,
+            Self::Policy { .. } => RULE_POLICY,
         }
     }
 
     /// Whether this is a **set rule** (`eq` or `one-of` on an argument word): its values are
     /// checked by the validator's scope lookup, so they stay out of the compact form.
     pub fn is_set(&self) -> bool {
-        !matches!(self, Self::CallValue { .. })
-            && matches!(self.condition().0, RuleOp::Eq | RuleOp::OneOf)
+        matches!(
+            self,
+            Self::Argument {
+                op: RuleOp::Eq | RuleOp::OneOf,
+                ..
+            } | Self::DynamicArgument {
+                op: RuleOp::Eq | RuleOp::OneOf,
+                ..
+            }
+        )
     }
 
-    /// The rule as the validator evaluates it: a value limit is `value <= max`, i.e. `lte` with
-    /// one value (this is also its compact form).
-    pub fn condition(&self) -> (RuleOp, Vec<RuleValue>) {
+    /// The rule as the validator compares it with a word the call holds: a value limit is
+    /// `value <= max`, i.e. `lte` with one value (this is also its compact form). `None` for a
+    /// usage limit or a policy, which read no word.
+    pub fn condition(&self) -> Option<(RuleOp, Vec<RuleValue>)> {
         match self {
             Self::Argument { op, values, .. } | Self::DynamicArgument { op, values, .. } => {
-                (*op, values.clone())
+                Some((*op, values.clone()))
             }
-            Self::CallValue { max } => (RuleOp::Lte, vec![(*max).into()]),
+            Self::CallValue { max } => Some((RuleOp::Lte, vec![(*max).into()])),
+            Self::UsageLimit { .. } | Self::Policy { .. } => None,
         }
     }
 }
 
 impl fmt::Display for Rule {
     /// What the rule requires, in words: `argument 0 eq 0x…`, `word 32 of dynamic argument 1
-    /// one-of [0x…, 0x…]`, `call value lte 100 wei`.
+    /// one-of [0x…, 0x…]`, `call value lte 100 wei`, `at most 3 calls`, `policy 0x… with config
+    /// 0x…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Argument { index, .. } => write!(f, "argument {index} ")?,
-            Self::DynamicArgument { index, offset, .. } => {
-                write!(f, "word {offset} of dynamic argument {index} ")?
+        let (op, values) = match self {
+            Self::Argument { index, op, values } => {
+                write!(f, "argument {index} ")?;
+                (op, values)
+            }
+            Self::DynamicArgument {
+                index,
+                offset,
+                op,
+                values,
+            } => {
+                write!(f, "word {offset} of dynamic argument {index} ")?;
+                (op, values)
             }
             Self::CallValue { max } => return write!(f, "call value lte {max} wei"),
-        }
-        let (op, values) = self.condition();
+            Self::UsageLimit { calls } => return write!(f, "at most {calls} calls"),
+            Self::Policy { address, config } if config.is_empty() => {
+                return write!(f, "policy {address}");
+            }
+            Self::Policy { address, config } => {
+                return write!(f, "policy {address} with config {config}");
+            }
+        };
         match values.as_slice() {
-            [value] if op != RuleOp::OneOf => write!(f, "{op} {value}"),
+            [value] if *op != RuleOp::OneOf => write!(f, "{op} {value}"),
             values => {
                 let listed: Vec<String> = values.iter().map(ToString::to_string).collect();
                 write!(f, "{op} [{}]", listed.join(", "))
@@ -363,6 +415,34 @@ pub enum RuleError {
         /// The product of the set rules' value counts so far.
         combinations: usize,
     },
+    /// A usage limit of zero calls, which the validator refuses rather than grant nothing.
+    #[error("rule {rule}: a usage limit allows at least 1 call")]
+    NoCalls {
+        /// Index of the rule.
+        rule: usize,
+    },
+    /// A second usage limit: a permission has one counter.
+    #[error("rule {rule}: a permission takes one usage limit, and rule {first} is one")]
+    SecondUsageLimit {
+        /// Index of the second usage limit.
+        rule: usize,
+        /// Index of the first.
+        first: usize,
+    },
+    /// A policy rule naming the zero address, which would refuse every call.
+    #[error("rule {rule}: a policy rule needs the policy contract's address, not zero")]
+    ZeroPolicy {
+        /// Index of the rule.
+        rule: usize,
+    },
+    /// A policy config longer than [`MAX_POLICY_CONFIG_BYTES`].
+    #[error("rule {rule}: the policy config is {length} bytes; at most {MAX_POLICY_CONFIG_BYTES}")]
+    PolicyConfigTooLong {
+        /// Index of the rule.
+        rule: usize,
+        /// Its length.
+        length: usize,
+    },
     /// `in-range` whose lower bound is above its upper bound, which no word satisfies.
     #[error("rule {rule}: in-range bounds are reversed ({low} > {high})")]
     ReversedRange {
@@ -377,7 +457,9 @@ pub enum RuleError {
 
 /// Checks `rules` as the validator does when it enables a grant: at most [`MAX_RULES`], each
 /// operator with its number of values, `one-of` with at most [`MAX_ONE_OF_VALUES`], `in-range`
-/// with `v0 <= v1`, and at most [`MAX_SET_COMBINATIONS`] combinations of set rule values. (The
+/// with `v0 <= v1`, at most [`MAX_SET_COMBINATIONS`] combinations of set rule values, at most one
+/// usage limit, of at least one call, and policies with an address and at most
+/// [`MAX_POLICY_CONFIG_BYTES`] of config. (The
 /// validator's other condition, at least one rule, holds by construction: no rules encode as
 /// empty `Permission.rules`, a plain permission.)
 pub fn check_rules(rules: &[Rule]) -> Result<(), RuleError> {
@@ -385,8 +467,33 @@ pub fn check_rules(rules: &[Rule]) -> Result<(), RuleError> {
         return Err(RuleError::TooManyRules { count: rules.len() });
     }
     let mut combinations: usize = 1;
+    let mut usage_limit = None;
     for (rule, checked) in rules.iter().enumerate() {
-        let (op, values) = checked.condition();
+        let (op, values) = match checked {
+            Rule::UsageLimit { calls } => {
+                if *calls == 0 {
+                    return Err(RuleError::NoCalls { rule });
+                }
+                if let Some(first) = usage_limit.replace(rule) {
+                    return Err(RuleError::SecondUsageLimit { rule, first });
+                }
+                continue;
+            }
+            Rule::Policy { address, .. } if address.is_zero() => {
+                return Err(RuleError::ZeroPolicy { rule });
+            }
+            Rule::Policy { config, .. } if config.len() > MAX_POLICY_CONFIG_BYTES => {
+                return Err(RuleError::PolicyConfigTooLong {
+                    rule,
+                    length: config.len(),
+                });
+            }
+            Rule::Policy { .. } => continue,
+            Rule::Argument { op, values, .. } | Rule::DynamicArgument { op, values, .. } => {
+                (*op, values.as_slice())
+            }
+            Rule::CallValue { .. } => continue,
+        };
         let given = values.len();
         match op {
             RuleOp::OneOf if given == 0 || given > MAX_ONE_OF_VALUES => {

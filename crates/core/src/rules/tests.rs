@@ -1,7 +1,7 @@
 use super::*;
 use crate::{calls::Call, permission::Permission, revert_reason::RevertReason};
-use alloy_primitives::{Bytes, Selector, address, fixed_bytes};
-use alloy_sol_types::SolInterface;
+use alloy_primitives::{Bytes, Selector, address, fixed_bytes, hex};
+use alloy_sol_types::{SolError, SolInterface};
 use leash_bindings::SessionKeyValidator::{
     ArgumentsNotAllowed, CallRuleFailed, SessionKeyValidatorErrors,
 };
@@ -290,11 +290,11 @@ fn permissions_on_one_function_are_alternatives() -> Result<(), AttachmentError>
         chosen.as_slice(),
         [RuleAttachment {
             call_index: 0,
-            compact: compact_rules(&low)
+            compact: compact_rules(&low, 0)
         }]
     );
     let chosen = choose(&permissions, &[call_with(&[word(200)], 0)])?;
-    assert_eq!(chosen.as_slice()[0].compact, compact_rules(&high));
+    assert_eq!(chosen.as_slice()[0].compact, compact_rules(&high, 0));
     // Neither holds: the first ruled permission's breach, as its validator error would say.
     let Err(AttachmentError::Denied(denial)) = choose(&permissions, &[call_with(&[word(50)], 0)])
     else {
@@ -370,7 +370,7 @@ fn the_trailer_frames_each_attachment_and_their_length() -> Result<(), Attachmen
         second_call,
     ];
     let trailer = choose(&permissions, &calls)?.trailer();
-    let (a, b) = (compact_rules(&first), compact_rules(&second));
+    let (a, b) = (compact_rules(&first, 0), compact_rules(&second, 0));
     let expected_len = 3 + a.len() + 3 + b.len();
     assert_eq!(trailer.len(), expected_len + 2);
     assert_eq!(trailer[0], 0);
@@ -677,11 +677,11 @@ proptest! {
         let model: Vec<_> = rules
             .iter()
             .map(|rule| {
-                let (op, values) = rule.condition();
+                let (op, values) = rule.condition().expect("arb_rule makes conditions only");
                 let (index, offset) = match rule {
                     Rule::Argument { index, .. } => (*index, 0),
                     Rule::DynamicArgument { index, offset, .. } => (*index, *offset),
-                    Rule::CallValue { .. } => (0, 0),
+                    _ => (0, 0),
                 };
                 (rule.kind(), op.code(), index, offset, values.iter().map(|v| v.to_u256()).collect())
             })
@@ -692,4 +692,221 @@ proptest! {
         let json = serde_json::to_string(&rules).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(serde_json::from_str::<Vec<Rule>>(&json).ok(), Some(rules));
     }
+}
+
+const POLICY: Address = address!("0x00000000000000000000000000000000000000b1");
+
+fn blocklist_policy(config: &[u8]) -> Rule {
+    Rule::Policy {
+        address: POLICY,
+        config: Bytes::copy_from_slice(config),
+    }
+}
+
+#[test]
+fn usage_limits_and_policies_read_and_write_their_json() -> Result<(), serde_json::Error> {
+    let rules = vec![
+        Rule::UsageLimit { calls: 3 },
+        blocklist_policy(&[0xaa, 0xbb, 0xcc]),
+    ];
+    let json = serde_json::json!([
+        {"type": "usage-limit", "data": {"calls": 3}},
+        {"type": "policy", "data": {"address": POLICY, "config": "0xaabbcc"}},
+    ]);
+    assert_eq!(serde_json::to_value(&rules)?, json);
+    assert_eq!(serde_json::from_value::<Vec<Rule>>(json)?, rules);
+    // A policy without config reads as an empty one.
+    let bare = serde_json::json!({"type": "policy", "data": {"address": POLICY}});
+    assert_eq!(serde_json::from_value::<Rule>(bare)?, blocklist_policy(&[]));
+    assert_eq!(rules[0].to_string(), "at most 3 calls");
+    assert_eq!(
+        rules[1].to_string(),
+        format!("policy {POLICY} with config 0xaabbcc")
+    );
+    assert_eq!(
+        blocklist_policy(&[]).to_string(),
+        format!("policy {POLICY}")
+    );
+    Ok(())
+}
+
+#[test]
+fn usage_limits_and_policies_encode_as_the_solidity_builders_do() -> Result<(), RulesDecodeError> {
+    let usage = Rule::UsageLimit { calls: 3 };
+    let policy = blocklist_policy(&[0xaa, 0xbb, 0xcc]);
+    // RuleBuilders._usage(3, 2): kind 3, op 0, index 0, the permission's index, one value.
+    let usage_compact = [
+        &hex!("03 00 0000 00000002 01")[..],
+        &U256::from(3).to_be_bytes::<32>(),
+    ]
+    .concat();
+    assert_eq!(
+        compact_rules(std::slice::from_ref(&usage), 2),
+        usage_compact
+    );
+    // RuleBuilders._policy(0xb1, hex"aabbcc"): kind 4, op 0, index 0, the config's length, the
+    // policy as a word and the config padded to one word.
+    let mut padded_config = [0u8; 32];
+    padded_config[..3].copy_from_slice(&[0xaa, 0xbb, 0xcc]);
+    let policy_compact = [
+        &hex!("04 00 0000 00000003 02")[..],
+        POLICY.into_word().as_slice(),
+        &padded_config,
+    ]
+    .concat();
+    assert_eq!(
+        compact_rules(std::slice::from_ref(&policy), 2),
+        policy_compact
+    );
+    // The rule data of the table: abi.encode(uint32 count), abi.encode(address policy, bytes config).
+    assert_eq!(usage.to_sol().kind, RULE_USAGE);
+    assert_eq!(usage.to_sol().data, U256::from(3).to_be_bytes::<32>()[..]);
+    let policy_data = [
+        POLICY.into_word().as_slice(),
+        &U256::from(64).to_be_bytes::<32>(),
+        &U256::from(3).to_be_bytes::<32>(),
+        &padded_config,
+    ]
+    .concat();
+    assert_eq!(policy.to_sol().kind, RULE_POLICY);
+    assert_eq!(policy.to_sol().data, policy_data);
+    let rules = vec![usage, policy, blocklist_policy(&[])];
+    assert_eq!(decode_rules(&encode_rules(&rules))?, rules);
+    // Another permission index is another counter, so other bindings.
+    assert_ne!(bindings(&rules, 0), bindings(&rules, 1));
+    Ok(())
+}
+
+#[test]
+fn usage_limits_and_policies_hold_off_chain_and_keep_the_rule_indexes() {
+    let rules = [
+        Rule::UsageLimit { calls: 1 },
+        blocklist_policy(&[]),
+        argument(RuleOp::Lte, &[10]),
+    ];
+    assert_eq!(evaluate(&rules, &call_with(&[word(10)], 0)), Ok(()));
+    assert_eq!(evaluate(&rules, &call_with(&[word(11)], 0)), failed(2, 11));
+    assert_eq!(evaluate(&rules, &call_with(&[], 0)), out_of_range(2, 4));
+    assert!(!rules[0].is_set() && !rules[1].is_set());
+}
+
+#[test]
+fn the_grant_checks_usage_limits_and_policies() {
+    let usage = |calls| Rule::UsageLimit { calls };
+    assert_eq!(check_rules(&[usage(1)]), Ok(()));
+    assert_eq!(
+        check_rules(&[usage(0)]),
+        Err(RuleError::NoCalls { rule: 0 })
+    );
+    assert_eq!(
+        check_rules(&[usage(2), blocklist_policy(&[]), usage(5)]),
+        Err(RuleError::SecondUsageLimit { rule: 2, first: 0 })
+    );
+    assert_eq!(
+        check_rules(&[Rule::Policy {
+            address: Address::ZERO,
+            config: Bytes::new(),
+        }]),
+        Err(RuleError::ZeroPolicy { rule: 0 })
+    );
+    assert_eq!(
+        check_rules(&[blocklist_policy(&[0; MAX_POLICY_CONFIG_BYTES])]),
+        Ok(())
+    );
+    let too_long = check_rules(&[
+        usage(1),
+        blocklist_policy(&[0; MAX_POLICY_CONFIG_BYTES + 1]),
+    ]);
+    assert_eq!(
+        too_long,
+        Err(RuleError::PolicyConfigTooLong {
+            rule: 1,
+            length: 1025
+        })
+    );
+    assert_eq!(
+        too_long.map_err(|error| error.to_string()),
+        Err("rule 1: the policy config is 1025 bytes; at most 1024".to_owned())
+    );
+}
+
+#[test]
+fn a_usage_limits_compact_form_names_its_permission_in_the_grant() -> Result<(), AttachmentError> {
+    let limited = vec![Rule::UsageLimit { calls: 2 }];
+    let permissions = [
+        Permission::ContractAccess { address: ACCOUNT },
+        on_target(limited.clone()),
+    ];
+    let chosen = choose(&permissions, &[call_with(&[], 0)])?;
+    assert_eq!(chosen.as_slice()[0].compact, compact_rules(&limited, 1));
+    Ok(())
+}
+
+#[test]
+fn the_chains_refusals_of_usage_limits_and_policies_are_sentences() {
+    use leash_bindings::{
+        RecipientBlocklistPolicy::{RecipientArgumentMissing, RecipientIsBlocked},
+        SessionKeyValidator::{PolicyRefused, UsageLimitReached},
+    };
+    let decode =
+        |error: SessionKeyValidatorErrors| RevertReason::decode(&error.abi_encode()).to_string();
+    let reached = SessionKeyValidatorErrors::UsageLimitReached(UsageLimitReached {
+        sessionId: SESSION,
+        target: TARGET,
+        selector: SELECTOR,
+        limit: U256::from(2),
+    });
+    assert_eq!(
+        decode(reached),
+        format!(
+            "session {SESSION}: calling {SELECTOR} on {TARGET} is refused: its permission has made \
+             the 2 calls its usage limit allows"
+        )
+    );
+    let refused = |reason: Vec<u8>| {
+        SessionKeyValidatorErrors::PolicyRefused(PolicyRefused {
+            sessionId: SESSION,
+            target: TARGET,
+            selector: SELECTOR,
+            ruleIndex: U256::from(1),
+            policy: POLICY,
+            reason: reason.into(),
+        })
+    };
+    let refusal = format!(
+        "session {SESSION}: policy {POLICY} (rule 1 of the permission) refused calling {SELECTOR} \
+         on {TARGET}"
+    );
+    let blocked = RecipientIsBlocked {
+        account: ACCOUNT,
+        recipient: POLICY,
+    };
+    assert_eq!(
+        decode(refused(blocked.abi_encode())),
+        format!(
+            "{refusal}: account {ACCOUNT} has blocked recipient {POLICY} (RecipientBlocklistPolicy)"
+        )
+    );
+    let missing = RecipientArgumentMissing {
+        index: U256::from(1),
+        dataLength: U256::from(36),
+    };
+    assert_eq!(
+        decode(refused(missing.abi_encode())),
+        format!(
+            "{refusal}: the call's 36 bytes of data hold no argument word 1, where its config says \
+             the recipient is (RecipientBlocklistPolicy)"
+        )
+    );
+    assert_eq!(
+        decode(refused(vec![0xde, 0xad])),
+        format!("{refusal}: it reverted with 0xdead")
+    );
+    assert_eq!(
+        decode(refused(Vec::new())),
+        format!(
+            "{refusal} (no answer: it ran out of its gas, has no code, or did not return its \
+             selector)"
+        )
+    );
 }

@@ -524,3 +524,44 @@ fn ruled_function_permissions_are_checked_and_may_be_alternatives() -> Result<()
     ));
     Ok(())
 }
+
+#[test]
+fn usage_limits_and_policies_are_checked_as_the_validator_does() {
+    use crate::rules::{Rule, RuleError};
+    let functions = vec![fixed_bytes!("0x12345678")];
+    let no_calls = build_with(vec![Permission::FunctionsOnAllContracts {
+        functions: functions.clone(),
+        rules: vec![Rule::UsageLimit { calls: 0 }],
+    }]);
+    assert_eq!(
+        no_calls,
+        Err(GrantError::InvalidRules {
+            index: 0,
+            kind: "functions-on-all-contracts",
+            source: RuleError::NoCalls { rule: 0 },
+        })
+    );
+    assert_eq!(
+        no_calls.map_err(|error| error.to_string()),
+        Err(
+            "permission 0 (functions-on-all-contracts): rule 0: a usage limit allows at least 1 call"
+                .to_owned()
+        )
+    );
+    let zero_policy = build_with(vec![Permission::FunctionsOnContract {
+        address: TOKEN,
+        functions,
+        rules: vec![Rule::Policy {
+            address: Address::ZERO,
+            config: Default::default(),
+        }],
+    }]);
+    assert_eq!(
+        zero_policy.map_err(|error| error.to_string()),
+        Err(
+            "permission 0 (functions-on-contract): rule 0: a policy rule needs the policy \
+             contract's address, not zero"
+                .to_owned()
+        )
+    );
+}
