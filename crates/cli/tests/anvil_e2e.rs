@@ -52,6 +52,14 @@ struct Env {
 }
 
 impl Env {
+    /// A fresh anvil, and a LEASH_HOME of its own.
+    fn new() -> Self {
+        Self {
+            anvil: anvil(),
+            home: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
     fn leash(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_leash"));
         command
@@ -76,10 +84,40 @@ impl Env {
         succeed(&mut command).trim().to_owned()
     }
 
+    /// `leash send` of `amount` test tokens to `RECIPIENT` by `session`, handleOps sent by the
+    /// bundler key, with `extra` flags.
+    fn send_tokens(
+        &self,
+        session: &str,
+        bundler_key: &str,
+        amount: &str,
+        extra: &[&str],
+    ) -> Output {
+        let mut args = token_transfer_args(session, amount);
+        args.extend(["--bundler-key", bundler_key]);
+        args.extend_from_slice(extra);
+        run(&mut self.leash(&args))
+    }
+
     fn token_balance(&self, holder: &str) -> String {
         let out = self.cast(&["call", TOKEN, "balanceOf(address)(uint256)", holder]);
         out.split_whitespace().next().unwrap_or_default().to_owned()
     }
+}
+
+/// `leash send` of `amount` test tokens to `RECIPIENT` by `session`.
+fn token_transfer_args<'a>(session: &'a str, amount: &'a str) -> Vec<&'a str> {
+    vec![
+        "send",
+        "--session",
+        session,
+        "--to",
+        TOKEN,
+        "--sig",
+        "transfer(address,uint256)",
+        RECIPIENT,
+        amount,
+    ]
 }
 
 fn forge_deploy(env: &Env, deployer_key: &str, scratch: &Path) {
@@ -140,11 +178,7 @@ fn mint_and_create_limited_session(
 
 #[test]
 fn session_lifecycle_through_the_cli_on_anvil() {
-    let anvil = anvil();
-    let env = Env {
-        anvil,
-        home: tempfile::tempdir().expect("tempdir"),
-    };
+    let env = Env::new();
     let bundler_key = hex_key(&env.anvil, 0);
     let owner_key = hex_key(&env.anvil, 1);
     let owner = format!("{:?}", env.anvil.addresses()[1]);
@@ -159,23 +193,8 @@ fn session_lifecycle_through_the_cli_on_anvil() {
     );
     let session = mint_and_create_session(&env, &bundler_key, &owner, &owner_key);
 
-    let transfer = |amount: &str, extra: &[&str]| {
-        let mut args = vec![
-            "send",
-            "--session",
-            &session,
-            "--bundler-key",
-            &bundler_key,
-            "--to",
-            TOKEN,
-            "--sig",
-            "transfer(address,uint256)",
-            RECIPIENT,
-            amount,
-        ];
-        args.extend_from_slice(extra);
-        run(&mut env.leash(&args))
-    };
+    let transfer =
+        |amount: &str, extra: &[&str]| env.send_tokens(&session, &bundler_key, amount, extra);
 
     // A dry run on a fork of the node: the lazy enable and the transfer are simulated, the node
     // is not touched.
@@ -241,10 +260,7 @@ fn session_lifecycle_through_the_cli_on_anvil() {
 
 #[test]
 fn a_daily_allowance_through_the_cli_on_anvil() {
-    let env = Env {
-        anvil: anvil(),
-        home: tempfile::tempdir().expect("tempdir"),
-    };
+    let env = Env::new();
     let bundler_key = hex_key(&env.anvil, 0);
     let owner_key = hex_key(&env.anvil, 1);
     let owner = format!("{:?}", env.anvil.addresses()[1]);
@@ -252,21 +268,7 @@ fn a_daily_allowance_through_the_cli_on_anvil() {
     succeed(&mut env.leash(&["delegate", "--private-key", &owner_key]));
     let session =
         mint_and_create_limited_session(&env, &bundler_key, &owner, &owner_key, "100/day", "3d");
-    let transfer = |amount: &str| {
-        run(&mut env.leash(&[
-            "send",
-            "--session",
-            &session,
-            "--bundler-key",
-            &bundler_key,
-            "--to",
-            TOKEN,
-            "--sig",
-            "transfer(address,uint256)",
-            RECIPIENT,
-            amount,
-        ]))
-    };
+    let transfer = |amount: &str| env.send_tokens(&session, &bundler_key, amount, &[]);
     let sent = |amount: &str| {
         let output = transfer(amount);
         assert!(
@@ -343,10 +345,7 @@ fn poll_rpc(
 
 #[test]
 fn sends_through_a_bundler_and_prints_operations_for_other_tools() {
-    let env = Env {
-        anvil: anvil(),
-        home: tempfile::tempdir().expect("tempdir"),
-    };
+    let env = Env::new();
     let deployer_key = hex_key(&env.anvil, 0);
     let owner_key = hex_key(&env.anvil, 1);
     let owner = format!("{:?}", env.anvil.addresses()[1]);
@@ -399,17 +398,7 @@ fn sends_through_a_bundler_and_prints_operations_for_other_tools() {
     assert_eq!(budget["notEnabledYet"], true, "{shown:#}");
 
     let transfer = |amount: &str, extra: &[&str]| {
-        let mut args = vec![
-            "send",
-            "--session",
-            &session,
-            "--to",
-            TOKEN,
-            "--sig",
-            "transfer(address,uint256)",
-            RECIPIENT,
-            amount,
-        ];
+        let mut args = token_transfer_args(&session, amount);
         args.extend_from_slice(extra);
         run(&mut with_bundler(&args))
     };

@@ -4,7 +4,7 @@
 
 use crate::{BundleOutcome, Chain, SimError, SimSender};
 use alloy_eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, B256, U256, uint};
+use alloy_primitives::{Address, B256, Bytes, U256, uint};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, IERC20, SessionGrant, SessionKeyValidator, TestToken};
@@ -180,28 +180,16 @@ pub fn session_story(
     };
     chain.transact(chain.bundler(), token, mint.abi_encode().into(), U256::ZERO)?;
 
-    let now = chain.timestamp();
-    let grant = SessionGrantBuilder::new(account, session_key.address(), validator)
-        .valid_until(now + STORY_SESSION_SECONDS)
-        .permission(Permission::Erc20TokenTransfer {
-            address: token,
-            allowance: STORY_ALLOWANCE,
-            period: None,
-        })
-        .build(now)?;
-    let domain = chain.grant_domain();
-    let session_id = domain.session_id(&grant);
-    let owner_signature = domain.sign(owner, &grant)?;
-    let spender = TokenSpender::new(account, session_key, token, recipient, &grant);
-    let lazy = SessionAuth::Lazy {
-        grant: &grant,
-        owner_signature: &owner_signature,
+    let allowance = Permission::Erc20TokenTransfer {
+        address: token,
+        allowance: STORY_ALLOWANCE,
+        period: None,
     };
-    let enabled = SessionAuth::Enabled {
-        session_id,
-        root: false,
-    };
-    let within = spender.spend(chain, &lazy, STORY_WITHIN)?;
+    let signed = SignedGrant::new(chain, owner, session_key, allowance, STORY_SESSION_SECONDS)?;
+    let session_id = signed.session_id;
+    let spender = TokenSpender::new(account, session_key, token, recipient, &signed.grant);
+    let enabled = signed.enabled();
+    let within = spender.spend(chain, &signed.lazy(), STORY_WITHIN)?;
     let remaining_after_within = chain.call(
         validator,
         SessionKeyValidator::getRemainingCall {
@@ -216,7 +204,7 @@ pub fn session_story(
         to: validator,
         value: U256::ZERO,
         data: SessionKeyValidator::revokeSessionCall {
-            grant: (&grant).into(),
+            grant: (&signed.grant).into(),
         }
         .abi_encode()
         .into(),
@@ -231,7 +219,7 @@ pub fn session_story(
         token,
         recipient,
         delegation,
-        grant,
+        grant: signed.grant,
         session_id,
         within,
         remaining_after_within,
@@ -240,6 +228,53 @@ pub fn session_story(
         after_revocation,
         recipient_tokens,
     })
+}
+
+/// A scoped grant the owner signed, and the two ways its key's operations prove it.
+struct SignedGrant {
+    grant: SessionGrant,
+    session_id: B256,
+    owner_signature: Bytes,
+}
+
+impl SignedGrant {
+    /// `owner`'s grant of `permission` to `session_key`, for `seconds` from the chain's clock.
+    fn new(
+        chain: &Chain,
+        owner: &PrivateKeySigner,
+        session_key: &PrivateKeySigner,
+        permission: Permission,
+        seconds: u64,
+    ) -> Result<Self, SimError> {
+        let validator = Deployment::session_key_validator().address();
+        let now = chain.timestamp();
+        let grant = SessionGrantBuilder::new(owner.address(), session_key.address(), validator)
+            .valid_until(now + seconds)
+            .permission(permission)
+            .build(now)?;
+        let domain = chain.grant_domain();
+        Ok(Self {
+            session_id: domain.session_id(&grant),
+            owner_signature: domain.sign(owner, &grant)?,
+            grant,
+        })
+    }
+
+    /// The first use: the grant and the owner's signature ride along and enable the session.
+    fn lazy(&self) -> SessionAuth<'_> {
+        SessionAuth::Lazy {
+            grant: &self.grant,
+            owner_signature: &self.owner_signature,
+        }
+    }
+
+    /// Any later use: the session id alone.
+    fn enabled(&self) -> SessionAuth<'static> {
+        SessionAuth::Enabled {
+            session_id: self.session_id,
+            root: false,
+        }
+    }
 }
 
 /// The session key of a flow sending test tokens to one recipient, as `leash send` does.
@@ -338,27 +373,15 @@ pub fn recurring_story(
     let account = owner.address();
     let token = Deployment::test_token().address();
     let validator = Deployment::session_key_validator().address();
-    let now = chain.timestamp();
-    let grant = SessionGrantBuilder::new(account, session_key.address(), validator)
-        .valid_until(now + RECURRING_SESSION_SECONDS)
-        .permission(Permission::Erc20TokenTransfer {
-            address: token,
-            allowance: STORY_ALLOWANCE,
-            period: Some(RecurringPeriod::every(DAY)),
-        })
-        .build(now)?;
-    let domain = chain.grant_domain();
-    let session_id = domain.session_id(&grant);
-    let owner_signature = domain.sign(owner, &grant)?;
-    let spender = TokenSpender::new(account, session_key, token, recipient, &grant);
-    let lazy = SessionAuth::Lazy {
-        grant: &grant,
-        owner_signature: &owner_signature,
+    let daily = Permission::Erc20TokenTransfer {
+        address: token,
+        allowance: STORY_ALLOWANCE,
+        period: Some(RecurringPeriod::every(DAY)),
     };
-    let enabled = SessionAuth::Enabled {
-        session_id,
-        root: false,
-    };
+    let signed = SignedGrant::new(chain, owner, session_key, daily, RECURRING_SESSION_SECONDS)?;
+    let session_id = signed.session_id;
+    let spender = TokenSpender::new(account, session_key, token, recipient, &signed.grant);
+    let enabled = signed.enabled();
     let allowance = |chain: &mut Chain| {
         chain.call(
             validator,
@@ -370,7 +393,7 @@ pub fn recurring_story(
             },
         )
     };
-    let within = spender.spend(chain, &lazy, STORY_WITHIN)?;
+    let within = spender.spend(chain, &signed.lazy(), STORY_WITHIN)?;
     let today = allowance(chain)?;
     let beyond = spender.spend(chain, &enabled, STORY_BEYOND)?;
     let resets_at: u64 = today.resetsAt.saturating_to();
@@ -378,7 +401,7 @@ pub fn recurring_story(
     let after_reset = spender.spend(chain, &enabled, STORY_BEYOND)?;
     let remaining_after_reset = allowance(chain)?.remaining;
     Ok(RecurringStory {
-        grant,
+        grant: signed.grant,
         session_id,
         within,
         remaining_after_within: today.remaining,

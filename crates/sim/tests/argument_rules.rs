@@ -26,10 +26,10 @@ use leash_core::{
     session_signature::{
         SIG_FLAG_RULES, SIG_MODE_ENABLE, SIG_MODE_USE, SessionAuth, session_nonce_key,
     },
-    session_state::{GrantRecord, OnChainStatus, SessionState},
+    session_state::{OnChainStatus, SessionState},
     user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
-use leash_sdk::service::{ServiceError, SessionSend, StoredSession};
+use leash_sdk::service::{ServiceError, SessionSend};
 use leash_sim::{SimSender, ready};
 use support::{RECIPIENT, Setup, denial, executed};
 
@@ -70,24 +70,13 @@ fn ruled_pay(s: &Setup) -> Permission {
 /// `grant`'s session in `status` on chain, opened for sending as leash-sdk opens a stored one (an
 /// `Unused` one sends the lazy form, grant and owner signature along).
 fn session_send(s: &Setup, grant: &SessionGrant, status: OnChainStatus) -> SessionSend {
-    let domain = s.chain.grant_domain();
-    let session = StoredSession {
-        session_id: domain.session_id(grant),
-        session_key: s.key.address(),
-        account: s.account,
-        chain_id: domain.chain_id,
-        validator: domain.validator,
-        grant: GrantRecord::new(grant, Some(s.owner_signature(grant))).expect("a known grant"),
-        created_at: 0,
-        expires_at: grant.validUntil.to(),
-        label: "rules".into(),
-    };
+    let session = s.stored_session(grant, "rules");
     let state = SessionState {
         status,
         validator_installed: true,
         budgets: vec![],
     };
-    SessionSend::with_state(session, domain, state).expect("opens")
+    SessionSend::with_state(session, s.chain.grant_domain(), state).expect("opens")
 }
 
 fn prepare(

@@ -18,9 +18,9 @@ use leash_core::{
     permission::Permission,
     recurring::{DAY, RecurringPeriod},
     sender::UserOperationSender,
-    session_state::{GrantRecord, OnChainStatus, SessionState},
+    session_state::OnChainStatus,
 };
-use leash_sdk::service::{Included, ServiceError, SessionSend, StoredSession, submit};
+use leash_sdk::service::{Included, ServiceError, SessionSend, submit};
 use leash_sim::{SimSender, ready};
 use support::{RECIPIENT, Setup, TOKENS};
 
@@ -40,21 +40,15 @@ fn daily_grant(s: &Setup) -> SessionGrant {
         .expect("valid grant")
 }
 
+/// `grant`'s session opened for sending as leash-sdk opens a stored one, its state read from the
+/// chain now (the lazy form until it is enabled).
 fn session_send(s: &mut Setup, grant: &SessionGrant) -> SessionSend {
+    let session = s.stored_session(grant, "daily");
     let domain = s.chain.grant_domain();
-    let record = GrantRecord::new(grant, Some(s.owner_signature(grant))).expect("a known grant");
-    let state: SessionState = s.chain.session_state(&domain, &record).expect("reads");
-    let session = StoredSession {
-        session_id: domain.session_id(grant),
-        session_key: s.key.address(),
-        account: s.account,
-        chain_id: domain.chain_id,
-        validator: domain.validator,
-        grant: record,
-        created_at: 0,
-        expires_at: grant.validUntil.to(),
-        label: "daily".into(),
-    };
+    let state = s
+        .chain
+        .session_state(&domain, &session.grant)
+        .expect("reads");
     SessionSend::with_state(session, domain, state).expect("opens")
 }
 

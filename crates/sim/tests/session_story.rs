@@ -9,14 +9,19 @@ fn key(seed: u8) -> PrivateKeySigner {
     PrivateKeySigner::from_bytes(&[seed; 32].into()).expect("valid key")
 }
 
-#[test]
-fn spend_within_then_denied_beyond_then_revoked() {
+/// A fresh chain, an owner with 10 ETH, and who receives the story's tokens.
+fn funded_chain() -> (Chain, PrivateKeySigner, Address) {
     let mut chain = Chain::new().expect("chain");
     let owner = key(0x11);
     chain
         .set_balance(owner.address(), U256::from(10u128.pow(19)))
         .expect("chain state");
-    let recipient = Address::repeat_byte(0xbe);
+    (chain, owner, Address::repeat_byte(0xbe))
+}
+
+#[test]
+fn spend_within_then_denied_beyond_then_revoked() {
+    let (mut chain, owner, recipient) = funded_chain();
     let story =
         walkthrough::session_story(&mut chain, &owner, &key(0x22), recipient).expect("story runs");
 
@@ -64,12 +69,7 @@ fn spend_within_then_denied_beyond_then_revoked() {
 
 #[test]
 fn a_daily_allowance_is_refused_beyond_the_days_rest_then_renews() {
-    let mut chain = Chain::new().expect("chain");
-    let owner = key(0x11);
-    chain
-        .set_balance(owner.address(), U256::from(10u128.pow(19)))
-        .expect("chain state");
-    let recipient = Address::repeat_byte(0xbe);
+    let (mut chain, owner, recipient) = funded_chain();
     walkthrough::session_story(&mut chain, &owner, &key(0x22), recipient).expect("story runs");
     let before = chain.timestamp();
     let daily = walkthrough::recurring_story(&mut chain, &owner, &key(0x22), recipient)

@@ -17,7 +17,9 @@ use leash_core::{
     permission::Permission,
     sender::SignedUserOperation,
     session_signature::SessionAuth,
+    session_state::GrantRecord,
 };
+use leash_sdk::service::StoredSession;
 use leash_sim::{
     AaCode, BundleOutcome, Chain, Execution, RevertReason, SimSender, UserOpOutcome, walkthrough,
 };
@@ -93,6 +95,23 @@ impl Setup {
 
     pub fn session_id(&self, grant: &SessionGrant) -> B256 {
         self.chain.grant_domain().session_id(grant)
+    }
+
+    /// `grant`'s session as leash-sdk keeps it, with the owner's signature.
+    pub fn stored_session(&self, grant: &SessionGrant, label: &str) -> StoredSession {
+        let domain = self.chain.grant_domain();
+        StoredSession {
+            session_id: domain.session_id(grant),
+            session_key: self.key.address(),
+            account: self.account,
+            chain_id: domain.chain_id,
+            validator: domain.validator,
+            grant: GrantRecord::new(grant, Some(self.owner_signature(grant)))
+                .expect("a known grant"),
+            created_at: 0,
+            expires_at: grant.validUntil.to(),
+            label: label.into(),
+        }
     }
 
     pub fn owner_signature(&self, grant: &SessionGrant) -> Bytes {
