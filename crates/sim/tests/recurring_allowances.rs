@@ -210,3 +210,38 @@ fn spends_the_allowance_can_never_allow_are_refused_before_signing() {
     }
     assert_eq!(tokens_of(&mut s, RECIPIENT), U256::ZERO);
 }
+
+/// Calendar months from the epoch leave the period state word zero at enable, so the first spend
+/// writes a fresh slot per asset in the execution phase: the call gas leash estimates covers it,
+/// for native value and a token in one operation.
+#[test]
+fn monthly_allowances_first_spend_of_native_and_a_token_in_one_operation() {
+    let mut s = Setup::new();
+    let now = s.chain.timestamp();
+    let grant = SessionGrantBuilder::new(s.account, s.key.address(), s.validator)
+        .valid_until(now + 3 * DAY)
+        .permission(Permission::Erc20TokenTransfer {
+            address: s.token,
+            allowance: TOKENS * U256::from(100),
+            period: Some(RecurringPeriod::monthly()),
+        })
+        .permission(Permission::NativeTokenTransfer {
+            allowance: U256::from(1000),
+            period: Some(RecurringPeriod::monthly()),
+        })
+        .build(now)
+        .expect("valid grant");
+    s.enable(&grant);
+    let send_as = session_send(&mut s, &grant);
+    let both = [transfer(&s, 10), Call::transfer(RECIPIENT, U256::from(7))];
+    send(&mut s, &send_as, &both)
+        .expect("sent")
+        .check()
+        .expect("the month's first spend");
+    assert_eq!(tokens_of(&mut s, RECIPIENT), U256::from(10));
+    let budgets = &session_send(&mut s, &grant).state.budgets;
+    assert_eq!(budgets[0].remaining, TOKENS * U256::from(90));
+    assert_eq!(budgets[1].remaining, U256::from(993));
+    // 2026-02-01T00:00:00Z: the embedded chain starts in January.
+    assert_eq!(budgets[0].resets_at, Some(1_769_904_000));
+}
