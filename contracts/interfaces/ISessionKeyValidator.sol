@@ -91,6 +91,11 @@ interface ISessionKeyValidator {
         bytes32 sessionId, address target, bytes4 selector, uint256 ruleIndex, address policy, bytes reason
     );
 
+    /// @notice The permission the call's rules named has made its `limit` calls of the current period
+    ///         (its rate limit), which ends at `resetsAt` (or, not started, starts then). Raised in the
+    ///         execution phase.
+    error RateLimitReached(bytes32 sessionId, address target, bytes4 selector, uint256 limit, uint256 resetsAt);
+
     /// @notice The permission the call's rules named has made its `limit` calls (its usage limit).
     error UsageLimitReached(bytes32 sessionId, address target, bytes4 selector, uint256 limit);
 
@@ -211,6 +216,13 @@ interface ISessionKeyValidator {
         external
         view
         returns (uint256);
+
+    /// @notice What a live session's permission with a rate limit may still call in the current period,
+    ///         and when the period ends (or, not started, starts); named by its compact rules.
+    function getRateLeft(address account, bytes32 sessionId, bytes calldata compactRules)
+        external
+        view
+        returns (uint256 left, uint256 resetsAt);
 
     /// @notice A limit's allowance now: what is left, and for a recurring allowance the amount per
     ///         period and when the current period ends (or, not started, when it starts).

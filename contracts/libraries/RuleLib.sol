@@ -13,9 +13,11 @@ import {
     RULE_OP_LTE,
     RULE_OP_ONE_OF,
     RULE_POLICY,
+    RULE_RATE,
     RULE_USAGE,
     RULES_VERSION
 } from "../types/SessionTypes.sol";
+import {PeriodLib} from "./PeriodLib.sol";
 
 /// @title RuleLib
 /// @notice Argument rules of function permissions: the owner signs them in the grant's ABI form;
@@ -44,27 +46,27 @@ library RuleLib {
 
     /// @dev The bindings of `rules` (the `rules` field of permission `permissionIndex`, non-empty): for
     ///      each combination of its set rules' values (one empty combination without set rules),
-    ///      `bind` of those words and the compact form. With a usage limit, its count (`uses`, else 0)
-    ///      and the compact form's hash, which names the permission's use counter (the compact usage
-    ///      rule holds the permission's index, so no two permissions share one). Or why the rules are
-    ///      refused. Malformed ABI inside a known kind reverts, as Solidity's decoder does.
+    ///      `bind` of those words and the compact form. And the permission's counters, named by the
+    ///      compact form's hash (its usage and rate rules hold the permission's index, so no two
+    ///      permissions share one): the usage limit's count and the rate limit's first state word
+    ///      (`PeriodLib`), in `compiled`. Or why the rules are refused. Malformed ABI inside a known
+    ///      kind reverts, as Solidity's decoder does.
     function bindings(bytes calldata rules, uint256 permissionIndex)
         internal
         pure
-        returns (bytes32[] memory result, uint256 uses, bytes32 compactHash, Refusal refusal)
+        returns (bytes32[] memory result, Compiled memory compiled, bytes32 compactHash, Refusal refusal)
     {
-        if (uint8(rules[0]) != RULES_VERSION) return (result, 0, 0, Refusal.Unsupported);
-        if (rules.length == 1) return (result, 0, 0, Refusal.Invalid);
+        if (uint8(rules[0]) != RULES_VERSION) return (result, compiled, 0, Refusal.Unsupported);
+        if (rules.length == 1) return (result, compiled, 0, Refusal.Invalid);
         Rule[] memory list = abi.decode(rules[1:], (Rule[]));
-        if (list.length == 0 || list.length > MAX_RULES) return (result, 0, 0, Refusal.Invalid);
-        Compiled memory compiled = Compiled("", new bytes32[][](list.length), 0, 1, 0);
+        if (list.length == 0 || list.length > MAX_RULES) return (result, compiled, 0, Refusal.Invalid);
+        compiled = Compiled("", new bytes32[][](list.length), 0, 1, 0, 0, 0);
         for (uint256 i; i < list.length; ++i) {
             refusal = _compile(compiled, list[i], permissionIndex);
-            if (refusal != Refusal.None) return (result, 0, 0, refusal);
+            if (refusal != Refusal.None) return (result, compiled, 0, refusal);
         }
         result = _bindings(compiled.sets, compiled.setCount, compiled.product, compiled.compactForm);
-        uses = compiled.uses;
-        if (uses != 0) compactHash = keccak256(compiled.compactForm);
+        compactHash = keccak256(compiled.compactForm);
     }
 
     /// @dev The rules of one permission as `bindings` compiles them, rule by rule.
@@ -74,6 +76,8 @@ library RuleLib {
         uint256 setCount;
         uint256 product;
         uint256 uses;
+        uint256 rateLimit;
+        uint256 rateState;
     }
 
     /// @dev Appends `rule` to `compiled`: its compact form, and its values to the sets (a set rule) or
@@ -93,6 +97,7 @@ library RuleLib {
             return Refusal.None;
         }
         if (rule.kind == RULE_POLICY) return _compilePolicy(compiled, rule);
+        if (rule.kind == RULE_RATE) return _compileRate(compiled, rule, permissionIndex);
         (uint256 kind, uint256 op, uint256 index, uint256 offset, bytes32[] memory values, bool known) = _decode(rule);
         if (!known) return Refusal.Unsupported;
         if (!_isWellFormed(op, values)) return Refusal.Invalid;
@@ -108,17 +113,35 @@ library RuleLib {
         return Refusal.None;
     }
 
-    /// @dev The count of the compact `rules`' usage limit, or 0 when they have none.
-    function usageLimit(bytes calldata rules) internal pure returns (uint256 uses) {
+    /// @dev The count of the compact `rules`' first rule of `kind` (a usage or a rate limit), or 0 when
+    ///      they have none.
+    function countOf(bytes calldata rules, uint256 kind) internal pure returns (uint256 count) {
         assembly ("memory-safe") {
             let end := add(rules.offset, rules.length)
             for { let p := rules.offset } lt(p, end) { p := add(p, add(9, shl(5, byte(8, calldataload(p))))) } {
-                if eq(byte(0, calldataload(p)), RULE_USAGE) {
-                    uses := calldataload(add(p, 9))
+                if eq(byte(0, calldataload(p)), kind) {
+                    count := calldataload(add(p, 9))
                     break
                 }
             }
         }
+    }
+
+    /// @dev A rate limit's compact form holds the permission's index and the count; its period and start
+    ///      go to the counter's state word, written at enable.
+    function _compileRate(Compiled memory compiled, Rule memory rule, uint256 permissionIndex)
+        private
+        pure
+        returns (Refusal)
+    {
+        (uint256 count, uint256 period, uint256 start) = abi.decode(rule.data, (uint32, uint48, uint48));
+        if (count == 0 || compiled.rateLimit != 0) return Refusal.Invalid;
+        compiled.rateLimit = count;
+        compiled.rateState = PeriodLib.initialState(period, start);
+        compiled.compactForm = abi.encodePacked(
+            compiled.compactForm, RULE_RATE, uint8(0), uint16(0), uint32(permissionIndex), uint8(1), count
+        );
+        return Refusal.None;
     }
 
     /// @dev A policy rule's compact form: its config's length in `offset`, the policy's address as the
@@ -210,6 +233,7 @@ library RuleLib {
     uint256 internal constant OUT_OF_RANGE = 2;
     uint256 internal constant COUNTS_USES = 4;
     uint256 internal constant ASKS_POLICY = 8;
+    uint256 internal constant RATE_LIMITED = 64;
 
     /// @dev Checks the compact `rules` against one call (see the flags above). `setWords` are the words
     ///      the set rules read, in rule order: the combination the caller's lookup checks (see `bind`),
@@ -240,9 +264,13 @@ library RuleLib {
             let i := 0
             for { let p := rules.offset } lt(p, add(rules.offset, rules.length)) { i := add(i, 1) } {
                 let header := calldataload(p)
-                // A usage limit (kind 3) and a policy (kind 4) read nothing here: flagged (COUNTS_USES,
-                // ASKS_POLICY), the validator counts the one and asks the other after the lookup.
-                if or(eq(byte(0, header), RULE_USAGE), eq(byte(0, header), RULE_POLICY)) {
+                // A usage limit (kind 3), a policy (kind 4) and a rate limit (kind 7) read nothing here:
+                // flagged (COUNTS_USES, ASKS_POLICY, RATE_LIMITED, bit kind - 1), the validator counts,
+                // asks and records them after the lookup.
+                if or(
+                    or(eq(byte(0, header), RULE_USAGE), eq(byte(0, header), RULE_POLICY)),
+                    eq(byte(0, header), RULE_RATE)
+                ) {
                     outcome := or(outcome, shl(sub(byte(0, header), 1), 1))
                     p := add(p, add(9, shl(5, byte(8, header))))
                     continue

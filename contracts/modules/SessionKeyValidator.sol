@@ -31,6 +31,8 @@ import {
     PERMIT2_APPROVE,
     Permission,
     RULE_POLICY,
+    RULE_RATE,
+    RULE_USAGE,
     PermissionType,
     SessionGrant,
     SessionStatus,
@@ -102,6 +104,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     /// @dev Marks a use counter's tag (`_counterTag`) apart from a ruled scope's (`_ruledTag`), whose
     ///      first word is a scope tag, below 2**200.
     uint256 private constant _COUNTER = type(uint256).max;
+
+    /// @dev Marks a rate counter's tag (`_rateTag`) apart from use counters and ruled scopes.
+    uint256 private constant _RATE = type(uint256).max - 1;
 
     /// @dev The ERC-7579 call type and exec type bytes, `callType << 8 | execType`, that sessions
     ///      may use: a single call or a batch, reverting on failure (what `LeashAccount` executes).
@@ -284,6 +289,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
         if (sessionId == 0) return;
         ScopeLib.Key memory key = ScopeLib.Key(msg.sender, sessionId, keyEpoch, 0);
+        _settleRatedCalls(key, slot);
         for (uint256 i; i < assets.length; ++i) {
             uint256 outflow = outflows[i];
             if (outflow == 0) continue;
@@ -362,6 +368,20 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         if (status != SessionStatus.Enabled) return 0;
         ScopeLib.Key memory key = ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0);
         return ScopeLib.load(ScopeLib.slot(key, _counterTag(keccak256(compactRules))));
+    }
+
+    /// @inheritdoc ISessionKeyValidator
+    function getRateLeft(address account, bytes32 sessionId, bytes calldata compactRules)
+        external
+        view
+        returns (uint256 left, uint256 resetsAt)
+    {
+        (SessionStatus status, address sessionKey, uint256 epoch) = _session(account, sessionId);
+        uint256 limit = RuleLib.countOf(compactRules, RULE_RATE);
+        if (status != SessionStatus.Enabled || limit == 0) return (0, 0);
+        ScopeLib.Key memory key = ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0);
+        uint256 state = ScopeLib.load(ScopeLib.slot(key, _rateTag(keccak256(compactRules))));
+        (, left, resetsAt,) = PeriodLib.remaining(state, limit, block.timestamp);
     }
 
     /// @inheritdoc ISessionKeyValidator
@@ -588,6 +608,69 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
         if (outcome & RuleLib.COUNTS_USES != 0) _countUse(use, target, selector, rules);
         if (outcome & RuleLib.ASKS_POLICY != 0) _askPolicies(use, target, value, data, rules);
+        if (outcome & RuleLib.RATE_LIMITED != 0) _recordRatedCall(use, target, selector, rules);
+    }
+
+    /// @dev A call under a rate limit is counted in the execution phase, the only one that may read the
+    ///      clock: it needs the balance-checked form, whose `settleOutflow` charges it. Validation leaves
+    ///      it in the operation's transient context (`_outflowSlot`): after the session and key, the
+    ///      number of rated calls, then per call the counter's tag, the limit, and target ‖ selector.
+    function _recordRatedCall(Use memory use, address target, bytes4 selector, bytes calldata rules) internal {
+        if (!use.checked) revert OutflowCheckRequired(use.key.sessionId, target, selector);
+        bytes32 slot = _outflowSlot(use.key.account, _userOpHashArgument());
+        uint256 tag = _rateTag(keccak256(rules));
+        uint256 limit = RuleLib.countOf(rules, RULE_RATE);
+        bytes32 sessionId = use.key.sessionId;
+        uint256 keyEpoch = use.key.keyEpoch;
+        assembly ("memory-safe") {
+            tstore(slot, sessionId)
+            tstore(add(slot, 1), keyEpoch)
+            let n := tload(add(slot, 2))
+            let entry := add(slot, add(3, mul(n, 3)))
+            tstore(entry, tag)
+            tstore(add(entry, 1), limit)
+            tstore(add(entry, 2), or(shl(96, target), shr(224, selector)))
+            tstore(add(slot, 2), add(n, 1))
+        }
+    }
+
+    /// @dev Charges the rated calls validation recorded, each one call of its counter's current period.
+    function _settleRatedCalls(ScopeLib.Key memory key, bytes32 slot) internal {
+        uint256 n;
+        assembly ("memory-safe") {
+            n := tload(add(slot, 2))
+            tstore(add(slot, 2), 0)
+        }
+        for (uint256 i; i < n; ++i) {
+            uint256 tag;
+            uint256 limit;
+            uint256 targetAndSelector;
+            assembly ("memory-safe") {
+                let entry := add(slot, add(3, mul(i, 3)))
+                tag := tload(entry)
+                limit := tload(add(entry, 1))
+                targetAndSelector := tload(add(entry, 2))
+            }
+            bytes32 stateSlot = ScopeLib.slot(key, tag);
+            uint256 state = ScopeLib.load(stateSlot);
+            (bool started, uint256 left, uint256 endsAt, uint256 number) =
+                PeriodLib.remaining(state, limit, block.timestamp);
+            if (!started || left == 0) {
+                revert RateLimitReached(
+                    key.sessionId,
+                    address(uint160(targetAndSelector >> 96)),
+                    bytes4(uint32(targetAndSelector)),
+                    limit,
+                    endsAt
+                );
+            }
+            ScopeLib.store(stateSlot, PeriodLib.spend(state, number, 1));
+        }
+    }
+
+    /// @dev The tag of the rate counter of the permission whose compact rules hash to `compactHash`.
+    function _rateTag(bytes32 compactHash) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(_RATE, compactHash)));
     }
 
     /// @dev Every policy rule of the call's rules, in order: the policy's `checkCall` must allow it.
@@ -627,8 +710,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     /// @dev One more call under a permission with a usage limit: its counter, written at enable with
     ///      the limit, goes down by one and may not go below zero.
     function _countUse(Use memory use, address target, bytes4 selector, bytes calldata rules) internal {
-        uint256 limit = RuleLib.usageLimit(rules);
-        if (limit == 0) return;
+        uint256 limit = RuleLib.countOf(rules, RULE_USAGE);
         bytes32 counterSlot = ScopeLib.slot(use.key, _counterTag(keccak256(rules)));
         uint256 left = ScopeLib.load(counterSlot);
         if (left == 0) revert UsageLimitReached(use.key.sessionId, target, selector, limit);
@@ -964,12 +1046,17 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     ) internal returns (bytes32[] memory result) {
         if (rulesLength == 0) return result;
         RuleLib.Refusal refusal;
-        uint256 uses;
+        RuleLib.Compiled memory compiled;
         bytes32 compactHash;
-        (result, uses, compactHash, refusal) = RuleLib.bindings(_rulesAt(permissions, index), index);
+        (result, compiled, compactHash, refusal) = RuleLib.bindings(_rulesAt(permissions, index), index);
         if (refusal == RuleLib.Refusal.Unsupported) revert UnsupportedRules(key.sessionId, index);
         if (refusal == RuleLib.Refusal.Invalid) revert InvalidRules(key.sessionId, index);
-        if (uses != 0) ScopeLib.store(ScopeLib.slot(key, _counterTag(compactHash)), base == 0 ? 0 : uses);
+        if (compiled.uses != 0) {
+            ScopeLib.store(ScopeLib.slot(key, _counterTag(compactHash)), base == 0 ? 0 : compiled.uses);
+        }
+        if (compiled.rateLimit != 0) {
+            ScopeLib.store(ScopeLib.slot(key, _rateTag(compactHash)), base == 0 ? 0 : compiled.rateState);
+        }
     }
 
     /// @dev Permission `i`'s fields, each read from calldata once, and the length of its rule data.

@@ -84,6 +84,7 @@ uint8 constant RULE_POLICY = 4; // abi.encode(address policy, bytes config): the
 uint256 constant MAX_POLICY_CONFIG_BYTES = 1024;
 uint8 constant RULE_DYNAMIC_ARGUMENT = 5; // abi.encode(uint16 index, uint32 offset, uint8 op, bytes32[] values)
 uint8 constant RULE_CALL_VALUE = 6; // abi.encode(uint256 maxValue)
+uint8 constant RULE_RATE = 7; // abi.encode(uint32 count, uint48 period, uint48 start): at most `count` calls per period
 uint8 constant RULE_OP_EQ = 0;
 uint8 constant RULE_OP_NE = 1;
 uint8 constant RULE_OP_GT = 2;

@@ -338,6 +338,15 @@ fn explain_validator_error(
                 Err(_) => write!(f, ": it reverted with {}", e.reason),
             }
         }
+        E::RateLimitReached(e) => write!(
+            f,
+            "session {}: calling {} on {} is refused: its permission has made the {} calls its rate limit allows in this period, which ends at {} (the calls were undone)",
+            e.sessionId,
+            e.selector,
+            e.target,
+            e.limit,
+            crate::recurring::describe_reset(e.resetsAt.saturating_to())
+        ),
         E::UsageLimitReached(e) => write!(
             f,
             "session {}: calling {} on {} is refused: its permission has made the {} calls its usage limit allows",

@@ -12,6 +12,7 @@ import {
     RULE_OP_LTE,
     RULE_OP_ONE_OF,
     RULE_POLICY,
+    RULE_RATE,
     RULE_USAGE,
     RULES_VERSION,
     SIG_FLAG_RULES,
@@ -82,6 +83,18 @@ abstract contract RuleBuilders is SessionTestBase {
                 config,
                 new bytes(words * 32 - config.length)
             )
+        );
+    }
+
+    /// @dev At most `count` calls per period under the permission at `permissionIndex` of its grant.
+    function _rate(uint32 count, uint48 period, uint48 start, uint32 permissionIndex)
+        internal
+        pure
+        returns (TestRule memory)
+    {
+        return TestRule(
+            Rule(RULE_RATE, abi.encode(count, period, start)),
+            abi.encodePacked(RULE_RATE, uint8(0), uint16(0), permissionIndex, uint8(1), uint256(count))
         );
     }
 
