@@ -1,14 +1,17 @@
 //! A session's state as the validator reports it, read through any [`ValidatorReader`]: a node
 //! (leash-sdk) and the embedded chain (leash-sim) answer the same view calls, so one function
-//! says what a session's status and remaining budgets are.
+//! says what a session's status, remaining budgets and usage limits' remaining calls are.
 
 use crate::{
     grant::GrantDomain,
+    rules::{Rule, compact_rules},
     session_state::{Budget, GrantRecord, OnChainStatus, SessionState},
 };
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::SessionKeyValidator;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::future::Future;
 
 /// Something that answers view calls: a node's `eth_call`, or the embedded chain.
@@ -92,6 +95,69 @@ pub async fn read_session_state<R: ValidatorReader>(
         validator_installed,
         budgets,
     })
+}
+
+/// What is left of a function permission's usage limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsesLeft {
+    /// The permission's index in the grant.
+    pub permission_index: u32,
+    /// The calls its usage limit allows over the session's life.
+    pub limit: u32,
+    /// How many it may still make (`getUsesLeft`): the whole limit before the session is enabled,
+    /// none once it is revoked or expired.
+    pub left: U256,
+}
+
+impl fmt::Display for UsesLeft {
+    /// `2 of 3 calls left (permission 1)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} of {} calls left (permission {})",
+            self.left, self.limit, self.permission_index
+        )
+    }
+}
+
+/// The calls left to each of `record`'s permissions with a usage limit, in grant order, for a
+/// session in `status` (read with [`read_session_state`]): `getUsesLeft` names a permission by its
+/// compact rules. A session that is not enabled yet has each whole limit (the validator says 0
+/// until the enable).
+pub async fn read_uses_left<R: ValidatorReader>(
+    reader: &mut R,
+    domain: &GrantDomain,
+    record: &GrantRecord,
+    status: OnChainStatus,
+) -> Result<Vec<UsesLeft>, SessionReadError<R::Error>> {
+    let session_id = domain.session_id(&record.grant());
+    let mut uses = Vec::new();
+    for (permission, permission_index) in record.permissions.iter().zip(0..) {
+        let rules = permission.rules();
+        let Some(limit) = rules.iter().find_map(|rule| match rule {
+            Rule::UsageLimit { calls } => Some(*calls),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let left = if status == OnChainStatus::Unused {
+            U256::from(limit)
+        } else {
+            let call = SessionKeyValidator::getUsesLeftCall {
+                account: record.account,
+                sessionId: session_id,
+                compactRules: compact_rules(rules, permission_index),
+            };
+            view(reader, domain.validator, call, "getUsesLeft").await?
+        };
+        uses.push(UsesLeft {
+            permission_index,
+            limit,
+            left,
+        });
+    }
+    Ok(uses)
 }
 
 /// Whether `account` has installed the `SessionKeyValidator` at `validator` (`isInitialized`).

@@ -7,8 +7,8 @@ use alloy_provider::{Provider, transport::TransportError};
 use alloy_rpc_types_eth::TransactionRequest;
 use leash_core::{
     grant::GrantDomain,
-    session_state::{GrantRecord, SessionState},
-    validator_reads::{self, SessionReadError, ValidatorReader},
+    session_state::{GrantRecord, OnChainStatus, SessionState},
+    validator_reads::{self, SessionReadError, UsesLeft, ValidatorReader},
 };
 
 /// Why a session's state could not be read from a node.
@@ -34,6 +34,17 @@ pub async fn read_session_state<P: Provider>(
     record: &GrantRecord,
 ) -> Result<SessionState, SessionQueryError> {
     validator_reads::read_session_state(&mut NodeReader(provider), domain, record).await
+}
+
+/// The calls left to each of `record`'s permissions with a usage limit, for a session in `status`
+/// (see [`validator_reads::read_uses_left`]).
+pub async fn read_uses_left<P: Provider>(
+    provider: &P,
+    domain: &GrantDomain,
+    record: &GrantRecord,
+    status: OnChainStatus,
+) -> Result<Vec<UsesLeft>, SessionQueryError> {
+    validator_reads::read_uses_left(&mut NodeReader(provider), domain, record, status).await
 }
 
 /// Whether `account` has installed the `SessionKeyValidator` at `validator` (`isInitialized`).

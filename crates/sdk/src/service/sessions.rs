@@ -5,7 +5,7 @@ use super::{
     ServiceError,
     chain::{chain_time, grant_domain, require_deployments, session_domain},
 };
-use crate::session_reads::read_session_state;
+use crate::session_reads::{read_session_state, read_uses_left};
 use alloy_primitives::{Address, B256, Bytes, Signature};
 use alloy_provider::Provider;
 use alloy_signer::SignerSync;
@@ -15,7 +15,8 @@ use leash_core::{
     grant::GrantDomain,
     grant::SessionGrantBuilder,
     permission::Permission,
-    session_state::{GrantRecord, SessionState},
+    session_state::{GrantRecord, OnChainStatus, SessionState},
+    validator_reads::UsesLeft,
 };
 use leash_store::session_store::{SessionMetadata, SessionStore};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -220,6 +221,17 @@ pub async fn session_state<P: Provider>(
 ) -> Result<SessionState, ServiceError> {
     let domain = session_domain(provider, session).await?;
     Ok(read_session_state(provider, &domain, &session.grant).await?)
+}
+
+/// The calls left to each of `session`'s permissions with a usage limit (`getUsesLeft`), the
+/// session being in `status` (from [`session_state`]).
+pub async fn session_uses_left<P: Provider>(
+    provider: &P,
+    session: &StoredSession,
+    status: OnChainStatus,
+) -> Result<Vec<UsesLeft>, ServiceError> {
+    let domain = session_domain(provider, session).await?;
+    Ok(read_uses_left(provider, &domain, &session.grant, status).await?)
 }
 
 fn unix_now() -> u64 {

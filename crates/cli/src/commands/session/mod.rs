@@ -18,7 +18,7 @@ use leash_core::{
 use leash_sdk::service::{
     CreatedSession, OwnerSignature, SessionRequest, StoredSession, attach_owner_signature,
     create_session, enable_session, resolve_session, revoke_all_sessions, revoke_session,
-    session_key, session_state,
+    session_key, session_state, session_uses_left,
 };
 use leash_store::keystore::ScryptParams;
 use permission_flags::{PermissionArgs, describe_permission};
@@ -303,6 +303,7 @@ async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<
     let provider = node::reader(&url);
     node::chain_id(&provider, &url).await?;
     let state = session_state(&provider, &session).await?;
+    let uses_left = session_uses_left(&provider, &session, state.status).await?;
     out.line(format!("Session {}", session.session_id));
     out.line(format!("  account      {}", session.account));
     out.line(format!("  session key  {}", session.session_key));
@@ -329,9 +330,13 @@ async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<
     for budget in &state.budgets {
         out.line(budget_line(budget));
     }
+    for uses in &uses_left {
+        out.line(format!("  uses left    {uses}"));
+    }
     out.document(json!({
         "session": session,
         "state": state,
+        "usesLeft": uses_left,
     }));
     Ok(())
 }

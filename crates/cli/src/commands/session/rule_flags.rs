@@ -1,7 +1,7 @@
-//! Argument rules written after a function list on `--call` and `--functions`:
-//! `ADDRESS:SIG[,…];arg0:eq:0xBE…;arg1+32:one-of:0xA…,0xB…;value:lte:1ether`.
+//! Rules written after a function list on `--call` and `--functions`:
+//! `ADDRESS:SIG[,…];arg0:eq:0xBE…;arg1+32:one-of:0xA…,0xB…;value:lte:1ether;uses:3;policy:0xP…:0x…`.
 
-use alloy_primitives::U256;
+use alloy_primitives::{Address, Bytes, U256};
 use leash_core::{
     abi_call::{AbiCallError, parse_amount},
     rules::{Rule, RuleOp, RuleOpError, RuleValue},
@@ -13,7 +13,7 @@ pub(super) enum RuleTextError {
     /// Not `WHERE:OP:VALUES`.
     #[error(
         "rule {text:?}: expected argI:OP:VALUE[,…] (a static argument word), argI+OFFSET:OP:VALUE[,…] \
-         (a word inside dynamic argument I) or value:lte:AMOUNT"
+         (a word inside dynamic argument I), value:lte:AMOUNT, uses:N or policy:ADDRESS[:0xCONFIG]"
     )]
     Shape {
         /// The rule's text.
@@ -45,6 +45,21 @@ pub(super) enum RuleTextError {
         /// The rule's text.
         text: String,
     },
+    /// A usage limit whose count is not a number of calls.
+    #[error("rule {text:?}: a usage limit is uses:N, N a number of calls up to 4294967295")]
+    Uses {
+        /// The rule's text.
+        text: String,
+    },
+    /// A policy rule whose address or config does not parse.
+    #[error(
+        "rule {text:?}: a policy rule is policy:ADDRESS or policy:ADDRESS:0xCONFIG (the config as \
+         hex bytes)"
+    )]
+    Policy {
+        /// The rule's text.
+        text: String,
+    },
     /// A value that is not a number.
     #[error("rule {text:?}: {source}")]
     Value {
@@ -55,13 +70,25 @@ pub(super) enum RuleTextError {
     },
 }
 
-/// One rule: `argI:OP:V[,V…]`, `argI+OFFSET:OP:V[,V…]` or `value:lte:AMOUNT`. Values are
-/// amounts as everywhere in the CLI (`1000`, `1.5ether`) or hex numbers, which an address or a
-/// 32-byte word is (`0x…`, left-padded to 32 bytes).
+/// One rule: `argI:OP:V[,V…]`, `argI+OFFSET:OP:V[,V…]`, `value:lte:AMOUNT`, `uses:N` (at most N
+/// calls under the permission) or `policy:ADDRESS[:0xCONFIG]` (a policy contract decides). Values
+/// are amounts as everywhere in the CLI (`1000`, `1.5ether`) or hex numbers, which an address or
+/// a 32-byte word is (`0x…`, left-padded to 32 bytes).
 pub(super) fn parse_rule(text: &str) -> Result<Rule, RuleTextError> {
     let shape = || RuleTextError::Shape {
         text: text.to_owned(),
     };
+    if let Some(calls) = text.trim().strip_prefix("uses:") {
+        let calls = calls.trim().parse().map_err(|_| RuleTextError::Uses {
+            text: text.to_owned(),
+        })?;
+        return Ok(Rule::UsageLimit { calls });
+    }
+    if let Some(policy) = text.trim().strip_prefix("policy:") {
+        return parse_policy(policy).ok_or_else(|| RuleTextError::Policy {
+            text: text.to_owned(),
+        });
+    }
     let mut parts = text.trim().splitn(3, ':');
     let (Some(word), Some(op), Some(values)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(shape());
@@ -108,6 +135,15 @@ pub(super) fn parse_rule(text: &str) -> Result<Rule, RuleTextError> {
             values,
         }),
     }
+}
+
+/// `ADDRESS[:0xCONFIG]`, a policy rule's parameters.
+fn parse_policy(text: &str) -> Option<Rule> {
+    let (address, config) = text.split_once(':').unwrap_or((text, "0x"));
+    Some(Rule::Policy {
+        address: address.trim().parse::<Address>().ok()?,
+        config: config.trim().parse::<Bytes>().ok()?,
+    })
 }
 
 /// A function list and the rules after it: `LIST[;RULE…]`.
@@ -157,6 +193,21 @@ mod tests {
                 max: U256::from(10).pow(U256::from(18)),
             }
         );
+        assert_eq!(parse_rule("uses:3")?, Rule::UsageLimit { calls: 3 });
+        assert_eq!(
+            parse_rule("policy:0x00000000000000000000000000000000000000be")?,
+            Rule::Policy {
+                address: recipient,
+                config: Bytes::new(),
+            }
+        );
+        assert_eq!(
+            parse_rule("policy:0x00000000000000000000000000000000000000be:0xaabb")?,
+            Rule::Policy {
+                address: recipient,
+                config: Bytes::from_static(&[0xaa, 0xbb]),
+            }
+        );
         let (list, rules) = split_rules("pay(address,uint256);arg0:eq:0xbe;value:lte:5")?;
         assert_eq!(list, "pay(address,uint256)");
         assert_eq!(rules.len(), 2);
@@ -174,6 +225,13 @@ mod tests {
             ("value:gte:1", "a value limit is value:lte:AMOUNT"),
             ("arg0:eq:banana", "banana"),
             ("first:eq:1", "expected argI:OP:VALUE"),
+            ("uses:many", "a usage limit is uses:N"),
+            ("uses:-1", "a usage limit is uses:N"),
+            ("policy:0xbe", "a policy rule is policy:ADDRESS"),
+            (
+                "policy:0x00000000000000000000000000000000000000be:zz",
+                "a policy rule is policy:ADDRESS",
+            ),
         ] {
             let error = parse_rule(text)
                 .err()
