@@ -26,7 +26,7 @@ use leash_core::{
     session_signature::{
         SIG_FLAG_RULES, SIG_MODE_ENABLE, SIG_MODE_USE, SessionAuth, session_nonce_key,
     },
-    session_state::{OnChainStatus, SessionState},
+    session_state::OnChainStatus,
     user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
 use leash_sdk::service::{ServiceError, SessionSend};
@@ -65,18 +65,6 @@ fn ruled_pay(s: &Setup) -> Permission {
             Rule::CallValue { max: U256::ONE },
         ],
     }
-}
-
-/// `grant`'s session in `status` on chain, opened for sending as leash-sdk opens a stored one (an
-/// `Unused` one sends the lazy form, grant and owner signature along).
-fn session_send(s: &Setup, grant: &SessionGrant, status: OnChainStatus) -> SessionSend {
-    let session = s.stored_session(grant, "rules");
-    let state = SessionState {
-        status,
-        validator_installed: true,
-        budgets: vec![],
-    };
-    SessionSend::with_state(session, s.chain.grant_domain(), state).expect("opens")
 }
 
 fn prepare(
@@ -147,7 +135,7 @@ fn send_allowed(s: &mut Setup, send: &SessionSend, calls: &[Call], mode: u8) {
 fn a_first_use_enables_the_grant_and_carries_the_rules() {
     let mut s = Setup::new();
     let grant = s.grant([ruled_pay(&s)]);
-    let send = session_send(&s, &grant, OnChainStatus::Unused);
+    let send = s.session_send(&grant, OnChainStatus::Unused);
     let first = [pay(&s, RECIPIENT, 10), pay(&s, RECIPIENT, 20)];
     send_allowed(&mut s, &send, &first, SIG_MODE_ENABLE);
 }
@@ -157,7 +145,7 @@ fn an_allowed_call_executes_and_a_disallowed_one_is_denied_with_the_validators_s
     let mut s = Setup::new();
     let grant = s.grant([ruled_pay(&s)]);
     let session_id = s.enable(&grant);
-    let send = session_send(&s, &grant, OnChainStatus::Enabled);
+    let send = s.session_send(&grant, OnChainStatus::Enabled);
 
     // Allowed: the rules ride in the signature, and the validator finds their scope.
     let allowed = [pay(&s, RECIPIENT, 20)];

@@ -17,9 +17,9 @@ use leash_core::{
     permission::Permission,
     sender::SignedUserOperation,
     session_signature::SessionAuth,
-    session_state::GrantRecord,
+    session_state::{GrantRecord, OnChainStatus, SessionState},
 };
-use leash_sdk::service::StoredSession;
+use leash_sdk::service::{SessionSend, StoredSession};
 use leash_sim::{
     AaCode, BundleOutcome, Chain, Execution, RevertReason, SimSender, UserOpOutcome, walkthrough,
 };
@@ -112,6 +112,18 @@ impl Setup {
             expires_at: grant.validUntil.to(),
             label: label.into(),
         }
+    }
+
+    /// `grant`'s session in `status` on chain, opened for sending as leash-sdk opens a stored one
+    /// (an `Unused` one sends the lazy form, grant and owner signature along).
+    pub fn session_send(&self, grant: &SessionGrant, status: OnChainStatus) -> SessionSend {
+        let session = self.stored_session(grant, "rules");
+        let state = SessionState {
+            status,
+            validator_installed: true,
+            budgets: vec![],
+        };
+        SessionSend::with_state(session, self.chain.grant_domain(), state).expect("opens")
     }
 
     pub fn owner_signature(&self, grant: &SessionGrant) -> Bytes {
