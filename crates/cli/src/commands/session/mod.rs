@@ -331,7 +331,7 @@ async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<
         out.line(budget_line(budget));
     }
     for uses in &uses_left {
-        out.line(format!("  uses left    {uses}"));
+        out.line(format!("  usage limit  {uses}"));
     }
     out.document(json!({
         "session": session,
