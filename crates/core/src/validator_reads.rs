@@ -182,3 +182,100 @@ async fn view<R: ValidatorReader, C: SolCall>(
         .map_err(|source| SessionReadError::Read { what, source })?;
     C::abi_decode_returns(&output).map_err(|source| SessionReadError::Decode { what, source })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{grant::SessionGrantBuilder, permission::Permission};
+    use alloy_primitives::{address, fixed_bytes};
+    use std::{
+        future::{Future, ready},
+        pin::pin,
+        task::{Context, Poll, Waker},
+    };
+
+    /// A reader that answers every view call with `left`, keeping the calls it was asked.
+    struct UsesLeftReader {
+        left: U256,
+        asked: Vec<Bytes>,
+    }
+
+    impl ValidatorReader for UsesLeftReader {
+        type Error = std::convert::Infallible;
+
+        fn view(
+            &mut self,
+            _to: Address,
+            input: Bytes,
+        ) -> impl Future<Output = Result<Bytes, Self::Error>> + Send {
+            self.asked.push(input);
+            ready(Ok(self.left.to_be_bytes::<32>().to_vec().into()))
+        }
+    }
+
+    fn now<F: Future>(future: F) -> F::Output {
+        match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("the reads here never wait"),
+        }
+    }
+
+    #[test]
+    fn each_usage_limit_reads_its_calls_left_and_the_whole_limit_before_the_enable()
+    -> Result<(), SessionReadError<std::convert::Infallible>> {
+        let account = address!("0x00000000000000000000000000000000000000aa");
+        let validator = address!("0x00000000000000000000000000000000000000dd");
+        let limited = Permission::FunctionsOnAllContracts {
+            functions: vec![fixed_bytes!("0x12345678")],
+            rules: vec![Rule::UsageLimit { calls: 3 }],
+        };
+        let plain = Permission::ContractAccess {
+            address: address!("0x00000000000000000000000000000000000000cc"),
+        };
+        let grant = SessionGrantBuilder::new(account, account, validator)
+            .valid_until(2_000)
+            .unbounded_gas()
+            .permissions([plain, limited])
+            .build(1_000)
+            .expect("a valid grant");
+        let record = GrantRecord::new(&grant, None).expect("a known grant");
+        let domain = GrantDomain {
+            chain_id: 1,
+            validator,
+        };
+        let mut reader = UsesLeftReader {
+            left: U256::from(1),
+            asked: Vec::new(),
+        };
+        let enabled = now(read_uses_left(
+            &mut reader,
+            &domain,
+            &record,
+            OnChainStatus::Enabled,
+        ))?;
+        let one_left = UsesLeft {
+            permission_index: 1,
+            limit: 3,
+            left: U256::from(1),
+        };
+        assert_eq!(enabled, vec![one_left]);
+        assert_eq!(one_left.to_string(), "1 of 3 calls left (permission 1)");
+        let unused = now(read_uses_left(
+            &mut reader,
+            &domain,
+            &record,
+            OnChainStatus::Unused,
+        ))?;
+        assert_eq!(unused[0].left, U256::from(3));
+        assert_eq!(reader.asked.len(), 1, "nothing is read before the enable");
+        let asked = SessionKeyValidator::getUsesLeftCall::abi_decode(&reader.asked[0])
+            .expect("getUsesLeft");
+        assert_eq!(asked.account, account);
+        assert_eq!(asked.sessionId, domain.session_id(&grant));
+        assert_eq!(
+            asked.compactRules,
+            compact_rules(&[Rule::UsageLimit { calls: 3 }], 1)
+        );
+        Ok(())
+    }
+}
