@@ -9,7 +9,7 @@ use alloy_primitives::{Address, Bytes, U256};
 use leash_bindings::Deployment;
 use serde_json::{Value, json};
 use support::{
-    Harness, OWNER, Signing, cast_sign, create_session_params, owner_key, session_key,
+    Harness, OWNER, Signing, cast_sign, create_session_params, hex_u64, owner_key, session_key,
     transfer_call, transfer_params,
 };
 
@@ -40,10 +40,6 @@ fn error_of(response: &Value) -> (i64, u64, String, String) {
             .to_owned(),
         error["message"].as_str().unwrap_or_default().to_owned(),
     )
-}
-
-fn hex_u64(value: &Value) -> Option<u64> {
-    u64::from_str_radix(value.as_str()?.trim_start_matches("0x"), 16).ok()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -190,12 +190,14 @@ impl Harness {
         key: Address,
         allowance: u64,
     ) -> eyre::Result<(Value, Value)> {
-        let created = self
-            .result(
-                "wallet_createSession",
-                create_session_params(key, allowance),
-            )
-            .await?;
+        self.signed_session_of(create_session_params(key, allowance))
+            .await
+    }
+
+    /// The session `wallet_createSession` creates from `params`, signed by the owner: its id and
+    /// the `permissions` capability that names it.
+    pub(crate) async fn signed_session_of(&self, params: Value) -> eyre::Result<(Value, Value)> {
+        let created = self.result("wallet_createSession", params).await?;
         let signature = cast_sign(
             &owner_key(),
             &created["signatureRequest"]["rawPayload"],
@@ -382,6 +384,15 @@ pub(crate) fn transfer_call(to: Address, amount: u64) -> Value {
 }
 
 /// A `wallet_createSession` request for `key` with an ERC-20 allowance of `allowance`.
+/// A JSON-RPC hex quantity (`"0x64"`) as a number.
+#[allow(
+    dead_code,
+    reason = "every test binary compiles this module; only some read quantities"
+)]
+pub(crate) fn hex_u64(value: &Value) -> Option<u64> {
+    u64::from_str_radix(value.as_str()?.trim_start_matches("0x"), 16).ok()
+}
+
 pub(crate) fn create_session_params(key: Address, allowance: u64) -> Value {
     json!([{
         "chainId": "0x7a69",
