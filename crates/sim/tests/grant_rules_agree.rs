@@ -7,7 +7,7 @@
 //! refuse more, but only for the grants it deliberately calls useless (a zero allowance, a selector
 //! listed twice, a spend selector in a function list, a contract or paymaster listed twice), which the validator
 //! tolerates. Function permissions carry argument rules, well-formed or breaking the encoding's
-//! table (the validator's `InvalidRules`).
+//! table (the validator's `InvalidRules`), usage limits and policies among them.
 
 mod support;
 
@@ -20,7 +20,7 @@ use leash_bindings::{
 use leash_core::{
     grant::{GrantError, SessionGrantBuilder},
     permission::{MAX_ALLOWANCE, Permission},
-    rules::{Rule, RuleOp, RuleValue},
+    rules::{MAX_POLICY_CONFIG_BYTES, Rule, RuleOp, RuleValue},
 };
 use leash_sim::Chain;
 use revm::context::result::ExecutionResult;
@@ -88,7 +88,24 @@ fn rule_sets() -> Vec<Vec<Rule>> {
         vec![argument(RuleOp::Lt, 2)],
         vec![argument(RuleOp::OneOf, 33)],
         vec![argument(RuleOp::Gte, 1), reversed],
+        vec![Rule::UsageLimit { calls: 2 }, argument(RuleOp::Eq, 1)],
+        vec![Rule::UsageLimit { calls: 0 }],
+        vec![Rule::UsageLimit { calls: 1 }, Rule::UsageLimit { calls: 1 }],
+        vec![policy(Address::repeat_byte(0xb1), MAX_POLICY_CONFIG_BYTES)],
+        vec![policy(Address::ZERO, 32)],
+        vec![policy(
+            Address::repeat_byte(0xb1),
+            MAX_POLICY_CONFIG_BYTES + 1,
+        )],
     ]
+}
+
+/// A policy rule naming `address`, with `config_length` bytes of config.
+fn policy(address: Address, config_length: usize) -> Rule {
+    Rule::Policy {
+        address,
+        config: vec![0x5a; config_length].into(),
+    }
 }
 
 impl Pools {
