@@ -153,8 +153,8 @@ impl RecurringPeriod {
     }
 
     /// The period of a limit's `Permission.rules` (non-empty): exactly one recurring rule, in
-    /// the bytes [`Self::encode_rules`] writes; any other bytes are refused, so a limit read back
-    /// always encodes to the same grant.
+    /// the bytes [`Self::encode_rules`] writes; any other rules (another kind, more than one) are
+    /// [`RulesDecodeError::NotCanonical`], so a limit read back always encodes to the same grant.
     pub fn decode_rules(data: &[u8]) -> Result<Self, RulesDecodeError> {
         let Some((&version, list)) = data.split_first() else {
             return Err(RulesDecodeError::NotCanonical);
@@ -164,14 +164,12 @@ impl RecurringPeriod {
         }
         let abi = |error: alloy_sol_types::Error| RulesDecodeError::Abi(error.to_string());
         let list = <Vec<SolRule> as SolValue>::abi_decode(list).map_err(abi)?;
+        // A limit's rules, as leash writes them, are exactly one recurring rule.
         let [rule] = list.as_slice() else {
             return Err(RulesDecodeError::NotCanonical);
         };
         if rule.kind != RULE_RECURRING {
-            return Err(RulesDecodeError::Kind {
-                rule: 0,
-                kind: rule.kind,
-            });
+            return Err(RulesDecodeError::NotCanonical);
         }
         let (period, start) = PeriodData::abi_decode_params(&rule.data).map_err(abi)?;
         let length = match period.to::<u64>() {

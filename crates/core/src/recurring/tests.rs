@@ -190,6 +190,18 @@ fn rule_data_a_limit_cannot_hold_is_not_read_back() {
     }]);
     let mut version_two = RecurringPeriod::every(60).encode_rules().to_vec();
     version_two[0] = 2;
+    assert_eq!(
+        RecurringPeriod::decode_rules(&argument),
+        Err(RulesDecodeError::NotCanonical)
+    );
+    assert_eq!(
+        RecurringPeriod::decode_rules(&two),
+        Err(RulesDecodeError::NotCanonical)
+    );
+    assert_eq!(
+        RecurringPeriod::decode_rules(&version_two),
+        Err(RulesDecodeError::Version(2))
+    );
     for rules in [two, argument, version_two.into(), Bytes::from_static(&[1])] {
         assert_eq!(Permission::from_sol(&limit(rules.clone())), None, "{rules}");
     }
