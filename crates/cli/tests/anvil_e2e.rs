@@ -13,7 +13,7 @@ use std::{
 
 const RECIPIENT: &str = "0x000000000000000000000000000000000000bEEF";
 /// TestToken's deterministic address (leash-bindings' `Deployment::test_token`).
-const TOKEN: &str = "0xd5CFB4b858309cEe0f78fE06bdCB522D8D3Ec02C";
+const TOKEN: &str = "0xdb5a33d92E74564096564C7F2c1E3eA71EaD9bD0";
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

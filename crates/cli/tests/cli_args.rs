@@ -3,7 +3,7 @@
 use std::process::{Command, Output};
 
 const KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const TOKEN: &str = "0xd5CFB4b858309cEe0f78fE06bdCB522D8D3Ec02C";
+const TOKEN: &str = "0xdb5a33d92E74564096564C7F2c1E3eA71EaD9bD0";
 
 fn leash(args: &[&str]) -> Output {
     let home = tempfile::tempdir().expect("tempdir");
