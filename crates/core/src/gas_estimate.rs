@@ -4,7 +4,7 @@
 //! the same limits for the same measurements.
 
 use crate::{
-    outflow::EXECUTE_USER_OP_SELECTOR, rpc_types::UserOperationGasEstimate,
+    outflow::EXECUTE_USER_OP_SELECTOR, rpc_types::UserOperationGasEstimate, rules::RuleAttachments,
     sender::SignedUserOperation,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -36,6 +36,11 @@ const PER_AUTHORIZATION_GAS: u64 = 25_000;
 /// the asset's share of the call to the validator.
 const OUTFLOW_SETTLE_GAS_PER_ASSET: u64 = 10_000;
 
+/// What charging one rate-limited call costs in that settlement: a cold read of its counter's state
+/// word and its update, which is a fresh slot (zero to non-zero) for calendar months counted from
+/// the epoch, the period's arithmetic and the call's transient record.
+const RATE_SETTLE_GAS_PER_CALL: u64 = 25_000;
+
 /// The call the EntryPoint makes to execute `op`: for the balance-checked form (`callData`
 /// starting with `executeUserOp`'s selector), `executeUserOp(op, userOpHash)`, as ERC-4337 v0.8
 /// does; otherwise `callData` itself.
@@ -49,6 +54,14 @@ pub fn execution_call(op: &PackedUserOperation, user_op_hash: B256) -> Bytes {
     }
     .abi_encode()
     .into()
+}
+
+/// What the settlement of a balance-checked `op` costs beyond its execution measured apart: its
+/// assets' and its rate-limited calls' (named by the rules its signature carries).
+fn settlement_gas(op: &PackedUserOperation) -> u64 {
+    let rated_calls = RuleAttachments::of_signature(&op.signature).rated_calls() as u64;
+    settled_assets(&op.callData) * OUTFLOW_SETTLE_GAS_PER_ASSET
+        + rated_calls * RATE_SETTLE_GAS_PER_CALL
 }
 
 /// The assets a balance-checked `call_data` settles (native and each listed token), or zero.
@@ -108,7 +121,7 @@ pub fn operation_gas_bound(op: &PackedUserOperation) -> u128 {
 /// `validateUserOp` and its `callData` took when each was run as the EntryPoint (each call's own
 /// transaction overhead, 21000 and calldata, stays in as margin). The EntryPoint's own validation
 /// work (nonce, deposit) is added to the validation gas, the settlement of a balance-checked
-/// operation's assets to the call gas (measured apart, it settles nothing); `preVerificationGas` is the
+/// operation's assets and rate-limited calls to the call gas (measured apart, it settles nothing); `preVerificationGas` is the
 /// transaction's base and calldata gas, the EntryPoint's per-operation overhead and the
 /// authorization's charge.
 pub fn user_operation_gas(
@@ -133,9 +146,7 @@ pub fn user_operation_gas(
     UserOperationGasEstimate {
         pre_verification_gas: U256::from(pre_verification_gas),
         verification_gas_limit: U256::from(verification_gas_limit),
-        call_gas_limit: U256::from(
-            call_gas + settled_assets(&op.operation.callData) * OUTFLOW_SETTLE_GAS_PER_ASSET,
-        ),
+        call_gas_limit: U256::from(call_gas + settlement_gas(&op.operation)),
         paymaster_verification_gas_limit: None,
         paymaster_post_op_gas_limit: None,
     }
@@ -196,6 +207,56 @@ mod tests {
         assert_eq!(
             estimate.call_gas_limit,
             U256::from(1_000 + 3 * OUTFLOW_SETTLE_GAS_PER_ASSET)
+        );
+    }
+
+    #[test]
+    fn each_rate_limited_call_adds_its_settlement_to_the_call_gas() {
+        use crate::{
+            calls::Call,
+            permission::Permission,
+            recurring::{DAY, RecurringPeriod},
+            rules::Rule,
+            session_signature::SessionAuth,
+        };
+        let target = Address::repeat_byte(0xcc);
+        let selector = [0x12, 0x34, 0x56, 0x78];
+        let permissions = [Permission::FunctionsOnContract {
+            address: target,
+            functions: vec![selector.into()],
+            rules: vec![Rule::RateLimit {
+                calls: 5,
+                period: RecurringPeriod::every(DAY),
+            }],
+        }];
+        let call = Call {
+            to: target,
+            value: U256::ZERO,
+            data: Bytes::copy_from_slice(&selector),
+        };
+        let session_id = B256::repeat_byte(0x5e);
+        let rules = RuleAttachments::choose(
+            session_id,
+            Address::repeat_byte(0xaa),
+            &permissions,
+            &[call.clone(), call],
+        )
+        .expect("the rate limit holds off-chain");
+        let auth = SessionAuth::Enabled {
+            session_id,
+            root: false,
+        };
+        let mut checked = EXECUTE_USER_OP_SELECTOR.to_vec();
+        checked.push(0);
+        let op = PackedUserOperation {
+            callData: checked.into(),
+            signature: auth.dummy_with_rules(&rules),
+            ..Default::default()
+        };
+        let estimate = user_operation_gas(&SignedUserOperation::new(op), Address::ZERO, 0, 1_000);
+        assert_eq!(
+            estimate.call_gas_limit,
+            U256::from(1_000 + OUTFLOW_SETTLE_GAS_PER_ASSET + 2 * RATE_SETTLE_GAS_PER_CALL)
         );
     }
 

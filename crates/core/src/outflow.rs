@@ -84,10 +84,16 @@ impl LimitedAssets {
     /// its selector or nothing is limited (the cheap path, no balance reads), else the
     /// balance-checked form `executeUserOp.selector ‖ execute(…) ‖ tokens ‖ uint8(count)`.
     pub fn session_calldata(&self, calls: &[Call]) -> Result<Bytes, OperationError> {
-        let execute = execute_calldata(calls)?;
         if !self.any() || calls.iter().all(|call| self.is_direct(call)) {
-            return Ok(execute);
+            return execute_calldata(calls);
         }
+        self.balance_checked_calldata(calls)
+    }
+
+    /// The balance-checked form of `calls`, `executeUserOp.selector ‖ execute(…) ‖ tokens ‖
+    /// uint8(count)`, whatever they are: the form whose execution phase settles.
+    pub fn balance_checked_calldata(&self, calls: &[Call]) -> Result<Bytes, OperationError> {
+        let execute = execute_calldata(calls)?;
         let count = u8::try_from(self.tokens.len()).map_err(|_| OperationError::TooManyTokens {
             count: self.tokens.len(),
         })?;
@@ -116,8 +122,13 @@ pub struct SessionCalls<'a> {
 }
 
 impl SessionCalls<'_> {
-    /// The account calldata: see [`LimitedAssets::session_calldata`].
-    pub fn call_data(&self) -> Result<Bytes, OperationError> {
+    /// The account calldata of the calls carrying `rules` ([`Self::rule_attachments`]): see
+    /// [`LimitedAssets::session_calldata`]. A call under a rate limit is counted in the execution
+    /// phase, so its operation takes the balance-checked form even when nothing is limited.
+    pub fn call_data(&self, rules: &RuleAttachments) -> Result<Bytes, OperationError> {
+        if rules.rated_calls() > 0 {
+            return self.limits.balance_checked_calldata(self.calls);
+        }
         self.limits.session_calldata(self.calls)
     }
 
@@ -272,8 +283,48 @@ mod tests {
             limits: &limits,
             permissions: &[],
         };
-        assert_eq!(session_calls.call_data()?, limits.session_calldata(&calls)?);
-        assert_ne!(session_calls.call_data()?, execute_calldata(&calls)?);
+        let none = RuleAttachments::none();
+        assert_eq!(
+            session_calls.call_data(&none)?,
+            limits.session_calldata(&calls)?
+        );
+        assert_ne!(session_calls.call_data(&none)?, execute_calldata(&calls)?);
+        Ok(())
+    }
+
+    #[test]
+    fn a_rate_limited_call_takes_the_balance_checked_form_even_when_nothing_is_limited()
+    -> Result<(), OperationError> {
+        use crate::{
+            recurring::{DAY, RecurringPeriod},
+            rules::Rule,
+        };
+        let ping = [0x5c, 0x36, 0xb1, 0x86];
+        let calls = [call(TOKEN_B, &ping)];
+        let permissions = [Permission::FunctionsOnContract {
+            address: TOKEN_B,
+            functions: vec![ping.into()],
+            rules: vec![Rule::RateLimit {
+                calls: 2,
+                period: RecurringPeriod::every(DAY),
+            }],
+        }];
+        let nothing_limited = LimitedAssets::of(&permissions);
+        let session_calls = SessionCalls {
+            calls: &calls,
+            limits: &nothing_limited,
+            permissions: &permissions,
+        };
+        let rules = session_calls
+            .rule_attachments(B256::ZERO, Address::ZERO)
+            .expect("the rate limit holds off-chain");
+        let data = session_calls.call_data(&rules)?;
+        let execute = execute_calldata(&calls)?;
+        assert_eq!(
+            data,
+            [EXECUTE_USER_OP_SELECTOR.as_slice(), &execute, &[0]].concat()
+        );
+        assert_eq!(session_calls.call_data(&RuleAttachments::none())?, execute);
         Ok(())
     }
 

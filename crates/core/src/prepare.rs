@@ -155,7 +155,7 @@ pub async fn unsigned_session_operation<S: UserOperationSender>(
     let nonce = sender.nonce(account, nonce_key).await?;
     let unsigned = UserOperationBuilder::new(account)
         .nonce(nonce)
-        .call_data(calls.call_data()?);
+        .call_data(calls.call_data(&rules)?);
     let mut probe = SignedUserOperation::new(unsigned.clone().gas(fees.for_estimation()).build()?);
     probe.operation.signature = auth.dummy_with_rules(&rules);
     let estimate = sender.estimate(&probe).await?;

@@ -135,14 +135,32 @@ impl RecurringPeriod {
         }
     }
 
+    /// The validator's `(uint48 period, uint48 start)`, as recurring and rate-limit rules hold
+    /// them. Fields beyond `uint48` saturate: [`Self::check`] refuses them first.
+    pub(crate) fn to_fields(self) -> (U48, U48) {
+        (
+            U48::saturating_from(self.period_field()),
+            U48::saturating_from(self.start),
+        )
+    }
+
+    /// The period of the validator's `(uint48 period, uint48 start)`: period 0 is calendar months.
+    pub(crate) fn from_fields(period: U48, start: U48) -> Self {
+        let length = match period.to::<u64>() {
+            0 => PeriodLength::CalendarMonth,
+            seconds => PeriodLength::Seconds(seconds),
+        };
+        Self {
+            length,
+            start: start.to(),
+        }
+    }
+
     /// `Permission.rules` of a limit with this period: `0x01 ‖ abi.encode(Rule[]{ kind 2,
     /// abi.encode(uint48 period, uint48 start) })`. Fields beyond `uint48` saturate:
     /// [`Self::check`] refuses them first.
     pub fn encode_rules(&self) -> Bytes {
-        let data = PeriodData::abi_encode_params(&(
-            U48::saturating_from(self.period_field()),
-            U48::saturating_from(self.start),
-        ));
+        let data = PeriodData::abi_encode_params(&self.to_fields());
         let rule = SolRule {
             kind: RULE_RECURRING,
             data: data.into(),
@@ -172,14 +190,7 @@ impl RecurringPeriod {
             return Err(RulesDecodeError::NotCanonical);
         }
         let (period, start) = PeriodData::abi_decode_params(&rule.data).map_err(abi)?;
-        let length = match period.to::<u64>() {
-            0 => PeriodLength::CalendarMonth,
-            seconds => PeriodLength::Seconds(seconds),
-        };
-        let decoded = Self {
-            length,
-            start: start.to(),
-        };
+        let decoded = Self::from_fields(period, start);
         if decoded.encode_rules() != *data {
             return Err(RulesDecodeError::NotCanonical);
         }

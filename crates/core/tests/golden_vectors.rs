@@ -22,6 +22,7 @@ use leash_core::{
     calls::Call,
     grant::{GrantDomain, SessionGrantBuilder},
     permission::{MAX_ALLOWANCE, Permission},
+    recurring::{DAY, RecurringPeriod},
     rules::{Rule, RuleOp, bindings, combinations, compact_rules, ruled_tag, scope_tag},
     session_signature::{SessionAuth, session_nonce_key},
     user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
@@ -458,6 +459,19 @@ fn rule_vectors() -> Vec<RuleVector> {
                         config: U256::ZERO.abi_encode().into(),
                     },
                 ],
+            },
+        ),
+        rule_vector(
+            "ping as permission 1 of its grant: at most 3 calls a day (RuleBuilders._rate(3, 1 days, \
+             0, 1))",
+            1,
+            Permission::FunctionsOnContract {
+                address: CONTRACT,
+                functions: vec![Target::pingCall::SELECTOR.into()],
+                rules: vec![Rule::RateLimit {
+                    calls: 3,
+                    period: RecurringPeriod::every(DAY),
+                }],
             },
         ),
     ]

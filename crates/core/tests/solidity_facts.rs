@@ -12,7 +12,8 @@ use leash_core::{
     recurring::RULE_RECURRING,
     rules::{
         MAX_ONE_OF_VALUES, MAX_POLICY_CONFIG_BYTES, MAX_RULES, MAX_SET_COMBINATIONS, RULE_ARGUMENT,
-        RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULE_POLICY, RULE_USAGE, RULES_VERSION, RuleOp,
+        RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULE_POLICY, RULE_RATE, RULE_USAGE, RULES_VERSION,
+        RuleOp,
     },
     session_signature::{SIG_FLAG_RULES, SIG_MODE_ENABLE, SIG_MODE_USE, SIG_MODE_USE_ROOT},
 };
@@ -144,6 +145,7 @@ fn rule_and_signature_constants_match() {
         ("RULE_CALL_VALUE".into(), RULE_CALL_VALUE.into()),
         ("RULE_USAGE".into(), RULE_USAGE.into()),
         ("RULE_POLICY".into(), RULE_POLICY.into()),
+        ("RULE_RATE".into(), RULE_RATE.into()),
         (
             "MAX_POLICY_CONFIG_BYTES".into(),
             MAX_POLICY_CONFIG_BYTES as u64,

@@ -2,12 +2,13 @@
 //! permission allows carries none; otherwise it carries the compact rules of the first ruled
 //! permission whose rules it satisfies; a call that satisfies none is refused before it is signed.
 
-use super::{Rule, RuleBreach, compact_rules, evaluate};
+use super::{RULE_RATE, Rule, RuleBreach, compact_rules, encoding::compact_holds_kind, evaluate};
 use crate::{
     calls::Call,
     grant::is_permit2_approve,
     permission::{ERC20_SPEND_SELECTORS, Permission},
     revert_reason::BrokenRule,
+    session_signature::SIG_FLAG_RULES,
 };
 use alloy_primitives::{Address, B256, Bytes, Selector};
 use std::fmt;
@@ -198,6 +199,45 @@ impl RuleAttachments {
     /// The attachments, in call order.
     pub fn as_slice(&self) -> &[RuleAttachment] {
         &self.0
+    }
+
+    /// How many of the calls carry a rate limit. Each is counted in the execution phase, the only
+    /// one that reads the clock: the operation takes the balance-checked form, whose settlement
+    /// charges them.
+    pub fn rated_calls(&self) -> usize {
+        self.0
+            .iter()
+            .filter(|attachment| compact_holds_kind(&attachment.compact, RULE_RATE))
+            .count()
+    }
+
+    /// The attachments a session signature carries: its trailer ([`Self::trailer`]) when its mode
+    /// byte has [`SIG_FLAG_RULES`], else none. A trailer that does not frame reads as none: the
+    /// validator refuses such a signature anyway.
+    pub fn of_signature(signature: &[u8]) -> Self {
+        Self::read_trailer(signature).unwrap_or_default()
+    }
+
+    fn read_trailer(signature: &[u8]) -> Option<Self> {
+        if signature.first()? & SIG_FLAG_RULES == 0 {
+            return None;
+        }
+        let (body, length) = signature.split_last_chunk::<2>()?;
+        let start = body
+            .len()
+            .checked_sub(usize::from(u16::from_be_bytes(*length)))?;
+        let mut rest = &body[start..];
+        let mut attachments = Vec::new();
+        while let [call_index, high, low, tail @ ..] = rest {
+            let (compact, after) =
+                tail.split_at_checked(usize::from(u16::from_be_bytes([*high, *low])))?;
+            attachments.push(RuleAttachment {
+                call_index: *call_index,
+                compact: Bytes::copy_from_slice(compact),
+            });
+            rest = after;
+        }
+        rest.is_empty().then_some(Self(attachments))
     }
 
     fn framed_len(&self) -> usize {

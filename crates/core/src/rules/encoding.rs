@@ -3,9 +3,10 @@
 //! (docs/permissions.md, "How validation gets the rules").
 
 use super::{
-    RULE_ARGUMENT, RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULE_POLICY, RULE_USAGE, RULES_VERSION,
-    Rule, RuleOp, RuleValue,
+    RULE_ARGUMENT, RULE_CALL_VALUE, RULE_DYNAMIC_ARGUMENT, RULE_POLICY, RULE_RATE, RULE_USAGE,
+    RULES_VERSION, Rule, RuleOp, RuleValue,
 };
+use crate::recurring::RecurringPeriod;
 use alloy_primitives::{Address, B256, Bytes, Selector, U256, keccak256};
 use alloy_sol_types::{
     SolType, SolValue,
@@ -26,8 +27,8 @@ pub enum RulesDecodeError {
     Abi(String),
     /// A kind function permissions do not take (2, a recurring period, or unknown).
     #[error(
-        "rule {rule}: kind {kind} is not an argument, dynamic-argument, call-value, usage-limit or \
-         policy rule"
+        "rule {rule}: kind {kind} is not an argument, dynamic-argument, call-value, usage-limit, \
+         rate-limit or policy rule"
     )]
     Kind {
         /// Index of the rule.
@@ -55,6 +56,8 @@ type ArgumentData = (Uint<16>, Uint<8>, Array<FixedBytes<32>>);
 type DynamicArgumentData = (Uint<16>, Uint<32>, Uint<8>, Array<FixedBytes<32>>);
 /// `abi.encode(uint32 count)`.
 type UsageData = Uint<32>;
+/// `abi.encode(uint32 count, uint48 period, uint48 start)`.
+type RateData = (Uint<32>, Uint<48>, Uint<48>);
 /// `abi.encode(address policy, bytes config)`.
 type PolicyData = (sol_data::Address, sol_data::Bytes);
 
@@ -83,6 +86,10 @@ impl Rule {
             }
             Self::CallValue { max } => max.abi_encode(),
             Self::UsageLimit { calls } => UsageData::abi_encode(calls),
+            Self::RateLimit { calls, period } => {
+                let (period, start) = period.to_fields();
+                RateData::abi_encode_params(&(*calls, period, start))
+            }
             Self::Policy { address, config } => {
                 PolicyData::abi_encode_params(&(*address, config.clone()))
             }
@@ -123,6 +130,13 @@ impl Rule {
             RULE_USAGE => Ok(Self::UsageLimit {
                 calls: UsageData::abi_decode(&sol.data).map_err(abi)?,
             }),
+            RULE_RATE => {
+                let (calls, period, start) = RateData::abi_decode_params(&sol.data).map_err(abi)?;
+                Ok(Self::RateLimit {
+                    calls,
+                    period: RecurringPeriod::from_fields(period, start),
+                })
+            }
             RULE_POLICY => {
                 let (address, config) = PolicyData::abi_decode_params(&sol.data).map_err(abi)?;
                 Ok(Self::Policy { address, config })
@@ -133,8 +147,9 @@ impl Rule {
 
     /// The compact form: `uint8 kind ‖ uint8 op ‖ uint16 index ‖ uint32 offset ‖ uint8 count ‖
     /// bytes32 values[count]` (a value limit is `lte` of `max`, index and offset 0; a set rule
-    /// has no values, count 0). A usage limit is op and index 0, `offset` the permission's index
-    /// in the grant (so each permission has its own counter), and its count as the one value; a
+    /// has no values, count 0). A usage or rate limit is op and index 0, `offset` the permission's
+    /// index in the grant (so each permission has its own counter), and its count as the one
+    /// value (a rate limit's period is in the counter's state word, written at enable); a
     /// policy is op and index 0, `offset` the config's length, and the policy's address as a word
     /// followed by the config padded to whole words as its values. `count` is a byte:
     /// [`super::check_rules`] keeps every well-formed rule within it.
@@ -148,7 +163,7 @@ impl Rule {
                 values,
             } => (*op, *index, *offset, set_or_words(self, values)),
             Self::CallValue { max } => (RuleOp::Lte, 0, 0, max.to_be_bytes::<32>().to_vec()),
-            Self::UsageLimit { calls } => (
+            Self::UsageLimit { calls } | Self::RateLimit { calls, .. } => (
                 RuleOp::Eq,
                 0,
                 permission_index,
@@ -221,6 +236,19 @@ pub fn compact_rules(rules: &[Rule], permission_index: u32) -> Bytes {
         rule.compact_into(permission_index, &mut out);
     }
     out.into()
+}
+
+/// Whether the compact rules `compact` hold a rule of `kind`, walked as the validator's
+/// `RuleLib.countOf` walks them: each rule is 9 bytes and its `count` words.
+pub(crate) fn compact_holds_kind(compact: &[u8], kind: u8) -> bool {
+    let mut rest = compact;
+    while let [rule_kind, _, _, _, _, _, _, _, count, ..] = *rest {
+        if rule_kind == kind {
+            return true;
+        }
+        rest = rest.get(9 + 32 * usize::from(count)..).unwrap_or_default();
+    }
+    false
 }
 
 /// Every combination of one value from each set rule, in rule order, as the validator counts

@@ -1,7 +1,9 @@
 //! Rules evaluated against a call off-chain, by the validator's definition, so a call that breaks
-//! them is refused before it is signed, with the error the validator would revert with. Usage
-//! limits and policies always hold here: the validator keeps the count, and a policy is a contract
-//! only the chain runs, so their refusals (`UsageLimitReached`, `PolicyRefused`) come from it.
+//! them is refused before it is signed, with the error the validator would revert with. Usage and
+//! rate limits and policies always hold here: the validator keeps the counts (a rate limit's in
+//! the execution phase, the only one that reads the clock), and a policy is a contract only the
+//! chain runs, so their refusals (`UsageLimitReached`, `RateLimitReached`, `PolicyRefused`) come
+//! from it.
 
 use super::Rule;
 use crate::calls::Call;
@@ -50,7 +52,7 @@ fn argument_position(index: u16) -> u64 {
 }
 
 /// What `rule` reads from `call`: a word or the value, `Some(None)` when it is out of range, and
-/// `None` for a rule that reads nothing (a usage limit, a policy).
+/// `None` for a rule that reads nothing (a usage or rate limit, a policy).
 fn read(rule: &Rule, call: &Call) -> Option<Option<U256>> {
     match rule {
         Rule::Argument { index, .. } => Some(word_at(&call.data, argument_position(*index))),
@@ -61,7 +63,7 @@ fn read(rule: &Rule, call: &Call) -> Option<Option<U256>> {
                 .and_then(|head| word_at(&call.data, 4 + u64::from(head) + u64::from(*offset))),
         ),
         Rule::CallValue { .. } => Some(Some(call.value)),
-        Rule::UsageLimit { .. } | Rule::Policy { .. } => None,
+        Rule::UsageLimit { .. } | Rule::RateLimit { .. } | Rule::Policy { .. } => None,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Rules of function permissions (docs/permissions.md, "Rule data"): argument conditions, usage
-//! limits and policy contracts. Their JSON, the
+//! and rate limits and policy contracts. Their JSON, the
 //! `Permission.rules` encoding, the compact form a call carries and the bindings the validator
 //! keys their scopes by ([`encoding`]), the checks it makes when a grant is enabled ([`check_rules`]), an evaluator
 //! with the validator's semantics ([`evaluate`]), and the choice of the rules each call of an
@@ -16,6 +16,7 @@ pub use encoding::{
 };
 pub use evaluate::{RuleBreach, evaluate};
 
+use crate::recurring::{PeriodError, RecurringPeriod};
 use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
@@ -37,6 +38,8 @@ pub const MAX_POLICY_CONFIG_BYTES: usize = 1024;
 pub const RULE_DYNAMIC_ARGUMENT: u8 = 5;
 /// Rule kind: a limit on the call's native value.
 pub const RULE_CALL_VALUE: u8 = 6;
+/// Rule kind: at most a number of calls under the permission per period.
+pub const RULE_RATE: u8 = 7;
 /// The most values a `one-of` condition may list.
 pub const MAX_ONE_OF_VALUES: usize = 32;
 /// The most rules one permission may hold (every compact form then fits an attachment's length).
@@ -238,6 +241,7 @@ pub struct RuleOpError {
 /// One rule of a function permission, in the Wallet API's style:
 /// `{"type": "argument", "data": {"index": 0, "op": "eq", "values": ["0x…"]}}`,
 /// `{"type": "usage-limit", "data": {"calls": 3}}`,
+/// `{"type": "rate-limit", "data": {"calls": 3, "period": {"seconds": 86400}}}`,
 /// `{"type": "policy", "data": {"address": "0x…", "config": "0x…"}}`. All rules of a
 /// permission must hold; several permissions on one function are alternatives.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -282,6 +286,16 @@ pub enum Rule {
         /// How many calls, at least 1.
         calls: u32,
     },
+    /// At most `calls` calls under this permission per period, whichever of its functions. The
+    /// count needs the clock, which only the execution phase reads: off-chain it always holds,
+    /// and an operation with such a call takes the balance-checked form, whose settlement counts.
+    RateLimit {
+        /// How many calls per period, at least 1.
+        calls: u32,
+        /// The periods, as a recurring allowance's (`{"seconds": N}` or `{"calendar": "month"}`,
+        /// with an optional `start`).
+        period: RecurringPeriod,
+    },
     /// The policy contract at `address` (an `IPolicy`) decides each call, given `config`. leash
     /// cannot run it off-chain, so here it always holds and the chain decides.
     Policy {
@@ -301,6 +315,7 @@ impl Rule {
             Self::DynamicArgument { .. } => RULE_DYNAMIC_ARGUMENT,
             Self::CallValue { .. } => RULE_CALL_VALUE,
             Self::UsageLimit { .. } => RULE_USAGE,
+            Self::RateLimit { .. } => RULE_RATE,
             Self::Policy { .. } => RULE_POLICY,
         }
     }
@@ -322,22 +337,22 @@ impl Rule {
 
     /// The rule as the validator compares it with a word the call holds: a value limit is
     /// `value <= max`, i.e. `lte` with one value (this is also its compact form). `None` for a
-    /// usage limit or a policy, which read no word.
+    /// usage or rate limit or a policy, which read no word.
     pub fn condition(&self) -> Option<(RuleOp, Vec<RuleValue>)> {
         match self {
             Self::Argument { op, values, .. } | Self::DynamicArgument { op, values, .. } => {
                 Some((*op, values.clone()))
             }
             Self::CallValue { max } => Some((RuleOp::Lte, vec![(*max).into()])),
-            Self::UsageLimit { .. } | Self::Policy { .. } => None,
+            Self::UsageLimit { .. } | Self::RateLimit { .. } | Self::Policy { .. } => None,
         }
     }
 }
 
 impl fmt::Display for Rule {
     /// What the rule requires, in words: `argument 0 eq 0x…`, `word 32 of dynamic argument 1
-    /// one-of [0x…, 0x…]`, `call value lte 100 wei`, `at most 3 calls`, `policy 0x… with config
-    /// 0x…`.
+    /// one-of [0x…, 0x…]`, `call value lte 100 wei`, `at most 3 calls`, `at most 3 calls every
+    /// day`, `policy 0x… with config 0x…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (op, values) = match self {
             Self::Argument { index, op, values } => {
@@ -355,6 +370,9 @@ impl fmt::Display for Rule {
             }
             Self::CallValue { max } => return write!(f, "call value lte {max} wei"),
             Self::UsageLimit { calls } => return write!(f, "at most {calls} calls"),
+            Self::RateLimit { calls, period } => {
+                return write!(f, "at most {calls} calls {period}");
+            }
             Self::Policy { address, config } if config.is_empty() => {
                 return write!(f, "policy {address}");
             }
@@ -429,6 +447,29 @@ pub enum RuleError {
         /// Index of the first.
         first: usize,
     },
+    /// A rate limit of zero calls per period, which the validator refuses rather than grant
+    /// nothing.
+    #[error("rule {rule}: a rate limit allows at least 1 call per period")]
+    NoRateCalls {
+        /// Index of the rule.
+        rule: usize,
+    },
+    /// A second rate limit: a permission has one rate counter.
+    #[error("rule {rule}: a permission takes one rate limit, and rule {first} is one")]
+    SecondRateLimit {
+        /// Index of the second rate limit.
+        rule: usize,
+        /// Index of the first.
+        first: usize,
+    },
+    /// A rate limit's period the validator's `uint48` fields cannot hold.
+    #[error("rule {rule}: {source}")]
+    RatePeriod {
+        /// Index of the rule.
+        rule: usize,
+        /// What is wrong with the period.
+        source: PeriodError,
+    },
     /// A policy rule naming the zero address, which would refuse every call.
     #[error("rule {rule}: a policy rule needs the policy contract's address, not zero")]
     ZeroPolicy {
@@ -458,8 +499,8 @@ pub enum RuleError {
 /// Checks `rules` as the validator does when it enables a grant: at most [`MAX_RULES`], each
 /// operator with its number of values, `one-of` with at most [`MAX_ONE_OF_VALUES`], `in-range`
 /// with `v0 <= v1`, at most [`MAX_SET_COMBINATIONS`] combinations of set rule values, at most one
-/// usage limit, of at least one call, and policies with an address and at most
-/// [`MAX_POLICY_CONFIG_BYTES`] of config. (The
+/// usage limit and one rate limit, each of at least one call (a rate limit's period within
+/// `uint48`), and policies with an address and at most [`MAX_POLICY_CONFIG_BYTES`] of config. (The
 /// validator's other condition, at least one rule, holds by construction: no rules encode as
 /// empty `Permission.rules`, a plain permission.)
 pub fn check_rules(rules: &[Rule]) -> Result<(), RuleError> {
@@ -468,6 +509,7 @@ pub fn check_rules(rules: &[Rule]) -> Result<(), RuleError> {
     }
     let mut combinations: usize = 1;
     let mut usage_limit = None;
+    let mut rate_limit = None;
     for (rule, checked) in rules.iter().enumerate() {
         let (op, values) = match checked {
             Rule::UsageLimit { calls } => {
@@ -477,6 +519,18 @@ pub fn check_rules(rules: &[Rule]) -> Result<(), RuleError> {
                 if let Some(first) = usage_limit.replace(rule) {
                     return Err(RuleError::SecondUsageLimit { rule, first });
                 }
+                continue;
+            }
+            Rule::RateLimit { calls, period } => {
+                if *calls == 0 {
+                    return Err(RuleError::NoRateCalls { rule });
+                }
+                if let Some(first) = rate_limit.replace(rule) {
+                    return Err(RuleError::SecondRateLimit { rule, first });
+                }
+                period
+                    .check()
+                    .map_err(|source| RuleError::RatePeriod { rule, source })?;
                 continue;
             }
             Rule::Policy { address, .. } if address.is_zero() => {

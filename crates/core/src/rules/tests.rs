@@ -1,5 +1,7 @@
 use super::*;
-use crate::{calls::Call, permission::Permission, revert_reason::RevertReason};
+use crate::{
+    calls::Call, permission::Permission, recurring::RecurringPeriod, revert_reason::RevertReason,
+};
 use alloy_primitives::{Bytes, Selector, address, fixed_bytes, hex};
 use alloy_sol_types::{SolError, SolInterface};
 use leash_bindings::SessionKeyValidator::{
@@ -907,6 +909,185 @@ fn the_chains_refusals_of_usage_limits_and_policies_are_sentences() {
         format!(
             "{refusal} (no answer: it ran out of its gas, has no code, or did not return its \
              selector)"
+        )
+    );
+}
+
+fn daily_rate(calls: u32) -> Rule {
+    Rule::RateLimit {
+        calls,
+        period: RecurringPeriod::every(crate::recurring::DAY),
+    }
+}
+
+#[test]
+fn rate_limits_read_and_write_their_json() -> Result<(), serde_json::Error> {
+    let monthly_from = Rule::RateLimit {
+        calls: 5,
+        period: RecurringPeriod::monthly().starting(1_796_083_200),
+    };
+    let rules = vec![daily_rate(3), monthly_from.clone()];
+    let json = serde_json::json!([
+        {"type": "rate-limit", "data": {"calls": 3, "period": {"seconds": 86400, "start": 0}}},
+        {"type": "rate-limit", "data": {"calls": 5, "period": {"calendar": "month", "start": 1_796_083_200u64}}},
+    ]);
+    assert_eq!(serde_json::to_value(&rules)?, json);
+    assert_eq!(serde_json::from_value::<Vec<Rule>>(json)?, rules);
+    // The period's JSON is a recurring allowance's: `start` may be left out, its checks apply.
+    let bare = serde_json::json!({"type": "rate-limit", "data": {"calls": 3, "period": {"seconds": 86400}}});
+    assert_eq!(serde_json::from_value::<Rule>(bare)?, daily_rate(3));
+    let zero =
+        serde_json::json!({"type": "rate-limit", "data": {"calls": 3, "period": {"seconds": 0}}});
+    assert!(serde_json::from_value::<Rule>(zero).is_err());
+    assert_eq!(daily_rate(3).to_string(), "at most 3 calls every day");
+    assert_eq!(
+        monthly_from.to_string(),
+        "at most 5 calls every calendar month (UTC) from 2026-12-01T00:00:00Z"
+    );
+    Ok(())
+}
+
+#[test]
+fn rate_limits_encode_as_the_solidity_builders_do() -> Result<(), RulesDecodeError> {
+    let rate = daily_rate(3);
+    // RuleBuilders._rate(3, 1 days, 0, 2): kind 7, op 0, index 0, the permission's index, one
+    // value, the count.
+    let compact = [
+        &hex!("07 00 0000 00000002 01")[..],
+        &U256::from(3).to_be_bytes::<32>(),
+    ]
+    .concat();
+    assert_eq!(compact_rules(std::slice::from_ref(&rate), 2), compact);
+    // The rule data of the table: abi.encode(uint32 count, uint48 period, uint48 start).
+    let data = [
+        U256::from(3).to_be_bytes::<32>(),
+        U256::from(86_400).to_be_bytes::<32>(),
+        U256::ZERO.to_be_bytes::<32>(),
+    ]
+    .concat();
+    assert_eq!(rate.to_sol().kind, RULE_RATE);
+    assert_eq!(rate.to_sol().data, data);
+    // Period 0 is calendar months, and reads back as them.
+    let monthly = Rule::RateLimit {
+        calls: 1,
+        period: RecurringPeriod::monthly().starting(60),
+    };
+    assert_eq!(
+        &monthly.to_sol().data[32..],
+        &[
+            U256::ZERO.to_be_bytes::<32>(),
+            U256::from(60).to_be_bytes::<32>()
+        ]
+        .concat()[..]
+    );
+    let rules = vec![rate, Rule::UsageLimit { calls: 9 }, monthly];
+    assert_eq!(decode_rules(&encode_rules(&rules))?, rules);
+    assert_ne!(bindings(&rules, 0), bindings(&rules, 1));
+    Ok(())
+}
+
+#[test]
+fn rate_limits_hold_off_chain() {
+    let rules = [daily_rate(1), argument(RuleOp::Lte, &[10])];
+    assert_eq!(evaluate(&rules, &call_with(&[word(10)], 0)), Ok(()));
+    assert_eq!(evaluate(&rules, &call_with(&[word(11)], 0)), failed(1, 11));
+    assert!(!rules[0].is_set());
+}
+
+#[test]
+fn the_grant_checks_rate_limits() {
+    assert_eq!(
+        check_rules(&[daily_rate(1), Rule::UsageLimit { calls: 1 }]),
+        Ok(())
+    );
+    assert_eq!(
+        check_rules(&[daily_rate(0)]),
+        Err(RuleError::NoRateCalls { rule: 0 })
+    );
+    let second = check_rules(&[daily_rate(2), blocklist_policy(&[]), daily_rate(5)]);
+    assert_eq!(
+        second,
+        Err(RuleError::SecondRateLimit { rule: 2, first: 0 })
+    );
+    assert_eq!(
+        second.map_err(|error| error.to_string()),
+        Err("rule 2: a permission takes one rate limit, and rule 0 is one".to_owned())
+    );
+    // Built in code, a period can hold what its JSON refuses: zero seconds would be read as
+    // calendar months, a start beyond uint48 would be cut.
+    let zero_seconds = Rule::RateLimit {
+        calls: 1,
+        period: RecurringPeriod::every(0),
+    };
+    assert_eq!(
+        check_rules(&[zero_seconds]),
+        Err(RuleError::RatePeriod {
+            rule: 0,
+            source: crate::recurring::PeriodError::ZeroSeconds
+        })
+    );
+    let far_start = Rule::RateLimit {
+        calls: 1,
+        period: RecurringPeriod::monthly().starting(1 << 48),
+    };
+    assert!(matches!(
+        check_rules(&[far_start]),
+        Err(RuleError::RatePeriod { rule: 0, .. })
+    ));
+}
+
+#[test]
+fn rated_calls_are_counted_and_read_back_from_the_signature() -> Result<(), AttachmentError> {
+    let other = Selector::from([0xab; 4]);
+    let permissions = [
+        on_target(vec![Rule::UsageLimit { calls: 4 }]),
+        Permission::FunctionsOnAllContracts {
+            functions: vec![other],
+            rules: vec![argument(RuleOp::Lte, &[10]), daily_rate(2)],
+        },
+    ];
+    let mut rated = call_with(&[word(1)], 0);
+    rated.data = [other.as_slice(), &word(1)].concat().into();
+    let calls = [call_with(&[], 0), rated.clone(), rated];
+    let chosen = choose(&permissions, &calls)?;
+    assert_eq!(
+        chosen.rated_calls(),
+        2,
+        "the usage limit is not a rate limit"
+    );
+    let signature = [
+        &[crate::session_signature::SIG_FLAG_RULES][..],
+        &[0; 97],
+        &chosen.trailer(),
+    ]
+    .concat();
+    assert_eq!(RuleAttachments::of_signature(&signature), chosen);
+    // Without the flag the same bytes carry no rules; a trailer that does not frame reads as none.
+    assert!(RuleAttachments::of_signature(&signature[1..]).is_empty());
+    let mut unframed = signature.clone();
+    let last = unframed.len() - 1;
+    unframed[last] -= 1;
+    assert!(RuleAttachments::of_signature(&unframed).is_empty());
+    assert!(RuleAttachments::of_signature(&[]).is_empty());
+    Ok(())
+}
+
+#[test]
+fn the_chains_refusal_of_a_rate_limit_names_the_reset() {
+    use leash_bindings::SessionKeyValidator::RateLimitReached;
+    let reached = SessionKeyValidatorErrors::RateLimitReached(RateLimitReached {
+        sessionId: SESSION,
+        target: TARGET,
+        selector: SELECTOR,
+        limit: U256::from(2),
+        resetsAt: U256::from(1_767_312_000),
+    });
+    assert_eq!(
+        RevertReason::decode(&reached.abi_encode()).to_string(),
+        format!(
+            "session {SESSION}: calling {SELECTOR} on {TARGET} is refused: its permission has made \
+             the 2 calls its rate limit allows in this period, which ends at 2026-01-02T00:00:00Z \
+             (unix 1767312000) (the calls were undone)"
         )
     );
 }

@@ -565,3 +565,52 @@ fn usage_limits_and_policies_are_checked_as_the_validator_does() {
         )
     );
 }
+
+#[test]
+fn rate_limits_are_checked_as_the_validator_does() {
+    use crate::{
+        recurring::{DAY, RecurringPeriod},
+        rules::Rule,
+    };
+    let daily = |calls| Rule::RateLimit {
+        calls,
+        period: RecurringPeriod::every(DAY),
+    };
+    let ruled = |rules| {
+        build_with(vec![Permission::FunctionsOnContract {
+            address: TOKEN,
+            functions: vec![fixed_bytes!("0x12345678")],
+            rules,
+        }])
+        .map(|_| ())
+        .map_err(|error| error.to_string())
+    };
+    assert_eq!(ruled(vec![daily(3)]), Ok(()));
+    assert_eq!(
+        ruled(vec![daily(0)]),
+        Err(
+            "permission 0 (functions-on-contract): rule 0: a rate limit allows at least 1 call per \
+             period"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        ruled(vec![daily(1), daily(2)]),
+        Err(
+            "permission 0 (functions-on-contract): rule 1: a permission takes one rate limit, and \
+             rule 0 is one"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        ruled(vec![Rule::RateLimit {
+            calls: 1,
+            period: RecurringPeriod::every(0),
+        }]),
+        Err(
+            "permission 0 (functions-on-contract): rule 0: a period of 0 seconds never ends: give \
+             seconds above 0, or a calendar month"
+                .to_owned()
+        )
+    );
+}
