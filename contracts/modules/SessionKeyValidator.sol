@@ -810,8 +810,11 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 left = ScopeLib.remaining(scope);
         if (amount > left) revert Erc20AllowanceExceeded(use.key.sessionId, token, amount, left);
         // In the balance-checked form a `transfer` is charged by the balance it lowers, not twice.
-        // Approvals and `transferFrom` stay charged here: their effect is not a balance change.
-        if (amount != 0 && !(use.checked && selector == ERC20_TRANSFER)) {
+        // Approvals and `transferFrom` stay charged here: their effect is not a balance change. A
+        // recurring limit holds its amount per period, never spent here: the execution phase charges
+        // what left the account to the period (approvals were refused above).
+        bool chargedByBalance = use.checked && (selector == ERC20_TRANSFER || scope & ScopeLib.FLAG_RECURRING != 0);
+        if (amount != 0 && !chargedByBalance) {
             ScopeLib.store(slot, ScopeLib.spend(scope, amount));
             emit SessionSpent(use.key.sessionId, token, amount);
         }

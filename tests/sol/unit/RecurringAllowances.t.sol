@@ -172,6 +172,23 @@ contract RecurringAllowancesTest is SessionTestBase {
         );
     }
 
+    /// @dev `transferFrom` out of the account is charged by what left, to the period, like `transfer`:
+    ///      the limit's amount per period is never spent in validation.
+    function test_transferFromTheAccountIsChargedToThePeriodOnce() public {
+        bytes32 id = _tokenSession(DAY, 0);
+        vm.prank(owner);
+        token.approve(owner, type(uint256).max);
+        bytes memory pull = abi.encodeCall(ERC20.transferFrom, (owner, alice, 30 ether));
+        bytes memory reason =
+            _executionRevert(_useOp(id, _checked(_single(address(token), 0, pull), _tokens(address(token)))));
+        vm.assertEq(reason, "", "pulled");
+        vm.assertEq(_left(id), PER_DAY - 30 ether, "charged once, to the day");
+        (,, uint256 perPeriod,) = validator.getAllowance(owner, id, PermissionType.Erc20TokenTransfer, address(token));
+        vm.assertEq(perPeriod, PER_DAY, "the amount per period stays");
+        vm.warp(JAN_2026 + DAY);
+        vm.assertEq(_left(id), PER_DAY, "the next day has it all");
+    }
+
     function test_moreThanTheAmountPerPeriodIsRefusedInValidation() public {
         bytes32 id = _tokenSession(DAY, 0);
         _rejects(
