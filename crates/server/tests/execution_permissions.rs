@@ -114,7 +114,7 @@ async fn prepare_transfer(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn only_the_allowance_types_are_listed_as_supported() -> eyre::Result<()> {
+async fn only_the_allowance_and_periodic_types_are_listed_as_supported() -> eyre::Result<()> {
     let harness = Harness::undelegated().await?;
     let support = json!({ "chainIds": ["0x7a69"], "ruleTypes": ["expiry"] });
     let supported = harness
@@ -122,7 +122,8 @@ async fn only_the_allowance_types_are_listed_as_supported() -> eyre::Result<()> 
         .await?;
     assert_eq!(
         supported,
-        json!({ "native-token-allowance": support, "erc20-token-allowance": support })
+        json!({ "native-token-allowance": support, "erc20-token-allowance": support,
+                "native-token-periodic": support, "erc20-token-periodic": support })
     );
     let capabilities = harness
         .result("wallet_getCapabilities", json!([OWNER]))
@@ -131,7 +132,8 @@ async fn only_the_allowance_types_are_listed_as_supported() -> eyre::Result<()> 
         capabilities["0x7a69"]["executionPermissions"],
         json!({
             "supported": true,
-            "permissionTypes": ["native-token-allowance", "erc20-token-allowance"],
+            "permissionTypes": ["native-token-allowance", "erc20-token-allowance",
+                                "native-token-periodic", "erc20-token-periodic"],
             "ruleTypes": ["expiry"],
         })
     );
@@ -226,6 +228,71 @@ async fn a_request_is_granted_in_two_steps_in_metamasks_shape() -> eyre::Result<
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_periodic_request_is_granted_as_a_recurring_limit() -> eyre::Result<()> {
+    let harness = Harness::undelegated().await?;
+    let (key, _) = session_key();
+    let token = Deployment::test_token().address();
+    let periodic = |kind: &str, data: Value| {
+        json!({
+            "chainId": "0x7a69", "from": OWNER, "to": key.address(),
+            "permission": { "type": kind, "isAdjustmentAllowed": true, "data": data },
+            "rules": [{ "type": "expiry", "data": { "timestamp": EXPIRY } }],
+        })
+    };
+    let erc20 = periodic(
+        "erc20-token-periodic",
+        json!({ "tokenAddress": token, "periodAmount": "0x64", "periodDuration": 86400,
+                "startTime": START_TIME, "justification": "a daily budget" }),
+    );
+    let native = periodic(
+        "native-token-periodic",
+        json!({ "periodAmount": "0x2a", "periodDuration": 3600 }),
+    );
+    let issued = harness
+        .result("wallet_requestExecutionPermissions", json!([erc20, native]))
+        .await?;
+    assert_eq!(
+        issued[0]["leashPermissions"][0],
+        json!({ "type": "erc20-token-transfer",
+                "data": { "address": token, "allowance": "0x64",
+                          "period": { "seconds": 86400, "start": START_TIME } } })
+    );
+    // Without a startTime, periods count from the epoch (an hour resets on the hour, UTC).
+    assert_eq!(
+        issued[1]["leashPermissions"][0],
+        json!({ "type": "native-token-transfer",
+                "data": { "allowance": "0x2a", "period": { "seconds": 3600, "start": 0 } } })
+    );
+    let second = signed(&erc20, &issued[0])?;
+    let granted = harness
+        .result("wallet_requestExecutionPermissions", json!([second]))
+        .await?;
+    assert_eq!(
+        granted[0]["context"],
+        context(&second["sessionId"], &second["signature"]),
+        "granted"
+    );
+
+    for (data, field, message) in [
+        (
+            json!({ "periodAmount": "0x1", "periodDuration": 86400 }),
+            "params[0].permission.data.tokenAddress",
+            "an erc20-token-periodic permission names its token",
+        ),
+        (
+            json!({ "tokenAddress": token, "periodAmount": "0x1", "periodDuration": 0 }),
+            "params[0].permission.data.periodDuration",
+            "",
+        ),
+    ] {
+        let (code, error, text) = refusal(&harness, periodic("erc20-token-periodic", data)).await?;
+        assert_eq!((code, &error["field"]), (-32602, &json!(field)), "{text}");
+        assert!(text.contains(message), "{text}");
+    }
+    Ok(())
+}
+
 /// `(code, data)` of the error `wallet_requestExecutionPermissions` answers `request` with.
 async fn refusal(harness: &Harness, request: Value) -> eyre::Result<(i64, Value, String)> {
     let response = harness
@@ -246,25 +313,12 @@ async fn every_type_and_rule_leash_does_not_enforce_is_refused_with_the_reason()
     let harness = Harness::undelegated().await?;
     let (key, _) = session_key();
     let token = Deployment::test_token().address();
-    let recurring = "recurring allowances (an amount per period) are not enforced by leash yet; \
-                     ask for a one-off *-allowance with an expiry rule";
     let streams = "streams (an amount accruing per second) are not enforced by leash yet; ask \
                    for a one-off *-allowance with an expiry rule";
     let revocations = "a session limited to revoking approvals is not enforced by leash yet";
-    let unknown = "not an ERC-7715 permission type leash knows; it grants native-token-allowance \
-                   and erc20-token-allowance";
+    let unknown = "not an ERC-7715 permission type leash knows; it grants native-token-allowance, \
+                   erc20-token-allowance, native-token-periodic and erc20-token-periodic";
     for (kind, data, reason) in [
-        (
-            "native-token-periodic",
-            json!({ "periodAmount": "0x1", "periodDuration": 86400 }),
-            recurring,
-        ),
-        (
-            "erc20-token-periodic",
-            json!({ "tokenAddress": token, "periodAmount": "0x1", "periodDuration": 86400,
-                    "startTime": START_TIME, "justification": "…" }),
-            recurring,
-        ),
         (
             "native-token-stream",
             json!({ "amountPerSecond": "0x1", "maxAmount": "0x10" }),

@@ -3,14 +3,19 @@
 
 use crate::{error::RpcError, params::parse, state::WireSessionId};
 use alloy_primitives::{Address, Bytes, U64, U256};
-use leash_core::{permission::Permission, session_state::GrantRecord};
+use leash_core::{permission::Permission, recurring::RecurringPeriod, session_state::GrantRecord};
 use leash_sdk::service::GrantTerms;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-/// The permission types leash grants: one-off allowances, each a leash limit.
-pub(crate) const SUPPORTED_PERMISSION_TYPES: [&str; 2] =
-    ["native-token-allowance", "erc20-token-allowance"];
+/// The permission types leash grants: one-off allowances and periodic ones, each a leash limit
+/// (periodic: with a recurring period).
+pub(crate) const SUPPORTED_PERMISSION_TYPES: [&str; 4] = [
+    "native-token-allowance",
+    "erc20-token-allowance",
+    "native-token-periodic",
+    "erc20-token-periodic",
+];
 
 /// The rule types leash enforces. A `redeemer` rule naming exactly the session key is accepted
 /// too (only the session key redeems a leash session anyway), but is not listed: no other
@@ -70,6 +75,18 @@ struct NativeTokenAllowance {
 struct Erc20TokenAllowance {
     token_address: Address,
     allowance_amount: U256,
+    #[serde(default)]
+    start_time: Option<u64>,
+}
+
+/// `native-token-periodic` and `erc20-token-periodic` (then with `tokenAddress`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Periodic {
+    #[serde(default)]
+    token_address: Option<Address>,
+    period_amount: U256,
+    period_duration: u64,
     #[serde(default)]
     start_time: Option<u64>,
 }
@@ -221,6 +238,10 @@ fn permission(
             };
             Ok((permission, data.start_time))
         }
+        kind @ ("native-token-periodic" | "erc20-token-periodic") => {
+            let data: Periodic = parse(permission.data, &data_field)?;
+            periodic(kind, data, &data_field)
+        }
         kind => Err(RpcError::UnsupportedPermission {
             field: format!("{field}.permission.type"),
             kind: kind.to_owned(),
@@ -229,12 +250,47 @@ fn permission(
     }
 }
 
+/// A periodic permission: `periodAmount` every `periodDuration` seconds, counted from `startTime`
+/// (from the epoch without one, so that a day resets at 00:00 UTC), which also opens the grant.
+fn periodic(
+    kind: &str,
+    data: Periodic,
+    field: &str,
+) -> Result<(Permission, Option<u64>), RpcError> {
+    let period =
+        RecurringPeriod::every(data.period_duration).starting(data.start_time.unwrap_or(0));
+    period
+        .check()
+        .map_err(|error| RpcError::invalid(format!("{field}.periodDuration"), error.to_string()))?;
+    let period = Some(period);
+    let permission = match (kind, data.token_address) {
+        ("erc20-token-periodic", Some(address)) => Permission::Erc20TokenTransfer {
+            address,
+            allowance: data.period_amount,
+            period,
+        },
+        ("erc20-token-periodic", None) => {
+            return Err(RpcError::invalid(
+                format!("{field}.tokenAddress"),
+                "an erc20-token-periodic permission names its token",
+            ));
+        }
+        (_, None) => Permission::NativeTokenTransfer {
+            allowance: data.period_amount,
+            period,
+        },
+        (_, Some(_)) => {
+            return Err(RpcError::invalid(
+                format!("{field}.tokenAddress"),
+                "a native-token-periodic permission names no token",
+            ));
+        }
+    };
+    Ok((permission, data.start_time))
+}
+
 fn unsupported_permission_reason(kind: &str) -> &'static str {
     match kind {
-        "native-token-periodic" | "erc20-token-periodic" => {
-            "recurring allowances (an amount per period) are not enforced by leash yet; ask for \
-             a one-off *-allowance with an expiry rule"
-        }
         "native-token-stream" | "erc20-token-stream" => {
             "streams (an amount accruing per second) are not enforced by leash yet; ask for a \
              one-off *-allowance with an expiry rule"
@@ -243,8 +299,8 @@ fn unsupported_permission_reason(kind: &str) -> &'static str {
             "a session limited to revoking approvals is not enforced by leash yet"
         }
         _ => {
-            "not an ERC-7715 permission type leash knows; it grants native-token-allowance and \
-             erc20-token-allowance"
+            "not an ERC-7715 permission type leash knows; it grants native-token-allowance, \
+             erc20-token-allowance, native-token-periodic and erc20-token-periodic"
         }
     }
 }
