@@ -8,7 +8,7 @@ use alloy_rpc_types_eth::TransactionRequest;
 use leash_core::{
     grant::GrantDomain,
     session_state::{GrantRecord, OnChainStatus, SessionState},
-    validator_reads::{self, SessionReadError, UsesLeft, ValidatorReader},
+    validator_reads::{self, RateLeft, SessionReadError, UsesLeft, ValidatorReader},
 };
 
 /// Why a session's state could not be read from a node.
@@ -45,6 +45,17 @@ pub async fn read_uses_left<P: Provider>(
     status: OnChainStatus,
 ) -> Result<Vec<UsesLeft>, SessionQueryError> {
     validator_reads::read_uses_left(&mut NodeReader(provider), domain, record, status).await
+}
+
+/// The calls left in the current period to each of `record`'s permissions with a rate limit, and
+/// when it ends, for a session in `status` (see [`validator_reads::read_rate_left`]).
+pub async fn read_rate_left<P: Provider>(
+    provider: &P,
+    domain: &GrantDomain,
+    record: &GrantRecord,
+    status: OnChainStatus,
+) -> Result<Vec<RateLeft>, SessionQueryError> {
+    validator_reads::read_rate_left(&mut NodeReader(provider), domain, record, status).await
 }
 
 /// Whether `account` has installed the `SessionKeyValidator` at `validator` (`isInitialized`).

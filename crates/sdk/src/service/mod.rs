@@ -5,7 +5,7 @@
 //!
 //! - Sessions ([`sessions`]): [`create_session`] (or [`grant_session`] for a key held
 //!   elsewhere), [`attach_owner_signature`] / [`with_owner_signature`],
-//!   [`resolve_session`], [`session_state`], [`session_uses_left`]; on chain
+//!   [`resolve_session`], [`session_state`], [`session_uses_left`], [`session_rate_left`]; on chain
 //!   ([`transactions`]): [`enable_session`], [`revoke_session`], [`revoke_all_sessions`], and
 //!   [`send_checked`] beneath them.
 //! - Sending ([`send`]): [`SessionSend::open`] chooses the signature form, then
@@ -42,7 +42,7 @@ pub use send::{SessionSend, prepare_owner_calls, submit};
 pub use sessions::{
     CreatedSession, GrantTerms, OwnerSignature, SessionRequest, StoredSession,
     attach_owner_signature, create_session, grant_session, resolve_session, session_key,
-    session_state, session_uses_left, with_owner_signature,
+    session_rate_left, session_state, session_uses_left, with_owner_signature,
 };
 pub use signatures::{OperationSignature, SignedPayload, verify_operation_signature};
 pub use transactions::{enable_session, revoke_all_sessions, revoke_session, send_checked};

@@ -5,7 +5,7 @@ use super::{
     ServiceError,
     chain::{chain_time, grant_domain, require_deployments, session_domain},
 };
-use crate::session_reads::{read_session_state, read_uses_left};
+use crate::session_reads::{read_rate_left, read_session_state, read_uses_left};
 use alloy_primitives::{Address, B256, Bytes, Signature};
 use alloy_provider::Provider;
 use alloy_signer::SignerSync;
@@ -16,7 +16,7 @@ use leash_core::{
     grant::SessionGrantBuilder,
     permission::Permission,
     session_state::{GrantRecord, OnChainStatus, SessionState},
-    validator_reads::UsesLeft,
+    validator_reads::{RateLeft, UsesLeft},
 };
 use leash_store::session_store::{SessionMetadata, SessionStore};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -232,6 +232,17 @@ pub async fn session_uses_left<P: Provider>(
 ) -> Result<Vec<UsesLeft>, ServiceError> {
     let domain = session_domain(provider, session).await?;
     Ok(read_uses_left(provider, &domain, &session.grant, status).await?)
+}
+
+/// The calls left in the current period to each of `session`'s permissions with a rate limit, and
+/// when it ends (`getRateLeft`), the session being in `status` (from [`session_state`]).
+pub async fn session_rate_left<P: Provider>(
+    provider: &P,
+    session: &StoredSession,
+    status: OnChainStatus,
+) -> Result<Vec<RateLeft>, ServiceError> {
+    let domain = session_domain(provider, session).await?;
+    Ok(read_rate_left(provider, &domain, &session.grant, status).await?)
 }
 
 fn unix_now() -> u64 {

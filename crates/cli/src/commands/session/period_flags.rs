@@ -36,6 +36,13 @@ pub(super) fn parse_limit(text: &str) -> Result<(U256, Option<RecurringPeriod>),
     let Some((amount, period)) = text.split_once('/') else {
         return Ok((parse_amount(text)?, None));
     };
+    let period = parse_period(period)?;
+    Ok((parse_amount(amount)?, Some(period)))
+}
+
+/// `UNIT[@START]`, a period as limits and rate limits (`rate:N/UNIT[@START]`) write it: see
+/// [`parse_limit`].
+pub(super) fn parse_period(period: &str) -> Result<RecurringPeriod, LimitTextError> {
     let (unit, start) = match period.split_once('@') {
         Some((unit, start)) => {
             let start = parse_utc_time(start).map_err(|_| LimitTextError::Start {
@@ -56,7 +63,7 @@ pub(super) fn parse_limit(text: &str) -> Result<(U256, Option<RecurringPeriod>),
             });
         }
     };
-    Ok((parse_amount(amount)?, Some(period.starting(start))))
+    Ok(period.starting(start))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Rules written after a function list on `--call` and `--functions`:
-//! `ADDRESS:SIG[,…];arg0:eq:0xBE…;arg1+32:one-of:0xA…,0xB…;value:lte:1ether;uses:3;policy:0xP…:0x…`.
+//! `ADDRESS:SIG[,…];arg0:eq:0xBE…;arg1+32:one-of:0xA…,0xB…;value:lte:1ether;uses:3;rate:3/day;`
+//! `policy:0xP…:0x…`.
 
+use super::period_flags::{LimitTextError, parse_period};
 use alloy_primitives::{Address, Bytes, U256};
 use leash_core::{
     abi_call::{AbiCallError, parse_amount},
@@ -13,7 +15,8 @@ pub(super) enum RuleTextError {
     /// Not `WHERE:OP:VALUES`.
     #[error(
         "rule {text:?}: expected argI:OP:VALUE[,…] (a static argument word), argI+OFFSET:OP:VALUE[,…] \
-         (a word inside dynamic argument I), value:lte:AMOUNT, uses:N or policy:ADDRESS[:0xCONFIG]"
+         (a word inside dynamic argument I), value:lte:AMOUNT, uses:N, rate:N/UNIT[@START] or \
+         policy:ADDRESS[:0xCONFIG]"
     )]
     Shape {
         /// The rule's text.
@@ -51,6 +54,23 @@ pub(super) enum RuleTextError {
         /// The rule's text.
         text: String,
     },
+    /// A rate limit whose count is not a number of calls, or without a period.
+    #[error(
+        "rule {text:?}: a rate limit is rate:N/UNIT[@START], N a number of calls up to 4294967295 \
+         per hour, day, week or month"
+    )]
+    Rate {
+        /// The rule's text.
+        text: String,
+    },
+    /// A rate limit whose period does not parse.
+    #[error("rule {text:?}: {source}")]
+    RatePeriod {
+        /// The rule's text.
+        text: String,
+        /// What the period parser said.
+        source: LimitTextError,
+    },
     /// A policy rule whose address or config does not parse.
     #[error(
         "rule {text:?}: a policy rule is policy:ADDRESS or policy:ADDRESS:0xCONFIG (the config as \
@@ -71,7 +91,9 @@ pub(super) enum RuleTextError {
 }
 
 /// One rule: `argI:OP:V[,V…]`, `argI+OFFSET:OP:V[,V…]`, `value:lte:AMOUNT`, `uses:N` (at most N
-/// calls under the permission) or `policy:ADDRESS[:0xCONFIG]` (a policy contract decides). Values
+/// calls under the permission), `rate:N/UNIT[@START]` (at most N calls per hour, day, week or
+/// calendar month, periods as `--native` and `--erc20` write them) or `policy:ADDRESS[:0xCONFIG]`
+/// (a policy contract decides). Values
 /// are amounts as everywhere in the CLI (`1000`, `1.5ether`) or hex numbers, which an address or
 /// a 32-byte word is (`0x…`, left-padded to 32 bytes).
 pub(super) fn parse_rule(text: &str) -> Result<Rule, RuleTextError> {
@@ -83,6 +105,9 @@ pub(super) fn parse_rule(text: &str) -> Result<Rule, RuleTextError> {
             text: text.to_owned(),
         })?;
         return Ok(Rule::UsageLimit { calls });
+    }
+    if let Some(rate) = text.trim().strip_prefix("rate:") {
+        return parse_rate(text, rate);
     }
     if let Some(policy) = text.trim().strip_prefix("policy:") {
         return parse_policy(policy).ok_or_else(|| RuleTextError::Policy {
@@ -137,6 +162,20 @@ pub(super) fn parse_rule(text: &str) -> Result<Rule, RuleTextError> {
     }
 }
 
+/// `N/UNIT[@START]`, a rate limit's parameters (`text` is the whole rule, for errors).
+fn parse_rate(text: &str, rate: &str) -> Result<Rule, RuleTextError> {
+    let malformed = || RuleTextError::Rate {
+        text: text.to_owned(),
+    };
+    let (calls, period) = rate.split_once('/').ok_or_else(malformed)?;
+    let calls = calls.trim().parse().map_err(|_| malformed())?;
+    let period = parse_period(period).map_err(|source| RuleTextError::RatePeriod {
+        text: text.to_owned(),
+        source,
+    })?;
+    Ok(Rule::RateLimit { calls, period })
+}
+
 /// `ADDRESS[:0xCONFIG]`, a policy rule's parameters.
 fn parse_policy(text: &str) -> Option<Rule> {
     let (address, config) = text.split_once(':').unwrap_or((text, "0x"));
@@ -158,6 +197,7 @@ pub(super) fn split_rules(spec: &str) -> Result<(&str, Vec<Rule>), RuleTextError
 mod tests {
     use super::*;
     use alloy_primitives::address;
+    use leash_core::recurring::{DAY, RecurringPeriod};
 
     #[test]
     fn each_rule_form_parses() -> Result<(), RuleTextError> {
@@ -195,6 +235,20 @@ mod tests {
         );
         assert_eq!(parse_rule("uses:3")?, Rule::UsageLimit { calls: 3 });
         assert_eq!(
+            parse_rule("rate:3/day")?,
+            Rule::RateLimit {
+                calls: 3,
+                period: RecurringPeriod::every(DAY),
+            }
+        );
+        assert_eq!(
+            parse_rule("rate:10/month@2026-12-01T00:00Z")?,
+            Rule::RateLimit {
+                calls: 10,
+                period: RecurringPeriod::monthly().starting(1_796_083_200),
+            }
+        );
+        assert_eq!(
             parse_rule("policy:0x00000000000000000000000000000000000000be")?,
             Rule::Policy {
                 address: recipient,
@@ -227,6 +281,13 @@ mod tests {
             ("first:eq:1", "expected argI:OP:VALUE"),
             ("uses:many", "a usage limit is uses:N"),
             ("uses:-1", "a usage limit is uses:N"),
+            ("rate:3", "a rate limit is rate:N/UNIT[@START]"),
+            ("rate:many/day", "a rate limit is rate:N/UNIT[@START]"),
+            ("rate:3/fortnight", "\"fortnight\" is not a period"),
+            (
+                "rate:3/day@noon",
+                "the period's start \"noon\" is not a UTC time",
+            ),
             ("policy:0xbe", "a policy rule is policy:ADDRESS"),
             (
                 "policy:0x00000000000000000000000000000000000000be:zz",
