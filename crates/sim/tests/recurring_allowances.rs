@@ -7,20 +7,17 @@
 mod support;
 
 use alloy_primitives::{Address, U256};
-use alloy_signer::SignerSync;
 use alloy_sol_types::SolCall;
 use leash_bindings::{IERC20, SessionGrant};
 use leash_core::{
     calls::Call,
     denial::Denial,
     grant::SessionGrantBuilder,
-    outflow::EXECUTE_USER_OP_SELECTOR,
     permission::Permission,
     recurring::{DAY, RecurringPeriod},
-    sender::UserOperationSender,
     session_state::OnChainStatus,
 };
-use leash_sdk::service::{Included, ServiceError, SessionSend, submit};
+use leash_sdk::service::{ServiceError, SessionSend};
 use leash_sim::{SimSender, ready};
 use support::{RECIPIENT, Setup, TOKENS};
 
@@ -72,26 +69,6 @@ fn transfer(s: &Setup, tokens: u64) -> Call {
     )
 }
 
-/// Prepares `calls` through `send`, signs them with the session key, submits them and reads what
-/// the included operation did, as `leash send` reports it.
-fn send(s: &mut Setup, send: &SessionSend, calls: &[Call]) -> Result<Included, ServiceError> {
-    let sender = SimSender::new(&mut s.chain);
-    let fees = sender.fees();
-    let unsigned = ready(send.prepare(&sender, calls, fees))?;
-    assert_eq!(
-        &unsigned.op.operation.callData[..4],
-        EXECUTE_USER_OP_SELECTOR.as_slice(),
-        "a recurring spend takes the balance-checked form"
-    );
-    let signature = s.key.sign_hash_sync(&unsigned.user_op_hash).expect("signs");
-    let prepared = send.attach(unsigned, &signature.as_bytes())?;
-    let hash = ready(submit(&sender, &prepared, Some(&send.state)))?;
-    let receipt = ready(sender.receipt(hash))
-        .expect("receipt")
-        .expect("included");
-    Ok(Included::new(receipt, calls))
-}
-
 fn tokens_of(s: &mut Setup, holder: Address) -> U256 {
     s.token_balance(holder) / TOKENS
 }
@@ -106,7 +83,7 @@ fn a_daily_allowance_is_refused_beyond_the_days_rest_and_renews_at_midnight() {
     let first = session_send(&mut s, &grant);
     assert_eq!(first.state.status, OnChainStatus::Unused);
     let sixty = [transfer(&s, 60)];
-    send(&mut s, &first, &sixty)
+    s.send_checked(&first, &sixty)
         .expect("sent")
         .check()
         .expect("within the day's amount");
@@ -129,7 +106,7 @@ fn a_daily_allowance_is_refused_beyond_the_days_rest_and_renews_at_midnight() {
     // 50 is within the day's amount, so validation passes; the execution phase, which reads the
     // clock, finds 40 left: the operation is included, its calls are undone.
     let fifty = [transfer(&s, 50)];
-    let beyond = send(&mut s, &enabled, &fifty).expect("included");
+    let beyond = s.send_checked(&enabled, &fifty).expect("included");
     let expected = format!(
         "session {session_id}: the operation's calls moved {} of token {} out of the account, \
          more than the {} its recurring allowance has left in this period, which ends at \
@@ -154,7 +131,7 @@ fn a_daily_allowance_is_refused_beyond_the_days_rest_and_renews_at_midnight() {
         TOKENS * U256::from(100)
     );
     assert_eq!(next_day.state.budgets[0].resets_at, Some(FIRST_RESET + DAY));
-    send(&mut s, &next_day, &fifty)
+    s.send_checked(&next_day, &fifty)
         .expect("sent")
         .check()
         .expect("the next day's amount");
@@ -234,7 +211,7 @@ fn monthly_allowances_first_spend_of_native_and_a_token_in_one_operation() {
     s.enable(&grant);
     let send_as = session_send(&mut s, &grant);
     let both = [transfer(&s, 10), Call::transfer(RECIPIENT, U256::from(7))];
-    send(&mut s, &send_as, &both)
+    s.send_checked(&send_as, &both)
         .expect("sent")
         .check()
         .expect("the month's first spend");

@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use leash_bindings::{
@@ -13,15 +14,16 @@ use leash_bindings::{
 use leash_core::{
     calls::{Call, execute_calldata},
     grant::SessionGrantBuilder,
-    outflow::LimitedAssets,
+    outflow::{EXECUTE_USER_OP_SELECTOR, LimitedAssets},
     permission::Permission,
-    sender::SignedUserOperation,
+    sender::{SignedUserOperation, UserOperationSender},
     session_signature::SessionAuth,
     session_state::{GrantRecord, OnChainStatus, SessionState},
 };
-use leash_sdk::service::{SessionSend, StoredSession};
+use leash_sdk::service::{Included, ServiceError, SessionSend, StoredSession, submit};
 use leash_sim::{
-    AaCode, BundleOutcome, Chain, Execution, RevertReason, SimSender, UserOpOutcome, walkthrough,
+    AaCode, BundleOutcome, Chain, Execution, RevertReason, SimSender, UserOpOutcome, ready,
+    walkthrough,
 };
 
 pub const ETH: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
@@ -124,6 +126,34 @@ impl Setup {
             budgets: vec![],
         };
         SessionSend::with_state(session, self.chain.grant_domain(), state).expect("opens")
+    }
+
+    /// `calls` prepared through `send`, which must give them the balance-checked form (whose
+    /// execution phase settles what validation could not charge), signed by the session key and
+    /// submitted; what the included operation did, as `leash send` reports it.
+    pub fn send_checked(
+        &mut self,
+        send: &SessionSend,
+        calls: &[Call],
+    ) -> Result<Included, ServiceError> {
+        let sender = SimSender::new(&mut self.chain);
+        let fees = sender.fees();
+        let unsigned = ready(send.prepare(&sender, calls, fees))?;
+        assert_eq!(
+            &unsigned.op.operation.callData[..4],
+            EXECUTE_USER_OP_SELECTOR.as_slice(),
+            "the balance-checked form"
+        );
+        let signature = self
+            .key
+            .sign_hash_sync(&unsigned.user_op_hash)
+            .expect("signs");
+        let prepared = send.attach(unsigned, &signature.as_bytes())?;
+        let hash = ready(submit(&sender, &prepared, Some(&send.state)))?;
+        let receipt = ready(sender.receipt(hash))
+            .expect("receipt")
+            .expect("included");
+        Ok(Included::new(receipt, calls))
     }
 
     pub fn owner_signature(&self, grant: &SessionGrant) -> Bytes {
