@@ -7,7 +7,7 @@
 //! refuse more, but only for the grants it deliberately calls useless (a zero allowance, a selector
 //! listed twice, a spend selector in a function list, a contract or paymaster listed twice), which the validator
 //! tolerates. Function permissions carry argument rules, well-formed or breaking the encoding's
-//! table (the validator's `InvalidRules`), usage limits and policies among them.
+//! table (the validator's `InvalidRules`), usage and rate limits and policies among them.
 
 mod support;
 
@@ -20,6 +20,7 @@ use leash_bindings::{
 use leash_core::{
     grant::{GrantError, SessionGrantBuilder},
     permission::{MAX_ALLOWANCE, Permission},
+    recurring::{DAY, RecurringPeriod},
     rules::{MAX_POLICY_CONFIG_BYTES, Rule, RuleOp, RuleValue},
 };
 use leash_sim::Chain;
@@ -91,6 +92,16 @@ fn rule_sets() -> Vec<Vec<Rule>> {
         vec![Rule::UsageLimit { calls: 2 }, argument(RuleOp::Eq, 1)],
         vec![Rule::UsageLimit { calls: 0 }],
         vec![Rule::UsageLimit { calls: 1 }, Rule::UsageLimit { calls: 1 }],
+        vec![
+            rate(2, RecurringPeriod::every(DAY)),
+            Rule::UsageLimit { calls: 9 },
+        ],
+        vec![rate(1, RecurringPeriod::monthly().starting(1_796_083_200))],
+        vec![rate(0, RecurringPeriod::every(DAY))],
+        vec![
+            rate(1, RecurringPeriod::every(DAY)),
+            rate(3, RecurringPeriod::monthly()),
+        ],
         vec![policy(Address::repeat_byte(0xb1), MAX_POLICY_CONFIG_BYTES)],
         vec![policy(Address::ZERO, 32)],
         vec![policy(
@@ -98,6 +109,11 @@ fn rule_sets() -> Vec<Vec<Rule>> {
             MAX_POLICY_CONFIG_BYTES + 1,
         )],
     ]
+}
+
+/// A rate limit of `calls` per `period`.
+fn rate(calls: u32, period: RecurringPeriod) -> Rule {
+    Rule::RateLimit { calls, period }
 }
 
 /// A policy rule naming `address`, with `config_length` bytes of config.
