@@ -79,8 +79,8 @@ impl fmt::Display for RuleDenial {
 }
 
 /// The function permissions that reach calling `selector` on `target`, each as its index in the
-/// grant (which a usage limit's compact form holds) and its rules (empty for a plain one), in
-/// grant order.
+/// grant (which a usage or rate limit's compact form holds) and its rules (empty for a plain
+/// one), in grant order.
 fn reaching(
     permissions: &[Permission],
     target: Address,

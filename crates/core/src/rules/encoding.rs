@@ -229,7 +229,7 @@ pub fn decode_rules(data: &[u8]) -> Result<Vec<Rule>, RulesDecodeError> {
 
 /// The compact form of the rules of permission `permission_index` of its grant, in grant order:
 /// what a ruled call's signature attachment carries and what the validator hashes into the ruled
-/// tags (a usage limit names the permission by its index, so the index is part of it).
+/// tags (a usage or rate limit names the permission by its index, so the index is part of it).
 pub fn compact_rules(rules: &[Rule], permission_index: u32) -> Bytes {
     let mut out = Vec::new();
     for rule in rules {
