@@ -80,6 +80,11 @@ import {
 ///   compact rules in the signature (the rules flag). They are authenticated by the scope they find,
 ///   written at enable under the binding of the rules and each combination of their set rules'
 ///   values, never by the key's signature; evaluating them reads only the call's calldata.
+/// - Programmable permissions, by phase: argument rules and usage limits are checked in validation
+///   (calldata and account-associated counters); policy contracts are called in validation
+///   (`staticcall`, at most `POLICY_GAS`), bound by ERC-7562 like any unstaked contract; recurring
+///   allowances and rate limits need the clock, so validation only records them and
+///   `settleOutflow`, in the execution phase, charges them (the balance-checked form).
 /// - Execution is only `execute` with single or batch call types: no delegatecall, no try mode.
 /// - Gas is bounded for every scoped session: a UserOperation names a paymaster the grant names, or
 ///   the account pays and the session's `GasLimit` is charged the maximum cost. Root sessions keep
