@@ -2,6 +2,7 @@
 
 mod backing;
 mod chain;
+mod erc7562;
 mod error;
 mod outcome;
 mod sender;
@@ -13,6 +14,7 @@ pub use chain::{
     CallFailure, Chain, ChainSnapshot, DEFAULT_BUNDLER, DEFAULT_CHAIN_ID, KEPT_RECEIPTS,
     TransactionError, TxOutcome,
 };
+pub use erc7562::Erc7562Violation;
 pub use error::SimError;
 pub use leash_core::{
     rejection::{AaCode, EntryPointRejection},

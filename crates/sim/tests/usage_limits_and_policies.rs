@@ -6,11 +6,9 @@
 
 mod support;
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::U256;
 use alloy_sol_types::{SolCall, SolValue};
-use leash_bindings::{
-    CREATE2_DEPLOYER, LEASH_SALT, RecipientBlocklistPolicy, Target, create2_address,
-};
+use leash_bindings::{RecipientBlocklistPolicy, Target};
 use leash_core::{
     calls::Call,
     denial::Denial,
@@ -104,26 +102,10 @@ fn a_usage_limit_of_two_allows_two_calls_and_refuses_the_third() {
     );
 }
 
-/// The example policy, deployed through the CREATE2 deployer as the other contracts are.
-fn deploy_blocklist_policy(s: &mut Setup) -> Address {
-    let init_code = RecipientBlocklistPolicy::BYTECODE.clone();
-    let deployed = s
-        .chain
-        .transact(
-            s.chain.bundler(),
-            CREATE2_DEPLOYER,
-            [LEASH_SALT.as_slice(), &init_code].concat().into(),
-            U256::ZERO,
-        )
-        .expect("deploys");
-    assert!(deployed.result.is_success(), "{:?}", deployed.result);
-    create2_address(LEASH_SALT, &init_code)
-}
-
 #[test]
 fn a_policy_allows_a_call_until_the_account_blocks_its_recipient() {
     let mut s = Setup::new();
-    let policy = deploy_blocklist_policy(&mut s);
+    let policy = s.deploy(&RecipientBlocklistPolicy::BYTECODE);
     let pay_selector = Target::payCall::SELECTOR.into();
     // The recipient is pay's argument 0: the policy's config.
     let rules = vec![Rule::Policy {
@@ -133,16 +115,7 @@ fn a_policy_allows_a_call_until_the_account_blocks_its_recipient() {
     let grant = s.grant([on_target(&s, vec![pay_selector], rules)]);
     let session_id = s.enable(&grant);
     let session = s.session_send(&grant, OnChainStatus::Enabled);
-    let pay = Call {
-        to: s.target,
-        value: U256::ZERO,
-        data: Target::payCall {
-            _0: RECIPIENT,
-            _1: U256::from(10),
-        }
-        .abi_encode()
-        .into(),
-    };
+    let pay = s.pay(RECIPIENT, U256::from(10));
     send_allowed(&mut s, &session, std::slice::from_ref(&pay));
 
     // The account blocks the recipient, without granting the session again.

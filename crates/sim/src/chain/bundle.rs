@@ -2,7 +2,11 @@
 //! outcome; the receipts of committed bundles, as a node keeps them.
 
 use super::{Chain, blocks::Inclusion};
-use crate::{BundleOutcome, RevertReason, SimError, value_transfers::ValueTransferTracer};
+use crate::{
+    BundleOutcome, RevertReason, SimError,
+    erc7562::{Erc7562Violation, ValidationTracer},
+    value_transfers::ValueTransferTracer,
+};
 use alloy_consensus::TxType;
 use alloy_eips::eip7702::SignedAuthorization;
 use alloy_primitives::{Address, B256, I256, keccak256};
@@ -10,8 +14,10 @@ use alloy_rpc_types_eth::TransactionReceipt;
 use alloy_sol_types::{SolCall, SolValue};
 use leash_bindings::{Deployment, EntryPoint, PackedUserOperation};
 use revm::{
-    Context, InspectEvm, MainBuilder, MainContext, context::result::ExecutionResult,
-    context_interface::Transaction, state::EvmState,
+    Context, InspectEvm, MainBuilder, MainContext,
+    context::{TxEnv, result::ExecutionResult},
+    context_interface::Transaction,
+    state::EvmState,
 };
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -48,6 +54,28 @@ impl Chain {
         self.run_bundle(ops, authorizations, Commit::Never)
     }
 
+    /// Runs `handleOps(ops)` as [`Chain::simulate`] does, without changing the chain, and checks
+    /// each account's validation (its `validateUserOp` and every call below it) against ERC-7562's
+    /// storage and opcode rules, which bundlers with the standard's tracer enforce. Only accounts
+    /// are checked: leash's operations have no factory and no paymaster.
+    pub fn erc7562_violations(
+        &mut self,
+        ops: Vec<PackedUserOperation>,
+        authorizations: Vec<SignedAuthorization>,
+    ) -> Result<Vec<Erc7562Violation>, SimError> {
+        let entry_point = Deployment::entry_point().address();
+        let tx = self.handle_ops_tx(entry_point, ops, authorizations)?;
+        let block = self.next_block_env();
+        let mut evm = Context::mainnet()
+            .with_db(&mut self.db)
+            .with_block(block)
+            .with_cfg(self.cfg.clone())
+            .build_mainnet_with_inspector(ValidationTracer::new(entry_point));
+        evm.inspect_tx(tx)
+            .map_err(|e| SimError::Evm(e.to_string()))?;
+        Ok(evm.inspector.into_violations())
+    }
+
     /// The receipt of the committed bundle transaction that included the UserOperation
     /// `user_op_hash`.
     pub(crate) fn bundle_receipt(&self, user_op_hash: B256) -> Option<&TransactionReceipt> {
@@ -62,16 +90,7 @@ impl Chain {
     ) -> Result<BundleOutcome, SimError> {
         let entry_point = Deployment::entry_point().address();
         let tracer = ValueTransferTracer::new(entry_point, ops.len());
-        let call = EntryPoint::handleOpsCall {
-            ops,
-            beneficiary: self.bundler,
-        };
-        let tx = self.tx_from(
-            self.bundler,
-            entry_point,
-            call.abi_encode().into(),
-            authorizations,
-        )?;
+        let tx = self.handle_ops_tx(entry_point, ops, authorizations)?;
         let block = self.next_block_env();
         let inclusion = Inclusion {
             hash: self.bundle_tx_hash(tx.nonce),
@@ -121,6 +140,26 @@ impl Chain {
             }
         }
         Ok(bundle)
+    }
+
+    /// `handleOps(ops, bundler)` from the bundler, a type-4 transaction when `authorizations` has
+    /// any.
+    fn handle_ops_tx(
+        &self,
+        entry_point: Address,
+        ops: Vec<PackedUserOperation>,
+        authorizations: Vec<SignedAuthorization>,
+    ) -> Result<TxEnv, SimError> {
+        let call = EntryPoint::handleOpsCall {
+            ops,
+            beneficiary: self.bundler,
+        };
+        self.tx_from(
+            self.bundler,
+            entry_point,
+            call.abi_encode().into(),
+            authorizations,
+        )
     }
 
     /// The hash the next bundle transaction gets.

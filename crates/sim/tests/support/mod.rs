@@ -8,8 +8,8 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use leash_bindings::{
-    Deployment, SessionGrant, SessionKeyValidator, SessionKeyValidator::SessionKeyValidatorErrors,
-    Target, TestToken,
+    CREATE2_DEPLOYER, Deployment, LEASH_SALT, SessionGrant, SessionKeyValidator,
+    SessionKeyValidator::SessionKeyValidatorErrors, Target, TestToken, create2_address,
 };
 use leash_core::{
     calls::{Call, execute_calldata},
@@ -270,6 +270,31 @@ impl Setup {
             self.token,
             leash_bindings::IERC20::transferCall { to, amount }.abi_encode(),
         )
+    }
+
+    /// `Target.pay(to, amount)`: a call whose recipient is its argument 0, as a policy's config
+    /// names it.
+    pub fn pay(&self, to: Address, amount: U256) -> Call {
+        Call {
+            to: self.target,
+            value: U256::ZERO,
+            data: Target::payCall { _0: to, _1: amount }.abi_encode().into(),
+        }
+    }
+
+    /// A contract (a policy) deployed through the CREATE2 deployer, as leash's own contracts are.
+    pub fn deploy(&mut self, init_code: &Bytes) -> Address {
+        let deployed = self
+            .chain
+            .transact(
+                self.chain.bundler(),
+                CREATE2_DEPLOYER,
+                [LEASH_SALT.as_slice(), init_code].concat().into(),
+                U256::ZERO,
+            )
+            .expect("deploys");
+        assert!(deployed.result.is_success(), "{:?}", deployed.result);
+        create2_address(LEASH_SALT, init_code)
     }
 
     pub fn ping(&self) -> Call {
