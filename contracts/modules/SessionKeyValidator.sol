@@ -142,7 +142,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         address unmeteredTarget;
         bytes4 unmeteredSelector;
         // The signature's rule attachments, as calldata positions: where they start and end, and the
-        // next one to use (see `_ruledScope`).
+        // next one to use (see `_checkRuledCall`).
         uint256 rulesStart;
         uint256 rulesCursor;
         uint256 rulesEnd;
@@ -369,9 +369,8 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         view
         returns (uint256)
     {
-        (SessionStatus status, address sessionKey, uint256 epoch) = _session(account, sessionId);
-        if (status != SessionStatus.Enabled) return 0;
-        ScopeLib.Key memory key = ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0);
+        (bool live, ScopeLib.Key memory key) = _liveKey(account, sessionId);
+        if (!live) return 0;
         return ScopeLib.load(ScopeLib.slot(key, _counterTag(keccak256(compactRules))));
     }
 
@@ -381,10 +380,9 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         view
         returns (uint256 left, uint256 resetsAt)
     {
-        (SessionStatus status, address sessionKey, uint256 epoch) = _session(account, sessionId);
+        (bool live, ScopeLib.Key memory key) = _liveKey(account, sessionId);
         uint256 limit = RuleLib.countOf(compactRules, RULE_RATE);
-        if (status != SessionStatus.Enabled || limit == 0) return (0, 0);
-        ScopeLib.Key memory key = ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0);
+        if (!live || limit == 0) return (0, 0);
         uint256 state = ScopeLib.load(ScopeLib.slot(key, _rateTag(keccak256(compactRules))));
         (, left, resetsAt,) = PeriodLib.remaining(state, limit, block.timestamp);
     }
@@ -404,11 +402,18 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         view
         returns (uint256, bool, uint256, uint256)
     {
-        (SessionStatus status, address sessionKey, uint256 epoch) = _session(account, sessionId);
-        if (status != SessionStatus.Enabled) return (0, false, 0, 0);
+        (bool live, ScopeLib.Key memory key) = _liveKey(account, sessionId);
+        if (!live) return (0, false, 0, 0);
         if (permissionType != PermissionType.Erc20TokenTransfer) token = address(0);
-        return
-            _allowance(ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0), permissionType, token);
+        return _allowance(key, permissionType, token);
+    }
+
+    /// @dev The scope key of a session, and whether it is live (enabled in the current epoch): the
+    ///      views read its scopes only then.
+    function _liveKey(address account, bytes32 sessionId) internal view returns (bool live, ScopeLib.Key memory key) {
+        (SessionStatus status, address sessionKey, uint256 epoch) = _session(account, sessionId);
+        live = status == SessionStatus.Enabled;
+        key = ScopeLib.Key(account, sessionId, ScopeLib.keyEpoch(sessionKey, epoch), 0);
     }
 
     function _allowance(ScopeLib.Key memory key, PermissionType permissionType, address token)
@@ -514,7 +519,13 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         }
         if (!complete) revert InvalidOutflowTokens(use.key.sessionId, declared, limited);
         if (use.scope & ScopeLib.ASSET_LIMITS == 0) return;
-        bytes32 slot = _outflowSlot(use.key.account, _userOpHashArgument());
+        _leaveContext(use);
+    }
+
+    /// @dev Leaves the session and key for the execution phase in the operation's transient context
+    ///      (`_outflowSlot`), and returns its slot.
+    function _leaveContext(Use memory use) internal returns (bytes32 slot) {
+        slot = _outflowSlot(use.key.account, _userOpHashArgument());
         bytes32 sessionId = use.key.sessionId;
         uint256 keyEpoch = use.key.keyEpoch;
         assembly ("memory-safe") {
@@ -622,14 +633,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     ///      number of rated calls, then per call the counter's tag, the limit, and target ‖ selector.
     function _recordRatedCall(Use memory use, address target, bytes4 selector, bytes calldata rules) internal {
         if (!use.checked) revert OutflowCheckRequired(use.key.sessionId, target, selector);
-        bytes32 slot = _outflowSlot(use.key.account, _userOpHashArgument());
+        bytes32 slot = _leaveContext(use);
         uint256 tag = _rateTag(keccak256(rules));
         uint256 limit = RuleLib.countOf(rules, RULE_RATE);
-        bytes32 sessionId = use.key.sessionId;
-        uint256 keyEpoch = use.key.keyEpoch;
         assembly ("memory-safe") {
-            tstore(slot, sessionId)
-            tstore(add(slot, 1), keyEpoch)
             let n := tload(add(slot, 2))
             let entry := add(slot, add(3, mul(n, 3)))
             tstore(entry, tag)
