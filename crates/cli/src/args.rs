@@ -31,7 +31,7 @@ impl GlobalArgs {
         let Some(text) = &self.rpc_url else {
             return Err(Failure::usage(format!(
                 "`leash {command}` needs a chain: pass --rpc-url URL (or set LEASH_RPC_URL), \
-                 e.g. an anvil started with `anvil --hardfork prague`; the embedded chain lives \
+                 e.g. an anvil started with `anvil --hardfork osaka`; the embedded chain lives \
                  only for one invocation (try `leash demo`)"
             )));
         };

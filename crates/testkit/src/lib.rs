@@ -27,14 +27,15 @@ pub fn toolchain_binary(name: &str) -> PathBuf {
     path
 }
 
-/// An anvil with Prague rules (EIP-7702) on a free loopback port; it is killed when dropped.
+/// An anvil with Osaka rules (EIP-7702, the P256VERIFY precompile) on a free loopback port; it is
+/// killed when dropped.
 ///
 /// # Panics
 /// When anvil cannot start.
 pub fn anvil() -> AnvilInstance {
     Anvil::at(toolchain_binary("anvil"))
         .arg("--hardfork")
-        .arg("prague")
+        .arg("osaka")
         .try_spawn()
         .expect("anvil starts")
 }

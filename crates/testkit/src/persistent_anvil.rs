@@ -11,7 +11,7 @@ use std::{
 };
 use tempfile::TempDir;
 
-/// A Prague anvil on a fixed loopback port with `--state` in a temporary directory; killed when
+/// An Osaka anvil on a fixed loopback port with `--state` in a temporary directory; killed when
 /// dropped.
 #[derive(Debug)]
 pub struct PersistentAnvil {
@@ -83,7 +83,7 @@ impl PersistentAnvil {
         let instance = Anvil::at(binary)
             .port(self.port)
             .arg("--hardfork")
-            .arg("prague")
+            .arg("osaka")
             .arg("--state")
             .arg(state.display().to_string())
             .try_spawn()

@@ -21,7 +21,7 @@ const ETH: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
 
 pub(crate) fn run(out: &Output) -> eyre::Result<()> {
     let mut chain = Chain::new().wrap_err("starting the embedded chain")?;
-    out.line("1. Embedded chain (revm, Prague rules), contracts at their deterministic addresses");
+    out.line("1. Embedded chain (revm, Osaka rules), contracts at their deterministic addresses");
     out.line(format!("   chain id             {}", chain.chain_id()));
     for deployment in Deployment::all()
         .iter()

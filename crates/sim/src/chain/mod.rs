@@ -47,8 +47,9 @@ const TX_GAS_LIMIT: u64 = 16_000_000;
 const BLOCK_GAS_LIMIT: u64 = 36_000_000;
 const BUNDLER_FUNDS: u128 = 1_000_000_000_000_000_000_000;
 
-/// An in-memory Prague chain with the EntryPoint v0.8, `Simple7702Account`, `LeashAccount`,
-/// `SessionKeyValidator` and the test contracts deployed at their deterministic addresses.
+/// An in-memory Osaka chain (so P256VERIFY is at `0x100`) with the EntryPoint v0.8,
+/// `Simple7702Account`, `LeashAccount`, `SessionKeyValidator` and the test contracts deployed at
+/// their deterministic addresses.
 ///
 /// Transactions run in the current block; the clock only moves when told to
 /// ([`Chain::advance_time`]), so runs are deterministic. [`Chain::mine_per_transaction`] mines
@@ -88,7 +89,7 @@ impl Chain {
     /// A chain with no accounts at all, its clock at `timestamp` in block `number`.
     fn empty(chain_id: u64, number: u64, timestamp: u64) -> Self {
         let mut cfg = CfgEnv::new();
-        cfg.spec = SpecId::PRAGUE;
+        cfg.spec = SpecId::OSAKA;
         cfg.chain_id = chain_id;
         let block = BlockEnv {
             number: U256::from(number),
@@ -135,7 +136,7 @@ impl Chain {
             header.ok_or_else(|| SimError::Fork(format!("the node has no block {block:?}")))?;
 
         let mut cfg = CfgEnv::new();
-        cfg.spec = SpecId::PRAGUE;
+        cfg.spec = SpecId::OSAKA;
         cfg.chain_id = chain_id;
         let block = BlockEnv {
             number: U256::from(header.number),
