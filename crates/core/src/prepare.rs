@@ -9,7 +9,8 @@ use crate::{
     rules::RuleAttachments,
     sender::{SenderError, SignedUserOperation, UserOperationSender},
     session_signature::{SessionAuth, session_nonce_key},
-    signing::{EIP191_PLACEHOLDER_SIGNATURE, PLACEHOLDER_SIGNATURE, sign_hash_raw, sign_owner},
+    session_signer::{PublicSigner, SessionSigner, SignerKind},
+    signing::{EIP191_PLACEHOLDER_SIGNATURE, sign_owner},
     user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
 use alloy_eips::eip7702::SignedAuthorization;
@@ -87,11 +88,26 @@ pub struct UnsignedOperation {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FinalizeError {
-    /// A key's signature is `r ‖ s ‖ v`, 65 bytes; the validator reads nothing else.
+    /// A secp256k1 key's signature is `r ‖ s ‖ v`, 65 bytes; the validator reads nothing else.
     #[error("a key signature is 65 bytes (r, s, v), not {len}")]
     SignatureLength {
         /// The length given.
         len: usize,
+    },
+    /// A key signature of another kind that the validator cannot read ([`SignerKind::named_signer`]).
+    #[error("not a {kind} key signature: it is malformed and names no signer")]
+    NamesNoSigner {
+        /// The session's signer kind.
+        kind: SignerKind,
+    },
+    /// A key signature by another signer than the session's (another P-256 key, another relying
+    /// party, another contract).
+    #[error("the key signature is by signer {named}, not the session's {expected}")]
+    OtherSigner {
+        /// The session's signer id.
+        expected: Address,
+        /// The signer id the signature names.
+        named: Address,
     },
 }
 
@@ -107,21 +123,18 @@ impl UnsignedOperation {
         }
     }
 
-    /// The operation signed by a session key: its raw 65-byte signature of
-    /// [`Self::user_op_hash`], wrapped in `auth`'s encoding with the calls' `rules` (the same
-    /// form it was estimated with).
+    /// The operation signed by `signer`: its key signature of [`Self::user_op_hash`] (a
+    /// secp256k1 key's raw 65 bytes), checked by [`PublicSigner::check`] and wrapped in `auth`'s
+    /// encoding with the calls' `rules` (the same form it was estimated with).
     pub fn with_session_signature(
         self,
         auth: &SessionAuth<'_>,
+        signer: &PublicSigner,
         key_signature: &[u8],
         rules: &RuleAttachments,
     ) -> Result<PreparedOperation, FinalizeError> {
-        if key_signature.len() != PLACEHOLDER_SIGNATURE.len() {
-            return Err(FinalizeError::SignatureLength {
-                len: key_signature.len(),
-            });
-        }
-        Ok(self.with_signature(auth.encode_with_rules(key_signature, rules)))
+        signer.check(key_signature)?;
+        Ok(self.with_signature(auth.encode_signed(signer.kind(), key_signature, rules)))
     }
 }
 
@@ -133,7 +146,7 @@ impl UnsignedOperation {
 /// Each call carries the rules of the permission that allows it ([`SessionCalls::rule_attachments`]),
 /// and a call that breaks the rules of every ruled permission that could allow it is refused
 /// first, as [`SenderError::Rules`], with the sentence the validator's error decodes to. The
-/// estimate runs with [`SessionAuth::dummy_with_rules`], so nothing is signed before the gas is
+/// estimate runs with [`SessionAuth::dummy_for`] `signer`, so nothing is signed before the gas is
 /// known and any bundler can estimate it: the validator does the work of the signed operation,
 /// and a call out of scope fails here already, as [`SenderError::Rejected`] or
 /// [`SenderError::Reverted`] carrying the validator's error (see
@@ -145,6 +158,7 @@ pub async fn unsigned_session_operation<S: UserOperationSender>(
     domain: &GrantDomain,
     account: Address,
     auth: &SessionAuth<'_>,
+    signer: &PublicSigner,
     calls: SessionCalls<'_>,
     fees: Fees,
 ) -> Result<UnsignedOperation, SenderError> {
@@ -157,7 +171,7 @@ pub async fn unsigned_session_operation<S: UserOperationSender>(
         .nonce(nonce)
         .call_data(calls.call_data(&rules)?);
     let mut probe = SignedUserOperation::new(unsigned.clone().gas(fees.for_estimation()).build()?);
-    probe.operation.signature = auth.dummy_with_rules(&rules);
+    probe.operation.signature = auth.dummy_for(signer, &rules);
     let estimate = sender.estimate(&probe).await?;
     let op = SignedUserOperation::new(unsigned.gas(fees.with_limits(&estimate)).build()?);
     let user_op_hash =
@@ -170,16 +184,18 @@ pub async fn prepare_session_operation<S: UserOperationSender>(
     sender: &S,
     domain: &GrantDomain,
     account: Address,
-    session_key: &impl SignerSync,
+    session_key: &(impl SessionSigner + ?Sized),
     auth: &SessionAuth<'_>,
     calls: SessionCalls<'_>,
     fees: Fees,
 ) -> Result<PreparedOperation, SenderError> {
-    let unsigned = unsigned_session_operation(sender, domain, account, auth, calls, fees).await?;
+    let signer = session_key.public_signer();
+    let unsigned =
+        unsigned_session_operation(sender, domain, account, auth, &signer, calls, fees).await?;
     // The choice depends on the calls and the grant only: the same attachments as the estimate.
     let rules = calls.rule_attachments(auth.session_id(domain), account)?;
-    let key_signature = sign_hash_raw(session_key, unsigned.user_op_hash)?;
-    Ok(unsigned.with_signature(auth.encode_with_rules(&key_signature, &rules)))
+    let key_signature = session_key.key_signature(unsigned.user_op_hash)?;
+    Ok(unsigned.with_signature(auth.encode_signed(signer.kind(), &key_signature, &rules)))
 }
 
 /// An owner's UserOperation of `account` with raw account calldata (such as `installModule`),

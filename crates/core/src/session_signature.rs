@@ -3,18 +3,19 @@
 use crate::{
     error::OperationError,
     rules::RuleAttachments,
-    signing::{EIP191_PLACEHOLDER_SIGNATURE, sign_hash_raw},
+    session_signer::{PublicSigner, SessionSigner, SignerKind},
+    signing::EIP191_PLACEHOLDER_SIGNATURE,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_signer::SignerSync;
 use alloy_sol_types::SolValue;
 use leash_bindings::SessionGrant;
 
-/// Signature mode: a scoped session's key signs.
+/// Signature form: a scoped session's key signs. The mode byte is `rules flag | signer kind |
+/// form` ([`SignerKind::mode_bits`]).
 pub const SIG_MODE_USE: u8 = 0x00;
-/// Signature mode: a root session's key signs.
+/// Signature form: a root session's key signs.
 pub const SIG_MODE_USE_ROOT: u8 = 0x01;
-/// Signature mode: the grant and the owner's signature travel along, enabling the session in the
+/// Signature form: the grant and the owner's signature travel along, enabling the session in the
 /// same validation (lazy enable).
 pub const SIG_MODE_ENABLE: u8 = 0x02;
 
@@ -22,7 +23,7 @@ pub const SIG_MODE_ENABLE: u8 = 0x02;
 /// ([`RuleAttachments::trailer`]): the compact rules of the calls only a ruled permission allows.
 pub const SIG_FLAG_RULES: u8 = 0x80;
 
-/// Length of a use-mode signature: mode, session id, `r ‖ s ‖ v`.
+/// Length of a secp256k1 key's use-mode signature: mode, session id, `r ‖ s ‖ v`.
 pub const USE_SIGNATURE_LEN: usize = 1 + 32 + 65;
 
 /// The nonce key that routes a UserOperation to `validator` on the session's own nonce lane:
@@ -57,17 +58,20 @@ impl SessionAuth<'_> {
     /// that need no rule attachments.
     pub fn sign(
         &self,
-        session_key: &impl SignerSync,
+        session_key: &(impl SessionSigner + ?Sized),
         user_op_hash: B256,
     ) -> Result<Bytes, OperationError> {
-        Ok(self.encode(&sign_hash_raw(session_key, user_op_hash)?))
+        let signer = session_key.public_signer();
+        let key_signature = session_key.key_signature(user_op_hash)?;
+        Ok(self.encode_signed(signer.kind(), &key_signature, &RuleAttachments::none()))
     }
 
-    /// The signature to estimate with: this form around [`EIP191_PLACEHOLDER_SIGNATURE`] (in the
-    /// lazy form, beside the owner's real grant signature). Validation does all the work of the
-    /// signed operation, reverts with the rule on a scope violation, and otherwise returns
-    /// `SIG_VALIDATION_FAILED`. The EIP-191 form costs at least what either form of a real key
-    /// signature costs, so one estimate serves a raw signer and a `personal_sign` one alike.
+    /// The signature a secp256k1 key's operation is estimated with: this form around
+    /// [`EIP191_PLACEHOLDER_SIGNATURE`] (in the lazy form, beside the owner's real grant
+    /// signature). Validation does all the work of the signed operation, reverts with the rule on
+    /// a scope violation, and otherwise returns `SIG_VALIDATION_FAILED`. The EIP-191 form costs at
+    /// least what either form of a real key signature costs, so one estimate serves a raw signer
+    /// and a `personal_sign` one alike.
     pub fn dummy(&self) -> Bytes {
         self.dummy_with_rules(&RuleAttachments::none())
     }
@@ -78,27 +82,46 @@ impl SessionAuth<'_> {
         self.encode_with_rules(&EIP191_PLACEHOLDER_SIGNATURE, rules)
     }
 
-    /// The encoding around a session key's `r ‖ s ‖ v` signature, without rule attachments.
+    /// The signature an operation of `signer` is estimated with, carrying `rules`: this form
+    /// around [`PublicSigner::dummy_key_signature`], which does the work of a real signature of
+    /// its kind.
+    pub fn dummy_for(&self, signer: &PublicSigner, rules: &RuleAttachments) -> Bytes {
+        self.encode_signed(signer.kind(), &signer.dummy_key_signature(), rules)
+    }
+
+    /// The encoding around a secp256k1 session key's `r ‖ s ‖ v` signature, without rule
+    /// attachments.
     pub fn encode(&self, key_signature: &[u8]) -> Bytes {
         self.encode_with_rules(key_signature, &RuleAttachments::none())
     }
 
-    /// The encoding around a session key's `r ‖ s ‖ v` signature, followed by `rules` when there
+    /// The encoding around a secp256k1 session key's `r ‖ s ‖ v` signature, with `rules`
+    /// ([`Self::encode_signed`]).
+    pub fn encode_with_rules(&self, key_signature: &[u8], rules: &RuleAttachments) -> Bytes {
+        self.encode_signed(SignerKind::Secp256k1, key_signature, rules)
+    }
+
+    /// The encoding around the key signature of a signer of `kind`, followed by `rules` when there
     /// are any: the mode then has [`SIG_FLAG_RULES`] set and the signature ends with
     /// `attachments ‖ uint16 attachmentsLength`. (A root session has no ruled permission, so its
     /// mode never takes the flag.)
-    pub fn encode_with_rules(&self, key_signature: &[u8], rules: &RuleAttachments) -> Bytes {
-        let flag = if rules.is_empty() { 0 } else { SIG_FLAG_RULES };
+    pub fn encode_signed(
+        &self,
+        kind: SignerKind,
+        key_signature: &[u8],
+        rules: &RuleAttachments,
+    ) -> Bytes {
+        let flags = kind.mode_bits() | if rules.is_empty() { 0 } else { SIG_FLAG_RULES };
         let trailer = rules.trailer();
         match self {
             Self::Enabled { session_id, root } => {
-                let mode = if *root {
+                let form = if *root {
                     SIG_MODE_USE_ROOT
                 } else {
                     SIG_MODE_USE
                 };
                 [
-                    &[mode | flag],
+                    &[form | flags],
                     session_id.as_slice(),
                     key_signature,
                     &trailer,
@@ -116,7 +139,7 @@ impl SessionAuth<'_> {
                     Bytes::copy_from_slice(key_signature),
                 )
                     .abi_encode_params();
-                [&[SIG_MODE_ENABLE | flag], envelope.as_slice(), &trailer]
+                [&[SIG_MODE_ENABLE | flags], envelope.as_slice(), &trailer]
                     .concat()
                     .into()
             }
@@ -140,6 +163,7 @@ mod tests {
     use crate::{
         grant::{GrantDomain, SessionGrantBuilder},
         permission::Permission,
+        session_signer::SessionSigner,
     };
     use alloy_primitives::{Signature, address, b256};
     use alloy_signer_local::PrivateKeySigner;
@@ -182,26 +206,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn rule_attachments_set_the_flag_and_end_the_signature()
-    -> Result<(), Box<dyn std::error::Error>> {
-        use crate::{
-            calls::Call,
-            rules::{Rule, RuleAttachments, compact_rules},
-        };
-        let rules = vec![Rule::CallValue { max: U256::from(9) }];
+    /// The attachments of a call allowed by a function permission with a call-value rule.
+    fn call_value_attachments() -> Result<RuleAttachments, crate::rules::AttachmentError> {
+        use crate::{calls::Call, rules::Rule};
         let permission = Permission::FunctionsOnAllContracts {
             functions: vec![[0x12, 0x34, 0x56, 0x78].into()],
-            rules: rules.clone(),
+            rules: vec![Rule::CallValue { max: U256::from(9) }],
         };
         let call = Call {
             to: VALIDATOR,
             value: U256::from(9),
             data: alloy_primitives::Bytes::from_static(&[0x12, 0x34, 0x56, 0x78]),
         };
-        let attachments =
-            RuleAttachments::choose(SESSION_ID, Address::ZERO, &[permission], &[call])?;
+        RuleAttachments::choose(SESSION_ID, Address::ZERO, &[permission], &[call])
+    }
+
+    #[test]
+    fn rule_attachments_set_the_flag_and_end_the_signature()
+    -> Result<(), Box<dyn std::error::Error>> {
+        use crate::rules::{Rule, compact_rules};
+        let attachments = call_value_attachments()?;
         let trailer = attachments.trailer();
+        let rules = [Rule::CallValue { max: U256::from(9) }];
         assert_eq!(trailer.len(), 3 + compact_rules(&rules, 0).len() + 2);
         let key_signature = [0x11; 65];
         let enabled = SessionAuth::Enabled {
@@ -230,6 +256,47 @@ mod tests {
         assert_eq!(ruled[0], SIG_MODE_ENABLE | SIG_FLAG_RULES);
         assert_eq!(&ruled[1..plain.len()], &plain[1..]);
         assert_eq!(&ruled[plain.len()..], trailer.as_slice());
+        Ok(())
+    }
+
+    #[test]
+    fn the_signer_kind_sits_between_the_rules_flag_and_the_form()
+    -> Result<(), Box<dyn std::error::Error>> {
+        use crate::session_signer::{P256Verification, SignerKind};
+        let p256 = SignerKind::P256(P256Verification::Fallback);
+        let root = SessionAuth::Enabled {
+            session_id: SESSION_ID,
+            root: true,
+        };
+        let signed = root.encode_signed(p256, &[0x44; 128], &RuleAttachments::none());
+        assert_eq!(signed[0], 0x0c | SIG_MODE_USE_ROOT);
+        assert_eq!(&signed[1..33], SESSION_ID.as_slice());
+        assert_eq!(&signed[33..], [0x44; 128].as_slice());
+
+        let key = PrivateKeySigner::random();
+        let grant = root_grant(&key)?;
+        let lazy = SessionAuth::Lazy {
+            grant: &grant,
+            owner_signature: &[0x22; 65],
+        };
+        let attachments = call_value_attachments()?;
+        let passkey = SignerKind::WebAuthn(P256Verification::Precompile);
+        let ruled = lazy.encode_signed(passkey, &[0x55; 200], &attachments);
+        assert_eq!(ruled[0], SIG_FLAG_RULES | 0x10 | SIG_MODE_ENABLE);
+        assert_eq!(
+            &ruled[1..],
+            &lazy.encode_with_rules(&[0x55; 200], &attachments)[1..]
+        );
+
+        let secp = key.public_signer();
+        assert_eq!(
+            lazy.dummy_for(&secp, &attachments),
+            lazy.dummy_with_rules(&attachments)
+        );
+        assert_eq!(
+            root.encode(&[0x11; 65]),
+            root.encode_signed(SignerKind::Secp256k1, &[0x11; 65], &RuleAttachments::none())
+        );
         Ok(())
     }
 

@@ -5,6 +5,7 @@ use crate::{
     eip7702::EIP7702_INIT_CODE_MARKER,
     error::OperationError,
     session_signature::SessionAuth,
+    session_signer::SessionSigner,
     signing::sign_owner,
 };
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
@@ -147,7 +148,7 @@ impl UserOperationBuilder {
     /// session key under `auth`; returns it with its hash.
     pub fn sign_as_session(
         self,
-        session_key: &impl SignerSync,
+        session_key: &(impl SessionSigner + ?Sized),
         auth: &SessionAuth<'_>,
         chain_id: u64,
     ) -> Result<(PackedUserOperation, B256), OperationError> {

@@ -24,6 +24,7 @@ use leash_core::{
     rules::RuleAttachments,
     sender::{SenderError, UserOperationSender},
     session_signature::SessionAuth,
+    session_signer::{PublicSigner, SessionKeyType},
     session_state::{OnChainStatus, SessionState},
 };
 
@@ -99,6 +100,14 @@ impl SessionSend {
         }
     }
 
+    /// The session's signer, as the validator sees it.
+    pub fn signer(&self) -> PublicSigner {
+        PublicSigner {
+            id: self.session.session_key,
+            key_type: SessionKeyType::Secp256k1,
+        }
+    }
+
     /// Step one: the operation making `calls`, its gas estimated through `sender` with the
     /// placeholder signature (a call out of scope is refused here already, as
     /// [`ServiceError::Denied`]), and `user_op_hash`, the digest the session key signs.
@@ -113,6 +122,7 @@ impl SessionSend {
             &self.domain,
             self.session.account,
             &self.auth(),
+            &self.signer(),
             SessionCalls {
                 calls,
                 limits: &LimitedAssets::of(&self.session.grant.permissions),
@@ -142,7 +152,7 @@ impl SessionSend {
         )
         .map_err(|error| self.refusal(error.into()))?;
         unsigned
-            .with_session_signature(&self.auth(), key_signature, &rules)
+            .with_session_signature(&self.auth(), &self.signer(), key_signature, &rules)
             .map_err(ServiceError::MalformedSignature)
     }
 
