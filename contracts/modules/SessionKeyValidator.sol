@@ -38,9 +38,14 @@ import {
     SessionStatus,
     GRANT_DOMAIN_VERSION,
     SIG_FLAG_RULES,
+    SIG_FORM_MASK,
     SIG_MODE_ENABLE,
-    SIG_MODE_USE_ROOT
+    SIG_MODE_USE_ROOT,
+    SIG_SIGNER_SHIFT,
+    SIGNER_SECP256K1,
+    SIGNER_WEBAUTHN_FALLBACK
 } from "../types/SessionTypes.sol";
+import {SessionSigners} from "../signers/SessionSigners.sol";
 
 /// @title SessionKeyValidator
 /// @notice ERC-7579 validator for scoped session keys: an account's owner grants a key the eight
@@ -118,6 +123,10 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     uint256 private constant _SINGLE_DEFAULT = uint256(uint8(ExecutionLib.CALLTYPE_SINGLE)) << 8;
     uint256 private constant _BATCH_DEFAULT = uint256(uint8(ExecutionLib.CALLTYPE_BATCH)) << 8;
 
+    /// @notice Checks the signatures of session keys that are not secp256k1 EOAs; deployed with this
+    ///         validator, so that its address follows from the validator's.
+    SessionSigners public immutable SIGNERS = new SessionSigners();
+
     mapping(address account => uint256) internal _accounts;
     mapping(bytes32 sessionId => mapping(address account => uint256)) internal _records;
 
@@ -163,15 +172,17 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         uint256 epoch = accountWord >> 1;
         Use memory use =
             Use(ScopeLib.Key(msg.sender, 0, 0, 0), false, false, 0, false, false, false, address(0), 0, 0, 0, 0);
+        // `signerKind << SIG_SIGNER_SHIFT | form` once the rules flag is handled.
         uint256 mode = _byteAt(signature, 0);
         if (mode & SIG_FLAG_RULES != 0) {
             bool framed;
             (signature, framed) = _splitAttachments(use, signature);
             mode ^= SIG_FLAG_RULES;
             // Root sessions take no rules.
-            if (!framed || mode == SIG_MODE_USE_ROOT) return SIG_VALIDATION_FAILED;
+            if (!framed || mode & SIG_FORM_MASK == SIG_MODE_USE_ROOT) return SIG_VALIDATION_FAILED;
         }
-        if (mode == SIG_MODE_ENABLE) {
+        if (mode >> SIG_SIGNER_SHIFT > SIGNER_WEBAUTHN_FALLBACK) return SIG_VALIDATION_FAILED;
+        if (mode & SIG_FORM_MASK == SIG_MODE_ENABLE) {
             (bool ok, SessionGrant calldata grant, bytes calldata ownerSignature, bytes calldata keySignature) =
                 GrantLib.decodeEnable(signature[1:]);
             if (!ok) return SIG_VALIDATION_FAILED;
@@ -181,9 +192,8 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             // signatures pays for all of it. The EntryPoint reverts a failed signature, and the
             // enable with it.
             use.key.keyEpoch = _grantKeyEpoch(grant, epoch);
-            address signer = SignatureLib.tryRecoverCalldata(userOpHash, keySignature);
             use.signatureFailed = !_isOwnerSignature(msg.sender, use.key.sessionId, ownerSignature)
-                || _isOtherSigner(signer, use.key.keyEpoch);
+                || !_isKeySignature(mode >> SIG_SIGNER_SHIFT, userOpHash, keySignature, use.key.keyEpoch);
             // A grant already enabled is simply used, so a client may keep sending the enable form.
             if (_records[use.key.sessionId][msg.sender] == 0) _enable(use.key, grant);
             // Root can only be the only permission. (A grant revoked before use may have none.)
@@ -192,20 +202,32 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
                 (PermissionType first,,,,) = _permissionAt(permissions, 0);
                 use.root = first == PermissionType.Root;
             }
-        } else if (mode <= SIG_MODE_USE_ROOT && signature.length == 98) {
-            // Layout: mode (1) ‖ sessionId (32) ‖ r ‖ s ‖ v (65); the length was checked above.
+        } else if (
+            mode & SIG_FORM_MASK <= SIG_MODE_USE_ROOT
+                && (signature.length == 98 || mode >> SIG_SIGNER_SHIFT != SIGNER_SECP256K1)
+        ) {
+            // Layout: mode (1) ‖ sessionId (32) ‖ key signature; `r ‖ s ‖ v` (65) for a secp256k1 key.
             bytes32 sessionId;
             bytes calldata keySignature;
             assembly ("memory-safe") {
                 sessionId := calldataload(add(signature.offset, 1))
                 keySignature.offset := add(signature.offset, 33)
-                keySignature.length := 65
+                keySignature.length := mul(gt(signature.length, 33), sub(signature.length, 33))
             }
             use.key.sessionId = sessionId;
-            // The recovered signer names the scopes. A wrong signer finds none, and `_authenticate`
-            // then runs the checks as the session's own key before it fails the signature.
-            use.key.keyEpoch = ScopeLib.keyEpoch(SignatureLib.tryRecover65Calldata(userOpHash, keySignature), epoch);
-            use.root = mode == SIG_MODE_USE_ROOT;
+            // The signer names the scopes. A wrong signer finds none, and `_authenticate` then runs
+            // the checks as the session's own key before it fails the signature; the right signer
+            // with a bad signature (a claimed or derived id) runs them and fails it at the end.
+            address signer;
+            if (mode >> SIG_SIGNER_SHIFT == SIGNER_SECP256K1) {
+                signer = SignatureLib.tryRecover65Calldata(userOpHash, keySignature);
+            } else {
+                bool signed;
+                (signer, signed) = SIGNERS.check(mode >> SIG_SIGNER_SHIFT, userOpHash, keySignature);
+                use.signatureFailed = !signed;
+            }
+            use.key.keyEpoch = ScopeLib.keyEpoch(signer, epoch);
+            use.root = mode & SIG_FORM_MASK == SIG_MODE_USE_ROOT;
         } else {
             return SIG_VALIDATION_FAILED;
         }
@@ -1237,6 +1259,20 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
 
     function _sessionId(SessionGrant calldata grant) internal view returns (bytes32) {
         return _hashTypedData(GrantLib.hash(grant));
+    }
+
+    /// @dev Whether `keySignature` is the signature of `hash` by the key of `keyEpoch`: a secp256k1
+    ///      key's is recovered here, the other kinds' are `SIGNERS`'s to check.
+    function _isKeySignature(uint256 signerKind, bytes32 hash, bytes calldata keySignature, uint256 keyEpoch)
+        internal
+        view
+        returns (bool)
+    {
+        if (signerKind == SIGNER_SECP256K1) {
+            return !_isOtherSigner(SignatureLib.tryRecoverCalldata(hash, keySignature), keyEpoch);
+        }
+        (address signer, bool signed) = SIGNERS.check(signerKind, hash, keySignature);
+        return signed && !_isOtherSigner(signer, keyEpoch);
     }
 
     function _isOwnerSignature(address account, bytes32 digest, bytes calldata signature) internal view returns (bool) {

@@ -69,12 +69,23 @@ bytes32 constant SESSION_GRANT_TYPEHASH = keccak256(
 string constant GRANT_DOMAIN_VERSION = "2";
 
 /// @dev First byte of a UserOperation signature for the validator.
-uint8 constant SIG_MODE_USE = 0x00; // 0x00 ‖ sessionId ‖ ecdsa(userOpHash) by the session key.
+uint8 constant SIG_MODE_USE = 0x00; // 0x00 ‖ sessionId ‖ the session key's signature of the userOpHash.
 uint8 constant SIG_MODE_USE_ROOT = 0x01; // Same layout, for a session holding `Root`.
 uint8 constant SIG_MODE_ENABLE = 0x02; // 0x02 ‖ abi.encode(SessionGrant, ownerSignature, sessionKeySignature).
 // Set in the use or enable mode byte: the signature ends with `attachments ‖ uint16 attachmentsLength`,
 // the compact rules of the ruled calls (docs/permissions.md, "How validation gets the rules").
 uint8 constant SIG_FLAG_RULES = 0x80;
+// The mode byte is `SIG_FLAG_RULES? | signerKind << SIG_SIGNER_SHIFT | form`, the form one of the three
+// modes above, the signer kind saying how the key signature is checked (docs/architecture.md, "Session
+// signers that are not EOAs"). Kinds 1–5 are checked by `SessionSigners`.
+uint8 constant SIG_FORM_MASK = 0x03;
+uint8 constant SIG_SIGNER_SHIFT = 2;
+uint8 constant SIGNER_SECP256K1 = 0; // `r ‖ s ‖ v`; the signer id is the recovered address.
+uint8 constant SIGNER_CONTRACT = 1; // `signer ‖ signature`, ERC-1271; the id is the signer's address.
+uint8 constant SIGNER_P256 = 2; // `x ‖ y ‖ r ‖ s`, by the precompile; the id is keccak256(x ‖ y)[12:].
+uint8 constant SIGNER_P256_FALLBACK = 3; // The same, by `P256Verifier`.
+uint8 constant SIGNER_WEBAUTHN = 4; // A WebAuthn assertion; the id is keccak256(x ‖ y ‖ rpIdHash)[12:].
+uint8 constant SIGNER_WEBAUTHN_FALLBACK = 5; // The same, by `P256Verifier`.
 
 uint8 constant RULES_VERSION = 0x01; // `rules = RULES_VERSION ‖ abi.encode(Rule[])`.
 uint8 constant RULE_ARGUMENT = 1; // abi.encode(uint16 index, uint8 op, bytes32[] values)
