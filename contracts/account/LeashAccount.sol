@@ -49,11 +49,18 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
     ///      there is no cycle. The creation code rides along in this contract's init code only.
     address public immutable SESSION_KEY_VALIDATOR;
 
+    bytes4 internal constant _ERC1271_MAGIC = 0x1626ba7e;
+
     /// @dev ERC-4337 `validationData` for a signature that does not verify.
     uint256 internal constant SIG_VALIDATION_FAILED = 1;
 
     /// @dev `keccak256(abi.encode(uint256(keccak256("leash.account.storage")) - 1)) & ~bytes32(uint256(0xff))`.
     bytes32 internal constant STORAGE_SLOT = 0xffc70a195a36bcc53aa0be73f58fa10c9e03333cb2e2baa1f262d1cbf8595300;
+
+    /// @dev Transient: the hash of the balance-checked session operation executing now, which
+    ///      `isValidSignature` tells the built-in validator (its sessions' typed-data signatures hold
+    ///      only during their own operations). `keccak256("leash.account.executing") - 1`.
+    bytes32 internal constant EXECUTING_SLOT = 0x6b96c7f761d95a61614f71609b6426c55144da92dee5860d58ca5e408e40b3aa;
 
     /// @custom:storage-location erc7201:leash.account.storage
     struct AccountStorage {
@@ -142,7 +149,13 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
             if (i != 0) assets[i] = ExecutionLib.tokenAt(tokens, i - 1);
             balances[i] = _balanceOf(assets[i]);
         }
+        assembly ("memory-safe") {
+            tstore(EXECUTING_SLOT, userOpHash)
+        }
         _execute(mode, executionCalldata);
+        assembly ("memory-safe") {
+            tstore(EXECUTING_SLOT, 0)
+        }
         for (uint256 i; i < count; ++i) {
             uint256 balance = _balanceOf(assets[i]);
             balances[i] = balances[i] > balance ? balances[i] - balance : 0;
@@ -231,9 +244,50 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
 
     // ---------------------------------------------------------------- ERC-1271 and ERC-165
 
-    /// @notice ERC-1271: valid when the owner (this address's key) signed `hash` directly.
+    /// @notice ERC-1271: the owner (this address's key) signed `hash` directly (64 or 65 bytes), or an
+    ///         installed validator accepts `validator (20) ‖ its signature` through
+    ///         `isValidSignatureWithSender`. The built-in validator's signature is prefixed with the
+    ///         hash of the balance-checked session operation executing now (zero if none).
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
-        return ECDSA.tryRecoverCalldata(hash, signature) == address(this) ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
+        if (signature.length == 64 || signature.length == 65) {
+            return ECDSA.tryRecoverCalldata(hash, signature) == address(this) ? _ERC1271_MAGIC : bytes4(0xffffffff);
+        }
+        if (signature.length < 20) return 0xffffffff;
+        address validator = address(bytes20(signature[0:20]));
+        if (!_isInstalled(validator)) return 0xffffffff;
+        bytes memory forwarded = signature[20:];
+        if (validator == SESSION_KEY_VALIDATOR) {
+            bytes32 executing;
+            assembly ("memory-safe") {
+                executing := tload(EXECUTING_SLOT)
+            }
+            forwarded = abi.encodePacked(executing, forwarded);
+        }
+        try IERC7579Validator(validator).isValidSignatureWithSender(msg.sender, hash, forwarded) returns (
+            bytes4 answer
+        ) {
+            return answer == _ERC1271_MAGIC ? _ERC1271_MAGIC : bytes4(0xffffffff);
+        } catch {
+            return 0xffffffff;
+        }
+    }
+
+    /// @notice ERC-5267: the EIP-712 domain ERC-7739 nests a session's message signatures in, so that
+    ///         one made for this account verifies on no other.
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return (hex"0f", "LeashAccount", "1", block.chainid, address(this), bytes32(0), new uint256[](0));
     }
 
     /// @notice ERC-165.

@@ -51,6 +51,10 @@ library ScopeLib {
 
     /// @dev The selector field of a recurring limit's state word tag (limits use no selector).
     bytes4 internal constant RECURRING_STATE = 0xffffffff;
+
+    /// @dev Flag: the session holds a `TypedDataSigning` permission, so its balance-checked operations
+    ///      leave their context for the execution phase even without a limit (see `_checkOutflow`).
+    uint256 internal constant FLAG_SIGNS_TYPED_DATA = 1 << 139;
     uint256 internal constant ASSET_LIMITS = FLAG_NATIVE_LIMIT | TOKEN_LIMITS;
 
     uint256 private constant _REMAINING_MASK = type(uint128).max;

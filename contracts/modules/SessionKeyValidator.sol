@@ -45,6 +45,7 @@ import {
     SIGNER_SECP256K1,
     SIGNER_WEBAUTHN_FALLBACK
 } from "../types/SessionTypes.sol";
+import {SessionMessages} from "../signers/SessionMessages.sol";
 import {SessionSigners} from "../signers/SessionSigners.sol";
 
 /// @title SessionKeyValidator
@@ -125,7 +126,11 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
 
     /// @notice Checks the signatures of session keys that are not secp256k1 EOAs; deployed with this
     ///         validator, so that its address follows from the validator's.
-    SessionSigners public immutable SIGNERS = new SessionSigners();
+    SessionSigners public immutable SIGNERS;
+
+    /// @notice Reads and verifies session signatures of messages (ERC-7739); deployed with this
+    ///         validator.
+    SessionMessages public immutable MESSAGES;
 
     mapping(address account => uint256) internal _accounts;
     mapping(bytes32 sessionId => mapping(address account => uint256)) internal _records;
@@ -243,9 +248,45 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         return ScopeLib.validationData(use.scope) | _flag(use.signatureFailed);
     }
 
-    /// @notice Sessions sign no ERC-1271 messages: a session's authority is its UserOperations only.
-    function isValidSignatureWithSender(address, bytes32, bytes calldata) external pure returns (bytes4) {
-        return 0xffffffff;
+    constructor() {
+        SessionSigners signers = new SessionSigners();
+        SIGNERS = signers;
+        MESSAGES = new SessionMessages(signers);
+    }
+
+    /// @notice ERC-1271 for a session key signing as the account (docs/permissions.md, "Signing as
+    ///         the account"): `signature` is `executingUserOpHash (32) ‖ session signature`, the hash
+    ///         of the account's operation executing now (zero if none), then what `SessionMessages`
+    ///         reads. Valid when a live session's key signed, within its window, under a
+    ///         `PersonalSign` scope, or a `TypedDataSigning` scope of the app's contract while this
+    ///         session's own balance-checked operation executes: every asset the signature lets move
+    ///         during it is then charged by `settleOutflow`, and after it the signature is void.
+    function isValidSignatureWithSender(address, bytes32 hash, bytes calldata signature)
+        external
+        view
+        returns (bytes4)
+    {
+        if (signature.length < 32) return 0xffffffff;
+        (bytes32 sessionId, address signer, bool valid, bool typed, address domain) =
+            MESSAGES.check(msg.sender, hash, signature[32:]);
+        uint256 keyEpoch = ScopeLib.keyEpoch(signer, _epochOf(msg.sender));
+        if (!valid || _records[sessionId][msg.sender] != _record(keyEpoch, SessionStatus.Enabled)) return 0xffffffff;
+        uint256 scope = ScopeLib.load(
+            ScopeLib.slot(
+                ScopeLib.Key(msg.sender, sessionId, keyEpoch, 0),
+                ScopeLib.tag(typed ? PermissionType.TypedDataSigning : PermissionType.PersonalSign, 0, domain)
+            )
+        );
+        // EntryPoint's window: validAfter < now ≤ validUntil.
+        bool due = block.timestamp > scope >> 208 && block.timestamp <= uint48(scope >> 160);
+        bytes32 executing = bytes32(signature[0:32]);
+        bytes32 slot = _outflowSlot(msg.sender, executing);
+        bytes32 executingSession;
+        assembly ("memory-safe") {
+            executingSession := tload(slot)
+        }
+        if (scope == 0 || !due || (typed && (executing == 0 || executingSession != sessionId))) return 0xffffffff;
+        return 0x1626ba7e;
     }
 
     /// @notice Marks the validator installed for the calling account; sessions are enabled one by one.
@@ -540,7 +581,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             previous = token;
         }
         if (!complete) revert InvalidOutflowTokens(use.key.sessionId, declared, limited);
-        if (use.scope & ScopeLib.ASSET_LIMITS == 0) return;
+        if (use.scope & (ScopeLib.ASSET_LIMITS | ScopeLib.FLAG_SIGNS_TYPED_DATA) == 0) return;
         _leaveContext(use);
     }
 
@@ -1041,6 +1082,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             (PermissionType kind,,,,) = _permissionAt(permissions, i);
             if (kind == PermissionType.GasLimit) flags |= ScopeLib.FLAG_GAS_LIMIT;
             if (kind == PermissionType.NativeTokenTransfer) flags |= ScopeLib.FLAG_NATIVE_LIMIT;
+            if (kind == PermissionType.TypedDataSigning) flags |= ScopeLib.FLAG_SIGNS_TYPED_DATA;
             if (kind == PermissionType.Erc20TokenTransfer && ++tokens > ScopeLib.MAX_TOKEN_COUNT) {
                 revert InvalidPermission(sessionId, i);
             }
@@ -1121,7 +1163,7 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             // Offsets and lengths are capped at 2**32 so the sums below cannot overflow.
             bad := or(or(gt(headOffset, 0xffffffff), gt(functionsOffset, 0xffffffff)), gt(count, 0xffffffff))
             bad := or(bad, or(gt(rulesOffset, 0xffffffff), gt(rulesLength, 0xffffffff)))
-            bad := or(bad, or(gt(kind, 8), gt(add(p, 0xa0), calldatasize())))
+            bad := or(bad, or(gt(kind, 10), gt(add(p, 0xa0), calldatasize())))
             bad := or(bad, gt(add(add(list, 0x20), shl(5, and(count, 0xffffffff))), calldatasize()))
             bad := or(bad, gt(add(add(rules, 0x20), and(rulesLength, 0xffffffff)), calldatasize()))
             target := shr(96, shl(96, calldataload(add(p, 0x20))))
@@ -1156,7 +1198,11 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
             return noTarget && amount <= MAX_ALLOWANCE && noFunctions;
         }
         if (kind == PermissionType.Erc20TokenTransfer) return validTarget && amount <= MAX_ALLOWANCE && noFunctions;
-        if (kind == PermissionType.ContractAccess || kind == PermissionType.Paymaster) {
+        if (kind == PermissionType.PersonalSign) return noTarget && amount == 0 && noFunctions;
+        if (
+            kind == PermissionType.ContractAccess || kind == PermissionType.Paymaster
+                || kind == PermissionType.TypedDataSigning
+        ) {
             return validTarget && amount == 0 && noFunctions;
         }
         if (kind == PermissionType.FunctionsOnContract) return validTarget && amount == 0 && !noFunctions;

@@ -17,7 +17,10 @@ enum PermissionType {
     AccountFunctions, // "account-functions": `functions` = selectors callable on the account itself.
     FunctionsOnAllContracts, // "functions-on-all-contracts": `functions` callable on any contract.
     FunctionsOnContract, // "functions-on-contract": `functions` callable on `target`.
-    Paymaster // "paymaster" (leash): `target` = a paymaster the session's UserOperations may name.
+    Paymaster, // "paymaster" (leash): `target` = a paymaster the session's UserOperations may name.
+    TypedDataSigning, // "typed-data-signing" (leash): `target` = an app's EIP-712 `verifyingContract`; the
+    // session may sign its typed data as the account, during the session's own balance-checked operations.
+    PersonalSign // "personal-sign" (leash): the session may sign personal messages as the account.
 }
 
 /// @notice Lifecycle of a grant on one account. An `Enabled` session enabled before the account's

@@ -1,5 +1,6 @@
 //! The eight session permission types of the hosted Wallet API, in its JSON shape, leash's own
-//! `paymaster`, and their on-chain encoding as `SessionKeyValidator` verifies it.
+//! `paymaster`, `typed-data-signing` and `personal-sign`, and their on-chain encoding as
+//! `SessionKeyValidator` verifies it.
 
 use crate::{
     recurring::RecurringPeriod,
@@ -106,6 +107,16 @@ pub enum Permission {
         /// The paymaster.
         address: Address,
     },
+    /// The session may sign EIP-712 typed data of one app as the account (ERC-1271, nested as
+    /// ERC-7739 nests it), during its own balance-checked operations only, so that what the
+    /// signature lets move is charged to the session's limits (leash's own type).
+    TypedDataSigning {
+        /// The app domain's `verifyingContract`.
+        address: Address,
+    },
+    /// The session may sign personal messages (EIP-191, e.g. a SIWE login) as the account, at
+    /// any time within its window (leash's own type).
+    PersonalSign,
 }
 
 impl Permission {
@@ -121,6 +132,8 @@ impl Permission {
             Self::FunctionsOnAllContracts { .. } => "functions-on-all-contracts",
             Self::FunctionsOnContract { .. } => "functions-on-contract",
             Self::Paymaster { .. } => "paymaster",
+            Self::TypedDataSigning { .. } => "typed-data-signing",
+            Self::PersonalSign => "personal-sign",
         }
     }
 
@@ -193,6 +206,18 @@ impl Permission {
             Self::Paymaster { address } => {
                 (PermissionType::Paymaster, *address, U256::ZERO, Vec::new())
             }
+            Self::TypedDataSigning { address } => (
+                PermissionType::TypedDataSigning,
+                *address,
+                U256::ZERO,
+                Vec::new(),
+            ),
+            Self::PersonalSign => (
+                PermissionType::PersonalSign,
+                Address::ZERO,
+                U256::ZERO,
+                Vec::new(),
+            ),
         };
         SolPermission {
             permissionType: permission_type,
@@ -262,6 +287,8 @@ impl Permission {
                 rules,
             },
             PermissionType::Paymaster => Self::Paymaster { address },
+            PermissionType::TypedDataSigning => Self::TypedDataSigning { address },
+            PermissionType::PersonalSign => Self::PersonalSign,
             PermissionType::__Invalid => return None,
         })
     }
@@ -310,6 +337,8 @@ mod tests {
                 rules: sample_rules(),
             },
             Permission::Paymaster { address: token },
+            Permission::TypedDataSigning { address: token },
+            Permission::PersonalSign,
         ]
     }
 

@@ -181,6 +181,7 @@ impl SessionGrantBuilder {
                 | Permission::ContractAccess { .. }
                 | Permission::FunctionsOnContract { .. }
                 | Permission::Paymaster { .. }
+                | Permission::TypedDataSigning { .. }
         );
         if uses_target {
             let target = sol.target;
@@ -284,6 +285,8 @@ enum UniqueKey<'a> {
     Contract(Address),
     Functions(Address, &'a [Rule]),
     Paymaster(Address),
+    TypedDataSigning(Address),
+    PersonalSign,
 }
 
 impl<'a> UniqueKey<'a> {
@@ -297,6 +300,8 @@ impl<'a> UniqueKey<'a> {
                 Some(Self::Functions(*address, rules))
             }
             Permission::Paymaster { address } => Some(Self::Paymaster(*address)),
+            Permission::TypedDataSigning { address } => Some(Self::TypedDataSigning(*address)),
+            Permission::PersonalSign => Some(Self::PersonalSign),
             _ => None,
         }
     }

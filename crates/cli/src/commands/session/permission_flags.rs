@@ -154,6 +154,8 @@ pub(super) fn describe_permission(permission: &Permission) -> String {
         }
         Permission::GasLimit { limit } => format!("gas-limit {limit} wei"),
         Permission::Paymaster { address } => format!("paymaster {address}"),
+        Permission::TypedDataSigning { address } => format!("typed-data-signing for {address}"),
+        Permission::PersonalSign => "personal-sign".to_owned(),
         Permission::ContractAccess { address } => format!("contract-access {address}"),
         Permission::AccountFunctions { functions } => {
             format!("account-functions {}", join(functions))
