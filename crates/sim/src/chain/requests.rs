@@ -9,6 +9,7 @@ use alloy_rpc_types_eth::TransactionRequest;
 use revm::{
     context::{TxEnv, result::ExecutionResult},
     database_interface::DatabaseRef,
+    primitives::eip7825::TX_GAS_LIMIT_CAP,
 };
 
 /// How a call failed: it ran, and stopped without success.
@@ -37,31 +38,31 @@ impl Chain {
         Ok(self.db.storage_ref(address, slot)?)
     }
 
-    /// `eth_call`: runs `request` under its gas limit (the block's when it names none) and
-    /// returns its output.
+    /// `eth_call`: runs `request` under its gas limit (when it names none, the block's up to
+    /// EIP-7825's cap) and returns its output.
     pub fn call_request(
         &mut self,
         request: &TransactionRequest,
     ) -> Result<Result<Bytes, CallFailure>, TransactionError> {
-        let result = self.run_request(request, request.gas.unwrap_or(self.block.gas_limit))?;
+        let result = self.run_request(request, self.request_gas(request))?;
         Ok(CallFailure::check(result))
     }
 
     /// `eth_estimateGas`: the least gas limit under which `request` succeeds, found by
-    /// bisection between what it spends and its gas limit (the block's when it names none), as
+    /// bisection between what it spends and its gas limit (as `eth_call` runs it), as
     /// nodes do since refunds and the 63/64 rule make the spent gas too little; or the failed
     /// failure under that limit.
     pub fn estimate_gas(
         &mut self,
         request: &TransactionRequest,
     ) -> Result<Result<u64, CallFailure>, TransactionError> {
-        let cap = request.gas.unwrap_or(self.block.gas_limit);
+        let cap = self.request_gas(request);
         let result = self.run_request(request, cap)?;
         let ExecutionResult::Success { gas, .. } = &result else {
             return Ok(CallFailure::check(result).map(|_| cap));
         };
         let (mut failing, mut succeeding) = (gas.total_gas_spent().saturating_sub(1), cap);
-        // The interval halves every round: at most log2(cap) rounds, 26 for the block's limit.
+        // The interval halves every round: at most log2(cap) rounds, 24 under EIP-7825's cap.
         while succeeding - failing > 1 {
             let limit = failing + (succeeding - failing) / 2;
             let succeeded =
@@ -73,6 +74,14 @@ impl Chain {
             }
         }
         Ok(Ok(succeeding))
+    }
+
+    /// The gas limit `request` runs under: its own, else the block's as far as a transaction may
+    /// have (EIP-7825's cap under Osaka), as nodes fill it in.
+    fn request_gas(&self, request: &TransactionRequest) -> u64 {
+        request
+            .gas
+            .unwrap_or_else(|| self.block.gas_limit.min(TX_GAS_LIMIT_CAP))
     }
 
     /// One uncommitted run of `request` with `gas_limit`, at no gas price. The sender may be a
