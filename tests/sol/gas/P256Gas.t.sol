@@ -5,9 +5,10 @@ import {P256Verifier} from "../../../contracts/signers/P256Verifier.sol";
 import {Test} from "../utils/Vm.sol";
 
 /// @notice Gas of one P-256 verification by `P256Verifier` and by the P256VERIFY precompile
-///         (`0x100`), the same 160 bytes to each: the gas of the call frame, without the caller's
-///         cost of reaching it. Results land in snapshots/p256_gas.json; docs/benchmarks.md explains
-///         them.
+///         (`0x100`), the same 160 bytes to each: the gas of the called frame, without the caller's
+///         cost of reaching it (a cold `P256Verifier` adds 2,600 for its account). Results land in
+///         snapshots/p256_gas.json. The invalid signature runs the whole multiplication and differs
+///         from the valid one only in its windows' digits.
 contract P256GasTest is Test {
     string internal constant GROUP = "p256_gas";
     address internal constant PRECOMPILE = address(0x100);

@@ -7,10 +7,11 @@ import {Test} from "../utils/Vm.sol";
 /// @notice `P256Verifier` held to the P256VERIFY precompile (EIP-7951, at `0x100` under Osaka): the
 ///         same answer, as (success, return data), on valid signatures, on tampered ones, on
 ///         arbitrary input, and on every edge EIP-7951 names, each with its exact expectation too.
-/// @dev The special vectors (R'.x ≥ n, a running point that meets infinity or itself, a key with
-///      x = 0) were built offline with plain affine arithmetic: for a chosen R', r and s, the key is
-///      recovered as Q = r⁻¹(s·R' − hash·G); for a chosen key Q and scalars u1, u2, R' = u1·G + u2·Q
-///      gives r = R'.x mod n, s = r/u2 and hash = u1·s (every key has signatures over some hash).
+/// @dev The special vectors (R'.x ≥ n, a running point that meets infinity or the entry it adds, a
+///      key with x = 0) were built offline with plain affine arithmetic: for a chosen R', r and s,
+///      the key is recovered as Q = r⁻¹(s·R' − hash·G); for a chosen key Q and scalars u1, u2,
+///      R' = u1·G + u2·Q gives r = R'.x mod n, s = r/u2 and hash = u1·s (every key has signatures
+///      over some hash). A model of the verifier's windows confirmed which addition case each hits.
 contract P256VerifierTest is Test {
     address internal constant PRECOMPILE = address(0x100);
     uint256 internal constant P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff;
@@ -145,6 +146,14 @@ contract P256VerifierTest is Test {
         else if (word == 3) input.x ^= flip;
         else input.y ^= flip;
         _assertInvalid(input, "the signature with one bit flipped");
+    }
+
+    /// @dev Any key and signature with the hash replaced by −r·d (mod n): R' is the point at infinity.
+    function testFuzz_rPrimeAtInfinity(uint256 keySeed, bytes32 digest) public view {
+        uint256 key = _key(keySeed);
+        Input memory input = _signed(key, digest);
+        input.hash = N - mulmod(input.r, key, N);
+        _assertInvalid(input, "R' at infinity");
     }
 
     /// @dev 160 arbitrary bytes: nearly always off the curve.
@@ -287,36 +296,57 @@ contract P256VerifierTest is Test {
         }
     }
 
-    /// @dev With key 7, u1 and u2 chosen so that the running point of the double-and-add meets the
-    ///      negation of the table entry it adds at bit 1 (infinity), then adds G to infinity at bit
-    ///      0: R' = G, and the signature (r = Gx) is valid.
-    function test_runningPointThroughInfinity() public view {
-        (uint256 x, uint256 y) = vm.publicKeyP256(7);
-        Input memory input = Input(
-            0x865d2689c430d792c8bd118bbdb3e86e460874707ad0e940983b7fde911aef3c,
-            GX,
-            0x7403e430ec66a78795e761d17731af10506bf2efc6f877186d76b07e881ed163,
-            x,
-            y
-        );
-        vm.assertEq(x, 0x8e533b6fa0bf7b4625bb30667c01fb607ef9f8b8a80fef5b300628703187b2a3, "key 7's x");
-        _assertValid(input, "R' = G through infinity");
-        input.s = N - input.s;
-        _assertValid(input, "n - s: R' = -G, whose x is G's");
+    /// @dev Keys 1..16 and n − 16..n − 1: Q = ±kG, so Q's table holds ±G's entries.
+    function test_smallKeysAndKeysNearN() public view {
+        for (uint256 k = 1; k <= 16; ++k) {
+            _assertValid(_signed(k, DIGEST), "a small key");
+            _assertValid(_signed(N - k, DIGEST), "a key near n");
+        }
     }
 
-    /// @dev With key 7, the running point equals G when the last bit adds G: the addition must double.
-    ///      R' = 2G.
-    function test_runningPointMeetsItsAddend() public view {
-        (uint256 x, uint256 y) = vm.publicKeyP256(7);
-        Input memory input = Input(
-            0x1258da48b42ea7ce9da311133b16a7da89abf3262cd9e205ea5970bdba7c905d,
+    /// @dev Key 0xA11CE and u1, u2 chosen so that at window 0 (the last four bits of each scalar)
+    ///      the running point equals the entry it adds, and the addition must double: here G's
+    ///      entry 1, R' = 2G.
+    function test_runningPointMeetsItsGEntry() public view {
+        Input memory input = _alice(
+            0x343ab661b47612ccaca9584122fbfead67660105c92e81294e5ae4f3ca8d0b51,
             0x7cf27b188d034f7e8a52380304b51ac3c08969e277f21b35a60b48fc47669978,
-            0x3e7d1bfbc7a2ea20b2f14c942e05319acb5c74273f98e2774cbd87ad5c90a959,
-            x,
-            y
+            0x544068e54029f76e50546688ff92ab8ea60138e24f12dce93effc29db65e3ef4
         );
         _assertValid(input, "R' = 2G by the equal-point addition");
+    }
+
+    /// @dev The same with Q's entry 1: R' = 2Q.
+    function test_runningPointMeetsItsQEntry() public view {
+        Input memory input = _alice(
+            0x32f29f0e6847cad0365a82ead35b9a7d35c8bd844810ff7c6c7049904e088f2e,
+            0x5c467e2f06bbdc338c71dc0048d88ff932bb134021b119c15912ff43b8b453bd,
+            0xadf80e88febf92dd822f47801db72a39d5ec22f0209adfc433d57b9371259ffd
+        );
+        _assertValid(input, "R' = 2Q by the equal-point addition");
+    }
+
+    /// @dev Key 0xA11CE and u1, u2 chosen so that the running point meets the negation of Q's entry
+    ///      at window 1 (infinity), then takes G's entry 1 at window 0 from infinity: R' = G, and the
+    ///      signature (r = Gx) is valid; with n − s, R' = −G, whose x is the same.
+    function test_runningPointThroughInfinity() public view {
+        Input memory input = _alice(
+            0xe0500d6f8bf0a2602b65ade7712abfe9bde358d3fc540e354e27fb55687e70e3,
+            GX,
+            0xd5ed21f044c040cee3b29a861120ddb46df77c99ccd7ed9464354438517ec1e6
+        );
+        _assertValid(input, "R' = G through infinity");
+        input.s = N - input.s;
+        _assertValid(input, "n - s: R' = -G");
+        input.hash ^= 1;
+        _assertInvalid(input, "another hash");
+    }
+
+    /// @dev A signature by 0xA11CE's key, checked against the cheatcode's key.
+    function _alice(uint256 hash, uint256 r, uint256 s) internal pure returns (Input memory) {
+        (uint256 x, uint256 y) = vm.publicKeyP256(0xA11CE);
+        vm.assertEq(x, 0x7268876e19db7d7a651d55d5f3cd08b0f14f0f2d99ac383d56e705cc58b2de09, "0xA11CE's x");
+        return Input(hash, r, s, x, y);
     }
 
     function test_valueIsAccepted() public {
