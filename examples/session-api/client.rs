@@ -58,6 +58,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let metadata = SessionMetadata {
         session_id: id,
         session_key: session_key.address(),
+        // leash-core's key types are for UserOperation signers; this one signs requests.
+        key_type: (),
         account: owner.address(),
         chain_id: 1,
         validator: Default::default(),
@@ -67,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         label: "session-api example".into(),
     };
     store.create(&session_key, &metadata, "example password")?;
-    let (key, metadata) = store.load::<SignedCapability>(id, "example password")?;
+    let (key, metadata) = store.load::<SignedCapability, ()>(id, "example password")?;
 
     // 3. The key signs each request on its own; the owner is not asked again.
     let client = reqwest::Client::new();

@@ -517,3 +517,74 @@ fn sends_through_a_bundler_and_prints_operations_for_other_tools() {
     assert_eq!(receipt["success"], true, "{receipt:#}");
     assert_eq!(env.token_balance(RECIPIENT), "70");
 }
+
+#[test]
+fn p256_and_passkey_sessions_through_the_cli_on_anvil() {
+    let env = Env::new();
+    let bundler_key = hex_key(&env.anvil, 0);
+    let owner_key = hex_key(&env.anvil, 1);
+    let owner = format!("{:?}", env.anvil.addresses()[1]);
+    forge_deploy(&env, &bundler_key, env.home.path());
+    succeed(&mut env.leash(&["delegate", "--private-key", &owner_key]));
+    env.cast(&[
+        "send",
+        "--private-key",
+        &bundler_key,
+        TOKEN,
+        "mint(address,uint256)",
+        &owner,
+        "1000",
+    ]);
+    let limit = format!("{TOKEN}:100");
+    let mut sent = 0;
+    for (key_type, kind) in [
+        (&["--key-type", "p256"][..], "P-256 (precompile)"),
+        (
+            &["--key-type", "webauthn", "--rp-id", "wallet.example"][..],
+            "WebAuthn (precompile)",
+        ),
+    ] {
+        let mut args = vec![
+            "session",
+            "create",
+            "--private-key",
+            &owner_key,
+            "--erc20",
+            &limit,
+            "--expires",
+            "1h",
+            "--light-kdf",
+            "--json",
+        ];
+        args.extend_from_slice(key_type);
+        let created: serde_json::Value =
+            serde_json::from_str(&succeed(&mut env.leash(&args))).expect("JSON");
+        assert_eq!(
+            created["keyType"]["verification"], "precompile",
+            "anvil runs Osaka: {created}"
+        );
+        let session = created["sessionId"].as_str().expect("session id");
+        let shown = succeed(&mut env.leash(&["session", "show", session]));
+        assert!(shown.contains(&format!("key type     {kind}")), "{shown}");
+
+        let transfer = env.send_tokens(session, &bundler_key, "10", &[]);
+        assert!(
+            transfer.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&transfer.stderr)
+        );
+        sent += 10;
+        assert_eq!(env.token_balance(RECIPIENT), sent.to_string());
+
+        let by_key = run(&mut env.leash(&["session", "revoke", session, "--by-session-key"]));
+        let stderr = String::from_utf8_lossy(&by_key.stderr);
+        assert_eq!(by_key.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "has a {kind} signer: only a secp256k1 key sends transactions and signs as an \
+                 address"
+            )),
+            "{stderr}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use alloy_signer_local::PrivateKeySigner;
 use leash_core::{
     grant::{GrantDomain, SessionGrantBuilder},
     permission::Permission,
+    session_signer::SessionKeyType,
     session_state::GrantRecord,
 };
 use leash_store::{
@@ -71,6 +72,7 @@ fn stored_session(home: &Path, owner: Address) -> B256 {
     let metadata = SessionMetadata {
         session_id,
         session_key: key.address(),
+        key_type: SessionKeyType::Secp256k1,
         account: owner,
         chain_id: 31337,
         validator: VALIDATOR,

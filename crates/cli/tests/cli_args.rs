@@ -233,6 +233,48 @@ fn calls_and_sessions_explain_bad_input() {
 }
 
 #[test]
+fn key_types_are_checked_before_connecting() {
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "session",
+            "create",
+            "--root",
+            "--expires",
+            "1h",
+            "--private-key",
+            KEY,
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--key-type", "contract"],
+            "--key-type contract: a contract signer's signatures come from the contract's owners",
+        ),
+        (
+            &["--key-type", "p256", "--rp-id", "wallet.example"],
+            "--rp-id is for --key-type webauthn",
+        ),
+        (
+            &[
+                "--key-type",
+                "webauthn",
+                "--rp-id",
+                "https://wallet.example",
+            ],
+            "--rp-id: \"https://wallet.example\" is not a relying party id",
+        ),
+        (&["--key-type", "ed25519"], "invalid value 'ed25519'"),
+    ];
+    for (extra, needle) in cases {
+        let args = create(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        usage_error(&args, needle);
+    }
+}
+
+#[test]
 fn json_errors_carry_the_exit_code() {
     let output = leash(&["session", "show", "0xzz", "--json"]);
     assert_eq!(output.status.code(), Some(2));

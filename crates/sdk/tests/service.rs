@@ -13,15 +13,19 @@ use leash_core::{
     denial::Denial,
     grant::SessionGrantBuilder,
     permission::Permission,
+    session_signer::{P256Verification, SessionKeyType, SessionSigner, SignerKind},
     session_state::{GrantRecord, OnChainStatus},
     token_transfers::NativeTransfer,
+    webauthn::RpId,
 };
 use leash_sdk::{
     service::{
         Delegation, Included, OwnerSignature, ServiceError, SessionRequest, SessionSend,
         StoredSession, attach_owner_signature, create_session, delegate_by_transaction, fees,
-        resolve_session, session_key, session_state, wait_included,
+        p256_verification, resolve_session, session_key, session_signer, session_state,
+        wait_included,
     },
+    signers::NewSessionKey,
     submission::ReceiptWait,
     transport::DirectSender,
 };
@@ -45,6 +49,7 @@ fn native_session(allowance: &str) -> SessionRequest {
         }],
         expires: "1h".into(),
         label: "test".into(),
+        key: NewSessionKey::Secp256k1,
     }
 }
 
@@ -170,6 +175,113 @@ async fn prepared_operations_are_signed_elsewhere_and_finalized() {
 }
 
 #[tokio::test]
+async fn p256_and_passkey_sessions_are_stored_loaded_and_sent() {
+    let anvil = anvil();
+    let bundler = dev_key(&anvil, 0);
+    let owner = dev_key(&anvil, 1);
+    let provider = wallet_provider(&anvil, bundler.clone());
+    deploy(&provider, bundler.address()).await;
+    let before = Delegation::read(&provider, owner.address())
+        .await
+        .expect("reads");
+    delegate_by_transaction(&wallet_provider(&anvil, owner.clone()), &owner, &before)
+        .await
+        .expect("delegates");
+    let verification = p256_verification(&provider).await.expect("probes");
+    assert_eq!(
+        verification,
+        P256Verification::Precompile,
+        "anvil runs Osaka"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store(&dir);
+    let sender = DirectSender::new(provider.clone(), bundler.address());
+    let fees = fees(&provider).await.expect("fees");
+    let calls = [Call::transfer(
+        RECIPIENT,
+        parse_ether("0.25").expect("ether"),
+    )];
+    let rp_id = RpId::new("wallet.example").expect("a host name");
+    for (key, kind) in [
+        (
+            NewSessionKey::P256(verification),
+            SignerKind::P256(verification),
+        ),
+        (
+            NewSessionKey::WebAuthn {
+                rp_id,
+                verification,
+            },
+            SignerKind::WebAuthn(verification),
+        ),
+    ] {
+        let request = SessionRequest {
+            key,
+            ..native_session("1")
+        };
+        let session = create_session(
+            &provider,
+            &store,
+            PASSWORD,
+            OwnerSignature::Key(&owner),
+            request,
+        )
+        .await
+        .expect("creates")
+        .session;
+        assert_eq!(session.key_type.kind(), kind);
+        assert_eq!(session.key_type.derived_id(), Some(session.session_key));
+        let reloaded = resolve_session(&store, &session.session_id.to_string()).expect("stored");
+        assert_eq!(reloaded, session);
+        let signer = session_signer(&store, &session, PASSWORD).expect("decrypts");
+        assert_eq!(signer.public_signer().id, session.session_key);
+        let error = session_key(&store, &session, PASSWORD).expect_err("not secp256k1");
+        assert_eq!(error.code(), 1016, "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "session {} has a {kind} signer: only a secp256k1 key sends transactions and \
+                 signs as an address",
+                session.session_id
+            )
+        );
+
+        let send = SessionSend::open(&provider, session).await.expect("opens");
+        let prepared = send
+            .prepare_signed(&sender, &signer, &calls, fees)
+            .await
+            .expect("prepares");
+        let hash = leash_sdk::service::submit(&sender, &prepared, Some(&send.state))
+            .await
+            .expect("accepted");
+        let receipt = wait_included(&sender, hash, wait(), tokio::time::sleep, |_| {}, None)
+            .await
+            .expect("included");
+        Included::new(receipt, &calls)
+            .check()
+            .expect("the transfer ran");
+    }
+    assert_eq!(
+        provider.get_balance(RECIPIENT).await.expect("balance"),
+        parse_ether("0.5").expect("ether")
+    );
+}
+
+#[tokio::test]
+async fn a_chain_without_the_precompile_gets_the_solidity_verifier() {
+    let prague = alloy_node_bindings::Anvil::at(leash_testkit::toolchain_binary("anvil"))
+        .arg("--hardfork")
+        .arg("prague")
+        .try_spawn()
+        .expect("anvil starts");
+    let provider = alloy_provider::ProviderBuilder::new().connect_http(prague.endpoint_url());
+    assert_eq!(
+        p256_verification(&provider).await.expect("probes"),
+        P256Verification::Fallback
+    );
+}
+
+#[tokio::test]
 async fn unsigned_and_foreign_sessions_are_refused() {
     let anvil = anvil();
     let bundler = dev_key(&anvil, 0);
@@ -246,6 +358,7 @@ fn stored(store: &SessionStore, id: B256) {
     let session = StoredSession {
         session_id: id,
         session_key: key.address(),
+        key_type: SessionKeyType::Secp256k1,
         account,
         chain_id: 31337,
         validator,

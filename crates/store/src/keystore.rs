@@ -4,6 +4,10 @@
 //! (`n = 2^13`), which is neither geth's standard nor its light setting: a session key store must
 //! choose its cost deliberately. Files are readable by geth, `cast wallet decrypt-keystore` and
 //! every other v3 implementation.
+//!
+//! A P-256 session key (issue 15) is kept in the same format with `"curve": "P-256"` beside the
+//! version: other tools ignore the field and would read its scalar as a secp256k1 key, so leash
+//! checks it both ways.
 
 use aes::Aes128;
 use alloy_primitives::{Address, B256, FixedBytes, hex, keccak256};
@@ -71,6 +75,42 @@ pub enum KeystoreError {
     /// The decrypted bytes are not a valid secp256k1 private key.
     #[error("the decrypted key is not a valid secp256k1 private key")]
     InvalidKey,
+    /// The keystore holds a key of another curve than the one asked for.
+    #[error("the keystore holds a {found} key, not a {expected} key")]
+    Curve {
+        /// The curve asked for.
+        expected: &'static str,
+        /// The keystore's curve.
+        found: &'static str,
+    },
+}
+
+/// The `curve` of a P-256 key's keystore.
+const P256_CURVE: &str = "P-256";
+/// What a keystore without `curve` holds, as every v3 keystore does.
+const SECP256K1_CURVE: &str = "secp256k1";
+
+/// A P-256 private key's scalar, big-endian, as a keystore holds it (whether it is a valid scalar
+/// is for its user to check). Its `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct P256Secret(B256);
+
+impl P256Secret {
+    /// The scalar `bytes`.
+    pub fn new(bytes: B256) -> Self {
+        Self(bytes)
+    }
+
+    /// The scalar's bytes.
+    pub fn to_bytes(&self) -> B256 {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for P256Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("P256Secret(..)")
+    }
 }
 
 /// An encrypted key in the v3 JSON shape.
@@ -81,6 +121,9 @@ pub struct EncryptedKey {
     /// Lowercase hex without `0x`, as geth writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     address: Option<String>,
+    /// `P-256` for a P-256 key; absent for secp256k1, as other tools write it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    curve: Option<String>,
     crypto: Crypto,
 }
 
@@ -115,16 +158,42 @@ impl EncryptedKey {
         password: &[u8],
         params: ScryptParams,
     ) -> Result<Self, KeystoreError> {
+        Self::seal(
+            signer.to_bytes(),
+            Some(signer.address()),
+            None,
+            password,
+            params,
+        )
+    }
+
+    /// Encrypts a P-256 key's `secret` under `password`, marked `"curve": "P-256"`.
+    pub fn encrypt_p256(
+        secret: &P256Secret,
+        password: &[u8],
+        params: ScryptParams,
+    ) -> Result<Self, KeystoreError> {
+        Self::seal(secret.0, None, Some(P256_CURVE), password, params)
+    }
+
+    fn seal(
+        secret: B256,
+        address: Option<Address>,
+        curve: Option<&str>,
+        password: &[u8],
+        params: ScryptParams,
+    ) -> Result<Self, KeystoreError> {
         let salt = B256::random();
         let iv = FixedBytes::<16>::random();
         let derived = params.derive_key(password, salt.as_slice())?;
-        let mut ciphertext = signer.to_bytes().0;
+        let mut ciphertext = secret.0;
         Aes128Ctr::new(derived[..16].into(), iv.as_slice().into()).apply_keystream(&mut ciphertext);
         let mac = keccak256([&derived[16..], ciphertext.as_slice()].concat());
         Ok(Self {
             version: 3,
             id: uuid_v4(FixedBytes::<16>::random()),
-            address: Some(hex::encode(signer.address())),
+            address: address.map(hex::encode),
+            curve: curve.map(str::to_owned),
             crypto: Crypto {
                 cipher: CIPHER.to_owned(),
                 cipherparams: CipherParams {
@@ -144,8 +213,36 @@ impl EncryptedKey {
         })
     }
 
-    /// Decrypts the key with `password`, checking the MAC first.
+    /// Decrypts the secp256k1 key with `password`, checking the MAC first.
     pub fn decrypt(&self, password: &[u8]) -> Result<PrivateKeySigner, KeystoreError> {
+        self.require_curve(SECP256K1_CURVE)?;
+        PrivateKeySigner::from_slice(&self.open(password)?).map_err(|_| KeystoreError::InvalidKey)
+    }
+
+    /// Decrypts the P-256 key with `password`, checking the MAC first.
+    pub fn decrypt_p256(&self, password: &[u8]) -> Result<P256Secret, KeystoreError> {
+        self.require_curve(P256_CURVE)?;
+        let key = self.open(password)?;
+        B256::try_from(key.as_slice())
+            .map(P256Secret)
+            .map_err(|_| KeystoreError::Format(format!("a P-256 key of {} bytes", key.len())))
+    }
+
+    fn require_curve(&self, expected: &'static str) -> Result<(), KeystoreError> {
+        let found = match self.curve.as_deref() {
+            None => SECP256K1_CURVE,
+            Some(P256_CURVE) => P256_CURVE,
+            Some(other) => return Err(KeystoreError::Format(format!("curve {other}"))),
+        };
+        if found == expected {
+            Ok(())
+        } else {
+            Err(KeystoreError::Curve { expected, found })
+        }
+    }
+
+    /// The decrypted bytes.
+    fn open(&self, password: &[u8]) -> Result<Vec<u8>, KeystoreError> {
         if self.version != 3 {
             return Err(KeystoreError::Format(format!("version {}", self.version)));
         }
@@ -179,7 +276,7 @@ impl EncryptedKey {
             .try_into()
             .map_err(|_| KeystoreError::Format("iv is not 16 bytes".to_owned()))?;
         Aes128Ctr::new(derived[..16].into(), (&iv).into()).apply_keystream(&mut key);
-        PrivateKeySigner::from_slice(&key).map_err(|_| KeystoreError::InvalidKey)
+        Ok(key)
     }
 
     /// The address the file declares, if it declares one (it is not authenticated).
@@ -257,6 +354,43 @@ mod tests {
             read.decrypt(b"pw").expect("decrypts").address(),
             signer.address()
         );
+    }
+
+    #[test]
+    fn a_p256_key_round_trips_marked_with_its_curve_and_is_not_read_as_secp256k1() {
+        let secret = P256Secret::new(B256::repeat_byte(0x42));
+        let key =
+            EncryptedKey::encrypt_p256(&secret, b"pw", ScryptParams::LIGHT).expect("encrypts");
+        let json = serde_json::to_value(&key).expect("serializes");
+        assert_eq!(json["curve"], "P-256");
+        assert_eq!(json.get("address"), None);
+        let read: EncryptedKey = serde_json::from_value(json).expect("parses");
+        assert_eq!(read.decrypt_p256(b"pw").expect("decrypts"), secret);
+        assert!(matches!(
+            read.decrypt_p256(b"wrong"),
+            Err(KeystoreError::WrongPassword)
+        ));
+        assert_eq!(
+            read.decrypt(b"pw").map(|_| ()).map_err(|e| e.to_string()),
+            Err("the keystore holds a P-256 key, not a secp256k1 key".to_owned())
+        );
+        let ethereum: EncryptedKey = serde_json::from_str(CAST_KEYSTORE).expect("parses");
+        assert!(matches!(
+            ethereum.decrypt_p256(b"testpassword"),
+            Err(KeystoreError::Curve {
+                expected: "P-256",
+                found: "secp256k1"
+            })
+        ));
+        assert_eq!(format!("{secret:?}"), "P256Secret(..)");
+    }
+
+    #[test]
+    fn an_unknown_curve_is_refused() {
+        let mut value: serde_json::Value = serde_json::from_str(CAST_KEYSTORE).expect("parses");
+        value["curve"] = "ed25519".into();
+        let key: EncryptedKey = serde_json::from_value(value).expect("still a keystore");
+        assert_eq!(format_error(key.decrypt(b"testpassword")), "curve ed25519");
     }
 
     /// `CAST_KEYSTORE` with `edit` applied to its JSON, read and decrypted with its password.

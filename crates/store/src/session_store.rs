@@ -2,10 +2,10 @@
 //! the session is for.
 //!
 //! A directory holds, per session id `0x…`, the keystore `0x….json` (readable by any Ethereum
-//! tool) and the sidecar `0x….session.json`. Both are created with `create_new`, so an existing
+//! tool, when the key is secp256k1) and the sidecar `0x….session.json`. Both are created with `create_new`, so an existing
 //! session is never overwritten, and with mode `0600` on unix (the directory `0700`).
 
-use crate::keystore::{EncryptedKey, KeystoreError, ScryptParams};
+use crate::keystore::{EncryptedKey, KeystoreError, P256Secret, ScryptParams};
 use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -23,15 +23,19 @@ const METADATA_SUFFIX: &str = ".session.json";
 
 /// What a stored session is for: everything but the key.
 ///
-/// `G` is the grant as it was signed. It defaults to untyped JSON so stores written by other
-/// versions stay readable.
+/// `G` is the grant as it was signed, `K` how the key signs (leash-core's `SessionKeyType`). Both
+/// default to untyped JSON so stores written by other versions stay readable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionMetadata<G = serde_json::Value> {
+pub struct SessionMetadata<G = serde_json::Value, K = serde_json::Value> {
     /// The session id, as the validator computes it from the grant.
     pub session_id: B256,
-    /// The session key's address (checked against the decrypted key on load).
+    /// The session key's address, or the signer id of a key that has none (checked against the
+    /// decrypted secp256k1 key on load; leash-sdk checks a P-256 key's).
     pub session_key: Address,
+    /// How the key signs; absent in sessions stored before keys other than secp256k1 were.
+    #[serde(default)]
+    pub key_type: K,
     /// The account the session acts for.
     pub account: Address,
     /// The chain the grant is bound to.
@@ -164,29 +168,50 @@ impl SessionStore {
 
     /// Stores `key` encrypted under `password`, with `metadata`. Fails if the session id is
     /// already stored or if `metadata.session_key` is not `key`'s address.
-    pub fn create<G: Serialize>(
+    pub fn create<G: Serialize, K: Serialize>(
         &self,
         key: &PrivateKeySigner,
-        metadata: &SessionMetadata<G>,
+        metadata: &SessionMetadata<G, K>,
         password: impl AsRef<[u8]>,
     ) -> Result<(), SessionStoreError> {
-        let id = metadata.session_id;
-        let keystore_path = self.keystore_path(id);
-        let metadata_path = self.metadata_path(id);
         if key.address() != metadata.session_key {
             return Err(SessionStoreError::KeyMismatch {
-                path: metadata_path,
+                path: self.metadata_path(metadata.session_id),
                 expected: metadata.session_key,
                 actual: key.address(),
             });
         }
-        let encrypted =
-            EncryptedKey::encrypt(key, password.as_ref(), self.scrypt).map_err(|source| {
-                SessionStoreError::Keystore {
-                    path: keystore_path.clone(),
-                    source,
-                }
-            })?;
+        self.write_session(metadata, |path| {
+            EncryptedKey::encrypt(key, password.as_ref(), self.scrypt)
+                .map_err(|source| SessionStoreError::Keystore { path, source })
+        })
+    }
+
+    /// Stores a P-256 key's `secret` encrypted under `password`, with `metadata`. Fails if the
+    /// session id is already stored. The signer id in `metadata.session_key` is not checked here:
+    /// it depends on how the key signs (`key_type`), which leash-sdk knows.
+    pub fn create_p256<G: Serialize, K: Serialize>(
+        &self,
+        secret: &P256Secret,
+        metadata: &SessionMetadata<G, K>,
+        password: impl AsRef<[u8]>,
+    ) -> Result<(), SessionStoreError> {
+        self.write_session(metadata, |path| {
+            EncryptedKey::encrypt_p256(secret, password.as_ref(), self.scrypt)
+                .map_err(|source| SessionStoreError::Keystore { path, source })
+        })
+    }
+
+    /// Writes `metadata`, then the keystore `encrypt` makes (given its path).
+    fn write_session<G: Serialize, K: Serialize>(
+        &self,
+        metadata: &SessionMetadata<G, K>,
+        encrypt: impl FnOnce(PathBuf) -> Result<EncryptedKey, SessionStoreError>,
+    ) -> Result<(), SessionStoreError> {
+        let id = metadata.session_id;
+        let keystore_path = self.keystore_path(id);
+        let metadata_path = self.metadata_path(id);
+        let encrypted = encrypt(keystore_path.clone())?;
         let keystore_json = to_json(&keystore_path, &encrypted)?;
         let metadata_json = to_json(&metadata_path, metadata)?;
         // The metadata goes first: `list` reads it, so a session is listed only once its key is
@@ -203,13 +228,13 @@ impl SessionStore {
     /// Replaces the metadata of stored session `id` (to attach an owner signature obtained later,
     /// say). The session id and key cannot change. The new file is written beside the old one and
     /// renamed over it, so a crash leaves one or the other, never half of each.
-    pub fn update_metadata<G: Serialize + DeserializeOwned>(
+    pub fn update_metadata<G: Serialize, K: Serialize>(
         &self,
-        metadata: &SessionMetadata<G>,
+        metadata: &SessionMetadata<G, K>,
     ) -> Result<(), SessionStoreError> {
         let id = metadata.session_id;
         let path = self.metadata_path(id);
-        let current = self.metadata::<serde_json::Value>(id)?;
+        let current = self.metadata::<serde_json::Value, serde_json::Value>(id)?;
         if current.session_key != metadata.session_key {
             return Err(SessionStoreError::KeyMismatch {
                 path,
@@ -225,7 +250,9 @@ impl SessionStore {
     }
 
     /// The metadata of every stored session, ordered by session id.
-    pub fn list<G: DeserializeOwned>(&self) -> Result<Vec<SessionMetadata<G>>, SessionStoreError> {
+    pub fn list<G: DeserializeOwned, K: DeserializeOwned + Default>(
+        &self,
+    ) -> Result<Vec<SessionMetadata<G, K>>, SessionStoreError> {
         let entries = fs::read_dir(&self.dir).map_err(|source| self.io_error(source))?;
         let mut sessions = Vec::new();
         for entry in entries {
@@ -235,7 +262,7 @@ impl SessionStore {
                 .and_then(|name| name.to_str())
                 .is_some_and(|name| name.ends_with(METADATA_SUFFIX));
             if is_metadata {
-                sessions.push(read_json::<SessionMetadata<G>>(&path)?);
+                sessions.push(read_json::<SessionMetadata<G, K>>(&path)?);
             }
         }
         sessions.sort_by_key(|session| session.session_id);
@@ -243,10 +270,10 @@ impl SessionStore {
     }
 
     /// The metadata of session `id`, without decrypting its key.
-    pub fn metadata<G: DeserializeOwned>(
+    pub fn metadata<G: DeserializeOwned, K: DeserializeOwned + Default>(
         &self,
         id: B256,
-    ) -> Result<SessionMetadata<G>, SessionStoreError> {
+    ) -> Result<SessionMetadata<G, K>, SessionStoreError> {
         let path = self.metadata_path(id);
         if !path.exists() {
             return Err(self.not_found(id));
@@ -254,22 +281,14 @@ impl SessionStore {
         read_json(&path)
     }
 
-    /// The session key and metadata of session `id`, decrypted with `password`.
-    pub fn load<G: DeserializeOwned>(
+    /// The secp256k1 session key and metadata of session `id`, decrypted with `password`.
+    pub fn load<G: DeserializeOwned, K: DeserializeOwned + Default>(
         &self,
         id: B256,
         password: impl AsRef<[u8]>,
-    ) -> Result<(PrivateKeySigner, SessionMetadata<G>), SessionStoreError> {
-        let metadata = self.metadata::<G>(id)?;
-        let path = self.keystore_path(id);
-        let encrypted: EncryptedKey = read_json(&path)?;
-        let key =
-            encrypted
-                .decrypt(password.as_ref())
-                .map_err(|source| SessionStoreError::Keystore {
-                    path: path.clone(),
-                    source,
-                })?;
+    ) -> Result<(PrivateKeySigner, SessionMetadata<G, K>), SessionStoreError> {
+        let metadata = self.metadata::<G, K>(id)?;
+        let (key, path) = self.decrypt(id, |key| key.decrypt(password.as_ref()))?;
         if key.address() != metadata.session_key {
             return Err(SessionStoreError::KeyMismatch {
                 path,
@@ -278,6 +297,32 @@ impl SessionStore {
             });
         }
         Ok((key, metadata))
+    }
+
+    /// The P-256 session key and metadata of session `id`, decrypted with `password` (the signer
+    /// id is leash-sdk's to check, as for [`Self::create_p256`]).
+    pub fn load_p256<G: DeserializeOwned, K: DeserializeOwned + Default>(
+        &self,
+        id: B256,
+        password: impl AsRef<[u8]>,
+    ) -> Result<(P256Secret, SessionMetadata<G, K>), SessionStoreError> {
+        let metadata = self.metadata::<G, K>(id)?;
+        let (secret, _) = self.decrypt(id, |key| key.decrypt_p256(password.as_ref()))?;
+        Ok((secret, metadata))
+    }
+
+    /// The keystore of session `id` decrypted by `decrypt`, and its path.
+    fn decrypt<T>(
+        &self,
+        id: B256,
+        decrypt: impl FnOnce(&EncryptedKey) -> Result<T, KeystoreError>,
+    ) -> Result<(T, PathBuf), SessionStoreError> {
+        let path = self.keystore_path(id);
+        let encrypted: EncryptedKey = read_json(&path)?;
+        match decrypt(&encrypted) {
+            Ok(key) => Ok((key, path)),
+            Err(source) => Err(SessionStoreError::Keystore { path, source }),
+        }
     }
 
     /// Deletes session `id`: its key and its metadata.

@@ -3,11 +3,11 @@
 use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
 use leash_store::{
-    keystore::ScryptParams,
+    keystore::{KeystoreError, P256Secret, ScryptParams},
     session_store::{SessionMetadata, SessionStore, SessionStoreError},
 };
 use leash_testkit::toolchain_binary;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::process::Command;
 
 fn store(dir: &tempfile::TempDir) -> SessionStore {
@@ -20,6 +20,7 @@ fn metadata(id: u8, key: &PrivateKeySigner) -> SessionMetadata {
     SessionMetadata {
         session_id: B256::repeat_byte(id),
         session_key: key.address(),
+        key_type: json!({"type": "secp256k1"}),
         account: Address::repeat_byte(0xaa),
         chain_id: 31337,
         validator: Address::repeat_byte(0x55),
@@ -43,26 +44,26 @@ fn create_list_load_delete() {
         .create(&first_key, &metadata(1, &first_key), "pw")
         .expect("creates");
 
-    let listed = store.list::<serde_json::Value>().expect("lists");
+    let listed = store.list::<Value, Value>().expect("lists");
     assert_eq!(
         listed,
         vec![metadata(1, &first_key), metadata(2, &second_key)]
     );
 
     let (key, loaded) = store
-        .load::<serde_json::Value>(B256::repeat_byte(1), "pw")
+        .load::<Value, Value>(B256::repeat_byte(1), "pw")
         .expect("loads");
     assert_eq!(key.address(), first_key.address());
     assert_eq!(loaded, metadata(1, &first_key));
 
     store.delete(B256::repeat_byte(1)).expect("deletes");
-    assert_eq!(store.list::<serde_json::Value>().expect("lists").len(), 1);
+    assert_eq!(store.list::<Value, Value>().expect("lists").len(), 1);
     assert!(matches!(
         store.delete(B256::repeat_byte(1)),
         Err(SessionStoreError::NotFound { .. })
     ));
     assert!(matches!(
-        store.load::<serde_json::Value>(B256::repeat_byte(1), "pw"),
+        store.load::<Value, Value>(B256::repeat_byte(1), "pw"),
         Err(SessionStoreError::NotFound { .. })
     ));
 }
@@ -84,7 +85,7 @@ fn never_overwrites_a_session() {
         "{error}"
     );
     let (loaded, _) = store
-        .load::<serde_json::Value>(B256::repeat_byte(1), "pw")
+        .load::<Value, Value>(B256::repeat_byte(1), "pw")
         .expect("loads");
     assert_eq!(loaded.address(), key.address(), "the first key is kept");
 }
@@ -98,7 +99,7 @@ fn refuses_wrong_password_and_mismatched_key() {
         .create(&key, &metadata(1, &key), "pw")
         .expect("creates");
     let error = store
-        .load::<serde_json::Value>(B256::repeat_byte(1), "not the password")
+        .load::<Value, Value>(B256::repeat_byte(1), "not the password")
         .expect_err("wrong password");
     assert!(
         matches!(error, SessionStoreError::Keystore { .. }),
@@ -114,7 +115,7 @@ fn refuses_wrong_password_and_mismatched_key() {
         .create(&stranger, &metadata(2, &key), "pw")
         .expect_err("metadata names another key");
     assert!(matches!(error, SessionStoreError::KeyMismatch { .. }));
-    assert_eq!(store.list::<serde_json::Value>().expect("lists").len(), 1);
+    assert_eq!(store.list::<Value, Value>().expect("lists").len(), 1);
 }
 
 #[test]
@@ -130,6 +131,7 @@ fn typed_grants_round_trip() {
     let metadata = SessionMetadata {
         session_id: untyped.session_id,
         session_key: untyped.session_key,
+        key_type: untyped.key_type,
         account: untyped.account,
         chain_id: untyped.chain_id,
         validator: untyped.validator,
@@ -140,7 +142,7 @@ fn typed_grants_round_trip() {
     };
     store.create(&key, &metadata, "pw").expect("creates");
     let read = store
-        .metadata::<Grant>(B256::repeat_byte(1))
+        .metadata::<Grant, Value>(B256::repeat_byte(1))
         .expect("reads");
     assert_eq!(read.grant, Grant { allowance: 7 });
 }
@@ -202,11 +204,11 @@ fn metadata_updates_replace_the_sidecar_but_never_the_key() {
     session.grant = json!({"ownerSignature": "0x01"});
     store.update_metadata(&session).expect("updates");
     let (loaded, stored) = store
-        .load::<serde_json::Value>(session.session_id, "pw")
+        .load::<Value, Value>(session.session_id, "pw")
         .expect("loads");
     assert_eq!(loaded.address(), key.address());
     assert_eq!(stored, session);
-    assert_eq!(store.list::<serde_json::Value>().expect("lists").len(), 1);
+    assert_eq!(store.list::<Value, Value>().expect("lists").len(), 1);
 
     let other_key = metadata(1, &PrivateKeySigner::random());
     assert!(matches!(
@@ -218,4 +220,67 @@ fn metadata_updates_replace_the_sidecar_but_never_the_key() {
         store.update_metadata(&unknown),
         Err(SessionStoreError::NotFound { .. })
     ));
+}
+
+#[test]
+fn p256_keys_are_stored_and_loaded_as_p256_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store(&dir);
+    let secret = P256Secret::new(B256::repeat_byte(0x42));
+    let mut session = metadata(1, &PrivateKeySigner::random());
+    session.session_key = Address::repeat_byte(0x1d);
+    session.key_type = json!({"type": "p256"});
+    store.create_p256(&secret, &session, "pw").expect("creates");
+    let (loaded, stored) = store
+        .load_p256::<Value, Value>(session.session_id, "pw")
+        .expect("loads");
+    assert_eq!((loaded, stored), (secret.clone(), session.clone()));
+    let error = store
+        .load::<Value, Value>(session.session_id, "pw")
+        .expect_err("not a secp256k1 key");
+    assert!(
+        matches!(
+            &error,
+            SessionStoreError::Keystore {
+                source: KeystoreError::Curve {
+                    expected: "secp256k1",
+                    found: "P-256"
+                },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(matches!(
+        store.create_p256(&secret, &session, "pw"),
+        Err(SessionStoreError::AlreadyExists { .. })
+    ));
+}
+
+#[test]
+fn a_sidecar_without_a_key_type_reads_as_the_default() {
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    enum KeyType {
+        #[default]
+        Secp256k1,
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store(&dir);
+    let key = PrivateKeySigner::random();
+    let session = metadata(1, &key);
+    store.create(&key, &session, "pw").expect("creates");
+    let path = store
+        .dir()
+        .join(format!("{}.session.json", session.session_id));
+    let mut sidecar: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("reads")).expect("JSON");
+    sidecar
+        .as_object_mut()
+        .expect("an object")
+        .remove("keyType");
+    std::fs::write(&path, sidecar.to_string()).expect("writes");
+    let read = store
+        .metadata::<Value, KeyType>(session.session_id)
+        .expect("reads");
+    assert_eq!(read.key_type, KeyType::Secp256k1);
 }

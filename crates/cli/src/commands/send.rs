@@ -7,14 +7,14 @@ use crate::{
     output::Output,
 };
 use alloy_primitives::{Address, utils::format_ether};
-use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
 use leash_core::{
     abi_call::CallSpec, calls::Call, prepare::Fees, sender::UserOperationSender,
     token_transfers::Movements,
 };
 use leash_sdk::{
-    service::{Included, ServiceError, SessionSend, fees, resolve_session, session_key, submit},
+    service::{Included, ServiceError, SessionSend, fees, resolve_session, session_signer, submit},
+    signers::StoredKey,
     submission::UserOperationSubmission,
     transport::DirectSender,
 };
@@ -103,7 +103,7 @@ struct Job<'a> {
     args: &'a SendArgs,
     node_url: &'a url::Url,
     send: SessionSend,
-    session_key: &'a PrivateKeySigner,
+    session_key: &'a StoredKey,
     calls: &'a [Call],
     fees: Fees,
 }
@@ -120,7 +120,8 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> ey
     } else {
         Some(args.bundler.required_signer("`leash send`")?)
     };
-    let session_key = session_key(&store, &session, &args.store.password()?)?;
+    let session_key = session_signer(&store, &session, &args.store.password()?)?;
+    let signer_id = session.session_key;
     let reader = node::reader(&url);
     let chain_id = node::chain_id(&reader, &url).await?;
     let send = SessionSend::open(&reader, session).await?;
@@ -146,7 +147,7 @@ pub(crate) async fn run(global: &GlobalArgs, out: &Output, args: SendArgs) -> ey
                     DirectSender::new(node::signing(&url, key), address)
                 }
                 // Nothing is sent, so any sender address will do for the estimates.
-                None => DirectSender::new(reader, session_key.address()),
+                None => DirectSender::new(reader, signer_id),
             };
             send_with(&sender, &job).await
         }

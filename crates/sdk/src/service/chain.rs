@@ -3,9 +3,13 @@
 
 use super::{ServiceError, StoredSession};
 use crate::deploy::{Deployment, missing_deployments};
+use alloy_primitives::{Address, U256, address, hex};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::BlockNumberOrTag;
-use leash_core::{grant::GrantDomain, prepare::Fees, sender::UserOperationSender};
+use alloy_rpc_types_eth::{BlockNumberOrTag, TransactionRequest};
+use leash_core::{
+    grant::GrantDomain, prepare::Fees, sender::UserOperationSender,
+    session_signer::P256Verification,
+};
 
 /// The grant domain of this chain's `SessionKeyValidator` at its deterministic address.
 pub fn grant_domain(chain_id: u64) -> GrantDomain {
@@ -88,5 +92,54 @@ pub async fn check_bundler_chain<S: UserOperationSender>(
             bundler: bundler_chain_id,
             node: node_chain_id,
         })
+    }
+}
+
+/// The P256VERIFY precompile (EIP-7951 on Osaka, RIP-7212 on rollups).
+const P256_PRECOMPILE: Address = address!("0x0000000000000000000000000000000000000100");
+
+/// A valid P256VERIFY input, `digest ‖ r ‖ s ‖ x ‖ y`: the key of secret
+/// `keccak256("leash P256VERIFY probe key")` signing `keccak256("leash P256VERIFY probe")`.
+const P256_PROBE: [u8; 160] = hex!(
+    "3e96c94d0866d2d5d7a2dfe11457824142c8e20e7d097fbc060a1c126cf7f441"
+    "3106a6f259ef51606a7ccf55317c202779d36fa5c4f791af0a743b972903ea3d"
+    "de57c99341596ce177d8c33366c9f4d7c441aa43b97f58811b511f4bb2c34312"
+    "dc9e71429394aa515e5792871d40a940df69259d73f26fd170e78b67be0d2040"
+    "dc56429e7072eb8f06d04a738e4b55fdd26803a5d76f28175cef2df3025919cf"
+);
+
+/// Who checks P-256 signatures best on this chain: the precompile when `0x100` verifies a valid
+/// signature (it answers 32 bytes of 1), else leash's Solidity verifier. Probed once, when a
+/// session is created; a wrong answer could only cost gas, never admit a forgery
+/// (docs/architecture.md, "Session signers that are not EOAs").
+pub async fn p256_verification<P: Provider>(
+    provider: &P,
+) -> Result<P256Verification, ServiceError> {
+    let probe = TransactionRequest::default()
+        .to(P256_PRECOMPILE)
+        .input(P256_PROBE.to_vec().into());
+    let answer = provider.call(probe).await?;
+    Ok(if answer[..] == U256::ONE.to_be_bytes::<32>() {
+        P256Verification::Precompile
+    } else {
+        P256Verification::Fallback
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
+
+    #[test]
+    fn the_probe_is_a_valid_signature() {
+        let (digest, rest) = P256_PROBE.split_at(32);
+        let (signature, point) = rest.split_at(64);
+        let key = VerifyingKey::from_sec1_bytes(&[&[0x04], point].concat()).expect("a point");
+        let signature = Signature::from_slice(signature).expect("r ‖ s");
+        key.verify_prehash(digest, &signature).expect("verifies");
+        let mut other = digest.to_vec();
+        other[0] ^= 1;
+        assert!(key.verify_prehash(&other, &signature).is_err());
     }
 }

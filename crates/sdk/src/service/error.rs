@@ -7,6 +7,7 @@ use alloy_provider::{PendingTransactionError, transport::TransportError};
 use leash_core::{
     denial::Denial, error::OperationError, expiry::ExpiryError, grant::GrantError,
     prepare::FinalizeError, rpc_types::UserOperationConversionError, sender::SenderError,
+    session_signer::SignerKind,
 };
 use leash_store::session_store::SessionStoreError;
 use std::{fmt, time::Duration};
@@ -118,6 +119,26 @@ pub enum ServiceError {
         /// The key that must sign it.
         expected: Address,
     },
+    /// A session's signer kind cannot do what was asked.
+    #[error("session {session} has a {kind} signer: {what}")]
+    UnsupportedSigner {
+        /// The session id.
+        session: B256,
+        /// Its signer's kind.
+        kind: SignerKind,
+        /// Why that kind cannot.
+        what: &'static str,
+    },
+    /// A key (given, derived from a public key, or stored) that is not the session's signer.
+    #[error("session {session}'s signer is {expected}, not {actual}")]
+    SignerMismatch {
+        /// The session id.
+        session: B256,
+        /// The session's signer id (its grant's `sessionKey`).
+        expected: Address,
+        /// The signer id of the key at hand.
+        actual: Address,
+    },
     /// A chain is asked for that this service does not serve.
     #[error("chain {requested} is not served here (this serves chain {served})")]
     UnservedChain {
@@ -210,6 +231,12 @@ pub enum ServiceError {
         /// The EOA.
         account: Address,
     },
+    /// The store's P-256 key of a session is not a valid key.
+    #[error("the P-256 key stored for session {session} is not a valid key")]
+    InvalidStoredKey {
+        /// The session id.
+        session: B256,
+    },
 }
 
 impl ServiceError {
@@ -231,6 +258,8 @@ impl ServiceError {
             Self::ValidatorInstalled => 1013,
             Self::OperationSignatureMismatch { .. } => 1014,
             Self::UnservedChain { .. } => 1015,
+            Self::UnsupportedSigner { .. } => 1016,
+            Self::SignerMismatch { .. } => 1017,
             Self::Denied(_) => 2001,
             Self::TransactionDenied { .. } => 2002,
             Self::Reverted { .. } => 2003,
@@ -247,6 +276,7 @@ impl ServiceError {
             Self::UnencodableGrant => 3011,
             Self::Conversion(_) => 3012,
             Self::NotDelegated { .. } => 3013,
+            Self::InvalidStoredKey { .. } => 3014,
         }
     }
 
@@ -380,6 +410,16 @@ mod tests {
                 requested: 1,
                 served: 31337,
             },
+            ServiceError::UnsupportedSigner {
+                session: B256::ZERO,
+                kind: SignerKind::Contract,
+                what: "no",
+            },
+            ServiceError::SignerMismatch {
+                session: B256::ZERO,
+                expected: Address::ZERO,
+                actual: Address::repeat_byte(1),
+            },
             ServiceError::Denied(Denial::Validation("rule".into())),
             ServiceError::TransactionDenied {
                 what: "revokeSession".into(),
@@ -413,6 +453,9 @@ mod tests {
             ServiceError::Conversion(UserOperationConversionError::InitCodeTooShort(3)),
             ServiceError::NotDelegated {
                 account: Address::ZERO,
+            },
+            ServiceError::InvalidStoredKey {
+                session: B256::ZERO,
             },
         ]
     }

@@ -3,9 +3,10 @@
 //! `Provider` (and, for UserOperations, any [`UserOperationSender`]); none prints, reads files
 //! other than the session store, or builds a transport.
 //!
-//! - Sessions ([`sessions`]): [`create_session`] (or [`grant_session`] for a key held
-//!   elsewhere), [`attach_owner_signature`] / [`with_owner_signature`],
-//!   [`resolve_session`], [`session_state`], [`session_uses_left`], [`session_rate_left`]; on chain
+//! - Sessions ([`sessions`]): [`create_session`] (or [`grant_session`] and [`with_key_type`] for
+//!   a key held elsewhere), [`attach_owner_signature`] / [`with_owner_signature`],
+//!   [`resolve_session`], [`session_key`] / [`session_signer`] (the stored key, secp256k1 or of
+//!   any kind), [`session_state`], [`session_uses_left`], [`session_rate_left`]; on chain
 //!   ([`transactions`]): [`enable_session`], [`revoke_session`], [`revoke_all_sessions`], and
 //!   [`send_checked`] beneath them.
 //! - Sending ([`send`]): [`SessionSend::open`] chooses the signature form, then
@@ -17,7 +18,8 @@
 //! - Delegation ([`delegate`]): [`Delegation::read`], [`delegate_by_transaction`],
 //!   [`delegate_by_user_operation`].
 //! - The node ([`chain`]): [`grant_domain`], [`require_deployments`], [`chain_time`], [`fees`],
-//!   [`session_domain`], [`check_bundler_chain`].
+//!   [`session_domain`], [`check_bundler_chain`], [`p256_verification`] (the precompile or the
+//!   Solidity verifier for P-256 keys).
 //!
 //! Every failure is a [`ServiceError`] with a stable [`ServiceError::code`].
 //!
@@ -33,7 +35,8 @@ pub mod signatures;
 pub mod transactions;
 
 pub use chain::{
-    chain_time, check_bundler_chain, fees, grant_domain, require_deployments, session_domain,
+    chain_time, check_bundler_chain, fees, grant_domain, p256_verification, require_deployments,
+    session_domain,
 };
 pub use delegate::{Delegation, delegate_by_transaction, delegate_by_user_operation};
 pub use error::ServiceError;
@@ -42,7 +45,8 @@ pub use send::{SessionSend, prepare_owner_calls, submit};
 pub use sessions::{
     CreatedSession, GrantTerms, OwnerSignature, SessionRequest, StoredSession,
     attach_owner_signature, create_session, grant_session, resolve_session, session_key,
-    session_rate_left, session_state, session_uses_left, with_owner_signature,
+    session_rate_left, session_signer, session_state, session_uses_left, with_key_type,
+    with_owner_signature,
 };
 pub use signatures::{OperationSignature, SignedPayload, verify_operation_signature};
 pub use transactions::{enable_session, revoke_all_sessions, revoke_session, send_checked};

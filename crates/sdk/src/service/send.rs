@@ -5,16 +5,15 @@
 use super::{
     Delegation, ServiceError, StoredSession,
     chain::{require_deployments, session_domain},
+    sessions::check_signer,
 };
 use crate::{deploy::Deployment, session_reads::read_session_state, transport::DirectSender};
 use alloy_eips::eip7702::Authorization;
 use alloy_primitives::{Address, B256, Signature, U256};
 use alloy_provider::Provider;
-use alloy_signer::SignerSync;
 use leash_bindings::SessionGrant;
 use leash_core::{
     calls::{Call, execute_calldata},
-    error::OperationError,
     grant::GrantDomain,
     outflow::{LimitedAssets, SessionCalls, calls_of_session_calldata},
     prepare::{
@@ -24,7 +23,7 @@ use leash_core::{
     rules::RuleAttachments,
     sender::{SenderError, UserOperationSender},
     session_signature::SessionAuth,
-    session_signer::{PublicSigner, SessionKeyType},
+    session_signer::{PublicSigner, SessionSigner},
     session_state::{OnChainStatus, SessionState},
 };
 
@@ -100,17 +99,18 @@ impl SessionSend {
         }
     }
 
-    /// The session's signer, as the validator sees it.
+    /// The session's signer, as the validator sees it: its id and its stored key type.
     pub fn signer(&self) -> PublicSigner {
         PublicSigner {
             id: self.session.session_key,
-            key_type: SessionKeyType::Secp256k1,
+            key_type: self.session.key_type.clone(),
         }
     }
 
     /// Step one: the operation making `calls`, its gas estimated through `sender` with the
-    /// placeholder signature (a call out of scope is refused here already, as
-    /// [`ServiceError::Denied`]), and `user_op_hash`, the digest the session key signs.
+    /// placeholder signature of the session's key type ([`PublicSigner::dummy_key_signature`]: a
+    /// call out of scope is refused here already, as [`ServiceError::Denied`]), and
+    /// `user_op_hash`, the digest the session key signs.
     pub async fn prepare<S: UserOperationSender>(
         &self,
         sender: &S,
@@ -134,10 +134,11 @@ impl SessionSend {
         .map_err(|error| self.refusal(error))
     }
 
-    /// Attaches the session key's raw 65-byte signature of `unsigned.user_op_hash`, in the form
-    /// the operation was estimated with: the same rule attachments, chosen again from its calls
-    /// (the choice depends on the calls and the grant only, so an operation prepared elsewhere,
-    /// or stored, needs nothing beside it).
+    /// Attaches the session key's signature of `unsigned.user_op_hash` (a secp256k1 key's raw 65
+    /// bytes, another kind's key signature, checked by [`PublicSigner::check`]), in the form the
+    /// operation was estimated with: the same rule attachments, chosen again from its calls (the
+    /// choice depends on the calls and the grant only, so an operation prepared elsewhere, or
+    /// stored, needs nothing beside it).
     pub fn attach(
         &self,
         unsigned: UnsignedOperation,
@@ -170,20 +171,20 @@ impl SessionSend {
         Ok(prepared)
     }
 
-    /// Both steps' signing at once, for a caller that holds the session key: prepared and signed,
-    /// not submitted.
+    /// Both steps' signing at once, for a caller that holds the session key (of any kind; it must
+    /// be the session's signer, [`ServiceError::SignerMismatch`]): prepared and signed, not
+    /// submitted.
     pub async fn prepare_signed<S: UserOperationSender>(
         &self,
         sender: &S,
-        session_key: &impl SignerSync,
+        session_key: &(impl SessionSigner + ?Sized),
         calls: &[Call],
         fees: Fees,
     ) -> Result<PreparedOperation, ServiceError> {
+        check_signer(&self.session, session_key.public_signer().id)?;
         let unsigned = self.prepare(sender, calls, fees).await?;
-        let signature = session_key
-            .sign_hash_sync(&unsigned.user_op_hash)
-            .map_err(OperationError::from)?;
-        self.attach(unsigned, &signature.as_bytes())
+        let signature = session_key.key_signature(unsigned.user_op_hash)?;
+        self.attach(unsigned, &signature)
     }
 
     /// Runs `prepared`'s `handleOps` on the node without sending it (`eth_estimateGas`): the same

@@ -5,7 +5,10 @@ use super::{
     ServiceError,
     chain::{chain_time, grant_domain, require_deployments, session_domain},
 };
-use crate::session_reads::{read_rate_left, read_session_state, read_uses_left};
+use crate::{
+    session_reads::{read_rate_left, read_session_state, read_uses_left},
+    signers::{NewSessionKey, P256Key, P256SessionKey, SoftwareAuthenticator, StoredKey},
+};
 use alloy_primitives::{Address, B256, Bytes, Signature};
 use alloy_provider::Provider;
 use alloy_signer::SignerSync;
@@ -15,14 +18,15 @@ use leash_core::{
     grant::GrantDomain,
     grant::SessionGrantBuilder,
     permission::Permission,
+    session_signer::{SessionKeyType, SessionSigner, SignerKind},
     session_state::{GrantRecord, OnChainStatus, SessionState},
     validator_reads::{RateLeft, UsesLeft},
 };
 use leash_store::session_store::{SessionMetadata, SessionStore};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A stored session, with its grant typed.
-pub type StoredSession = SessionMetadata<GrantRecord>;
+/// A stored session, with its grant and its key type typed.
+pub type StoredSession = SessionMetadata<GrantRecord, SessionKeyType>;
 
 /// The owner's part in a new session.
 #[derive(Debug)]
@@ -43,6 +47,8 @@ pub struct SessionRequest {
     pub expires: String,
     /// A name for people.
     pub label: String,
+    /// The kind of key to generate.
+    pub key: NewSessionKey,
 }
 
 /// A session just granted and stored.
@@ -54,9 +60,10 @@ pub struct CreatedSession {
     pub typed_data: Option<serde_json::Value>,
 }
 
-/// Grants a new session key (random, generated here) for `owner`'s account on the node's chain
-/// and stores it in `store` under `password`. The expiry counts from the chain's clock; the grant
-/// is checked against every rule of the validator before anything is stored.
+/// Grants a new session key (random, of `request.key`'s kind, generated here) for `owner`'s
+/// account on the node's chain and stores it in `store` under `password`. The expiry counts from
+/// the chain's clock; the grant is checked against every rule of the validator before anything is
+/// stored.
 pub async fn create_session<P: Provider, S: SignerSync + alloy_signer::Signer>(
     provider: &P,
     store: &SessionStore,
@@ -72,19 +79,21 @@ pub async fn create_session<P: Provider, S: SignerSync + alloy_signer::Signer>(
     require_deployments(provider).await?;
     let now = chain_time(provider).await?;
     let valid_until = parse_expiry(&request.expires, now).map_err(ServiceError::InvalidExpiry)?;
-    let session_key = PrivateKeySigner::random();
-    let mut session = grant_session(
+    let session_key = StoredKey::generate(&request.key);
+    let signer = session_key.public_signer();
+    let session = grant_session(
         domain,
         now,
         GrantTerms {
             account,
-            session_key: session_key.address(),
+            session_key: signer.id,
             permissions: request.permissions,
             valid_after: 0,
             valid_until,
             label: request.label,
         },
     )?;
+    let mut session = with_key_type(session, signer.key_type)?;
     if let OwnerSignature::Key(key) = &owner {
         session.grant.owner_signature = Some(domain.sign(*key, &session.grant.grant())?);
     }
@@ -93,7 +102,11 @@ pub async fn create_session<P: Provider, S: SignerSync + alloy_signer::Signer>(
         .owner_signature
         .is_none()
         .then(|| domain.typed_data(&session.grant.grant()));
-    store.create(&session_key, &session, password)?;
+    match &session_key {
+        StoredKey::Secp256k1(key) => store.create(key, &session, password)?,
+        StoredKey::P256(key) => store.create_p256(&key.key().secret(), &session, password)?,
+        StoredKey::WebAuthn(key) => store.create_p256(&key.key().secret(), &session, password)?,
+    }
     Ok(CreatedSession {
         session,
         typed_data,
@@ -119,7 +132,8 @@ pub struct GrantTerms {
 
 /// A new session of `terms` in `domain`, unsigned and not stored: the grant checked against every
 /// rule of the validator at the chain time `now`, with a random salt so that equal terms still
-/// give distinct sessions (a revoked one must not block its successor).
+/// give distinct sessions (a revoked one must not block its successor). Its key is secp256k1;
+/// [`with_key_type`] makes it another signer's (whose id is `terms.session_key`).
 pub fn grant_session(
     domain: GrantDomain,
     now: u64,
@@ -136,6 +150,7 @@ pub fn grant_session(
     Ok(StoredSession {
         session_id: domain.session_id(&grant),
         session_key: terms.session_key,
+        key_type: SessionKeyType::Secp256k1,
         account: terms.account,
         chain_id: domain.chain_id,
         validator: domain.validator,
@@ -144,6 +159,32 @@ pub fn grant_session(
         expires_at: terms.valid_until,
         label: terms.label,
     })
+}
+
+/// `session` signed by a key of `key_type`, after checking that a key determining its signer id
+/// (P-256, WebAuthn) has the session's ([`ServiceError::SignerMismatch`]).
+pub fn with_key_type(
+    mut session: StoredSession,
+    key_type: SessionKeyType,
+) -> Result<StoredSession, ServiceError> {
+    if let Some(derived) = key_type.derived_id() {
+        check_signer(&session, derived)?;
+    }
+    session.key_type = key_type;
+    Ok(session)
+}
+
+/// Fails unless `signer` is `session`'s signer id.
+pub(super) fn check_signer(session: &StoredSession, signer: Address) -> Result<(), ServiceError> {
+    if signer == session.session_key {
+        Ok(())
+    } else {
+        Err(ServiceError::SignerMismatch {
+            session: session.session_id,
+            expected: session.session_key,
+            actual: signer,
+        })
+    }
 }
 
 /// `session` with the owner's `signature` of its id, after checking that it recovers to the
@@ -188,7 +229,7 @@ pub fn resolve_session(store: &SessionStore, text: &str) -> Result<StoredSession
         });
     }
     let matches: Vec<StoredSession> = store
-        .list::<GrantRecord>()?
+        .list::<GrantRecord, SessionKeyType>()?
         .into_iter()
         .filter(|s| format!("{:x}", s.session_id).starts_with(hex_digits))
         .collect();
@@ -204,13 +245,65 @@ pub fn resolve_session(store: &SessionStore, text: &str) -> Result<StoredSession
     }
 }
 
-/// The session key of `session`, decrypted with `password`.
+/// The secp256k1 session key of `session`, decrypted with `password`: what sends a transaction
+/// from the key's address or signs as it. Another kind of key is
+/// [`ServiceError::UnsupportedSigner`]; [`session_signer`] loads any.
 pub fn session_key(
     store: &SessionStore,
     session: &StoredSession,
     password: &str,
 ) -> Result<PrivateKeySigner, ServiceError> {
-    Ok(store.load::<GrantRecord>(session.session_id, password)?.0)
+    match session.key_type.kind() {
+        SignerKind::Secp256k1 => Ok(store
+            .load::<GrantRecord, SessionKeyType>(session.session_id, password)?
+            .0),
+        kind => Err(ServiceError::UnsupportedSigner {
+            session: session.session_id,
+            kind,
+            what: "only a secp256k1 key sends transactions and signs as an address",
+        }),
+    }
+}
+
+/// The key of `session` that signs its operations, decrypted with `password`, of whichever kind
+/// it is; checked to be the session's signer ([`ServiceError::SignerMismatch`]).
+pub fn session_signer(
+    store: &SessionStore,
+    session: &StoredSession,
+    password: &str,
+) -> Result<StoredKey, ServiceError> {
+    let id = session.session_id;
+    let p256 = || {
+        let secret = store
+            .load_p256::<GrantRecord, SessionKeyType>(id, password)?
+            .0;
+        P256Key::from_secret(&secret).map_err(|_| ServiceError::InvalidStoredKey { session: id })
+    };
+    let key = match &session.key_type {
+        SessionKeyType::Secp256k1 => StoredKey::Secp256k1(session_key(store, session, password)?),
+        SessionKeyType::P256 { verification, .. } => {
+            StoredKey::P256(P256SessionKey::new(p256()?, *verification))
+        }
+        SessionKeyType::WebAuthn {
+            rp_id,
+            verification,
+            ..
+        } => StoredKey::WebAuthn(SoftwareAuthenticator::new(
+            p256()?,
+            rp_id.clone(),
+            *verification,
+        )),
+        SessionKeyType::Contract { .. } => {
+            return Err(ServiceError::UnsupportedSigner {
+                session: id,
+                kind: SignerKind::Contract,
+                what: "its signatures come from the contract, not from the session store \
+                       (leash-sdk's ContractSigner)",
+            });
+        }
+    };
+    check_signer(session, key.public_signer().id)?;
+    Ok(key)
 }
 
 /// `session`'s state on the node's chain (checked to be the session's): status, whether the

@@ -18,6 +18,7 @@ use leash_core::{
     permission::Permission,
     sender::{SignedUserOperation, UserOperationSender},
     session_signature::SessionAuth,
+    session_signer::SessionKeyType,
     session_state::{GrantRecord, OnChainStatus, SessionState},
 };
 use leash_sdk::service::{Included, ServiceError, SessionSend, StoredSession, submit};
@@ -104,7 +105,8 @@ impl Setup {
         let domain = self.chain.grant_domain();
         StoredSession {
             session_id: domain.session_id(grant),
-            session_key: self.key.address(),
+            session_key: grant.sessionKey,
+            key_type: SessionKeyType::Secp256k1,
             account: self.account,
             chain_id: domain.chain_id,
             validator: domain.validator,

@@ -9,6 +9,7 @@ use crate::{
 use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
 use clap::{Args, Subcommand};
+use key_type::KeyTypeArgs;
 use leash_core::{
     abi_call::parse_hex_data,
     expiry::{format_utc, parse_expiry},
@@ -24,6 +25,7 @@ use leash_store::keystore::ScryptParams;
 use permission_flags::{PermissionArgs, describe_permission};
 use serde_json::json;
 
+mod key_type;
 mod period_flags;
 mod permission_flags;
 mod rule_flags;
@@ -64,6 +66,8 @@ pub(crate) struct CreateArgs {
     expires: Option<String>,
     #[command(flatten)]
     owner: OwnerArgs,
+    #[command(flatten)]
+    key: KeyTypeArgs,
     /// The account the session acts for (the owner EOA); implied by the owner's key.
     #[arg(long, value_name = "ADDRESS")]
     account: Option<Address>,
@@ -129,6 +133,7 @@ async fn create(global: &GlobalArgs, out: &Output, args: CreateArgs) -> eyre::Re
         return attach_signature(global, out, &args, session, signature).await;
     }
     let permissions = args.permissions.permissions()?;
+    let key_kind = args.key.kind()?;
     let owner_key = if args.print_typed_data {
         None
     } else {
@@ -166,6 +171,7 @@ async fn create(global: &GlobalArgs, out: &Output, args: CreateArgs) -> eyre::Re
         permissions,
         expires,
         label: args.label.clone(),
+        key: key_kind.new_key(&provider).await?,
     };
     let CreatedSession {
         session,
@@ -245,6 +251,7 @@ fn report_created(
         session.session_key,
         dir.display()
     ));
+    out.line(format!("  key type     {}", session.key_type.kind()));
     out.line(format!("  expires      {}", format_utc(session.expires_at)));
     for permission in &session.grant.permissions {
         out.line(format!(
@@ -264,6 +271,7 @@ fn report_created(
         "sessionId": session.session_id,
         "account": session.account,
         "sessionKey": session.session_key,
+        "keyType": session.key_type,
         "expiresAt": session.expires_at,
         "permissions": session.grant.permissions,
         "warnings": warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -308,6 +316,7 @@ async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<
     out.line(format!("Session {}", session.session_id));
     out.line(format!("  account      {}", session.account));
     out.line(format!("  session key  {}", session.session_key));
+    out.line(format!("  key type     {}", session.key_type.kind()));
     out.line(format!(
         "  window       {} .. {}",
         match session.grant.valid_after {
@@ -381,7 +390,7 @@ fn clear(out: &Output, session: Option<&str>, all: bool) -> eyre::Result<()> {
     let store = open_store()?;
     let ids: Vec<B256> = if all {
         store
-            .list::<serde_json::Value>()?
+            .list::<serde_json::Value, serde_json::Value>()?
             .iter()
             .map(|s| s.session_id)
             .collect()
