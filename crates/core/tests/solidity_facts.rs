@@ -16,6 +16,10 @@ use leash_core::{
         RuleOp,
     },
     session_signature::{SIG_FLAG_RULES, SIG_MODE_ENABLE, SIG_MODE_USE, SIG_MODE_USE_ROOT},
+    session_signer::{
+        SIG_SIGNER_SHIFT, SIGNER_CONTRACT, SIGNER_P256, SIGNER_P256_FALLBACK, SIGNER_SECP256K1,
+        SIGNER_WEBAUTHN, SIGNER_WEBAUTHN_FALLBACK,
+    },
 };
 use std::collections::BTreeMap;
 
@@ -156,6 +160,18 @@ fn rule_and_signature_constants_match() {
         ("SIG_MODE_USE".into(), SIG_MODE_USE.into()),
         ("SIG_MODE_USE_ROOT".into(), SIG_MODE_USE_ROOT.into()),
         ("SIG_MODE_ENABLE".into(), SIG_MODE_ENABLE.into()),
+        ("SIG_SIGNER_SHIFT".into(), SIG_SIGNER_SHIFT.into()),
+        // The form is what lies below the signer kind.
+        ("SIG_FORM_MASK".into(), (1u64 << SIG_SIGNER_SHIFT) - 1),
+        ("SIGNER_SECP256K1".into(), SIGNER_SECP256K1.into()),
+        ("SIGNER_CONTRACT".into(), SIGNER_CONTRACT.into()),
+        ("SIGNER_P256".into(), SIGNER_P256.into()),
+        ("SIGNER_P256_FALLBACK".into(), SIGNER_P256_FALLBACK.into()),
+        ("SIGNER_WEBAUTHN".into(), SIGNER_WEBAUTHN.into()),
+        (
+            "SIGNER_WEBAUTHN_FALLBACK".into(),
+            SIGNER_WEBAUTHN_FALLBACK.into(),
+        ),
     ];
     expected.extend(RuleOp::ALL.into_iter().map(|op| {
         let name = format!("RULE_OP_{}", op.name().replace('-', "_").to_uppercase());
