@@ -169,6 +169,14 @@ impl WebAuthnAssertion {
             .unwrap_or_else(|error| unreachable!("the standard assertion: {error}"))
     }
 
+    /// Whether the client data's challenge, where the validator reads it, is `user_op_hash`'s:
+    /// `"challenge":"<its base64url>"` at the challenge index. An assertion over another
+    /// operation (or another ceremony's challenge) would fail validation.
+    pub fn is_for(&self, user_op_hash: B256) -> bool {
+        let expected = format!(r#"{CHALLENGE_FIELD}{}""#, challenge(user_op_hash));
+        self.client_data_json[usize::from(self.challenge_index)..].starts_with(&expected)
+    }
+
     /// The authenticator data.
     pub fn authenticator_data(&self) -> &Bytes {
         &self.authenticator_data
@@ -285,6 +293,27 @@ mod tests {
                 .len(),
             json.len()
         );
+    }
+
+    #[test]
+    fn an_assertion_is_for_the_hash_its_challenge_encodes_where_the_validator_reads_it() {
+        let hash = B256::repeat_byte(0x42);
+        let assertion = WebAuthnAssertion::standard(&rp_id(), hash, 0);
+        assert!(assertion.is_for(hash));
+        assert!(!assertion.is_for(B256::repeat_byte(0x43)));
+        // The validator reads the first "challenge": a later one with the hash does not count.
+        let data = assertion.authenticator_data().clone();
+        let json = format!(
+            r#"{{"type":"webauthn.get","challenge":"{}","x":{{"challenge":"{}"}}}}"#,
+            challenge(B256::ZERO),
+            challenge(hash)
+        );
+        let decoy = WebAuthnAssertion::new(data.clone(), json).expect("well formed");
+        assert!(!decoy.is_for(hash));
+        assert!(decoy.is_for(B256::ZERO));
+        let cut = r#"{"type":"webauthn.get","challenge":"abc"#;
+        let short = WebAuthnAssertion::new(data, cut.to_owned()).expect("well formed");
+        assert!(!short.is_for(hash));
     }
 
     #[test]
