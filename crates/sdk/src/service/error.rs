@@ -7,7 +7,7 @@ use alloy_provider::{PendingTransactionError, transport::TransportError};
 use leash_core::{
     denial::Denial, error::OperationError, expiry::ExpiryError, grant::GrantError,
     prepare::FinalizeError, rpc_types::UserOperationConversionError, sender::SenderError,
-    session_signer::SignerKind,
+    session_signer::SignerKind, webauthn::challenge,
 };
 use leash_store::session_store::SessionStoreError;
 use std::{fmt, time::Duration};
@@ -139,6 +139,31 @@ pub enum ServiceError {
         /// The signer id of the key at hand.
         actual: Address,
     },
+    /// A key signature of a UserOperation hash, made elsewhere, that does not verify under the
+    /// session's key (P-256, WebAuthn), or that the session's contract refuses.
+    #[error(
+        "the {kind} signature of UserOperation {user_op_hash} is not by the session's signer \
+         {expected}"
+    )]
+    KeySignatureMismatch {
+        /// The UserOperation hash.
+        user_op_hash: B256,
+        /// The session's signer kind.
+        kind: SignerKind,
+        /// The session's signer id.
+        expected: Address,
+    },
+    /// A WebAuthn assertion whose challenge, where the validator reads it, is not the
+    /// UserOperation hash: an assertion of another operation or ceremony.
+    #[error(
+        "the WebAuthn assertion's challenge is not UserOperation {user_op_hash}'s \
+         (\"challenge\":\"{}\" first in its client data)",
+        challenge(*user_op_hash)
+    )]
+    ChallengeMismatch {
+        /// The UserOperation hash.
+        user_op_hash: B256,
+    },
     /// A chain is asked for that this service does not serve.
     #[error("chain {requested} is not served here (this serves chain {served})")]
     UnservedChain {
@@ -260,6 +285,8 @@ impl ServiceError {
             Self::UnservedChain { .. } => 1015,
             Self::UnsupportedSigner { .. } => 1016,
             Self::SignerMismatch { .. } => 1017,
+            Self::KeySignatureMismatch { .. } => 1018,
+            Self::ChallengeMismatch { .. } => 1019,
             Self::Denied(_) => 2001,
             Self::TransactionDenied { .. } => 2002,
             Self::Reverted { .. } => 2003,
@@ -419,6 +446,14 @@ mod tests {
                 session: B256::ZERO,
                 expected: Address::ZERO,
                 actual: Address::repeat_byte(1),
+            },
+            ServiceError::KeySignatureMismatch {
+                user_op_hash: B256::ZERO,
+                kind: SignerKind::Contract,
+                expected: Address::ZERO,
+            },
+            ServiceError::ChallengeMismatch {
+                user_op_hash: B256::ZERO,
             },
             ServiceError::Denied(Denial::Validation("rule".into())),
             ServiceError::TransactionDenied {

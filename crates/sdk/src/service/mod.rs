@@ -14,7 +14,8 @@
 //!   [`SessionSend::finalize`] attaches the key's signature and submits it; [`wait_included`]
 //!   and [`Included`] report the outcome. [`prepare_owner_calls`] does the owner's first step
 //!   (completing the account's delegation on the way when it must);
-//!   [`verify_operation_signature`] checks a signature made elsewhere (raw or `personal_sign`).
+//!   [`verify_operation_signature`] checks a signature made elsewhere (raw or `personal_sign`),
+//!   [`verify_key_signature`] one of any signer kind ([`KeySignature`]).
 //! - Delegation ([`delegate`]): [`Delegation::read`], [`delegate_by_transaction`],
 //!   [`delegate_by_user_operation`].
 //! - The node ([`chain`]): [`grant_domain`], [`require_deployments`], [`chain_time`], [`fees`],
@@ -48,5 +49,8 @@ pub use sessions::{
     session_rate_left, session_signer, session_state, session_uses_left, with_key_type,
     with_owner_signature,
 };
-pub use signatures::{OperationSignature, SignedPayload, verify_operation_signature};
+pub use signatures::{
+    KeySignature, OperationSignature, SignedPayload, verify_key_signature,
+    verify_operation_signature,
+};
 pub use transactions::{enable_session, revoke_all_sessions, revoke_session, send_checked};
