@@ -400,6 +400,16 @@ contract SessionMessagesTest is SignerBuilders {
         vm.assertEq(uint32(LeashAccount(payable(other)).isValidSignature(hash, signature)), uint32(MAGIC), "its own");
     }
 
+    function test_personal_rootSignsNothing() public {
+        bytes32 hash = _eip191("hello");
+        bytes32 id = _enable(_grantTo(_idOf(SIGNER_SECP256K1), _list(_root())));
+        vm.assertEq(
+            uint32(account.isValidSignature(hash, _personalSignature(SIGNER_SECP256K1, id, owner, hash))),
+            uint32(NO),
+            "root holds no personal-sign"
+        );
+    }
+
     function test_personal_aValidatorNotInstalledIsRefused() public {
         bytes32 hash = _eip191("hello");
         bytes32 id = _personalSession(SIGNER_SECP256K1, 0);
