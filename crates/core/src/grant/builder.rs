@@ -224,6 +224,14 @@ impl SessionGrantBuilder {
                 kind,
                 source,
             })?;
+        }
+        // A recurring allowance or a rate limit whose first period opens only when the session
+        // has ended could never be used.
+        let rate_periods = permission.rules().iter().filter_map(|rule| match rule {
+            Rule::RateLimit { period, .. } => Some(period),
+            _ => None,
+        });
+        for period in permission.period().into_iter().chain(rate_periods) {
             if let Some(valid_until) = self.valid_until
                 && period.start >= valid_until
             {

@@ -146,10 +146,11 @@ pub enum GrantError {
         /// What is wrong with its period.
         source: PeriodError,
     },
-    /// A recurring allowance that opens only when the session has ended: nothing could be spent.
+    /// A recurring allowance or a rate limit whose first period opens only when the session has
+    /// ended: it could never be used.
     #[error(
         "permission {index} ({kind}): its period starts at {start}, not before the session ends \
-         (validUntil {valid_until}), so nothing could ever be spent"
+         (validUntil {valid_until}), so it could never be used"
     )]
     PeriodAfterExpiry {
         /// Index of the permission.

@@ -614,3 +614,58 @@ fn rate_limits_are_checked_as_the_validator_does() {
         )
     );
 }
+
+#[test]
+fn a_period_that_opens_when_the_session_ends_is_refused() {
+    use crate::{
+        recurring::{DAY, RecurringPeriod},
+        rules::Rule,
+    };
+    let valid_until = NOW + 3600;
+    fn from(start: u64) -> RecurringPeriod {
+        RecurringPeriod {
+            start,
+            ..RecurringPeriod::every(DAY)
+        }
+    }
+    let rated = |start| Permission::FunctionsOnContract {
+        address: TOKEN,
+        functions: vec![fixed_bytes!("0x12345678")],
+        rules: vec![Rule::RateLimit {
+            calls: 1,
+            period: from(start),
+        }],
+    };
+    let recurring = |start| Permission::Erc20TokenTransfer {
+        address: TOKEN,
+        allowance: U256::from(5),
+        period: Some(from(start)),
+    };
+    for (permission, kind) in [
+        (rated as fn(u64) -> Permission, "functions-on-contract"),
+        (recurring, "erc20-token-transfer"),
+    ] {
+        assert!(
+            build_with(vec![permission(valid_until - 1)]).is_ok(),
+            "{kind}"
+        );
+        assert_eq!(
+            build_with(vec![permission(valid_until)]),
+            Err(GrantError::PeriodAfterExpiry {
+                index: 0,
+                kind,
+                start: valid_until,
+                valid_until,
+            })
+        );
+    }
+    assert_eq!(
+        build_with(vec![rated(valid_until)])
+            .map(|_| ())
+            .map_err(|error| error.to_string()),
+        Err(format!(
+            "permission 0 (functions-on-contract): its period starts at {valid_until}, not before \
+             the session ends (validUntil {valid_until}), so it could never be used"
+        ))
+    );
+}
