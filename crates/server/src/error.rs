@@ -202,7 +202,10 @@ impl RpcError {
                 data["denial"] = json!(kind);
                 data["reason"] = json!(reason);
             }
-            Self::Service(ServiceError::OperationSignatureMismatch { expected, .. }) => {
+            Self::Service(
+                ServiceError::OperationSignatureMismatch { expected, .. }
+                | ServiceError::KeySignatureMismatch { expected, .. },
+            ) => {
                 data["expectedSigner"] = json!(expected);
             }
             Self::Service(ServiceError::SignatureMismatch {

@@ -9,12 +9,16 @@ use alloy_signer_local::PrivateKeySigner;
 use leash_core::{
     grant::GrantDomain,
     prepare::Fees,
+    session_signer::P256Verification,
     session_state::{GrantRecord, SessionState},
 };
 use leash_sdk::{
     connect,
     delegation::delegate_at,
-    service::{Delegation, ServiceError, chain_time, fees, grant_domain, require_deployments},
+    service::{
+        Delegation, ServiceError, chain_time, fees, grant_domain, p256_verification,
+        require_deployments,
+    },
     session_reads::read_session_state,
     submission::ReceiptWait,
     transport::{BundlerClient, DirectSender, Fallback},
@@ -51,6 +55,8 @@ pub struct RemoteChain {
     /// The address of `Submitter::Key`, whose own authorizations need one nonce more.
     bundler: Option<Address>,
     receipt_wait: ReceiptWait,
+    /// Who checks P-256 session keys' signatures on this chain, probed once at connection.
+    p256_verification: P256Verification,
 }
 
 impl RemoteChain {
@@ -72,6 +78,7 @@ impl RemoteChain {
             .await
             .map_err(|error| unreachable(error.into()))?;
         require_deployments(&node).await.map_err(unreachable)?;
+        let p256_verification = p256_verification(&node).await.map_err(unreachable)?;
         let (sender, bundler) = match submitter {
             Submitter::Key(key) => {
                 let address = key.address();
@@ -96,6 +103,7 @@ impl RemoteChain {
             sender,
             bundler,
             receipt_wait,
+            p256_verification,
         })
     }
 
@@ -121,6 +129,11 @@ impl RemoteChain {
 
     pub(crate) fn receipt_wait(&self) -> ReceiptWait {
         self.receipt_wait
+    }
+
+    /// Who checks P-256 session keys' signatures on this chain.
+    pub(crate) fn p256_verification(&self) -> P256Verification {
+        self.p256_verification
     }
 
     /// The node, for the methods it answers itself.

@@ -8,11 +8,13 @@ use crate::{
 use alloy_eips::eip7702::Authorization;
 use alloy_primitives::{Address, Bytes, I256};
 use alloy_provider::Provider;
+use leash_auth::{CallError, EthCall, NodeCalls, chain::sim_call};
 use leash_core::{
     calls::Call,
     grant::GrantDomain,
     prepare::{Fees, UnsignedOperation},
     sender::UserOperationSender,
+    session_signer::P256Verification,
     session_state::{GrantRecord, SessionState},
 };
 use leash_sdk::service::{Delegation, prepare_owner_calls};
@@ -40,6 +42,15 @@ impl ServedChain {
         match self {
             Self::Embedded(chain) => chain.domain(),
             Self::Remote(chain) => chain.domain(),
+        }
+    }
+
+    /// Who checks P-256 session keys' signatures: the embedded chain runs Osaka, so the P256VERIFY
+    /// precompile is there; a node's chain was probed when the server connected.
+    pub fn p256_verification(&self) -> P256Verification {
+        match self {
+            Self::Embedded(_) => P256Verification::Precompile,
+            Self::Remote(chain) => chain.p256_verification(),
         }
     }
 
@@ -192,6 +203,17 @@ impl ServedChain {
             }
             Self::Remote(chain) => chain.dry_run(account, data).await?,
         })
+    }
+}
+
+/// The served chain as leash-auth reads it (owners' ERC-1271 checks, sessions' status), and as
+/// contract session signers are asked before their signatures are sent.
+impl EthCall for ServedChain {
+    async fn eth_call(&self, to: Option<Address>, input: Bytes) -> Result<Bytes, CallError> {
+        match self {
+            Self::Embedded(chain) => chain.with_chain(|chain| sim_call(chain, to, input)),
+            Self::Remote(remote) => NodeCalls(remote.node().clone()).eth_call(to, input).await,
+        }
     }
 }
 

@@ -50,7 +50,7 @@ async fn malformed_params_name_their_field() -> eyre::Result<()> {
         ),
         (
             "wallet_createSession",
-            json!([{ "account": OWNER, "chainId": "0x7a69", "key": { "type": "contract", "publicKey": OWNER }, "permissions": [{ "type": "root" }] }]),
+            json!([{ "account": OWNER, "chainId": "0x7a69", "key": { "type": "ed25519", "publicKey": OWNER }, "permissions": [{ "type": "root" }] }]),
             "params[0].key.type",
         ),
         (

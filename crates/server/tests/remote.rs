@@ -4,23 +4,26 @@
 
 mod support;
 
-use alloy_node_bindings::AnvilInstance;
+use alloy_node_bindings::{Anvil, AnvilInstance};
 use alloy_primitives::{Address, U256};
 use alloy_provider::Provider;
 use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, TestToken};
+use leash_core::session_signer::P256Verification;
 use leash_sdk::{connect, submission::ReceiptWait};
-use leash_server::{RemoteChain, StartError, Submitter, codes, open_state_dir, state::MemoryState};
-use leash_testkit::{Alto, PersistentAnvil, anvil};
+use leash_server::{
+    RemoteChain, ServedChain, StartError, Submitter, codes, open_state_dir, state::MemoryState,
+};
+use leash_testkit::{Alto, PersistentAnvil, anvil, toolchain_binary};
 use serde_json::json;
 use std::{
     net::{Ipv4Addr, TcpListener},
     time::Duration,
 };
 use support::{
-    Harness, MINTED, OWNER, Signing, cast_sign, loopback,
+    Harness, MINTED, OWNER, Signing, cast_sign, create_session_params, loopback,
     node::{BUNDLER_KEY, answering, deploy_leash, dev_key, remote},
-    owner_key, send_params, session_key, transfer_call, transfer_params,
+    owner_key, p256_keys, send_params, session_key, transfer_call, transfer_params,
 };
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
@@ -70,6 +73,50 @@ async fn sessions_spend_on_anvil_through_handle_ops_from_a_key() -> eyre::Result
     deploy_leash(&anvil).await?;
     let harness = serve(&anvil, Submitter::Key(dev_key(BUNDLER_KEY)?)).await?;
     delegate_then_spend(&harness).await
+}
+
+/// A P-256 session key on a node's chain: the server probes `0x100` once, when it connects, so
+/// the session's signatures name the precompile on Osaka and leash's Solidity verifier before it
+/// (the precompile named there would find no code, and the transfer would fail as a signature).
+#[tokio::test(flavor = "multi_thread")]
+async fn p256_sessions_spend_on_anvil_with_the_precompile_or_without_it() -> eyre::Result<()> {
+    for (hardfork, verification) in [
+        ("osaka", P256Verification::Precompile),
+        ("prague", P256Verification::Fallback),
+    ] {
+        let anvil = Anvil::at(toolchain_binary("anvil"))
+            .args(["--hardfork", hardfork])
+            .try_spawn()?;
+        deploy_leash(&anvil).await?;
+        let chain = remote(&anvil, Submitter::Key(dev_key(BUNDLER_KEY)?)).await?;
+        let served = ServedChain::from(chain);
+        assert_eq!(served.p256_verification(), verification, "{hardfork}");
+        let server = leash_server::start(&loopback(), served, MemoryState::new()).await?;
+        let harness = Harness::connect(server, None)?;
+        let (_, status) = harness.owner_calls(json!([]), Signing::Raw).await?;
+        assert_eq!(status["status"], 200, "{hardfork}: delegation: {status}");
+
+        let key = p256_keys::random();
+        let mut params = create_session_params(Address::ZERO, 100);
+        params[0]["key"] = json!({ "type": "p256", "publicKey": p256_keys::sec1(&key) });
+        let (_, permissions) = harness.signed_session_of(params).await?;
+        let prepared = harness
+            .result(
+                "wallet_prepareCalls",
+                transfer_params(&permissions, RECIPIENT, 40),
+            )
+            .await?;
+        let hash = serde_json::from_value(prepared["signatureRequest"]["rawPayload"].clone())?;
+        let request = json!([{
+            "type": prepared["type"], "data": prepared["data"], "chainId": prepared["chainId"],
+            "signature": p256_keys::signature(&key, hash)?,
+        }]);
+        let sent = harness.result("wallet_sendPreparedCalls", request).await?;
+        let status = harness.final_status(&sent["id"]).await?;
+        assert_eq!(status["status"], 200, "{hardfork}: {status}");
+        assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(40));
+    }
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]

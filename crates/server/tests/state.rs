@@ -15,7 +15,9 @@ use leash_core::{
     prepare::PreparedOperation,
     rpc_types::UserOperationReceipt,
     sender::SignedUserOperation,
+    session_signer::{P256PublicKey, P256Verification, SessionKeyType},
     session_state::{OnChainStatus, SessionState},
+    webauthn::RpId,
 };
 use leash_sdk::service::{GrantTerms, StoredSession, grant_session};
 use leash_server::state::{
@@ -65,6 +67,7 @@ macro_rules! for_each_state {
 
 for_each_state!(
     sessions_are_kept_and_replaced_by_wire_id,
+    sessions_keep_how_their_key_signs,
     sessions_are_listed_by_account,
     prepared_calls_round_trip_with_their_signer,
     a_send_starts_once_even_when_concurrent,
@@ -417,6 +420,25 @@ async fn sessions_are_kept_and_replaced_by_wire_id(state: &impl State) -> eyre::
     signed.grant.owner_signature = Some(Bytes::from(vec![7; 65]));
     state.put_session(signed.clone(), None).await?;
     assert_eq!(state.session(id, None).await?, Some(signed));
+    Ok(())
+}
+
+/// A passkey's session comes back with its key, relying party and verifier: what a later
+/// prepare estimates with and a later send checks against.
+async fn sessions_keep_how_their_key_signs(state: &impl State) -> eyre::Result<()> {
+    let mut session = session()?;
+    session.key_type = SessionKeyType::WebAuthn {
+        public_key: P256PublicKey {
+            x: B256::repeat_byte(0x0a),
+            y: B256::repeat_byte(0x0b),
+        },
+        rp_id: RpId::new("wallet.example")?,
+        verification: P256Verification::Fallback,
+    };
+    state.put_session(session.clone(), None).await?;
+    let id = wire_session_id(session.session_id);
+    assert_eq!(state.session(id, None).await?, Some(session.clone()));
+    assert_eq!(state.sessions_of(ACCOUNT, None).await?, vec![session]);
     Ok(())
 }
 

@@ -5,7 +5,10 @@ use crate::{
     error::RpcError,
     params::positional,
     state::State,
-    wire::execution_permissions::{SUPPORTED_PERMISSION_TYPES, SUPPORTED_RULE_TYPES},
+    wire::{
+        execution_permissions::{SUPPORTED_PERMISSION_TYPES, SUPPORTED_RULE_TYPES},
+        session_key::KeyType,
+    },
 };
 use alloy_primitives::Address;
 use jsonrpsee::types::Params;
@@ -37,7 +40,7 @@ pub(super) async fn handle<S: State>(
             "atomic": { "status": "supported" },
             "permissions": {
                 "supported": true,
-                "keyTypes": ["secp256k1"],
+                "keyTypes": KeyType::ALL.map(KeyType::name),
                 "signerTypes": ["keys"],
                 "permissionTypes": PERMISSION_TYPES,
             },

@@ -1,5 +1,6 @@
-//! `wallet_createSession`: a grant for a key held elsewhere, stored unsigned; the owner signs its
-//! typed data and the signature arrives with the first `wallet_prepareCalls`.
+//! `wallet_createSession`: a grant for a key held elsewhere (of any key type: the grant names its
+//! signer id, the stored session how it signs), stored unsigned; the owner signs its typed data
+//! and the signature arrives with the first `wallet_prepareCalls`.
 
 use super::Context;
 use crate::{
@@ -12,7 +13,7 @@ use crate::{
 use alloy_primitives::U64;
 use jsonrpsee::types::Params;
 use leash_core::grant::MAX_VALID_UNTIL;
-use leash_sdk::service::{GrantTerms, grant_session};
+use leash_sdk::service::{GrantTerms, grant_session, with_key_type};
 use std::sync::Arc;
 
 pub(super) async fn handle<S: State>(
@@ -27,15 +28,19 @@ pub(super) async fn handle<S: State>(
         None | Some(0) => MAX_VALID_UNTIL,
         Some(expiry) => expiry,
     };
+    let signer = request
+        .key
+        .signer(context.chain.p256_verification(), "params[0].key")?;
     let terms = GrantTerms {
         account: request.account,
-        session_key: request.key.public_key,
+        session_key: signer.id,
         permissions: request.permissions,
         valid_after: 0,
         valid_until,
         label: String::new(),
     };
     let session = grant_session(domain, context.chain.now().await?, terms)?;
+    let session = with_key_type(session, signer.key_type)?;
     let typed_data = domain.typed_data(&session.grant.grant());
     let session_id = session.session_id;
     context.state.put_session(session, caller.key()).await?;

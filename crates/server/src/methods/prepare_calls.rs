@@ -15,9 +15,10 @@ use crate::{
         calls::Details,
         delegation::{ArrayResponse, PrepareCallsAnswer},
         prepare::{
-            FeePayment, PermissionsCapability, PersonalSignRequest, PrepareCallsRequest,
-            PreparedCallsResponse, SessionReference, USER_OPERATION_TYPE,
+            FeePayment, PermissionsCapability, PrepareCallsRequest, PreparedCallsResponse,
+            SessionReference, USER_OPERATION_TYPE,
         },
+        signature_request::SignatureRequest,
         user_operation::to_wire,
     },
 };
@@ -28,6 +29,7 @@ use leash_core::{
     calls::Call,
     denial::Denial,
     prepare::UnsignedOperation,
+    session_signer::SessionKeyType,
     session_state::{OnChainStatus, SessionState},
 };
 use leash_sdk::service::{
@@ -48,15 +50,16 @@ pub(super) async fn handle<S: State>(
         Some(permissions) => {
             let prepared =
                 prepare_session_calls(&context, &caller, permissions, from, &calls).await?;
-            let signer = PreparedSigner::Session(prepared.session);
+            let user_op_hash = prepared.unsigned.user_op_hash;
+            let request = SignatureRequest::session(&prepared.key_type, user_op_hash);
             let prepared_call = PreparedCall {
-                user_op_hash: prepared.unsigned.user_op_hash,
+                user_op_hash,
                 operation: prepared.unsigned.op,
                 calls,
-                signer,
+                signer: PreparedSigner::Session(prepared.session),
                 session_state: Some(prepared.state),
             };
-            answer(&context, &caller, chain_id, prepared_call, None).await
+            answer(&context, &caller, chain_id, prepared_call, request, None).await
         }
         None => prepare_owner(&context, &caller, chain_id, from, calls).await,
     }
@@ -68,6 +71,8 @@ pub(super) struct SessionPrepared {
     pub(super) unsigned: UnsignedOperation,
     pub(super) session: WireSessionId,
     pub(super) state: SessionState,
+    /// How the session's key signs: what it is asked to sign.
+    pub(super) key_type: SessionKeyType,
 }
 
 /// The session `permissions` names makes `calls` from `from`: its operation estimated with the
@@ -100,6 +105,7 @@ pub(super) async fn prepare_session_calls<S: State>(
         let reason = format!("session {id} is revoked: its operations fail validation (AA24)");
         return Err(ServiceError::Denied(Denial::Validation(reason)).into());
     }
+    let key_type = session.key_type.clone();
     let send = SessionSend::with_state(session, context.chain.domain(), state.clone())?;
     let fees = context.chain.fees().await?;
     let pending = PendingNonces::of(context.state.as_ref(), from).await?;
@@ -110,6 +116,7 @@ pub(super) async fn prepare_session_calls<S: State>(
         unsigned,
         session: id,
         state,
+        key_type,
     })
 }
 
@@ -134,6 +141,7 @@ pub(super) async fn prepare_owner<S: State>(
         .chain
         .prepare_owner_calls(from, &delegation, authorization.as_ref(), &calls, pending)
         .await?;
+    let request = SignatureRequest::personal_sign(unsigned.user_op_hash);
     let prepared_call = PreparedCall {
         user_op_hash: unsigned.user_op_hash,
         operation: unsigned.op,
@@ -141,16 +149,25 @@ pub(super) async fn prepare_owner<S: State>(
         signer: PreparedSigner::Owner(from),
         session_state: None,
     };
-    answer(context, caller, chain_id, prepared_call, authorization).await
+    answer(
+        context,
+        caller,
+        chain_id,
+        prepared_call,
+        request,
+        authorization,
+    )
+    .await
 }
 
-/// Stores `unsigned` for `wallet_sendPreparedCalls` and answers with it: the operation, or the
-/// `array` form when `authorization` must be signed first.
+/// Stores `unsigned` for `wallet_sendPreparedCalls` and answers with it and `signature_request`:
+/// the operation, or the `array` form when `authorization` must be signed first.
 async fn answer<S: State>(
     context: &Context<S>,
     caller: &Caller,
     chain_id: u64,
     prepared: PreparedCall,
+    signature_request: SignatureRequest,
     authorization: Option<Authorization>,
 ) -> Result<PrepareCallsAnswer, RpcError> {
     let user_op_hash = prepared.user_op_hash;
@@ -161,7 +178,7 @@ async fn answer<S: State>(
         kind: USER_OPERATION_TYPE,
         data: wire.data,
         chain_id: U64::from(chain_id),
-        signature_request: PersonalSignRequest::of(user_op_hash),
+        signature_request,
         fee_payment: FeePayment::self_paid(wire.max_cost),
         details,
     };

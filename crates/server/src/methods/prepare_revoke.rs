@@ -4,7 +4,8 @@
 //! then sent with `wallet_sendPreparedCalls` and followed with `wallet_getCallsStatus`. A
 //! session key revoking its own session cannot do it by an operation, since the validator
 //! refuses any session call to itself (`ForbiddenCall`): `revokeSession` also accepts the session
-//! key as `msg.sender`, so the answer is the plain transaction the key sends from its address.
+//! key as `msg.sender`, so the answer is the plain transaction the key sends from its address (a
+//! contract signer's, the contract's call; a P-256 key has no address and cannot).
 
 use super::{Context, prepare_calls::prepare_owner};
 use crate::{
@@ -22,7 +23,7 @@ use alloy_sol_types::SolCall;
 use jsonrpsee::types::Params;
 use leash_bindings::SessionKeyValidator::{revokeAllSessionsCall, revokeSessionCall};
 use leash_core::calls::Call;
-use leash_sdk::service::StoredSession;
+use leash_sdk::service::{ServiceError, StoredSession};
 use std::sync::Arc;
 
 pub(super) async fn handle<S: State>(
@@ -41,6 +42,16 @@ pub(super) async fn handle<S: State>(
         Revocation::Session(id) | Revocation::BySessionKey(id) => {
             let session = context.session(id, &caller).await?;
             if let Revocation::BySessionKey(_) = revocation {
+                // A P-256 key's signer id is a hash: no key can send from it.
+                if session.key_type.derived_id().is_some() {
+                    return Err(ServiceError::UnsupportedSigner {
+                        session: session.session_id,
+                        kind: session.key_type.kind(),
+                        what: "it has no address to send a transaction from; the owner revokes \
+                               the session",
+                    }
+                    .into());
+                }
                 let from = session.session_key;
                 let data = revoke_session_data(&session);
                 return Ok(PrepareRevokeAnswer::Transaction(TransactionAnswer::new(

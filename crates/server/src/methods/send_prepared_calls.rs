@@ -11,20 +11,28 @@ use crate::{
     bundler::QueuedCall,
     error::RpcError,
     params::{parse, positional},
+    served_chain::ServedChain,
     state::{CallStatus, PreparedCall, PreparedSigner, SentCall, State},
     wire::{
         calls::Details,
         delegation::ARRAY_TYPE,
         prepare::USER_OPERATION_TYPE,
         send::{SendArrayRequest, SendPreparedCallsRequest, SendPreparedCallsResponse, call_id},
+        session_key::KeyType,
+        signature::TypedSignature,
         user_operation::from_wire,
     },
 };
-use alloy_primitives::{B256, Signature};
+use alloy_primitives::{B256, Bytes};
 use jsonrpsee::types::Params;
+use leash_auth::{OwnerError, OwnerKind, owner::verify_owner};
 use leash_bindings::Deployment;
-use leash_core::{prepare::UnsignedOperation, user_operation::user_operation_hash};
-use leash_sdk::service::{ServiceError, SessionSend, verify_operation_signature};
+use leash_core::{
+    prepare::UnsignedOperation, session_signer::PublicSigner, user_operation::user_operation_hash,
+};
+use leash_sdk::service::{
+    KeySignature, ServiceError, SessionSend, verify_key_signature, verify_operation_signature,
+};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -59,7 +67,8 @@ pub(super) async fn handle<S: State>(
         ));
     }
     let chain_id = context.served_chain(request.chain_id)?;
-    let signature = request.signature.signature(&format!("{field}.signature"))?;
+    let signature_field = format!("{field}.signature");
+    let signature = request.signature.parse(&signature_field)?;
     let op = from_wire(request.data, &format!("{field}.data"))?;
     let authorization = authorization
         .map(|item| {
@@ -83,7 +92,7 @@ pub(super) async fn handle<S: State>(
         .prepared(user_op_hash, caller.key())
         .await?
         .ok_or(RpcError::NotPrepared { user_op_hash })?;
-    let mut submission = signed(&context, &caller, &prepared, &signature).await?;
+    let mut submission = signed(&context, &caller, &prepared, signature, &signature_field).await?;
     submission.operation.op.authorization = authorization;
     let id = call_id(chain_id, user_op_hash);
     let response = SendPreparedCallsResponse {
@@ -115,13 +124,15 @@ pub(super) async fn handle<S: State>(
     Ok(response)
 }
 
-/// `prepared` with `signature`, checked to be by the key that must sign it (over the hash, or
-/// over its EIP-191 message), in the form the contracts verify.
+/// `prepared` with `signature` (at `field`), checked to be by the key that must sign it (the
+/// account's owner over the hash or its EIP-191 message; a session's key as its type signs), in
+/// the form the contracts verify.
 async fn signed<S: State>(
     context: &Context<S>,
     caller: &Caller,
     prepared: &PreparedCall,
-    signature: &Signature,
+    signature: TypedSignature,
+    field: &str,
 ) -> Result<SentCall, RpcError> {
     let hash: B256 = prepared.user_op_hash;
     let unsigned = UnsignedOperation {
@@ -131,7 +142,6 @@ async fn signed<S: State>(
     match prepared.signer {
         PreparedSigner::Session(id) => {
             let session = context.session(id, caller).await?;
-            let checked = verify_operation_signature(hash, signature, session.session_key)?;
             // The form its gas was estimated with; the chain is read only for an operation
             // prepared before servers kept the state.
             let state = match &prepared.session_state {
@@ -139,17 +149,53 @@ async fn signed<S: State>(
                 None => context.chain.session_state(&session.grant).await?,
             };
             let send = SessionSend::with_state(session, context.chain.domain(), state.clone())?;
+            let signer = send.signer();
+            let signature = signature.of_key(KeyType::of(&signer.key_type), field)?;
+            if let KeySignature::Contract(contract_signature) = &signature {
+                ask_contract(&context.chain, &signer, hash, contract_signature).await?;
+            }
+            let key_signature = verify_key_signature(hash, &signer, &signature)?;
             Ok(SentCall {
-                operation: send.attach(unsigned, &checked.contract_form)?,
+                operation: send.attach(unsigned, &key_signature)?,
                 session_state: Some(state),
             })
         }
         PreparedSigner::Owner(account) => {
-            let checked = verify_operation_signature(hash, signature, account)?;
+            let signature = signature.secp256k1(field)?;
+            let checked = verify_operation_signature(hash, &signature, account)?;
             Ok(SentCall {
                 operation: unsigned.with_signature(checked.contract_form),
                 session_state: None,
             })
+        }
+    }
+}
+
+/// Refuses a contract signer's `signature` of `hash` that the contract refuses now, as
+/// validation would ([`ServiceError::KeySignatureMismatch`]), rather than acknowledge a call that
+/// fails with `AA24`. Validation asks the contract again, under its gas limit and on the state
+/// of then: when the chain cannot answer here, it alone decides.
+async fn ask_contract(
+    chain: &ServedChain,
+    signer: &PublicSigner,
+    hash: B256,
+    signature: &Bytes,
+) -> Result<(), RpcError> {
+    match verify_owner(Some(chain), signer.id, hash, signature).await {
+        Ok(OwnerKind::Erc1271) => Ok(()),
+        Err(OwnerError::Chain { reason, .. }) => {
+            tracing::warn!(contract = %signer.id, %reason, "a contract signer could not be asked");
+            Ok(())
+        }
+        // An ecrecover or ERC-6492 acceptance is not the contract's `isValidSignature` answer,
+        // which is all the validator asks for.
+        Ok(OwnerKind::Eoa | OwnerKind::Erc6492) | Err(_) => {
+            Err(ServiceError::KeySignatureMismatch {
+                user_op_hash: hash,
+                kind: signer.kind(),
+                expected: signer.id,
+            }
+            .into())
         }
     }
 }

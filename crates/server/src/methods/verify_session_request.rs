@@ -17,10 +17,7 @@ use crate::{
 };
 use alloy_primitives::{Address, B128, B256, Bytes, keccak256};
 use jsonrpsee::types::Params;
-use leash_auth::{
-    CallError, EthCall, NodeCalls, NonceStore, Received, Scope, SessionRequest, Verified, Verifier,
-    VerifierConfig, chain::sim_call,
-};
+use leash_auth::{NonceStore, Received, Scope, SessionRequest, Verified, Verifier, VerifierConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::{
@@ -71,21 +68,6 @@ pub(super) struct VerifyResponse {
     error: Option<Value>,
 }
 
-/// The served chain, as the verifier reads it.
-#[derive(Clone, Debug)]
-struct ServedCalls(ServedChain);
-
-impl EthCall for ServedCalls {
-    async fn eth_call(&self, to: Option<Address>, input: Bytes) -> Result<Bytes, CallError> {
-        match &self.0 {
-            ServedChain::Embedded(chain) => chain.with_chain(|chain| sim_call(chain, to, input)),
-            ServedChain::Remote(remote) => {
-                NodeCalls(remote.node().clone()).eth_call(to, input).await
-            }
-        }
-    }
-}
-
 /// The server's state as the verifiers' nonce store: every server on one store shares the
 /// nonces, whichever verifier (domain, on-chain check) spent them.
 #[derive(Debug)]
@@ -134,7 +116,7 @@ impl<S: State> NonceStore for StateNonces<S> {
 const MAX_VERIFIERS: usize = 256;
 
 /// A verifier of this server's, shared by the calls it verifies.
-type ServerVerifier<S> = Arc<Verifier<ServedCalls, StateNonces<S>>>;
+type ServerVerifier<S> = Arc<Verifier<ServedChain, StateNonces<S>>>;
 
 /// A server's verifiers, one per domain and on-chain check, for the life of the server: their
 /// caches outlive a call. Each server has its own, on its own chain; their nonces are in its
@@ -176,7 +158,7 @@ impl<S: State> SessionVerifiers<S> {
                     session_check_ttl: check_session.then_some(SESSION_CHECK_TTL),
                     ..VerifierConfig::new(domain)
                 };
-                let verifier = Verifier::with_chain(config, ServedCalls(self.chain.clone()));
+                let verifier = Verifier::with_chain(config, self.chain.clone());
                 Arc::new(verifier.with_nonces(self.nonces.clone()))
             })
             .clone()

@@ -116,7 +116,11 @@ impl SignedAuthorizationItem {
                 format!("accounts here are delegated to LeashAccount, {delegate}"),
             ));
         }
-        let signature = self.signature.signature(&format!("{field}.signature"))?;
+        let signature_field = format!("{field}.signature");
+        let signature = self
+            .signature
+            .parse(&signature_field)?
+            .secp256k1(&signature_field)?;
         let authorization = Authorization {
             chain_id: U256::from(chain_id),
             address: delegate,

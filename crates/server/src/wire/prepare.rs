@@ -1,8 +1,11 @@
 //! `wallet_prepareCalls`.
 
-use super::calls::{Details, WireCall};
+use super::{
+    calls::{Details, WireCall},
+    signature_request::SignatureRequest,
+};
 use crate::{error::RpcError, state::WireSessionId};
-use alloy_primitives::{Address, B256, Bytes, U64, U256, eip191_hash_message};
+use alloy_primitives::{Address, Bytes, U64, U256};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -115,7 +118,7 @@ impl PermissionsCapability {
     }
 }
 
-/// The answer: the unsigned operation, the digest to sign, its fee and details.
+/// The answer: the unsigned operation, what to sign, its fee and details.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PreparedCallsResponse {
@@ -123,7 +126,7 @@ pub(crate) struct PreparedCallsResponse {
     pub(crate) kind: &'static str,
     pub(crate) data: Value,
     pub(crate) chain_id: U64,
-    pub(crate) signature_request: PersonalSignRequest,
+    pub(crate) signature_request: SignatureRequest,
     pub(crate) fee_payment: FeePayment,
     pub(crate) details: Details,
 }
@@ -131,31 +134,6 @@ pub(crate) struct PreparedCallsResponse {
 /// EntryPoint v0.8 operations travel as `user-operation-v070`: the JSON is the same, the Wallet
 /// API has no v0.8 type, and clients never compute the hash themselves.
 pub(crate) const USER_OPERATION_TYPE: &str = "user-operation-v070";
-
-/// `personal_sign` of the hash's bytes (`{raw}`, not text); `rawPayload` is its EIP-191 digest.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct PersonalSignRequest {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    data: RawMessage,
-    raw_payload: B256,
-}
-
-#[derive(Clone, Debug, Serialize)]
-struct RawMessage {
-    raw: B256,
-}
-
-impl PersonalSignRequest {
-    pub(crate) fn of(user_op_hash: B256) -> Self {
-        Self {
-            kind: "personal_sign",
-            data: RawMessage { raw: user_op_hash },
-            raw_payload: eip191_hash_message(user_op_hash),
-        }
-    }
-}
 
 /// Who pays: the account itself (no paymaster), at most `maxAmount` wei of native token.
 #[derive(Clone, Debug, Serialize)]

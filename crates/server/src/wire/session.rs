@@ -1,12 +1,13 @@
 //! `wallet_createSession`.
 
+use super::session_key::SessionKey;
 use crate::state::WireSessionId;
 use alloy_primitives::{Address, B256, U64};
 use leash_core::permission::Permission;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The request: a key (its address: the server never holds it), what it may do, until when.
+/// The request: a key (public: the server never holds it), what it may do, until when.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateSessionRequest {
@@ -17,23 +18,6 @@ pub(crate) struct CreateSessionRequest {
     pub(crate) expiry_sec: Option<u64>,
     pub(crate) key: SessionKey,
     pub(crate) permissions: Vec<Permission>,
-}
-
-/// The session key: its address under `publicKey`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct SessionKey {
-    /// Only ECDSA keys: `contract` signers are not supported.
-    #[serde(rename = "type")]
-    pub(crate) _kind: KeyType,
-    pub(crate) public_key: Address,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum KeyType {
-    Secp256k1,
-    Ecdsa,
 }
 
 /// The answer: the wire session id and the grant's typed data for the owner to sign.

@@ -6,6 +6,11 @@
     reason = "every test binary compiles this module; only some serve a node's chain"
 )]
 pub(crate) mod node;
+#[allow(
+    dead_code,
+    reason = "every test binary compiles this module; only some hold P-256 keys"
+)]
+pub(crate) mod p256_keys;
 
 use alloy_primitives::{Address, U256, address};
 use alloy_signer_local::PrivateKeySigner;
