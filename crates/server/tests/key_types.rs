@@ -2,7 +2,7 @@
 //! a raw P-256 key, a WebAuthn passkey and an ERC-1271 contract each create a session, are asked
 //! for what their type signs, and send transfers that land. A signature by another key, of
 //! another type, or (a passkey's) over another challenge is refused before it is sent; keys that
-//! could never sign are refused at creation.
+//! could never sign are refused at creation, and a P-256 key cannot send its own revocation.
 
 mod support;
 
@@ -361,6 +361,46 @@ async fn a_passkeys_assertion_of_another_challenge_is_refused_before_submission(
         (-32602, json!("params[0].signature.data"))
     );
     assert!(message.ends_with("lack user presence (0x01)"), "{message}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_p256_key_cannot_revoke_its_session_by_a_transaction_but_a_contract_can()
+-> eyre::Result<()> {
+    let harness = Harness::start().await?;
+    let key_object = json!({ "type": "p256", "publicKey": sec1(&p256_keys::random()) });
+    let created = harness
+        .result("wallet_createSession", session_params(key_object))
+        .await?;
+    let revoke =
+        |created: &Value| json!([{ "sessionId": created["sessionId"], "bySessionKey": true }]);
+    let response = harness
+        .call("leash_prepareRevoke", revoke(&created))
+        .await?;
+    let (code, message, data) = error(&response);
+    assert_eq!((code, data["leashCode"].clone()), (-32000, json!(1016)));
+    // The session's whole id is the grant's digest, which the owner signs.
+    let session_id = created["signatureRequest"]["rawPayload"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        format!(
+            "session {session_id} has a P-256 (precompile) signer: it has no address to send a \
+             transaction from; the owner revokes the session"
+        )
+    );
+
+    let contract = deploy_smart_owner(&harness, session_key().0.address())?;
+    let key_object = json!({ "type": "contract", "publicKey": contract });
+    let created = harness
+        .result("wallet_createSession", session_params(key_object))
+        .await?;
+    let answer = harness
+        .result("leash_prepareRevoke", revoke(&created))
+        .await?;
+    assert_eq!(answer["type"], "transaction", "{answer}");
+    assert_eq!(answer["data"]["from"], json!(contract));
     Ok(())
 }
 
