@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod abi_call;
+pub mod account_message;
 pub mod bundler_error;
 pub mod calls;
 pub mod denial;

@@ -28,6 +28,10 @@ pub struct LimitedAssets {
     /// zero address for native value): only the execution phase can charge them, so every spend of
     /// one takes the balance-checked form.
     pub recurring: Vec<Address>,
+    /// The grant holds `typed-data-signing`: its typed-data signatures hold only while one of its
+    /// balance-checked operations executes (what they let an app move is charged then), so every
+    /// operation of the session takes that form.
+    pub signs_typed_data: bool,
 }
 
 impl LimitedAssets {
@@ -62,6 +66,9 @@ impl LimitedAssets {
                 .any(|permission| matches!(permission, Permission::NativeTokenTransfer { .. })),
             tokens,
             recurring,
+            signs_typed_data: permissions
+                .iter()
+                .any(|permission| matches!(permission, Permission::TypedDataSigning { .. })),
         }
     }
 
@@ -81,9 +88,13 @@ impl LimitedAssets {
     }
 
     /// The account calldata of a session's `calls`: `execute(…)` when every call is metered by
-    /// its selector or nothing is limited (the cheap path, no balance reads), else the
-    /// balance-checked form `executeUserOp.selector ‖ execute(…) ‖ tokens ‖ uint8(count)`.
+    /// its selector or nothing is limited (the cheap path, no balance reads), else, and always for
+    /// a session that signs typed data, the balance-checked form `executeUserOp.selector ‖
+    /// execute(…) ‖ tokens ‖ uint8(count)`.
     pub fn session_calldata(&self, calls: &[Call]) -> Result<Bytes, OperationError> {
+        if self.signs_typed_data {
+            return self.balance_checked_calldata(calls);
+        }
         if !self.any() || calls.iter().all(|call| self.is_direct(call)) {
             return execute_calldata(calls);
         }
@@ -256,6 +267,7 @@ mod tests {
                 native: false,
                 tokens: vec![TOKEN_A],
                 recurring: vec![],
+                signs_typed_data: false,
             }
         );
     }
@@ -325,6 +337,47 @@ mod tests {
             [EXECUTE_USER_OP_SELECTOR.as_slice(), &execute, &[0]].concat()
         );
         assert_eq!(session_calls.call_data(&RuleAttachments::none())?, execute);
+        Ok(())
+    }
+
+    #[test]
+    fn a_session_that_signs_typed_data_always_takes_the_balance_checked_form()
+    -> Result<(), OperationError> {
+        let transfer = call(TOKEN_A, &[0xa9, 0x05, 0x9c, 0xbb, 0, 0]);
+        let calls = [transfer];
+        let execute = execute_calldata(&calls)?;
+        let signing = LimitedAssets::of(&[
+            Permission::Erc20TokenTransfer {
+                address: TOKEN_A,
+                allowance: U256::from(1),
+                period: None,
+            },
+            Permission::TypedDataSigning { address: TOKEN_B },
+        ]);
+        assert!(signing.signs_typed_data);
+        assert_eq!(
+            signing.session_calldata(&calls)?,
+            [
+                EXECUTE_USER_OP_SELECTOR.as_slice(),
+                &execute,
+                TOKEN_A.as_slice(),
+                &[1]
+            ]
+            .concat(),
+            "even a transfer its selector meters"
+        );
+        let nothing_limited = LimitedAssets::of(&[
+            Permission::TypedDataSigning { address: TOKEN_B },
+            Permission::PersonalSign,
+        ]);
+        assert!(!nothing_limited.any());
+        assert_eq!(
+            nothing_limited.session_calldata(&calls)?,
+            [EXECUTE_USER_OP_SELECTOR.as_slice(), &execute, &[0]].concat()
+        );
+        let personal = LimitedAssets::of(&[Permission::PersonalSign]);
+        assert!(!personal.signs_typed_data);
+        assert_eq!(personal.session_calldata(&calls)?, execute);
         Ok(())
     }
 
