@@ -5,9 +5,10 @@ use crate::{delegation::DelegationError, deploy::Deployment, session_reads::Sess
 use alloy_primitives::{Address, B256};
 use alloy_provider::{PendingTransactionError, transport::TransportError};
 use leash_core::{
-    denial::Denial, error::OperationError, expiry::ExpiryError, grant::GrantError,
-    prepare::FinalizeError, rpc_types::UserOperationConversionError, sender::SenderError,
-    session_signer::SignerKind, webauthn::challenge,
+    account_message::MessageError, denial::Denial, error::OperationError, expiry::ExpiryError,
+    grant::GrantError, permission::Permission, prepare::FinalizeError,
+    rpc_types::UserOperationConversionError, sender::SenderError, session_signer::SignerKind,
+    webauthn::challenge,
 };
 use leash_store::session_store::SessionStoreError;
 use std::{fmt, time::Duration};
@@ -164,6 +165,34 @@ pub enum ServiceError {
         /// The UserOperation hash.
         user_op_hash: B256,
     },
+    /// A message the session's grant does not let it sign as its account.
+    #[error(
+        "session {session} may not sign this as its account: its grant has no {}",
+        Needed(permission)
+    )]
+    MessageNotAllowed {
+        /// The session id.
+        session: B256,
+        /// The permission it would need.
+        permission: Permission,
+    },
+    /// A message that cannot be signed as the account in a form the contracts read.
+    #[error("message: {0}")]
+    InvalidMessage(MessageError),
+    /// A key signature of a message's digest, made elsewhere, that is not the session signer's
+    /// signature of that digest (another key's, another message's, another challenge's).
+    #[error(
+        "the {kind} signature is not session signer {expected}'s signature of message digest \
+         {digest}"
+    )]
+    MessageSignatureMismatch {
+        /// The digest the session key signs.
+        digest: B256,
+        /// The session's signer kind.
+        kind: SignerKind,
+        /// The session's signer id.
+        expected: Address,
+    },
     /// A chain is asked for that this service does not serve.
     #[error("chain {requested} is not served here (this serves chain {served})")]
     UnservedChain {
@@ -287,6 +316,9 @@ impl ServiceError {
             Self::SignerMismatch { .. } => 1017,
             Self::KeySignatureMismatch { .. } => 1018,
             Self::ChallengeMismatch { .. } => 1019,
+            Self::MessageNotAllowed { .. } => 1020,
+            Self::InvalidMessage(_) => 1021,
+            Self::MessageSignatureMismatch { .. } => 1022,
             Self::Denied(_) => 2001,
             Self::TransactionDenied { .. } => 2002,
             Self::Reverted { .. } => 2003,
@@ -363,6 +395,20 @@ impl fmt::Display for Missing<'_> {
             write!(f, "{} ({})", deployment.name, deployment.address())?;
         }
         Ok(())
+    }
+}
+
+/// The permission a message needs, in words.
+struct Needed<'a>(&'a Permission);
+
+impl fmt::Display for Needed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Permission::TypedDataSigning { address } => {
+                write!(f, "typed-data-signing permission for {address}")
+            }
+            other => write!(f, "{} permission", other.type_name()),
+        }
     }
 }
 
@@ -454,6 +500,16 @@ mod tests {
             },
             ServiceError::ChallengeMismatch {
                 user_op_hash: B256::ZERO,
+            },
+            ServiceError::MessageNotAllowed {
+                session: B256::ZERO,
+                permission: Permission::PersonalSign,
+            },
+            ServiceError::InvalidMessage(MessageError::NoVerifyingContract),
+            ServiceError::MessageSignatureMismatch {
+                digest: B256::ZERO,
+                kind: SignerKind::Secp256k1,
+                expected: Address::ZERO,
             },
             ServiceError::Denied(Denial::Validation("rule".into())),
             ServiceError::TransactionDenied {

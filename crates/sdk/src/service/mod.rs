@@ -16,6 +16,10 @@
 //!   (completing the account's delegation on the way when it must);
 //!   [`verify_operation_signature`] checks a signature made elsewhere (raw or `personal_sign`),
 //!   [`verify_key_signature`] one of any signer kind ([`KeySignature`]).
+//! - Signing as the account ([`messages`]): [`sign_message`] with the session's key at hand, or
+//!   [`prepare_message`] (the grant checked; the digest the key signs, the hash a verifier checks)
+//!   then [`PreparedMessage::attach`] / [`PreparedMessage::verify`] of a key signature made
+//!   elsewhere: the account's ERC-1271 signature.
 //! - Delegation ([`delegate`]): [`Delegation::read`], [`delegate_by_transaction`],
 //!   [`delegate_by_user_operation`].
 //! - The node ([`chain`]): [`grant_domain`], [`require_deployments`], [`chain_time`], [`fees`],
@@ -29,6 +33,7 @@
 pub mod chain;
 pub mod delegate;
 mod error;
+pub mod messages;
 pub mod outcome;
 pub mod send;
 pub mod sessions;
@@ -41,6 +46,7 @@ pub use chain::{
 };
 pub use delegate::{Delegation, delegate_by_transaction, delegate_by_user_operation};
 pub use error::ServiceError;
+pub use messages::{PreparedMessage, SignedMessage, prepare_message, sign_message};
 pub use outcome::{Included, wait_included};
 pub use send::{SessionSend, prepare_owner_calls, submit};
 pub use sessions::{
