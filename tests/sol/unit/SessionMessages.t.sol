@@ -9,15 +9,11 @@ import {
     Permission,
     PermissionType,
     SessionGrant,
-    SIGNER_CONTRACT,
     SIGNER_P256,
-    SIGNER_P256_FALLBACK,
-    SIGNER_SECP256K1,
-    SIGNER_WEBAUTHN,
-    SIGNER_WEBAUTHN_FALLBACK
+    SIGNER_SECP256K1
 } from "../../../contracts/types/SessionTypes.sol";
 import {SignerBuilders} from "../utils/SignerBuilders.sol";
-import {TypedDataApp} from "../utils/TypedDataApp.sol";
+import {TypedDataApp} from "../../../contracts/test/TypedDataApp.sol";
 
 /// @notice Session keys signing as their account (ERC-1271, nested as ERC-7739 nests it): typed data
 ///         of an app the grant names, only during the session's own balance-checked operation, so
@@ -138,17 +134,6 @@ contract SessionMessagesTest is SignerBuilders {
         bytes memory keySignature = _signAs(kind, keccak256(abi.encodePacked("\x19\x01", separator, structHash)));
         return
             abi.encodePacked(address(validator), _mode(kind, 1), sessionId, uint16(keySignature.length), keySignature);
-    }
-
-    function _kinds() internal pure returns (uint8[6] memory) {
-        return [
-            SIGNER_SECP256K1,
-            SIGNER_CONTRACT,
-            SIGNER_P256,
-            SIGNER_P256_FALLBACK,
-            SIGNER_WEBAUTHN,
-            SIGNER_WEBAUTHN_FALLBACK
-        ];
     }
 
     // ------------------------------------------------------------ typed data
