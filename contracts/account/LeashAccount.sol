@@ -5,6 +5,7 @@ import {IAccount} from "@account-abstraction/contracts/interfaces/IAccount.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {ECDSA} from "solady/utils/ECDSA.sol";
 import {Execution} from "../types/Execution.sol";
+import {IERC5267} from "../interfaces/IERC5267.sol";
 import {IERC7579Account} from "../interfaces/IERC7579Account.sol";
 import {IERC7579Module, IERC7579Validator, MODULE_TYPE_VALIDATOR} from "../interfaces/IERC7579Module.sol";
 import {ILeashAccount} from "../interfaces/ILeashAccount.sol";
@@ -35,7 +36,7 @@ import {SessionKeyValidator} from "../modules/SessionKeyValidator.sol";
 ///   built-in validator settle the decrease; the validator checked the calls and the list in
 ///   validation, where balances may not be read (ERC-7562).
 /// - An EOA can re-delegate at any time with a new EIP-7702 authorization; nothing here can stop that.
-contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
+contract LeashAccount is IAccount, IERC5267, IERC7579Account, ILeashAccount {
     /// @notice The canonical ERC-4337 v0.8 EntryPoint.
     address public constant ENTRY_POINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
 
@@ -272,8 +273,9 @@ contract LeashAccount is IAccount, IERC7579Account, ILeashAccount {
         }
     }
 
-    /// @notice ERC-5267: the EIP-712 domain ERC-7739 nests a session's message signatures in, so that
-    ///         one made for this account verifies on no other.
+    /// @inheritdoc IERC5267
+    /// @dev The domain ERC-7739 nests a session's message signatures in, so that one made for this
+    ///      account verifies on no other.
     function eip712Domain()
         external
         view

@@ -1,25 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IERC5267} from "../interfaces/IERC5267.sol";
 import {SignatureLib} from "../libraries/SignatureLib.sol";
 import {SessionSigners} from "./SessionSigners.sol";
 import {SIG_SIGNER_SHIFT, SIGNER_SECP256K1, SIGNER_WEBAUTHN_FALLBACK} from "../types/SessionTypes.sol";
-
-/// @dev ERC-5267, which ERC-7739 reads the account's EIP-712 domain through.
-interface IERC5267 {
-    function eip712Domain()
-        external
-        view
-        returns (
-            bytes1 fields,
-            string memory name,
-            string memory version,
-            uint256 chainId,
-            address verifyingContract,
-            bytes32 salt,
-            uint256[] memory extensions
-        );
-}
 
 /// @title SessionMessages
 /// @notice Reads and verifies a session key's signature of a message as its account (ERC-1271), for

@@ -15,7 +15,6 @@ import {
     SIGNER_CONTRACT,
     SIGNER_P256,
     SIGNER_P256_FALLBACK,
-    SIGNER_SECP256K1,
     SIGNER_WEBAUTHN,
     SIGNER_WEBAUTHN_FALLBACK
 } from "../../../contracts/types/SessionTypes.sol";
@@ -36,17 +35,6 @@ contract SessionSignersTest is SignerBuilders {
     function setUp() public override {
         super.setUp();
         signers = validator.SIGNERS();
-    }
-
-    function _kinds() internal pure returns (uint8[6] memory) {
-        return [
-            SIGNER_SECP256K1,
-            SIGNER_CONTRACT,
-            SIGNER_P256,
-            SIGNER_P256_FALLBACK,
-            SIGNER_WEBAUTHN,
-            SIGNER_WEBAUTHN_FALLBACK
-        ];
     }
 
     /// @dev Enables an ERC-20 session (transfers of the test token up to `ALLOWANCE`) for `kind`'s key.

@@ -12,6 +12,7 @@ import {
     SIGNER_CONTRACT,
     SIGNER_P256,
     SIGNER_P256_FALLBACK,
+    SIGNER_SECP256K1,
     SIGNER_WEBAUTHN,
     SIGNER_WEBAUTHN_FALLBACK
 } from "../../../contracts/types/SessionTypes.sol";
@@ -37,6 +38,18 @@ abstract contract SignerBuilders is SessionTestBase {
     function setUp() public virtual override {
         super.setUp();
         smartSigner = new TestSmartOwner(vm.addr(CONTRACT_OWNER_KEY));
+    }
+
+    /// @dev Every signer kind.
+    function _kinds() internal pure returns (uint8[6] memory) {
+        return [
+            SIGNER_SECP256K1,
+            SIGNER_CONTRACT,
+            SIGNER_P256,
+            SIGNER_P256_FALLBACK,
+            SIGNER_WEBAUTHN,
+            SIGNER_WEBAUTHN_FALLBACK
+        ];
     }
 
     // ------------------------------------------------------------ signer ids
