@@ -385,6 +385,16 @@ contract SessionMessagesTest is SignerBuilders {
         vm.assertEq(uint32(LeashAccount(payable(other)).isValidSignature(hash, signature)), uint32(MAGIC), "its own");
     }
 
+    function test_personal_doesNotVerifyOnAnotherChain() public {
+        bytes32 hash = _eip191("hello");
+        bytes32 id = _personalSession(SIGNER_SECP256K1, 0);
+        bytes memory signature = _personalSignature(SIGNER_SECP256K1, id, owner, hash);
+        vm.chainId(block.chainid + 1);
+        vm.assertEq(
+            uint32(account.isValidSignature(hash, signature)), uint32(NO), "the account's domain names the chain"
+        );
+    }
+
     function test_personal_rootSignsNothing() public {
         bytes32 hash = _eip191("hello");
         bytes32 id = _enable(_grantTo(_idOf(SIGNER_SECP256K1), _list(_root())));
