@@ -137,12 +137,16 @@ async fn only_the_allowance_and_periodic_types_are_listed_as_supported() -> eyre
             "ruleTypes": ["expiry"],
         })
     );
-    // The Wallet API's own list is unchanged.
+    // The Wallet API's own list is unchanged; leash's own types stand apart.
     assert_eq!(
         capabilities["0x7a69"]["permissions"]["permissionTypes"]
             .as_array()
             .map(Vec::len),
         Some(8)
+    );
+    assert_eq!(
+        capabilities["0x7a69"]["permissions"]["leashPermissionTypes"],
+        json!(["paymaster", "typed-data-signing", "personal-sign"])
     );
     Ok(())
 }

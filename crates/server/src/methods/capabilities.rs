@@ -27,6 +27,10 @@ const PERMISSION_TYPES: [&str; 8] = [
     "functions-on-contract",
 ];
 
+/// leash's own permission types, beside the Wallet API's: a paymaster binding, and signing as the
+/// account (docs/permissions.md). Apart, for the same reason as ERC-7715's below.
+const LEASH_PERMISSION_TYPES: [&str; 3] = ["paymaster", "typed-data-signing", "personal-sign"];
+
 pub(super) async fn handle<S: State>(
     params: Params<'static>,
     context: Arc<Context<S>>,
@@ -43,6 +47,7 @@ pub(super) async fn handle<S: State>(
                 "keyTypes": KeyType::ALL.map(KeyType::name),
                 "signerTypes": ["keys"],
                 "permissionTypes": PERMISSION_TYPES,
+                "leashPermissionTypes": LEASH_PERMISSION_TYPES,
             },
             // ERC-7715's types apart: the Wallet API client checks `permissions` against its
             // own eight.
