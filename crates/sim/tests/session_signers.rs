@@ -8,10 +8,10 @@
 
 mod support;
 
-use alloy_primitives::{Bytes, U256};
+use alloy_primitives::U256;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolValue, sol};
+use alloy_sol_types::SolCall;
 use leash_bindings::{SessionGrant, TestToken};
 use leash_core::{
     grant::SessionGrantBuilder,
@@ -21,71 +21,13 @@ use leash_core::{
     sender::UserOperationSender,
     session_signer::{P256Verification, SessionSigner, SignerKind},
     session_state::{GrantRecord, OnChainStatus, SessionState},
-    signing::PLACEHOLDER_SIGNATURE,
-    webauthn::RpId,
 };
 use leash_sdk::{
     service::{Included, ServiceError, SessionSend, StoredSession, submit, with_key_type},
-    signers::{ContractSigner, P256Key, P256SessionKey, SoftwareAuthenticator},
+    signers::{P256Key, P256SessionKey},
 };
 use leash_sim::{AaCode, Chain, Erc7562Violation, SimSender, ready, walkthrough};
-use support::{ETH, RECIPIENT, Setup, TOKENS, key, rejection_code};
-
-sol!(
-    /// contracts/test/TestSmartOwner.sol: an ERC-1271 contract that accepts its owner's ECDSA
-    /// signature of a hash.
-    #[allow(missing_docs)]
-    TestSmartOwner,
-    "../bindings/artifacts/TestSmartOwner.json"
-);
-
-/// A signer of each kind beyond secp256k1, named for the failure messages.
-fn signers(s: &mut Setup) -> Vec<(&'static str, Box<dyn SessionSigner>)> {
-    let rp_id = RpId::new("wallet.example").expect("a host name");
-    let passkey =
-        |verification| SoftwareAuthenticator::new(P256Key::random(), rp_id.clone(), verification);
-    vec![
-        (
-            "P-256 by the precompile",
-            Box::new(P256SessionKey::new(
-                P256Key::random(),
-                P256Verification::Precompile,
-            )),
-        ),
-        (
-            "P-256 by the Solidity verifier",
-            Box::new(P256SessionKey::new(
-                P256Key::random(),
-                P256Verification::Fallback,
-            )),
-        ),
-        (
-            "WebAuthn by the precompile",
-            Box::new(passkey(P256Verification::Precompile)),
-        ),
-        (
-            "WebAuthn by the Solidity verifier",
-            Box::new(passkey(P256Verification::Fallback)),
-        ),
-        ("an ERC-1271 contract", Box::new(contract_signer(s))),
-    ]
-}
-
-/// A `TestSmartOwner` of a fresh ECDSA key, deployed, as a [`ContractSigner`] whose signatures its
-/// owner makes; the placeholder is an ECDSA signature that recovers to no key.
-fn contract_signer(s: &mut Setup) -> ContractSigner {
-    let owner = key(0x5c);
-    let init_code: Bytes = [
-        TestSmartOwner::BYTECODE.as_ref(),
-        &owner.address().abi_encode(),
-    ]
-    .concat()
-    .into();
-    let address = s.deploy(&init_code);
-    ContractSigner::new(address, PLACEHOLDER_SIGNATURE.into(), move |hash| {
-        Ok(owner.sign_hash_sync(&hash)?.as_bytes().into())
-    })
-}
+use support::{ETH, RECIPIENT, Setup, TOKENS, key, rejection_code, signers::signers};
 
 /// A grant by `owner` (the account) of `allowance` tokens to `signer`, kept as leash-sdk keeps
 /// a session, and opened in `status`.

@@ -27,6 +27,8 @@ use leash_sim::{
     walkthrough,
 };
 
+pub mod signers;
+
 pub const ETH: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
 pub const TOKENS: U256 = ETH;
 pub const RECIPIENT: Address =
