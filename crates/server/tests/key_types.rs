@@ -52,12 +52,20 @@ fn session_params(key: Value) -> Value {
 }
 
 /// A session of `key`, its grant signed by the owner: its `sessionKey` (the signer id, as
-/// `leash_getSession` reads it) and the `permissions` that name it.
+/// `leash_getSession` reads it) and the `permissions` that name it. `leash_getSession` also says
+/// how the key signs, under the name `key.type` gave.
 async fn signed_session(harness: &Harness, key: Value) -> eyre::Result<(Value, Value)> {
-    let (id, permissions) = harness.signed_session_of(session_params(key)).await?;
+    let (id, permissions) = harness
+        .signed_session_of(session_params(key.clone()))
+        .await?;
     let session = harness
         .result("leash_getSession", json!([{ "sessionId": id }]))
         .await?;
+    let stored_type = match key["type"].as_str() {
+        Some("webauthn-p256") => "webauthn",
+        other => other.unwrap_or_default(),
+    };
+    assert_eq!(session["keyType"]["type"], stored_type, "{session}");
     Ok((session["sessionKey"].clone(), permissions))
 }
 

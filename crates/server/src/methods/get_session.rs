@@ -35,6 +35,7 @@ pub(super) async fn session_info<S: State>(
         chain_id: U64::from(context.chain.chain_id()),
         expired: context.chain.now().await? > session.grant.valid_until,
         grant: session.grant,
+        key_type: session.key_type,
         state,
     })
 }

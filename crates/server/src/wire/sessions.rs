@@ -3,7 +3,10 @@
 
 use crate::state::WireSessionId;
 use alloy_primitives::{Address, U64};
-use leash_core::session_state::{GrantRecord, SessionState};
+use leash_core::{
+    session_signer::SessionKeyType,
+    session_state::{GrantRecord, SessionState},
+};
 use serde::{Deserialize, Serialize};
 
 /// `{sessionId}`: a session by its 16-byte wire id.
@@ -15,8 +18,9 @@ pub(crate) struct SessionIdRequest {
 
 /// One session: the grant's fields as the owner signed them (`account`, `sessionKey`, the window
 /// `validAfter`/`validUntil`, `salt`, the Wallet API `permissions`, `ownerSignature` once
-/// given), whether the window has closed on the chain's clock, and the chain's view (`status`,
-/// `validatorInstalled`, `budgets`: what is left of every limit).
+/// given), how its key signs (`keyType`: `{type: secp256k1 | contract | p256 | webauthn, …}` with
+/// the public key), whether the window has closed on the chain's clock, and the chain's view
+/// (`status`, `validatorInstalled`, `budgets`: what is left of every limit).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SessionInfo {
@@ -24,6 +28,7 @@ pub(crate) struct SessionInfo {
     pub(crate) chain_id: U64,
     #[serde(flatten)]
     pub(crate) grant: GrantRecord,
+    pub(crate) key_type: SessionKeyType,
     pub(crate) expired: bool,
     #[serde(flatten)]
     pub(crate) state: SessionState,
