@@ -588,3 +588,91 @@ fn p256_and_passkey_sessions_through_the_cli_on_anvil() {
         );
     }
 }
+
+#[test]
+fn sessions_of_every_stored_kind_sign_a_login_as_the_account_on_anvil() {
+    let env = Env::new();
+    let deployer_key = hex_key(&env.anvil, 0);
+    let owner_key = hex_key(&env.anvil, 1);
+    let owner = format!("{:?}", env.anvil.addresses()[1]);
+    forge_deploy(&env, &deployer_key, env.home.path());
+    succeed(&mut env.leash(&["delegate", "--private-key", &owner_key]));
+    let login = "leash.example wants you to sign in with your Ethereum account.\n\nNonce: 8817";
+    let is_valid = |hash: &str, signature: &str| {
+        env.cast(&[
+            "call",
+            &owner,
+            "isValidSignature(bytes32,bytes)(bytes4)",
+            hash,
+            signature,
+        ])
+    };
+    for key_type in [
+        &["--key-type", "secp256k1"][..],
+        &["--key-type", "p256"],
+        &["--key-type", "webauthn", "--rp-id", "wallet.example"],
+    ] {
+        let mut args = vec![
+            "session",
+            "create",
+            "--private-key",
+            &owner_key,
+            "--personal-sign",
+            "--typed-data-signing",
+            TOKEN,
+            "--expires",
+            "1h",
+            "--enable-now",
+            "--light-kdf",
+            "--json",
+        ];
+        args.extend_from_slice(key_type);
+        let created: serde_json::Value =
+            serde_json::from_str(&succeed(&mut env.leash(&args))).expect("JSON");
+        let permissions = created["permissions"].as_array().expect("permissions");
+        assert!(permissions.contains(&serde_json::json!({"type": "personal-sign"})));
+        assert!(permissions.contains(&serde_json::json!({
+            "type": "typed-data-signing",
+            "data": {"address": TOKEN.to_lowercase()}
+        })));
+        let session = created["sessionId"].as_str().expect("session id");
+
+        let signed =
+            succeed(&mut env.leash(&["session", "sign", session, "--message", login, "--json"]));
+        let signed: serde_json::Value = serde_json::from_str(&signed).expect("JSON");
+        let (hash, signature) = (
+            signed["hash"].as_str().expect("hash"),
+            signed["signature"].as_str().expect("signature"),
+        );
+        assert_eq!(is_valid(hash, signature), "0x1626ba7e", "{key_type:?}");
+        let other = format!("0x{}", "11".repeat(32));
+        assert_eq!(is_valid(&other, signature), "0xffffffff", "{key_type:?}");
+        let plain = succeed(&mut env.leash(&["session", "sign", session, "--message", login]));
+        assert_eq!(is_valid(hash, plain.trim()), "0x1626ba7e", "{key_type:?}");
+    }
+
+    let created = succeed(&mut env.leash(&[
+        "session",
+        "create",
+        "--private-key",
+        &owner_key,
+        "--erc20",
+        &format!("{TOKEN}:1"),
+        "--expires",
+        "1h",
+        "--light-kdf",
+        "--json",
+    ]));
+    let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
+    let session = created["sessionId"].as_str().expect("session id");
+    let refused = run(&mut env.leash(&["session", "sign", session, "--message", login]));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "session {session} may not sign this as its account: its grant has no personal-sign \
+             permission"
+        )),
+        "{stderr}"
+    );
+}

@@ -54,7 +54,7 @@ fn permission_flags_explain_their_format() {
         args.into_iter().map(String::from).collect()
     };
     let ruled_call = format!("{TOKEN}:pay(address,uint256);arg0:approx:1");
-    let cases: [(&[&str], &str); 15] = [
+    let cases: [(&[&str], &str); 16] = [
         (&[], "at least one permission"),
         (&["--paymaster", "0x12"], "is not an address"),
         (
@@ -79,11 +79,80 @@ fn permission_flags_explain_their_format() {
             "a value limit is value:lte:AMOUNT",
         ),
         (&["--functions", "ping();arg0"], "expected argI:OP:VALUE"),
+        (
+            &["--typed-data-signing", "0x12"],
+            "--typed-data-signing: \"0x12\" is not an address",
+        ),
     ];
     for (extra, needle) in cases {
         let args = create(extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         usage_error(&args, needle);
+    }
+}
+
+#[test]
+fn session_sign_needs_one_message_that_the_contracts_can_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let typed = |name: &str, json: serde_json::Value| -> String {
+        let path = dir.path().join(name);
+        std::fs::write(&path, json.to_string()).expect("writes");
+        path.display().to_string()
+    };
+    let pull = |domain: serde_json::Value, primary: &str| {
+        serde_json::json!({
+            "types": {primary: [{"name": "amount", "type": "uint256"}]},
+            "primaryType": primary,
+            "domain": domain,
+            "message": {"amount": "1"}
+        })
+    };
+    let no_contract = typed(
+        "no_contract.json",
+        pull(serde_json::json!({"name": "App"}), "Pull"),
+    );
+    let lowercase = typed(
+        "lowercase.json",
+        pull(serde_json::json!({"verifyingContract": TOKEN}), "pull"),
+    );
+    let not_json = typed("not_json.json", serde_json::json!("{"));
+    let cases: [(&[&str], &str); 7] = [
+        (&["session", "sign", "0xab"], "what to sign: --message TEXT"),
+        (
+            &[
+                "session",
+                "sign",
+                "0xab",
+                "--message",
+                "a",
+                "--typed-data",
+                "f",
+            ],
+            "cannot be used with",
+        ),
+        (
+            &["session", "sign", "0xab", "--message-hex", "0xz"],
+            "--message-hex",
+        ),
+        (
+            &["session", "sign", "0xab", "--typed-data", &no_contract],
+            "the typed data's domain names no verifyingContract",
+        ),
+        (
+            &["session", "sign", "0xab", "--typed-data", &lowercase],
+            "the primary type \"pull\" cannot be nested",
+        ),
+        (
+            &["session", "sign", "0xab", "--typed-data", &not_json],
+            "--typed-data",
+        ),
+        (
+            &["session", "sign", "0xab", "--message", "hi"],
+            "no stored session matches \"0xab\"",
+        ),
+    ];
+    for (args, needle) in cases {
+        usage_error(args, needle);
     }
 }
 

@@ -1,4 +1,4 @@
-//! `leash session create|list|show|revoke|clear`.
+//! `leash session create|list|show|sign|revoke|clear`.
 
 use crate::{
     args::{GlobalArgs, OwnerArgs, StoreArgs, open_store},
@@ -29,6 +29,7 @@ mod key_type;
 mod period_flags;
 mod permission_flags;
 mod rule_flags;
+mod sign;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SessionCommand {
@@ -41,6 +42,9 @@ pub(crate) enum SessionCommand {
         /// Session id (or a unique prefix of it).
         session: String,
     },
+    /// Sign a message as the account with a stored session's key (ERC-1271): prints the
+    /// account's signature (no chain needed).
+    Sign(sign::SignArgs),
     /// Revoke a session on chain (by the owner, or by the session key itself), or all of the
     /// owner's sessions.
     Revoke(RevokeArgs),
@@ -123,6 +127,7 @@ pub(crate) async fn run(
         SessionCommand::Create(args) => create(global, out, *args).await,
         SessionCommand::List => list(out),
         SessionCommand::Show { session } => show(global, out, &session).await,
+        SessionCommand::Sign(args) => sign::run(out, &args),
         SessionCommand::Revoke(args) => revoke(global, out, args).await,
         SessionCommand::Clear { session, all } => clear(out, session.as_deref(), all),
     }

@@ -56,6 +56,15 @@ pub(crate) struct PermissionArgs {
     /// lte, one-of or in-range. Repeatable.
     #[arg(long, value_name = "ADDRESS:SIG_OR_SELECTOR[,…][;RULE…]")]
     call: Vec<String>,
+    /// `typed-data-signing` (leash): sign EIP-712 typed data as the account for the app whose
+    /// domain's verifyingContract this is (`leash session sign --typed-data`), valid only during
+    /// the session's own operations, whose outflow its limits charge. Repeatable.
+    #[arg(long, value_name = "ADDRESS")]
+    typed_data_signing: Vec<String>,
+    /// `personal-sign` (leash): sign personal messages (EIP-191, e.g. a SIWE login) as the
+    /// account within the session's window (`leash session sign --message`).
+    #[arg(long)]
+    personal_sign: bool,
 }
 
 impl PermissionArgs {
@@ -121,11 +130,18 @@ impl PermissionArgs {
                 rules,
             });
         }
+        for address in &self.typed_data_signing {
+            let address = parse_address(address, "--typed-data-signing")?;
+            permissions.push(Permission::TypedDataSigning { address });
+        }
+        if self.personal_sign {
+            permissions.push(Permission::PersonalSign);
+        }
         if permissions.is_empty() {
             return Err(Failure::usage(
                 "a session needs at least one permission: --root, --native, --erc20, \
                  --gas-limit, --unbounded-gas, --paymaster, --contract, --account-functions, \
-                 --functions or --call",
+                 --functions, --call, --typed-data-signing or --personal-sign",
             ));
         }
         Ok(permissions)
