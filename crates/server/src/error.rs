@@ -2,7 +2,7 @@
 //! (viem retries some codes, so deterministic failures never use -32603), the sentence, and
 //! `data` with leash's own stable code.
 
-use crate::state::StateError;
+use crate::state::{StateError, WireSessionId};
 use alloy_primitives::{Address, B256};
 use jsonrpsee::types::ErrorObjectOwned;
 use leash_core::denial::Denial;
@@ -62,6 +62,8 @@ pub mod leash_codes {
     pub const TOO_MANY_PENDING: u32 = 4012;
     /// An ERC-7715 permission or rule type leash does not enforce.
     pub const UNSUPPORTED_PERMISSION: u32 = 4013;
+    /// `wallet_formatSign` for a session with no message prepared here (or none still waiting).
+    pub const NO_MESSAGE_PREPARED: u32 = 4014;
 }
 
 /// Why a request failed.
@@ -87,6 +89,17 @@ pub enum RpcError {
     NotPrepared {
         /// The hash of the operation sent back.
         user_op_hash: B256,
+    },
+    /// `wallet_formatSign` for a session with no message waiting here.
+    #[error(
+        "session {session} of {account} has no message waiting for its signature here (prepare \
+         it again with wallet_prepareSign on this server)"
+    )]
+    NoMessagePrepared {
+        /// The account.
+        account: Address,
+        /// The session's wire id.
+        session: WireSessionId,
     },
     /// Sessions need the account delegated with the validator installed.
     #[error(
@@ -165,6 +178,7 @@ impl RpcError {
                 _ => codes::INVALID_INPUT,
             },
             Self::NotPrepared { .. }
+            | Self::NoMessagePrepared { .. }
             | Self::NotDelegated { .. }
             | Self::UnsupportedPermission { .. } => codes::INVALID_INPUT,
             Self::UnknownCall { .. } => codes::UNKNOWN_BUNDLE_ID,
@@ -179,6 +193,7 @@ impl RpcError {
             Self::InvalidParams { .. } => leash_codes::INVALID_PARAMS,
             Self::Service(error) => error.code(),
             Self::NotPrepared { .. } => leash_codes::NOT_PREPARED,
+            Self::NoMessagePrepared { .. } => leash_codes::NO_MESSAGE_PREPARED,
             Self::NotDelegated { .. } => leash_codes::NOT_DELEGATED,
             Self::UnsupportedPermission { .. } => leash_codes::UNSUPPORTED_PERMISSION,
             Self::UnknownCall { .. } => leash_codes::UNKNOWN_CALL,
@@ -204,7 +219,8 @@ impl RpcError {
             }
             Self::Service(
                 ServiceError::OperationSignatureMismatch { expected, .. }
-                | ServiceError::KeySignatureMismatch { expected, .. },
+                | ServiceError::KeySignatureMismatch { expected, .. }
+                | ServiceError::MessageSignatureMismatch { expected, .. },
             ) => {
                 data["expectedSigner"] = json!(expected);
             }

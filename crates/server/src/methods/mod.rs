@@ -6,15 +6,19 @@ mod capabilities;
 mod create_session;
 mod execution_permissions;
 mod explain_calls;
+mod format_sign;
 mod get_session;
 mod list_sessions;
+mod pending_messages;
 mod prepare_calls;
 mod prepare_revoke;
+mod prepare_sign;
 mod request_account;
 mod request_execution_permissions;
 mod send_prepared_calls;
 mod verify_session_request;
 
+pub(crate) use pending_messages::PendingMessages;
 pub(crate) use verify_session_request::SessionVerifiers;
 
 use crate::{
@@ -43,6 +47,8 @@ pub(crate) struct Context<S> {
     pub(crate) max_pending_calls: usize,
     /// `leash_verifySessionRequest`'s verifiers, on this server's chain and state.
     pub(crate) verifiers: SessionVerifiers<S>,
+    /// The messages `wallet_prepareSign` prepared, waiting for `wallet_formatSign`.
+    pub(crate) messages: PendingMessages,
 }
 
 impl<S: State> Context<S> {
@@ -96,6 +102,8 @@ pub(crate) fn rpc_module<S: State>(context: Context<S>) -> RpcModule<Context<S>>
         "wallet_sendPreparedCalls",
         send_prepared_calls::handle::<S>,
     );
+    register_with_caller(&mut module, "wallet_prepareSign", prepare_sign::handle::<S>);
+    register_with_caller(&mut module, "wallet_formatSign", format_sign::handle::<S>);
     register_with_caller(
         &mut module,
         "wallet_getCallsStatus",

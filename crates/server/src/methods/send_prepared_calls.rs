@@ -174,8 +174,9 @@ async fn signed<S: State>(
 /// Refuses a contract signer's `signature` of `hash` that the contract refuses now, as
 /// validation would ([`ServiceError::KeySignatureMismatch`]), rather than acknowledge a call that
 /// fails with `AA24`. Validation asks the contract again, under its gas limit and on the state
-/// of then: when the chain cannot answer here, it alone decides.
-async fn ask_contract(
+/// of then: when the chain cannot answer here, it alone decides. (`wallet_formatSign` asks the
+/// same of a message's digest.)
+pub(super) async fn ask_contract(
     chain: &ServedChain,
     signer: &PublicSigner,
     hash: B256,

@@ -12,6 +12,7 @@ pub(crate) mod send;
 pub(crate) mod session;
 pub(crate) mod session_key;
 pub(crate) mod sessions;
+pub(crate) mod sign;
 pub(crate) mod signature;
 pub(crate) mod signature_request;
 pub(crate) mod status;
