@@ -258,7 +258,7 @@ fn the_builder_refuses_periods_the_validator_cannot_hold() {
     assert_eq!(
         late.to_string(),
         "permission 0 (native-token-transfer): its period starts at 10000, not before the session \
-         ends (validUntil 10000), so nothing could ever be spent"
+         ends (validUntil 10000), so it could never be used"
     );
     assert!(build(with_period(RecurringPeriod::monthly().starting(9_999))).is_ok());
 }
