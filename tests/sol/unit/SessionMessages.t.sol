@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {LeashAccount} from "../../../contracts/account/LeashAccount.sol";
 import {MODULE_TYPE_VALIDATOR} from "../../../contracts/interfaces/IERC7579Module.sol";
 import {ISessionKeyValidator} from "../../../contracts/interfaces/ISessionKeyValidator.sol";
@@ -12,14 +11,14 @@ import {
     SIGNER_P256,
     SIGNER_SECP256K1
 } from "../../../contracts/types/SessionTypes.sol";
-import {SignerBuilders} from "../utils/SignerBuilders.sol";
 import {TypedDataApp} from "../../../contracts/test/TypedDataApp.sol";
+import {TypedDataBuilders} from "../utils/TypedDataBuilders.sol";
 
 /// @notice Session keys signing as their account (ERC-1271, nested as ERC-7739 nests it): typed data
 ///         of an app the grant names, only during the session's own balance-checked operation, so
 ///         that what the signature moves is charged to the session's limits; personal messages at any
 ///         time within the window. A signature made for one account verifies on no other.
-contract SessionMessagesTest is SignerBuilders {
+contract SessionMessagesTest is TypedDataBuilders {
     bytes4 internal constant MAGIC = 0x1626ba7e;
     bytes4 internal constant NO = 0xffffffff;
     uint256 internal constant OTHER_OWNER_KEY = 0xB0B0;
@@ -27,93 +26,10 @@ contract SessionMessagesTest is SignerBuilders {
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
 
-    TypedDataApp internal app;
-    address internal recipient = address(0xCAFE);
-
-    function setUp() public override {
-        super.setUp();
-        app = new TypedDataApp();
-        // The account approved the app once, as accounts approve Permit2.
-        vm.prank(owner);
-        token.approve(address(app), type(uint256).max);
-    }
-
     // ------------------------------------------------------------ builders
-
-    function _typedDataSigning(address domain) internal pure returns (Permission memory) {
-        return _permission(PermissionType.TypedDataSigning, domain, 0, new bytes4[](0));
-    }
 
     function _personalSign() internal pure returns (Permission memory) {
         return _permission(PermissionType.PersonalSign, address(0), 0, new bytes4[](0));
-    }
-
-    /// @dev A session of `kind`'s key that may call `pull` on the app, sign its typed data and spend
-    ///      `ALLOWANCE` of the token; salted so that each test may hold several.
-    function _pullSession(uint8 kind, uint256 salt) internal returns (bytes32) {
-        SessionGrant memory grant = _grantTo(
-            _idOf(kind),
-            _list(
-                _erc20(address(token), ALLOWANCE),
-                _functionsOn(address(app), TypedDataApp.pull.selector),
-                _typedDataSigning(address(app))
-            )
-        );
-        grant.salt = salt;
-        return _enable(grant);
-    }
-
-    /// @dev The account's EIP-712 domain fields as `TypedDataSign` nests them.
-    function _accountFields(address account_) internal view returns (bytes memory) {
-        return abi.encode(keccak256("LeashAccount"), keccak256("1"), block.chainid, account_, bytes32(0));
-    }
-
-    /// @dev What a session key signs for the app's `contents` as `account_` (ERC-7739 TypedDataSign).
-    function _typedDataDigest(address account_, TypedDataApp app_, bytes32 contents) internal view returns (bytes32) {
-        bytes32 typeHash = keccak256(
-            abi.encodePacked(
-                "TypedDataSign(Pull contents,string name,string version,uint256 chainId,address verifyingContract,bytes32 salt)",
-                app_.PULL_TYPE()
-            )
-        );
-        bytes32 structHash = keccak256(abi.encodePacked(typeHash, contents, _accountFields(account_)));
-        return keccak256(abi.encodePacked("\x19\x01", app_.DOMAIN_SEPARATOR(), structHash));
-    }
-
-    /// @dev The account's ERC-1271 signature by session `sessionId`'s key of `kind` of a `Pull`.
-    function _pullSignature(uint8 kind, bytes32 sessionId, TypedDataApp app_, uint256 amount, uint256 nonce)
-        internal
-        view
-        returns (bytes memory)
-    {
-        bytes32 contents = app_.contentsOf(address(token), amount, recipient, nonce);
-        bytes memory keySignature = _signAs(kind, _typedDataDigest(owner, app_, contents));
-        string memory contentsType = app_.PULL_TYPE();
-        bytes memory tail = abi.encodePacked(
-            uint8(0x0f),
-            keccak256("TypedDataApp"),
-            keccak256("1"),
-            block.chainid,
-            uint256(uint160(address(app_))),
-            contents,
-            contentsType,
-            uint16(bytes(contentsType).length)
-        );
-        return abi.encodePacked(
-            address(validator), _mode(kind, 0), sessionId, uint16(keySignature.length), keySignature, tail
-        );
-    }
-
-    /// @dev An operation of session `sessionId` (balance-checked, as a session limiting the token must
-    ///      send a call the selector meter does not see) in which the app pulls `amount` on `signature`.
-    function _pullOp(uint8 kind, bytes32 sessionId, uint256 amount, uint256 nonce, bytes memory signature)
-        internal
-        view
-        returns (PackedUserOperation memory)
-    {
-        bytes memory call =
-            abi.encodeCall(TypedDataApp.pull, (owner, address(token), amount, recipient, nonce, signature));
-        return _useOpAs(kind, sessionId, _checked(_single(address(app), 0, call), _tokens(address(token))));
     }
 
     function _eip191(bytes memory message) internal pure returns (bytes32) {
