@@ -53,6 +53,17 @@ sol!(
 );
 
 sol!(
+    /// The gas probe (contracts/offchain): never deployed, its runtime code is put at the
+    /// EntryPoint's address by a state override for one call, where `measure` runs an account's
+    /// `validateUserOp` and its execution in one transaction, so what validation leaves in
+    /// transient storage is there for the execution, as in `handleOps`.
+    #[allow(missing_docs)]
+    #[sol(all_derives)]
+    EntryPointProbe,
+    "artifacts/EntryPointProbe.json"
+);
+
+sol!(
     /// The example policy contract (contracts/policies): each account blocks recipients there, and
     /// a session's calls whose recipient argument (the word its config names) is blocked are
     /// refused.

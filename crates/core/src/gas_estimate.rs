@@ -4,7 +4,7 @@
 //! the same limits for the same measurements.
 
 use crate::{
-    outflow::EXECUTE_USER_OP_SELECTOR, rpc_types::UserOperationGasEstimate, rules::RuleAttachments,
+    outflow::EXECUTE_USER_OP_SELECTOR, rpc_types::UserOperationGasEstimate,
     sender::SignedUserOperation,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -30,17 +30,6 @@ const FIRST_NONCE_IN_LANE_GAS: u64 = 17_100;
 /// EIP-7702's charge per authorization in a transaction (`PER_EMPTY_ACCOUNT_COST`).
 const PER_AUTHORIZATION_GAS: u64 = 25_000;
 
-/// What settling one asset of a balance-checked operation costs beyond a measurement of its
-/// execution made apart from its validation (which leaves no context, so nothing is settled
-/// there): a cold read and an update of the asset's scope word, its `SessionSpent` event, and
-/// the asset's share of the call to the validator.
-const OUTFLOW_SETTLE_GAS_PER_ASSET: u64 = 10_000;
-
-/// What charging one rate-limited call costs in that settlement: a cold read of its counter's state
-/// word and its update, which is a fresh slot (zero to non-zero) for calendar months counted from
-/// the epoch, the period's arithmetic and the call's transient record.
-const RATE_SETTLE_GAS_PER_CALL: u64 = 25_000;
-
 /// The call the EntryPoint makes to execute `op`: for the balance-checked form (`callData`
 /// starting with `executeUserOp`'s selector), `executeUserOp(op, userOpHash)`, as ERC-4337 v0.8
 /// does; otherwise `callData` itself.
@@ -54,24 +43,6 @@ pub fn execution_call(op: &PackedUserOperation, user_op_hash: B256) -> Bytes {
     }
     .abi_encode()
     .into()
-}
-
-/// What the settlement of a balance-checked `op` costs beyond its execution measured apart: its
-/// assets' and its rate-limited calls' (named by the rules its signature carries).
-fn settlement_gas(op: &PackedUserOperation) -> u64 {
-    let rated_calls = RuleAttachments::of_signature(&op.signature).rated_calls() as u64;
-    settled_assets(&op.callData) * OUTFLOW_SETTLE_GAS_PER_ASSET
-        + rated_calls * RATE_SETTLE_GAS_PER_CALL
-}
-
-/// The assets a balance-checked `call_data` settles (native and each listed token), or zero.
-fn settled_assets(call_data: &[u8]) -> u64 {
-    match call_data.last() {
-        Some(count) if call_data.starts_with(EXECUTE_USER_OP_SELECTOR.as_slice()) => {
-            u64::from(*count) + 1
-        }
-        _ => 0,
-    }
 }
 
 /// The `validateUserOp` call the EntryPoint makes for `op`, to be measured as the EntryPoint.
@@ -118,12 +89,13 @@ pub fn operation_gas_bound(op: &PackedUserOperation) -> u128 {
 }
 
 /// The limits for `op`, sent alone in a `handleOps` paying `beneficiary`, given the gas its
-/// `validateUserOp` and its `callData` took when each was run as the EntryPoint (each call's own
-/// transaction overhead, 21000 and calldata, stays in as margin). The EntryPoint's own validation
-/// work (nonce, deposit) is added to the validation gas, the settlement of a balance-checked
-/// operation's assets and rate-limited calls to the call gas (measured apart, it settles nothing); `preVerificationGas` is the
-/// transaction's base and calldata gas, the EntryPoint's per-operation overhead and the
-/// authorization's charge.
+/// `validateUserOp` and its execution took when run as the EntryPoint: each in a transaction of
+/// its own, or, for the balance-checked form, one after the other in `EntryPointProbe`
+/// ([`crate::gas_probe`]), so that the execution's settlement is measured with the context its
+/// validation left. Either way each call's own transaction overhead, 21000 and calldata, stays in
+/// as margin. The EntryPoint's own validation work (nonce, deposit) is added to the validation
+/// gas; `preVerificationGas` is the transaction's base and calldata gas, the EntryPoint's
+/// per-operation overhead and the authorization's charge.
 pub fn user_operation_gas(
     op: &SignedUserOperation,
     beneficiary: Address,
@@ -146,7 +118,7 @@ pub fn user_operation_gas(
     UserOperationGasEstimate {
         pre_verification_gas: U256::from(pre_verification_gas),
         verification_gas_limit: U256::from(verification_gas_limit),
-        call_gas_limit: U256::from(call_gas + settlement_gas(&op.operation)),
+        call_gas_limit: U256::from(call_gas),
         paymaster_verification_gas_limit: None,
         paymaster_post_op_gas_limit: None,
     }
@@ -165,6 +137,11 @@ fn account_user_operation(op: &PackedUserOperation) -> LeashAccount::PackedUserO
         paymasterAndData: op.paymasterAndData.clone(),
         signature: op.signature.clone(),
     }
+}
+
+/// What a transaction whose input is `input` costs before it runs: its base and calldata gas.
+pub(crate) fn transaction_gas(input: &[u8]) -> u64 {
+    TX_BASE_GAS + calldata_gas(input)
 }
 
 /// Calldata gas as EIP-7623 (Prague) charges it: the larger of the standard cost (4 per zero
@@ -190,7 +167,6 @@ mod tests {
         };
         let hash = B256::repeat_byte(3);
         assert_eq!(execution_call(&op, hash), op.callData);
-        assert_eq!(settled_assets(&op.callData), 0);
         let mut checked = EXECUTE_USER_OP_SELECTOR.to_vec();
         checked.extend_from_slice(&op.callData);
         checked.extend_from_slice(&[0x11; 40]);
@@ -201,63 +177,9 @@ mod tests {
             (call.userOp.callData, call.userOpHash),
             (op.callData.clone(), hash)
         );
-        assert_eq!(settled_assets(&op.callData), 3, "native and two tokens");
-        // Measured apart from validation, execution settles nothing: the limit adds it.
+        // Measured with its validation's context, the execution's gas holds its settlement.
         let estimate = user_operation_gas(&SignedUserOperation::new(op), Address::ZERO, 0, 1_000);
-        assert_eq!(
-            estimate.call_gas_limit,
-            U256::from(1_000 + 3 * OUTFLOW_SETTLE_GAS_PER_ASSET)
-        );
-    }
-
-    #[test]
-    fn each_rate_limited_call_adds_its_settlement_to_the_call_gas() {
-        use crate::{
-            calls::Call,
-            permission::Permission,
-            recurring::{DAY, RecurringPeriod},
-            rules::Rule,
-            session_signature::SessionAuth,
-        };
-        let target = Address::repeat_byte(0xcc);
-        let selector = [0x12, 0x34, 0x56, 0x78];
-        let permissions = [Permission::FunctionsOnContract {
-            address: target,
-            functions: vec![selector.into()],
-            rules: vec![Rule::RateLimit {
-                calls: 5,
-                period: RecurringPeriod::every(DAY),
-            }],
-        }];
-        let call = Call {
-            to: target,
-            value: U256::ZERO,
-            data: Bytes::copy_from_slice(&selector),
-        };
-        let session_id = B256::repeat_byte(0x5e);
-        let rules = RuleAttachments::choose(
-            session_id,
-            Address::repeat_byte(0xaa),
-            &permissions,
-            &[call.clone(), call],
-        )
-        .expect("the rate limit holds off-chain");
-        let auth = SessionAuth::Enabled {
-            session_id,
-            root: false,
-        };
-        let mut checked = EXECUTE_USER_OP_SELECTOR.to_vec();
-        checked.push(0);
-        let op = PackedUserOperation {
-            callData: checked.into(),
-            signature: auth.dummy_with_rules(&rules),
-            ..Default::default()
-        };
-        let estimate = user_operation_gas(&SignedUserOperation::new(op), Address::ZERO, 0, 1_000);
-        assert_eq!(
-            estimate.call_gas_limit,
-            U256::from(1_000 + OUTFLOW_SETTLE_GAS_PER_ASSET + 2 * RATE_SETTLE_GAS_PER_CALL)
-        );
+        assert_eq!(estimate.call_gas_limit, U256::from(1_000));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod eip7702;
 pub mod error;
 pub mod expiry;
 pub mod gas_estimate;
+pub mod gas_probe;
 pub mod grant;
 pub mod outflow;
 pub mod permission;

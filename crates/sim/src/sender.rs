@@ -16,6 +16,7 @@ use leash_core::{
     calls::Call,
     eip7702::{delegate_of, sign_authorization},
     gas_estimate::{execution_call, user_operation_gas, validate_user_op_call},
+    gas_probe::{Probed, measured_in_one_call, probe_call, probed},
     outflow::{LimitedAssets, SessionCalls},
     prepare::{Fees, PreparedOperation, prepare_owner_operation, prepare_session_operation},
     receipt::user_operation_receipt,
@@ -250,9 +251,11 @@ impl UserOperationSender for SimSender<'_> {
             .map_err(infrastructure)
     }
 
-    /// Runs `validateUserOp` and then `callData` as the EntryPoint, each with the operation's
+    /// Runs `validateUserOp` and then `callData` as the EntryPoint, with the operation's
     /// authorization applied first, and turns the gas they spent into limits with leash-core's
-    /// [`user_operation_gas`], exactly as `DirectSender` does on a node.
+    /// [`user_operation_gas`], exactly as `DirectSender` does on a node: a balance-checked
+    /// operation in one transaction through `EntryPointProbe` (its execution needs what its
+    /// validation leaves in transient storage), any other in two.
     async fn estimate(
         &self,
         op: &SignedUserOperation,
@@ -269,23 +272,11 @@ impl UserOperationSender for SimSender<'_> {
             chain.chain_id(),
             delegate,
         )?;
-        let validate = validate_user_op_call(&op.operation, user_op_hash).abi_encode();
-        let validation_gas = chain
-            .measure_from_entry_point(account, validate.into(), op.authorization.clone())
-            .map_err(infrastructure)?
-            .map_err(|inner| {
-                SenderError::Rejected(EntryPointRejection {
-                    op_index: 0,
-                    code: AaCode::ACCOUNT_REVERTED,
-                    reason: "AA23 reverted".to_owned(),
-                    inner: Some(inner),
-                })
-            })?;
-        let call_data = execution_call(&op.operation, user_op_hash);
-        let call_gas = chain
-            .measure_from_entry_point(account, call_data, op.authorization.clone())
-            .map_err(infrastructure)?
-            .map_err(SenderError::Reverted)?;
+        let (validation_gas, call_gas) = if measured_in_one_call(&op.operation) {
+            measure_together(&chain, op, user_op_hash)?
+        } else {
+            measure_apart(&mut chain, op, user_op_hash)?
+        };
         Ok(user_operation_gas(
             op,
             chain.bundler(),
@@ -327,6 +318,56 @@ impl UserOperationSender for SimSender<'_> {
             None => Ok(None),
         }
     }
+}
+
+/// The gas of `op`'s validation and of its execution, each in a transaction of its own.
+fn measure_apart(
+    chain: &mut Chain,
+    op: &SignedUserOperation,
+    user_op_hash: B256,
+) -> Result<(u64, u64), SenderError> {
+    let account = op.operation.sender;
+    let validate = validate_user_op_call(&op.operation, user_op_hash).abi_encode();
+    let validation_gas = chain
+        .measure_from_entry_point(account, validate.into(), op.authorization.clone())
+        .map_err(infrastructure)?
+        .map_err(validation_reverted)?;
+    let call_data = execution_call(&op.operation, user_op_hash);
+    let call_gas = chain
+        .measure_from_entry_point(account, call_data, op.authorization.clone())
+        .map_err(infrastructure)?
+        .map_err(SenderError::Reverted)?;
+    Ok((validation_gas, call_gas))
+}
+
+/// The gas of `op`'s validation and of its execution, one after the other in the probe.
+fn measure_together(
+    chain: &Chain,
+    op: &SignedUserOperation,
+    user_op_hash: B256,
+) -> Result<(u64, u64), SenderError> {
+    let call = probe_call(&op.operation, user_op_hash);
+    let output = chain
+        .probe_from_entry_point(&call, op.authorization.clone())
+        .map_err(infrastructure)?;
+    match probed(&call, &output)? {
+        Probed::Measured {
+            validation_gas,
+            call_gas,
+        } => Ok((validation_gas, call_gas)),
+        Probed::ValidationReverted(inner) => Err(validation_reverted(inner)),
+        Probed::ExecutionReverted(data) => Err(SenderError::Reverted(data)),
+    }
+}
+
+/// `validateUserOp` reverting, as the EntryPoint reports it.
+fn validation_reverted(inner: Bytes) -> SenderError {
+    SenderError::Rejected(EntryPointRejection {
+        op_index: 0,
+        code: AaCode::ACCOUNT_REVERTED,
+        reason: "AA23 reverted".to_owned(),
+        inner: Some(inner),
+    })
 }
 
 /// The chain failing is the sim's counterpart of a node that cannot answer.

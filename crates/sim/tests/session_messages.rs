@@ -8,22 +8,21 @@
 mod support;
 
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
-use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, sol};
-use leash_bindings::{IERC20, LeashAccount, SessionKeyValidator::SessionKeyValidatorErrors};
+use leash_bindings::{IERC20, LeashAccount};
 use leash_core::{
     account_message::{AccountMessage, TypedData, account_domain},
     calls::Call,
-    outflow::{EXECUTE_USER_OP_SELECTOR, LimitedAssets},
+    denial::Denial,
+    outflow::EXECUTE_USER_OP_SELECTOR,
     permission::Permission,
-    sender::{SignedUserOperation, UserOperationSender},
-    session_signature::session_nonce_key,
     session_signer::SessionSigner,
     session_state::OnChainStatus,
-    user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
-use leash_sdk::service::{SessionSend, SignedMessage, StoredSession, sign_message, with_key_type};
-use leash_sim::{BundleOutcome, Execution, RevertReason, SimSender, ready};
+use leash_sdk::service::{
+    ServiceError, SessionSend, SignedMessage, StoredSession, sign_message, with_key_type,
+};
+use leash_sim::{BundleOutcome, SimSender, ready};
 use serde_json::json;
 use support::{RECIPIENT, Setup, TOKENS, signers::signers};
 
@@ -223,34 +222,19 @@ fn pull_call(s: &Setup, app: Address, amount: U256, nonce: u64, signed: &SignedM
 }
 
 /// `calls` as `send`'s operation in the form leash-sdk gives a session that signs typed data
-/// (balance-checked), signed by `s.key` and sent. Its gas is not estimated: leash's own estimate
-/// measures the execution apart from the validation, which leaves the context a typed-data
-/// signature needs, so the app would find the signature void there (a bundler's simulation runs
-/// both in one transaction).
-fn send(s: &mut Setup, send: &SessionSend, calls: &[Call]) -> BundleOutcome {
-    let limits = LimitedAssets::of(&send.session.grant.permissions);
-    let call_data = limits.session_calldata(calls).expect("calldata");
+/// (balance-checked), estimated as leash estimates any operation (its validation and execution in
+/// one transaction, so the app sees the session's signature valid there too), signed by `s.key`
+/// and sent; a refusal in the estimate is an error.
+fn send(s: &mut Setup, send: &SessionSend, calls: &[Call]) -> Result<BundleOutcome, ServiceError> {
+    let sender = SimSender::new(&mut s.chain);
+    let fees = sender.fees();
+    let prepared = ready(send.prepare_signed(&sender, &s.key, calls, fees))?;
     assert_eq!(
-        &call_data[..4],
+        &prepared.op.operation.callData[..4],
         EXECUTE_USER_OP_SELECTOR.as_slice(),
         "a session that signs typed data sends the balance-checked form"
     );
-    let sender = SimSender::new(&mut s.chain);
-    let nonce_key = session_nonce_key(send.domain.validator, send.session.session_id);
-    let nonce = ready(sender.nonce(s.account, nonce_key)).expect("nonce");
-    let mut op = UserOperationBuilder::new(s.account)
-        .nonce(nonce)
-        .call_data(call_data)
-        .gas(GasSettings::default())
-        .build()
-        .expect("operation");
-    let hash =
-        user_operation_hash(&op, sender.entry_point(), send.domain.chain_id, None).expect("hashes");
-    let key_signature = s.key.sign_hash_sync(&hash).expect("signs").as_bytes();
-    op.signature = send.auth().encode(&key_signature);
-    sender
-        .send_operation(&SignedUserOperation::new(op))
-        .expect("handleOps")
+    Ok(sender.send_operation(&prepared.op).expect("handleOps"))
 }
 
 #[test]
@@ -278,7 +262,7 @@ fn a_signed_pull_moves_tokens_only_in_the_sessions_own_operation_and_is_charged(
 
     // The session's first operation enables it and pulls: the app's transferFrom is charged.
     let pull = pull_call(&s, app, amount, 1, &signed);
-    support::executed(&send(&mut s, &lazy, &[pull]));
+    support::executed(&send(&mut s, &lazy, &[pull]).expect("estimated and sent"));
     assert_eq!(s.token_balance(RECIPIENT), amount);
     let domain = s.chain.grant_domain();
     let state = s
@@ -300,28 +284,23 @@ fn a_signed_pull_moves_tokens_only_in_the_sessions_own_operation_and_is_charged(
         REFUSED
     );
 
-    // A pull beyond what is left is undone by the operation's settlement.
+    // A pull beyond what is left is refused by the operation's settlement, in the estimate already.
     let enabled = s.session_send(&grant_of(&lazy), OnChainStatus::Enabled);
     let four = TOKENS * U256::from(4);
     let beyond = AccountMessage::typed_data(&pull_typed_data(&s, app, four, 3)).expect("nestable");
     let beyond = sign_message(&enabled.session, &s.key, beyond).expect("allowed");
     let pull = pull_call(&s, app, four, 3, &beyond);
-    let outcome = send(&mut s, &enabled, &[pull]);
-    let ops = outcome.ops().expect("included");
+    let refused = send(&mut s, &enabled, &[pull]);
     assert!(
-        matches!(
-            &ops[0].execution,
-            Execution::Reverted(RevertReason::Validator(
-                SessionKeyValidatorErrors::OutflowExceeded(_)
-            ))
-        ),
-        "{outcome:?}"
+        matches!(&refused, Err(ServiceError::Denied(Denial::Validation(sentence)))
+            if sentence.contains("more than the 3000000000000000000 remaining")),
+        "{refused:?}"
     );
     assert_eq!(s.token_balance(RECIPIENT), amount);
 
     // Within what is left, the fresh signature pulls in the session's next operation.
     let pull = pull_call(&s, app, amount, 2, &fresh);
-    support::executed(&send(&mut s, &enabled, &[pull]));
+    support::executed(&send(&mut s, &enabled, &[pull]).expect("estimated and sent"));
     assert_eq!(s.token_balance(RECIPIENT), amount * U256::from(2));
 }
 

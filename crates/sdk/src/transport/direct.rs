@@ -9,7 +9,7 @@ use alloy_rpc_types_eth::{
     state::{AccountOverride, StateOverride},
 };
 use alloy_sol_types::{SolCall, SolEvent};
-use leash_bindings::{Deployment, EntryPoint::UserOperationEvent};
+use leash_bindings::{Deployment, EntryPoint::UserOperationEvent, EntryPointProbe};
 use leash_core::sender::{SenderError, UserOperationSender};
 use leash_core::{
     eip7702::{EIP7702_INIT_CODE_MARKER, delegate_of, delegation_designator},
@@ -17,6 +17,7 @@ use leash_core::{
         execution_call, handle_ops_calldata, operation_gas_bound, user_operation_gas,
         validate_user_op_call,
     },
+    gas_probe::{Probed, measured_in_one_call, probe_call, probed},
     receipt::user_operation_receipt,
     rpc_types::{UserOperationGasEstimate, UserOperationReceipt},
     sender::SignedUserOperation,
@@ -303,6 +304,69 @@ impl<P: Provider> DirectSender<P> {
         })
     }
 
+    /// The gas of `op`'s validation and of its execution, each in an `eth_estimateGas` of its own.
+    async fn measure_apart(
+        &self,
+        op: &SignedUserOperation,
+        user_op_hash: B256,
+        overrides: Option<&StateOverride>,
+    ) -> Result<(u64, u64), SenderError> {
+        let validate = validate_user_op_call(&op.operation, user_op_hash);
+        let validation_gas = self
+            .estimate_call_from_entry_point(
+                op.operation.sender,
+                validate.abi_encode().into(),
+                overrides,
+            )
+            .await?;
+        let call_gas = self
+            .estimate_call_from_entry_point(
+                op.operation.sender,
+                execution_call(&op.operation, user_op_hash),
+                overrides,
+            )
+            .await?;
+        Ok((validation_gas, call_gas))
+    }
+
+    /// The gas of `op`'s validation and of its execution, one after the other in one `eth_call`
+    /// of `EntryPointProbe`, put at the EntryPoint's address by a state override (beside the
+    /// pending delegation's, if any). A revert of either call is [`SenderError::Reverted`], as
+    /// a separate `eth_estimateGas` of it would be.
+    async fn measure_together(
+        &self,
+        op: &SignedUserOperation,
+        user_op_hash: B256,
+        overrides: Option<StateOverride>,
+    ) -> Result<(u64, u64), SenderError> {
+        let call = probe_call(&op.operation, user_op_hash);
+        let probe = AccountOverride {
+            code: Some(EntryPointProbe::DEPLOYED_BYTECODE.clone()),
+            ..Default::default()
+        };
+        let mut overrides = overrides.unwrap_or_default();
+        overrides.insert(self.entry_point, probe);
+        let request = TransactionRequest::default()
+            .with_from(self.bundler)
+            .with_to(self.entry_point)
+            .with_input(call.abi_encode());
+        let output = self
+            .provider
+            .call(request)
+            .overrides(overrides)
+            .await
+            .map_err(SenderError::from_node)?;
+        match probed(&call, &output)? {
+            Probed::Measured {
+                validation_gas,
+                call_gas,
+            } => Ok((validation_gas, call_gas)),
+            Probed::ValidationReverted(data) | Probed::ExecutionReverted(data) => {
+                Err(SenderError::Reverted(data))
+            }
+        }
+    }
+
     async fn estimate_call_from_entry_point(
         &self,
         to: Address,
@@ -340,12 +404,15 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
         entry_point_nonce(&self.provider, self.entry_point, sender, key).await
     }
 
-    /// Estimates like a bundler, with `eth_estimateGas` calls made as the EntryPoint: the
-    /// account's `validateUserOp` (any signature of the right length; the account pays a prefund,
-    /// so it needs some balance) and its execution of
-    /// `callData`, each with the EIP-7702 delegation applied in a state override when it is still
-    /// pending; [`user_operation_gas`] turns the two into limits (the simulator does the same in
-    /// revm). Bundlers simulate the whole EntryPoint instead; this needs no simulation contract.
+    /// Estimates like a bundler, with calls made as the EntryPoint: the account's
+    /// `validateUserOp` (any signature of the right length; the account pays a prefund, so it
+    /// needs some balance) and its execution of `callData`, with the EIP-7702 delegation applied
+    /// in a state override when it is still pending; [`user_operation_gas`] turns the two into
+    /// limits (the simulator does the same in revm). A balance-checked operation's two run in one
+    /// `eth_call` of `EntryPointProbe` overriding the EntryPoint's code, since its execution needs
+    /// what its validation leaves in transient storage (a session's typed-data signature is void
+    /// without it); any other operation's in two `eth_estimateGas`. Bundlers simulate the whole
+    /// EntryPoint instead; this needs no deployed simulation contract.
     async fn estimate(
         &self,
         op: &SignedUserOperation,
@@ -354,21 +421,12 @@ impl<P: Provider> UserOperationSender for DirectSender<P> {
         let chain_id = self.chain_id().await?;
         let user_op_hash =
             user_operation_hash(&op.operation, self.entry_point, chain_id, delegate)?;
-        let validate = validate_user_op_call(&op.operation, user_op_hash);
-        let validation_gas = self
-            .estimate_call_from_entry_point(
-                op.operation.sender,
-                validate.abi_encode().into(),
-                overrides.as_ref(),
-            )
-            .await?;
-        let call_gas = self
-            .estimate_call_from_entry_point(
-                op.operation.sender,
-                execution_call(&op.operation, user_op_hash),
-                overrides.as_ref(),
-            )
-            .await?;
+        let (validation_gas, call_gas) = if measured_in_one_call(&op.operation) {
+            self.measure_together(op, user_op_hash, overrides).await?
+        } else {
+            self.measure_apart(op, user_op_hash, overrides.as_ref())
+                .await?
+        };
         Ok(user_operation_gas(
             op,
             self.beneficiary,

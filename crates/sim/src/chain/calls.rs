@@ -13,11 +13,11 @@ use leash_bindings::{CREATE2_DEPLOYER, Deployment, EntryPoint, IERC20};
 use revm::{
     Context, ExecuteEvm, MainBuilder, MainContext,
     context::{
-        BlockEnv, TxEnv,
+        BlockEnv, CfgEnv, TxEnv,
         result::{EVMError, ExecutionResult, ResultAndState},
     },
     database::CacheDB,
-    database_interface::DatabaseCommit,
+    database_interface::{Database, DatabaseCommit},
     primitives::TxKind,
     state::EvmState,
 };
@@ -120,13 +120,30 @@ impl Chain {
         authorization: Option<SignedAuthorization>,
     ) -> Result<(ExecutionResult, EvmState), SimError> {
         let entry_point = Deployment::entry_point().address();
+        // The EntryPoint is a contract; a node's eth_estimateGas lets it send all the same.
+        let tx = self.call_tx(entry_point, to, data, authorization)?;
+        let outcome = self
+            .run_as_call(tx)
+            .map_err(|e| SimError::Evm(e.to_string()))?;
+        Ok((outcome.result, outcome.state))
+    }
+
+    /// A fee-less transaction from `caller` to `to`, as an `eth_call` sends it, with
+    /// `authorization` applied first when there is one.
+    pub(super) fn call_tx(
+        &self,
+        caller: Address,
+        to: Address,
+        data: Bytes,
+        authorization: Option<SignedAuthorization>,
+    ) -> Result<TxEnv, SimError> {
         let builder = TxEnv::builder()
-            .caller(entry_point)
+            .caller(caller)
             .kind(TxKind::Call(to))
             .data(data)
             .gas_limit(TX_GAS_LIMIT)
             .chain_id(Some(self.chain_id()))
-            .nonce(self.nonce(entry_point)?);
+            .nonce(self.nonce(caller)?);
         let builder = match authorization {
             Some(authorization) => builder
                 .tx_type(Some(4))
@@ -134,14 +151,7 @@ impl Chain {
                 .authorization_list_signed(vec![authorization]),
             None => builder,
         };
-        let tx = builder
-            .build()
-            .map_err(|e| SimError::Evm(format!("{e:?}")))?;
-        // The EntryPoint is a contract; a node's eth_estimateGas lets it send all the same.
-        let outcome = self
-            .run_as_call(tx)
-            .map_err(|e| SimError::Evm(e.to_string()))?;
-        Ok((outcome.result, outcome.state))
+        builder.build().map_err(|e| SimError::Evm(format!("{e:?}")))
     }
 
     /// Runs `tx` uncommitted, at no base fee, as a node's `eth_call` and `eth_estimateGas` do: the
@@ -150,17 +160,20 @@ impl Chain {
         &mut self,
         tx: TxEnv,
     ) -> Result<ResultAndState, EVMError<BackingError>> {
+        let (block, cfg) = self.call_env();
+        run_on(&mut self.db, block, cfg, tx)
+    }
+
+    /// The block and configuration an `eth_call` runs in: no base fee, and the sender may be a
+    /// contract.
+    pub(super) fn call_env(&self) -> (BlockEnv, CfgEnv) {
         let mut cfg = self.cfg.clone();
         cfg.disable_eip3607 = true;
-        let mut evm = Context::mainnet()
-            .with_db(&mut self.db)
-            .with_block(BlockEnv {
-                basefee: 0,
-                ..self.block.clone()
-            })
-            .with_cfg(cfg)
-            .build_mainnet();
-        evm.transact(tx)
+        let block = BlockEnv {
+            basefee: 0,
+            ..self.block.clone()
+        };
+        (block, cfg)
     }
 
     pub(super) fn deploy(&mut self, deployment: &Deployment) -> Result<(), SimError> {
@@ -200,16 +213,7 @@ impl Chain {
             ..self.block.clone()
         });
         let outcome = evm.transact(tx).map_err(|e| SimError::Evm(e.to_string()))?;
-        match outcome.result {
-            ExecutionResult::Success { output, .. } => Ok(output.into_data()),
-            ExecutionResult::Revert { output, .. } => {
-                Err(SimError::CallReverted { function, output })
-            }
-            ExecutionResult::Halt { reason, .. } => Err(SimError::CallReverted {
-                function,
-                output: format!("{reason:?}").into_bytes().into(),
-            }),
-        }
+        call_output(outcome.result, function)
     }
 
     pub(super) fn evm(
@@ -247,6 +251,36 @@ impl Chain {
                 .authorization_list_signed(authorizations)
         };
         builder.build().map_err(|e| SimError::Evm(format!("{e:?}")))
+    }
+}
+
+/// Runs `tx` on `db` in `block` with `cfg`, uncommitted.
+pub(super) fn run_on<DB: Database>(
+    db: DB,
+    block: BlockEnv,
+    cfg: CfgEnv,
+    tx: TxEnv,
+) -> Result<ResultAndState, EVMError<DB::Error>> {
+    let mut evm = Context::mainnet()
+        .with_db(db)
+        .with_block(block)
+        .with_cfg(cfg)
+        .build_mainnet();
+    evm.transact(tx)
+}
+
+/// What a call of `function` returned, or its revert (a halt's reason as its data).
+pub(super) fn call_output(
+    result: ExecutionResult,
+    function: &'static str,
+) -> Result<Bytes, SimError> {
+    match result {
+        ExecutionResult::Success { output, .. } => Ok(output.into_data()),
+        ExecutionResult::Revert { output, .. } => Err(SimError::CallReverted { function, output }),
+        ExecutionResult::Halt { reason, .. } => Err(SimError::CallReverted {
+            function,
+            output: format!("{reason:?}").into_bytes().into(),
+        }),
     }
 }
 

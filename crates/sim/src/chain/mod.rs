@@ -5,6 +5,7 @@ mod blocks;
 mod bundle;
 mod calls;
 mod persist;
+mod probe;
 mod raw_transactions;
 mod receipts;
 mod requests;
