@@ -298,10 +298,12 @@ fn a_daily_allowance_through_the_cli_on_anvil() {
     let resets_at = budget["resetsAt"].as_u64().expect("resetsAt");
     assert_eq!(resets_at % 86_400, 0, "a day ends at midnight UTC");
 
-    // Within the day's amount, beyond its rest: included, and the calls reverted (exit 4).
+    // Within the day's amount, beyond its rest: the estimate runs the execution phase, which reads
+    // the clock, and the spend is denied before it is signed (exit 3); nothing is sent.
     let beyond = transfer("50");
     let stderr = String::from_utf8_lossy(&beyond.stderr);
-    assert_eq!(beyond.status.code(), Some(4), "{stderr}");
+    assert_eq!(beyond.status.code(), Some(3), "{stderr}");
+    assert!(stderr.starts_with("error: denied: session "), "{stderr}");
     assert!(
         stderr.contains("more than the 40 its recurring allowance has left in this period"),
         "{stderr}"

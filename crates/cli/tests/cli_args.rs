@@ -383,14 +383,15 @@ fn demo_tells_the_whole_story() {
         stdout.contains("gas-limit: 0.010000000000000000 ETH (added by default"),
         "the grant shows its default gas bound: {stdout}"
     );
-    // The daily allowance: refused beyond the day's rest in the execution phase, with the numbers
-    // and the reset, then whole again once the clock passes midnight.
+    // The daily allowance: refused beyond the day's rest by the estimate (which runs the execution
+    // phase), with the numbers and the reset, then whole again once the clock passes midnight.
     assert!(
         stdout.contains("remaining today      40 of 100 tokens, until 2026-01-02T00:00:00Z"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("the operation's calls moved 50000000000000000000 of token 0x")
+        stdout.contains("   refused              session 0x")
+            && stdout.contains("the operation's calls moved 50000000000000000000 of token 0x")
             && stdout.contains(
                 "more than the 40000000000000000000 its recurring allowance has left in this \
                  period, which ends at 2026-01-02T00:00:00Z (unix 1767312000)"

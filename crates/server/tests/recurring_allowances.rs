@@ -1,12 +1,13 @@
 //! A recurring allowance through `leash serve`: `wallet_createSession` takes a limit's `period`,
 //! `leash_getSession` reports what the current period has left and when it ends, and a spend
-//! beyond the period's rest is included with its calls reverted (EIP-5792 status 500).
+//! beyond the period's rest is denied by `wallet_prepareCalls`, whose estimate runs the execution
+//! phase that reads the clock (-32003, leash code 2001, the sentence with the numbers).
 
 mod support;
 
 use alloy_primitives::{Address, U256};
 use serde_json::json;
-use support::{Harness, create_session_params, hex_u64, session_key};
+use support::{Harness, create_session_params, hex_u64, session_key, transfer_params};
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
 
@@ -41,9 +42,27 @@ async fn a_daily_allowance_is_reported_and_refused_beyond_the_days_rest() -> eyr
     let resets_at = budget["resetsAt"].as_u64().expect("resetsAt");
     assert_eq!(resets_at % 86_400, 0, "a day ends at midnight UTC");
 
-    // Within the day's amount, beyond its rest: included, the calls reverted, nothing moved.
-    let status = spend(50).await?;
-    assert_eq!(status["status"], 500, "{status}");
+    // Within the day's amount, beyond its rest: denied before anything is signed, nothing moved.
+    let beyond = harness
+        .call(
+            "wallet_prepareCalls",
+            transfer_params(&permissions, RECIPIENT, 50),
+        )
+        .await?;
+    let error = &beyond["error"];
+    assert_eq!(error["code"], -32003, "{beyond}");
+    assert_eq!(error["data"]["leashCode"], 2001, "{beyond}");
+    let reason = error["data"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.ends_with(&format!(
+            "the operation's calls moved 50 of token {} out of the account, more than the 40 its \
+             recurring allowance has left in this period, which ends at {} (unix {resets_at}) (the \
+             calls were undone)",
+            leash_bindings::Deployment::test_token().address(),
+            leash_core::expiry::format_utc(resets_at),
+        )),
+        "{beyond}"
+    );
     assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(60));
     Ok(())
 }

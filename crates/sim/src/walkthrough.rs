@@ -15,6 +15,8 @@ use leash_core::{
     outflow::LimitedAssets,
     permission::Permission,
     recurring::{DAY, RecurringPeriod},
+    revert_reason::RevertReason,
+    sender::SenderError,
     session_signature::SessionAuth,
 };
 
@@ -311,7 +313,41 @@ impl<'a> TokenSpender<'a> {
         auth: &SessionAuth<'_>,
         amount: U256,
     ) -> Result<SessionSpend, SimError> {
-        let transfer = Call {
+        let outcome = SimSender::new(chain).session_operation(
+            self.account,
+            self.session_key,
+            auth,
+            &self.limits,
+            &[self.transfer(amount)],
+        )?;
+        Ok(SessionSpend { amount, outcome })
+    }
+
+    /// A `transfer` of `amount` tokens under `auth`, prepared only: the estimate runs its
+    /// validation and execution, and an execution-phase refusal stops it there, unsent.
+    fn try_estimate(
+        &self,
+        chain: &mut Chain,
+        auth: &SessionAuth<'_>,
+        amount: U256,
+    ) -> Result<EstimatedSpend, SimError> {
+        let prepared = SimSender::new(chain).prepare_session(
+            self.account,
+            self.session_key,
+            auth,
+            &self.limits,
+            &[self.transfer(amount)],
+        );
+        let refusal = match prepared {
+            Ok(_) => None,
+            Err(SenderError::Reverted(data)) => Some(RevertReason::decode(&data)),
+            Err(error) => return Err(error.into()),
+        };
+        Ok(EstimatedSpend { amount, refusal })
+    }
+
+    fn transfer(&self, amount: U256) -> Call {
+        Call {
             to: self.token,
             value: U256::ZERO,
             data: IERC20::transferCall {
@@ -320,16 +356,18 @@ impl<'a> TokenSpender<'a> {
             }
             .abi_encode()
             .into(),
-        };
-        let outcome = SimSender::new(chain).session_operation(
-            self.account,
-            self.session_key,
-            auth,
-            &self.limits,
-            &[transfer],
-        )?;
-        Ok(SessionSpend { amount, outcome })
+        }
     }
+}
+
+/// A spend leash's estimate was asked about and nothing was sent.
+#[derive(Debug)]
+pub struct EstimatedSpend {
+    /// Tokens asked for, in base units.
+    pub amount: U256,
+    /// Why the estimate refused it (its execution reverting), or `None` if it would have gone
+    /// through.
+    pub refusal: Option<RevertReason>,
 }
 
 /// How long the session of [`recurring_story`] lasts: long enough to see a day turn.
@@ -348,9 +386,9 @@ pub struct RecurringStory {
     pub remaining_after_within: U256,
     /// When the day ends, unix seconds (`getAllowance`).
     pub resets_at: u64,
-    /// A spend beyond the day's rest: included, its execution reverted with
-    /// `RecurringAllowanceExceeded`.
-    pub beyond: SessionSpend,
+    /// A spend beyond the day's rest, refused by the estimate: its execution reverts with
+    /// `RecurringAllowanceExceeded`, so it is never sent.
+    pub beyond: EstimatedSpend,
     /// The same spend once the chain's clock has passed `resets_at`.
     pub after_reset: SessionSpend,
     /// What is left of the new day's amount after it.
@@ -363,7 +401,7 @@ pub struct RecurringStory {
 /// [`STORY_ALLOWANCE`] tokens a day (a recurring allowance, resetting at 00:00 UTC) for
 /// [`RECURRING_SESSION_SECONDS`]; spends [`STORY_WITHIN`] (lazy enable); tries [`STORY_BEYOND`],
 /// which validation passes (it is within the day's amount) but the execution phase, which reads
-/// the clock, refuses; warps the chain's clock to the reset; spends [`STORY_BEYOND`] again.
+/// the clock, refuses, so the estimate (running both) stops it before it is signed; warps the chain's clock to the reset; spends [`STORY_BEYOND`] again.
 pub fn recurring_story(
     chain: &mut Chain,
     owner: &PrivateKeySigner,
@@ -395,7 +433,7 @@ pub fn recurring_story(
     };
     let within = spender.spend(chain, &signed.lazy(), STORY_WITHIN)?;
     let today = allowance(chain)?;
-    let beyond = spender.spend(chain, &enabled, STORY_BEYOND)?;
+    let beyond = spender.try_estimate(chain, &enabled, STORY_BEYOND)?;
     let resets_at: u64 = today.resetsAt.saturating_to();
     chain.advance_time(resets_at.saturating_sub(chain.timestamp()));
     let after_reset = spender.spend(chain, &enabled, STORY_BEYOND)?;

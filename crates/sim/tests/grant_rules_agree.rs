@@ -223,6 +223,7 @@ fn only_the_builder_refuses(error: &GrantError) -> bool {
             | GrantError::DuplicateSelector { .. }
             | GrantError::SpendSelectorInFunctions { .. }
             | GrantError::Duplicate { .. }
+            | GrantError::PeriodAfterExpiry { .. }
     )
 }
 

@@ -1,8 +1,9 @@
 //! Rate limits end to end through the real EntryPoint v0.8, sent as `leash send` sends (leash-sdk's
 //! `SessionSend`). A rate-limited call carries its permission's compact rules and takes the
 //! balance-checked form: validation records it, and the execution phase, the only one that reads
-//! the clock, counts it. A call beyond the day's limit is included but its execution reverts with
-//! `RateLimitReached` (the reset named); after the clock passes midnight UTC a call goes through.
+//! the clock, counts it. A call beyond the day's limit is refused by leash's estimate (which runs the
+//! execution phase) and, included anyway, has its execution reverted with `RateLimitReached` (the
+//! reset named); after the clock passes midnight UTC a call goes through.
 
 mod support;
 
@@ -10,6 +11,7 @@ use alloy_primitives::{Selector, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{SessionGrant, Target};
 use leash_core::{
+    denial::Denial,
     grant::SessionGrantBuilder,
     permission::Permission,
     recurring::{DAY, RecurringPeriod},
@@ -99,8 +101,8 @@ fn a_rate_limit_of_two_a_day_refuses_the_third_call_until_midnight() {
     );
 
     // Validation cannot read the clock, so it lets the third call through; the execution phase
-    // finds the day's two calls made: the operation is included, its call undone.
-    let third = s.send_checked(&session, &ping).expect("included");
+    // finds the day's two calls made. leash's estimate runs both and refuses the call before it
+    // is signed; a bundler that includes it anyway sees it undone, for the same reason.
     let expected = format!(
         "session {session_id}: calling {} on {} is refused: its permission has made the 2 calls \
          its rate limit allows in this period, which ends at 2026-01-02T00:00:00Z (unix \
@@ -108,6 +110,11 @@ fn a_rate_limit_of_two_a_day_refuses_the_third_call_until_midnight() {
         Selector::from(Target::pingCall::SELECTOR),
         s.target
     );
+    match s.send_checked(&session, &ping) {
+        Err(ServiceError::Denied(Denial::Validation(reason))) => assert_eq!(reason, expected),
+        other => panic!("expected the estimate to refuse the call, got {other:?}"),
+    }
+    let third = s.send_unestimated(&session, &ping);
     assert_eq!(third.revert_reason.as_deref(), Some(expected.as_str()));
     match third.check() {
         Err(ServiceError::Reverted { reason, .. }) => assert_eq!(reason, Some(expected)),

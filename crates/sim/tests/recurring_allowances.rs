@@ -1,7 +1,8 @@
 //! Recurring allowances end to end through the real EntryPoint v0.8, prepared as `leash send` and
 //! `leash serve` prepare (leash-sdk's `SessionSend`): a daily token allowance spends in the
-//! balance-checked form, a spend beyond the day's rest is included but its execution reverts
-//! with `RecurringAllowanceExceeded` (the reset time named), and after the clock passes the reset
+//! balance-checked form, a spend beyond the day's rest is refused by leash's estimate (which runs
+//! the execution phase) and, included anyway, has its execution reverted with
+//! `RecurringAllowanceExceeded` (the reset time named); after the clock passes the reset
 //! the same spend goes through. Spends the allowance can never allow are refused before signing.
 
 mod support;
@@ -104,9 +105,9 @@ fn a_daily_allowance_is_refused_beyond_the_days_rest_and_renews_at_midnight() {
     );
 
     // 50 is within the day's amount, so validation passes; the execution phase, which reads the
-    // clock, finds 40 left: the operation is included, its calls are undone.
+    // clock, finds 40 left. leash's estimate runs both, so it refuses the spend before anything is
+    // signed; a bundler that includes it anyway sees its calls undone, for the same reason.
     let fifty = [transfer(&s, 50)];
-    let beyond = s.send_checked(&enabled, &fifty).expect("included");
     let expected = format!(
         "session {session_id}: the operation's calls moved {} of token {} out of the account, \
          more than the {} its recurring allowance has left in this period, which ends at \
@@ -115,6 +116,11 @@ fn a_daily_allowance_is_refused_beyond_the_days_rest_and_renews_at_midnight() {
         s.token,
         TOKENS * U256::from(40)
     );
+    match s.send_checked(&enabled, &fifty) {
+        Err(ServiceError::Denied(Denial::Validation(reason))) => assert_eq!(reason, expected),
+        other => panic!("expected the estimate to refuse the spend, got {other:?}"),
+    }
+    let beyond = s.send_unestimated(&enabled, &fifty);
     assert_eq!(beyond.revert_reason.as_deref(), Some(expected.as_str()));
     match beyond.check() {
         Err(ServiceError::Reverted { reason, .. }) => assert_eq!(reason, Some(expected)),

@@ -85,14 +85,15 @@ fn a_daily_allowance_is_refused_beyond_the_days_rest_then_renews() {
     );
     // The embedded chain starts at midnight UTC, so its day ends a day later.
     assert_eq!(daily.resets_at, before - before % 86_400 + 86_400);
-    match execution(&daily.beyond) {
-        Execution::Reverted(RevertReason::Validator(E::RecurringAllowanceExceeded(e))) => {
+    assert_eq!(daily.beyond.amount, walkthrough::STORY_BEYOND);
+    match &daily.beyond.refusal {
+        Some(RevertReason::Validator(E::RecurringAllowanceExceeded(e))) => {
             assert_eq!(e.sessionId, daily.session_id);
             assert_eq!(e.requested, walkthrough::STORY_BEYOND);
             assert_eq!(e.remaining, daily.remaining_after_within);
             assert_eq!(e.resetsAt, U256::from(daily.resets_at));
         }
-        other => panic!("not a recurring allowance refusal: {other:?}"),
+        other => panic!("the estimate did not refuse with a recurring allowance: {other:?}"),
     }
     assert_eq!(chain.timestamp(), daily.resets_at);
     assert_eq!(execution(&daily.after_reset), Execution::Succeeded);

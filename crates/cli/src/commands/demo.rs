@@ -8,7 +8,7 @@ use leash_core::{denial::explain_rejection, expiry::format_utc, permission::Perm
 use leash_sdk::deploy::Deployment;
 use leash_sim::{
     BundleOutcome, Chain, Execution,
-    walkthrough::{self, SessionSpend},
+    walkthrough::{self, EstimatedSpend, SessionSpend},
 };
 use serde_json::json;
 
@@ -137,11 +137,11 @@ pub(crate) fn run(out: &Output) -> eyre::Result<()> {
 
     out.line(format!(
         "\n10. Spend {} more the same day: within the day's amount, so validation passes; the \
-         execution phase, which reads the clock, refuses it (the operation is included and pays \
-         its gas, nothing moves)",
+         execution phase, which reads the clock, refuses it. The estimate runs both phases, so \
+         leash refuses before signing: nothing is sent, nothing paid, nothing moves",
         format_tokens(daily.beyond.amount)
     ));
-    let refused = expect_execution_reverted(out, &daily.beyond)?;
+    let refused = expect_refused_in_estimate(out, &daily.beyond)?;
 
     out.line(format!(
         "\n11. The embedded chain's clock moves to {}: a new day, a whole allowance; the same {} \
@@ -168,7 +168,7 @@ pub(crate) fn run(out: &Output) -> eyre::Result<()> {
             "sessionId": daily.session_id,
             "remainingAfterWithin": daily.remaining_after_within,
             "resetsAt": daily.resets_at,
-            "beyondReverted": refused,
+            "beyondRefused": refused,
             "remainingAfterReset": daily.remaining_after_reset,
             "recipientTokens": daily.recipient_tokens,
         },
@@ -223,19 +223,14 @@ fn expect_denied(out: &Output, spend: &SessionSpend) -> eyre::Result<()> {
     }
 }
 
-/// Prints why `spend`'s execution reverted, which the demo expects, and returns the sentence.
-fn expect_execution_reverted(out: &Output, spend: &SessionSpend) -> eyre::Result<String> {
-    match spend.outcome.ops().map(|ops| &ops[0].execution) {
-        Some(Execution::Reverted(reason)) => {
-            let sentence = reason.to_string();
-            out.line(format!("   execution reverted   {sentence}"));
-            Ok(sentence)
-        }
-        _ => Err(eyre::eyre!(
-            "the demo expected the execution to revert, but the operation {:?}",
-            spend.outcome
-        )),
-    }
+/// Prints why the estimate refused `spend`, which the demo expects, and returns the sentence.
+fn expect_refused_in_estimate(out: &Output, spend: &EstimatedSpend) -> eyre::Result<String> {
+    let reason = spend.refusal.as_ref().ok_or_else(|| {
+        eyre::eyre!("the demo expected the estimate to refuse the spend, but it would go through")
+    })?;
+    let sentence = reason.to_string();
+    out.line(format!("   refused              {sentence}"));
+    Ok(sentence)
 }
 
 fn denial_text(spend: &SessionSpend) -> Option<String> {

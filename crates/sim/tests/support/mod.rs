@@ -14,12 +14,14 @@ use leash_bindings::{
 use leash_core::{
     calls::{Call, execute_calldata},
     grant::SessionGrantBuilder,
-    outflow::{EXECUTE_USER_OP_SELECTOR, LimitedAssets},
+    outflow::{EXECUTE_USER_OP_SELECTOR, LimitedAssets, SessionCalls},
     permission::Permission,
+    prepare::UnsignedOperation,
     sender::{SignedUserOperation, UserOperationSender},
-    session_signature::SessionAuth,
+    session_signature::{SessionAuth, session_nonce_key},
     session_signer::SessionKeyType,
     session_state::{GrantRecord, OnChainStatus, SessionState},
+    user_operation::{GasSettings, UserOperationBuilder, user_operation_hash},
 };
 use leash_sdk::service::{Included, ServiceError, SessionSend, StoredSession, submit};
 use leash_sim::{
@@ -158,6 +160,48 @@ impl Setup {
             .expect("receipt")
             .expect("included");
         Ok(Included::new(receipt, calls))
+    }
+
+    /// `calls` as `send`'s balance-checked operation with fixed gas limits, signed by the session
+    /// key and submitted without leash's estimate, as a bundler that does not simulate would
+    /// include it: the on-chain side of an execution-phase refusal, which leash's own estimate
+    /// reports before anything is sent.
+    pub fn send_unestimated(&mut self, send: &SessionSend, calls: &[Call]) -> Included {
+        let sender = SimSender::new(&mut self.chain);
+        let permissions = &send.session.grant.permissions;
+        let session_calls = SessionCalls {
+            calls,
+            limits: &LimitedAssets::of(permissions),
+            permissions,
+        };
+        let rules = session_calls
+            .rule_attachments(send.session.session_id, self.account)
+            .expect("rules");
+        let call_data = session_calls.call_data(&rules).expect("calldata");
+        let nonce_key = session_nonce_key(send.domain.validator, send.session.session_id);
+        let nonce = ready(sender.nonce(self.account, nonce_key)).expect("nonce");
+        let op = UserOperationBuilder::new(self.account)
+            .nonce(nonce)
+            .call_data(call_data)
+            .gas(GasSettings::default())
+            .build()
+            .expect("operation");
+        let user_op_hash =
+            user_operation_hash(&op, sender.entry_point(), send.domain.chain_id, None)
+                .expect("hashes");
+        let signature = self.key.sign_hash_sync(&user_op_hash).expect("signs");
+        let unsigned = UnsignedOperation {
+            op: SignedUserOperation::new(op),
+            user_op_hash,
+        };
+        let prepared = send
+            .attach(unsigned, &signature.as_bytes())
+            .expect("attaches");
+        let hash = ready(submit(&sender, &prepared, Some(&send.state))).expect("submitted");
+        let receipt = ready(sender.receipt(hash))
+            .expect("receipt")
+            .expect("included");
+        Included::new(receipt, calls)
     }
 
     pub fn owner_signature(&self, grant: &SessionGrant) -> Bytes {
