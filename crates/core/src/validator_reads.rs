@@ -251,6 +251,30 @@ pub async fn read_rate_left<R: ValidatorReader>(
     Ok(rates)
 }
 
+/// What is left of a session's call counters: each usage limit's calls and each rate limit's calls
+/// in the current period, in grant order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallLimitsLeft {
+    /// See [`read_uses_left`].
+    pub uses_left: Vec<UsesLeft>,
+    /// See [`read_rate_left`].
+    pub rate_left: Vec<RateLeft>,
+}
+
+/// Both [`read_uses_left`] and [`read_rate_left`] of `record`'s session, in `status`.
+pub async fn read_call_limits_left<R: ValidatorReader>(
+    reader: &mut R,
+    domain: &GrantDomain,
+    record: &GrantRecord,
+    status: OnChainStatus,
+) -> Result<CallLimitsLeft, SessionReadError<R::Error>> {
+    Ok(CallLimitsLeft {
+        uses_left: read_uses_left(reader, domain, record, status).await?,
+        rate_left: read_rate_left(reader, domain, record, status).await?,
+    })
+}
+
 /// Whether `account` has installed the `SessionKeyValidator` at `validator` (`isInitialized`).
 pub async fn validator_installed<R: ValidatorReader>(
     reader: &mut R,

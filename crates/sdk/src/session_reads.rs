@@ -8,7 +8,7 @@ use alloy_rpc_types_eth::TransactionRequest;
 use leash_core::{
     grant::GrantDomain,
     session_state::{GrantRecord, OnChainStatus, SessionState},
-    validator_reads::{self, RateLeft, SessionReadError, UsesLeft, ValidatorReader},
+    validator_reads::{self, CallLimitsLeft, SessionReadError, ValidatorReader},
 };
 
 /// Why a session's state could not be read from a node.
@@ -36,26 +36,16 @@ pub async fn read_session_state<P: Provider>(
     validator_reads::read_session_state(&mut NodeReader(provider), domain, record).await
 }
 
-/// The calls left to each of `record`'s permissions with a usage limit, for a session in `status`
-/// (see [`validator_reads::read_uses_left`]).
-pub async fn read_uses_left<P: Provider>(
+/// The calls left to each of `record`'s permissions with a usage or rate limit (in the current
+/// period, and when it ends), for a session in `status` (see
+/// [`validator_reads::read_call_limits_left`]).
+pub async fn read_call_limits_left<P: Provider>(
     provider: &P,
     domain: &GrantDomain,
     record: &GrantRecord,
     status: OnChainStatus,
-) -> Result<Vec<UsesLeft>, SessionQueryError> {
-    validator_reads::read_uses_left(&mut NodeReader(provider), domain, record, status).await
-}
-
-/// The calls left in the current period to each of `record`'s permissions with a rate limit, and
-/// when it ends, for a session in `status` (see [`validator_reads::read_rate_left`]).
-pub async fn read_rate_left<P: Provider>(
-    provider: &P,
-    domain: &GrantDomain,
-    record: &GrantRecord,
-    status: OnChainStatus,
-) -> Result<Vec<RateLeft>, SessionQueryError> {
-    validator_reads::read_rate_left(&mut NodeReader(provider), domain, record, status).await
+) -> Result<CallLimitsLeft, SessionQueryError> {
+    validator_reads::read_call_limits_left(&mut NodeReader(provider), domain, record, status).await
 }
 
 /// Whether `account` has installed the `SessionKeyValidator` at `validator` (`isInitialized`).

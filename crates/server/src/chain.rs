@@ -8,7 +8,8 @@ use leash_bindings::{Deployment, SessionKeyValidator::isInitializedCall};
 use leash_core::{
     eip7702::{delegate_of, delegation_designator},
     grant::GrantDomain,
-    session_state::{GrantRecord, SessionState},
+    session_state::{GrantRecord, OnChainStatus, SessionState},
+    validator_reads::CallLimitsLeft,
 };
 use leash_sdk::service::Delegation;
 use leash_sim::{Chain, SimError, SimSender};
@@ -122,6 +123,15 @@ impl EmbeddedChain {
     /// `record`'s session as the validator sees it.
     pub fn session_state(&self, record: &GrantRecord) -> Result<SessionState, SimError> {
         self.lock().session_state(&self.domain, record)
+    }
+
+    /// What is left of the usage and rate limits of `record`'s session, in `status`.
+    pub fn call_limits_left(
+        &self,
+        record: &GrantRecord,
+        status: OnChainStatus,
+    ) -> Result<CallLimitsLeft, SimError> {
+        self.lock().call_limits_left(&self.domain, record, status)
     }
 
     /// `account`'s delegation: its EIP-7702 delegate and whether `SessionKeyValidator` is

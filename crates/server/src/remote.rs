@@ -10,7 +10,8 @@ use leash_core::{
     grant::GrantDomain,
     prepare::Fees,
     session_signer::P256Verification,
-    session_state::{GrantRecord, SessionState},
+    session_state::{GrantRecord, OnChainStatus, SessionState},
+    validator_reads::CallLimitsLeft,
 };
 use leash_sdk::{
     connect,
@@ -19,7 +20,7 @@ use leash_sdk::{
         Delegation, ServiceError, chain_time, fees, grant_domain, p256_verification,
         require_deployments,
     },
-    session_reads::read_session_state,
+    session_reads::{read_call_limits_left, read_session_state},
     submission::ReceiptWait,
     transport::{BundlerClient, DirectSender, Fallback},
 };
@@ -154,6 +155,14 @@ impl RemoteChain {
         record: &GrantRecord,
     ) -> Result<SessionState, ServiceError> {
         Ok(read_session_state(&self.node, &self.domain, record).await?)
+    }
+
+    pub(crate) async fn call_limits_left(
+        &self,
+        record: &GrantRecord,
+        status: OnChainStatus,
+    ) -> Result<CallLimitsLeft, ServiceError> {
+        Ok(read_call_limits_left(&self.node, &self.domain, record, status).await?)
     }
 
     pub(crate) async fn delegate(&self, account: Address) -> Result<Option<Address>, ServiceError> {

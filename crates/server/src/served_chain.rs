@@ -15,7 +15,8 @@ use leash_core::{
     prepare::{Fees, UnsignedOperation},
     sender::UserOperationSender,
     session_signer::P256Verification,
-    session_state::{GrantRecord, SessionState},
+    session_state::{GrantRecord, OnChainStatus, SessionState},
+    validator_reads::CallLimitsLeft,
 };
 use leash_sdk::service::{Delegation, prepare_owner_calls};
 use leash_sim::{SimSender, TxOutcome};
@@ -131,6 +132,18 @@ impl ServedChain {
         Ok(match self {
             Self::Embedded(chain) => chain.session_state(record)?,
             Self::Remote(chain) => chain.session_state(record).await?,
+        })
+    }
+
+    /// What is left of the usage and rate limits of `record`'s session, in `status`.
+    pub(crate) async fn call_limits_left(
+        &self,
+        record: &GrantRecord,
+        status: OnChainStatus,
+    ) -> Result<CallLimitsLeft, RpcError> {
+        Ok(match self {
+            Self::Embedded(chain) => chain.call_limits_left(record, status)?,
+            Self::Remote(chain) => chain.call_limits_left(record, status).await?,
         })
     }
 

@@ -6,7 +6,7 @@
 //! - Sessions ([`sessions`]): [`create_session`] (or [`grant_session`] and [`with_key_type`] for
 //!   a key held elsewhere), [`attach_owner_signature`] / [`with_owner_signature`],
 //!   [`resolve_session`], [`session_key`] / [`session_signer`] (the stored key, secp256k1 or of
-//!   any kind), [`session_state`], [`session_uses_left`], [`session_rate_left`]; on chain
+//!   any kind), [`session_state`], [`session_call_limits_left`]; on chain
 //!   ([`transactions`]): [`enable_session`], [`revoke_session`], [`revoke_all_sessions`], and
 //!   [`send_checked`] beneath them.
 //! - Sending ([`send`]): [`SessionSend::open`] chooses the signature form, then
@@ -51,8 +51,8 @@ pub use outcome::{Included, wait_included};
 pub use send::{SessionSend, prepare_owner_calls, submit};
 pub use sessions::{
     CreatedSession, GrantTerms, OwnerSignature, SessionRequest, StoredSession,
-    attach_owner_signature, create_session, grant_session, resolve_session, session_key,
-    session_rate_left, session_signer, session_state, session_uses_left, with_key_type,
+    attach_owner_signature, create_session, grant_session, resolve_session,
+    session_call_limits_left, session_key, session_signer, session_state, with_key_type,
     with_owner_signature,
 };
 pub use signatures::{

@@ -6,7 +6,7 @@ use super::{
     chain::{chain_time, grant_domain, require_deployments, session_domain},
 };
 use crate::{
-    session_reads::{read_rate_left, read_session_state, read_uses_left},
+    session_reads::{read_call_limits_left, read_session_state},
     signers::{NewSessionKey, P256Key, P256SessionKey, SoftwareAuthenticator, StoredKey},
 };
 use alloy_primitives::{Address, B256, Bytes, Signature};
@@ -20,7 +20,7 @@ use leash_core::{
     permission::Permission,
     session_signer::{SessionKeyType, SessionSigner, SignerKind},
     session_state::{GrantRecord, OnChainStatus, SessionState},
-    validator_reads::{RateLeft, UsesLeft},
+    validator_reads::CallLimitsLeft,
 };
 use leash_store::session_store::{SessionMetadata, SessionStore};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -316,26 +316,16 @@ pub async fn session_state<P: Provider>(
     Ok(read_session_state(provider, &domain, &session.grant).await?)
 }
 
-/// The calls left to each of `session`'s permissions with a usage limit (`getUsesLeft`), the
-/// session being in `status` (from [`session_state`]).
-pub async fn session_uses_left<P: Provider>(
+/// The calls left to each of `session`'s permissions with a usage limit (`getUsesLeft`) or a rate
+/// limit (`getRateLeft`: in the current period, and when it ends), the session being in `status`
+/// (from [`session_state`]).
+pub async fn session_call_limits_left<P: Provider>(
     provider: &P,
     session: &StoredSession,
     status: OnChainStatus,
-) -> Result<Vec<UsesLeft>, ServiceError> {
+) -> Result<CallLimitsLeft, ServiceError> {
     let domain = session_domain(provider, session).await?;
-    Ok(read_uses_left(provider, &domain, &session.grant, status).await?)
-}
-
-/// The calls left in the current period to each of `session`'s permissions with a rate limit, and
-/// when it ends (`getRateLeft`), the session being in `status` (from [`session_state`]).
-pub async fn session_rate_left<P: Provider>(
-    provider: &P,
-    session: &StoredSession,
-    status: OnChainStatus,
-) -> Result<Vec<RateLeft>, ServiceError> {
-    let domain = session_domain(provider, session).await?;
-    Ok(read_rate_left(provider, &domain, &session.grant, status).await?)
+    Ok(read_call_limits_left(provider, &domain, &session.grant, status).await?)
 }
 
 fn unix_now() -> u64 {

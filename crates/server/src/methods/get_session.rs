@@ -30,6 +30,10 @@ pub(super) async fn session_info<S: State>(
     session: StoredSession,
 ) -> Result<SessionInfo, RpcError> {
     let state = context.chain.session_state(&session.grant).await?;
+    let call_limits = context
+        .chain
+        .call_limits_left(&session.grant, state.status)
+        .await?;
     Ok(SessionInfo {
         session_id: wire_session_id(session.session_id),
         chain_id: U64::from(context.chain.chain_id()),
@@ -37,5 +41,6 @@ pub(super) async fn session_info<S: State>(
         grant: session.grant,
         key_type: session.key_type,
         state,
+        call_limits,
     })
 }

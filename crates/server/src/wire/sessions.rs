@@ -6,6 +6,7 @@ use alloy_primitives::{Address, U64};
 use leash_core::{
     session_signer::SessionKeyType,
     session_state::{GrantRecord, SessionState},
+    validator_reads::CallLimitsLeft,
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +21,8 @@ pub(crate) struct SessionIdRequest {
 /// `validAfter`/`validUntil`, `salt`, the Wallet API `permissions`, `ownerSignature` once
 /// given), how its key signs (`keyType`: `{type: secp256k1 | contract | p256 | webauthn, …}` with
 /// the public key), whether the window has closed on the chain's clock, and the chain's view
-/// (`status`, `validatorInstalled`, `budgets`: what is left of every limit).
+/// (`status`, `validatorInstalled`, `budgets`: what is left of every limit; `usesLeft` and
+/// `rateLeft`: the calls left under each usage and rate limit, the latter with its period's end).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SessionInfo {
@@ -32,6 +34,8 @@ pub(crate) struct SessionInfo {
     pub(crate) expired: bool,
     #[serde(flatten)]
     pub(crate) state: SessionState,
+    #[serde(flatten)]
+    pub(crate) call_limits: CallLimitsLeft,
 }
 
 /// `{account}`: the sessions of one account.

@@ -6,8 +6,11 @@ use crate::{SimError, ready};
 use alloy_primitives::{Address, Bytes};
 use leash_core::{
     grant::GrantDomain,
-    session_state::{GrantRecord, SessionState},
-    validator_reads::{SessionReadError, ValidatorReader, read_session_state},
+    session_state::{GrantRecord, OnChainStatus, SessionState},
+    validator_reads::{
+        CallLimitsLeft, SessionReadError, ValidatorReader, read_call_limits_left,
+        read_session_state,
+    },
 };
 
 impl ValidatorReader for Chain {
@@ -27,14 +30,29 @@ impl Chain {
         domain: &GrantDomain,
         record: &GrantRecord,
     ) -> Result<SessionState, SimError> {
-        ready(read_session_state(self, domain, record)).map_err(|error| match error {
-            SessionReadError::Read { source, .. } => source,
-            SessionReadError::Decode { what, source } => SimError::Decode { what, source },
-            SessionReadError::UnknownStatus(status) => SimError::Decode {
-                what: "getSession status",
-                source: alloy_sol_types::Error::custom(format!("unknown status {status}")),
-            },
-            _ => SimError::Evm(format!("{error}")),
-        })
+        ready(read_session_state(self, domain, record)).map_err(sim_error)
+    }
+
+    /// What is left of the call counters (usage and rate limits) of `record`'s session in
+    /// `status`, on the validator of `domain`.
+    pub fn call_limits_left(
+        &mut self,
+        domain: &GrantDomain,
+        record: &GrantRecord,
+        status: OnChainStatus,
+    ) -> Result<CallLimitsLeft, SimError> {
+        ready(read_call_limits_left(self, domain, record, status)).map_err(sim_error)
+    }
+}
+
+fn sim_error(error: SessionReadError<SimError>) -> SimError {
+    match error {
+        SessionReadError::Read { source, .. } => source,
+        SessionReadError::Decode { what, source } => SimError::Decode { what, source },
+        SessionReadError::UnknownStatus(status) => SimError::Decode {
+            what: "getSession status",
+            source: alloy_sol_types::Error::custom(format!("unknown status {status}")),
+        },
+        _ => SimError::Evm(format!("{error}")),
     }
 }

@@ -19,7 +19,7 @@ use leash_core::{
 use leash_sdk::service::{
     CreatedSession, OwnerSignature, SessionRequest, StoredSession, attach_owner_signature,
     create_session, enable_session, resolve_session, revoke_all_sessions, revoke_session,
-    session_key, session_rate_left, session_state, session_uses_left,
+    session_call_limits_left, session_key, session_state,
 };
 use leash_store::keystore::ScryptParams;
 use permission_flags::{PermissionArgs, describe_permission};
@@ -316,8 +316,7 @@ async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<
     let provider = node::reader(&url);
     node::chain_id(&provider, &url).await?;
     let state = session_state(&provider, &session).await?;
-    let uses_left = session_uses_left(&provider, &session, state.status).await?;
-    let rate_left = session_rate_left(&provider, &session, state.status).await?;
+    let limits = session_call_limits_left(&provider, &session, state.status).await?;
     out.line(format!("Session {}", session.session_id));
     out.line(format!("  account      {}", session.account));
     out.line(format!("  session key  {}", session.session_key));
@@ -345,17 +344,17 @@ async fn show(global: &GlobalArgs, out: &Output, session: &str) -> eyre::Result<
     for budget in &state.budgets {
         out.line(budget_line(budget));
     }
-    for uses in &uses_left {
+    for uses in &limits.uses_left {
         out.line(format!("  usage limit  {uses}"));
     }
-    for rate in &rate_left {
+    for rate in &limits.rate_left {
         out.line(format!("  rate limit   {rate}"));
     }
     out.document(json!({
         "session": session,
         "state": state,
-        "usesLeft": uses_left,
-        "rateLeft": rate_left,
+        "usesLeft": limits.uses_left,
+        "rateLeft": limits.rate_left,
     }));
     Ok(())
 }
