@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Base64} from "solady/utils/Base64.sol";
+import {ISessionSigners} from "../interfaces/ISessionSigners.sol";
 import {P256Verifier} from "./P256Verifier.sol";
 import {
     SIGNER_CONTRACT,
@@ -29,7 +30,7 @@ import {
 ///   authenticator signs, `sha256(authenticatorData ‖ sha256(clientDataJSON))`, with the hash as
 ///   the challenge. High-s signatures are accepted, as the precompile accepts them: a UserOperation's
 ///   nonce, not its signature's uniqueness, prevents replay.
-contract SessionSigners {
+contract SessionSigners is ISessionSigners {
     /// @notice The gas a contract signer gets for `isValidSignature`: one that needs more refuses.
     uint256 public constant SIGNER_GAS = 100_000;
 
@@ -58,8 +59,7 @@ contract SessionSigners {
     uint256 private constant _MIN_AUTHENTICATOR_DATA = 37;
     uint256 private constant _USER_PRESENT = 0x01;
 
-    /// @notice The signer id `keySignature` speaks for, and whether it signed `hash`.
-    /// @param kind One of the signer kinds 1–5 (`SIGNER_CONTRACT` … `SIGNER_WEBAUTHN_FALLBACK`).
+    /// @inheritdoc ISessionSigners
     function check(uint256 kind, bytes32 hash, bytes calldata keySignature)
         external
         view

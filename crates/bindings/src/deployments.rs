@@ -73,6 +73,12 @@ impl Deployment {
         cached_deployment!("LeashAccount", LEASH_SALT, LeashAccount::BYTECODE)
     }
 
+    /// `SessionSigners` (`ISessionSigners`), which checks session keys that are not EOAs: the first
+    /// contract the validator's constructor creates (its CREATE nonce 1).
+    pub fn session_signers_address() -> Address {
+        Self::session_key_validator().address.create(1)
+    }
+
     /// The session-key validator module.
     pub fn session_key_validator() -> Self {
         cached_deployment!(

@@ -89,6 +89,12 @@ sol!(
     "artifacts/Target.json"
 );
 
+// `SessionSigners`' check of a session key that is not an EOA, as validation asks it.
+sol!(
+    #[sol(all_derives)]
+    "../../contracts/interfaces/ISessionSigners.sol"
+);
+
 pub use EntryPoint::PackedUserOperation;
 
 // Types shared with the contracts, read from their Solidity source of truth in `contracts/types`.

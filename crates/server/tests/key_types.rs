@@ -284,6 +284,43 @@ async fn a_signature_by_another_key_is_refused_before_it_is_sent() -> eyre::Resu
     Ok(())
 }
 
+/// Runtime code that answers every call with ERC-1271's magic value after a loop of 8,192 turns
+/// (about 213,000 gas): a contract signer that accepts anything, given more gas than validation
+/// gives it (`SessionSigners.SIGNER_GAS`, 100,000).
+const GREEDY_SIGNER_CODE: &str = "0x620020005b600190038060045750631626ba7e60e01b60005260206000f3";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contract_signer_needing_more_gas_than_validation_gives_is_refused() -> eyre::Result<()> {
+    let harness = Harness::start().await?;
+    let greedy = Address::repeat_byte(0x9e);
+    let code: Bytes = GREEDY_SIGNER_CODE.parse()?;
+    harness
+        .chain()?
+        .with_chain(|chain| chain.set_code(greedy, code))?;
+    let key_object = json!({ "type": "contract", "publicKey": greedy });
+    let (session_key, permissions) = signed_session(&harness, key_object).await?;
+    let (prepared, hash) = prepare(&harness, &permissions, 10).await?;
+    let anything = json!({ "type": "contract", "data": "0x01" });
+    let (code, message, data) = error(&send(&harness, &prepared, anything).await?);
+    assert_eq!(
+        (
+            code,
+            data["leashCode"].clone(),
+            data["expectedSigner"].clone()
+        ),
+        (-32000, json!(1018), session_key),
+        "{message}"
+    );
+    assert_eq!(
+        message,
+        format!(
+            "the contract signature of UserOperation {hash} is not by the session's signer {greedy}"
+        )
+    );
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::ZERO);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_signature_of_another_type_is_refused_naming_both() -> eyre::Result<()> {
     let harness = Harness::start().await?;

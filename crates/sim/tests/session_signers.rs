@@ -284,3 +284,19 @@ fn another_signers_signature_is_refused_before_it_is_sent() {
         other => panic!("not refused as another signer: {other:?}"),
     }
 }
+
+#[test]
+fn session_signers_is_where_leash_bindings_says() {
+    let mut chain = Chain::new().expect("chain");
+    let validator = leash_bindings::Deployment::session_key_validator().address();
+    let signers = chain
+        .call(
+            validator,
+            leash_bindings::SessionKeyValidator::SIGNERSCall {},
+        )
+        .expect("reads");
+    assert_eq!(
+        signers,
+        leash_bindings::Deployment::session_signers_address()
+    );
+}

@@ -23,12 +23,15 @@ use crate::{
         user_operation::from_wire,
     },
 };
-use alloy_primitives::{B256, Bytes};
+use alloy_primitives::{B256, Bytes, U256};
+use alloy_sol_types::SolCall;
 use jsonrpsee::types::Params;
-use leash_auth::{OwnerError, OwnerKind, owner::verify_owner};
-use leash_bindings::Deployment;
+use leash_auth::{CallError, EthCall};
+use leash_bindings::{Deployment, ISessionSigners};
 use leash_core::{
-    prepare::UnsignedOperation, session_signer::PublicSigner, user_operation::user_operation_hash,
+    prepare::UnsignedOperation,
+    session_signer::{PublicSigner, SignerKind},
+    user_operation::user_operation_hash,
 };
 use leash_sdk::service::{
     KeySignature, ServiceError, SessionSend, verify_key_signature, verify_operation_signature,
@@ -171,32 +174,45 @@ async fn signed<S: State>(
     }
 }
 
-/// Refuses a contract signer's `signature` of `hash` that the contract refuses now, as
-/// validation would ([`ServiceError::KeySignatureMismatch`]), rather than acknowledge a call that
-/// fails with `AA24`. Validation asks the contract again, under its gas limit and on the state
-/// of then: when the chain cannot answer here, it alone decides. (`wallet_formatSign` asks the
-/// same of a message's digest.)
+/// Refuses a contract signer's `signature` of `hash` that validation would refuse now
+/// ([`ServiceError::KeySignatureMismatch`]), rather than acknowledge a call that fails with `AA24`:
+/// it asks `SessionSigners.check` itself, which gives the contract's `isValidSignature`
+/// `SIGNER_GAS` (100,000) as validation does, so a signer that needs more is refused here too.
+/// Validation asks again on the state of then: when the chain cannot answer here, it alone
+/// decides. (`wallet_formatSign` asks the same of a message's digest.)
 pub(super) async fn ask_contract(
     chain: &ServedChain,
     signer: &PublicSigner,
     hash: B256,
     signature: &Bytes,
 ) -> Result<(), RpcError> {
-    match verify_owner(Some(chain), signer.id, hash, signature).await {
-        Ok(OwnerKind::Erc1271) => Ok(()),
-        Err(OwnerError::Chain { reason, .. }) => {
+    let check = ISessionSigners::checkCall {
+        kind: U256::from(SignerKind::Contract.code()),
+        hash,
+        keySignature: [signer.id.as_slice(), signature].concat().into(),
+    };
+    let answer = chain
+        .eth_call(
+            Some(Deployment::session_signers_address()),
+            check.abi_encode().into(),
+        )
+        .await;
+    let valid = match answer {
+        Ok(output) => ISessionSigners::checkCall::abi_decode_returns(&output)
+            .is_ok_and(|checked| checked.valid && checked.signer == signer.id),
+        Err(CallError::Unavailable(reason)) => {
             tracing::warn!(contract = %signer.id, %reason, "a contract signer could not be asked");
-            Ok(())
+            true
         }
-        // An ecrecover or ERC-6492 acceptance is not the contract's `isValidSignature` answer,
-        // which is all the validator asks for.
-        Ok(OwnerKind::Eoa | OwnerKind::Erc6492) | Err(_) => {
-            Err(ServiceError::KeySignatureMismatch {
-                user_op_hash: hash,
-                kind: signer.kind(),
-                expected: signer.id,
-            }
-            .into())
-        }
+        Err(_) => false,
+    };
+    if valid {
+        return Ok(());
     }
+    Err(ServiceError::KeySignatureMismatch {
+        user_op_hash: hash,
+        kind: signer.kind(),
+        expected: signer.id,
+    }
+    .into())
 }
