@@ -43,7 +43,7 @@ pub(crate) fn spawn<S: State>(
     let task = tokio::spawn(async move {
         let mut bundles = Bundles::new(resumed, queue);
         while let Some(calls) = bundles.next().await {
-            bundle(&chain, state.as_ref(), &tracker, calls).await;
+            bundle(&chain, &state, &tracker, calls).await;
         }
     });
     (submissions, task)
@@ -124,7 +124,7 @@ fn next_bundle(waiting: &mut VecDeque<QueuedCall>) -> Vec<QueuedCall> {
 /// records their statuses once the chain that includes them is saved.
 async fn bundle<S: State>(
     chain: &EmbeddedChain,
-    state: &S,
+    state: &Arc<S>,
     tracker: &CallTracker,
     calls: Vec<QueuedCall>,
 ) {
@@ -189,7 +189,7 @@ async fn bundle<S: State>(
             return;
         }
     }
-    tracker.record(state, &statuses).await;
+    tracker.record(state, statuses).await;
 }
 
 /// `call` in a bundle of its own, as a client library submits it.

@@ -135,7 +135,7 @@ async fn bundle<S: State>(
             Err(_) => alone.append(&mut bundled),
         }
     }
-    tracker.record(state.as_ref(), &statuses).await;
+    tracker.record(state, statuses).await;
     for call in unconfirmed {
         wait_for_receipt(chain, state, tracker, call);
     }
@@ -160,7 +160,7 @@ async fn send<S: State>(
     let included_before = from_store && matches!(sender.receipt(hash).await, Ok(Some(_)));
     if !included_before && let Err(error) = submit_when_reachable(&sender, &call).await {
         let failed = CallStatus::Failed(error.to_string());
-        tracker.record(state.as_ref(), &[(hash, failed)]).await;
+        tracker.record(state, vec![(hash, failed)]).await;
         return;
     }
     wait_for_receipt(chain, state, tracker, call);
@@ -197,7 +197,7 @@ fn wait_for_receipt<S: State>(
             ),
             Err(error) => CallStatus::Failed(error.to_string()),
         };
-        tracker.record(state.as_ref(), &[(hash, status)]).await;
+        tracker.record(&state, vec![(hash, status)]).await;
     });
 }
 

@@ -24,6 +24,10 @@ use tokio::{
     task::JoinHandle,
 };
 
+/// How long a shutdown waits, past its grace, for the status writes in flight: a store that
+/// answers takes milliseconds; one that does not leaves the calls pending, as counted.
+const STATUS_WRITE_WAIT: Duration = Duration::from_secs(5);
+
 /// The embedded chain's file in a data directory.
 pub const CHAIN_FILE: &str = "chain.json";
 
@@ -93,8 +97,15 @@ impl RunningServer {
         {
             tracing::warn!(?grace, "shutdown: the submission task was stopped mid-way");
             task.abort();
-            // Once it has stopped, no status is written behind the count below.
             let _ = task.await;
+        }
+        // A status write the stopped task began finishes on its own: waited for, so that the
+        // count below is what the store holds.
+        if !self.calls.stored(STATUS_WRITE_WAIT).await {
+            tracing::warn!(
+                wait = ?STATUS_WRITE_WAIT,
+                "shutdown: status writes still in flight are counted as pending"
+            );
         }
         let pending = self.calls.pending();
         if pending == 0 {

@@ -24,6 +24,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
+use tokio::sync::RwLock;
 use tracing::Instrument;
 use url::Url;
 
@@ -117,6 +118,7 @@ impl Metrics {
     pub(crate) fn calls(&self) -> CallTracker {
         CallTracker {
             pending: Arc::default(),
+            storing: Arc::default(),
             gauge: self.pending.clone(),
             failures: self.submission_failures.clone(),
             taken_over: self.taken_over.clone(),
@@ -224,6 +226,8 @@ const STATUS_RETRY_MAX: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug)]
 pub(crate) struct CallTracker {
     pending: Arc<Mutex<HashSet<B256>>>,
+    /// Held (shared) by every status write in flight: see [`CallTracker::record`].
+    storing: Arc<RwLock<()>>,
     gauge: Gauge,
     failures: Counter,
     taken_over: Counter,
@@ -257,9 +261,12 @@ impl CallTracker {
     }
 
     /// Stores `statuses` (each call's final status, by hash) in one write, logging each call's
-    /// outcome and counting the failures.
-    pub(crate) async fn record<S: State>(&self, state: &S, statuses: &[(B256, CallStatus)]) {
-        for (hash, status) in statuses {
+    /// outcome and counting the failures. The write and the pending set's update run in a task
+    /// of their own: a submission task stopped mid-way (a shutdown past its grace) cannot cut
+    /// between the store's commit, which the store finishes anyway, and the update, which would
+    /// leave a stored call counted as pending. [`CallTracker::stored`] waits for such writes.
+    pub(crate) async fn record<S: State>(&self, state: &Arc<S>, statuses: Vec<(B256, CallStatus)>) {
+        for (hash, status) in &statuses {
             let code = status.code();
             match status {
                 CallStatus::Failed(reason) => {
@@ -274,6 +281,17 @@ impl CallTracker {
                 CallStatus::Pending => {}
             }
         }
+        let writing = Arc::clone(&self.storing).read_owned().await;
+        let (tracker, state) = (self.clone(), Arc::clone(state));
+        let write = tokio::spawn(async move {
+            tracker.store(state.as_ref(), &statuses).await;
+            drop(writing);
+        });
+        // The task ends by itself; a panic in it is the store's, already reported by tokio.
+        let _ = write.await;
+    }
+
+    async fn store<S: State>(&self, state: &S, statuses: &[(B256, CallStatus)]) {
         // Kept trying while the server runs: the calls are this server's until their statuses
         // are stored (its claims renewed meanwhile, on a shared store). A server that stops
         // first leaves them pending, and a restart, or another replica once the claims lapse,
@@ -290,6 +308,13 @@ impl CallTracker {
                 pending.remove(hash);
             }
         });
+    }
+
+    /// Waits, at most `limit`, for the status writes in flight; whether they all finished.
+    pub(crate) async fn stored(&self, limit: Duration) -> bool {
+        tokio::time::timeout(limit, self.storing.write())
+            .await
+            .is_ok()
     }
 }
 
