@@ -62,7 +62,7 @@ pub mod leash_codes {
     pub const TOO_MANY_PENDING: u32 = 4012;
     /// An ERC-7715 permission or rule type leash does not enforce.
     pub const UNSUPPORTED_PERMISSION: u32 = 4013;
-    /// `wallet_formatSign` for a session with no message prepared here (or none still waiting).
+    /// `wallet_formatSign` for a session with no message prepared (or none still waiting).
     pub const NO_MESSAGE_PREPARED: u32 = 4014;
 }
 
@@ -90,10 +90,10 @@ pub enum RpcError {
         /// The hash of the operation sent back.
         user_op_hash: B256,
     },
-    /// `wallet_formatSign` for a session with no message waiting here.
+    /// `wallet_formatSign` for a session with no message waiting.
     #[error(
-        "session {session} of {account} has no message waiting for its signature here (prepare \
-         it again with wallet_prepareSign on this server)"
+        "session {session} of {account} has no message waiting for its signature (messages wait \
+         10 minutes: prepare it again with wallet_prepareSign)"
     )]
     NoMessagePrepared {
         /// The account.

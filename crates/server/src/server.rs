@@ -8,7 +8,7 @@ use crate::{
     config::ServerConfig,
     error::StartError,
     eth::NodeMethods,
-    methods::{Context, PendingMessages, SessionVerifiers, rpc_module},
+    methods::{Context, SessionVerifiers, rpc_module},
     remote_submission,
     routes::{self, Probes, RoutesLayer},
     served_chain::ServedChain,
@@ -185,7 +185,6 @@ pub async fn start<S: State>(
         submissions,
         calls,
         max_pending_calls: config.access.max_pending_calls,
-        messages: PendingMessages::default(),
     };
     listen(config, context, metrics, Submission::Task(task)).await
 }
@@ -208,7 +207,6 @@ pub async fn start_without_submitting<S: State>(
         submissions,
         calls: metrics.calls(),
         max_pending_calls: config.access.max_pending_calls,
-        messages: PendingMessages::default(),
     };
     listen(config, context, metrics, Submission::Held { _queue: held }).await
 }

@@ -15,7 +15,7 @@ use leash_testkit::{Postgres, anvil};
 use serde_json::{Value, json};
 use std::time::Duration;
 use support::{
-    Harness, Signing, cast_sign, loopback,
+    Harness, OWNER, Signing, cast_sign, create_session_params, loopback,
     node::{deploy_leash, dev_key, remote},
     send_params, session_key, transfer_params,
 };
@@ -189,5 +189,47 @@ async fn postgres_restarting_under_load_loses_no_call_and_runs_none_twice() -> e
         assert_eq!(status["status"], 200, "{status}");
     }
     assert_eq!(server.token_balance(RECIPIENT).await?, U256::from(20));
+    Ok(())
+}
+
+/// A message a session asks one replica to prepare (`wallet_prepareSign`) is formatted by another
+/// (`wallet_formatSign`): the messages waiting for their signatures are in the shared database.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_prepared_by_one_replica_is_formatted_by_another() -> eyre::Result<()> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let postgres = Postgres::start();
+    let url = postgres.database("leash");
+    let a = replica(&anvil, &url, ("a", 5), true).await?;
+    let b = replica(&anvil, &url, ("b", 6), true).await?;
+    let (_, status) = a.owner_calls(json!([]), Signing::Raw).await?;
+    eyre::ensure!(status["status"] == 200, "delegation: {status}");
+    let (key, key_hex) = session_key();
+    let mut params = create_session_params(key.address(), 100);
+    params[0]["permissions"]
+        .as_array_mut()
+        .ok_or_else(|| eyre::eyre!("permissions"))?
+        .push(json!({ "type": "personal-sign" }));
+    let (_, permissions) = a.signed_session_of(params).await?;
+    let ask = |field: &str, value: Value| {
+        json!([{
+            "from": OWNER, "chainId": "0x7a69", field: value,
+            "capabilities": { "permissions": permissions },
+        }])
+    };
+
+    let login = json!({ "type": "personal_sign", "data": "login to app.example" });
+    let prepared = a
+        .result("wallet_prepareSign", ask("signatureRequest", login))
+        .await?;
+    let signature = cast_sign(&key_hex, &prepared["signatureRequest"]["data"]["raw"], true)?;
+    let signature = ask(
+        "signature",
+        json!({ "type": "secp256k1", "data": signature }),
+    );
+    let by_b = b.result("wallet_formatSign", signature.clone()).await?;
+    let by_a = a.result("wallet_formatSign", signature).await?;
+    assert_eq!(by_b, by_a);
+    assert!(by_b["signature"].is_string(), "{by_b}");
     Ok(())
 }

@@ -21,8 +21,9 @@ use leash_core::{
 };
 use leash_sdk::service::{GrantTerms, StoredSession, grant_session};
 use leash_server::state::{
-    ApiKey, CallStatus, Claimant, KeyLimits, PostgresState, PreparedCall, PreparedSigner, Rate,
-    SentCall, SqliteState, State, StateError, wire_session_id,
+    ApiKey, CallStatus, Claimant, KeyLimits, MESSAGE_LIFETIME, MESSAGE_PRUNE_LIMIT,
+    MESSAGES_PER_SESSION, PostgresState, PreparedCall, PreparedSigner, Rate, SentCall, SqliteState,
+    State, StateError, WaitingMessage, wire_session_id,
 };
 use serde_json::json;
 use std::{num::NonZeroU32, time::Duration};
@@ -82,6 +83,8 @@ for_each_state!(
     a_nonce_is_fresh_once_until_it_expires,
     expired_nonces_are_pruned_a_batch_at_a_time,
     execution_permissions_are_listed_with_their_session_under_its_key,
+    a_session_keeps_its_newest_messages_until_they_expire,
+    expired_messages_are_pruned_by_later_writes,
 );
 
 async fn an_open_store_answers_a_ping(state: &impl State) -> eyre::Result<()> {
@@ -256,6 +259,112 @@ async fn a_nonce_is_fresh_once_until_it_expires(state: &impl State) -> eyre::Res
     // Expired: fresh again, and remembered anew.
     assert!(state.spend_nonce(key, nonce, until + 61, until + 1).await?);
     assert!(!state.spend_nonce(key, nonce, until + 62, until + 2).await?);
+    Ok(())
+}
+
+/// A message of `session` under `digest` (its request names it), waiting from `at` for ten
+/// minutes.
+fn waiting(session: B256, digest: u8, at: u64) -> WaitingMessage {
+    WaitingMessage {
+        account: ACCOUNT,
+        session_id: session,
+        digest: B256::repeat_byte(digest),
+        request: format!("login {digest}"),
+        expires_at: at + MESSAGE_LIFETIME.as_secs(),
+    }
+}
+
+fn requests(digests: impl IntoIterator<Item = u8>) -> Vec<String> {
+    digests.into_iter().map(|n| format!("login {n}")).collect()
+}
+
+async fn a_session_keeps_its_newest_messages_until_they_expire(
+    state: &impl State,
+) -> eyre::Result<()> {
+    let (session, other) = (B256::repeat_byte(0xa), B256::repeat_byte(0xb));
+    let keep = u8::try_from(MESSAGES_PER_SESSION)?;
+    for n in 1..=keep + 1 {
+        state
+            .put_message(waiting(session, n, NOW + u64::from(n)), NOW + u64::from(n))
+            .await?;
+    }
+    state.put_message(waiting(other, 1, NOW), NOW).await?;
+    let now = NOW + 100;
+    assert_eq!(
+        state.waiting_messages(ACCOUNT, session, now).await?,
+        requests((2..=keep + 1).rev()),
+        "the newest first; the oldest made room"
+    );
+    // Asked again: the newest, once.
+    state.put_message(waiting(session, 5, now), now).await?;
+    let kept = state.waiting_messages(ACCOUNT, session, now).await?;
+    assert_eq!(kept.len(), usize::from(keep));
+    assert_eq!(kept[0], "login 5");
+    assert_eq!(kept.iter().filter(|r| *r == "login 5").count(), 1);
+    // Another session's, another account's.
+    assert_eq!(
+        state.waiting_messages(ACCOUNT, other, now).await?,
+        requests([1])
+    );
+    assert!(
+        state
+            .waiting_messages(Address::repeat_byte(1), session, now)
+            .await?
+            .is_empty()
+    );
+    // Each waits ten minutes: gone at its expiry, the later ones still there.
+    let expiry_of_2 = NOW + 2 + MESSAGE_LIFETIME.as_secs();
+    let left = state
+        .waiting_messages(ACCOUNT, session, expiry_of_2)
+        .await?;
+    assert!(!left.contains(&"login 2".to_owned()), "{left:?}");
+    assert!(left.contains(&"login 3".to_owned()), "{left:?}");
+    assert!(
+        state
+            .waiting_messages(ACCOUNT, other, NOW + MESSAGE_LIFETIME.as_secs())
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+async fn expired_messages_are_pruned_by_later_writes(state: &impl State) -> eyre::Result<()> {
+    let (session, other) = (B256::repeat_byte(0xa), B256::repeat_byte(0xb));
+    let batch = u8::try_from(MESSAGE_PRUNE_LIMIT)?;
+    for n in 0..batch {
+        let session = B256::left_padding_from(&[n]);
+        state.put_message(waiting(session, 1, NOW), NOW).await?;
+    }
+    state
+        .put_message(waiting(session, 1, NOW + 1), NOW + 1)
+        .await?;
+    // A write once they have all expired deletes the first batch of them, soonest expired first:
+    // read as of an earlier time, they are gone.
+    let later = NOW + 1 + MESSAGE_LIFETIME.as_secs();
+    state.put_message(waiting(other, 1, later), later).await?;
+    let first = B256::left_padding_from(&[0]);
+    assert!(
+        state
+            .waiting_messages(ACCOUNT, first, NOW)
+            .await?
+            .is_empty()
+    );
+    assert_eq!(
+        state.waiting_messages(ACCOUNT, session, NOW + 1).await?,
+        requests([1]),
+        "past the batch, kept for a later write"
+    );
+    state.put_message(waiting(other, 2, later), later).await?;
+    assert!(
+        state
+            .waiting_messages(ACCOUNT, session, NOW + 1)
+            .await?
+            .is_empty()
+    );
+    assert_eq!(
+        state.waiting_messages(ACCOUNT, other, later).await?,
+        requests([2, 1])
+    );
     Ok(())
 }
 

@@ -6,17 +6,20 @@
 use super::{Context, prepare_sign::signing_session, send_prepared_calls::ask_contract};
 use crate::{
     access::Caller,
+    access::unix_now,
     error::RpcError,
     params::positional,
     served_chain::ServedChain,
-    state::{State, wire_session_id},
+    state::{State, StateError, wire_session_id},
     wire::{
         session_key::KeyType,
-        sign::{FormatSignRequest, FormatSignResponse},
+        sign::{FormatSignRequest, FormatSignResponse, MessageRequest},
     },
 };
 use jsonrpsee::types::Params;
-use leash_sdk::service::{KeySignature, PreparedMessage, ServiceError, SignedMessage};
+use leash_sdk::service::{
+    KeySignature, PreparedMessage, ServiceError, SignedMessage, StoredSession, prepare_message,
+};
 use std::sync::Arc;
 
 const FIELD: &str = "params[0].signature";
@@ -31,7 +34,7 @@ pub(super) async fn handle<S: State>(
     let signature = request.signature.parse(FIELD)?;
     let session = signing_session(&context, &caller, request.capabilities, request.from).await?;
     let signature = signature.of_key(KeyType::of(&session.key_type), FIELD)?;
-    let waiting = context.messages.of(session.account, session.session_id);
+    let waiting = waiting_messages(&context, &session).await?;
     let Some(newest) = waiting.first() else {
         return Err(RpcError::NoMessagePrepared {
             account: session.account,
@@ -51,6 +54,26 @@ pub(super) async fn handle<S: State>(
         expected: newest.signer.id,
     }
     .into())
+}
+
+/// The messages `session` has waiting, newest first, each prepared again from the request kept
+/// (the session's grant does not change, so neither does what it allows).
+async fn waiting_messages<S: State>(
+    context: &Context<S>,
+    session: &StoredSession,
+) -> Result<Vec<PreparedMessage>, RpcError> {
+    let kept = context
+        .state
+        .waiting_messages(session.account, session.session_id, unix_now())
+        .await?;
+    kept.iter()
+        .map(|request| {
+            let request: MessageRequest = serde_json::from_str(request).map_err(|error| {
+                StateError::Backend(format!("reading a waiting message: {error}"))
+            })?;
+            Ok(prepare_message(session, request.message(FIELD)?)?)
+        })
+        .collect()
 }
 
 /// `message` signed as the account by `signature`, when it is the session key's signature of the

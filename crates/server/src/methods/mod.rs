@@ -9,7 +9,6 @@ mod explain_calls;
 mod format_sign;
 mod get_session;
 mod list_sessions;
-mod pending_messages;
 mod prepare_calls;
 mod prepare_revoke;
 mod prepare_sign;
@@ -18,7 +17,6 @@ mod request_execution_permissions;
 mod send_prepared_calls;
 mod verify_session_request;
 
-pub(crate) use pending_messages::PendingMessages;
 pub(crate) use verify_session_request::SessionVerifiers;
 
 use crate::{
@@ -47,8 +45,6 @@ pub(crate) struct Context<S> {
     pub(crate) max_pending_calls: usize,
     /// `leash_verifySessionRequest`'s verifiers, on this server's chain and state.
     pub(crate) verifiers: SessionVerifiers<S>,
-    /// The messages `wallet_prepareSign` prepared, waiting for `wallet_formatSign`.
-    pub(crate) messages: PendingMessages,
 }
 
 impl<S: State> Context<S> {

@@ -1,14 +1,16 @@
 //! `wallet_prepareSign`: a session signing a message as its account (ERC-1271, nested as
 //! ERC-7739 nests it). The grant is checked for the message's permission, the message is kept
-//! for `wallet_formatSign` ([`super::pending_messages`]), and the session's key is asked to sign
-//! the nested digest as `wallet_prepareCalls` asks a key of its type.
+//! in the state for `wallet_formatSign` (by every server on the store: clients send back only
+//! the signature), and the session's key is asked to sign the nested digest as
+//! `wallet_prepareCalls` asks a key of its type.
 
 use super::Context;
 use crate::{
     access::Caller,
+    access::unix_now,
     error::RpcError,
     params::positional,
-    state::State,
+    state::{MESSAGE_LIFETIME, State, StateError, WaitingMessage},
     wire::{
         prepare::Capabilities,
         sign::{PrepareSignRequest, PrepareSignResponse},
@@ -27,13 +29,24 @@ pub(super) async fn handle<S: State>(
 ) -> Result<PrepareSignResponse, RpcError> {
     let request: PrepareSignRequest = positional(&params, 0)?;
     let chain_id = context.served_chain(request.chain_id)?;
+    let asked = serde_json::to_string(&request.signature_request).map_err(|error| {
+        StateError::Backend(format!("encoding the message to keep it: {error}"))
+    })?;
     let message = request
         .signature_request
         .message("params[0].signatureRequest")?;
     let session = signing_session(&context, &caller, request.capabilities, request.from).await?;
     let prepared = prepare_message(&session, message)?;
     let signature_request = SignatureRequest::session(&session.key_type, prepared.digest);
-    context.messages.put(session.account, prepared);
+    let now = unix_now();
+    let waiting = WaitingMessage {
+        account: session.account,
+        session_id: session.session_id,
+        digest: prepared.digest,
+        request: asked,
+        expires_at: now.saturating_add(MESSAGE_LIFETIME.as_secs()),
+    };
+    context.state.put_message(waiting, now).await?;
     Ok(PrepareSignResponse {
         chain_id: U64::from(chain_id),
         signature_request,

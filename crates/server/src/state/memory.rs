@@ -1,7 +1,8 @@
 //! [`State`] in this process's memory: gone when the server stops.
 
 use super::{
-    ApiKey, CallStatus, PreparedCall, SentCall, State, StateError, WireSessionId, wire_session_id,
+    ApiKey, CallStatus, MESSAGE_PRUNE_LIMIT, MESSAGES_PER_SESSION, PreparedCall, SentCall, State,
+    StateError, WaitingMessage, WireSessionId, wire_session_id,
 };
 use alloy_primitives::{Address, B128, B256};
 use leash_sdk::service::StoredSession;
@@ -32,6 +33,10 @@ struct Maps {
     sends: HashMap<(String, u64), u64>,
     /// Spent request nonces by session key and nonce, with their expiry.
     nonces: HashMap<(Address, B128), u64>,
+    /// Waiting messages by account and session, oldest first, each with its sequence number.
+    messages: HashMap<(Address, B256), Vec<(u64, WaitingMessage)>>,
+    /// The last message sequence number given.
+    message_seq: u64,
 }
 
 /// A value and the API key it was created under.
@@ -328,5 +333,63 @@ impl State for MemoryState {
             deleted += 1;
         }
         Ok(deleted)
+    }
+
+    async fn put_message(&self, message: WaitingMessage, now: u64) -> Result<(), StateError> {
+        let mut maps = self.maps();
+        maps.message_seq += 1;
+        let seq = maps.message_seq;
+        let waiting = maps
+            .messages
+            .entry((message.account, message.session_id))
+            .or_default();
+        waiting.retain(|(_, kept)| kept.digest != message.digest);
+        waiting.push((seq, message));
+        let keep = usize::try_from(MESSAGES_PER_SESSION).unwrap_or(usize::MAX);
+        if waiting.len() > keep {
+            waiting.drain(..waiting.len() - keep);
+        }
+        let mut expired: Vec<_> = maps
+            .messages
+            .iter()
+            .flat_map(|(session, waiting)| {
+                waiting
+                    .iter()
+                    .filter(|(_, kept)| kept.expires_at <= now)
+                    .map(|(seq, kept)| (kept.expires_at, *seq, *session))
+            })
+            .collect();
+        expired.sort_unstable();
+        expired.truncate(usize::try_from(MESSAGE_PRUNE_LIMIT).unwrap_or(usize::MAX));
+        for (_, seq, session) in expired {
+            if let Entry::Occupied(mut waiting) = maps.messages.entry(session) {
+                waiting.get_mut().retain(|(kept, _)| *kept != seq);
+                if waiting.get().is_empty() {
+                    waiting.remove();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn waiting_messages(
+        &self,
+        account: Address,
+        session_id: B256,
+        now: u64,
+    ) -> Result<Vec<String>, StateError> {
+        Ok(self
+            .maps()
+            .messages
+            .get(&(account, session_id))
+            .map(|waiting| {
+                waiting
+                    .iter()
+                    .rev()
+                    .filter(|(_, kept)| kept.expires_at > now)
+                    .map(|(_, kept)| kept.request.clone())
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 }

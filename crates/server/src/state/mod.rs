@@ -117,6 +117,34 @@ pub struct Claimant {
     pub lease: Duration,
 }
 
+/// A message `wallet_prepareSign` asked a session's key to sign, waiting for
+/// `wallet_formatSign`: clients send back only the key's signature (they drop unknown response
+/// fields), so every server on the store keeps what was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitingMessage {
+    /// The account the session signs for.
+    pub account: Address,
+    /// The session.
+    pub session_id: B256,
+    /// What its key signs: one message per digest.
+    pub digest: B256,
+    /// The message as it was asked (`signatureRequest`, JSON), prepared again when a signature
+    /// arrives.
+    pub request: String,
+    /// Until when it waits, Unix seconds (exclusive).
+    pub expires_at: u64,
+}
+
+/// How long a message waits for its signature.
+pub const MESSAGE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// The most messages a session keeps waiting: its latest.
+pub const MESSAGES_PER_SESSION: u64 = 16;
+
+/// The most expired messages one [`State::put_message`] deletes, so that a write never holds the
+/// store long however many have piled up.
+pub const MESSAGE_PRUNE_LIMIT: u64 = 100;
+
 /// The store failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -305,4 +333,22 @@ pub trait State: Send + Sync + 'static {
         now: u64,
         limit: u64,
     ) -> impl Future<Output = Result<u64, StateError>> + Send;
+
+    /// Keeps `message` waiting, replacing one of its session with the same digest (whose wait
+    /// starts over, as the newest); the session keeps its [`MESSAGES_PER_SESSION`] newest. Up to
+    /// [`MESSAGE_PRUNE_LIMIT`] messages of any session expired at `now` are deleted.
+    fn put_message(
+        &self,
+        message: WaitingMessage,
+        now: u64,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// The requests of the messages `account`'s session `session_id` keeps waiting at `now`,
+    /// newest first.
+    fn waiting_messages(
+        &self,
+        account: Address,
+        session_id: B256,
+        now: u64,
+    ) -> impl Future<Output = Result<Vec<String>, StateError>> + Send;
 }

@@ -2,11 +2,13 @@
 //! acknowledged survives a restart.
 
 use super::{
-    ApiKey, CallStatus, PreparedCall, PreparedSigner, SentCall, State, StateError, WireSessionId,
+    ApiKey, CallStatus, MESSAGE_PRUNE_LIMIT, MESSAGES_PER_SESSION, PreparedCall, PreparedSigner,
+    SentCall, State, StateError, WaitingMessage, WireSessionId,
     encoding::{
-        API_KEY_COLUMNS, ApiKeyRow, SentCallRow, StoredCall, backend, fixed, from_json,
-        granted_from, integer, operation_from_json, operation_json, session_state_from,
-        session_state_json, status_columns, status_from_columns, to_json, unsigned,
+        API_KEY_COLUMNS, ApiKeyRow, PRUNE_MESSAGES, SentCallRow, StoredCall, TRIM_SESSION_MESSAGES,
+        WAITING_MESSAGES, backend, fixed, from_json, granted_from, integer, operation_from_json,
+        operation_json, session_state_from, session_state_json, status_columns,
+        status_from_columns, to_json, unsigned,
     },
     wire_session_id,
 };
@@ -457,6 +459,54 @@ impl State for SqliteState {
         .await
         .map_err(|error| backend("deleting expired request nonces", error))?;
         Ok(deleted.rows_affected())
+    }
+
+    async fn put_message(&self, message: WaitingMessage, now: u64) -> Result<(), StateError> {
+        let failed = |error| backend("keeping a waiting message", error);
+        let (account, session_id) = (message.account.to_vec(), message.session_id.to_vec());
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        // REPLACE deletes the row of the same digest first, so the new one takes the next seq.
+        sqlx::query(
+            "INSERT OR REPLACE INTO waiting_messages
+                 (account, session_id, digest, request, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&account)
+        .bind(&session_id)
+        .bind(message.digest.to_vec())
+        .bind(&message.request)
+        .bind(integer(message.expires_at)?)
+        .execute(&mut *transaction)
+        .await
+        .map_err(failed)?;
+        sqlx::query(TRIM_SESSION_MESSAGES)
+            .bind(&account)
+            .bind(&session_id)
+            .bind(integer(MESSAGES_PER_SESSION)?)
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed)?;
+        sqlx::query(PRUNE_MESSAGES)
+            .bind(integer(now)?)
+            .bind(integer(MESSAGE_PRUNE_LIMIT)?)
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed)?;
+        transaction.commit().await.map_err(failed)
+    }
+
+    async fn waiting_messages(
+        &self,
+        account: Address,
+        session_id: B256,
+        now: u64,
+    ) -> Result<Vec<String>, StateError> {
+        sqlx::query_scalar(WAITING_MESSAGES)
+            .bind(account.to_vec())
+            .bind(session_id.to_vec())
+            .bind(integer(now)?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|error| backend("reading waiting messages", error))
     }
 }
 

@@ -18,8 +18,9 @@ pub(crate) struct PrepareSignRequest {
     pub(crate) capabilities: Capabilities,
 }
 
-/// What an app asks the account to sign, as `personal_sign` and `eth_signTypedData_v4` take it.
-#[derive(Debug, Deserialize)]
+/// What an app asks the account to sign, as `personal_sign` and `eth_signTypedData_v4` take it
+/// (kept as it came while the message waits for its signature).
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(tag = "type", content = "data")]
 pub(crate) enum MessageRequest {
     /// A personal message: its text, or `{raw}` bytes.
@@ -31,7 +32,7 @@ pub(crate) enum MessageRequest {
 }
 
 /// A personal message as viem's `SignableMessage`: text signed as its UTF-8 bytes, or `{raw}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub(crate) enum PersonalMessage {
     /// Text.
