@@ -2,7 +2,7 @@
 //! and the bundling task.
 
 use crate::error::StartError;
-use alloy_primitives::{Address, B256, U256, b256, uint};
+use alloy_primitives::{Address, B256, Bytes, U256, b256, uint};
 use alloy_signer_local::PrivateKeySigner;
 use leash_bindings::{Deployment, SessionKeyValidator::isInitializedCall};
 use leash_core::{
@@ -137,8 +137,9 @@ impl EmbeddedChain {
     /// `account`'s delegation: its EIP-7702 delegate and whether `SessionKeyValidator` is
     /// installed.
     /// The contract `account` delegates to, if any.
-    pub(crate) fn delegate(&self, account: Address) -> Result<Option<Address>, SimError> {
-        Ok(delegate_of(&self.lock().code(account)?))
+    /// The code at `address`.
+    pub(crate) fn code(&self, address: Address) -> Result<Bytes, SimError> {
+        self.lock().code(address)
     }
 
     pub(crate) fn delegation(&self, account: Address) -> Result<Delegation, SimError> {

@@ -15,7 +15,6 @@ use leash_core::{
 };
 use leash_sdk::{
     connect,
-    delegation::delegate_at,
     service::{
         Delegation, ServiceError, chain_time, fees, grant_domain, p256_verification,
         require_deployments,
@@ -165,8 +164,8 @@ impl RemoteChain {
         Ok(read_call_limits_left(&self.node, &self.domain, record, status).await?)
     }
 
-    pub(crate) async fn delegate(&self, account: Address) -> Result<Option<Address>, ServiceError> {
-        Ok(delegate_at(&self.node, account).await?)
+    pub(crate) async fn code(&self, address: Address) -> Result<Bytes, ServiceError> {
+        Ok(self.node.get_code_at(address).await?)
     }
 
     pub(crate) async fn delegation(&self, account: Address) -> Result<Delegation, ServiceError> {

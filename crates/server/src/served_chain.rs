@@ -11,6 +11,7 @@ use alloy_provider::Provider;
 use leash_auth::{CallError, EthCall, NodeCalls, chain::sim_call};
 use leash_core::{
     calls::Call,
+    eip7702::delegate_of,
     grant::GrantDomain,
     prepare::{Fees, UnsignedOperation},
     sender::UserOperationSender,
@@ -151,9 +152,14 @@ impl ServedChain {
     /// The contract `account` delegates to, if any (one read, where [`Self::delegation`] makes
     /// two).
     pub(crate) async fn delegate(&self, account: Address) -> Result<Option<Address>, RpcError> {
+        Ok(delegate_of(&self.code(account).await?))
+    }
+
+    /// The code at `address`.
+    pub(crate) async fn code(&self, address: Address) -> Result<Bytes, RpcError> {
         Ok(match self {
-            Self::Embedded(chain) => chain.delegate(account)?,
-            Self::Remote(chain) => chain.delegate(account).await?,
+            Self::Embedded(chain) => chain.code(address)?,
+            Self::Remote(chain) => chain.code(address).await?,
         })
     }
 

@@ -6,10 +6,12 @@
 
 mod support;
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use leash_bindings::Deployment;
 use serde_json::{Value, json};
-use support::{Harness, OWNER, Signing, cast_sign, owner_key, session_key, transfer_params};
+use support::{
+    Harness, OWNER, Signing, cast_sign, owner_key, session_key, smart_owner, transfer_params,
+};
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
 /// 2100-01-01: an expiry no test outlives.
@@ -533,5 +535,76 @@ async fn a_granted_permission_is_used_revoked_and_then_refused() -> eyre::Result
     assert_eq!(positional, json!({}));
     assert_eq!(granted_list(&harness).await?, json!([]));
     assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(30));
+    Ok(())
+}
+
+/// `to` names who redeems the permission: a contract (here an ERC-1271 smart account) signs as
+/// `isValidSignature` asks it, a `contract` session key; an EOA, delegated or not, with its key.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contract_as_to_signs_as_its_is_valid_signature_accepts() -> eyre::Result<()> {
+    let harness = Harness::start().await?;
+    let (owner, _) = session_key();
+    let contract = smart_owner::deploy(&harness, owner.address())?;
+    let granted = grant(&harness, &erc20_request(contract, 100)).await?;
+    let session_id = &granted["context"].as_str().unwrap_or_default()[4..36];
+    let session = harness
+        .result(
+            "leash_getSession",
+            json!([{ "sessionId": format!("0x{session_id}") }]),
+        )
+        .await?;
+    assert_eq!(session["keyType"]["type"], "contract", "{session}");
+    assert_eq!(session["sessionKey"], json!(contract));
+
+    let permissions = json!({ "context": granted["context"] });
+    let prepared = harness
+        .result(
+            "wallet_prepareCalls",
+            transfer_params(&permissions, RECIPIENT, 30),
+        )
+        .await?;
+    assert_eq!(
+        prepared["signatureRequest"]["type"], "contract",
+        "{prepared}"
+    );
+    let hash: B256 = serde_json::from_value(prepared["signatureRequest"]["data"]["raw"].clone())?;
+    let send = |signature: Value| {
+        json!([{
+            "type": prepared["type"], "data": prepared["data"], "chainId": prepared["chainId"],
+            "signature": signature,
+        }])
+    };
+    let (stranger, _) = session_key();
+    let refused = harness
+        .call(
+            "wallet_sendPreparedCalls",
+            send(smart_owner::signature(&stranger, hash)?),
+        )
+        .await?;
+    assert_eq!(refused["error"]["data"]["leashCode"], 1018, "{refused}");
+    let sent = harness
+        .result(
+            "wallet_sendPreparedCalls",
+            send(smart_owner::signature(&owner, hash)?),
+        )
+        .await?;
+    let status = harness.final_status(&sent["id"]).await?;
+    assert_eq!(status["status"], 200, "{status}");
+    assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(30));
+
+    // The owner's account is delegated (EIP-7702): code, but its key signs.
+    let delegated = harness
+        .result(
+            "wallet_requestExecutionPermissions",
+            json!([erc20_request(OWNER, 1)]),
+        )
+        .await?;
+    let session = harness
+        .result(
+            "leash_getSession",
+            json!([{ "sessionId": delegated[0]["sessionId"] }]),
+        )
+        .await?;
+    assert_eq!(session["keyType"]["type"], "secp256k1", "{session}");
     Ok(())
 }

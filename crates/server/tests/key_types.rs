@@ -8,9 +8,6 @@ mod support;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolValue, sol};
-use leash_bindings::{CREATE2_DEPLOYER, create2_address};
 use leash_core::{
     session_signer::P256PublicKey,
     webauthn::{RpId, WebAuthnAssertion},
@@ -20,15 +17,8 @@ use serde_json::{Value, json};
 use support::{
     Harness, OWNER, create_session_params,
     p256_keys::{self, sec1},
-    session_key, transfer_call, transfer_params,
+    session_key, smart_owner, transfer_call, transfer_params,
 };
-
-sol!(
-    /// contracts/test/TestSmartOwner.sol: an ERC-1271 contract that accepts its owner's ECDSA
-    /// signature of a hash.
-    TestSmartOwner,
-    "../bindings/artifacts/TestSmartOwner.json"
-);
 
 const RECIPIENT: Address = Address::repeat_byte(0x77);
 const RP_ID: &str = "wallet.example";
@@ -128,23 +118,6 @@ fn assertion(key: &SigningKey, challenge: B256) -> eyre::Result<Value> {
     }}))
 }
 
-/// A `TestSmartOwner` of `owner`, deployed on the harness's chain: its address.
-fn deploy_smart_owner(harness: &Harness, owner: Address) -> eyre::Result<Address> {
-    let init_code = [TestSmartOwner::BYTECODE.as_ref(), &owner.abi_encode()].concat();
-    let address = create2_address(B256::ZERO, &init_code);
-    let input: Bytes = [B256::ZERO.as_slice(), &init_code].concat().into();
-    harness
-        .chain()?
-        .with_chain(|chain| chain.transact(chain.bundler(), CREATE2_DEPLOYER, input, U256::ZERO))?;
-    Ok(address)
-}
-
-/// A `contract` signature of `hash` by `owner`'s `TestSmartOwner`: its owner's ECDSA signature.
-fn contract_signature(owner: &PrivateKeySigner, hash: B256) -> eyre::Result<Value> {
-    let signature = owner.sign_hash_sync(&hash)?;
-    Ok(json!({ "type": "contract", "data": Bytes::from(signature.as_bytes()) }))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_p256_key_signs_the_hash_as_its_digest() -> eyre::Result<()> {
     let harness = Harness::start().await?;
@@ -211,7 +184,7 @@ async fn a_passkey_signs_webauthn_assertions_of_the_hash() -> eyre::Result<()> {
 async fn a_contract_signs_as_its_is_valid_signature_accepts() -> eyre::Result<()> {
     let harness = Harness::start().await?;
     let (owner, _) = session_key();
-    let contract = deploy_smart_owner(&harness, owner.address())?;
+    let contract = smart_owner::deploy(&harness, owner.address())?;
     let key_object = json!({ "type": "contract", "publicKey": contract });
     let (session_key, permissions) = signed_session(&harness, key_object).await?;
     assert_eq!(session_key, json!(contract));
@@ -221,9 +194,9 @@ async fn a_contract_signs_as_its_is_valid_signature_accepts() -> eyre::Result<()
         prepared["signatureRequest"],
         json!({ "type": "contract", "data": { "raw": hash }, "rawPayload": hash })
     );
-    send_included(&harness, &prepared, contract_signature(&owner, hash)?).await?;
+    send_included(&harness, &prepared, smart_owner::signature(&owner, hash)?).await?;
     let (prepared, hash) = prepare(&harness, &permissions, 60).await?;
-    send_included(&harness, &prepared, contract_signature(&owner, hash)?).await?;
+    send_included(&harness, &prepared, smart_owner::signature(&owner, hash)?).await?;
     assert_eq!(harness.token_balance(RECIPIENT).await?, U256::from(100));
     Ok(())
 }
@@ -234,7 +207,7 @@ async fn a_signature_by_another_key_is_refused_before_it_is_sent() -> eyre::Resu
     let (key, stranger) = (p256_keys::random(), p256_keys::random());
     let (owner, _) = session_key();
     let (not_owner, _) = session_key();
-    let contract = deploy_smart_owner(&harness, owner.address())?;
+    let contract = smart_owner::deploy(&harness, owner.address())?;
     type Sign<'a> = Box<dyn Fn(B256) -> eyre::Result<Value> + 'a>;
     let cases: [(Value, &str, Sign<'_>, Sign<'_>); 3] = [
         (
@@ -252,8 +225,8 @@ async fn a_signature_by_another_key_is_refused_before_it_is_sent() -> eyre::Resu
         (
             json!({ "type": "contract", "publicKey": contract }),
             "contract",
-            Box::new(|hash| contract_signature(&not_owner, hash)),
-            Box::new(|hash| contract_signature(&owner, hash)),
+            Box::new(|hash| smart_owner::signature(&not_owner, hash)),
+            Box::new(|hash| smart_owner::signature(&owner, hash)),
         ),
     ];
     for (key_object, kind, by_another, by_the_key) in cases {
@@ -436,7 +409,7 @@ async fn a_p256_key_cannot_revoke_its_session_by_a_transaction_but_a_contract_ca
         )
     );
 
-    let contract = deploy_smart_owner(&harness, session_key().0.address())?;
+    let contract = smart_owner::deploy(&harness, session_key().0.address())?;
     let key_object = json!({ "type": "contract", "publicKey": contract });
     let created = harness
         .result("wallet_createSession", session_params(key_object))

@@ -9,6 +9,7 @@ use crate::{
     access::Caller,
     error::RpcError,
     params::positional_list,
+    served_chain::ServedChain,
     state::{State, wire_session_id},
     wire::{
         execution_permissions::{ExecutionPermissionRequest, Step},
@@ -16,8 +17,12 @@ use crate::{
         session::TypedDataRequest,
     },
 };
+use alloy_primitives::Address;
 use jsonrpsee::types::Params;
-use leash_sdk::service::{StoredSession, grant_session, with_owner_signature};
+use leash_core::{
+    eip7702::delegate_of, session_signer::SessionKeyType, signing::PLACEHOLDER_SIGNATURE,
+};
+use leash_sdk::service::{StoredSession, grant_session, with_key_type, with_owner_signature};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -44,7 +49,11 @@ pub(super) async fn handle<S: State>(
     for (index, request) in requests.iter().enumerate() {
         context.served_chain(request.chain_id)?;
         let session = match &request.step {
-            Step::Issue => grant_session(domain, now, request.terms())?,
+            Step::Issue => {
+                let session = grant_session(domain, now, request.terms())?;
+                let key_type = redeemer_key_type(&context.chain, session.session_key).await?;
+                with_key_type(session, key_type)?
+            }
             Step::Grant {
                 session_id,
                 signature,
@@ -69,6 +78,20 @@ pub(super) async fn handle<S: State>(
         answers.push(store_and_answer(&context, &caller, request, session).await?);
     }
     Ok(answers)
+}
+
+/// How the permission's `to` signs: a contract (code other than an EIP-7702 delegation, whose
+/// EOA's key still signs) as ERC-1271 asks it, as a `contract` session key; anything else with
+/// its secp256k1 key.
+async fn redeemer_key_type(chain: &ServedChain, to: Address) -> Result<SessionKeyType, RpcError> {
+    let code = chain.code(to).await?;
+    Ok(if code.is_empty() || delegate_of(&code).is_some() {
+        SessionKeyType::Secp256k1
+    } else {
+        SessionKeyType::Contract {
+            placeholder: PLACEHOLDER_SIGNATURE.into(),
+        }
+    })
 }
 
 /// Stores `session` for `request` and answers: the typed data to sign (first step), or the

@@ -11,6 +11,11 @@ pub(crate) mod node;
     reason = "every test binary compiles this module; only some hold P-256 keys"
 )]
 pub(crate) mod p256_keys;
+#[allow(
+    dead_code,
+    reason = "every test binary compiles this module; only some have contract signers"
+)]
+pub(crate) mod smart_owner;
 
 use alloy_primitives::{Address, U256, address};
 use alloy_signer_local::PrivateKeySigner;
