@@ -85,8 +85,9 @@ interface ISessionKeyValidator {
         bytes32 sessionId, address asset, uint256 requested, uint256 remaining, uint256 resetsAt
     );
 
-    /// @notice Policy rule `ruleIndex` refused the call: `policy` reverted (with `reason`), ran out of
-    ///         its gas, or did not return `IPolicy.checkCall.selector`.
+    /// @notice Policy rule `ruleIndex` refused the call: `policy` reverted (with `reason`, its first
+    ///         `POLICY_ANSWER_BYTES` bytes), ran out of its gas, or did not return
+    ///         `IPolicy.checkCall.selector`.
     error PolicyRefused(
         bytes32 sessionId, address target, bytes4 selector, uint256 ruleIndex, address policy, bytes reason
     );

@@ -112,6 +112,11 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
     /// @notice The gas a policy contract gets for one `checkCall`: a policy that needs more refuses.
     uint256 public constant POLICY_GAS = 100_000;
 
+    /// @notice The most of a policy's answer (or revert data) the validator copies: a policy cannot
+    ///         make validation pay to copy a large answer (a return bomb), and `PolicyRefused` carries
+    ///         at most this many bytes of its reason.
+    uint256 public constant POLICY_ANSWER_BYTES = 256;
+
     /// @dev Marks a use counter's tag (`_counterTag`) apart from a ruled scope's (`_ruledTag`), whose
     ///      first word is a scope tag, below 2**200.
     uint256 private constant _COUNTER = type(uint256).max;
@@ -777,7 +782,17 @@ contract SessionKeyValidator is IERC7579Validator, ISessionKeyValidator, EIP712 
         bytes memory request = abi.encodeCall(
             IPolicy.checkCall, (use.key.account, use.key.sessionId, target, value, data, config)
         );
-        (bool ok, bytes memory answer) = policy.staticcall{gas: POLICY_GAS}(request);
+        bool ok;
+        bytes memory answer;
+        assembly ("memory-safe") {
+            ok := staticcall(POLICY_GAS, policy, add(request, 0x20), mload(request), 0x00, 0x00)
+            let size := returndatasize()
+            if gt(size, POLICY_ANSWER_BYTES) { size := POLICY_ANSWER_BYTES }
+            answer := mload(0x40)
+            mstore(answer, size)
+            returndatacopy(add(answer, 0x20), 0x00, size)
+            mstore(0x40, add(add(answer, 0x20), and(add(size, 31), not(31))))
+        }
         if (ok && answer.length >= 32 && bytes4(bytes32(answer)) == IPolicy.checkCall.selector) return;
         revert PolicyRefused(use.key.sessionId, target, _selectorOf(data), ruleIndex, policy, ok ? bytes("") : answer);
     }

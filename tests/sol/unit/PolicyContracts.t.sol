@@ -6,7 +6,14 @@ import {RecipientBlocklistPolicy} from "../../../contracts/policies/RecipientBlo
 import {RULE_OP_LTE, SessionGrant} from "../../../contracts/types/SessionTypes.sol";
 import {Target} from "../../../contracts/test/Target.sol";
 import {RuleBuilders} from "../utils/RuleBuilders.sol";
-import {ConfigEchoPolicy, GarbagePolicy, GasBurningPolicy, RevertingPolicy} from "../utils/Policies.sol";
+import {
+    ConfigEchoPolicy,
+    GarbagePolicy,
+    GasBurningPolicy,
+    LongAnswerPolicy,
+    RevertBombPolicy,
+    RevertingPolicy
+} from "../utils/Policies.sol";
 
 /// @notice Policy contracts (docs/permissions.md, "Policy contracts"): asked in validation for each
 ///         call their permission allows; only their selector allows it.
@@ -71,6 +78,23 @@ contract PolicyContractsTest is RuleBuilders {
         TestRule[] memory rules = _rules(_policy(address(policy), ""));
         bytes32 id = _sessionAsking(rules);
         _rejects(_ruledOp(id, _payCall(BOB), _attachment(0, rules)), _refused(id, 0, address(policy), ""));
+    }
+
+    function test_aPolicysRevertDataIsCopiedOnlyUpToItsCap() public {
+        RevertBombPolicy policy = new RevertBombPolicy();
+        TestRule[] memory rules = _rules(_policy(address(policy), ""));
+        bytes32 id = _sessionAsking(rules);
+        bytes memory reason = new bytes(validator.POLICY_ANSWER_BYTES());
+        reason[31] = 0x01;
+        _rejects(_ruledOp(id, _payCall(BOB), _attachment(0, rules)), _refused(id, 0, address(policy), reason));
+    }
+
+    function test_aLongAnswerStartingWithTheSelectorAllows() public {
+        LongAnswerPolicy policy = new LongAnswerPolicy();
+        TestRule[] memory rules = _rules(_policy(address(policy), ""));
+        bytes32 id = _sessionAsking(rules);
+        handleOp(_ruledOp(id, _payCall(BOB), _attachment(0, rules)));
+        vm.assertEq(target.pings(), 1, "the call made");
     }
 
     function test_aPolicyThatAnswersGarbageRefuses() public {
