@@ -8,7 +8,7 @@ use alloy_primitives::{Bytes, U256};
 use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, Target};
 use serde_json::{Value, json};
-use support::{Harness, OWNER, cast_sign, owner_key, send_params, session_key};
+use support::{Harness, OWNER, cast_sign, send_params, session_key};
 
 fn target_call(data: Vec<u8>) -> Value {
     json!({ "to": Deployment::test_target().address(), "data": Bytes::from(data) })
@@ -28,30 +28,16 @@ async fn get_session_reports_the_calls_each_limit_has_left() -> eyre::Result<()>
             "address": target, "functions": [selector(Target::pingCall::SELECTOR)],
             "rules": [{"type": "rate-limit", "data": {"calls": 2, "period": {"seconds": 86_400}}}]}},
     ]);
-    let created = harness
-        .result(
-            "wallet_createSession",
-            json!([{
-                "chainId": "0x7a69",
-                "expirySec": 4_102_444_800u64,
-                "key": { "type": "secp256k1", "publicKey": key.address() },
-                "permissions": permissions,
-                "account": OWNER,
-            }]),
-        )
+    let (session_id, capability) = harness
+        .signed_session_of(json!([{
+            "chainId": "0x7a69",
+            "expirySec": 4_102_444_800u64,
+            "key": { "type": "secp256k1", "publicKey": key.address() },
+            "permissions": permissions,
+            "account": OWNER,
+        }]))
         .await?;
-    let signature = cast_sign(
-        &owner_key(),
-        &created["signatureRequest"]["rawPayload"],
-        true,
-    )?;
-    let capability = json!({ "sessionId": created["sessionId"], "signature": signature });
-    let session = || {
-        harness.result(
-            "leash_getSession",
-            json!([{ "sessionId": created["sessionId"] }]),
-        )
-    };
+    let session = || harness.result("leash_getSession", json!([{ "sessionId": session_id }]));
     let call = |data: Vec<u8>| {
         let (harness, capability, key_hex) = (&harness, &capability, &key_hex);
         async move {

@@ -47,11 +47,27 @@ async fn replica(
     Harness::connect(server, None)
 }
 
+/// A chain with leash deployed, and a PostgreSQL cluster with a `leash` database: the chain and the
+/// cluster, which the caller keeps alive, and the database's URL.
+async fn chain_and_database() -> eyre::Result<(AnvilInstance, Postgres, String)> {
+    let anvil = anvil();
+    deploy_leash(&anvil).await?;
+    let postgres = Postgres::start();
+    let url = postgres.database("leash");
+    Ok((anvil, postgres, url))
+}
+
+/// The owner of `first`'s account delegates through it (its first owner call).
+async fn delegate(first: &Harness) -> eyre::Result<()> {
+    let (_, status) = first.owner_calls(json!([]), Signing::Raw).await?;
+    eyre::ensure!(status["status"] == 200, "delegation: {status}");
+    Ok(())
+}
+
 /// The owner delegated through `first`, and a session of a fresh key with an allowance of 100
 /// created through it: the `permissions` that name it and the key's private key.
 async fn delegated_with_session(first: &Harness) -> eyre::Result<(Value, String)> {
-    let (_, status) = first.owner_calls(json!([]), Signing::Raw).await?;
-    eyre::ensure!(status["status"] == 200, "delegation: {status}");
+    delegate(first).await?;
     let (key, key_hex) = session_key();
     let (_, permissions) = first.signed_session(key.address(), 100).await?;
     Ok((permissions, key_hex))
@@ -59,10 +75,7 @@ async fn delegated_with_session(first: &Harness) -> eyre::Result<(Value, String)
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_send_reaching_three_replicas_at_once_is_submitted_once() -> eyre::Result<()> {
-    let anvil = anvil();
-    deploy_leash(&anvil).await?;
-    let postgres = Postgres::start();
-    let url = postgres.database("leash");
+    let (anvil, _postgres, url) = chain_and_database().await?;
     let a = replica(&anvil, &url, ("a", 5), true).await?;
     let b = replica(&anvil, &url, ("b", 6), true).await?;
     let c = replica(&anvil, &url, ("c", 7), true).await?;
@@ -105,10 +118,7 @@ async fn a_send_reaching_three_replicas_at_once_is_submitted_once() -> eyre::Res
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replica_takes_over_the_calls_of_one_that_stopped() -> eyre::Result<()> {
-    let anvil = anvil();
-    deploy_leash(&anvil).await?;
-    let postgres = Postgres::start();
-    let url = postgres.database("leash");
+    let (anvil, _postgres, url) = chain_and_database().await?;
     let survivor = replica(&anvil, &url, ("survivor", 5), true).await?;
     let (permissions, key_hex) = delegated_with_session(&survivor).await?;
     // A second session: operations prepared before the first is included take their own nonce
@@ -142,10 +152,7 @@ async fn a_replica_takes_over_the_calls_of_one_that_stopped() -> eyre::Result<()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_restarting_under_load_loses_no_call_and_runs_none_twice() -> eyre::Result<()> {
-    let anvil = anvil();
-    deploy_leash(&anvil).await?;
-    let postgres = Postgres::start();
-    let url = postgres.database("leash");
+    let (anvil, postgres, url) = chain_and_database().await?;
     let server = replica(&anvil, &url, ("only", 5), true).await?;
     let (_, status) = server.owner_calls(json!([]), Signing::Raw).await?;
     eyre::ensure!(status["status"] == 200, "delegation: {status}");
@@ -196,14 +203,10 @@ async fn postgres_restarting_under_load_loses_no_call_and_runs_none_twice() -> e
 /// (`wallet_formatSign`): the messages waiting for their signatures are in the shared database.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_message_prepared_by_one_replica_is_formatted_by_another() -> eyre::Result<()> {
-    let anvil = anvil();
-    deploy_leash(&anvil).await?;
-    let postgres = Postgres::start();
-    let url = postgres.database("leash");
+    let (anvil, _postgres, url) = chain_and_database().await?;
     let a = replica(&anvil, &url, ("a", 5), true).await?;
     let b = replica(&anvil, &url, ("b", 6), true).await?;
-    let (_, status) = a.owner_calls(json!([]), Signing::Raw).await?;
-    eyre::ensure!(status["status"] == 200, "delegation: {status}");
+    delegate(&a).await?;
     let (key, key_hex) = session_key();
     let mut params = create_session_params(key.address(), 100);
     params[0]["permissions"]

@@ -220,21 +220,3 @@ impl SentCallRow {
         })
     }
 }
-
-/// Deletes the waiting messages of the session (`$1` account, `$2` session id) beyond its `$3`
-/// newest. In the SQL both SQLite and PostgreSQL read.
-pub(super) const TRIM_SESSION_MESSAGES: &str =
-    "DELETE FROM waiting_messages WHERE account = $1 AND session_id = $2 AND seq NOT IN (
-         SELECT seq FROM waiting_messages WHERE account = $1 AND session_id = $2
-         ORDER BY seq DESC LIMIT $3
-     )";
-
-/// Deletes up to `$2` waiting messages expired at `$1`, soonest expired first.
-pub(super) const PRUNE_MESSAGES: &str = "DELETE FROM waiting_messages WHERE seq IN (
-         SELECT seq FROM waiting_messages WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2
-     )";
-
-/// The requests of the session's (`$1` account, `$2` session id) messages waiting at `$3`, newest
-/// first.
-pub(super) const WAITING_MESSAGES: &str = "SELECT request FROM waiting_messages
-     WHERE account = $1 AND session_id = $2 AND expires_at > $3 ORDER BY seq DESC";

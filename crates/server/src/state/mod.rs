@@ -12,6 +12,7 @@ mod encoding;
 mod memory;
 mod postgres;
 mod sqlite;
+mod waiting_messages;
 
 pub use api_keys::{ApiKey, KeyLimits, Rate, RatePeriod};
 pub use memory::MemoryState;

@@ -3,15 +3,14 @@
 //! and the calls of one that stops or dies are taken over by the others once its claims lapse.
 
 use super::{
-    ApiKey, CallStatus, Claimant, MESSAGE_PRUNE_LIMIT, MESSAGES_PER_SESSION, PreparedCall,
-    PreparedSigner, SentCall, State, StateError, WaitingMessage, WireSessionId,
+    ApiKey, CallStatus, Claimant, PreparedCall, PreparedSigner, SentCall, State, StateError,
+    WaitingMessage, WireSessionId,
     encoding::{
-        API_KEY_COLUMNS, ApiKeyRow, PRUNE_MESSAGES, SentCallRow, StoredCall, TRIM_SESSION_MESSAGES,
-        WAITING_MESSAGES, backend, fixed, from_json, granted_from, integer, operation_from_json,
-        operation_json, session_state_from, session_state_json, status_columns,
-        status_from_columns, to_json, unsigned,
+        API_KEY_COLUMNS, ApiKeyRow, SentCallRow, StoredCall, backend, fixed, from_json,
+        granted_from, integer, operation_from_json, operation_json, session_state_from,
+        session_state_json, status_columns, status_from_columns, to_json, unsigned,
     },
-    wire_session_id,
+    waiting_messages, wire_session_id,
 };
 use alloy_primitives::{Address, B128, B256};
 use leash_core::calls::Call;
@@ -27,6 +26,12 @@ use std::time::Duration;
 /// The schema's versions, applied in order by [`PostgresState::open`]; sqlx takes an advisory
 /// lock while migrating, so replicas starting together apply each once.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A waiting message; one of its session with its digest takes the new row's `seq`, as the newest.
+const UPSERT_MESSAGE: &str = "INSERT INTO waiting_messages
+         (account, session_id, digest, request, expires_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (account, session_id, digest) DO UPDATE SET seq = excluded.seq,
+         request = excluded.request, expires_at = excluded.expires_at";
 
 /// Connections per server: requests and the submission task share them.
 const MAX_CONNECTIONS: u32 = 8;
@@ -515,38 +520,7 @@ impl State for PostgresState {
     }
 
     async fn put_message(&self, message: WaitingMessage, now: u64) -> Result<(), StateError> {
-        let failed = |error| backend("keeping a waiting message", error);
-        let (account, session_id) = (message.account.to_vec(), message.session_id.to_vec());
-        let mut transaction = self.pool.begin().await.map_err(failed)?;
-        // A message asked again takes the new row's seq: it is the newest.
-        sqlx::query(
-            "INSERT INTO waiting_messages (account, session_id, digest, request, expires_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (account, session_id, digest) DO UPDATE SET seq = excluded.seq,
-                 request = excluded.request, expires_at = excluded.expires_at",
-        )
-        .bind(&account)
-        .bind(&session_id)
-        .bind(message.digest.to_vec())
-        .bind(&message.request)
-        .bind(integer(message.expires_at)?)
-        .execute(&mut *transaction)
-        .await
-        .map_err(failed)?;
-        sqlx::query(TRIM_SESSION_MESSAGES)
-            .bind(&account)
-            .bind(&session_id)
-            .bind(integer(MESSAGES_PER_SESSION)?)
-            .execute(&mut *transaction)
-            .await
-            .map_err(failed)?;
-        sqlx::query(PRUNE_MESSAGES)
-            .bind(integer(now)?)
-            .bind(integer(MESSAGE_PRUNE_LIMIT)?)
-            .execute(&mut *transaction)
-            .await
-            .map_err(failed)?;
-        transaction.commit().await.map_err(failed)
+        waiting_messages::put(&self.pool, UPSERT_MESSAGE, message, now).await
     }
 
     async fn waiting_messages(
@@ -555,13 +529,7 @@ impl State for PostgresState {
         session_id: B256,
         now: u64,
     ) -> Result<Vec<String>, StateError> {
-        sqlx::query_scalar(WAITING_MESSAGES)
-            .bind(account.to_vec())
-            .bind(session_id.to_vec())
-            .bind(integer(now)?)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|error| backend("reading waiting messages", error))
+        waiting_messages::waiting(&self.pool, account, session_id, now).await
     }
 }
 

@@ -2,15 +2,14 @@
 //! acknowledged survives a restart.
 
 use super::{
-    ApiKey, CallStatus, MESSAGE_PRUNE_LIMIT, MESSAGES_PER_SESSION, PreparedCall, PreparedSigner,
-    SentCall, State, StateError, WaitingMessage, WireSessionId,
+    ApiKey, CallStatus, PreparedCall, PreparedSigner, SentCall, State, StateError, WaitingMessage,
+    WireSessionId,
     encoding::{
-        API_KEY_COLUMNS, ApiKeyRow, PRUNE_MESSAGES, SentCallRow, StoredCall, TRIM_SESSION_MESSAGES,
-        WAITING_MESSAGES, backend, fixed, from_json, granted_from, integer, operation_from_json,
-        operation_json, session_state_from, session_state_json, status_columns,
-        status_from_columns, to_json, unsigned,
+        API_KEY_COLUMNS, ApiKeyRow, SentCallRow, StoredCall, backend, fixed, from_json,
+        granted_from, integer, operation_from_json, operation_json, session_state_from,
+        session_state_json, status_columns, status_from_columns, to_json, unsigned,
     },
-    wire_session_id,
+    waiting_messages, wire_session_id,
 };
 use alloy_primitives::{Address, B128, B256};
 use leash_core::calls::Call;
@@ -27,6 +26,11 @@ use std::{path::Path, time::Duration};
 
 /// The schema's versions, applied in order by [`SqliteState::open`].
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A waiting message, replacing one of its session with its digest: REPLACE deletes that row first,
+/// so the new one takes the next `seq`.
+const REPLACE_MESSAGE: &str = "INSERT OR REPLACE INTO waiting_messages
+         (account, session_id, digest, request, expires_at) VALUES ($1, $2, $3, $4, $5)";
 
 /// SQLite allows one writer at a time; a few connections let reads proceed beside it.
 const MAX_CONNECTIONS: u32 = 4;
@@ -462,36 +466,7 @@ impl State for SqliteState {
     }
 
     async fn put_message(&self, message: WaitingMessage, now: u64) -> Result<(), StateError> {
-        let failed = |error| backend("keeping a waiting message", error);
-        let (account, session_id) = (message.account.to_vec(), message.session_id.to_vec());
-        let mut transaction = self.pool.begin().await.map_err(failed)?;
-        // REPLACE deletes the row of the same digest first, so the new one takes the next seq.
-        sqlx::query(
-            "INSERT OR REPLACE INTO waiting_messages
-                 (account, session_id, digest, request, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(&account)
-        .bind(&session_id)
-        .bind(message.digest.to_vec())
-        .bind(&message.request)
-        .bind(integer(message.expires_at)?)
-        .execute(&mut *transaction)
-        .await
-        .map_err(failed)?;
-        sqlx::query(TRIM_SESSION_MESSAGES)
-            .bind(&account)
-            .bind(&session_id)
-            .bind(integer(MESSAGES_PER_SESSION)?)
-            .execute(&mut *transaction)
-            .await
-            .map_err(failed)?;
-        sqlx::query(PRUNE_MESSAGES)
-            .bind(integer(now)?)
-            .bind(integer(MESSAGE_PRUNE_LIMIT)?)
-            .execute(&mut *transaction)
-            .await
-            .map_err(failed)?;
-        transaction.commit().await.map_err(failed)
+        waiting_messages::put(&self.pool, REPLACE_MESSAGE, message, now).await
     }
 
     async fn waiting_messages(
@@ -500,13 +475,7 @@ impl State for SqliteState {
         session_id: B256,
         now: u64,
     ) -> Result<Vec<String>, StateError> {
-        sqlx::query_scalar(WAITING_MESSAGES)
-            .bind(account.to_vec())
-            .bind(session_id.to_vec())
-            .bind(integer(now)?)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|error| backend("reading waiting messages", error))
+        waiting_messages::waiting(&self.pool, account, session_id, now).await
     }
 }
 
