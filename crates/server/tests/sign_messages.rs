@@ -9,6 +9,7 @@
 mod support;
 
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, eip191_hash_message};
+use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use leash_bindings::{Deployment, LeashAccount};
 use leash_core::account_message::AccountMessage;
@@ -106,14 +107,23 @@ fn digest(prepared: &Value) -> eyre::Result<B256> {
     )?)
 }
 
+/// A secp256k1 session of a fresh key allowed what [`session_params`] allows: its id, the
+/// permissions that name it, and the key (as [`session_key`] gives it).
+async fn secp256k1_session(
+    harness: &Harness,
+) -> eyre::Result<(Value, Value, (PrivateKeySigner, String))> {
+    let key = session_key();
+    let key_object = json!({ "type": "secp256k1", "publicKey": key.0.address() });
+    let (id, permissions) = harness
+        .signed_session_of(session_params(key_object))
+        .await?;
+    Ok((id, permissions, key))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_secp256k1_session_signs_a_login_the_account_accepts() -> eyre::Result<()> {
     let harness = Harness::start().await?;
-    let (key, key_hex) = session_key();
-    let key_object = json!({ "type": "secp256k1", "publicKey": key.address() });
-    let (_, permissions) = harness
-        .signed_session_of(session_params(key_object))
-        .await?;
+    let (_, permissions, (_, key_hex)) = secp256k1_session(&harness).await?;
     // Its first operation enables the session, which a login's signature needs.
     let id = harness
         .send_session_transfer(&permissions, &key_hex, Address::repeat_byte(0x77), 1)
@@ -256,11 +266,7 @@ async fn a_signature_is_matched_to_the_message_it_signs() -> eyre::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_refusal_has_its_code() -> eyre::Result<()> {
     let harness = Harness::start().await?;
-    let (key, key_hex) = session_key();
-    let key_object = json!({ "type": "secp256k1", "publicKey": key.address() });
-    let (id, permissions) = harness
-        .signed_session_of(session_params(key_object))
-        .await?;
+    let (id, permissions, (key, key_hex)) = secp256k1_session(&harness).await?;
     let prepare = |request: Value| params(&permissions, "signatureRequest", request);
     let secp256k1 = |signature: String| json!({ "type": "secp256k1", "data": signature });
     let any_hash = json!(B256::repeat_byte(1));
