@@ -9,7 +9,7 @@ import {Vm} from "../tests/sol/utils/Vm.sol";
 
 /// @title Deploy
 /// @notice Deploys leash and the ERC-4337 v0.8 contracts it needs at their deterministic addresses:
-///         `forge script script/Deploy.s.sol --rpc-url <url> --broadcast --private-key <key>`.
+///         `forge script script/Deploy.s.sol --rpc-url <url> --broadcast --slow --private-key <key>`.
 /// @dev Assumptions:
 /// - The standard CREATE2 deployer `0x4e59…956C` is on the chain (anvil has it; so do most chains).
 ///   Everything goes through it, so each address depends only on the salt and the init code and is

@@ -124,7 +124,15 @@ fn forge_deploy(env: &Env, deployer_key: &str, scratch: &Path) {
     let mut forge = Command::new(toolchain_binary("forge"));
     forge
         .current_dir(workspace_root())
-        .args(["script", "script/Deploy.s.sol", "--broadcast", "--rpc-url"])
+        // --slow: each transaction after the previous one's receipt. Sent together, one could be
+        // dropped while the next waited in anvil's queue behind the gap, and forge waited forever.
+        .args([
+            "script",
+            "script/Deploy.s.sol",
+            "--broadcast",
+            "--slow",
+            "--rpc-url",
+        ])
         .arg(env.anvil.endpoint())
         .args(["--private-key", deployer_key])
         // Keep the broadcast logs out of the repository.

@@ -51,7 +51,7 @@ pub enum ServiceError {
     /// Contracts every use case needs have no code on the chain.
     #[error(
         "not deployed on this chain: {}; run `leash deploy --private-key …` or \
-         `forge script script/Deploy.s.sol --rpc-url … --broadcast`",
+         `forge script script/Deploy.s.sol --rpc-url … --broadcast --slow`",
         Missing(missing)
     )]
     NotDeployed {
