@@ -100,6 +100,22 @@ async fn is_valid(harness: &Harness, hash: B256, signature: &Value) -> eyre::Res
     )?)
 }
 
+/// The account signature `wallet_formatSign` answers for the key's `signature` under
+/// `permissions` (failing on an error).
+async fn format_sign(
+    harness: &Harness,
+    permissions: &Value,
+    signature: Value,
+) -> eyre::Result<Value> {
+    let formatted = harness
+        .result(
+            "wallet_formatSign",
+            params(permissions, "signature", signature),
+        )
+        .await?;
+    Ok(formatted["signature"].clone())
+}
+
 /// The digest `wallet_prepareSign` asked the key of `prepared` to sign (`data.raw`).
 fn digest(prepared: &Value) -> eyre::Result<B256> {
     Ok(serde_json::from_value(
@@ -152,13 +168,7 @@ async fn a_secp256k1_session_signs_a_login_the_account_accepts() -> eyre::Result
     for raw in [false, true] {
         let signature = cast_sign(&key_hex, &prepared["signatureRequest"]["data"]["raw"], raw)?;
         let signature = json!({ "type": "secp256k1", "data": signature });
-        let formatted = harness
-            .result(
-                "wallet_formatSign",
-                params(&permissions, "signature", signature),
-            )
-            .await?;
-        let signature = &formatted["signature"];
+        let signature = &format_sign(&harness, &permissions, signature).await?;
         assert_eq!(
             is_valid(&harness, eip191_hash_message(LOGIN), signature).await?,
             MAGIC,
@@ -214,13 +224,7 @@ async fn a_signature_is_matched_to_the_message_it_signs() -> eyre::Result<()> {
     }
     // The older one is signed: it is the one formatted.
     let signature = p256_keys::signature(&key, digests[0])?;
-    let formatted = harness
-        .result(
-            "wallet_formatSign",
-            params(&permissions, "signature", signature),
-        )
-        .await?;
-    let signature = &formatted["signature"];
+    let signature = &format_sign(&harness, &permissions, signature).await?;
     assert_eq!(
         is_valid(&harness, eip191_hash_message(logins[0]), signature).await?,
         MAGIC
@@ -238,17 +242,9 @@ async fn a_signature_is_matched_to_the_message_it_signs() -> eyre::Result<()> {
         )
         .await?;
     let digest = digest(&prepared)?;
-    let formatted = harness
-        .result(
-            "wallet_formatSign",
-            params(
-                &permissions,
-                "signature",
-                p256_keys::signature(&key, digest)?,
-            ),
-        )
-        .await?;
-    let signature: Bytes = serde_json::from_value(formatted["signature"].clone())?;
+    let formatted =
+        format_sign(&harness, &permissions, p256_keys::signature(&key, digest)?).await?;
+    let signature: Bytes = serde_json::from_value(formatted.clone())?;
     assert_eq!(
         &signature[..20],
         Deployment::session_key_validator().address().as_slice()
@@ -257,7 +253,7 @@ async fn a_signature_is_matched_to_the_message_it_signs() -> eyre::Result<()> {
     let message = AccountMessage::typed_data(&serde_json::from_value(pull(Some(APP)))?)?;
     assert_eq!(message.digest(OWNER, 31337), digest);
     assert_eq!(
-        is_valid(&harness, message.hash(), &formatted["signature"]).await?,
+        is_valid(&harness, message.hash(), &formatted).await?,
         REFUSED
     );
     Ok(())
@@ -362,12 +358,7 @@ async fn every_refusal_has_its_code() -> eyre::Result<()> {
     );
     // The session's own signature of it still formats (nothing was used up).
     let signature = secp256k1(cast_sign(&key_hex, &json!(digest), true)?);
-    let formatted = harness
-        .result(
-            "wallet_formatSign",
-            params(&permissions, "signature", signature),
-        )
-        .await?;
-    assert!(formatted["signature"].is_string(), "{formatted}");
+    let formatted = format_sign(&harness, &permissions, signature).await?;
+    assert!(formatted.is_string(), "{formatted}");
     Ok(())
 }

@@ -84,11 +84,7 @@ fn the_owners_operation_keeps_to_the_rules() {
 #[test]
 fn a_scoped_erc20_transfer_keeps_to_the_rules() {
     let mut s = Setup::new();
-    let grant = s.grant([Permission::Erc20TokenTransfer {
-        address: s.token,
-        allowance: TOKENS * U256::from(10),
-        period: None,
-    }]);
+    let grant = s.erc20_grant(10);
     s.enable(&grant);
     let auth = s.enabled(&grant);
     let key = s.key.clone();

@@ -9,14 +9,6 @@ use leash_core::{calls::Call, outflow::LimitedAssets, permission::Permission};
 use leash_sim::{AaCode, BundleOutcome, SimSender};
 use support::{ETH, RECIPIENT, Setup, TOKENS, denial, executed, key, rejection_code};
 
-fn erc20_grant(s: &Setup) -> leash_bindings::SessionGrant {
-    s.grant([Permission::Erc20TokenTransfer {
-        address: s.token,
-        allowance: TOKENS * U256::from(10),
-        period: None,
-    }])
-}
-
 fn remaining_tokens(s: &mut Setup, session_id: alloy_primitives::B256) -> U256 {
     let call = SessionKeyValidator::getRemainingCall {
         account: s.account,
@@ -30,7 +22,7 @@ fn remaining_tokens(s: &mut Setup, session_id: alloy_primitives::B256) -> U256 {
 #[test]
 fn lazy_enable_then_use() {
     let mut s = Setup::new();
-    let grant = erc20_grant(&s);
+    let grant = s.erc20_grant(10);
     let id = s.session_id(&grant);
     executed(&s.send_lazily(&grant, &[s.transfer_tokens(RECIPIENT, TOKENS)]));
     assert_eq!(remaining_tokens(&mut s, id), TOKENS * U256::from(9));
@@ -45,7 +37,7 @@ fn lazy_enable_then_use() {
 #[test]
 fn lazy_enable_with_a_forged_owner_signature_fails_as_a_signature() {
     let mut s = Setup::new();
-    let grant = erc20_grant(&s);
+    let grant = s.erc20_grant(10);
     let forged = s
         .chain
         .grant_domain()
@@ -66,7 +58,7 @@ fn lazy_enable_with_a_forged_owner_signature_fails_as_a_signature() {
 #[test]
 fn revoked_session_never_validates_again() {
     let mut s = Setup::new();
-    let grant = erc20_grant(&s);
+    let grant = s.erc20_grant(10);
     s.enable(&grant);
     executed(&s.send(&grant, &[s.transfer_tokens(RECIPIENT, TOKENS)]));
     let revoke = SessionKeyValidator::revokeSessionCall {
@@ -84,7 +76,7 @@ fn revoked_session_never_validates_again() {
 #[test]
 fn session_key_can_revoke_itself() {
     let mut s = Setup::new();
-    let grant = erc20_grant(&s);
+    let grant = s.erc20_grant(10);
     s.enable(&grant);
     s.chain
         .set_balance(s.key.address(), ETH)
@@ -111,7 +103,7 @@ fn session_key_can_revoke_itself() {
 #[test]
 fn revoke_all_ends_every_session_at_once() {
     let mut s = Setup::new();
-    let first = erc20_grant(&s);
+    let first = s.erc20_grant(10);
     let second = s.grant([Permission::ContractAccess { address: s.target }]);
     s.enable(&first);
     s.enable(&second);
@@ -195,7 +187,7 @@ fn a_batch_with_one_bad_call_is_rejected_whole() {
 #[test]
 fn two_sessions_spend_in_the_same_bundle() {
     let mut s = Setup::new();
-    let grant_a = erc20_grant(&s);
+    let grant_a = s.erc20_grant(10);
     let other_key = key(0x33);
     let grant_b = s.grant_to(
         other_key.address(),
@@ -251,7 +243,7 @@ fn two_sessions_spend_in_the_same_bundle() {
 #[test]
 fn the_estimate_explains_a_denial_before_anything_is_signed() {
     let mut s = Setup::new();
-    let grant = erc20_grant(&s);
+    let grant = s.erc20_grant(10);
     let id = s.enable(&grant);
     let preflight = s.send(
         &grant,

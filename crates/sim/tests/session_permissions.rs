@@ -145,11 +145,7 @@ fn value_without_native_permission_is_refused() {
 #[test]
 fn erc20_allowance_covers_transfer_and_approve_and_is_exact() {
     let mut s = Setup::new();
-    let grant = s.grant([Permission::Erc20TokenTransfer {
-        address: s.token,
-        allowance: TOKENS * U256::from(10),
-        period: None,
-    }]);
+    let grant = s.erc20_grant(10);
     let id = s.enable(&grant);
     let outcome = s.send(
         &grant,

@@ -5,7 +5,6 @@ mod support;
 use alloy_primitives::U256;
 use leash_core::{
     outflow::LimitedAssets,
-    permission::Permission,
     rejection::AaCode,
     sender::{SenderError, UserOperationSender},
 };
@@ -15,11 +14,7 @@ use support::{RECIPIENT, Setup, TOKENS};
 #[test]
 fn a_sent_operation_has_a_receipt_with_its_own_logs() {
     let mut s = Setup::new();
-    let grant = s.grant([Permission::Erc20TokenTransfer {
-        address: s.token,
-        allowance: TOKENS * U256::from(10),
-        period: None,
-    }]);
+    let grant = s.erc20_grant(10);
     s.enable(&grant);
     let auth = s.enabled(&grant);
     let op = s.prepare(&auth, &[s.transfer_tokens(RECIPIENT, TOKENS)]);
@@ -50,11 +45,7 @@ fn a_sent_operation_has_a_receipt_with_its_own_logs() {
 #[test]
 fn the_estimate_rejects_what_validation_refuses_and_reports_reverting_calls() {
     let mut s = Setup::new();
-    let grant = s.grant([Permission::Erc20TokenTransfer {
-        address: s.token,
-        allowance: TOKENS,
-        period: None,
-    }]);
+    let grant = s.erc20_grant(1);
     s.enable(&grant);
     let auth = s.enabled(&grant);
     let key = s.key.clone();
@@ -71,11 +62,7 @@ fn the_estimate_rejects_what_validation_refuses_and_reports_reverting_calls() {
     }
     // Within the allowance but more than the account holds: validation passes, the token reverts.
     let more_than_held = s.transfer_tokens(RECIPIENT, TOKENS * U256::from(1_000_000));
-    let grant = s.grant([Permission::Erc20TokenTransfer {
-        address: s.token,
-        allowance: TOKENS * U256::from(1_000_000),
-        period: None,
-    }]);
+    let grant = s.erc20_grant(1_000_000);
     s.enable(&grant);
     let auth = s.enabled(&grant);
     let sender = SimSender::new(&mut s.chain);

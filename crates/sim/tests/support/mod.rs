@@ -87,6 +87,15 @@ impl Setup {
         self.grant_to(self.key.address(), permissions)
     }
 
+    /// [`Setup::grant`] of an ERC-20 allowance of `tokens` whole test tokens, and nothing else.
+    pub fn erc20_grant(&self, tokens: u64) -> SessionGrant {
+        self.grant([Permission::Erc20TokenTransfer {
+            address: self.token,
+            allowance: TOKENS * U256::from(tokens),
+            period: None,
+        }])
+    }
+
     pub fn grant_to(
         &self,
         session_key: Address,
